@@ -1,0 +1,284 @@
+"""The codebook: the workbench's vocabulary, read once from YAML and validated.
+
+``load_codebook()`` returns a :class:`Codebook`; a malformed file raises
+:class:`~fouanalys.exceptions.CodebookError` naming the file and the offending entry.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from fouanalys.config import CODEBOOK_PATH
+from fouanalys.exceptions import CodebookError, UnknownMunicipalityError
+
+
+def normalize_key(text: object) -> str:
+    """Fold a header or label for tolerant matching: case, spaces, å/ä/ö and accents.
+
+    ``"  Ålder Från "`` and ``"alder_fran"`` both become ``"alder_fran"``.
+    """
+    s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    s = s.strip().lower().replace("-", "_").replace(" ", "_")
+    while "__" in s:
+        s = s.replace("__", "_")
+    return s
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Entry(_Model):
+    """A coded value with its Swedish label."""
+
+    id: str
+    label: str
+    description: str | None = None
+    label_en: str | None = None
+
+
+class Municipality(_Model):
+    code: str = Field(pattern=r"^\d{4}$")
+    name: str
+
+
+class Area(_Model):
+    code: str
+    name: str
+    kolada_id: str | None = None
+
+
+class Grade(_Model):
+    id: str
+    label: str
+    age: int
+    aliases: list[str] = []
+
+
+class Sex(_Model):
+    id: str
+    label: str
+    aliases: list[str] = []
+
+
+class Survey(_Model):
+    name: str
+    years: list[int]
+    grades: list[Grade]
+    sexes: list[Sex]
+    other_sex_values: list[str] = []
+    all_label: str = "Alla"
+
+
+class Item(_Model):
+    id: str
+    label: str
+    reverse: bool = False
+
+
+class Index(_Model):
+    """A survey index: items, scoring and the cut-point that defines 'above'."""
+
+    id: str
+    label: str
+    label_en: str | None = None
+    domain: str
+    kind: Literal["risk", "protective", "outcome"]
+    scoring: Literal["mean", "count"]
+    levels: int = Field(ge=2)
+    min_answered: int = Field(ge=1)
+    cut_point: float
+    item_threshold: int | None = None
+    stages: list[str]
+    items: list[Item] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Index:
+        if self.min_answered > len(self.items):
+            raise ValueError(
+                f"index {self.id}: min_answered={self.min_answered} exceeds its "
+                f"{len(self.items)} items"
+            )
+        if self.scoring == "count" and self.item_threshold is None:
+            raise ValueError(f"index {self.id}: scoring 'count' needs item_threshold")
+        if self.scoring == "mean" and not 0 <= self.cut_point <= 1:
+            raise ValueError(f"index {self.id}: a 'mean' cut_point must lie in 0..1")
+        ids = [i.id for i in self.items]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"index {self.id}: an item is listed twice")
+        return self
+
+
+class LifeStage(_Model):
+    id: str
+    label: str
+    age_from: int = Field(ge=0)
+    age_to: int
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LifeStage:
+        if self.age_from > self.age_to:
+            raise ValueError(f"life stage {self.id}: age_from > age_to")
+        if self.id != f"{self.age_from}-{self.age_to}":
+            raise ValueError(f"life stage {self.id}: its id must carry its ages, "
+                             f"'{self.age_from}-{self.age_to}'")
+        return self
+
+
+class Actor(_Model):
+    id: str
+    label: str
+    sspf: bool = False
+
+
+class PushPull(_Model):
+    id: str
+    label: str
+    kind: Literal["push", "pull"]
+
+
+class Codebook(_Model):
+    """The validated codebook. Lookups are by id; labels are Swedish."""
+
+    version: str
+    municipalities: list[Municipality] = Field(min_length=1)
+    region: Area
+    county: Area
+    country: Area
+    survey: Survey
+    domains: list[Entry]
+    indices: list[Index] = Field(min_length=1)
+    life_stages: list[LifeStage]
+    levels: list[Entry]
+    targeting: list[Entry]
+    knowledge_levels: list[Entry]
+    statuses: list[Entry]
+    actors: list[Actor]
+    push_pull: list[PushPull]
+    push_pull_kinds: list[Entry]
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Codebook:
+        for name in ("municipalities", "indices", "life_stages", "levels", "targeting",
+                     "knowledge_levels", "statuses", "actors", "push_pull", "domains"):
+            keys = [getattr(e, "code", None) or e.id for e in getattr(self, name)]
+            dupes = sorted({k for k in keys if keys.count(k) > 1})
+            if dupes:
+                raise ValueError(f"{name}: duplicate ids {dupes}")
+        domains = {d.id for d in self.domains}
+        stages = {s.id for s in self.life_stages}
+        for idx in self.indices:
+            if idx.domain not in domains:
+                raise ValueError(f"index {idx.id}: unknown domain '{idx.domain}'")
+            bad = [s for s in idx.stages if s not in stages]
+            if bad:
+                raise ValueError(f"index {idx.id}: unknown life stages {bad}")
+        ordered = sorted(self.life_stages, key=lambda s: s.age_from)
+        for a, b in zip(ordered, ordered[1:], strict=False):
+            if b.age_from != a.age_to + 1:
+                raise ValueError(f"life stages {a.id} and {b.id} leave a gap or overlap")
+        return self
+
+    # --- lookups -------------------------------------------------------------------------
+    @property
+    def municipality_codes(self) -> list[str]:
+        return [m.code for m in self.municipalities]
+
+    def municipality_name(self, code: str) -> str:
+        if code == self.region.code:
+            return self.region.name
+        for m in self.municipalities:
+            if m.code == code:
+                return m.name
+        raise UnknownMunicipalityError(self._unknown_municipality(code))
+
+    def resolve_municipality(self, value: object) -> str:
+        """Return the four-digit code for a code or a name (tolerant of case and å/ä/ö)."""
+        text = str(value).strip()
+        if text.isdigit() and len(text) <= 4:
+            text = text.zfill(4)
+        for m in self.municipalities:
+            if text == m.code or normalize_key(text) == normalize_key(m.name):
+                return m.code
+        raise UnknownMunicipalityError(self._unknown_municipality(value))
+
+    def _unknown_municipality(self, value: object) -> str:
+        known = ", ".join(f"{m.code} {m.name}" for m in self.municipalities)
+        return f"Okänd kommun '{value}'. Kända kommuner: {known}."
+
+    def municipality_lookup(self) -> dict[str, str]:
+        """Map every accepted spelling (code, name, folded name) to the code."""
+        out: dict[str, str] = {}
+        for m in self.municipalities:
+            out[m.code] = m.code
+            out[m.code.lstrip("0")] = m.code
+            out[normalize_key(m.name)] = m.code
+        return out
+
+    def index(self, index_id: str) -> Index:
+        for i in self.indices:
+            if i.id == index_id:
+                return i
+        raise CodebookError(f"Okänt index '{index_id}' (finns: {self.ids('indices')})")
+
+    def ids(self, section: str) -> list[str]:
+        """The ids of one list section, e.g. ``ids('levels')``."""
+        return [getattr(e, "code", None) or e.id for e in getattr(self, section)]
+
+    def labels(self, section: str) -> dict[str, str]:
+        """id -> Swedish label for one list section."""
+        return {(getattr(e, "code", None) or e.id): getattr(e, "label", None) or e.name
+                for e in getattr(self, section)}
+
+    def survey_items(self) -> list[str]:
+        """Every item id any index scores, in codebook order, without repeats."""
+        seen: dict[str, None] = {}
+        for idx in self.indices:
+            for item in idx.items:
+                seen.setdefault(item.id, None)
+        return list(seen)
+
+    def alias_map(self, section: Literal["grades", "sexes"]) -> dict[str, str]:
+        """Folded spelling -> canonical id, for survey grades or sexes."""
+        out: dict[str, str] = {}
+        for e in getattr(self.survey, section):
+            for spelling in [e.id, e.label, *e.aliases]:
+                out[normalize_key(spelling)] = e.id
+        return out
+
+
+def load_codebook(path: Path | str | None = None) -> Codebook:
+    """Read and validate the codebook (the packaged one unless ``path`` is given)."""
+    if path is None:
+        return _load_default()
+    return _load(Path(path))
+
+
+@lru_cache(maxsize=1)
+def _load_default() -> Codebook:
+    return _load(CODEBOOK_PATH)
+
+
+def _load(path: Path) -> Codebook:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CodebookError(f"Kodboken saknas: {path}") from exc
+    except yaml.YAMLError as exc:
+        raise CodebookError(f"Kodboken {path} är inte giltig YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise CodebookError(f"Kodboken {path} ska vara en YAML-mappning på toppnivå.")
+    try:
+        return Codebook.model_validate(raw)
+    except ValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(toppnivå)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise CodebookError(f"Kodboken {path} är felaktig: {details}") from exc

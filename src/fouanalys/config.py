@@ -1,0 +1,59 @@
+"""Paths and settings: the one place that spells out where things live.
+
+Paths derive from the package location, never from the current directory. The raw-data
+directory can be changed with ``--data-dir`` or the environment variable
+``FOUANALYS_DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJ_ROOT = PACKAGE_DIR.parents[1]
+
+CODEBOOK_PATH = PACKAGE_DIR / "data" / "codebook.yaml"
+TEMPLATE_DIR = PACKAGE_DIR / "templates"
+
+DATA_DIR = PROJ_ROOT / "data"
+RAW_DATA_DIR = DATA_DIR / "raw"
+EXAMPLE_DATA_DIR = RAW_DATA_DIR / "example"
+PROCESSED_DATA_DIR = DATA_DIR / "processed"
+NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
+REPORTS_DIR = PROJ_ROOT / "reports"
+VALIDATION_REPORT_DIR = REPORTS_DIR / "validation"
+
+DATA_DIR_ENV = "FOUANALYS_DATA_DIR"
+
+#: Jupyter kernel registered for the project, so JupyterLab and papermill use one environment.
+KERNEL_NAME = "fouanalys"
+
+#: No published cell may rest on fewer respondents than this (disclosure control).
+DISCLOSURE_THRESHOLD = 5
+
+#: Seed for the synthetic example data and every other random draw by default.
+DEFAULT_SEED = 20261126
+
+#: Chapter notebooks executed once per municipality, in report order.
+MUNICIPALITY_CHAPTERS: tuple[str, ...] = ("01_underlag",)
+
+#: Banner on every page built from the embedded synthetic example data.
+SYNTHETIC_BANNER = "Syntetiska exempeldata — inte verkliga resultat"
+
+#: Marker file in a data directory saying that its contents are synthetic.
+SYNTHETIC_MARKER = "SYNTETISKA_DATA.txt"
+
+#: Per-cell timeout for papermill, in seconds.
+CELL_TIMEOUT = 600
+
+
+def default_data_dir() -> Path:
+    """The raw-data directory: ``$FOUANALYS_DATA_DIR`` when set, else the embedded example."""
+    env = os.environ.get(DATA_DIR_ENV)
+    return Path(env).expanduser().resolve() if env else EXAMPLE_DATA_DIR
+
+
+def is_synthetic(data_dir: Path) -> bool:
+    """Whether a data directory holds the synthetic example (it carries the marker file)."""
+    return (Path(data_dir) / SYNTHETIC_MARKER).is_file()

@@ -1,0 +1,94 @@
+"""One family of exceptions, with messages a researcher can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+class FouanalysError(Exception):
+    """Raised for any failure fouanalys can explain; the CLI prints it without a traceback."""
+
+
+class CodebookError(FouanalysError):
+    """Raised when the codebook YAML is missing, malformed or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where it is and what was expected.
+
+    ``rows`` are row numbers as a spreadsheet shows them (the header is row 1, so the first data
+    row is row 2, or later when the header sits lower down).
+    """
+
+    file: str
+    message: str
+    column: str | None = None
+    rows: tuple[int, ...] = ()
+    values: tuple[str, ...] = ()
+    expected: str | None = None
+    n_rows: int | None = None  # total number of offending rows, when more than listed
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.column:
+            parts.append(f"kolumn '{self.column}'")
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:10])
+            total = self.n_rows if self.n_rows is not None else len(self.rows)
+            more = f" (och {total - 10} till)" if total > 10 else ""
+            parts.append(("rad " if total == 1 else "rader ") + shown + more)
+        text = ", ".join(parts) + ": " + self.message
+        if self.values:
+            text += " — värden: " + ", ".join(repr(v) for v in self.values[:5])
+        if self.expected:
+            text += f" — förväntat: {self.expected}"
+        return text
+
+
+class InputError(FouanalysError):
+    """Raised when a raw input cannot be read at all (missing, empty, unreadable encoding)."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.problems = [problem]
+        super().__init__(str(problem))
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of validating a data directory: every problem found, per file."""
+
+    data_dir: str
+    files: dict[str, dict] = field(default_factory=dict)  # name -> {path, rows, sha256}
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class DataValidationError(FouanalysError):
+    """Raised when raw inputs fail validation; carries the whole problem list."""
+
+    def __init__(self, problems: Sequence[Problem], report_path: str | None = None):
+        self.problems = list(problems)
+        self.report_path = report_path
+        lines = [f"{len(self.problems)} problem i indata:"]
+        lines += [f"  - {p}" for p in self.problems]
+        if report_path:
+            lines.append(f"Valideringsrapport: {report_path}")
+        super().__init__("\n".join(lines))
+
+
+class UnknownMunicipalityError(FouanalysError):
+    """Raised when a municipality code or name is not in the codebook."""
+
+
+class NotebookRunError(FouanalysError):
+    """Raised when a chapter notebook fails; names the municipality, the cell and the kept copy."""
+
+
+class BuildError(FouanalysError):
+    """Raised when the build as a whole cannot proceed (not for a single failed chapter)."""

@@ -1,0 +1,85 @@
+# fouanalys — every target documents itself: `make` or `make help` lists them.
+# The first run of any target bootstraps the environment: a private uv (from PyPI) in .tools/,
+# then .venv/ from the committed lockfile, then the project's Jupyter kernel inside .venv/.
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.fouanalys-installed
+ARGS ?=
+
+export UV_PYTHON_DOWNLOADS := never
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: help setup build validate synth test lint format lab lock clean
+
+## Show this list of targets
+help:
+	@awk 'BEGIN {FS = ":.*"} /^## / {doc = substr($$0, 4); next} \
+	  /^[a-zA-Z_-]+:/ && doc {printf "  \033[1m%-10s\033[0m %s\n", $$1, doc} {doc = ""}' \
+	  $(MAKEFILE_LIST)
+
+$(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
+	  { echo "fouanalys needs Python 3.11 as '$(PYTHON)' (set PYTHON=... to choose another)."; exit 1; }
+	@$(PYTHON) -m venv .tools || \
+	  { echo "Could not create a virtual environment: on Debian run 'apt-get install python3-venv'."; exit 1; }
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	$(BIN)/python -m ipykernel install --sys-prefix --name fouanalys \
+	  --display-name "Python (fouanalys)" >/dev/null
+	@touch $@
+
+## Create .venv from the lockfile and register the Jupyter kernel (done by every target)
+setup: $(STAMP)
+
+## Main job: validate, process and build every chapter for every municipality (ARGS=... passes options)
+build: $(STAMP)
+	$(BIN)/fouanalys build $(ARGS)
+
+## Validate the raw data and list every problem (ARGS="--data-dir DIR" for other data)
+validate: $(STAMP)
+	$(BIN)/fouanalys validate $(ARGS)
+
+## Regenerate the synthetic example data in data/raw/example
+synth: $(STAMP)
+	$(BIN)/fouanalys synth $(ARGS)
+
+## Run the linter and the whole test suite
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(ARGS)
+
+## Lint with ruff
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check src tests
+
+## Format the code with ruff
+format: $(STAMP)
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix .
+
+## Open JupyterLab on the notebooks with the project's kernel (loopback, token-protected)
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
+	  --LabApp.default_url=/lab/tree/notebooks \
+	  --MappingKernelManager.default_kernel_name=fouanalys \
+	  --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+
+## Re-resolve the lockfile after changing dependencies in pyproject.toml
+lock: | $(UV)
+	$(UV) lock --python $(PYTHON)
+
+## Remove the environment, processed data and built reports (raw data is never touched)
+clean:
+	rm -rf $(VENV) .tools .pytest_cache .ruff_cache
+	find data/processed reports -mindepth 1 ! -name README.md -exec rm -rf {} +

@@ -1,0 +1,153 @@
+"""Command line: ``fouanalys validate | build | synth`` (also ``python -m fouanalys``).
+
+Each command parses its options, calls one library function and turns a
+:class:`~fouanalys.exceptions.FouanalysError` into a short message and exit code 1. Usage errors
+exit 2. ``--verbose`` shows tracebacks and debug logging.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from fouanalys import __version__
+from fouanalys.config import DEFAULT_SEED, EXAMPLE_DATA_DIR, VALIDATION_REPORT_DIR
+from fouanalys.exceptions import DataValidationError, FouanalysError
+
+log = logging.getLogger("fouanalys")
+
+
+def _data_dir(value: str | None) -> Path | None:
+    return Path(value).expanduser().resolve() if value else None
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from fouanalys.config import default_data_dir
+    from fouanalys.validation import validate_data_dir
+
+    data_dir = _data_dir(args.data_dir) or default_data_dir()
+    report, _ = validate_data_dir(data_dir, report_dir=VALIDATION_REPORT_DIR)
+    report_path = VALIDATION_REPORT_DIR / "index.html"
+    if report.ok:
+        rows = ", ".join(f"{m['file']} ({m['rows']} rader)" for m in report.files.values())
+        print(f"Indata i {data_dir} är giltiga: {rows}.")
+        print(f"Valideringsrapport: {report_path}")
+        return 0
+    print(DataValidationError(report.problems, str(report_path)), file=sys.stderr)
+    return 1
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from fouanalys.runner import build, format_summary
+
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    summary = build(
+        municipalities=args.municipality,
+        data_dir=_data_dir(args.data_dir),
+        jobs=args.jobs,
+        formats=formats,
+        progress=not args.no_progress,
+    )
+    print(format_summary(summary))
+    return 0 if summary.ok else 1
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from fouanalys.synthetic import write_example
+
+    out = Path(args.out).expanduser().resolve()
+    paths = write_example(out, seed=args.seed, scale=args.scale)
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fouanalys",
+        description="Forskningsverkstad för FoU Nordväst: validera indata, bygg kapitel.",
+    )
+    parser.add_argument("--version", action="version", version=f"fouanalys {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="visa felsökningsloggar och fullständiga tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="KOMMANDO")
+
+    data_help = ("mapp med rådata (standard: $FOUANALYS_DATA_DIR eller de inbäddade "
+                 "exempeldata)")
+    p = sub.add_parser("validate", help="läs och validera alla rådatafiler")
+    p.add_argument("--data-dir", help=data_help)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("build", help="validera, bearbeta och bygg alla kapitel och rapporter")
+    p.add_argument("--municipality", "-m", action="append", metavar="KOD|NAMN",
+                   help="bygg bara denna kommun (kan upprepas)")
+    p.add_argument("--jobs", "-j", type=_positive_int, default=None,
+                   help="antal parallella processer (standard: antal kärnor)")
+    p.add_argument("--force", action="store_true", help="bygg om allt")
+    p.add_argument("--data-dir", help=data_help)
+    p.add_argument("--formats", default="html,pdf", help="exportformat, t.ex. html,pdf")
+    p.add_argument("--no-progress", action="store_true", help="visa ingen förloppsindikator")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("synth", help="skapa de syntetiska exempeldata på nytt")
+    p.add_argument("--out", default=str(EXAMPLE_DATA_DIR), help="målmapp")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="slumpfrö")
+    p.add_argument("--scale", type=_positive_float, default=1.0,
+                   help="storleksfaktor (större data för prestandamätning)")
+    p.set_defaults(func=cmd_synth)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("måste vara minst 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("måste vara större än 0")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fouanalys`` console script; returns the exit status."""
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="fouanalys: %(message)s",
+        stream=sys.stderr,
+    )
+    if not args.verbose:
+        for noisy in ("great_expectations", "papermill", "traitlets", "fontTools",
+                      "weasyprint", "matplotlib"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    try:
+        return args.func(args)
+    except FouanalysError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"fouanalys: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("fouanalys: avbrutet.", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"fouanalys: oväntat fel: {type(exc).__name__}: {exc}\n"
+              "Kör igen med --verbose för detaljer.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,11 +7,11 @@ import os
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from fouanalys.codebook import Codebook, load_codebook  # noqa: E402
+from fouanalys.codebook import Codebook, load_codebook
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

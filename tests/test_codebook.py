@@ -15,8 +15,14 @@ from fouanalys.exceptions import CodebookError, UnknownMunicipalityError
 
 def test_eight_municipalities_with_scb_codes(codebook):
     assert codebook.labels("municipalities") == {
-        "0114": "Upplands Väsby", "0123": "Järfälla", "0125": "Ekerö", "0139": "Upplands-Bro",
-        "0163": "Sollentuna", "0183": "Sundbyberg", "0184": "Solna", "0191": "Sigtuna",
+        "0114": "Upplands Väsby",
+        "0123": "Järfälla",
+        "0125": "Ekerö",
+        "0139": "Upplands-Bro",
+        "0163": "Sollentuna",
+        "0183": "Sundbyberg",
+        "0184": "Solna",
+        "0191": "Sigtuna",
     }
     assert codebook.region.code not in codebook.municipality_codes
 
@@ -52,8 +58,14 @@ def test_push_pull_factors_are_the_decks_25_with_a_classification(codebook):
 
 @pytest.mark.parametrize(
     ("spelling", "code"),
-    [("Järfälla", "0123"), ("jarfalla", "0123"), ("123", "0123"), ("0114", "0114"),
-     (" upplands-bro ", "0139"), ("UPPLANDS VÄSBY", "0114")],
+    [
+        ("Järfälla", "0123"),
+        ("jarfalla", "0123"),
+        ("123", "0123"),
+        ("0114", "0114"),
+        (" upplands-bro ", "0139"),
+        ("UPPLANDS VÄSBY", "0114"),
+    ],
 )
 def test_resolve_municipality(codebook, spelling, code):
     assert codebook.resolve_municipality(spelling) == code

@@ -28,9 +28,10 @@ def _data_dir(value: str | None) -> Path | None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from fouanalys.config import default_data_dir
+    from fouanalys.processing import require_data_dir
     from fouanalys.validation import validate_data_dir
 
-    data_dir = _data_dir(args.data_dir) or default_data_dir()
+    data_dir = require_data_dir(_data_dir(args.data_dir) or default_data_dir())
     report, _ = validate_data_dir(data_dir, report_dir=VALIDATION_REPORT_DIR)
     report_path = VALIDATION_REPORT_DIR / "index.html"
     if report.ok:
@@ -73,21 +74,34 @@ def make_parser() -> argparse.ArgumentParser:
         description="Forskningsverkstad för FoU Nordväst: validera indata, bygg kapitel.",
     )
     parser.add_argument("--version", action="version", version=f"fouanalys {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="visa felsökningsloggar och fullständiga tracebacks")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="visa felsökningsloggar och fullständiga tracebacks",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="KOMMANDO")
 
-    data_help = ("mapp med rådata (standard: $FOUANALYS_DATA_DIR eller de inbäddade "
-                 "exempeldata)")
+    data_help = "mapp med rådata (standard: $FOUANALYS_DATA_DIR eller de inbäddade exempeldata)"
     p = sub.add_parser("validate", help="läs och validera alla rådatafiler")
     p.add_argument("--data-dir", help=data_help)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("build", help="validera, bearbeta och bygg alla kapitel och rapporter")
-    p.add_argument("--municipality", "-m", action="append", metavar="KOD|NAMN",
-                   help="bygg bara denna kommun (kan upprepas)")
-    p.add_argument("--jobs", "-j", type=_positive_int, default=None,
-                   help="antal parallella processer (standard: antal kärnor)")
+    p.add_argument(
+        "--municipality",
+        "-m",
+        action="append",
+        metavar="KOD|NAMN",
+        help="bygg bara denna kommun (kan upprepas)",
+    )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive_int,
+        default=None,
+        help="antal parallella processer (standard: antal kärnor)",
+    )
     p.add_argument("--force", action="store_true", help="bygg om allt")
     p.add_argument("--data-dir", help=data_help)
     p.add_argument("--formats", default="html,pdf", help="exportformat, t.ex. html,pdf")
@@ -97,8 +111,12 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("synth", help="skapa de syntetiska exempeldata på nytt")
     p.add_argument("--out", default=str(EXAMPLE_DATA_DIR), help="målmapp")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="slumpfrö")
-    p.add_argument("--scale", type=_positive_float, default=1.0,
-                   help="storleksfaktor (större data för prestandamätning)")
+    p.add_argument(
+        "--scale",
+        type=_positive_float,
+        default=1.0,
+        help="storleksfaktor (större data för prestandamätning)",
+    )
     p.set_defaults(func=cmd_synth)
     return parser
 
@@ -127,8 +145,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     if not args.verbose:
-        for noisy in ("great_expectations", "papermill", "traitlets", "fontTools",
-                      "weasyprint", "matplotlib"):
+        for noisy in (
+            "great_expectations",
+            "papermill",
+            "traitlets",
+            "fontTools",
+            "weasyprint",
+            "matplotlib",
+        ):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     try:
@@ -144,8 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.verbose:
             traceback.print_exc()
-        print(f"fouanalys: oväntat fel: {type(exc).__name__}: {exc}\n"
-              "Kör igen med --verbose för detaljer.", file=sys.stderr)
+        print(
+            f"fouanalys: oväntat fel: {type(exc).__name__}: {exc}\n"
+            "Kör igen med --verbose för detaljer.",
+            file=sys.stderr,
+        )
         return 1
 
 

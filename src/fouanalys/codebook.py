@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -126,8 +127,9 @@ class LifeStage(_Model):
         if self.age_from > self.age_to:
             raise ValueError(f"life stage {self.id}: age_from > age_to")
         if self.id != f"{self.age_from}-{self.age_to}":
-            raise ValueError(f"life stage {self.id}: its id must carry its ages, "
-                             f"'{self.age_from}-{self.age_to}'")
+            raise ValueError(
+                f"life stage {self.id}: its id must carry its ages, '{self.age_from}-{self.age_to}'"
+            )
         return self
 
 
@@ -165,8 +167,18 @@ class Codebook(_Model):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Codebook:
-        for name in ("municipalities", "indices", "life_stages", "levels", "targeting",
-                     "knowledge_levels", "statuses", "actors", "push_pull", "domains"):
+        for name in (
+            "municipalities",
+            "indices",
+            "life_stages",
+            "levels",
+            "targeting",
+            "knowledge_levels",
+            "statuses",
+            "actors",
+            "push_pull",
+            "domains",
+        ):
             keys = [getattr(e, "code", None) or e.id for e in getattr(self, name)]
             dupes = sorted({k for k in keys if keys.count(k) > 1})
             if dupes:
@@ -180,7 +192,7 @@ class Codebook(_Model):
             if bad:
                 raise ValueError(f"index {idx.id}: unknown life stages {bad}")
         ordered = sorted(self.life_stages, key=lambda s: s.age_from)
-        for a, b in zip(ordered, ordered[1:], strict=False):
+        for a, b in itertools.pairwise(ordered):
             if b.age_from != a.age_to + 1:
                 raise ValueError(f"life stages {a.id} and {b.id} leave a gap or overlap")
         return self
@@ -233,8 +245,10 @@ class Codebook(_Model):
 
     def labels(self, section: str) -> dict[str, str]:
         """id -> Swedish label for one list section."""
-        return {(getattr(e, "code", None) or e.id): getattr(e, "label", None) or e.name
-                for e in getattr(self, section)}
+        return {
+            (getattr(e, "code", None) or e.id): getattr(e, "label", None) or e.name
+            for e in getattr(self, section)
+        }
 
     def survey_items(self) -> list[str]:
         """Every item id any index scores, in codebook order, without repeats."""

@@ -60,6 +60,7 @@ def process(
     """
     from fouanalys.validation import validate_data_dir  # imports Great Expectations: slow
 
+    require_data_dir(Path(data_dir))
     codebook = codebook or load_codebook()
     report, frames = validate_data_dir(Path(data_dir), codebook=codebook, report_dir=report_dir)
     if not report.ok:
@@ -79,6 +80,16 @@ def process(
     }
     write_tables(frames, processed_dir, manifest)
     return manifest
+
+
+def require_data_dir(data_dir: Path) -> Path:
+    """The data directory, or a plain error when it does not exist."""
+    if not Path(data_dir).is_dir():
+        raise FouanalysError(
+            f"Datamappen {data_dir} finns inte. Ange en befintlig mapp med --data-dir "
+            "eller miljövariabeln FOUANALYS_DATA_DIR."
+        )
+    return Path(data_dir)
 
 
 def write_tables(frames: Mapping[str, pd.DataFrame], processed_dir: Path, manifest: dict) -> None:

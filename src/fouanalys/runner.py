@@ -204,8 +204,12 @@ def run_task(task: Task) -> TaskResult:
             result.pdf = str(paths["pdf"]) if "pdf" in paths else None
         result.status = "ok"
     except PapermillExecutionError as exc:
-        result.cell = exc.cell_index
-        result.error = f"{exc.ename}: {exc.evalue}"
+        # The execution count is what JupyterLab shows beside the cell in the kept notebook.
+        result.cell = exc.exec_count if exc.exec_count is not None else exc.cell_index
+        first_line = (exc.source or "").strip().splitlines()[:1]
+        result.error = f"{exc.ename}: {exc.evalue}" + (
+            f" (i cellen som börjar '{first_line[0][:60]}')" if first_line else ""
+        )
     except Exception as exc:  # a task reports its failure; the build goes on
         result.error = f"{type(exc).__name__}: {exc}"
     result.seconds = round(time.perf_counter() - started, 2)
@@ -216,8 +220,9 @@ def run_tasks(tasks: Sequence[Task], jobs: int, progress: bool = True) -> list[T
     """Run tasks in ``jobs`` worker processes (in this process when jobs == 1)."""
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(tasks), desc="Kapitel", unit="kapitel", disable=not progress,
-               file=sys.stderr)
+    bar = tqdm(
+        total=len(tasks), desc="Kapitel", unit="kapitel", disable=not progress, file=sys.stderr
+    )
     results: list[TaskResult] = []
     try:
         if jobs <= 1 or len(tasks) <= 1:
@@ -263,11 +268,24 @@ def build(
         raise FouanalysError(f"Okänt format {unknown}; välj bland html, pdf.")
 
     log.info("Validerar och bearbetar %s", data_dir)
-    manifest = process(data_dir, processed_dir, codebook=codebook,
-                       report_dir=Path(reports_dir) / VALIDATION_REPORT_DIR.name)
+    manifest = process(
+        data_dir,
+        processed_dir,
+        codebook=codebook,
+        report_dir=Path(reports_dir) / VALIDATION_REPORT_DIR.name,
+    )
     ensure_kernel()
-    tasks = plan_tasks(codes, manifest, codebook, data_dir, processed_dir, reports_dir,
-                       chapters=chapters, formats=formats, notebooks_dir=notebooks_dir)
+    tasks = plan_tasks(
+        codes,
+        manifest,
+        codebook,
+        data_dir,
+        processed_dir,
+        reports_dir,
+        chapters=chapters,
+        formats=formats,
+        notebooks_dir=notebooks_dir,
+    )
     jobs = jobs or os.cpu_count() or 1
     log.info("Kör %d kapitel för %d kommuner med %d processer", len(tasks), len(codes), jobs)
     summary = BuildSummary(manifest=manifest, results=run_tasks(tasks, jobs, progress))
@@ -286,7 +304,7 @@ def build(
 def _index_entry(result: TaskResult, reports_dir: Path) -> dict:
     entry = asdict(result)
     if result.cell is not None:
-        entry["error"] = f"Cell {result.cell}: {result.error}"
+        entry["error"] = f"Cell [{result.cell}]: {result.error}"
     return entry
 
 
@@ -295,14 +313,18 @@ def format_summary(summary: BuildSummary) -> str:
     lines = []
     for r in summary.results:
         mark = "klar" if r.status == "ok" else "MISSLYCKADES"
-        lines.append(f"  {r.municipality_code} {r.municipality_name:<15} {r.chapter_id:<16} "
-                     f"{mark:<13} {r.seconds:6.1f} s")
+        lines.append(
+            f"  {r.municipality_code} {r.municipality_name:<15} {r.chapter_id:<16} "
+            f"{mark:<13} {r.seconds:6.1f} s"
+        )
     n_ok = len(summary.results) - len(summary.failed)
     lines.append(f"{n_ok} av {len(summary.results)} kapitel klara på {summary.seconds:.1f} s.")
     for r in summary.failed:
-        where = f"cell {r.cell}" if r.cell is not None else "utanför cellerna"
-        lines.append(f"Misslyckades: {r.municipality_name} ({r.municipality_code}), "
-                     f"{r.chapter_id}, {where}: {r.error}\n  Sparad notebook: {r.notebook}")
+        where = f"cell [{r.cell}]" if r.cell is not None else "utanför cellerna"
+        lines.append(
+            f"Misslyckades: {r.municipality_name} ({r.municipality_code}), "
+            f"{r.chapter_id}, {where}: {r.error}\n  Sparad notebook: {r.notebook}"
+        )
     if summary.index:
         lines.append(f"Rapportindex: {summary.index}")
     return "\n".join(lines)

@@ -1,0 +1,106 @@
+"""The command line: exit codes, plain messages, no tracebacks unless asked for."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from fouanalys.cli import main
+from fouanalys.config import EXAMPLE_DATA_DIR
+
+
+@pytest.fixture
+def broken_data(tmp_path):
+    """A copy of the example data with an unknown level on the third intervention."""
+    data = tmp_path / "data"
+    shutil.copytree(EXAMPLE_DATA_DIR, data)
+    path = data / "insatser.csv"
+    text = path.read_bytes().decode("cp1252")
+    lines = text.split("\r\n")
+    header = lines[0].split(";")
+    col = header.index("niva")
+    cells = lines[3].split(";")
+    cells[col] = "förebyga"
+    lines[3] = ";".join(cells)
+    path.write_bytes("\r\n".join(lines).encode("cp1252"))
+    return data
+
+
+def test_help_and_version_exit_zero(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert "fouanalys" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["flyga"], ["build", "--jobs", "0"], ["synth", "--scale", "-1"]]
+)
+def test_usage_errors_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+
+
+def test_validate_example_data_is_valid(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "--data-dir", str(EXAMPLE_DATA_DIR)]) == 0
+    out = capsys.readouterr().out
+    assert "giltiga" in out and "enkat" in out
+
+
+def test_validate_names_file_column_row_and_value(broken_data, capsys):
+    assert main(["validate", "--data-dir", str(broken_data)]) == 1
+    err = capsys.readouterr().err
+    assert "insatser.csv" in err and "niva" in err and "förebyga" in err
+    assert "rad 4" in err  # header is row 1, so the third intervention is spreadsheet row 4
+    assert "Traceback" not in err
+
+
+def test_missing_data_dir_is_a_plain_error(tmp_path, capsys):
+    assert main(["validate", "--data-dir", str(tmp_path / "finns-inte")]) == 1
+    err = capsys.readouterr().err
+    assert "finns-inte" in err and "Traceback" not in err
+
+
+def test_build_with_invalid_data_runs_nothing_and_keeps_processed_tables(
+    broken_data, tmp_path, capsys, monkeypatch
+):
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    (processed / "manifest.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setattr("fouanalys.runner.PROCESSED_DATA_DIR", processed)
+    monkeypatch.setattr("fouanalys.runner.REPORTS_DIR", tmp_path / "reports")
+    from fouanalys import runner
+
+    monkeypatch.setattr(
+        runner, "build", _with_defaults(runner.build, processed, tmp_path / "reports")
+    )
+    assert main(["build", "--data-dir", str(broken_data), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "niva" in err and "Traceback" not in err
+    assert (processed / "manifest.json").read_text(encoding="utf-8") == "{}"
+    assert not (tmp_path / "reports" / "0123").exists()
+
+
+def _with_defaults(func, processed, reports):
+    def wrapped(**kwargs):
+        return func(processed_dir=processed, reports_dir=reports, **kwargs)
+
+    return wrapped
+
+
+def test_verbose_shows_the_traceback(tmp_path, capsys):
+    assert main(["--verbose", "validate", "--data-dir", str(tmp_path / "finns-inte")]) == 1
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_same_cli():
+    proc = subprocess.run(
+        [sys.executable, "-m", "fouanalys", "--help"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0
+    assert "validate" in proc.stdout and "build" in proc.stdout and "synth" in proc.stdout

@@ -1,0 +1,87 @@
+"""Processed tables are written whole or not at all, and the manifest describes them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pandas as pd
+import pytest
+
+from fouanalys.exceptions import FouanalysError
+from fouanalys.processing import (
+    MANIFEST,
+    data_version,
+    file_sha256,
+    load_manifest,
+    load_table,
+    write_tables,
+)
+
+
+def _frames(value: int) -> dict[str, pd.DataFrame]:
+    return {
+        "insatser": pd.DataFrame({"kommunkod": ["0123", "0125"], "antal": [value, value + 1]}),
+        "befolkning": pd.DataFrame({"kommunkod": ["0123"], "antal": [value * 10]}),
+    }
+
+
+def _snapshot(folder) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_write_tables_writes_tables_and_a_manifest_that_describes_them(tmp_path):
+    manifest = {"data_version": "abc", "tables": {}}
+    write_tables(_frames(1), tmp_path, manifest)
+    on_disk = load_manifest(tmp_path)
+    assert set(on_disk["tables"]) == {"insatser", "befolkning"}
+    for name, meta in on_disk["tables"].items():
+        path = tmp_path / meta["file"]
+        assert meta["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert meta["rows"] == len(load_table(name, tmp_path))
+    assert load_table("insatser", tmp_path)["antal"].tolist() == [1, 2]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".staging")]
+
+
+def test_a_failure_midway_leaves_the_previous_tables_as_they_were(tmp_path, monkeypatch):
+    write_tables(_frames(1), tmp_path, {"tables": {}})
+    before = _snapshot(tmp_path)
+    calls = {"n": 0}
+    original = pd.DataFrame.to_parquet
+
+    def failing_to_parquet(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", failing_to_parquet)
+    with pytest.raises(OSError, match="disk full"):
+        write_tables(_frames(2), tmp_path, {"tables": {}})
+    assert _snapshot(tmp_path) == before
+    assert load_table("insatser", tmp_path)["antal"].tolist() == [1, 2]
+
+
+def test_a_table_no_longer_produced_is_removed(tmp_path):
+    frames = _frames(1) | {"kolada": pd.DataFrame({"kpi": ["N15428"]})}
+    write_tables(frames, tmp_path, {"tables": {}})
+    write_tables(_frames(1), tmp_path, {"tables": {}})
+    assert not (tmp_path / "kolada.parquet").exists()
+    assert "kolada" not in json.loads((tmp_path / MANIFEST).read_text())["tables"]
+
+
+def test_missing_processed_tables_say_what_to_run(tmp_path):
+    with pytest.raises(FouanalysError, match="fouanalys build"):
+        load_manifest(tmp_path)
+    with pytest.raises(FouanalysError, match="enkat.parquet saknas"):
+        load_table("enkat", tmp_path)
+
+
+def test_data_version_changes_with_any_input_hash(tmp_path):
+    a = {"enkat": {"sha256": "1"}, "insatser": {"sha256": "2"}}
+    b = {"enkat": {"sha256": "1"}, "insatser": {"sha256": "3"}}
+    assert data_version(a) != data_version(b)
+    assert data_version(a) == data_version(dict(reversed(a.items())))
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"abc")
+    assert file_sha256(path) == hashlib.sha256(b"abc").hexdigest()

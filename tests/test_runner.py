@@ -1,0 +1,130 @@
+"""The build, end to end on the embedded example: every municipality's chapters are executed.
+
+This is the test that makes CI re-execute each municipality's notebooks on the example data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import pytest
+
+from fouanalys.config import EXAMPLE_DATA_DIR, MUNICIPALITY_CHAPTERS, SYNTHETIC_BANNER
+from fouanalys.runner import build, format_summary
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, codebook):
+    """A full build of every municipality on the example data, in temporary folders."""
+    root = tmp_path_factory.mktemp("build")
+    summary = build(
+        data_dir=EXAMPLE_DATA_DIR,
+        processed_dir=root / "processed",
+        reports_dir=root / "reports",
+        jobs=2,
+        progress=False,
+    )
+    return summary, root
+
+
+@pytest.mark.slow
+def test_every_municipality_and_chapter_builds(built, codebook):
+    summary, root = built
+    assert summary.ok, format_summary(summary)
+    done = {(r.municipality_code, r.chapter_id) for r in summary.results}
+    assert done == {(c, ch) for c in codebook.municipality_codes for ch in MUNICIPALITY_CHAPTERS}
+    for r in summary.results:
+        for suffix in ("ipynb", "html", "pdf"):
+            path = root / "reports" / r.municipality_code / f"{r.chapter_id}.{suffix}"
+            assert path.is_file() and path.stat().st_size > 0, path
+        assert (root / "reports" / r.municipality_code / f"{r.chapter_id}.pdf").read_bytes()[
+            :5
+        ] == b"%PDF-"
+
+
+@pytest.mark.slow
+def test_chapters_are_in_swedish_without_code_and_carry_the_banner(built, codebook):
+    summary, root = built
+    for r in summary.results:
+        html = (root / "reports" / r.municipality_code / f"{r.chapter_id}.html").read_text(
+            encoding="utf-8"
+        )
+        assert SYNTHETIC_BANNER in html
+        assert codebook.municipality_name(r.municipality_code) in html
+        assert "Underlag och datakvalitet" in html
+        assert "import fouanalys" not in html and "load_table(" not in html
+        assert "Traceback" not in html and "Warning" not in html
+        assert re.search(r"<img[^>]+src=\"data:image/png;base64,", html), "no embedded figure"
+
+
+@pytest.mark.slow
+def test_index_links_every_chapter_and_processed_manifest_is_complete(built, codebook):
+    _, root = built
+    index = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    for code in codebook.municipality_codes:
+        for chapter in MUNICIPALITY_CHAPTERS:
+            assert f"{code}/{chapter}.html" in index
+            assert f"{code}/{chapter}.pdf" in index
+    manifest = json.loads((root / "processed" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["synthetic"] is True
+    assert set(manifest["inputs"]) >= {"enkat", "insatser", "befolkning"}
+    assert set(manifest["tables"]) >= {"enkat", "insatser", "befolkning"}
+
+
+@pytest.mark.slow
+def test_parameters_reach_the_executed_notebook(built):
+    _, root = built
+    nb = nbformat.read(root / "reports" / "0125" / "01_underlag.ipynb", as_version=4)
+    params = nb.metadata["papermill"]["parameters"]
+    assert params["municipality"] == "0125"
+    assert params["processed_dir"] == str(root / "processed")
+    assert nb.metadata["fouanalys"]["municipality_name"] == "Ekerö"
+
+
+def _failing_notebook() -> nbformat.NotebookNode:
+    """A chapter whose third cell fails for Ekerö only."""
+    params = nbformat.v4.new_code_cell(
+        "municipality = None\ndata_dir = None\nprocessed_dir = None\nseed = 0"
+    )
+    params.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell(
+            "if municipality == '0125':\n    raise ValueError('trasig cell')"
+        ),
+    ]
+    return nb
+
+
+@pytest.mark.slow
+def test_a_failing_chapter_is_kept_named_and_does_not_stop_the_others(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nbformat.write(_failing_notebook(), notebooks / "01_underlag.ipynb")
+    summary = build(
+        municipalities=["Ekerö", "0184"],
+        data_dir=EXAMPLE_DATA_DIR,
+        processed_dir=tmp_path / "processed",
+        reports_dir=tmp_path / "reports",
+        jobs=1,
+        formats=("html",),
+        progress=False,
+        notebooks_dir=notebooks,
+    )
+    assert not summary.ok
+    [failed] = summary.failed
+    assert failed.municipality_code == "0125"
+    kept = nbformat.read(tmp_path / "reports" / "0125" / "01_underlag.ipynb", as_version=4)
+    [errored] = [c for c in kept.cells if any(o["output_type"] == "error" for o in c.outputs)]
+    assert failed.cell == errored.execution_count
+    assert "trasig cell" in failed.error and "if municipality" in failed.error
+    ok = [r for r in summary.results if r.status == "ok"]
+    assert [r.municipality_code for r in ok] == ["0184"]
+    text = format_summary(summary)
+    assert "Ekerö (0125)" in text and f"cell [{failed.cell}]" in text and "trasig cell" in text
+    index = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "trasig cell" in index

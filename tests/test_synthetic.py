@@ -1,0 +1,371 @@
+"""Tests for fouanalys.synthetic: determinism, layout, validity and plausibility of the example.
+
+The survey is scored here with a small scorer written independently of the package, straight
+from the codebook's documented rules, so the plausibility checks do not test code against
+itself.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fouanalys import config, synthetic
+from fouanalys.codebook import load_codebook
+
+SHARED_EXPORT_COLUMNS = Path("/work/shared/data/stockholmsenkaten/export_columns.csv")
+FILES = ("enkat.csv.gz", "insatser.csv", "befolkning.csv", config.SYNTHETIC_MARKER, "README.md")
+
+
+@pytest.fixture(scope="module")
+def cb():
+    return load_codebook()
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return synthetic.generate()
+
+
+@pytest.fixture(scope="module")
+def scored(frames, cb):
+    """Per respondent: municipality, year, grade, sex, and per index its score and flag."""
+    enkat = frames["enkat"]
+    out = pd.DataFrame(
+        {
+            "kommun": enkat["Hemkommun"],
+            "ar": enkat["ar"],
+            "arskurs": enkat["ARSKURS"],
+            "kon": enkat["Kön"],
+        }
+    )
+    for index in cb.indices:
+        score, flag = _score_index(enkat, index)
+        out[f"score_{index.id}"] = score
+        out[index.id] = flag
+    return out
+
+
+def _score_index(enkat: pd.DataFrame, index) -> tuple[np.ndarray, np.ndarray]:
+    """Independent scorer: item 0..1 with reversal, mean or count, missing below min_answered."""
+    codes = enkat[[it.id for it in index.items]].astype("float64").to_numpy()
+    answered = ~np.isnan(codes)
+    enough = answered.sum(axis=1) >= index.min_answered
+    if index.scoring == "count":
+        score = (np.nan_to_num(codes, nan=0.0) >= index.item_threshold).sum(axis=1)
+        flag = score >= index.cut_point
+    else:
+        reverse = np.array([it.reverse for it in index.items])
+        items = np.where(reverse, index.levels - codes, codes - 1) / (index.levels - 1)
+        with np.errstate(invalid="ignore"):
+            score = np.nansum(items, axis=1) / np.maximum(answered.sum(axis=1), 1)
+        flag = score >= index.cut_point - 1e-9
+    return (
+        np.where(enough, score, np.nan),
+        np.where(enough, flag.astype(float), np.nan),
+    )
+
+
+# --- determinism and the committed example ---------------------------------------------------
+def _read_all(directory: Path) -> dict[str, bytes]:
+    return {name: (directory / name).read_bytes() for name in FILES}
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path):
+    a = synthetic.write_example(tmp_path / "a", seed=7, scale=0.1)
+    synthetic.write_example(tmp_path / "b", seed=7, scale=0.1)
+    assert set(a) == {"enkat", "insatser", "befolkning", "marker", "readme"}
+    assert _read_all(tmp_path / "a") == _read_all(tmp_path / "b")
+
+
+def test_different_seed_gives_different_data(tmp_path):
+    synthetic.write_example(tmp_path / "a", seed=7, scale=0.1)
+    synthetic.write_example(tmp_path / "b", seed=8, scale=0.1)
+    a, b = _read_all(tmp_path / "a"), _read_all(tmp_path / "b")
+    for name in ("enkat.csv.gz", "insatser.csv", "befolkning.csv"):
+        assert a[name] != b[name], name
+
+
+def test_gzip_is_written_deterministically(tmp_path):
+    synthetic.write_example(tmp_path, seed=7, scale=0.05)
+    raw = (tmp_path / "enkat.csv.gz").read_bytes()
+    assert raw[:2] == b"\x1f\x8b"
+    assert raw[4:8] == b"\x00\x00\x00\x00"  # mtime 0
+    assert not raw[3] & 0x08  # no file name stored
+
+
+def test_committed_example_equals_fresh_regeneration(tmp_path):
+    committed = config.EXAMPLE_DATA_DIR
+    fresh = tmp_path / "fresh"
+    synthetic.write_example(fresh)
+    for name in FILES:
+        old, new = (committed / name).read_bytes(), (fresh / name).read_bytes()
+        if name.endswith(".gz"):
+            # The compressed bytes depend on the zlib build; the content must not.
+            assert gzip.decompress(old) == gzip.decompress(new), (
+                f"{name} is stale: run `fouanalys synth`"
+            )
+        else:
+            assert old == new, f"{name} is stale: run `fouanalys synth`"
+
+
+def test_example_is_marked_synthetic_and_small():
+    directory = config.EXAMPLE_DATA_DIR
+    assert config.is_synthetic(directory)
+    marker = (directory / config.SYNTHETIC_MARKER).read_text(encoding="utf-8")
+    assert "fouanalys synth --seed" in marker and "inte verkliga" in marker
+    total = sum(p.stat().st_size for p in directory.iterdir() if p.is_file())
+    assert total < 5 * 2**20
+
+
+def test_interrupted_write_leaves_old_files(tmp_path, monkeypatch):
+    synthetic.write_example(tmp_path, seed=7, scale=0.05)
+    before = _read_all(tmp_path)
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    real_replace = synthetic.os.replace
+    calls = []
+
+    def replace_then_fail(src, dst):
+        calls.append(dst)
+        if len(calls) > 1:
+            raise OSError("interrupted")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(synthetic, "_insatser_bytes", boom)
+    with pytest.raises(OSError):
+        synthetic.write_example(tmp_path, seed=8, scale=0.05)
+    assert _read_all(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)
+    monkeypatch.undo()
+
+    monkeypatch.setattr(synthetic.os, "replace", replace_then_fail)
+    with pytest.raises(OSError):
+        synthetic.write_example(tmp_path, seed=8, scale=0.05)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)  # no tmp files left
+
+
+def test_scale_multiplies_population():
+    small = synthetic.generate(seed=3, scale=0.1)
+    large = synthetic.generate(seed=3, scale=0.3)
+    ratio = large["befolkning"]["antal"].sum() / small["befolkning"]["antal"].sum()
+    assert 2.8 < ratio < 3.2
+    assert 2.5 < len(large["enkat"]) / len(small["enkat"]) < 3.5
+
+
+# --- file formats ----------------------------------------------------------------------------
+def test_enkat_has_the_export_layout(frames):
+    assert list(frames["enkat"].columns) == list(synthetic.EXPORT_COLUMNS)
+    assert len(synthetic.EXPORT_COLUMNS) == 205
+    if SHARED_EXPORT_COLUMNS.is_file():
+        shared = SHARED_EXPORT_COLUMNS.read_text(encoding="utf-8").strip().split(",")
+        assert list(synthetic.EXPORT_COLUMNS) == shared
+    with gzip.open(config.EXAMPLE_DATA_DIR / "enkat.csv.gz", "rt", encoding="utf-8") as fh:
+        header = fh.readline().rstrip("\n").split(",")
+        first = fh.readline()
+    assert header == list(synthetic.EXPORT_COLUMNS)
+    assert ".0," not in first  # integer codes, not floats
+
+
+def test_insatser_file_is_excel_semicolon_dialect(frames):
+    raw = (config.EXAMPLE_DATA_DIR / "insatser.csv").read_bytes()
+    assert raw.count(b"\r\n") == len(frames["insatser"]) + 1
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")  # å/ä/ö are single Windows-1252 bytes
+    back = pd.read_csv(io.BytesIO(raw), sep=";", encoding="cp1252", dtype=str,
+                       keep_default_na=False)  # fmt: skip
+    assert list(back.columns) == list(synthetic.INSATSER_COLUMNS)
+    assert (back["kommunkod"].str.len() == 4).all()
+    expected = frames["insatser"].astype(object).map(lambda v: "" if pd.isna(v) else str(v))
+    pd.testing.assert_frame_equal(back, expected, check_dtype=False)
+
+
+def test_one_comment_needs_html_escaping(frames):
+    comments = frames["insatser"]["kommentar"]
+    assert comments.str.contains("<skola & fritid>", regex=False).sum() == 1
+
+
+def test_befolkning_file_keeps_leading_zeros():
+    back = pd.read_csv(config.EXAMPLE_DATA_DIR / "befolkning.csv", dtype={"kommunkod": str})
+    assert list(back.columns) == list(synthetic.BEFOLKNING_COLUMNS)
+    assert back["kommunkod"].str.fullmatch(r"\d{4}").all()
+    assert "0114" in set(back["kommunkod"])
+
+
+# --- interventions ---------------------------------------------------------------------------
+def test_interventions_are_valid_per_codebook(frames, cb):
+    ins = frames["insatser"]
+    per_muni = ins.groupby("kommunkod").size()
+    assert set(per_muni.index) == set(cb.municipality_codes)
+    assert per_muni.between(15, 40).all()
+    # larger municipalities run more
+    assert per_muni["0123"] > per_muni["0125"]
+    assert not ins.duplicated(["kommunkod", "insats"]).any()
+    actors = set(cb.ids("actors"))
+    factors = {i.id for i in cb.indices if i.kind in ("risk", "protective")}
+    assert set(ins["huvudman"]) <= actors
+    assert set(ins["niva"]) == set(cb.ids("levels"))
+    assert set(ins["inriktning"]) == set(cb.ids("targeting"))
+    assert set(ins["kunskapslage"]) <= set(cb.ids("knowledge_levels"))
+    assert set(ins["status"]) == set(cb.ids("statuses"))
+    assert (ins["status"] == "pågående").mean() > 0.6
+    for col, allowed in (("faktorer", factors), ("push_pull", set(cb.ids("push_pull"))),
+                         ("samverkan", actors)):  # fmt: skip
+        ids = {x for v in ins[col] for x in v.split(";") if x}
+        assert ids and ids <= allowed, col
+    assert (ins["faktorer"] != "").all()
+    assert (ins["samverkan"] != "").all()
+    assert ins["alder_fran"].between(0, 25).all() and ins["alder_till"].between(0, 25).all()
+    assert (ins["alder_fran"] <= ins["alder_till"]).all()
+    missing = ins["deltagare_per_ar"].isna().mean()
+    assert 0.1 < missing < 0.35
+    assert (ins["deltagare_per_ar"].dropna() >= 0).all()
+    for _, g in ins.groupby("kommunkod"):
+        assert set(g["niva"]) == set(cb.ids("levels"))
+        assert set(g["inriktning"]) == set(cb.ids("targeting"))
+
+
+def test_intervention_names_fit_level_and_ages(frames):
+    ins = frames["insatser"].set_index(["kommunkod", "insats"])
+    exit_work = ins.xs("Avhopparverksamhet", level="insats")
+    assert (exit_work["niva"] == "riskreducera").all()
+    assert (exit_work["inriktning"] == "indikerad").all()
+    assert (exit_work["alder_fran"] >= 15).all()
+
+
+# --- population ------------------------------------------------------------------------------
+def test_population_is_complete_and_plausible(frames, cb):
+    pop = frames["befolkning"]
+    assert list(pop.columns) == list(synthetic.BEFOLKNING_COLUMNS)
+    assert not pop.duplicated(["kommunkod", "ar", "alder", "kon"]).any()
+    assert len(pop) == len(cb.municipalities) * 7 * 26 * 2
+    assert set(pop["ar"]) == set(range(2018, 2025))
+    assert set(pop["alder"]) == set(range(26))
+    assert set(pop["kon"]) == {"Pojke", "Flicka"}
+    assert (pop["antal"] > 0).all()
+    boys = pop.loc[pop["kon"] == "Pojke", "antal"].sum() / pop["antal"].sum()
+    assert 0.505 < boys < 0.525
+    # about 1.1-1.3 % of the inhabitants per year of age (Järfälla, 2024: 88 950)
+    j = pop[(pop["kommunkod"] == "0123") & (pop["ar"] == 2024) & (pop["alder"] < 19)]
+    per_age = j.groupby("alder")["antal"].sum() / 88_950
+    assert per_age.between(0.010, 0.015).all()
+
+
+def test_cohorts_age_consistently(frames):
+    pop = frames["befolkning"].groupby(["kommunkod", "ar", "alder"])["antal"].sum()
+    wide = pop.unstack("alder")
+    for code, g in wide.groupby(level="kommunkod"):
+        g = g.droplevel("kommunkod")
+        ratio = g.iloc[1:, 1:18].to_numpy() / g.iloc[:-1, 0:17].to_numpy()
+        assert np.all((ratio > 0.9) & (ratio < 1.12)), code
+
+
+# --- survey ----------------------------------------------------------------------------------
+def test_survey_values(frames, cb):
+    enkat = frames["enkat"]
+    names = {m.name for m in cb.municipalities}
+    assert set(enkat["Hemkommun"]) == names
+    assert set(enkat["DIDkommun"]) == names
+    assert (enkat["Skolkommun"] == enkat["Hemkommun"]).mean() > 0.7
+    assert set(enkat["ar"]) == set(cb.survey.years)
+    assert set(enkat["ARSKURS"]) == {"Åk 9", "Gy 2"}
+    kon = enkat["Kön"]
+    assert set(kon.dropna()) <= {"Pojke", "Flicka", *cb.survey.other_sex_values}
+    other = (~kon.isin(["Pojke", "Flicka"])).mean()
+    assert 0.005 < other < 0.03
+    for index in cb.indices:
+        for item in index.items:
+            values = enkat[item.id].dropna()
+            assert values.between(1, index.levels).all(), item.id
+            assert values.nunique() == index.levels, item.id
+    assert enkat["F3_Omkodad"].isna().all()
+
+
+def test_respondents_follow_cohort_sizes(frames, cb):
+    enkat, pop = frames["enkat"], frames["befolkning"]
+    names = {m.name: m.code for m in cb.municipalities}
+    counts = enkat.groupby(["Hemkommun", "ar", "ARSKURS"]).size()
+    ages = {g.id: g.age for g in cb.survey.grades}
+    cohort = pop.groupby(["kommunkod", "ar", "alder"])["antal"].sum()
+    rates = {(m, y, g): n / cohort[(names[m], y, ages[g])] for (m, y, g), n in counts.items()}
+    assert len(rates) == len(cb.municipalities) * len(cb.survey.years) * 2
+    ak9 = np.array([r for (_, _, g), r in rates.items() if g == "Åk 9"])
+    gy2 = np.array([r for (_, _, g), r in rates.items() if g == "Gy 2"])
+    assert ((ak9 > 0.70) & (ak9 < 0.92)).all()
+    assert ((gy2 > 0.55) & (gy2 < 0.85)).all()
+    assert ak9.mean() > gy2.mean()
+    assert 20_000 < len(enkat) < 60_000
+
+
+def test_reversed_items_point_the_other_way(frames):
+    enkat = frames["enkat"]
+    # f66a (reversed: "agree" = 1 = impulsive) against f66m (not reversed: thinks first)
+    pair = enkat[["f66a", "f66m"]].astype("float64").dropna()
+    assert pair.corr().iloc[0, 1] < -0.1
+    # two reversed impulsivity items agree with each other
+    pair = enkat[["f66a", "f66b"]].astype("float64").dropna()
+    assert pair.corr().iloc[0, 1] > 0.2
+
+
+def test_missing_answers_are_present(frames, cb):
+    items = [it for idx in cb.indices for it in idx.items]
+    ids = [it.id for it in items]
+    missing = frames["enkat"][ids].isna()
+    assert 0.02 < missing.to_numpy().mean() < 0.08
+    # break-offs: a block of blanks at the end of the questionnaire, answers before it
+    order = [c for c in synthetic.EXPORT_COLUMNS if c in ids]
+    tail = missing[order[-8:]].all(axis=1)
+    head = ~missing[order[:5]].any(axis=1)
+    assert 0.005 < (tail & head).mean() < 0.05
+
+
+def test_risk_index_scores_correlate(scored, cb):
+    risk = [i.id for i in cb.indices if i.kind == "risk"]
+    corr = scored[[f"score_{r}" for r in risk]].corr().to_numpy()
+    assert (corr[np.triu_indices(len(risk), 1)] > 0.15).all()
+    protective = [i.id for i in cb.indices if i.kind == "protective"]
+    cross = scored[[f"score_{r}" for r in risk + protective]].corr()
+    assert (cross.loc[[f"score_{r}" for r in risk], [f"score_{p}" for p in protective]]
+            < 0).all().all()  # fmt: skip
+    assert scored["score_impulsivitet"].corr(scored["score_kriminalitet"]) > 0.2
+
+
+def test_prevalence_is_plausible(scored, cb):
+    ak9 = scored[scored["arskurs"] == "Åk 9"]
+    by_muni = ak9.groupby("kommun")[[i.id for i in cb.indices]].mean()
+    for index in cb.indices:
+        share = by_muni[index.id]
+        if index.kind == "risk":
+            assert share.between(0.08, 0.36).all(), (index.id, share.to_dict())
+        elif index.kind == "protective":
+            assert share.between(0.45, 0.80).all(), (index.id, share.to_dict())
+    crime = ak9["kriminalitet"]
+    assert 0.20 < crime.mean() < 0.35
+    assert by_muni["kriminalitet"].between(0.12, 0.40).all()
+    by_sex = ak9.groupby("kon")["kriminalitet"].mean()
+    assert by_sex["Pojke"] > by_sex["Flicka"] + 0.05
+
+
+def test_municipalities_and_sexes_differ(scored, cb):
+    ak9 = scored[scored["arskurs"] == "Åk 9"]
+    risk = [i.id for i in cb.indices if i.kind == "risk"]
+    by_muni = ak9.groupby("kommun")[risk].mean()
+    spread = by_muni.max() - by_muni.min()
+    assert (spread > 0.08).any()
+    assert by_muni.loc["Sigtuna", "impulsivitet"] > by_muni.loc["Ekerö", "impulsivitet"] + 0.08
+    by_sex = ak9.groupby("kon")[risk].mean()
+    assert (by_sex.loc["Pojke"] - by_sex.loc["Flicka"]).max() > 0.05
+
+
+def test_offending_declines_over_time(scored):
+    ak9 = scored[scored["arskurs"] == "Åk 9"]
+    by_year = ak9.groupby("ar")["kriminalitet"].mean()
+    assert by_year[2024] < by_year[2018] - 0.02

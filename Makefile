@@ -33,8 +33,7 @@ $(UV):
 
 $(STAMP): uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
-	$(BIN)/python -m ipykernel install --sys-prefix --name fouanalys \
-	  --display-name "Python (fouanalys)" >/dev/null
+	$(BIN)/python -m fouanalys.kernel
 	@touch $@
 
 ## Create .venv from the lockfile and register the Jupyter kernel (done by every target)

@@ -118,7 +118,7 @@ def write_tables(frames: Mapping[str, pd.DataFrame], processed_dir: Path, manife
         os.replace(staging / MANIFEST, processed_dir / MANIFEST)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    log.info("Wrote %d processed tables to %s", len(frames), processed_dir)
+    log.info("Skrev %d bearbetade tabeller till %s", len(frames), processed_dir)
 
 
 def load_manifest(processed_dir: Path = PROCESSED_DATA_DIR) -> dict:

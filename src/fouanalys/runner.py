@@ -34,6 +34,7 @@ from fouanalys.config import (
     default_data_dir,
 )
 from fouanalys.exceptions import BuildError, FouanalysError
+from fouanalys.kernel import ensure_kernel
 from fouanalys.processing import process
 
 log = logging.getLogger("fouanalys")
@@ -95,19 +96,6 @@ class BuildSummary:
     @property
     def ok(self) -> bool:
         return not self.failed
-
-
-def ensure_kernel(name: str = KERNEL_NAME) -> None:
-    """Register this environment's Jupyter kernel (in the environment itself) if missing."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        KernelSpecManager().get_kernel_spec(name)
-    except NoSuchKernel:
-        from ipykernel.kernelspec import install
-
-        install(kernel_name=name, display_name="Python (fouanalys)", prefix=sys.prefix)
-        log.info("Registered Jupyter kernel '%s' in %s", name, sys.prefix)
 
 
 def resolve_municipalities(selection: Iterable[str] | None, codebook: Codebook) -> list[str]:
@@ -192,6 +180,7 @@ def run_task(task: Task) -> TaskResult:
             str(task.output),
             parameters=task.parameters,
             kernel_name=KERNEL_NAME,
+            language="python",
             progress_bar=False,
             cwd=str(task.notebook.parent),
             execution_timeout=CELL_TIMEOUT,
@@ -234,7 +223,7 @@ def run_tasks(tasks: Sequence[Task], jobs: int, progress: bool = True) -> list[T
                 futures = [pool.submit(run_task, t) for t in tasks]
                 for fut in as_completed(futures):
                     res = fut.result()
-                    bar.set_postfix_str(f"{res.municipality_name} {res.chapter_id}")
+                    bar.set_postfix_str(f"senast klar: {res.municipality_name} {res.chapter_id}")
                     results.append(res)
                     bar.update()
     finally:

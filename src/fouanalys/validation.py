@@ -560,7 +560,7 @@ def validate_data_dir(
             _run(ctx, fc)
             report.problems.extend(fc.problems)
     log.info(
-        "Validated %s in %.1f s (reading %.1f s): %d problem(s)",
+        "Validerade %s på %.1f s (inläsning %.1f s): %d problem",
         data_dir,
         time.perf_counter() - start,
         read_s,

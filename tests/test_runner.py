@@ -119,7 +119,9 @@ def test_a_failing_chapter_is_kept_named_and_does_not_stop_the_others(tmp_path):
     [failed] = summary.failed
     assert failed.municipality_code == "0125"
     kept = nbformat.read(tmp_path / "reports" / "0125" / "01_underlag.ipynb", as_version=4)
-    [errored] = [c for c in kept.cells if any(o["output_type"] == "error" for o in c.outputs)]
+    [errored] = [
+        c for c in kept.cells if any(o["output_type"] == "error" for o in c.get("outputs", []))
+    ]
     assert failed.cell == errored.execution_count
     assert "trasig cell" in failed.error and "if municipality" in failed.error
     ok = [r for r in summary.results if r.status == "ok"]

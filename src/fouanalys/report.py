@@ -360,7 +360,7 @@ def write_index(
     status_line = (
         f"{len(entries)} kapitel för {len(groups)} kommuner; "
         + (f"{n_failed} misslyckades. " if n_failed else "alla klara. ")
-        + f"Total körtid {_seconds(total_seconds)}."
+        + f"Kapitlens sammanlagda körtid {_seconds(total_seconds)} (de körs parallellt)."
     )
     out.append(f'<p class="summary">{esc(status_line)}</p>')
     validation_index = reports_dir / "validation" / "index.html"

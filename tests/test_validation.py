@@ -388,13 +388,48 @@ def test_missing_unreadable_and_empty_files_all_reported(tmp_path):
     assert "Underkänd" in html_text and "kunde inte läsas" in html_text
 
 
-def test_missing_item_column_in_enkat(tmp_path):
+def _without_columns(drop: set[str]):
+    keep = [i for i, h in enumerate(ENKAT_HEADER) if h not in drop]
+    return [ENKAT_HEADER[i] for i in keep], [[r[i] for i in keep] for r in enkat_rows()]
+
+
+def test_one_missing_item_column_is_allowed_and_typed_as_unanswered(tmp_path):
     item = ITEMS[3]
-    keep = [i for i, h in enumerate(ENKAT_HEADER) if h != item]
-    rows = [[r[i] for i in keep] for r in enkat_rows()]
-    report, _ = run(tmp_path, enkat=([ENKAT_HEADER[i] for i in keep], rows))
-    p = find(report, "enkat.csv", item, "saknas")
-    assert p.rows == () and len(report.problems) == 1
+    report, frames = run(tmp_path, enkat=_without_columns({item}))
+    assert report.ok, [str(p) for p in report.problems]
+    assert frames["enkat"][item].isna().all()
+
+
+def test_index_with_too_few_items_in_the_data(tmp_path):
+    index = CB.index("impulsivitet")
+    ids = [i.id for i in index.items]
+    drop = set(ids[: len(ids) - index.min_answered + 1])  # one item short of computable
+    report, frames = run(tmp_path, enkat=_without_columns(drop))
+    assert frames == {}
+    [p] = [p for p in report.problems if "impulsivitet" in p.message]
+    assert p.file == "enkat.csv"
+    assert set(p.column.split(", ")) == drop
+    assert f"minst {index.min_answered}" in p.message
+    assert len(report.problems) == 1
+
+
+def test_survey_year_unknown_to_the_codebook(tmp_path):
+    rows = enkat_rows()
+    rows[4][0] = "2019"
+    report, _ = run(tmp_path, enkat=(ENKAT_HEADER, rows))
+    p = find(report, "enkat.csv", "ar", "kodboken")
+    assert p.rows == (6,) and p.values == ("2019",)
+    assert "2018, 2020, 2022, 2024" in p.expected
+
+
+def test_survey_weights_are_read_when_present(tmp_path):
+    header = [*ENKAT_HEADER, "Vikt"]
+    rows = [[*r, f"{1 + i / 2:.1f}".replace(".", ",")] for i, r in enumerate(enkat_rows())]
+    report, frames = run(tmp_path, enkat=(header, rows))
+    assert report.ok, [str(p) for p in report.problems]
+    assert frames["enkat"]["vikt"].tolist() == [1 + i / 2 for i in range(len(rows))]
+    _, unweighted = run(tmp_path / "b")
+    assert "vikt" not in unweighted["enkat"].columns
 
 
 def test_check_data_dir(tmp_path):

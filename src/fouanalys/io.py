@@ -59,7 +59,8 @@ class Column:
     ``name`` is the canonical header (as problems name it), ``typed`` the column name in the
     typed frame. ``kind`` says how values are read: ``int``/``float`` numbers, ``text`` free
     text, ``code`` one id from codebook section ``section``, ``codes`` several ids separated by
-    ``;``, ``municipality`` a municipality code or name. ``required`` columns must exist;
+    ``;``, ``municipality`` a municipality code or name; an ``int`` column with a ``section``
+    (``survey_years``) only takes the codebook's values. ``required`` columns must exist;
     ``nullable`` columns may have blank cells. ``low``/``high`` bound numbers (inclusive).
     """
 
@@ -72,6 +73,8 @@ class Column:
     high: float | None = None
     typed: str | None = None
     aliases: tuple[str, ...] = ()
+    #: False: an optional column that is absent stays absent in the typed frame (e.g. vikt).
+    keep_absent: bool = True
 
     @property
     def typed_name(self) -> str:
@@ -102,10 +105,13 @@ INPUTS: dict[str, InputSpec] = {
         label="Enkätsvar (Stockholmsenkäten)",
         survey_items=True,
         columns=(
-            Column("ar", "int", typed="ar", **_YEAR),
+            Column("ar", "int", typed="ar", section="survey_years", **_YEAR),
             Column("Hemkommun", "municipality", typed="kommunkod"),
             Column("ARSKURS", "code", section="grades", typed="arskurs"),
             Column("Kön", "code", nullable=True, section="survey_sexes", typed="kon"),
+            Column(
+                "vikt", "float", required=False, low=0, aliases=("weight",), keep_absent=False
+            ),
         ),
     ),
     "insatser": InputSpec(
@@ -169,7 +175,7 @@ def input_columns(name: str, codebook: Codebook) -> tuple[Column, ...]:
         for item in idx.items:
             levels.setdefault(item.id, idx.levels)
     items = tuple(
-        Column(item, "int", nullable=True, low=1, high=levels[item])
+        Column(item, "int", required=False, nullable=True, low=1, high=levels[item])
         for item in codebook.survey_items()
     )
     return spec.columns + items
@@ -682,6 +688,8 @@ def to_typed(raw: RawTable, name: str, codebook: Codebook) -> pd.DataFrame:
     for col in input_columns(name, codebook):
         if col.name in frame.columns:
             values = frame[col.name]
+        elif not col.keep_absent:
+            continue
         else:
             values = pd.Series([None] * len(frame), index=frame.index, dtype="object")
         if col.kind == "int":

@@ -242,6 +242,20 @@ def build_checks(name: str, raw: RawTable, codebook: Codebook) -> FileChecks:
                 )
             )
             main[c + _NUM] = numeric_view(values, col.kind)
+            if col.section == "survey_years":
+                years = [float(y) for y in codebook.survey.years]
+                checks.append(
+                    Check(
+                        gxe.ExpectColumnValuesToBeInSet(column=c + _NUM, value_set=years),
+                        "main",
+                        c,
+                        "Enkätåret finns inte i kodboken.",
+                        "ett av kodbokens enkätår: "
+                        + ", ".join(str(y) for y in codebook.survey.years)
+                        + " (ett nytt år läggs till under survey.years i kodboken)",
+                        pick,
+                    )
+                )
             if col.low is not None or col.high is not None:
                 checks.append(
                     Check(
@@ -297,6 +311,8 @@ def build_checks(name: str, raw: RawTable, codebook: Codebook) -> FileChecks:
 
     if item_cols:
         _item_checks(fc, item_cols)
+    if spec.survey_items:
+        fc.problems.extend(_index_coverage(raw, codebook))
     by_name = {col.name: col for col in input_columns(name, codebook)}
     if spec.key and all(k in present for k in spec.key):
         key_cols = [_key_view(by_name[k]) for k in spec.key]
@@ -339,6 +355,28 @@ def build_checks(name: str, raw: RawTable, codebook: Codebook) -> FileChecks:
             pd.concat([s.to_frame() for s in lists], axis=0).astype("object").rename_axis(None)
         )
     return fc
+
+
+def _index_coverage(raw: RawTable, codebook: Codebook) -> list[Problem]:
+    """A problem for each index with fewer item columns in the file than it needs to score."""
+    problems = []
+    for index in codebook.indices:
+        ids = [item.id for item in index.items]
+        absent = [i for i in ids if i not in raw.frame.columns]
+        if len(ids) - len(absent) < index.min_answered:
+            problems.append(
+                Problem(
+                    file=raw.path.name,
+                    column=", ".join(absent),
+                    message=(
+                        f"Indexet '{index.id}' ({index.label}) har bara "
+                        f"{len(ids) - len(absent)} av sina {len(ids)} frågor i filen och kan "
+                        f"inte beräknas; det kräver minst {index.min_answered} besvarade frågor."
+                    ),
+                    expected=f"kolumnerna {', '.join(ids)} (minst {index.min_answered} av dem)",
+                )
+            )
+    return problems
 
 
 def _item_checks(fc: FileChecks, items: list[Column]) -> None:

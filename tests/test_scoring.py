@@ -1,0 +1,102 @@
+"""Index scores per respondent, checked against respondents scored by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fouanalys.exceptions import FouanalysError
+from fouanalys.scoring import score_index, score_indices
+
+# impulsivitet: 10 items on a 4-point scale, all reversed except f66m; at least 6 answered;
+# flagged when the mean item score (0..1) is at least 0.60.
+IMPULS = ["f66a", "f66b", "f66c", "f66e", "f66g", "f66i", "f66m", "f66n", "f66q", "f66t"]
+# kriminalitet: 11 items on a 5-point scale (1 = never); count of items answered 2 or more;
+# flagged at 1 or more; at least 8 answered.
+KRIM = ["f75a", "f75b", "f75c", "f75f", "f75g", "f75l", "f75n", "f75o", "f75q", "f75r", "f75s"]
+
+
+def _frame(rows: dict[str, list], columns: list[str]) -> pd.DataFrame:
+    data = {c: pd.array([r[i] for r in rows.values()], dtype="Int64") for i, c in
+            enumerate(columns)}  # fmt: skip
+    return pd.DataFrame(data, index=list(rows))
+
+
+def test_index_codebook_is_what_these_hand_computations_assume(codebook):
+    imp, krim = codebook.index("impulsivitet"), codebook.index("kriminalitet")
+    assert [i.id for i in imp.items] == IMPULS
+    assert [i.id for i in imp.items if not i.reverse] == ["f66m"]
+    assert (imp.levels, imp.min_answered, imp.cut_point, imp.scoring) == (4, 6, 0.60, "mean")
+    assert [i.id for i in krim.items] == KRIM
+    assert (krim.levels, krim.item_threshold, krim.cut_point, krim.min_answered) == (5, 2, 1, 8)
+
+
+def test_mean_scoring_with_reversed_items_and_minimum_answered(codebook):
+    na = None
+    rows = {
+        # all "stämmer mycket bra" (1): reversed items score 1, f66m scores 0 -> 9/10
+        "agrees": [1] * 10,
+        # all "stämmer mycket dåligt" (4): reversed items 0, f66m 1 -> 1/10
+        "disagrees": [4] * 10,
+        # six reversed items at 1 (score 1), f66m at 1 (score 0), three at 4 (score 0): 6/10
+        "at_cut": [1, 1, 1, 1, 1, 1, 1, 4, 4, 4],
+        # items score 1, 1, 1, 1, 2/3, 0, 0 (f66m=1), 0, 0, 0 ... mean 14/30 < 0.6
+        "below": [1, 1, 1, 1, 2, 4, 1, 4, 4, 4],
+        # only five answered: no score
+        "too_few": [1, 1, 1, 1, 1, na, na, na, na, na],
+        # exactly six answered, one of them f66m=4 (score 1): (5*1 + 1)/6 = 1
+        "six": [1, 1, 1, 1, 1, na, 4, na, na, na],
+    }
+    out = score_index(_frame(rows, IMPULS), codebook.index("impulsivitet"))
+    expected_score = {"agrees": 0.9, "disagrees": 0.1, "at_cut": 0.6, "below": 14 / 30,
+                      "too_few": np.nan, "six": 1.0}  # fmt: skip
+    for who, score in expected_score.items():
+        got = out.at[who, "impulsivitet_score"]
+        if np.isnan(score):
+            assert pd.isna(got)
+        else:
+            assert got == pytest.approx(score)
+    assert out["impulsivitet"].tolist() == [True, False, True, False, pd.NA, True]
+    assert out["impulsivitet_answered"].tolist() == [10, 10, 10, 10, 5, 6]
+
+
+def test_count_scoring(codebook):
+    na = None
+    rows = {
+        "never": [1] * 11,
+        "once_shoplifted": [2] + [1] * 10,
+        "many": [5, 3, 1, 1, 1, 1, 1, 1, 1, 2, 1],
+        "seven_answered": [5] * 7 + [na] * 4,
+        "eight_answered_never": [1] * 8 + [na] * 3,
+    }
+    out = score_index(_frame(rows, KRIM), codebook.index("kriminalitet"))
+    assert out["kriminalitet_score"].tolist() == [0, 1, 3, pd.NA, 0]
+    assert out["kriminalitet"].tolist() == [False, True, True, pd.NA, False]
+
+
+def test_score_indices_keeps_respondent_columns_and_weights(codebook):
+    n = 3
+    frame = pd.DataFrame(
+        {
+            "ar": pd.array([2024] * n, dtype="Int64"),
+            "kommunkod": ["0123", "0184", "0191"],
+            "arskurs": ["Åk 9", "Gy 2", "Åk 9"],
+            "kon": ["Pojke", None, "Flicka"],
+            "vikt": pd.array([1.0, 2.5, 0.5], dtype="Float64"),
+        }
+    )
+    for item in codebook.survey_items():
+        frame[item] = pd.array([1, 2, None], dtype="Int64")
+    out = score_indices(frame, codebook)
+    assert list(out.columns[:5]) == ["ar", "kommunkod", "arskurs", "kon", "vikt"]
+    for index in codebook.indices:
+        assert str(out[index.id].dtype) == "boolean"
+        assert out[index.id].isna().tolist() == [False, False, True]  # third answered nothing
+    assert len(out.columns) == 5 + 3 * len(codebook.indices)
+
+
+def test_missing_item_column_is_a_clear_error(codebook):
+    frame = pd.DataFrame({"f66a": pd.array([1], dtype="Int64")})
+    with pytest.raises(FouanalysError, match="f66b"):
+        score_index(frame, codebook.index("impulsivitet"))

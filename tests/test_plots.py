@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -117,3 +118,210 @@ def test_table_escapes_and_formats():
     assert '<td class="num">1\u202f200</td>' in html
     assert '<td class="num">–</td>' in html
     assert '<th class="num">Antal</th>' in html
+
+
+# --- chapter 02, Riskfaktorer -----------------------------------------------------------------
+
+_RISK = ["impulsivitet", "kamrater_normbrott", "bristande_tillsyn"]
+_PROTECTIVE = ["foraldrastod", "skolanknytning"]
+_DOMAINS = {
+    "impulsivitet": ("individ", "Individ"),
+    "kamrater_normbrott": ("kamrater_fritid", "Kamrater och fritid"),
+    "bristande_tillsyn": ("familj", "Familj och föräldraskap"),
+    "foraldrastod": ("familj", "Familj och föräldraskap"),
+    "skolanknytning": ("skola", "Skola"),
+}
+
+
+def _profile() -> pd.DataFrame:
+    """A hand-made ``riskfaktorer.profile_frame``: 5 factors x 2 sexes, one cell suppressed."""
+    rows = []
+    for order, factor in enumerate(_RISK + _PROTECTIVE):
+        kind = "risk" if factor in _RISK else "protective"
+        for sex, sex_label in (("Pojke", "Pojkar"), ("Flicka", "Flickor")):
+            share = 0.10 + 0.05 * order + (0.02 if sex == "Flicka" else 0.0)
+            hidden = factor == "bristande_tillsyn" and sex == "Flicka"
+            rows.append(
+                {
+                    "municipality_code": "0123",
+                    "municipality_name": "Järfälla",
+                    "year": 2024,
+                    "grade": "Alla",
+                    "grade_label": "Båda årskurserna",
+                    "sex": sex,
+                    "sex_label": sex_label,
+                    "factor": factor,
+                    "label": f"Faktor {factor}",
+                    "domain": _DOMAINS[factor][0],
+                    "domain_label": _DOMAINS[factor][1],
+                    "kind": kind,
+                    "kind_label": "Riskfaktorer" if kind == "risk" else "Skyddsfaktorer",
+                    "order": order,
+                    "n": pd.NA if hidden else 100,
+                    "share": np.nan if hidden else share,
+                    "ci_low": np.nan if hidden else share - 0.04,
+                    "ci_high": np.nan if hidden else share + 0.04,
+                    "suppressed": hidden,
+                    "reference_share": np.nan if hidden else 0.2,
+                    "reference_ci_low": np.nan if hidden else 0.19,
+                    "reference_ci_high": np.nan if hidden else 0.21,
+                    "elevated": False,
+                }
+            )
+    return pd.DataFrame(rows).astype({"n": "Int64"})
+
+
+def _segments(ax, gid: str) -> int:
+    return sum(len(c.get_segments()) for c in ax.collections if c.get_gid() == gid)
+
+
+def test_ctc_profile_figure():
+    fig = plots.ctc_profile_figure(_profile())
+    assert isinstance(fig, Figure)
+    risk, protective = fig.axes
+    assert [risk.get_title(loc="left"), protective.get_title(loc="left")] == [
+        "Riskfaktorer",
+        "Skyddsfaktorer",
+    ]
+    assert fig.get_suptitle() == "Riskprofil Järfälla 2024: båda årskurserna"
+    assert protective.get_xlabel() == "Andel elever över gränsvärdet"
+    assert len(_bars(risk)) == 6 and len(_bars(protective)) == 4  # factors x sexes
+    widths = [b.get_width() for b in _bars(risk)]
+    assert sorted(round(w, 6) for w in widths)[0] == 0  # the suppressed cell: no bar
+    assert round(max(b.get_width() for b in _bars(protective)), 6) == 32.0  # percent
+    # whiskers and rest-of-region marks for every published cell, none for the suppressed one
+    assert _segments(risk, "ci") == 5 and _segments(protective, "ci") == 4
+    assert _segments(risk, "reference") == 5 and _segments(protective, "reference") == 4
+    assert [t.get_text() for t in risk.texts] == ["–"]
+    assert not protective.texts
+    labels = [t.get_text() for t in risk.get_yticklabels()]
+    assert labels == [
+        "Faktor impulsivitet",
+        "Faktor kamrater_normbrott",
+        "Faktor bristande_tillsyn",
+    ]
+    domains = [t.get_text() for t in risk.get_yticklabels(minor=True)]
+    assert domains == ["INDIVID", "KAMRATER OCH FRITID", "FAMILJ OCH FÖRÄLDRASKAP"]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["Pojkar", "Flickor", "Övriga regionen", "95\u00a0% konfidensintervall"]
+    assert _png(fig).startswith(b"\x89PNG")
+
+
+def test_ctc_profile_figure_all_suppressed_panel():
+    profile = _profile()
+    hidden = profile["kind"] == "protective"
+    profile.loc[hidden, ["share", "ci_low", "ci_high", "reference_share"]] = np.nan
+    profile.loc[hidden, "suppressed"] = True
+    risk, protective = plots.ctc_profile_figure(profile, title="Rubrik").axes
+    assert risk.figure.get_suptitle() == "Rubrik"
+    assert all(b.get_width() == 0 for b in _bars(protective))
+    assert _segments(protective, "ci") == 0 and _segments(protective, "reference") == 0
+    notes = [t.get_text() for t in protective.texts if t.get_gid() == "all-suppressed"]
+    assert notes == ["Inga värden kan visas: för få svarande"]
+    assert not [t for t in risk.texts if t.get_gid() == "all-suppressed"]
+
+
+def _trend_prevalence() -> pd.DataFrame:
+    rows = []
+    for code in ("0123", "NV"):
+        for year in (2020, 2022, 2024):
+            for factor in ("impulsivitet", "foraldrastod"):
+                hidden = code == "0123" and year == 2022 and factor == "impulsivitet"
+                share = 0.2 if factor == "impulsivitet" else 0.6
+                rows.append(
+                    {
+                        "municipality_code": code,
+                        "year": year,
+                        "grade": "Alla",
+                        "sex": "Alla",
+                        "factor": factor,
+                        "domain": "individ",
+                        "kind": "risk" if factor == "impulsivitet" else "protective",
+                        "n": pd.NA if hidden else 200,
+                        "cases": pd.NA,
+                        "missing": pd.NA,
+                        "share": np.nan if hidden else share + 0.01 * (year - 2020),
+                        "n_eff": np.nan,
+                        "ci_low": np.nan if hidden else share - 0.03,
+                        "ci_high": np.nan if hidden else share + 0.08,
+                        "suppressed": hidden,
+                    }
+                )
+    return pd.DataFrame(rows).astype({"n": "Int64", "cases": "Int64", "missing": "Int64"})
+
+
+def test_trend_figure():
+    fig = plots.trend_figure(_trend_prevalence(), "0123", factors=["impulsivitet", "foraldrastod"])
+    assert isinstance(fig, Figure)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 2
+    titles = [ax.get_title(loc="left").replace("\n", " ") for ax in axes]
+    assert titles == ["Impulsivitet och normbrytande attityder", "Stöd och värme från föräldrar"]
+    assert fig.get_suptitle() == "Andel över gränsvärdet per enkätår, alla elever, båda årskurserna"
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == ["2020", "2022", "2024"]
+    for ax in axes:  # a band for the municipality and one for the region
+        assert {c.get_gid() for c in ax.collections} >= {"band-municipality", "band-region"}
+        assert len(ax.get_lines()) == 2
+    (own_line,) = [ln for ln in axes[0].get_lines() if ln.get_gid() == "line-municipality"]
+    assert list(own_line.get_xdata()) == [2020, 2024]  # the suppressed year is not drawn
+    assert list(own_line.get_ydata()) == pytest.approx([20, 24])
+    assert [t.get_text() for t in axes[0].texts] == ["–"]
+    assert not axes[1].texts
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[0] == "Järfälla" and legend[1].startswith("FoU Nordväst")
+    assert _png(fig).startswith(b"\x89PNG")
+
+
+def _associations() -> pd.DataFrame:
+    rows = []
+    for code in ("0123", "NV"):
+        for k, factor in enumerate(
+            [
+                "impulsivitet",
+                "kamrater_normbrott",
+                "bristande_tillsyn",
+                "skolmisslyckande",
+                "narsamhalle_brister",
+            ]
+        ):
+            hidden = code == "0123" and factor == "skolmisslyckande"
+            rows.append(
+                {
+                    "municipality_code": code,
+                    "year": 2024,
+                    "grade": "Alla",
+                    "sex": "Alla",
+                    "factor": factor,
+                    "n_exposed": pd.NA if hidden else 50,
+                    "cases_exposed": pd.NA if hidden else 20,
+                    "n_unexposed": pd.NA if hidden else 150,
+                    "cases_unexposed": pd.NA if hidden else 15,
+                    "share_exposed": np.nan if hidden else 0.4,
+                    "share_unexposed": np.nan if hidden else 0.1,
+                    "risk_ratio": np.nan if hidden else 2.0 + 0.3 * k,
+                    "rr_low": np.nan if hidden else 1.4 + 0.3 * k,
+                    "rr_high": np.nan if hidden else 2.9 + 0.3 * k,
+                    "paf": np.nan,
+                    "paf_low": np.nan,
+                    "paf_high": np.nan,
+                    "suppressed": hidden,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    for col in ("n_exposed", "cases_exposed", "n_unexposed", "cases_unexposed"):
+        frame[col] = frame[col].astype("Int64")
+    return frame
+
+
+def test_association_figure():
+    fig = plots.association_figure(_associations(), "0123", 2024)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert ax.get_xlabel().startswith("Relativ risk för självrapporterad brottslighet")
+    assert ax.get_title() == "Riskfaktorer och brottslighet i Järfälla 2024, båda årskurserna"
+    assert len(ax.get_yticklabels()) == 5
+    assert _segments(ax, "ci") == 9  # 5 region + 4 municipality (one suppressed)
+    points = sum(len(c.get_offsets()) for c in ax.collections if c.get_gid() != "ci")
+    assert points == 9
+    assert [t.get_text() for t in ax.texts] == ["–"]
+    assert _png(fig).startswith(b"\x89PNG")

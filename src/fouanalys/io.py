@@ -109,9 +109,7 @@ INPUTS: dict[str, InputSpec] = {
             Column("Hemkommun", "municipality", typed="kommunkod"),
             Column("ARSKURS", "code", section="grades", typed="arskurs"),
             Column("Kön", "code", nullable=True, section="survey_sexes", typed="kon"),
-            Column(
-                "vikt", "float", required=False, low=0, aliases=("weight",), keep_absent=False
-            ),
+            Column("vikt", "float", required=False, low=0, aliases=("weight",), keep_absent=False),
         ),
     ),
     "insatser": InputSpec(

@@ -22,7 +22,12 @@ import pandas as pd
 
 from fouanalys import __version__
 from fouanalys.codebook import Codebook, load_codebook
-from fouanalys.config import PROCESSED_DATA_DIR, VALIDATION_REPORT_DIR, is_synthetic
+from fouanalys.config import (
+    DISCLOSURE_THRESHOLD,
+    PROCESSED_DATA_DIR,
+    VALIDATION_REPORT_DIR,
+    is_synthetic,
+)
 from fouanalys.exceptions import DataValidationError, FouanalysError
 
 log = logging.getLogger("fouanalys")
@@ -30,6 +35,8 @@ log = logging.getLogger("fouanalys")
 MANIFEST = "manifest.json"
 #: Tables the build writes from the raw inputs (kolada only when the input exists).
 INPUT_TABLES = ("enkat", "insatser", "befolkning", "kolada")
+#: Aggregate tables derived from the survey (no respondent-level rows).
+DERIVED_TABLES = ("prevalence", "priorities", "associations")
 
 
 def file_sha256(path: Path) -> str:
@@ -66,6 +73,7 @@ def process(
     if not report.ok:
         raise DataValidationError(report.problems, report_path=str(report_dir / "index.html"))
 
+    frames = dict(frames) | derived_tables(frames["enkat"], codebook)
     inputs = {name: dict(meta) for name, meta in report.files.items()}
     manifest: dict = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -76,10 +84,30 @@ def process(
         "data_version": data_version(inputs),
         "inputs": inputs,
         "validation": {"ok": True, "problems": [], "report": str(report_dir / "index.html")},
+        "disclosure_threshold": DISCLOSURE_THRESHOLD,
         "tables": {},
     }
     write_tables(frames, processed_dir, manifest)
     return manifest
+
+
+def derived_tables(
+    enkat: pd.DataFrame, codebook: Codebook, threshold: int = DISCLOSURE_THRESHOLD
+) -> dict[str, pd.DataFrame]:
+    """The survey's aggregate tables: prevalence, priorities and associations.
+
+    Computed in memory before anything is written, so a failure leaves the processed folder
+    as it was. Every published cell respects the disclosure threshold.
+    """
+    from fouanalys.prevalence import association_table, prevalence_table, priorities_table
+    from fouanalys.scoring import score_indices
+
+    scores = score_indices(enkat, codebook)
+    return {
+        "prevalence": prevalence_table(scores, codebook, threshold=threshold),
+        "priorities": priorities_table(scores, codebook, threshold=threshold),
+        "associations": association_table(scores, codebook, threshold=threshold),
+    }
 
 
 def require_data_dir(data_dir: Path) -> Path:

@@ -1,0 +1,670 @@
+"""Chapter 02, Riskfaktorer: number formats, sentences, display frames and the notebook."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from fouanalys import riskfaktorer as rf
+from fouanalys.codebook import load_codebook
+from fouanalys.config import NOTEBOOKS_DIR
+from fouanalys.exceptions import FouanalysError
+
+CHAPTER = NOTEBOOKS_DIR / "02_riskfaktorer.ipynb"
+NB = "\u00a0"  # no-break space
+WJ = "\u2060"  # word joiner: display tables keep "(27–35)" on one line
+CB = load_codebook()
+RISK = [i.id for i in CB.indices if i.kind == "risk"]
+PROTECTIVE = [i.id for i in CB.indices if i.kind == "protective"]
+KIND = {i.id: i.kind for i in CB.indices}
+DOMAIN = {i.id: i.domain for i in CB.indices}
+GRADES = ["Åk 9", "Gy 2", "Alla"]
+SEXES = ["Pojke", "Flicka", "Alla"]
+
+EXAMPLE = (
+    "Bland flickor i gymnasiet år 2 är impulsivitet och normbrytande attityder vanligare än i "
+    "övriga regionen: 31\u00a0% (27–35) mot 22\u00a0% (21–23)."
+)
+
+
+# --- hand-made frames in the contract shapes --------------------------------------------------
+
+
+def prio_row(factor: str = "impulsivitet", **kw) -> dict:
+    """One priorities row (contract columns), not elevated, published, by default."""
+    row = {
+        "municipality_code": "0123",
+        "year": 2024,
+        "grade": "Alla",
+        "sex": "Alla",
+        "factor": factor,
+        "domain": DOMAIN[factor],
+        "kind": KIND[factor],
+        "share": 0.20,
+        "ci_low": 0.18,
+        "ci_high": 0.22,
+        "reference_share": 0.19,
+        "reference_ci_low": 0.18,
+        "reference_ci_high": 0.20,
+        "difference": 0.01,
+        "diff_low": -0.01,
+        "diff_high": 0.03,
+        "elevated": False,
+        "rank": 5,
+        "previous_year": 2022,
+        "change": 0.02,
+        "change_low": -0.01,
+        "change_high": 0.05,
+        "suppressed": False,
+    }
+    row.update(kw)
+    return row
+
+
+def priorities_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for col in ("rank", "previous_year"):
+        frame[col] = frame[col].astype("Int64")
+    frame["year"] = frame["year"].astype(int)
+    return frame
+
+
+def suppress(row: dict) -> dict:
+    """A row as the contract publishes it when suppressed: every number NA."""
+    for col in (
+        "share",
+        "ci_low",
+        "ci_high",
+        "reference_share",
+        "reference_ci_low",
+        "reference_ci_high",
+        "difference",
+        "diff_low",
+        "diff_high",
+        "change",
+        "change_low",
+        "change_high",
+    ):
+        row[col] = np.nan
+    row.update(rank=pd.NA, elevated=False, suppressed=True)
+    return row
+
+
+def make_prevalence(years=(2022, 2024), codes=("0123", "0114", "NV")) -> pd.DataFrame:
+    """A full prevalence frame with deterministic shares; one cell of 0123 suppressed."""
+    rows = []
+    for code in codes:
+        for year in years:
+            for grade in GRADES:
+                for sex in SEXES:
+                    for k, idx in enumerate(CB.indices):
+                        n = 400 if code == "NV" else 100
+                        cases = 10 + 3 * k + (year - 2020) + len(grade) + len(sex)
+                        rows.append(
+                            {
+                                "municipality_code": code,
+                                "year": year,
+                                "grade": grade,
+                                "sex": sex,
+                                "factor": idx.id,
+                                "domain": idx.domain,
+                                "kind": idx.kind,
+                                "n": n,
+                                "cases": cases,
+                                "missing": 3,
+                                "share": cases / n,
+                                "n_eff": float(n),
+                                "ci_low": cases / n - 0.05,
+                                "ci_high": cases / n + 0.05,
+                                "suppressed": False,
+                            }
+                        )
+    frame = pd.DataFrame(rows)
+    hide = (
+        (frame["municipality_code"] == "0123")
+        & (frame["year"] == years[-1])
+        & (frame["grade"] == "Gy 2")
+        & (frame["sex"] == "Flicka")
+        & (frame["factor"] == "skolmisslyckande")
+    )
+    frame.loc[hide, "suppressed"] = True
+    for col in ("n", "cases", "missing"):
+        frame[col] = frame[col].astype("Int64").mask(frame["suppressed"])
+    for col in ("share", "n_eff", "ci_low", "ci_high"):
+        frame[col] = frame[col].mask(frame["suppressed"])
+    return frame
+
+
+def make_priorities(prevalence: pd.DataFrame, kommunkod: str = "0123") -> pd.DataFrame:
+    own = prevalence.loc[
+        (prevalence["municipality_code"] == kommunkod)
+        & prevalence["kind"].isin(["risk", "protective"])
+    ]
+    rows = []
+    for r in own.itertuples(index=False):
+        row = prio_row(
+            r.factor,
+            municipality_code=kommunkod,
+            year=r.year,
+            grade=r.grade,
+            sex=r.sex,
+            share=r.share,
+            ci_low=r.ci_low,
+            ci_high=r.ci_high,
+            reference_share=0.5 if r.kind == "protective" else 0.1,
+            reference_ci_low=0.45 if r.kind == "protective" else 0.08,
+            reference_ci_high=0.55 if r.kind == "protective" else 0.12,
+        )
+        rows.append(suppress(row) if r.suppressed else row)
+    return priorities_frame(rows)
+
+
+def make_associations() -> pd.DataFrame:
+    rows = []
+    for code in ("0123", "NV"):
+        for k, factor in enumerate(RISK):
+            rows.append(
+                {
+                    "municipality_code": code,
+                    "year": 2024,
+                    "grade": "Alla",
+                    "sex": "Alla",
+                    "factor": factor,
+                    "n_exposed": 50,
+                    "cases_exposed": 20,
+                    "n_unexposed": 150,
+                    "cases_unexposed": 15,
+                    "share_exposed": 0.4,
+                    "share_unexposed": 0.1,
+                    "risk_ratio": 4.0 - 0.5 * k,
+                    "rr_low": 2.5 - 0.3 * k,
+                    "rr_high": 6.4 - 0.5 * k,
+                    "paf": 0.43,
+                    "paf_low": 0.27,
+                    "paf_high": 0.58,
+                    "suppressed": False,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    hide = (frame["municipality_code"] == "0123") & (frame["factor"] == "narsamhalle_brister")
+    numbers = [c for c in frame.columns if c not in ("municipality_code", "year", "grade", "sex")]
+    numbers = [c for c in numbers if c not in ("factor", "suppressed")]
+    frame.loc[hide, numbers] = np.nan
+    frame.loc[hide, "suppressed"] = True
+    for col in ("n_exposed", "cases_exposed", "n_unexposed", "cases_unexposed"):
+        frame[col] = frame[col].astype("Int64")
+    return frame
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+def test_format_share():
+    assert rf.format_share(0.312) == f"31{NB}%"
+    assert rf.format_share(0.145) == f"15{NB}%"  # half up, on the number as written
+    assert rf.format_share(0.3125, decimals=1) == f"31,3{NB}%"
+    assert rf.format_share(0.0) == f"0{NB}%"
+    assert rf.format_share(1.0) == f"100{NB}%"
+    assert rf.format_share(-0.05) == f"\u22125{NB}%"
+    for missing in (None, np.nan, pd.NA, float("nan")):
+        assert rf.format_share(missing) == "–"
+
+
+def test_format_interval():
+    assert rf.format_interval(0.27, 0.35) == "(27–35)"
+    assert rf.format_interval(0.2704, 0.3496, decimals=1) == "(27,0–35,0)"
+    assert rf.format_interval(-0.02, 0.08) == f"(\u22122{NB}till{NB}8)"
+    assert rf.format_interval(-0.004, 0.08) == "(0–8)"  # no "−0"
+    assert rf.format_interval(1.94, 3.04, decimals=1, scale=1) == "(1,9–3,0)"
+    assert rf.format_interval(np.nan, 0.3) == "–"
+    assert rf.format_interval(0.2, pd.NA) == "–"
+
+
+def test_format_compound_cells():
+    assert rf.format_share_ci(0.31, 0.27, 0.35) == f"31{NB}% (27–35)"
+    assert rf.format_share_ci(np.nan, 0.27, 0.35) == "–"
+    assert rf.format_difference(0.09, 0.04, 0.14) == "+9 (4–14)"
+    assert rf.format_difference(-0.05, -0.07, -0.02) == f"\u22125 (\u22127{NB}till{NB}\u22122)"
+    assert rf.format_difference(0.001, -0.02, 0.02) == f"0 (\u22122{NB}till{NB}2)"
+    assert rf.format_difference(pd.NA, 0.0, 0.1) == "–"
+    assert rf.format_ratio(2.44, 1.94, 3.04) == "2,4 (1,9–3,0)"
+    assert rf.format_ratio(math.inf, 1.0, 2.0) == "–"
+    assert rf.format_number(2.25, 1) == "2,3"
+    assert rf.format_number(3, signed=True) == "+3"
+
+
+def test_unbroken_keeps_intervals_together():
+    frame = pd.DataFrame(
+        {
+            "a": ["31\u00a0% (27–35)", "–", "Faktor – text"],
+            "b": [f"\u22125 (\u22127{NB}till{NB}\u22122)", "2,0 (1,2–∞)", "+3 (1–\u22121)"],
+            "n": [1, 2, 3],
+        }
+    )
+    out = rf.unbroken(frame)
+    assert list(out["a"]) == [f"31\u00a0% (27–{WJ}35)", "–", "Faktor – text"]
+    assert list(out["b"]) == [frame["b"][0], f"2,0 (1,2–{WJ}∞)", f"+3 (1–{WJ}\u22121)"]
+    assert list(out["n"]) == [1, 2, 3]
+    assert frame["a"].iloc[0] == "31\u00a0% (27–35)"  # the input is not changed
+
+
+def test_group_phrases():
+    assert rf.group_phrase("Åk 9", "Pojke", CB) == "Bland pojkar i årskurs 9"
+    assert rf.group_phrase("Åk 9", "Alla", CB) == "Bland alla elever i årskurs 9"
+    assert rf.group_phrase("Alla", "Flicka", CB) == "Bland flickor i båda årskurserna"
+    assert rf.group_phrase("Alla", "Alla", CB) == "Bland alla elever"
+    assert rf.group_phrase("Gy 2", "Flicka", CB) == "Bland flickor i gymnasiet år 2"
+    assert rf.group_label("Gy 2", "Flicka", CB) == "Flickor, gymnasiet år 2"
+    assert rf.group_label("Alla", "Alla", CB) == "Alla elever"
+
+
+# --- priority sentences -----------------------------------------------------------------------
+
+
+def elevated_example(**kw) -> dict:
+    values = {
+        "grade": "Gy 2",
+        "sex": "Flicka",
+        "share": 0.31,
+        "ci_low": 0.27,
+        "ci_high": 0.35,
+        "reference_share": 0.22,
+        "reference_ci_low": 0.21,
+        "reference_ci_high": 0.23,
+        "difference": 0.09,
+        "diff_low": 0.04,
+        "diff_high": 0.14,
+        "elevated": True,
+        "rank": 1,
+    }
+    values.update(kw)
+    return prio_row("impulsivitet", **values)
+
+
+def test_priority_sentence_exact():
+    prio = priorities_frame([elevated_example(), prio_row("kamrater_normbrott", rank=2)])
+    assert rf.priority_sentences(prio, CB, "0123", 2024) == [EXAMPLE]
+    assert rf.priority_sentences(prio, CB, "0123", 2024, per_factor=False) == [EXAMPLE]
+
+
+def test_priority_sentence_protective():
+    prio = priorities_frame(
+        [
+            prio_row(
+                "foraldrastod",
+                grade="Åk 9",
+                sex="Pojke",
+                share=0.48,
+                ci_low=0.44,
+                ci_high=0.52,
+                reference_share=0.56,
+                reference_ci_low=0.55,
+                reference_ci_high=0.57,
+                difference=-0.08,
+                diff_low=-0.12,
+                diff_high=-0.04,
+                elevated=True,
+                rank=1,
+            )
+        ]
+    )
+    assert rf.priority_sentences(prio, CB, "0123", 2024) == [
+        "Bland pojkar i årskurs 9 är stöd och värme från föräldrar ovanligare än i övriga "
+        f"regionen: 48{NB}% (44–52) mot 56{NB}% (55–57)."
+    ]
+
+
+def test_priority_sentences_ordered_by_rank():
+    prio = priorities_frame(
+        [
+            prio_row("impulsivitet", elevated=True, rank=3, difference=0.09),
+            prio_row("skolanknytning", elevated=True, rank=1, difference=-0.02),
+            prio_row("kamrater_normbrott", elevated=True, rank=2, difference=0.05),
+            prio_row("bristande_tillsyn", elevated=False, rank=4),
+        ]
+    )
+    sentences = rf.priority_sentences(prio, CB, "0123", 2024)
+    assert len(sentences) == 3
+    assert "positivt skolklimat ovanligare" in sentences[0]
+    assert "kamrater med normbrytande beteende vanligare" in sentences[1]
+    assert "impulsivitet och normbrytande attityder vanligare" in sentences[2]
+    limited = rf.priority_sentences(prio, CB, "0123", 2024, limit=1)
+    assert len(limited) == 2 and "positivt skolklimat" in limited[0]
+    assert limited[1].startswith("Ytterligare 2 faktorer ")
+
+
+def test_priority_sentences_one_per_factor_with_other_groups():
+    prio = priorities_frame(
+        [
+            elevated_example(),  # girls, Gy 2, rank 1
+            elevated_example(grade="Alla", sex="Alla", rank=2, share=0.25),
+            elevated_example(grade="Åk 9", sex="Pojke", rank=1),
+            prio_row("impulsivitet", grade="Åk 9", sex="Alla"),
+        ]
+    )
+    sentences = rf.priority_sentences(prio, CB, "0123", 2024)
+    assert len(sentences) == 1
+    assert sentences[0].startswith("Bland alla elever är impulsivitet")  # broadest group
+    assert sentences[0].endswith(
+        "Skillnaden finns också bland pojkar i årskurs 9 och flickor i gymnasiet år 2."
+    )
+    rows = rf.priority_sentences(prio, CB, "0123", 2024, per_factor=False)
+    assert len(rows) == 3
+    assert rows[0].startswith("Bland pojkar i årskurs 9")  # rank 1, broader than grade × sex
+    assert rows[1] == EXAMPLE
+    assert rows[2].startswith("Bland alla elever")  # rank 2
+
+
+def test_suppressed_rows_never_give_a_sentence():
+    hidden = suppress(elevated_example())
+    hidden["elevated"] = True  # even if a producer left the flag on
+    prio = priorities_frame([hidden, prio_row("kamrater_normbrott")])
+    (sentence,) = rf.priority_sentences(prio, CB, "0123", 2024)
+    assert "impulsivitet" not in sentence
+    assert sentence.startswith("I Järfälla ligger ingen risk- eller skyddsfaktor tydligt sämre")
+    assert "statistiska osäkerheten" in sentence
+
+
+def test_priority_sentences_when_nothing_stands_out():
+    favourable = prio_row("impulsivitet", difference=-0.05, diff_low=-0.08, diff_high=-0.02)
+    (sentence,) = rf.priority_sentences(priorities_frame([favourable]), CB, "0123", 2024)
+    assert "till kommunens fördel" in sentence
+    all_hidden = priorities_frame([suppress(prio_row("impulsivitet"))])
+    (sentence,) = rf.priority_sentences(all_hidden, CB, "0123", 2024)
+    assert "för litet" in sentence
+    (sentence,) = rf.priority_sentences(priorities_frame([prio_row()]), CB, "0123", 2020)
+    assert sentence == "Det finns inga jämförelser med övriga regionen för Järfälla år 2020."
+
+
+# --- display frames ---------------------------------------------------------------------------
+
+
+def test_survey_year():
+    prev = make_prevalence(years=(2020, 2024))
+    assert rf.survey_year(prev, "0123") == 2024
+    assert rf.survey_year(prev, "0123", None) == 2024
+    assert rf.survey_year(prev, "0123", 2020) == 2020
+    with pytest.raises(FouanalysError, match="2022"):
+        rf.survey_year(prev, "0123", 2022)
+    with pytest.raises(FouanalysError, match="0191"):
+        rf.survey_year(prev, "0191")
+    assert rf.grades(prev, "0123", 2024, CB) == ["Åk 9", "Gy 2"]
+
+
+def test_profile_frame():
+    prev = make_prevalence()
+    prio = make_priorities(prev)
+    profile = rf.profile_frame(prev, prio, "0123", 2024, "Gy 2", CB)
+    assert list(profile.columns[:7]) == [
+        "municipality_code",
+        "municipality_name",
+        "year",
+        "grade",
+        "grade_label",
+        "sex",
+        "sex_label",
+    ]
+    for col in ("share", "ci_low", "ci_high", "suppressed", "reference_share", "elevated"):
+        assert col in profile.columns
+    assert len(profile) == (len(RISK) + len(PROTECTIVE)) * 2
+    kinds = list(dict.fromkeys(profile["kind"]))
+    assert kinds == ["risk", "protective"]  # risk first; the outcome is not in the profile
+    assert list(profile["sex"][:2]) == ["Pojke", "Flicka"]
+    assert set(profile["grade_label"]) == {"Gymnasiet år 2"}
+    hidden = profile.loc[profile["suppressed"]]
+    assert list(zip(hidden["factor"], hidden["sex"], strict=True)) == [
+        ("skolmisslyckande", "Flicka")
+    ]
+    assert hidden["share"].isna().all() and hidden["reference_share"].isna().all()
+    shown = profile.loc[~profile["suppressed"]]
+    assert shown["share"].notna().all()
+    assert set(shown.loc[shown["kind"] == "risk", "reference_share"]) == {0.1}
+    with pytest.raises(FouanalysError, match="2019"):
+        rf.profile_frame(prev, prio, "0123", 2019, None, CB)
+
+
+def test_priority_table():
+    prio = priorities_frame(
+        [
+            elevated_example(grade="Alla", sex="Alla", rank=2),
+            prio_row("skolanknytning", rank=1, elevated=True, difference=-0.1),
+            suppress(prio_row("kamrater_normbrott")),
+            prio_row("foraldrastod", rank=3),
+            elevated_example(),  # girls, Gy 2: not in the all-students table
+        ]
+    )
+    table = rf.priority_table(prio, CB, "0123", 2024)
+    assert list(table.columns) == [
+        "Rang",
+        "Faktor",
+        "Typ",
+        "Järfälla",
+        "Övriga regionen",
+        "Skillnad",
+        "Förändring sedan 2022",
+        "Prioriterad",
+    ]
+    assert list(table["Rang"]) == ["1", "2", "3", "–"]  # suppressed last
+    assert list(table["Faktor"])[:2] == ["Positivt skolklimat", CB.index("impulsivitet").label]
+    assert table.iloc[1]["Järfälla"] == f"31{NB}% (27–{WJ}35)"
+    assert table.iloc[1]["Skillnad"] == f"+9 (4–{WJ}14)"
+    assert list(table["Prioriterad"]) == ["ja", "ja", "", ""]
+    assert (table.iloc[3, 3:7] == "–").all()
+    groups = rf.priority_table(prio, CB, "0123", 2024, grade="*", sex="*", elevated_only=True)
+    assert list(groups.columns) == [
+        "Grupp",
+        "Faktor",
+        "Typ",
+        "Järfälla",
+        "Övriga regionen",
+        "Skillnad",
+    ]
+    # each factor's rows together, factors by their best rank (ties: codebook order)
+    assert list(groups["Grupp"]) == ["Alla elever", "Flickor, gymnasiet år 2", "Alla elever"]
+    assert list(groups["Faktor"]) == [
+        CB.index("impulsivitet").label,
+        CB.index("impulsivitet").label,
+        "Positivt skolklimat",
+    ]
+
+
+def test_priority_matrix():
+    prio = priorities_frame(
+        [
+            elevated_example(),
+            prio_row("impulsivitet", difference=0.014),
+            suppress(prio_row("impulsivitet", grade="Åk 9", sex="Pojke")),
+        ]
+    )
+    matrix = rf.priority_matrix(prio, CB, "0123", 2024)
+    assert list(matrix.columns) == [
+        "Faktor",
+        "Alla elever",
+        "Pojkar",
+        "Flickor",
+        f"Åk{NB}9",
+        f"Gy{NB}2",
+        f"Åk{NB}9, pojkar",
+        f"Åk{NB}9, flickor",
+        f"Gy{NB}2, pojkar",
+        f"Gy{NB}2, flickor",
+    ]
+    assert len(matrix) == len(RISK) + len(PROTECTIVE)
+    first = matrix.iloc[0]
+    assert first["Faktor"] == CB.index("impulsivitet").label
+    assert first["Alla elever"] == "+1"
+    assert first[f"Gy{NB}2, flickor"] == "+9*"
+    assert first[f"Åk{NB}9, pojkar"] == "–"
+    assert first["Pojkar"] == ""
+
+
+def test_trend_frame_and_table():
+    prev = make_prevalence(years=(2020, 2022, 2024))
+    prio = make_priorities(prev)
+    trend = rf.trend_frame(prev, "0123", CB, grade="Gy 2", sex="Flicka")
+    assert set(trend["area"]) == {"municipality", "region"}
+    assert sorted(trend["year"].unique()) == [2020, 2022, 2024]
+    assert len(trend) == len(CB.indices) * 2 * 3
+    assert set(trend["area_label"]) == {"Järfälla", CB.region.name}
+    hidden = trend.loc[trend["suppressed"]]
+    assert list(hidden["factor"]) == ["skolmisslyckande"] and hidden["share"].isna().all()
+    table = rf.trend_table(trend, prio, CB)
+    assert list(table.columns) == [
+        "Faktor",
+        "Typ",
+        "2020",
+        "2022",
+        "2024",
+        "Förändring sedan 2022",
+    ]
+    row = table.loc[table["Faktor"] == CB.index("skolmisslyckande").label].iloc[0]
+    assert row["2024"] == "–" and row["Förändring sedan 2022"] == "–"
+    assert row["2020"].endswith(f"{NB}%")
+    assert table.iloc[-1]["Typ"] == "Utfall"
+
+
+def test_association_display():
+    table = rf.association_display(make_associations(), "0123", 2024, CB)
+    assert list(table.columns) == [
+        "Riskfaktor",
+        "Över gränsvärdet",
+        "Brott bland dem över",
+        "Brott bland övriga",
+        "Relativ risk",
+        "Tillskrivbar andel",
+    ]
+    assert len(table) == len(RISK)
+    first = table.iloc[0]
+    assert first["Över gränsvärdet"] == f"25{NB}%"  # 50 of 200
+    assert first["Relativ risk"] == f"4,0 (2,5–{WJ}6,4)"
+    assert first["Tillskrivbar andel"] == f"43{NB}% (27–{WJ}58)"
+    hidden = table.loc[table["Riskfaktor"] == CB.index("narsamhalle_brister").label].iloc[0]
+    assert (hidden.iloc[1:] == "–").all()
+    frame = rf.association_frame(make_associations(), "0123", 2024, CB)
+    assert set(frame["area"]) == {"municipality", "region"}
+    assert frame.loc[frame["area"] == "region", "suppressed"].eq(False).all()
+
+
+def test_index_table():
+    table = rf.index_table(CB)
+    assert len(table) == len(CB.indices)
+    assert list(table.columns) == [
+        "Faktor",
+        "Område",
+        "Typ",
+        "Frågor",
+        "Gränsvärde",
+        "Minst besvarade",
+    ]
+    first = table.iloc[0]
+    assert first["Gränsvärde"] == "medelvärde minst 0,60 på skalan 0–1"
+    assert table.iloc[-1]["Typ"] == "Utfall"
+    assert "svarskod 2 eller högre" in table.iloc[-1]["Gränsvärde"]
+
+
+# --- the notebook -----------------------------------------------------------------------------
+
+
+def test_committed_notebook_is_clean():
+    nb = nbformat.read(CHAPTER, as_version=4)
+    assert nb.cells[0].cell_type == "markdown"
+    assert nb.cells[0].source.strip() == "# Riskfaktorer"
+    assert "chapter-title" in nb.cells[0].metadata.get("tags", [])
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    params = code[0]
+    assert "parameters" in params.metadata.get("tags", [])
+    for name in ("municipality", "data_dir", "processed_dir", "seed", "year"):
+        assert re.search(rf"^{name} = ", params.source, re.MULTILINE)
+    for line in params.source.splitlines():  # papermill chokes on "=" in comments
+        assert "=" not in line.partition("#")[2]
+    source = "\n".join(c.source for c in code)
+    assert not re.search(r"^\s*(def|class) ", source, re.MULTILINE)
+    assert "print(" not in source
+    for table in ("prevalence", "priorities", "associations"):
+        assert f'load_table("{table}", processed)' in source
+
+
+CONTRACT_READY = all(
+    importlib.util.find_spec(m) is not None for m in ("fouanalys.scoring", "fouanalys.prevalence")
+)
+
+
+def _small_processed_dir(out: Path) -> dict[str, pd.DataFrame]:
+    """Typed survey answers for three municipalities and two years, and the derived tables.
+
+    Järfälla's Gy 2 in 2024 has seven respondents, so its cells by sex are suppressed.
+    """
+    from fouanalys.prevalence import association_table, prevalence_table, priorities_table
+    from fouanalys.processing import write_tables
+    from fouanalys.scoring import score_indices
+
+    rng = np.random.default_rng(11)
+    records = []
+    for kod in ("0123", "0114", "0125"):
+        for ar in (2022, 2024):
+            for ak in ("Åk 9", "Gy 2"):
+                # one tiny group, so that suppressed cells reach the tables and figures
+                n = 7 if (kod, ar, ak) == ("0123", 2024, "Gy 2") else int(rng.integers(40, 60))
+                for kon in rng.choice(np.array(["Pojke", "Flicka", None], dtype=object), n):
+                    records.append({"ar": ar, "kommunkod": kod, "arskurs": ak, "kon": kon})
+    enkat = pd.DataFrame(records).astype({"ar": "Int64"})
+    for item in CB.survey_items():
+        enkat[item] = pd.array(rng.integers(1, 5, len(enkat)), dtype="Int64")
+    scores = score_indices(enkat, CB)
+    frames = {
+        "enkat": enkat,
+        "prevalence": prevalence_table(scores, CB),
+        "priorities": priorities_table(scores, CB),
+        "associations": association_table(scores, CB),
+    }
+    manifest = {
+        "created": "2026-11-26T09:00:00+00:00",
+        "package_version": "0.1.0",
+        "codebook_version": CB.version,
+        "synthetic": True,
+        "data_version": "feedc0ffee12",
+        "inputs": {},
+        "validation": {"ok": True, "problems": []},
+        "tables": {},
+    }
+    write_tables(frames, out, manifest)
+    return frames
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CONTRACT_READY, reason="fouanalys.scoring/prevalence not available yet")
+def test_notebook_executes(tmp_path):
+    import papermill as pm
+
+    frames = _small_processed_dir(tmp_path / "processed")
+    prev = frames["prevalence"]
+    tiny = (
+        (prev["municipality_code"] == "0123") & (prev["year"] == 2024) & (prev["grade"] == "Gy 2")
+    )
+    assert prev.loc[tiny & (prev["sex"] != "Alla"), "suppressed"].any()  # the case is exercised
+    out = tmp_path / "02_riskfaktorer.ipynb"
+    pm.execute_notebook(
+        str(CHAPTER),
+        str(out),
+        parameters={"municipality": "Järfälla", "processed_dir": str(tmp_path / "processed")},
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type in ("error", "stream", "execute_result")]
+    data = [o.get("data", {}) for o in outputs]
+    assert sum("image/png" in d for d in data) == 5  # profile, two grades, trend, association
+    text = "\n".join(d.get("text/markdown", "") + d.get("text/html", "") for d in data)
+    assert "Syntetiska exempeldata" in text
+    assert "Järfälla" in text and "2024" in text
+    assert "Relativ risk" in text and "Index och gränsvärden" in text
+    assert "<td>–</td>" in text  # suppressed cells shown as a dash

@@ -408,6 +408,15 @@ def _prevalence_cells(
 
 
 # --- tidy output -------------------------------------------------------------------------------
+def _key_columns(flat: dict) -> dict[str, np.ndarray]:
+    """The key and label columns every table starts with, typed and in order."""
+    return {
+        "municipality_code": flat["municipality_code"].astype(str),
+        "year": flat["year"].astype(np.int64),
+        **{k: flat[k].astype(str) for k in ("grade", "sex", "factor", "domain", "kind")},
+    }
+
+
 def _int(values: np.ndarray, na: np.ndarray) -> pd.arrays.IntegerArray:
     clean = np.where(na, 0, np.nan_to_num(values)).astype(np.int64)
     return pd.arrays.IntegerArray(clean, np.asarray(na, dtype=bool).copy())
@@ -497,13 +506,7 @@ def prevalence_table(
     na = flat["suppressed"]
     out = pd.DataFrame(
         {
-            "municipality_code": flat["municipality_code"].astype(str),
-            "year": flat["year"].astype(np.int64),
-            "grade": flat["grade"].astype(str),
-            "sex": flat["sex"].astype(str),
-            "factor": flat["factor"].astype(str),
-            "domain": flat["domain"].astype(str),
-            "kind": flat["kind"].astype(str),
+            **_key_columns(flat),
             "n": _int(flat["n"], na),
             "cases": _int(flat["cases"], na),
             "missing": _int(flat["missing"], na),
@@ -635,13 +638,7 @@ def priorities_table(
     na, no_ref, no_change = flat["suppressed"], flat["no_ref"], flat["no_change"]
     out = pd.DataFrame(
         {
-            "municipality_code": flat["municipality_code"].astype(str),
-            "year": flat["year"].astype(np.int64),
-            "grade": flat["grade"].astype(str),
-            "sex": flat["sex"].astype(str),
-            "factor": flat["factor"].astype(str),
-            "domain": flat["domain"].astype(str),
-            "kind": flat["kind"].astype(str),
+            **_key_columns(flat),
             "share": _float(flat["share"], na),
             "ci_low": _float(flat["ci_low"], na),
             "ci_high": _float(flat["ci_high"], na),

@@ -23,6 +23,7 @@ import pandas as pd
 
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.exceptions import FouanalysError
+from fouanalys.prevalence import ASSOCIATION_COLUMNS
 
 #: Shown for a suppressed or missing value, in tables, sentences and figures.
 DASH = "–"
@@ -861,20 +862,7 @@ def association_frame(
     grid = pd.MultiIndex.from_product(
         [risk, [kommunkod, region]], names=["factor", "municipality_code"]
     ).to_frame(index=False)
-    numbers = [
-        "n_exposed",
-        "cases_exposed",
-        "n_unexposed",
-        "cases_unexposed",
-        "share_exposed",
-        "share_unexposed",
-        "risk_ratio",
-        "rr_low",
-        "rr_high",
-        "paf",
-        "paf_low",
-        "paf_high",
-    ]
+    numbers = ASSOCIATION_COLUMNS[ASSOCIATION_COLUMNS.index("n_exposed") : -1]
     frame = grid.merge(
         rows[["factor", "municipality_code", *numbers, "suppressed"]],
         on=["factor", "municipality_code"],

@@ -75,7 +75,7 @@ def insatser_rows() -> list[list[str]]:
 def befolkning_rows() -> list[list[str]]:
     return [
         [code, "2024", str(age), sex, str(100 + age)]
-        for code in ("0123", "0184")
+        for code in ("0123", "0184", "0191")
         for age in (0, 15, 17)
         for sex in ("Pojke", "Flicka")
     ]
@@ -265,7 +265,7 @@ def test_duplicate_keys(broken):
 
 def test_duplicate_keys_after_folding_aliases(broken):
     p = find(broken["report"], "befolkning.csv", "kommunkod, ar, alder, kon", "dubbletter")
-    assert p.rows == (5, 14)
+    assert p.rows == (5, 20)  # the duplicate is appended after the 18 valid rows
 
 
 def test_problem_text_names_file_column_rows_values(broken):
@@ -321,7 +321,7 @@ def test_valid_directory_is_ok_with_typed_frames(valid):
     assert insatser["kunskapslage"].iloc[2] == "ej bedömd"
     assert insatser["samverkan"].iloc[1] == "skola;polis"
     assert insatser["kommentar"].iloc[0] == "Bra; fungerar"
-    assert frames["befolkning"]["antal"].sum() == 4 * (300 + 32)
+    assert frames["befolkning"]["antal"].sum() == 6 * (300 + 32)
     kolada = frames["kolada"]
     assert kolada["value"].tolist()[0] == pytest.approx(25.3)
     assert pd.isna(kolada["value"].iloc[1]) and kolada["value"].iloc[2] == pytest.approx(1234.5)
@@ -441,3 +441,39 @@ def test_check_data_dir(tmp_path):
         check_data_dir(data, codebook=CB, report_dir=tmp_path / "report")
     assert info.value.report_path == str(tmp_path / "report" / "index.html")
     assert "insatser.csv" in str(info.value)
+
+
+def test_unknown_codes_suggest_the_nearest_valid_one(tmp_path):
+    rows = insatser_rows()
+    rows[4][3] = "förebyga"  # niva, spreadsheet row 6
+    rows[5][2] = "socialtjanst_"  # huvudman, row 7
+    rows[6][7] = "skolmislyckande"  # faktorer, row 8
+    rows[7][0] = "Jarfala"  # kommunkod, row 9
+    report, _ = run(tmp_path, insatser=(INSATSER_HEADER, rows))
+    niva = find(report, "insatser.csv", "niva", "Okänd kod")
+    assert niva.rows == (6,) and "'förebyga' → 'förebygga'" in niva.message
+    assert (
+        "'socialtjanst_' → 'socialtjänst'"
+        in find(report, "insatser.csv", "huvudman", "Okänd kod").message
+    )
+    assert (
+        "'skolmislyckande' → 'skolmisslyckande'"
+        in find(report, "insatser.csv", "faktorer", "Okänd kod").message
+    )
+    assert "'Jarfala' → 'Järfälla'" in find(report, "insatser.csv", "kommunkod", "Okänd").message
+
+
+def test_no_suggestion_when_nothing_is_close(tmp_path):
+    rows = insatser_rows()
+    rows[4][3] = "xyz"
+    report, _ = run(tmp_path, insatser=(INSATSER_HEADER, rows))
+    assert "Menade du" not in find(report, "insatser.csv", "niva", "Okänd kod").message
+
+
+def test_interventions_in_a_municipality_without_population(tmp_path):
+    rows = [r for r in befolkning_rows() if r[0] != "0191"]
+    report, frames = run(tmp_path, befolkning=(BEFOLKNING_HEADER, rows))
+    assert frames == {}
+    p = find(report, "insatser.csv", "kommunkod", "inga rader i befolkning.csv")
+    assert p.rows == tuple(range(5, 15)) and p.values == ("0191",)
+    assert "Sigtuna" in p.message

@@ -13,13 +13,14 @@ it writes no files.
 
 from __future__ import annotations
 
+import difflib
 import html
 import logging
 import os
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.codebook import Codebook, load_codebook, normalize_key
 from fouanalys.config import (
     SYNTHETIC_BANNER,
     VALIDATION_REPORT_DIR,
@@ -114,6 +115,8 @@ class Check:
     expected: str | None
     values: Callable[[list[Any], dict], list[str]] | None = None
     by_item: bool = False  # a check on the long item view: one Problem per item column
+    #: For coded columns: the nearest valid spelling of an offending value, if any is close.
+    suggest: Callable[[str], str | None] | None = None
 
 
 @dataclass
@@ -156,6 +159,28 @@ def _raw_values(frame: pd.DataFrame, column: str) -> Callable[[list[Any], dict],
 
 def _listed_values(rows: list[Any], result: dict) -> list[str]:
     return [str(v) for v in result.get("unexpected_list", [])]
+
+
+def suggester(candidates: Iterable[str]) -> Callable[[str], str | None]:
+    """A function giving the valid spelling closest to a mistyped one (None if none is close).
+
+    Matching is on folded spellings (case, spaces, å/ä/ö), so "forebyga" suggests "förebygga".
+    """
+    by_key: dict[str, str] = {}
+    for candidate in candidates:
+        by_key.setdefault(normalize_key(candidate), candidate)
+    keys = list(by_key)
+
+    def nearest(value: str) -> str | None:
+        hits = difflib.get_close_matches(normalize_key(value), keys, n=1, cutoff=0.6)
+        return by_key[hits[0]] if hits else None
+
+    return nearest
+
+
+def _with_suggestions(message: str, values: list[str], suggest: Callable) -> str:
+    hints = [f"'{v}' → '{hit}'" for v in values if (hit := suggest(v)) and hit != v]
+    return message + (" Menade du: " + ", ".join(hints) + "?" if hints else "")
 
 
 def _municipality_list(codebook: Codebook, col: Column) -> str:
@@ -282,6 +307,11 @@ def build_checks(name: str, raw: RawTable, codebook: Codebook) -> FileChecks:
                 expected = "en av: " + ", ".join(allowed)
                 if col.section == "survey_sexes":  # "Vill inte svara" folds to "" (no category)
                     allowed = [*allowed, ""]
+            if col.kind == "municipality":
+                names = [m.name for m in codebook.municipalities]
+                suggest = suggester([*names, *codebook.municipality_codes])
+            else:
+                suggest = suggester(allowed_codes(col.section or "", codebook))
             checks.append(
                 Check(
                     gxe.ExpectColumnValuesToBeInSet(column=c + _FOLD, value_set=allowed),
@@ -290,6 +320,7 @@ def build_checks(name: str, raw: RawTable, codebook: Codebook) -> FileChecks:
                     message,
                     expected,
                     pick,
+                    suggest=suggest,
                 )
             )
         elif col.kind == "codes":
@@ -306,6 +337,7 @@ def build_checks(name: str, raw: RawTable, codebook: Codebook) -> FileChecks:
                     "Okänd kod i listan.",
                     "koder åtskilda med semikolon (;), var och en av: " + ", ".join(allowed),
                     _listed_values,
+                    suggest=suggester(allowed),
                 )
             )
 
@@ -535,10 +567,13 @@ def _problem(fc: FileChecks, ch: Check, res: Any) -> Problem:
     if ch.values is not None and rows:
         values = list(dict.fromkeys(ch.values(rows[:MAX_ROWS_LISTED], result)))
     total = len(rows)
+    message = ch.message
+    if ch.suggest is not None:
+        message = _with_suggestions(message, values[:MAX_VALUES_LISTED], ch.suggest)
     return Problem(
         file=fc.raw.path.name,
         column=ch.column,
-        message=ch.message,
+        message=message,
         rows=tuple(rows[:MAX_ROWS_LISTED]),
         values=tuple(values[:MAX_VALUES_LISTED]),
         expected=ch.expected,
@@ -597,6 +632,7 @@ def validate_data_dir(
             fc = build_checks(name, raw, codebook)
             _run(ctx, fc)
             report.problems.extend(fc.problems)
+        report.problems.extend(_cross_file_problems(raws, codebook))
     log.info(
         "Validerade %s på %.1f s (inläsning %.1f s): %d problem",
         data_dir,
@@ -609,6 +645,40 @@ def validate_data_dir(
         frames = {name: to_typed(raw, name, codebook) for name, raw in raws.items()}
     write_html_report(report, Path(report_dir))
     return report, frames
+
+
+def _cross_file_problems(raws: dict[str, RawTable], codebook: Codebook) -> list[Problem]:
+    """Problems between files: interventions in a municipality with no population rows."""
+    if "insatser" not in raws or "befolkning" not in raws:
+        return []
+    column = next(c for c in INPUTS["insatser"].columns if c.name == "kommunkod")
+    fold = folder(column, codebook)
+    insatser, befolkning = raws["insatser"].frame, raws["befolkning"].frame
+    if "kommunkod" not in insatser or "kommunkod" not in befolkning:
+        return []
+    codes = fold_series(insatser["kommunkod"], fold)
+    populated = set(fold_series(befolkning["kommunkod"], fold).dropna())
+    lacking = codes.notna() & ~codes.isin(populated)
+    if not lacking.any():
+        return []
+    rows = [int(r) for r in codes.index[lacking]]
+    names = ", ".join(codebook.municipality_name(c) for c in dict.fromkeys(codes[lacking]))
+    values = dict.fromkeys(str(v) for v in insatser.loc[lacking, "kommunkod"])
+    source, population = raws["insatser"].path.name, raws["befolkning"].path.name
+    return [
+        Problem(
+            file=source,
+            column="kommunkod",
+            message=(
+                f"Kommunen har insatser men inga rader i {population} ({names}), "
+                "så räckvidden per 1 000 invånare kan inte beräknas."
+            ),
+            rows=tuple(rows[:MAX_ROWS_LISTED]),
+            values=tuple(values)[:MAX_VALUES_LISTED],
+            expected=f"befolkningsrader (ålder 0–25) för varje kommun i {source}",
+            n_rows=len(rows) if len(rows) > MAX_ROWS_LISTED else None,
+        )
+    ]
 
 
 def check_data_dir(

@@ -35,8 +35,17 @@ log = logging.getLogger("fouanalys")
 MANIFEST = "manifest.json"
 #: Tables the build writes from the raw inputs (kolada only when the input exists).
 INPUT_TABLES = ("enkat", "insatser", "befolkning", "kolada")
-#: Aggregate tables derived from the survey (no respondent-level rows).
-DERIVED_TABLES = ("prevalence", "priorities", "associations")
+#: Aggregate tables derived from the inputs (no respondent-level rows).
+DERIVED_TABLES = (
+    "prevalence",
+    "priorities",
+    "associations",
+    "coverage",
+    "factor_coverage",
+    "targeting_coverage",
+    "knowledge_profile",
+    "gaps",
+)
 
 
 def file_sha256(path: Path) -> str:
@@ -73,7 +82,7 @@ def process(
     if not report.ok:
         raise DataValidationError(report.problems, report_path=str(report_dir / "index.html"))
 
-    frames = dict(frames) | derived_tables(frames["enkat"], codebook)
+    frames = dict(frames) | derived_tables(frames, codebook)
     inputs = {name: dict(meta) for name, meta in report.files.items()}
     manifest: dict = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -92,21 +101,26 @@ def process(
 
 
 def derived_tables(
-    enkat: pd.DataFrame, codebook: Codebook, threshold: int = DISCLOSURE_THRESHOLD
+    frames: dict[str, pd.DataFrame], codebook: Codebook, threshold: int = DISCLOSURE_THRESHOLD
 ) -> dict[str, pd.DataFrame]:
-    """The survey's aggregate tables: prevalence, priorities and associations.
+    """The aggregate tables: survey prevalence, priorities and associations, and the
+    inventory's coverage along the life course with its gaps against the priorities.
 
-    Computed in memory before anything is written, so a failure leaves the processed folder
-    as it was. Every published cell respects the disclosure threshold.
+    Computed in memory from the typed inputs before anything is written, so a failure leaves
+    the processed folder as it was. Every published survey cell respects the disclosure
+    threshold.
     """
+    from fouanalys.coverage import coverage_tables
     from fouanalys.prevalence import association_table, prevalence_table, priorities_table
     from fouanalys.scoring import score_indices
 
-    scores = score_indices(enkat, codebook)
+    scores = score_indices(frames["enkat"], codebook)
+    priorities = priorities_table(scores, codebook, threshold=threshold)
     return {
         "prevalence": prevalence_table(scores, codebook, threshold=threshold),
-        "priorities": priorities_table(scores, codebook, threshold=threshold),
+        "priorities": priorities,
         "associations": association_table(scores, codebook, threshold=threshold),
+        **coverage_tables(frames["insatser"], frames["befolkning"], priorities, codebook),
     }
 
 

@@ -1,0 +1,703 @@
+"""Interventions along the life course: coverage, reach per 1 000 and gaps against priorities.
+
+Pure functions over the typed ``insatser`` and ``befolkning`` frames and the ``priorities``
+table. An intervention's age span is laid over the codebook's life stages by overlap
+(:func:`place_on_life_course`); the coverage tables count the *ongoing* ("pågående")
+interventions per municipality × stage × level, factor or targeting, with their participants
+and reach per 1 000 inhabitants of the stage's ages; planned ones are counted apart and ended
+ones not at all. :func:`gap_table` sets that coverage against the municipality's priority
+factors and says, in plain Swedish, where nothing (or too little) is done.
+
+Conventions:
+
+- Population is the latest year in ``befolkning`` for each municipality, both sexes summed,
+  per single year of age.
+- An intervention with P participants a year over ages a..b puts in stage s the share
+  ``pop(a..b ∩ s) / pop(a..b)`` of P (uniformly over the ages when ``pop(a..b)`` is 0).
+- Reach of a cell = 1000 × Σ participants in the cell / pop(all ages of the stage).
+- An intervention without a participant count is counted, and its reach is unknown: a cell's
+  participants and reach are NA (never 0) when no ongoing intervention in it reports
+  participants, and ``reach_complete`` is False when any of them does not.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.exceptions import FouanalysError
+from fouanalys.riskfaktorer import format_number
+
+log = logging.getLogger("fouanalys")
+
+#: Known reach per 1 000 below which an addressed priority factor counts as thinly covered.
+THIN_REACH_PER_1000 = 20
+
+ONGOING = "pågående"
+PLANNED = "planerad"
+ENDED = "avslutad"
+#: The knowledge level that counts as "not assessed" (a thin basis).
+UNASSESSED = "ej bedömd"
+#: Gap statuses.
+MISSING, THIN, PRESENT = "saknas", "tunn", "finns"
+#: Kinds of index an intervention's factors are counted for.
+FACTOR_KINDS = ("risk", "protective")
+
+PLACED_COLUMNS = [
+    "municipality_code",
+    "intervention",
+    "level",
+    "targeting",
+    "knowledge",
+    "status",
+    "stage",
+    "age_from",
+    "age_to",
+    "overlap_from",
+    "overlap_to",
+    "participants",
+    "population_stage",
+]
+#: Value columns of every coverage grid (after its three key columns).
+CELL_COLUMNS = [
+    "interventions",
+    "with_participants",
+    "without_participants",
+    "participants",
+    "population",
+    "reach_per_1000",
+    "reach_complete",
+    "planned",
+    "best_knowledge",
+]
+GAP_COLUMNS = [
+    "municipality_code",
+    "factor",
+    "kind",
+    "stage",
+    "elevated",
+    "rank",
+    "interventions",
+    "participants",
+    "reach_per_1000",
+    "best_knowledge",
+    "status",
+    "text",
+]
+
+_NBSP = "\u00a0"
+_NUMBER_WORDS = {
+    1: "en",
+    2: "två",
+    3: "tre",
+    4: "fyra",
+    5: "fem",
+    6: "sex",
+    7: "sju",
+    8: "åtta",
+    9: "nio",
+    10: "tio",
+    11: "elva",
+    12: "tolv",
+}
+
+
+# --- population -----------------------------------------------------------------------------
+
+
+def _age_population(befolkning: pd.DataFrame, n_ages: int) -> tuple[pd.DataFrame, pd.Series]:
+    """Population per municipality (rows) and single year of age 0..n_ages−1 (columns).
+
+    The latest year per municipality, sexes summed; ages without rows count 0. Also returns
+    the year used per municipality.
+    """
+    b = befolkning.loc[befolkning["alder"].notna() & befolkning["ar"].notna()]
+    year = b.groupby("kommunkod")["ar"].max()
+    b = b.loc[b["ar"] == b.groupby("kommunkod")["ar"].transform("max")]
+    b = b.loc[(b["alder"] >= 0) & (b["alder"] < n_ages)]
+    wide = (
+        b.groupby(["kommunkod", "alder"])["antal"]
+        .sum()
+        .unstack("alder")
+        .reindex(index=year.index, columns=range(n_ages))
+        .fillna(0)
+        .astype("int64")
+    )
+    return wide, year
+
+
+def _stage_arrays(codebook: Codebook) -> tuple[list[str], np.ndarray, np.ndarray]:
+    stages = codebook.life_stages
+    return (
+        [s.id for s in stages],
+        np.array([s.age_from for s in stages], dtype=np.int64),
+        np.array([s.age_to for s in stages], dtype=np.int64),
+    )
+
+
+def stage_population(befolkning: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """The population of every life stage per municipality (latest year, both sexes).
+
+    Columns: ``municipality_code`` (str), ``year`` (Int64: the population year used),
+    ``stage`` (str), ``population`` (Int64). One row per municipality in ``befolkning`` and
+    codebook stage, in codebook order.
+    """
+    ids, sf, st = _stage_arrays(codebook)
+    wide, year = _age_population(befolkning, int(st.max()) + 1)
+    cum = np.concatenate([np.zeros((len(wide), 1), np.int64), wide.to_numpy().cumsum(1)], 1)
+    pop = cum[:, st + 1] - cum[:, sf]  # (M, S)
+    order = [c for c in codebook.municipality_codes if c in wide.index]
+    order += sorted(c for c in wide.index if c not in order)
+    rows = wide.index.get_indexer(order)
+    return pd.DataFrame(
+        {
+            "municipality_code": pd.Series(np.repeat(order, len(ids)), dtype="str"),
+            "year": pd.array(np.repeat(year.to_numpy()[rows], len(ids)), dtype="Int64"),
+            "stage": pd.Series(np.tile(ids, len(order)), dtype="str"),
+            "population": pd.array(pop[rows].ravel(), dtype="Int64"),
+        }
+    )
+
+
+# --- placing --------------------------------------------------------------------------------
+
+
+def _check_municipalities(insatser: pd.DataFrame, with_population: set, codebook: Codebook):
+    codes = set(insatser["kommunkod"])
+    unknown = sorted(codes - set(codebook.municipality_codes))
+    if unknown:
+        raise FouanalysError(
+            f"Kartläggningen av insatser har okända kommunkoder: {', '.join(unknown)}. "
+            "Rätta kommunkoden i insatser-filen eller lägg till kommunen i kodboken."
+        )
+    missing = sorted(codes - with_population)
+    if missing:
+        names = ", ".join(f"{c} {codebook.municipality_name(c)}" for c in missing)
+        raise FouanalysError(
+            f"Befolkningsuppgifter saknas för {names}, som har insatser i kartläggningen. "
+            "Lägg till kommunens befolkning per ålder i befolkning-filen."
+        )
+    no_age = insatser["alder_fran"].isna() | insatser["alder_till"].isna()
+    if no_age.any():
+        bad = ", ".join(
+            f"{k} {i}" for k, i in insatser.loc[no_age, ["kommunkod", "insats"]].to_numpy()
+        )
+        raise FouanalysError(f"Insatser utan åldersspann (alder_fran/alder_till): {bad}.")
+
+
+def place_on_life_course(
+    insatser: pd.DataFrame, befolkning: pd.DataFrame, codebook: Codebook
+) -> pd.DataFrame:
+    """Every intervention laid over the life stages its age span overlaps, with its participants.
+
+    All statuses are kept (the coverage tables pick ongoing and planned ones). Participants
+    per year are spread over the ages a..b in proportion to each age's population (latest
+    year, both sexes); uniformly when the span has no population.
+
+    Columns: ``municipality_code, intervention, level, targeting, knowledge, status, stage``
+    (str); ``age_from, age_to`` (Int64: the intervention's span); ``overlap_from, overlap_to``
+    (Int64: the span within this stage); ``participants`` (Float64: its participants a year in
+    this stage, NA when the intervention gives none); ``population_stage`` (Int64: the stage's
+    population). Sorted by municipality, intervention and stage (codebook order).
+
+    Raises :class:`FouanalysError` naming a municipality that has interventions but no
+    population rows, or is not in the codebook.
+    """
+    ids, sf, st = _stage_arrays(codebook)
+    oldest = insatser["alder_till"].max() if len(insatser) else pd.NA
+    n_ages = int(st.max() if pd.isna(oldest) else max(st.max(), oldest)) + 1
+    wide, _ = _age_population(befolkning, n_ages)
+    _check_municipalities(insatser, set(wide.index), codebook)
+
+    cum = np.concatenate([np.zeros((len(wide), 1), np.int64), wide.to_numpy().cumsum(1)], 1)
+    m = wide.index.get_indexer(insatser["kommunkod"])
+    a = insatser["alder_fran"].to_numpy(dtype=np.int64)
+    b = insatser["alder_till"].to_numpy(dtype=np.int64)
+    lo = np.maximum(a[:, None], sf[None, :])  # (N, S)
+    hi = np.minimum(b[:, None], st[None, :])
+    overlaps = lo <= hi
+    i, s = np.nonzero(overlaps)
+    lo, hi, mi = lo[i, s], hi[i, s], m[i]
+
+    span_pop = (cum[mi, b[i] + 1] - cum[mi, a[i]]).astype(float)
+    part_pop = (cum[mi, hi + 1] - cum[mi, lo]).astype(float)
+    uniform = span_pop <= 0
+    numerator = np.where(uniform, hi - lo + 1, part_pop)
+    denominator = np.where(uniform, b[i] - a[i] + 1, span_pop)
+    given = insatser["deltagare_per_ar"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    participants = given[i] * numerator / denominator
+
+    def column(name: str) -> pd.Series:
+        return pd.Series(insatser[name].to_numpy()[i], dtype="str")
+
+    placed = pd.DataFrame(
+        {
+            "municipality_code": column("kommunkod"),
+            "intervention": column("insats"),
+            "level": column("niva"),
+            "targeting": column("inriktning"),
+            "knowledge": column("kunskapslage"),
+            "status": column("status"),
+            "stage": pd.Series(np.asarray(ids, dtype=object)[s], dtype="str"),
+            "age_from": pd.array(a[i], dtype="Int64"),
+            "age_to": pd.array(b[i], dtype="Int64"),
+            "overlap_from": pd.array(lo, dtype="Int64"),
+            "overlap_to": pd.array(hi, dtype="Int64"),
+            "participants": pd.array(
+                np.where(np.isnan(participants), 0.0, participants), dtype="Float64"
+            ),
+            "population_stage": pd.array(cum[mi, st[s] + 1] - cum[mi, sf[s]], dtype="Int64"),
+        }
+    )
+    placed.loc[np.isnan(participants), "participants"] = pd.NA
+    placed["_stage"] = s
+    placed = placed.sort_values(
+        ["municipality_code", "intervention", "_stage"], kind="stable"
+    ).drop(columns="_stage")
+    return placed.reset_index(drop=True)[PLACED_COLUMNS]
+
+
+# --- coverage grids -------------------------------------------------------------------------
+
+
+def _population_lookup(placed: pd.DataFrame, population: pd.DataFrame | None) -> pd.Series:
+    """Stage population indexed by (municipality_code, stage)."""
+    if population is not None:
+        return population.set_index(["municipality_code", "stage"])["population"]
+    known = placed.drop_duplicates(["municipality_code", "stage"])
+    return known.set_index(["municipality_code", "stage"])["population_stage"].rename("population")
+
+
+def _grid(
+    rows: pd.DataFrame,
+    dim: str,
+    categories: list[str],
+    codebook: Codebook,
+    population: pd.DataFrame | None,
+    placed: pd.DataFrame,
+) -> pd.DataFrame:
+    """Cell counts per municipality × stage × ``dim`` over the full grid (codebook order)."""
+    municipalities = codebook.municipality_codes
+    stages = codebook.ids("life_stages")
+    grid = pd.MultiIndex.from_product(
+        [municipalities, stages, categories], names=["municipality_code", "stage", dim]
+    )
+    keys = ["municipality_code", "stage", dim]
+    knowledge_rank = {k: n for n, k in enumerate(codebook.ids("knowledge_levels"))}
+    ongoing = rows.loc[rows["status"] == ONGOING].assign(
+        _known=lambda f: f["participants"].notna(),
+        _kr=lambda f: f["knowledge"].map(knowledge_rank).astype(float),
+    )
+    cells = ongoing.groupby(keys).agg(
+        interventions=("intervention", "size"),
+        with_participants=("_known", "sum"),
+        participants=("participants", lambda p: p.sum(min_count=1)),
+        _best=("_kr", "min"),
+    )
+    planned = rows.loc[rows["status"] == PLANNED].groupby(keys).size().rename("planned")
+    cells = cells.reindex(grid).join(planned.reindex(grid))
+
+    interventions = cells["interventions"].fillna(0).astype("int64")
+    with_p = cells["with_participants"].fillna(0).astype("int64")
+    participants = pd.array(cells["participants"].astype("Float64"))
+    pop_lookup = _population_lookup(placed, population)
+    pop_index = pd.MultiIndex.from_arrays([grid.get_level_values(0), grid.get_level_values(1)])
+    pop = pd.array(pop_lookup.reindex(pop_index).to_numpy(), dtype="Int64")
+    pop_float = pop.astype("Float64")
+    pop_float[(pop_float == 0).fillna(False)] = pd.NA
+    reach = 1000 * participants / pop_float
+    levels = codebook.ids("knowledge_levels")
+    best = cells["_best"].to_numpy()
+    best_knowledge = pd.Series(
+        [levels[int(x)] if not np.isnan(x) else None for x in best], dtype="str"
+    )
+    out = pd.DataFrame(
+        {
+            "municipality_code": pd.Series(grid.get_level_values(0), dtype="str"),
+            "stage": pd.Series(grid.get_level_values(1), dtype="str"),
+            dim: pd.Series(grid.get_level_values(2), dtype="str"),
+            "interventions": pd.array(interventions.to_numpy(), dtype="Int64"),
+            "with_participants": pd.array(with_p.to_numpy(), dtype="Int64"),
+            "without_participants": pd.array((interventions - with_p).to_numpy(), dtype="Int64"),
+            "participants": participants,
+            "population": pop,
+            "reach_per_1000": reach,
+            "reach_complete": (interventions == with_p).to_numpy(),
+            "planned": pd.array(cells["planned"].fillna(0).to_numpy(), dtype="Int64"),
+            "best_knowledge": best_knowledge,
+        }
+    )
+    return out
+
+
+_GRID_DOC = """
+
+    Full grid: every codebook municipality × life stage × {dim}, in codebook order, zeros
+    where nothing runs. Only ongoing interventions count; planned ones go to ``planned``.
+
+    Columns: ``municipality_code, stage, {dim}`` (str); ``interventions`` (Int64: ongoing
+    interventions in the cell); ``with_participants``, ``without_participants`` (Int64: of
+    those, how many report / do not report participants); ``participants`` (Float64: their
+    participants a year in the stage; NA when none of them reports any, also in an empty
+    cell); ``population`` (Int64: the stage's population, NA when the municipality has no
+    population rows); ``reach_per_1000`` (Float64: 1000 × participants / population, NA like
+    participants or when the population is 0); ``reach_complete`` (bool: every ongoing
+    intervention in the cell reports participants; True in an empty cell, where nothing is
+    unknown); ``planned`` (Int64: planned interventions in the cell); ``best_knowledge`` (str:
+    the highest knowledge level among the cell's ongoing interventions, codebook order, NA when
+    none).
+
+    ``population`` (optional, :func:`stage_population`'s frame) gives the stage populations;
+    without it they come from ``placed``, so a stage none of a municipality's interventions
+    touches has NA population.
+"""
+
+
+def _grid_doc(dim: str):
+    """Append the shared column documentation of a coverage grid to a function's docstring."""
+
+    def decorate(func):
+        if func.__doc__:  # absent under python -OO
+            func.__doc__ += _GRID_DOC.format(dim=dim)
+        return func
+
+    return decorate
+
+
+@_grid_doc("level")
+def coverage_table(
+    placed: pd.DataFrame, codebook: Codebook, population: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Ongoing interventions per municipality × stage × level (``coverage.parquet``)."""
+    return _grid(placed, "level", codebook.ids("levels"), codebook, population, placed)
+
+
+@_grid_doc("factor")
+def factor_coverage_table(
+    placed: pd.DataFrame,
+    insatser: pd.DataFrame,
+    codebook: Codebook,
+    population: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Ongoing interventions per municipality × stage × factor (``factor_coverage.parquet``).
+
+    Factors are the codebook's risk and protective indices; an intervention counts once for
+    each factor it lists (``insatser.faktorer``). Other listed ids are left out."""
+    factors = [i.id for i in codebook.indices if i.kind in FACTOR_KINDS]
+    lists = insatser[["kommunkod", "insats", "faktorer"]].rename(
+        columns={"kommunkod": "municipality_code", "insats": "intervention"}
+    )
+    lists = lists.assign(factor=lists["faktorer"].fillna("").str.split(";")).explode("factor")
+    lists = lists.loc[lists["factor"].isin(factors)].drop_duplicates(
+        ["municipality_code", "intervention", "factor"]
+    )
+    rows = placed.merge(
+        lists[["municipality_code", "intervention", "factor"]],
+        on=["municipality_code", "intervention"],
+        how="inner",
+    )
+    return _grid(rows, "factor", factors, codebook, population, placed)
+
+
+@_grid_doc("targeting")
+def targeting_coverage_table(
+    placed: pd.DataFrame, codebook: Codebook, population: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Ongoing interventions per municipality × stage × targeting (the targeting pyramid)."""
+    return _grid(placed, "targeting", codebook.ids("targeting"), codebook, population, placed)
+
+
+def knowledge_profile(placed: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """How much of each municipality's ongoing work rests on which knowledge level.
+
+    Counts interventions (not intervention × stage) and their participants over all stages.
+    One row per codebook municipality × knowledge level, codebook order.
+
+    Columns: ``municipality_code, knowledge`` (str); ``interventions`` (Int64: ongoing ones at
+    this level); ``with_participants``, ``without_participants`` (Int64); ``share_of_interventions``
+    (Float64: of the municipality's ongoing interventions; NA when it has none);
+    ``participants`` (Float64: their known participants a year; NA when none reports any);
+    ``share_of_reach`` (Float64: of the municipality's known participants; a level whose
+    interventions report none counts 0; NA when the municipality knows no participants).
+    """
+    levels = codebook.ids("knowledge_levels")
+    municipalities = codebook.municipality_codes
+    ongoing = placed.loc[placed["status"] == ONGOING]
+    per_intervention = ongoing.groupby(["municipality_code", "intervention"]).agg(
+        knowledge=("knowledge", "first"),
+        participants=("participants", lambda p: p.sum(min_count=1)),
+    )
+    per_intervention["_known"] = per_intervention["participants"].notna()
+    grid = pd.MultiIndex.from_product(
+        [municipalities, levels], names=["municipality_code", "knowledge"]
+    )
+    cells = (
+        per_intervention.reset_index()
+        .groupby(["municipality_code", "knowledge"])
+        .agg(
+            interventions=("intervention", "size"),
+            with_participants=("_known", "sum"),
+            participants=("participants", lambda p: p.sum(min_count=1)),
+        )
+        .reindex(grid)
+    )
+    n = cells["interventions"].fillna(0).astype("int64")
+    with_p = cells["with_participants"].fillna(0).astype("int64")
+    participants = cells["participants"].astype("Float64")
+    muni = grid.get_level_values(0)
+    n_total = n.groupby(level=0).transform("sum")
+    p_total = participants.fillna(0).groupby(level=0).transform("sum")
+    known_total = with_p.groupby(level=0).transform("sum")
+    share_n = (n / n_total.where(n_total > 0)).astype("Float64")
+    share_p = (participants.fillna(0) / p_total.where(known_total > 0)).astype("Float64")
+    return pd.DataFrame(
+        {
+            "municipality_code": pd.Series(muni, dtype="str"),
+            "knowledge": pd.Series(grid.get_level_values(1), dtype="str"),
+            "interventions": pd.array(n.to_numpy(), dtype="Int64"),
+            "with_participants": pd.array(with_p.to_numpy(), dtype="Int64"),
+            "without_participants": pd.array((n - with_p).to_numpy(), dtype="Int64"),
+            "share_of_interventions": pd.array(share_n.to_numpy(), dtype="Float64"),
+            "participants": pd.array(participants.to_numpy(), dtype="Float64"),
+            "share_of_reach": pd.array(share_p.to_numpy(), dtype="Float64"),
+        }
+    )
+
+
+# --- gaps -----------------------------------------------------------------------------------
+
+
+def stage_phrase(stage: str, codebook: Codebook) -> str:
+    """A life stage as Swedish text: ``"13-15" -> "13–15 år"``."""
+    for s in codebook.life_stages:
+        if s.id == stage:
+            return f"{s.age_from}–{s.age_to} år"
+    return f"{stage} år"
+
+
+def _count_phrase(n: int) -> str:
+    word = _NUMBER_WORDS.get(n, str(n))
+    return f"{word} pågående {'insats' if n == 1 else 'insatser'}"
+
+
+def _reach_text(reach: float) -> str:
+    decimals = 1 if round(reach, 1) < 10 else 0
+    return f"{format_number(reach, decimals)} per 1{_NBSP}000"
+
+
+def gap_sentence(row: pd.Series | object, label: str, stage_text: str) -> str:
+    """The plain Swedish sentence for one gap row (status "saknas" or "tunn"); "" for "finns".
+
+    ``row`` needs ``kind, elevated, rank, status, interventions, reach_per_1000,
+    reach_complete, best_knowledge``.
+    """
+    status = row.status
+    if status == PRESENT:
+        return ""
+    subject = label[:1].upper() + label[1:]
+    protective = row.kind == "protective"
+    if row.elevated:
+        why = "är lägre än i övriga regionen" if protective else "är förhöjt"
+    else:
+        why = f"ligger högt i kommunens prioritering (plats {int(row.rank)})"
+    verb = "stärker det" if protective else "riktar sig mot det"
+    if status == MISSING:
+        return f"{subject} {why}, men ingen pågående insats {verb} för {stage_text}."
+    reasons = []
+    reach = row.reach_per_1000
+    if pd.isna(reach):
+        reasons.append("med okänd räckvidd")
+    elif row.reach_complete and reach < THIN_REACH_PER_1000:
+        reasons.append(f"med låg räckvidd ({_reach_text(float(reach))})")
+    if row.best_knowledge == UNASSESSED:
+        reasons.append("utan bedömd kunskapsgrund")
+    detail = " och ".join(reasons)
+    return (
+        f"{subject} {why}, men bara {_count_phrase(int(row.interventions))} {verb} "
+        f"för {stage_text}, {detail}."
+    )
+
+
+def priority_factors(
+    priorities: pd.DataFrame, codebook: Codebook, year: int | None = None, top_n: int = 3
+) -> pd.DataFrame:
+    """The priority factors per municipality: elevated, or ranked ≤ ``top_n``.
+
+    From the rows for all grades and both sexes (the codebook's ``all_label``), not
+    suppressed, risk or protective, of ``year`` or else the municipality's latest year with
+    such rows. Columns: ``municipality_code, year, factor, kind, elevated, rank``.
+    """
+    all_label = codebook.survey.all_label
+    rows = priorities.loc[
+        (priorities["grade"] == all_label)
+        & (priorities["sex"] == all_label)
+        & ~priorities["suppressed"].astype("boolean").fillna(True).astype(bool)
+        & priorities["kind"].isin(FACTOR_KINDS)
+    ]
+    if year is not None:
+        rows = rows.loc[rows["year"].astype("Int64") == int(year)]
+    else:
+        latest = rows.groupby("municipality_code")["year"].transform("max")
+        rows = rows.loc[rows["year"] == latest]
+    rank = rows["rank"].astype("Int64")
+    elevated = rows["elevated"].astype("boolean").fillna(False).astype(bool)
+    keep = elevated | (rank <= top_n).fillna(False).astype(bool)
+    out = rows.loc[keep, ["municipality_code", "year", "factor", "kind"]].copy()
+    out["elevated"] = elevated[keep].to_numpy()
+    out["rank"] = rank[keep].to_numpy()
+    return out.reset_index(drop=True)
+
+
+def gap_table(
+    factor_coverage: pd.DataFrame,
+    priorities: pd.DataFrame,
+    codebook: Codebook,
+    year: int | None = None,
+    top_n: int = 3,
+) -> pd.DataFrame:
+    """Priority factor × life stage: is the factor addressed there, how widely, how well?
+
+    Priority factors come from :func:`priority_factors` (elevated or rank ≤ ``top_n`` in the
+    municipality's latest survey year, or ``year``; all grades and sexes; not suppressed).
+    Stages are those the codebook says the factor can be addressed in (``index.stages``).
+
+    Columns: ``municipality_code, factor, kind, stage`` (str); ``elevated`` (bool); ``rank``
+    (Int64); ``interventions`` (Int64: ongoing ones addressing the factor in the stage);
+    ``participants``, ``reach_per_1000`` (Float64, NA when unknown); ``best_knowledge`` (str,
+    NA when none); ``status`` (str: "saknas" without an ongoing intervention; "tunn" when the
+    only ones are "ej bedömd" or their known reach is below :data:`THIN_REACH_PER_1000` with no
+    intervention of unknown reach; else "finns"); ``text`` (str: a plain Swedish sentence for
+    "saknas" and "tunn", "" for "finns"). Sorted by municipality, rank, factor and stage.
+    """
+    prio = priority_factors(priorities, codebook, year=year, top_n=top_n)
+    stages_of = {i.id: i.stages for i in codebook.indices}
+    stage_order = {s: n for n, s in enumerate(codebook.ids("life_stages"))}
+    factor_order = {f: n for n, f in enumerate(codebook.ids("indices"))}
+    labels = codebook.labels("indices")
+    prio = prio.assign(stage=prio["factor"].map(stages_of)).explode("stage")
+    prio = prio.loc[prio["stage"].notna()]
+    cells = factor_coverage[
+        [
+            "municipality_code",
+            "stage",
+            "factor",
+            "interventions",
+            "participants",
+            "reach_per_1000",
+            "reach_complete",
+            "best_knowledge",
+        ]
+    ]
+    gaps = prio.merge(cells, on=["municipality_code", "factor", "stage"], how="left")
+    gaps["interventions"] = gaps["interventions"].astype("Int64").fillna(0)
+    gaps["reach_complete"] = gaps["reach_complete"].astype("boolean").fillna(True).astype(bool)
+    reach = gaps["reach_per_1000"].astype("Float64")
+    low_reach = (gaps["reach_complete"] & (reach < THIN_REACH_PER_1000)).fillna(False)
+    thin = (gaps["best_knowledge"] == UNASSESSED) | low_reach.astype(bool)
+    gaps["status"] = np.where(gaps["interventions"] == 0, MISSING, np.where(thin, THIN, PRESENT))
+    gaps["text"] = [
+        gap_sentence(r, labels.get(r.factor, r.factor), stage_phrase(r.stage, codebook))
+        for r in gaps.itertuples(index=False)
+    ]
+    gaps = gaps.assign(
+        _rank=gaps["rank"].astype("Float64").fillna(np.inf),
+        _factor=gaps["factor"].map(factor_order),
+        _stage=gaps["stage"].map(stage_order),
+    ).sort_values(["municipality_code", "_rank", "_factor", "_stage"], kind="stable")
+    out = pd.DataFrame(
+        {
+            "municipality_code": pd.Series(gaps["municipality_code"].to_numpy(), dtype="str"),
+            "factor": pd.Series(gaps["factor"].to_numpy(), dtype="str"),
+            "kind": pd.Series(gaps["kind"].to_numpy(), dtype="str"),
+            "stage": pd.Series(gaps["stage"].to_numpy(), dtype="str"),
+            "elevated": gaps["elevated"].to_numpy(dtype=bool),
+            "rank": pd.array(gaps["rank"].to_numpy(), dtype="Int64"),
+            "interventions": pd.array(gaps["interventions"].to_numpy(), dtype="Int64"),
+            "participants": pd.array(gaps["participants"].to_numpy(), dtype="Float64"),
+            "reach_per_1000": pd.array(reach.to_numpy(), dtype="Float64"),
+            "best_knowledge": pd.Series(gaps["best_knowledge"].to_numpy(), dtype="str"),
+            "status": pd.Series(gaps["status"].to_numpy(), dtype="str"),
+            "text": pd.Series(gaps["text"].to_numpy(), dtype="str"),
+        }
+    )
+    return out[GAP_COLUMNS]
+
+
+# --- regional comparison --------------------------------------------------------------------
+
+
+def regional_coverage(
+    coverage: pd.DataFrame,
+    codebook: Codebook | None = None,
+    value: str = "reach_per_1000",
+    dim: str = "level",
+) -> pd.DataFrame:
+    """Each municipality's coverage profile side by side: a wide frame, one column each.
+
+    Rows: ``stage, <dim>`` (str, codebook order of the input), one per cell of the grid; then
+    one Float64 column per codebook municipality (named by its code) holding ``value`` (by
+    default reach per 1 000, NA where unknown), and, for reach, a column named by the region's
+    code with the region pooled: 1000 × Σ known participants / Σ population over the
+    municipalities (NA when none is known). Works on any grid from this module
+    (``dim="factor"`` for factor_coverage, ``"targeting"`` for the targeting grid).
+    """
+    codebook = codebook or load_codebook()
+    municipalities = [
+        c for c in codebook.municipality_codes if c in set(coverage["municipality_code"])
+    ]
+    keys = coverage[["stage", dim]].drop_duplicates()
+    wide = coverage.pivot(index=["stage", dim], columns="municipality_code", values=value)
+    wide = wide.reindex(pd.MultiIndex.from_frame(keys))[municipalities].astype("Float64")
+    if value == "reach_per_1000":
+        pooled = coverage.groupby(["stage", dim], sort=False).agg(
+            participants=("participants", lambda p: p.sum(min_count=1)),
+            population=("population", "sum"),
+        )
+        pooled = pooled.reindex(wide.index)
+        pop = pooled["population"].astype("Float64")
+        pop = pop.where(pop > 0)
+        wide[codebook.region.code] = (1000 * pooled["participants"].astype("Float64") / pop).astype(
+            "Float64"
+        )
+    out = wide.reset_index()
+    out.columns.name = None
+    out["stage"] = out["stage"].astype("str")
+    out[dim] = out[dim].astype("str")
+    return out
+
+
+# --- all of it ------------------------------------------------------------------------------
+
+
+def coverage_tables(
+    insatser: pd.DataFrame,
+    befolkning: pd.DataFrame,
+    priorities: pd.DataFrame,
+    codebook: Codebook,
+) -> dict[str, pd.DataFrame]:
+    """The chapter's tables from the typed inputs and the priorities table.
+
+    Returns ``{"coverage", "factor_coverage", "targeting_coverage", "knowledge_profile",
+    "gaps"}``, each as the function of that name returns it (stage populations from
+    ``befolkning`` for the full grid).
+    """
+    population = stage_population(befolkning, codebook)
+    placed = place_on_life_course(insatser, befolkning, codebook)
+    factor = factor_coverage_table(placed, insatser, codebook, population=population)
+    tables = {
+        "coverage": coverage_table(placed, codebook, population=population),
+        "factor_coverage": factor,
+        "targeting_coverage": targeting_coverage_table(placed, codebook, population=population),
+        "knowledge_profile": knowledge_profile(placed, codebook),
+        "gaps": gap_table(factor, priorities, codebook),
+    }
+    log.debug(
+        "coverage: %d interventions placed in %d intervention × stage rows, %d gap rows",
+        len(insatser),
+        len(placed),
+        len(tables["gaps"]),
+    )
+    return tables

@@ -602,3 +602,20 @@ def test_coverage_tables_bundle(example):
     assert shares.tolist() == pytest.approx([1.0] * len(shares))
     for name, table in tables.items():
         assert not math.isnan(len(table)) and len(table) > 0, name
+
+
+def test_every_gap_row_carries_its_own_cells_figures(example):
+    """Each gap row's counts and reach are those of its factor × stage cell (rows are sorted
+    after the merge, so a misaligned column would show here)."""
+    ranked = {"skolmisslyckande": 3, "impulsivitet": 1, "foraldrastod": 2}  # not in row order
+    priorities = pd.DataFrame(
+        [prio(f, r, True, kommun=k) for k in reversed(CB.municipality_codes)
+         for f, r in ranked.items()]
+    ).astype({"year": "Int64", "rank": "Int64"})  # fmt: skip
+    tables = cov.coverage_tables(example["insatser"], example["befolkning"], priorities, CB)
+    keys = ["municipality_code", "factor", "stage"]
+    merged = tables["gaps"].merge(tables["factor_coverage"], on=keys, suffixes=("", "_cell"))
+    assert len(merged) == len(tables["gaps"])
+    for column in ("interventions", "participants", "reach_per_1000"):
+        pd.testing.assert_series_equal(merged[column], merged[f"{column}_cell"], check_names=False)
+    assert (merged["interventions"] > 0).eq(merged["status"] != "saknas").all()

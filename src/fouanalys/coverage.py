@@ -617,7 +617,7 @@ def gap_table(
             "rank": pd.array(gaps["rank"].to_numpy(), dtype="Int64"),
             "interventions": pd.array(gaps["interventions"].to_numpy(), dtype="Int64"),
             "participants": pd.array(gaps["participants"].to_numpy(), dtype="Float64"),
-            "reach_per_1000": pd.array(reach.to_numpy(), dtype="Float64"),
+            "reach_per_1000": pd.array(gaps["reach_per_1000"].to_numpy(), dtype="Float64"),
             "best_knowledge": pd.Series(gaps["best_knowledge"].to_numpy(), dtype="str"),
             "status": pd.Series(gaps["status"].to_numpy(), dtype="str"),
             "text": pd.Series(gaps["text"].to_numpy(), dtype="str"),

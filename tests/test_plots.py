@@ -325,3 +325,242 @@ def test_association_figure():
     assert points == 9
     assert [t.get_text() for t in ax.texts] == ["–"]
     assert _png(fig).startswith(b"\x89PNG")
+
+
+# --- chapter 03, Insatser längs livsförloppet ---------------------------------------------------
+
+
+def _intervention(name: str, level: str, targeting: str, ages: tuple, **kw) -> dict:
+    row = {
+        "kommunkod": "0123",
+        "insats": name,
+        "huvudman": "socialtjänst",
+        "niva": level,
+        "inriktning": targeting,
+        "alder_fran": ages[0],
+        "alder_till": ages[1],
+        "faktorer": "foraldrastod",
+        "push_pull": "",
+        "kunskapslage": "kunskapsbaserad",
+        "deltagare_per_ar": 100,
+        "samverkan": "",
+        "status": "pågående",
+        "kommentar": "",
+    }
+    row.update(kw)
+    return row
+
+
+def _insatser(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for col in ("alder_fran", "alder_till", "deltagare_per_ar"):
+        frame[col] = frame[col].astype("Int64")
+    return frame
+
+
+def _inventory() -> pd.DataFrame:
+    return _insatser(
+        [
+            _intervention(
+                "Familjecentral", "förebygga", "universell", (0, 5), kunskapslage="evidensbaserad"
+            ),
+            _intervention("Kostar $5 och $$ <b>", "förebygga", "selektiv", (6, 15)),
+            _intervention("Fältare", "förhindra", "selektiv", (12, 20), status="planerad"),
+            _intervention("Avhopp", "riskreducera", "indikerad", (15, 25)),
+            _intervention("Gammal", "förebygga", "universell", (13, 18), status="avslutad"),
+            _intervention("Annan kommun", "förebygga", "universell", (0, 25), kommunkod="0114"),
+        ]
+    )
+
+
+def _gid(ax, gid: str) -> list:
+    return [p for p in ax.patches if p.get_gid() == gid]
+
+
+def test_life_course_figure_bars_names_and_levels():
+    fig = plots.life_course_figure(_inventory(), "0123")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    ongoing, planned = _gid(ax, "intervention"), _gid(ax, "planned")
+    assert len(ongoing) == 3 and len(planned) == 1  # the ended one and 0114's are left out
+    spans = sorted((b.get_x(), b.get_x() + b.get_width()) for b in ongoing)
+    assert spans == [(0, 6), (6, 16), (15, 26)]  # each covers every year of its last age
+    assert (planned[0].get_x(), planned[0].get_width()) == (12, 9)
+    assert planned[0].get_hatch() == plots.PLANNED_HATCH
+    assert planned[0].get_facecolor()[:3] == (1.0, 1.0, 1.0)  # outlined, not filled
+    assert all(not b.get_hatch() for b in ongoing)
+    colors = {matplotlib.colors.to_hex(b.get_facecolor()) for b in ongoing}
+    assert colors == {plots.TARGETING_COLORS[t] for t in ("universell", "selektiv", "indikerad")}
+    names = [t.get_text() for t in ax.texts if t.get_gid() == "name"]
+    assert sorted(names) == sorted(
+        ["Familjecentral", r"Kostar \$5 och \$\$ <b>", "Fältare", "Avhopp"]
+    )
+    levels = [t.get_text() for t in ax.texts if t.get_gid() == "level"]
+    assert levels == ["FÖREBYGGA", "FÖRHINDRA", "RISKREDUCERA"]
+    stages = [t.get_text() for t in ax.texts if t.get_gid() == "stage"]
+    assert len(stages) == 5 and stages[2] == "Högstadium\n13–15\u00a0år"
+    assert ax.get_xlim() == (0, 26)
+    assert ax.get_xlabel() == "Ålder (år)"
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["Universell", "Selektiv", "Indikerad", "planerad (streckad)"]
+    assert fig._suptitle.get_text() == "Insatser längs livsförloppet i Järfälla"
+    assert _png(fig).startswith(b"\x89PNG")  # "$" in a name does not start mathtext
+
+
+def test_life_course_figure_by_knowledge_and_height():
+    fig = plots.life_course_figure(_inventory(), "0123", color_by="kunskapslage")
+    ax = fig.axes[0]
+    first = min(_gid(ax, "intervention"), key=lambda b: b.get_x())
+    assert (
+        matplotlib.colors.to_hex(first.get_facecolor()) == plots.KNOWLEDGE_COLORS["evidensbaserad"]
+    )
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:2] == ["Evidensbaserad", "Kunskapsbaserad"]
+    many = _insatser(
+        [
+            _intervention(f"Insats {i}", "förebygga", "universell", (i % 20, i % 20 + 5))
+            for i in range(40)
+        ]
+    )
+    few = many.iloc[:15]
+    tall = plots.life_course_figure(many, "0123").get_size_inches()[1]
+    short = plots.life_course_figure(few, "0123").get_size_inches()[1]
+    assert tall > short + 4  # height grows with the number of interventions
+    from fouanalys.exceptions import FouanalysError
+
+    with pytest.raises(FouanalysError, match="inriktning"):
+        plots.life_course_figure(many, "0123", color_by="färg")
+
+
+def _coverage_grid(dim: str, values: list[str], cells: dict) -> pd.DataFrame:
+    rows = []
+    for value in values:
+        for stage in ("0-5", "6-12", "13-15", "16-18", "19-25"):
+            row = {
+                "municipality_code": "0123",
+                "stage": stage,
+                dim: value,
+                "interventions": 0,
+                "with_participants": 0,
+                "without_participants": 0,
+                "participants": pd.NA,
+                "population": 1000,
+                "reach_per_1000": pd.NA,
+                "reach_complete": True,
+                "planned": 0,
+                "best_knowledge": None,
+            }
+            row.update(cells.get((value, stage), {}))
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    for col in ("interventions", "population", "planned"):
+        frame[col] = frame[col].astype("Int64")
+    for col in ("participants", "reach_per_1000"):
+        frame[col] = frame[col].astype("Float64")
+    return frame
+
+
+def test_coverage_heatmap_shows_unknown_reach_apart_from_zero():
+    coverage = _coverage_grid(
+        "level",
+        ["förebygga", "förhindra", "riskreducera"],
+        {
+            ("förebygga", "0-5"): {
+                "interventions": 2,
+                "participants": 300.0,
+                "reach_per_1000": 300.0,
+            },
+            ("förebygga", "6-12"): {"interventions": 1, "reach_complete": False},
+            ("förhindra", "13-15"): {
+                "interventions": 2,
+                "participants": 12.0,
+                "reach_per_1000": 12.0,
+                "reach_complete": False,
+                "planned": 1,
+            },
+        },
+    )
+    fig = plots.coverage_heatmap(coverage, "0123")
+    ax = fig.axes[0]
+    values = ax.collections[0].get_array()  # rows: levels, columns: stages
+    grid = np.ma.getdata(values).reshape(3, 5)
+    mask = np.ma.getmaskarray(values).reshape(3, 5)
+    assert grid[0, 0] == 300 and grid[1, 2] == 12
+    assert mask[0, 1] and not mask[0, 0]  # unknown reach is no colour, not zero
+    assert grid[2, 4] == 0 and not mask[2, 4]  # an empty cell is a real zero
+    assert len(_gid(ax, "unknown")) == 1
+    unknown = _gid(ax, "unknown")[0]
+    assert (round(unknown.get_x()), round(unknown.get_y())) == (1, 0)
+    texts = {t.get_gid(): [] for t in ax.texts}
+    for t in ax.texts:
+        texts[t.get_gid()].append(t.get_text())
+    assert texts["reach-unknown"] == ["okänd"]
+    assert texts["reach-partial"] == ["≥12"]
+    assert texts["reach-known"] == ["300"]
+    assert texts["reach-empty"] == ["0"] * 12
+    assert "2 insatser\n+1 planerad" in [t.get_text() for t in ax.texts]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "Förebygga",
+        "Förhindra",
+        "Riskreducera",
+    ]
+    assert fig.axes[1].get_ylabel() == "Deltagare per år per 1\u00a0000 invånare"
+    assert _png(fig).startswith(b"\x89PNG")
+
+
+def test_factor_coverage_heatmap_marks_priorities_gaps_and_grey_stages():
+    from fouanalys.codebook import load_codebook
+
+    cb = load_codebook()
+    factors = [i.id for i in cb.indices if i.kind in ("risk", "protective")]
+    factor_coverage = _coverage_grid(
+        "factor", factors, {("skolmisslyckande", "6-12"): {"interventions": 3}}
+    )
+    gaps = pd.DataFrame(
+        {
+            "municipality_code": ["0123"] * 3,
+            "factor": ["skolmisslyckande"] * 3,
+            "kind": ["risk"] * 3,
+            "stage": ["6-12", "13-15", "16-18"],
+            "elevated": [True] * 3,
+            "rank": pd.array([1, 1, 1], dtype="Int64"),
+            "status": ["finns", "saknas", "tunn"],
+            "text": ["", "x", "y"],
+        }
+    )
+    fig = plots.factor_coverage_heatmap(factor_coverage, gaps, "0123", cb)
+    ax = fig.axes[0]
+    n_grey = sum(5 - len(cb.index(f).stages) for f in factors)
+    assert len(_gid(ax, "not-applicable")) == n_grey
+    assert len(_gid(ax, "gap-saknas")) == 1 and len(_gid(ax, "gap-tunn")) == 1
+    missing = _gid(ax, "gap-saknas")[0]
+    row = factors.index("skolmisslyckande")
+    assert (round(missing.get_x()), round(missing.get_y())) == (2, row)
+    labels = ax.get_yticklabels()
+    marked = [t.get_text() for t in labels if t.get_fontweight() == "bold"]
+    assert marked == ["★ Skolmisslyckande och låg\nskolanknytning"]
+    assert sum(t.get_text().startswith("★") for t in labels) == 1
+    assert "3" in [t.get_text() for t in ax.texts]
+    assert _png(fig).startswith(b"\x89PNG")
+
+
+def test_targeting_pyramid_figure():
+    fig = plots.targeting_pyramid_figure(_inventory(), "0123")
+    ax = fig.axes[0]
+    bars = {p.get_gid(): p for p in ax.patches if (p.get_gid() or "").startswith("targeting-")}
+    assert list(bars) == ["targeting-universell", "targeting-selektiv", "targeting-indikerad"]
+    # universell at the base: bars bottom up, centred, as wide as the ongoing interventions
+    assert [round(b.get_y() + b.get_height() / 2) for b in bars.values()] == [0, 1, 2]
+    assert [b.get_width() for b in bars.values()] == [1, 1, 1]
+    assert all(b.get_x() == -b.get_width() / 2 for b in bars.values())
+    counts = [t.get_text() for t in ax.texts if t.get_gid() == "count"]
+    assert counts == ["1 insats", "1 insats", "1 insats"]
+    reach = [t.get_text() for t in ax.texts if t.get_gid() == "reach"]
+    assert reach[0] == "100 deltagare per år"
+    assert reach[1] == "100 deltagare per år\n1 planerad"
+    assert [t.get_text().split("\n")[0] for t in ax.get_yticklabels()] == [
+        "Universell",
+        "Selektiv",
+        "Indikerad",
+    ]
+    assert _png(fig).startswith(b"\x89PNG")

@@ -1,0 +1,720 @@
+"""Chapter 03, Insatser längs livsförloppet: display frames, sentences and the notebook."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from fouanalys import kartlaggning as k
+from fouanalys import plots
+from fouanalys.codebook import load_codebook
+from fouanalys.config import NOTEBOOKS_DIR
+
+CHAPTER = NOTEBOOKS_DIR / "03_insatser.ipynb"
+CB = load_codebook()
+NB = "\u00a0"  # no-break space
+WJ = "\u2060"  # word joiner
+TS = "\u202f"  # narrow no-break space between thousands
+STAGES = ["0-5", "6-12", "13-15", "16-18", "19-25"]
+LEVELS = ["förebygga", "förhindra", "riskreducera"]
+EVIL = "Familjestöd <script>alert(1)</script> & co"
+
+
+# --- hand-made frames in the contract shapes --------------------------------------------------
+
+
+def intervention(name: str, **kw) -> dict:
+    row = {
+        "kommunkod": "0123",
+        "insats": name,
+        "huvudman": "socialtjänst",
+        "niva": "förebygga",
+        "inriktning": "universell",
+        "alder_fran": 0,
+        "alder_till": 5,
+        "faktorer": "foraldrastod",
+        "push_pull": "",
+        "kunskapslage": "kunskapsbaserad",
+        "deltagare_per_ar": 100,
+        "samverkan": "",
+        "status": "pågående",
+        "kommentar": "",
+    }
+    row.update(kw)
+    return row
+
+
+def insatser_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for col in ("alder_fran", "alder_till", "deltagare_per_ar"):
+        frame[col] = frame[col].astype("Int64")
+    return frame
+
+
+@pytest.fixture(scope="module")
+def insatser() -> pd.DataFrame:
+    """Five interventions in Järfälla (three ongoing, one planned, one ended), one elsewhere."""
+    return insatser_frame(
+        [
+            intervention(
+                EVIL,
+                huvudman="barnhälsovård",
+                faktorer="foraldrastod;bristande_tillsyn",
+                kunskapslage="evidensbaserad",
+                deltagare_per_ar=200,
+                kommentar="Bra & <b>viktig</b>",
+            ),
+            intervention(
+                "Skolprogram",
+                huvudman="skola",
+                inriktning="selektiv",
+                alder_fran=6,
+                alder_till=15,
+                faktorer="skolmisslyckande",
+                push_pull="utbildning;uttrakning",
+                deltagare_per_ar=pd.NA,
+            ),
+            intervention(
+                "Avhopp",
+                niva="riskreducera",
+                inriktning="indikerad",
+                alder_fran=15,
+                alder_till=25,
+                faktorer="kamrater_normbrott",
+                push_pull="natverkskontakter;pengar",
+                kunskapslage="lovande",
+                deltagare_per_ar=10,
+            ),
+            intervention(
+                "Fältare",
+                huvudman="fältgrupp",
+                niva="förhindra",
+                inriktning="selektiv",
+                alder_fran=12,
+                alder_till=20,
+                faktorer="kamrater_normbrott",
+                push_pull="identitet",
+                kunskapslage="ej bedömd",
+                deltagare_per_ar=50,
+                status="planerad",
+            ),
+            intervention(
+                "Gammal insats",
+                huvudman="skola",
+                alder_fran=13,
+                alder_till=18,
+                faktorer="impulsivitet",
+                push_pull="spanning",
+                kunskapslage="evidensbaserad",
+                deltagare_per_ar=pd.NA,
+                status="avslutad",
+            ),
+            intervention("Annan kommuns insats", kommunkod="0114", push_pull="makt"),
+        ]
+    )
+
+
+def grid(dim: str, values: list[str], cells: dict, kommunkod: str = "0123") -> pd.DataFrame:
+    """A coverage grid (contract columns) with ``cells[(value, stage)]`` overriding zeros."""
+    rows = []
+    for value in values:
+        for stage in STAGES:
+            row = {
+                "municipality_code": kommunkod,
+                "stage": stage,
+                dim: value,
+                "interventions": 0,
+                "with_participants": 0,
+                "without_participants": 0,
+                "participants": pd.NA,
+                "population": 1000,
+                "reach_per_1000": pd.NA,
+                "reach_complete": True,
+                "planned": 0,
+                "best_knowledge": None,
+            }
+            row.update(cells.get((value, stage), {}))
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    for col in ("interventions", "with_participants", "without_participants", "population"):
+        frame[col] = frame[col].astype("Int64")
+    frame["planned"] = frame["planned"].astype("Int64")
+    for col in ("participants", "reach_per_1000"):
+        frame[col] = frame[col].astype("Float64")
+    return frame
+
+
+def gap_row(factor: str, stage: str, status: str, rank: int, text: str = "", **kw) -> dict:
+    row = {
+        "municipality_code": "0123",
+        "factor": factor,
+        "kind": CB.index(factor).kind,
+        "stage": stage,
+        "elevated": True,
+        "rank": rank,
+        "interventions": 0 if status == "saknas" else 2,
+        "participants": pd.NA,
+        "reach_per_1000": pd.NA,
+        "best_knowledge": None,
+        "status": status,
+        "text": text,
+    }
+    row.update(kw)
+    return row
+
+
+def gaps_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    frame["rank"] = frame["rank"].astype("Int64")
+    return frame
+
+
+@pytest.fixture(scope="module")
+def gaps() -> pd.DataFrame:
+    return gaps_frame(
+        [
+            gap_row("kamrater_normbrott", "13-15", "saknas", 2, "B saknas 13–15."),
+            gap_row("skolmisslyckande", "6-12", "tunn", 1, "A tunn 6–12."),
+            gap_row("skolmisslyckande", "16-18", "saknas", 1, "A saknas 16–18."),
+            gap_row("skolmisslyckande", "13-15", "saknas", 1, "A saknas 13–15 <b>."),
+            gap_row("kamrater_normbrott", "16-18", "finns", 2),
+            gap_row(
+                "impulsivitet", "13-15", "saknas", 1, "Annan kommun.", municipality_code="0114"
+            ),
+        ]
+    )
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+def test_number_formats():
+    assert [k.format_count(v) for v in (0, 2.5, 2393, 12105.4, None)] == [
+        "0",
+        "3",
+        f"2{TS}393",
+        f"12{TS}105",
+        "–",
+    ]
+    assert k.format_participants(pd.NA) == "okänt"
+    assert k.format_participants(1500) == f"1{TS}500"
+    reach = [None, 0, 0.04, 2.54, 9.94, 9.96, 123.5, 1022.4]
+    assert [k.format_reach(v) for v in reach] == [
+        "okänd",
+        "0",
+        "<0,1",
+        "2,5",
+        "9,9",
+        "10",
+        "124",
+        f"1{TS}022",
+    ]
+
+
+def test_ages_and_stages():
+    assert k.age_span(13, 15) == f"13–15{NB}år"
+    assert k.age_span(4, 4) == f"4{NB}år"
+    assert k.age_span(pd.NA, 4) == "–"
+    assert k.stage_label("13-15", CB) == f"Högstadium (13–15{NB}år)"
+    assert k.stage_label("0-5", CB, ages=False) == "Förskoleålder"
+
+
+# --- summary ----------------------------------------------------------------------------------
+
+
+def test_status_counts_and_evidence_share(insatser):
+    assert k.status_counts(insatser, "0123", CB) == {"pågående": 3, "planerad": 1, "avslutad": 1}
+    assert k.status_counts(insatser, "0125", CB) == {"pågående": 0, "planerad": 0, "avslutad": 0}
+    assert k.evidence_share(insatser, "0123") == pytest.approx(1 / 3)  # the ended one is out
+    assert math.isnan(k.evidence_share(insatser, "0125"))
+
+
+def test_summary_sentences_exact(insatser):
+    profile = pd.DataFrame(
+        {
+            "municipality_code": ["0123", "0123"],
+            "knowledge": ["evidensbaserad", "lovande"],
+            "interventions": [1, 1],
+            "share_of_interventions": [1 / 3, 1 / 3],
+            "participants": [200.0, 10.0],
+            "share_of_reach": [200 / 210, 10 / 210],
+        }
+    )
+    assert k.summary_sentences(insatser, "0123", CB, profile) == [
+        "Kartläggningen för Järfälla tar upp 5 insatser: 3 pågående, 1 planerad och 1 avslutad.",
+        f"1 av de 3 pågående insatserna (33{NB}%) är evidensbaserad och står för 95{NB}% av "
+        "deltagarna i de insatser som anger antal deltagare.",
+        "1 pågående insats anger inte hur många den når per år; dess räckvidd redovisas som "
+        "okänd, inte som noll.",
+    ]
+    # without the knowledge profile the reach half of the sentence is left out
+    assert k.summary_sentences(insatser, "0123", CB)[1] == (
+        f"1 av de 3 pågående insatserna (33{NB}%) är evidensbaserad."
+    )
+
+
+def test_summary_sentences_edge_cases(insatser):
+    assert k.summary_sentences(insatser, "0125", CB) == [
+        "Kartläggningen för Ekerö innehåller inga insatser."
+    ]
+    planned = insatser_frame([intervention("X", kommunkod="0125", status="planerad")])
+    assert k.summary_sentences(planned, "0125", CB) == [
+        "Kartläggningen för Ekerö tar upp 1 insats, som är planerad.",
+        "Ingen insats är pågående, så kommunen har i dag ingen täckning.",
+    ]
+    unknown = insatser_frame(
+        [intervention(n, kommunkod="0125", deltagare_per_ar=pd.NA) for n in ("X", "Y")]
+    )
+    assert k.summary_sentences(unknown, "0125", CB) == [
+        "Kartläggningen för Ekerö tar upp 2 insatser, alla pågående.",
+        "Ingen av de 2 pågående insatserna är evidensbaserad.",
+        "Ingen av de pågående insatserna anger hur många de når per år, så räckvidden är okänd.",
+    ]
+
+
+# --- the inventory ------------------------------------------------------------------------------
+
+
+def test_inventory_table_rows_and_columns(insatser):
+    table = k.inventory_table(insatser, "0123", CB)
+    assert list(table.columns) == [
+        "Insats",
+        "Huvudman",
+        "Nivå",
+        "Inriktning",
+        "Ålder",
+        "Faktorer",
+        "Kunskapsläge",
+        "Deltagare/år",
+        "Status",
+    ]
+    # ongoing first (by level, then age), then planned, then ended; other municipality out
+    assert list(table["Insats"]) == [EVIL, "Skolprogram", "Avhopp", "Fältare", "Gammal insats"]
+    assert list(table.iloc[0]) == [
+        EVIL,
+        "Barnhälsovård (BVC)",
+        "Förebygga",
+        "Universell",
+        f"0–{WJ}5{NB}år",
+        "Stöd och värme från föräldrar, Bristande föräldratillsyn och inkonsekvent föräldraskap",
+        "Evidensbaserad",
+        "200",
+        "Pågående",
+    ]
+    assert list(table.iloc[1])[4:] == [
+        f"6–{WJ}15{NB}år",
+        "Skolmisslyckande och låg skolanknytning",
+        "Kunskapsbaserad",
+        "okänt",
+        "Pågående",
+    ]
+    assert list(table["Status"]) == ["Pågående"] * 3 + ["Planerad", "Avslutad"]
+
+
+def test_inventory_sections_are_compact_and_captioned(insatser):
+    sections = k.inventory_sections(insatser, "0123", CB)
+    assert [caption for caption, _ in sections] == [
+        "Pågående insatser (3)",
+        "Planerade insatser (1)",
+        "Avslutade insatser (1)",
+    ]
+    ongoing = sections[0][1]
+    assert list(ongoing.columns) == [
+        "Insats",
+        "Huvudman",
+        "Nivå, inriktning",
+        "Ålder",
+        "Kunskapsläge",
+        "Deltagare/år",
+    ]
+    assert list(ongoing["Nivå, inriktning"]) == [
+        "Förebygga, universell",
+        "Förebygga, selektiv",
+        "Riskreducera, indikerad",
+    ]
+    assert list(sections[1][1]["Insats"]) == ["Fältare"]
+    only_ongoing = insatser.loc[insatser["status"] == "pågående"]
+    assert [c for c, _ in k.inventory_sections(only_ongoing, "0123", CB)] == [
+        "Pågående insatser (3)"
+    ]
+
+
+def test_factor_and_comment_tables(insatser):
+    factors = k.factor_table(insatser, "0123", CB)
+    assert list(factors.columns) == [
+        "Insats",
+        "Status",
+        "Risk- och skyddsfaktorer",
+        "Push- och pullfaktorer",
+    ]
+    assert factors.iloc[0]["Push- och pullfaktorer"] == "–"
+    assert factors.iloc[1]["Push- och pullfaktorer"] == "Utbildning, Uttråkning"
+    assert factors.iloc[3]["Status"] == "Planerad"
+    comments = k.comment_table(insatser, "0123", CB)
+    assert comments.to_dict("list") == {"Insats": [EVIL], "Kommentar": ["Bra & <b>viktig</b>"]}
+
+
+def test_free_text_is_escaped_in_the_report(insatser):
+    for frame in (
+        k.inventory_table(insatser, "0123", CB),
+        k.inventory_sections(insatser, "0123", CB)[0][1],
+        k.factor_table(insatser, "0123", CB),
+        k.comment_table(insatser, "0123", CB),
+    ):
+        html = plots.table(frame, caption="Insatser")._repr_html_()
+        assert "<script>" not in html and "<b>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html
+    comments = plots.table(k.comment_table(insatser, "0123", CB))._repr_html_()
+    assert "Bra &amp; &lt;b&gt;viktig&lt;/b&gt;" in comments
+
+
+# --- the life course and the coverage grids -----------------------------------------------------
+
+
+def test_life_course_frame(insatser):
+    frame = k.life_course_frame(insatser, "0123", CB)
+    assert list(frame["insats"]) == [EVIL, "Skolprogram", "Fältare", "Avhopp"]  # by level
+    assert list(frame["planned"]) == [False, False, True, False]
+    assert list(frame["start"]) == [0, 6, 12, 15]
+    assert list(frame["end"]) == [6, 16, 21, 26]  # the last age is covered in full
+    assert list(frame["targeting_label"]) == ["Universell", "Selektiv", "Selektiv", "Indikerad"]
+    assert list(frame["knowledge_label"])[3] == "Lovande"
+    assert frame["participants"].isna().tolist() == [False, True, False, False]
+
+
+COVERAGE_CELLS = {
+    ("förebygga", "0-5"): {
+        "interventions": 2,
+        "with_participants": 2,
+        "participants": 150.0,
+        "reach_per_1000": 75.0,
+    },
+    ("förebygga", "6-12"): {
+        "interventions": 1,
+        "without_participants": 1,
+        "reach_complete": False,
+    },
+    ("förebygga", "13-15"): {
+        "interventions": 2,
+        "with_participants": 1,
+        "without_participants": 1,
+        "participants": 12.34,
+        "reach_per_1000": 12.34,
+        "reach_complete": False,
+        "planned": 2,
+    },
+    ("riskreducera", "19-25"): {"planned": 1},
+}
+
+
+def test_coverage_cells_states_and_texts():
+    cells = k.coverage_cells(grid("level", LEVELS, COVERAGE_CELLS), "0123", CB)
+    assert len(cells) == 15
+    assert list(cells["level"].iloc[::5]) == LEVELS
+    assert list(cells["stage"].iloc[:5]) == STAGES
+    top = cells.iloc[:3]
+    assert list(top["state"]) == ["known", "unknown", "partial"]
+    assert list(top["reach_text"]) == ["75", "okänd", "≥12"]
+    assert list(top["count_text"]) == ["2 insatser", "1 insats", "2 insatser"]
+    assert math.isnan(top["reach_per_1000"].iloc[1])  # unknown, never 0
+    empty = cells.iloc[-1]
+    assert (empty["state"], empty["reach_text"], empty["count_text"], empty["planned"]) == (
+        "empty",
+        "0",
+        "inga insatser",
+        1,
+    )
+    assert cells.iloc[0]["level_label"] == "Förebygga"
+    assert cells.iloc[2]["stage_label"] == "Högstadium"
+
+
+def test_factor_cells_mark_applicable_priority_and_gaps(gaps):
+    factors = [i.id for i in CB.indices if i.kind in ("risk", "protective")]
+    table = grid(
+        "factor", factors, {("skolmisslyckande", "6-12"): {"interventions": 2, "planned": 0}}
+    )
+    cells = k.factor_cells(table, gaps, "0123", CB)
+    assert len(cells) == len(factors) * 5
+    assert list(dict.fromkeys(cells["kind"])) == ["risk", "protective"]
+    school = cells.loc[cells["factor"] == "skolmisslyckande"].set_index("stage")
+    assert list(school["applicable"]) == [False, True, True, True, False]  # from the codebook
+    assert list(school["gap"]) == ["", "tunn", "saknas", "saknas", ""]
+    assert school.at["6-12", "interventions"] == 2
+    assert school["priority"].all()
+    priority = set(cells.loc[cells["priority"], "factor"])
+    assert priority == {"skolmisslyckande", "kamrater_normbrott"}  # 0114's factor is not here
+    assert k.priority_factors(gaps, "0123") == ["skolmisslyckande", "kamrater_normbrott"]
+
+
+# --- gaps -------------------------------------------------------------------------------------
+
+
+def test_gap_list_orders_missing_first_then_by_rank(gaps):
+    assert k.gap_list(gaps, "0123", CB) == [
+        "A saknas 13–15 &lt;b&gt;.",  # escaped for Markdown
+        "A saknas 16–18.",
+        "B saknas 13–15.",
+        "A tunn 6–12.",
+    ]
+    assert k.gap_list(gaps, "0123", CB, limit=2) == [
+        "A saknas 13–15 &lt;b&gt;.",
+        "A saknas 16–18.",
+        "Ytterligare 2 luckor redovisas under Luckor.",
+    ]
+    assert k.gap_list(gaps, "0123", CB, limit=3)[-1] == (
+        "Ytterligare 1 lucka redovisas under Luckor."
+    )
+
+
+def test_gap_list_without_gaps(gaps):
+    covered = gaps.loc[gaps["status"] == "finns"]
+    assert k.gap_list(covered, "0123", CB) == [
+        "Varje prioriterad faktor har minst en pågående insats med känd eller tillräcklig "
+        "räckvidd i alla åldersgrupper där den kan påverkas."
+    ]
+    assert k.gap_list(gaps, "0125", CB) == [
+        "Det finns inga prioriterade faktorer att jämföra insatserna med."
+    ]
+
+
+def test_gap_summary(gaps):
+    assert k.gap_summary(gaps, "0123", CB) == (
+        "För de 2 prioriterade faktorerna finns 5 kombinationer av faktor och åldersgrupp där "
+        "faktorn kan påverkas. I 3 av dem saknas pågående insatser och i 1 är täckningen tunn."
+    )
+    only_thin = gaps.loc[(gaps["status"] != "saknas") & (gaps["factor"] == "skolmisslyckande")]
+    assert k.gap_summary(only_thin, "0123", CB) == (
+        "För den prioriterade faktorn finns 1 kombination av faktor och åldersgrupp där "
+        "faktorn kan påverkas. I 1 av dem är täckningen tunn."
+    )
+    covered = gaps.loc[gaps["status"] == "finns"]
+    assert k.gap_summary(covered, "0123", CB).endswith("I alla finns pågående insatser.")
+
+
+# --- targeting, knowledge, push and pull --------------------------------------------------------
+
+
+def test_pyramid_frame(insatser):
+    targeting = grid("targeting", CB.ids("targeting"), {})  # population 1 000 per stage
+    frame = k.pyramid_frame(insatser, "0123", CB, targeting)
+    assert list(frame["targeting"]) == ["universell", "selektiv", "indikerad"]
+    assert list(frame["interventions"]) == [1, 1, 1]  # the ended universal one is out
+    assert list(frame["planned"]) == [0, 1, 0]
+    assert list(frame["without_participants"]) == [0, 1, 0]
+    assert frame["participants"].iloc[0] == 200 and math.isnan(frame["participants"].iloc[1])
+    assert frame["population"].iloc[0] == 5000  # five stages of 1 000
+    assert frame["reach_per_1000"].iloc[0] == pytest.approx(40.0)
+    assert frame["reach_per_1000"].iloc[2] == pytest.approx(2.0)
+    assert math.isnan(k.pyramid_frame(insatser, "0123", CB)["reach_per_1000"].iloc[0])
+
+
+def test_knowledge_table():
+    profile = pd.DataFrame(
+        {
+            "municipality_code": ["0123"] * 4 + ["0114"],
+            "knowledge": ["evidensbaserad", "kunskapsbaserad", "lovande", "ej bedömd", "lovande"],
+            "interventions": [2, 1, 1, 0, 5],
+            "share_of_interventions": [0.5, 0.25, 0.25, 0.0, 1.0],
+            "participants": [1500.0, pd.NA, 100.0, pd.NA, 9.0],
+            "share_of_reach": [0.9375, 0.0, 0.0625, 0.0, 1.0],
+        }
+    )
+    assert k.knowledge_table(profile, "0123", CB).values.tolist() == [
+        ["Evidensbaserad", "2", f"50{NB}%", f"1{TS}500", f"94{NB}%"],
+        ["Kunskapsbaserad", "1", f"25{NB}%", "okänt", f"0{NB}%"],
+        ["Lovande", "1", f"25{NB}%", "100", f"6{NB}%"],
+        ["Ej bedömd", "0", f"0{NB}%", "0", f"0{NB}%"],
+    ]
+    nothing = profile.assign(
+        interventions=0, share_of_interventions=pd.NA, participants=pd.NA, share_of_reach=pd.NA
+    )
+    assert k.knowledge_table(nothing, "0123", CB).iloc[0].tolist() == [
+        "Evidensbaserad",
+        "0",
+        "–",
+        "0",
+        "–",
+    ]
+
+
+def test_push_pull_summary(insatser):
+    addressed, not_addressed = k.push_pull_summary(insatser, "0123", CB)
+    assert addressed == {
+        "push": ["Uttråkning", "Utbildning"],  # codebook order
+        "pull": ["Pengar", "Vänner eller bekanta i kriminella nätverk"],
+    }
+    pushes = [p.label for p in CB.push_pull if p.kind == "push"]
+    assert not_addressed["push"] == [p for p in pushes if p not in addressed["push"]]
+    assert "Spänning" in not_addressed["pull"]  # only the ended intervention names it
+    assert "Makt" in not_addressed["pull"]  # only another municipality's does
+    assert len(addressed["pull"]) + len(not_addressed["pull"]) == len(CB.push_pull) - len(pushes)
+    assert k.push_pull_planned(insatser, "0123", CB) == ["Identitet"]
+
+
+def test_push_pull_sentences(insatser):
+    lines = k.push_pull_sentences(insatser, "0123", CB)
+    assert lines[0] == (
+        "**Pushfaktorer som minst en pågående insats tar upp (2 av 9):** Uttråkning och Utbildning."
+    )
+    assert lines[1].startswith("**Pushfaktorer som ingen pågående insats tar upp (7):** ")
+    assert lines[2].startswith("**Pullfaktorer som minst en pågående insats tar upp (2 av 16):")
+    assert lines[-1] == "**Bara i planerade insatser:** Identitet."
+    nothing = insatser_frame([intervention("X")])
+    assert k.push_pull_sentences(nothing, "0123", CB)[0] == (
+        "**Pushfaktorer:** ingen pågående insats tar upp någon av dem."
+    )
+
+
+def test_method_helpers():
+    befolkning = pd.DataFrame(
+        {"kommunkod": ["0123", "0123", "0114"], "ar": [2023, 2024, 2025], "alder": [0, 0, 0]}
+    ).astype({"ar": "Int64"})
+    assert k.population_year(befolkning, "0123") == 2024
+    assert k.population_year(befolkning, "0125") is None
+    table = grid("level", LEVELS, {}).assign(population=pd.array([6938] * 15, dtype="Int64"))
+    stages = k.stage_table(table, "0123", CB)
+    assert list(stages.columns) == ["Livsskede", "Ålder", "Invånare"]
+    assert stages.iloc[1].tolist() == ["Låg- och mellanstadium", f"6–{WJ}12{NB}år", f"6{TS}938"]
+    assert k.stage_table(table, "0125", CB)["Invånare"].tolist() == ["–"] * 5
+
+
+# --- the notebook -----------------------------------------------------------------------------
+
+
+def test_committed_notebook_is_clean():
+    nb = nbformat.read(CHAPTER, as_version=4)
+    assert nb.cells[0].cell_type == "markdown"
+    assert nb.cells[0].source.strip() == "# Insatser längs livsförloppet"
+    assert "chapter-title" in nb.cells[0].metadata.get("tags", [])
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    params = code[0]
+    assert "parameters" in params.metadata.get("tags", [])
+    assert re.search(r'^municipality = "0123"', params.source, re.MULTILINE)
+    assert re.search(r"^seed = 20261126", params.source, re.MULTILINE)
+    for name in ("data_dir", "processed_dir"):
+        assert re.search(rf"^{name} = None", params.source, re.MULTILINE)
+    for line in params.source.splitlines():  # papermill chokes on "=" in comments
+        assert "=" not in line.partition("#")[2]
+    source = "\n".join(c.source for c in code)
+    assert not re.search(r"^\s*(def|class) ", source, re.MULTILINE)
+    assert "print(" not in source
+    for table in ("insatser", "coverage", "factor_coverage", "targeting_coverage", "gaps"):
+        assert f'load_table("{table}", processed)' in source
+    headings = [
+        line
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for line in c.source.splitlines()
+        if line.startswith("## ")
+    ]
+    assert headings == [
+        "## Sammanfattning",
+        "## Livsförloppet",
+        "## Räckvidd per åldersgrupp och nivå",
+        "## Riskfaktorer och insatser",
+        "## Luckor",
+        "## Inriktning",
+        "## Kunskapsläge",
+        "## Push- och pullfaktorer",
+        "## Förteckning över insatser",
+        "## Metod",
+    ]
+
+
+def _processing_ready() -> bool:
+    if importlib.util.find_spec("fouanalys.coverage") is None:
+        return False
+    from fouanalys.processing import DERIVED_TABLES
+
+    return "coverage" in DERIVED_TABLES
+
+
+def _small_processed_dir(out: Path, insatser: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Typed inventory and population for Järfälla, priorities by hand, coverage tables."""
+    from fouanalys.coverage import coverage_tables
+    from fouanalys.processing import write_tables
+
+    befolkning = pd.DataFrame(
+        [
+            ("0123", ar, alder, kon, 400 + 3 * alder)
+            for ar in (2023, 2024)
+            for alder in range(26)
+            for kon in ("Pojke", "Flicka")
+        ],
+        columns=["kommunkod", "ar", "alder", "kon", "antal"],
+    ).astype({"ar": "Int64", "alder": "Int64", "antal": "Int64"})
+    priorities = pd.DataFrame(
+        [
+            ("0123", 2024, "Alla", "Alla", f, CB.index(f).kind, f == "skolmisslyckande", r, False)
+            for r, f in enumerate(["skolmisslyckande", "kamrater_normbrott", "impulsivitet"], 1)
+        ],
+        columns=[
+            "municipality_code",
+            "year",
+            "grade",
+            "sex",
+            "factor",
+            "kind",
+            "elevated",
+            "rank",
+            "suppressed",
+        ],
+    ).astype({"rank": "Int64"})
+    own = insatser.loc[insatser["kommunkod"] == "0123"].reset_index(drop=True)
+    frames = {
+        "insatser": own,
+        "befolkning": befolkning,
+        **coverage_tables(own, befolkning, priorities, CB),
+    }
+    manifest = {
+        "created": "2026-11-26T09:00:00+00:00",
+        "package_version": "0.1.0",
+        "codebook_version": CB.version,
+        "synthetic": True,
+        "data_version": "feedc0ffee12",
+        "inputs": {},
+        "validation": {"ok": True, "problems": []},
+        "tables": {},
+    }
+    write_tables(frames, out, manifest)
+    return frames
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _processing_ready(), reason="coverage tables not wired into processing")
+def test_notebook_executes(tmp_path, insatser):
+    import papermill as pm
+
+    frames = _small_processed_dir(tmp_path / "processed", insatser)
+    assert (frames["gaps"]["status"] == "saknas").any()  # the gap list has something to say
+    out = tmp_path / "03_insatser.ipynb"
+    pm.execute_notebook(
+        str(CHAPTER),
+        str(out),
+        parameters={"municipality": "Järfälla", "processed_dir": str(tmp_path / "processed")},
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type in ("error", "stream", "execute_result")]
+    data = [o.get("data", {}) for o in outputs]
+    # two life-course figures, the two heatmaps and the pyramid
+    assert sum("image/png" in d for d in data) == 5
+    text = "\n".join(d.get("text/markdown", "") + d.get("text/html", "") for d in data)
+    assert "Syntetiska exempeldata" in text
+    assert "Kartläggningen för Järfälla tar upp 5 insatser" in text
+    assert "men ingen pågående insats" in text  # a gap sentence
+    assert "Pågående insatser (3)" in text and "Avslutade insatser (1)" in text
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert "okänt" in text
+    seconds = [c.metadata["papermill"]["duration"] for c in nb.cells if c.cell_type == "code"]
+    assert np.all(np.isfinite(seconds))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 from pathlib import Path
@@ -11,6 +10,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from support import synthetic_manifest
 
 from fouanalys import kartlaggning as k
 from fouanalys import plots
@@ -629,14 +629,6 @@ def test_committed_notebook_is_clean():
     ]
 
 
-def _processing_ready() -> bool:
-    if importlib.util.find_spec("fouanalys.coverage") is None:
-        return False
-    from fouanalys.processing import DERIVED_TABLES
-
-    return "coverage" in DERIVED_TABLES
-
-
 def _small_processed_dir(out: Path, insatser: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Typed inventory and population for Järfälla, priorities by hand, coverage tables."""
     from fouanalys.coverage import coverage_tables
@@ -674,22 +666,11 @@ def _small_processed_dir(out: Path, insatser: pd.DataFrame) -> dict[str, pd.Data
         "befolkning": befolkning,
         **coverage_tables(own, befolkning, priorities, CB),
     }
-    manifest = {
-        "created": "2026-11-26T09:00:00+00:00",
-        "package_version": "0.1.0",
-        "codebook_version": CB.version,
-        "synthetic": True,
-        "data_version": "feedc0ffee12",
-        "inputs": {},
-        "validation": {"ok": True, "problems": []},
-        "tables": {},
-    }
-    write_tables(frames, out, manifest)
+    write_tables(frames, out, synthetic_manifest(CB))
     return frames
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _processing_ready(), reason="coverage tables not wired into processing")
 def test_notebook_executes(tmp_path, insatser):
     import papermill as pm
 

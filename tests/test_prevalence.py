@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.contingency_tables import Table2x2
 from statsmodels.stats.proportion import proportion_confint
+from support import unit_rows_fixed
 
 from fouanalys.codebook import load_codebook
 from fouanalys.exceptions import FouanalysError
@@ -514,38 +515,6 @@ def respondents(counts: np.ndarray, rng: np.random.Generator, years=(2020,)) -> 
         v[rng.random(n) < 0.1] = pd.NA
         f[factor] = v
     return f
-
-
-PRIME = 2_147_483_647  # 2**31 − 1: products of two residues fit in int64
-
-
-def unit_rows_fixed(a: np.ndarray) -> np.ndarray:
-    """Exact test (integer elimination modulo a large prime, so no rounding): which columns x_j
-    of ``a @ x = b`` are fixed, i.e. whose unit vector lies in the row space of ``a``.
-
-    In the reduced row echelon form that holds iff some row equals the unit vector.
-    """
-    m = np.asarray(a, dtype=np.int64) % PRIME
-    rows, cols = m.shape
-    r = 0
-    for c in range(cols):
-        if r == rows:
-            break
-        nonzero = np.flatnonzero(m[r:, c])
-        if nonzero.size == 0:
-            continue
-        p = r + nonzero[0]
-        m[[r, p]] = m[[p, r]]
-        m[r] = (m[r] * pow(int(m[r, c]), PRIME - 2, PRIME)) % PRIME
-        others = np.flatnonzero(m[:, c])
-        others = others[others != r]
-        m[others] = (m[others] - (m[others, c][:, None] * m[r][None, :]) % PRIME) % PRIME
-        r += 1
-    reduced = m[:r]
-    single = (reduced != 0).sum(axis=1) == 1
-    fixed = np.zeros(cols, dtype=bool)
-    fixed[np.argmax(reduced[single] != 0, axis=1)] = True
-    return fixed
 
 
 def exposed(unknown: np.ndarray) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 from pathlib import Path
@@ -11,6 +10,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from support import synthetic_manifest
 
 from fouanalys import riskfaktorer as rf
 from fouanalys.codebook import load_codebook
@@ -592,11 +592,6 @@ def test_committed_notebook_is_clean():
         assert f'load_table("{table}", processed)' in source
 
 
-CONTRACT_READY = all(
-    importlib.util.find_spec(m) is not None for m in ("fouanalys.scoring", "fouanalys.prevalence")
-)
-
-
 def _small_processed_dir(out: Path) -> dict[str, pd.DataFrame]:
     """Typed survey answers for three municipalities and two years, and the derived tables.
 
@@ -625,22 +620,11 @@ def _small_processed_dir(out: Path) -> dict[str, pd.DataFrame]:
         "priorities": priorities_table(scores, CB),
         "associations": association_table(scores, CB),
     }
-    manifest = {
-        "created": "2026-11-26T09:00:00+00:00",
-        "package_version": "0.1.0",
-        "codebook_version": CB.version,
-        "synthetic": True,
-        "data_version": "feedc0ffee12",
-        "inputs": {},
-        "validation": {"ok": True, "problems": []},
-        "tables": {},
-    }
-    write_tables(frames, out, manifest)
+    write_tables(frames, out, synthetic_manifest(CB))
     return frames
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not CONTRACT_READY, reason="fouanalys.scoring/prevalence not available yet")
 def test_notebook_executes(tmp_path):
     import papermill as pm
 

@@ -1,0 +1,52 @@
+"""Helpers shared by several test modules (imported as ``from support import …``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fouanalys.codebook import Codebook
+
+PRIME = 2_147_483_647  # 2**31 − 1: products of two residues fit in int64
+
+
+def unit_rows_fixed(a: np.ndarray) -> np.ndarray:
+    """Exact test (integer elimination modulo a large prime, so no rounding): which columns x_j
+    of ``a @ x = b`` are fixed, i.e. whose unit vector lies in the row space of ``a``.
+
+    In the reduced row echelon form that holds iff some row equals the unit vector.
+    """
+    m = np.asarray(a, dtype=np.int64) % PRIME
+    rows, cols = m.shape
+    r = 0
+    for c in range(cols):
+        if r == rows:
+            break
+        nonzero = np.flatnonzero(m[r:, c])
+        if nonzero.size == 0:
+            continue
+        p = r + nonzero[0]
+        m[[r, p]] = m[[p, r]]
+        m[r] = (m[r] * pow(int(m[r, c]), PRIME - 2, PRIME)) % PRIME
+        others = np.flatnonzero(m[:, c])
+        others = others[others != r]
+        m[others] = (m[others] - (m[others, c][:, None] * m[r][None, :]) % PRIME) % PRIME
+        r += 1
+    reduced = m[:r]
+    single = (reduced != 0).sum(axis=1) == 1
+    fixed = np.zeros(cols, dtype=bool)
+    fixed[np.argmax(reduced[single] != 0, axis=1)] = True
+    return fixed
+
+
+def synthetic_manifest(codebook: Codebook) -> dict:
+    """A manifest like the build writes, for a processed folder made by hand in a test."""
+    return {
+        "created": "2026-11-26T09:00:00+00:00",
+        "package_version": "0.1.0",
+        "codebook_version": codebook.version,
+        "synthetic": True,
+        "data_version": "feedc0ffee12",
+        "inputs": {},
+        "validation": {"ok": True, "problems": []},
+        "tables": {},
+    }

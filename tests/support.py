@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from fouanalys.codebook import Codebook
 
@@ -50,3 +51,33 @@ def synthetic_manifest(codebook: Codebook) -> dict:
         "validation": {"ok": True, "problems": []},
         "tables": {},
     }
+
+
+def intervention(name: str, **kw) -> dict:
+    """One typed insatser row (Järfälla, ongoing, ages 0–5 unless ``kw`` says otherwise)."""
+    row = {
+        "kommunkod": "0123",
+        "insats": name,
+        "huvudman": "socialtjänst",
+        "niva": "förebygga",
+        "inriktning": "universell",
+        "alder_fran": 0,
+        "alder_till": 5,
+        "faktorer": "foraldrastod",
+        "push_pull": "",
+        "kunskapslage": "kunskapsbaserad",
+        "deltagare_per_ar": 100,
+        "samverkan": "",
+        "status": "pågående",
+        "kommentar": "",
+    }
+    row.update(kw)
+    return row
+
+
+def insatser_frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows from :func:`intervention` as a typed insatser frame."""
+    frame = pd.DataFrame(rows)
+    for col in ("alder_fran", "alder_till", "deltagare_per_ar"):
+        frame[col] = frame[col].astype("Int64")
+    return frame

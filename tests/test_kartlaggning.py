@@ -10,7 +10,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from support import synthetic_manifest
+from support import insatser_frame, intervention, synthetic_manifest
 
 from fouanalys import kartlaggning as k
 from fouanalys import plots
@@ -28,34 +28,6 @@ EVIL = "Familjestöd <script>alert(1)</script> & co"
 
 
 # --- hand-made frames in the contract shapes --------------------------------------------------
-
-
-def intervention(name: str, **kw) -> dict:
-    row = {
-        "kommunkod": "0123",
-        "insats": name,
-        "huvudman": "socialtjänst",
-        "niva": "förebygga",
-        "inriktning": "universell",
-        "alder_fran": 0,
-        "alder_till": 5,
-        "faktorer": "foraldrastod",
-        "push_pull": "",
-        "kunskapslage": "kunskapsbaserad",
-        "deltagare_per_ar": 100,
-        "samverkan": "",
-        "status": "pågående",
-        "kommentar": "",
-    }
-    row.update(kw)
-    return row
-
-
-def insatser_frame(rows: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows)
-    for col in ("alder_fran", "alder_till", "deltagare_per_ar"):
-        frame[col] = frame[col].astype("Int64")
-    return frame
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
+from support import insatser_frame, intervention
 
 from fouanalys import plots
 
@@ -331,35 +332,13 @@ def test_association_figure():
 
 
 def _intervention(name: str, level: str, targeting: str, ages: tuple, **kw) -> dict:
-    row = {
-        "kommunkod": "0123",
-        "insats": name,
-        "huvudman": "socialtjänst",
-        "niva": level,
-        "inriktning": targeting,
-        "alder_fran": ages[0],
-        "alder_till": ages[1],
-        "faktorer": "foraldrastod",
-        "push_pull": "",
-        "kunskapslage": "kunskapsbaserad",
-        "deltagare_per_ar": 100,
-        "samverkan": "",
-        "status": "pågående",
-        "kommentar": "",
-    }
-    row.update(kw)
-    return row
-
-
-def _insatser(rows: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows)
-    for col in ("alder_fran", "alder_till", "deltagare_per_ar"):
-        frame[col] = frame[col].astype("Int64")
-    return frame
+    return intervention(
+        name, niva=level, inriktning=targeting, alder_fran=ages[0], alder_till=ages[1], **kw
+    )
 
 
 def _inventory() -> pd.DataFrame:
-    return _insatser(
+    return insatser_frame(
         [
             _intervention(
                 "Familjecentral", "förebygga", "universell", (0, 5), kunskapslage="evidensbaserad"
@@ -416,7 +395,7 @@ def test_life_course_figure_by_knowledge_and_height():
     )
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend[:2] == ["Evidensbaserad", "Kunskapsbaserad"]
-    many = _insatser(
+    many = insatser_frame(
         [
             _intervention(f"Insats {i}", "förebygga", "universell", (i % 20, i % 20 + 5))
             for i in range(40)

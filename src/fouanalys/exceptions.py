@@ -92,3 +92,7 @@ class NotebookRunError(FouanalysError):
 
 class BuildError(FouanalysError):
     """Raised when the build as a whole cannot proceed (not for a single failed chapter)."""
+
+
+class NetworkModelError(FouanalysError):
+    """Raised for an unusable graph, threshold, model parameter or collaboration entry; names it."""

@@ -1347,3 +1347,378 @@ def targeting_pyramid_figure(
             fontsize=10.5,
         )
     return fig
+
+
+# --- chapter 04, Nätverksdynamik och samverkan: the collaboration network -------------------
+
+#: Colours of the collaboration drawing: SSPF actors, other actors, actors without partners.
+SSPF_COLOR = "#d55e00"
+ACTOR_COLOR = "#0173b2"
+ISOLATED_COLOR = "#949494"
+ABSENT_COLOR = "#b5b5b5"
+LINK_COLOR = "#5d7f9e"
+#: Highlight of the current municipality in regional comparisons, and of the others.
+HIGHLIGHT_COLOR = "#0173b2"
+OTHERS_COLOR = "#c5cfd9"
+#: Edge weights are written on the links when the network has at most this many.
+MAX_WEIGHT_LABELS = 12
+
+
+def _circle_positions(codebook: Codebook) -> dict[str, tuple[float, float]]:
+    """A fixed place on the unit circle for every codebook actor, clockwise in codebook order.
+
+    The SSPF actors (first in the codebook) share the top of the circle, spread over 135° so
+    that the six links of the core stay apart; the other actors share the rest of the circle,
+    evenly. Every municipality's drawing puts each actor in the same place.
+    """
+    sspf = [a.id for a in codebook.actors if a.sspf]
+    others = [a.id for a in codebook.actors if not a.sspf]
+    if len(sspf) < 2 or not others:
+        ids = sspf + others
+        step = 2 * np.pi / max(len(ids), 1)
+        angles = [np.pi / 2 - i * step for i in range(len(ids))]
+    else:
+        arc = np.deg2rad(135)
+        first = np.pi / 2 + arc / 2
+        angles = [first - i * arc / (len(sspf) - 1) for i in range(len(sspf))]
+        gap = (2 * np.pi - arc) / (len(others) + 1)
+        angles += [first - arc - (i + 1) * gap for i in range(len(others))]
+        ids = sspf + others
+    return {a: (float(np.cos(t)), float(np.sin(t))) for a, t in zip(ids, angles, strict=True)}
+
+
+def collaboration_figure(
+    graph, codebook: Codebook | None = None, title: str | None = None
+) -> Figure:
+    """The collaboration network from ``samverkan.collaboration_graph``, drawn on a fixed circle.
+
+    Every codebook actor has a fixed place on a circle, in codebook order with the SSPF core
+    centred at the top, so municipalities compare at a glance. An actor in the network is a
+    filled circle (``gid="actor-node"``) sized by and marked with the number of ongoing
+    interventions it takes part in: SSPF actors in orange, other actors in blue, actors without
+    partners (isolated) grey. Actors in no ongoing intervention keep their place as a small
+    dashed ring with a grey italic label (``gid="absent-label"``). Labels sit outside the
+    circle (``gid="actor-label"``, SSPF actors in bold). A link's width grows with the number
+    of interventions the pair shares (``gid="link"``); links between SSPF actors are orange and
+    drawn on top, SSPF pairs without a shared intervention are dotted (``gid="sspf-missing"``).
+    With at most ``MAX_WEIGHT_LABELS`` links, each carries its weight (``gid="weight"``).
+    """
+    import itertools
+    import textwrap
+
+    import matplotlib as mpl
+    from matplotlib.lines import Line2D
+
+    from fouanalys.codebook import load_codebook
+
+    codebook = codebook or load_codebook()
+    pos = _circle_positions(codebook)
+    sspf = [a.id for a in codebook.actors if a.sspf]
+    counts = {n: int(d.get("interventions", 0)) for n, d in graph.nodes(data=True)}
+    most = max(counts.values(), default=1) or 1
+    weights = [int(w) for _a, _b, w in graph.edges(data="weight", default=1)]
+    heaviest = max(weights, default=1)
+
+    def size(node: str) -> float:  # marker area in points²
+        return 130.0 + 470.0 * counts.get(node, 0) / most
+
+    def width(w: int) -> float:
+        return 0.7 + 4.3 * w / heaviest
+
+    with mpl.rc_context(_RC):
+        fig = Figure(figsize=(FIG_WIDTH, 5.9), dpi=FIG_DPI, layout="constrained")
+        ax = fig.subplots()
+        ax.set_aspect("equal")
+        ax.set_xlim(-1.95, 1.95)
+        ax.set_ylim(-1.3, 1.3)
+        ax.set_axis_off()
+
+        for a, b in itertools.combinations(sspf, 2):  # the core's missing pairs, dotted
+            if not graph.has_edge(a, b):
+                (xa, ya), (xb, yb) = pos[a], pos[b]
+                ax.plot(
+                    [xa, xb],
+                    [ya, yb],
+                    color=SSPF_COLOR,
+                    lw=1.1,
+                    linestyle=(0, (1, 2.5)),
+                    alpha=0.9,
+                    zorder=1,
+                    gid="sspf-missing",
+                )
+        edges = sorted(
+            graph.edges(data="weight", default=1),
+            key=lambda e: (e[0] in sspf and e[1] in sspf, e[2]),
+        )
+        for a, b, w in edges:
+            core = a in sspf and b in sspf
+            (xa, ya), (xb, yb) = pos.get(a, (0.0, 0.0)), pos.get(b, (0.0, 0.0))
+            ax.plot(
+                [xa, xb],
+                [ya, yb],
+                color=SSPF_COLOR if core else LINK_COLOR,
+                lw=width(int(w)),
+                alpha=0.9 if core else 0.45,
+                solid_capstyle="round",
+                zorder=2 if core else 1.5,
+                gid="link",
+            )
+        if 0 < len(edges) <= MAX_WEIGHT_LABELS:
+            for a, b, w in edges:
+                (xa, ya), (xb, yb) = pos.get(a, (0.0, 0.0)), pos.get(b, (0.0, 0.0))
+                ax.text(
+                    xa + 0.42 * (xb - xa),
+                    ya + 0.42 * (yb - ya),
+                    str(int(w)),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="#1d1d1d",
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+                    zorder=4,
+                    gid="weight",
+                )
+
+        for actor in codebook.actors:
+            x, y = pos[actor.id]
+            present = actor.id in graph
+            isolated = present and graph.degree(actor.id) == 0
+            if present:
+                fill = ISOLATED_COLOR if isolated else SSPF_COLOR if actor.sspf else ACTOR_COLOR
+                ax.scatter(
+                    [x],
+                    [y],
+                    s=size(actor.id),
+                    color=fill,
+                    edgecolors=SSPF_COLOR if actor.sspf and isolated else "white",
+                    linewidths=2.0 if actor.sspf and isolated else 1.0,
+                    zorder=5,
+                    gid="actor-node",
+                )
+                ax.text(
+                    x,
+                    y,
+                    str(counts[actor.id]),
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    fontweight="bold",
+                    color="white" if _reads_white(fill) else "#1d1d1d",
+                    zorder=6,
+                    gid="actor-count",
+                )
+                radius = np.sqrt(size(actor.id)) / 2
+            else:
+                ax.scatter(
+                    [x],
+                    [y],
+                    s=70,
+                    facecolors="white",
+                    edgecolors=ABSENT_COLOR,
+                    linewidths=1.0,
+                    linestyle="--",
+                    zorder=5,
+                    gid="absent-node",
+                )
+                radius = np.sqrt(70) / 2
+            ha = "left" if x > 0.05 else "right" if x < -0.05 else "center"
+            va = "bottom" if y > 0.5 else "top" if y < -0.5 else "center"
+            offset = radius + 3
+            ax.annotate(
+                _literal(textwrap.fill(actor.label, 22, break_on_hyphens=False)),
+                (x, y),
+                xytext=(offset * x, offset * y),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=8,
+                linespacing=1.05,
+                fontweight="bold" if actor.sspf and present else "normal",
+                fontstyle="normal" if present else "italic",
+                color="#1d1d1d"
+                if present and not isolated
+                else "#666666"
+                if present
+                else "#8a8a8a",
+                zorder=6,
+                gid="actor-label" if present else "absent-label",
+            )
+        if graph.number_of_nodes() == 0:
+            ax.text(
+                0,
+                0,
+                "Inga pågående insatser",
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="#666666",
+                style="italic",
+                gid="empty",
+            )
+
+        def dot(color: str, label: str, **kw) -> Line2D:
+            style = {"marker": "o", "markersize": 8, "markeredgecolor": "white"} | kw
+            return Line2D([], [], linestyle="none", color=color, label=label, **style)
+
+        nodes = list(graph.nodes)
+        isolated = [n for n in nodes if graph.degree(n) == 0]
+        handles = []
+        if any(n in sspf and graph.degree(n) > 0 for n in nodes):
+            handles.append(dot(SSPF_COLOR, "SSPF-aktör"))
+        if any(n not in sspf and graph.degree(n) > 0 for n in nodes):
+            handles.append(dot(ACTOR_COLOR, "annan aktör"))
+        if isolated:
+            handles.append(dot(ISOLATED_COLOR, "utan samverkanspartner"))
+        if len(nodes) < len(pos):
+            handles.append(
+                dot("white", "ingen pågående insats", markeredgecolor=ABSENT_COLOR, markersize=6)
+            )
+        if any(a in sspf and b in sspf for a, b, _w in edges):
+            handles.append(Line2D([], [], color=SSPF_COLOR, lw=2.2, label="samverkan inom SSPF"))
+        if any(not (a in sspf and b in sspf) for a, b, _w in edges):
+            handles.append(
+                Line2D([], [], color=LINK_COLOR, lw=2.2, alpha=0.6, label="övrig samverkan")
+            )
+        if any(not graph.has_edge(a, b) for a, b in itertools.combinations(sspf, 2)):
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=SSPF_COLOR,
+                    lw=1.1,
+                    linestyle=(0, (1, 2.5)),
+                    label="SSPF-par utan gemensam insats",
+                )
+            )
+        if heaviest > 1:
+            handles += [
+                Line2D([], [], color="#555555", lw=width(1), label="1 gemensam insats"),
+                Line2D(
+                    [],
+                    [],
+                    color="#555555",
+                    lw=width(heaviest),
+                    label=f"{heaviest} gemensamma insatser",
+                ),
+            ]
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=4 if len(handles) <= 6 else 3,
+            fontsize=7.5,
+            columnspacing=1.2,
+            handlelength=1.8,
+            title=(
+                "Siffran i cirkeln (och dess storlek): pågående insatser som aktören deltar i. "
+                "Linjens bredd: gemensamma pågående insatser."
+            ),
+            title_fontsize=7.5,
+        )
+        if title is None:
+            where = graph.graph.get("municipality")
+            title = "Samverkan mellan aktörerna" + (f" i {where}" if where else "")
+        if title:
+            fig.suptitle(title, fontweight="bold", fontsize=10.5)
+    return fig
+
+
+def collaboration_comparison_figure(regional: pd.DataFrame, kommunkod: str | None = None) -> Figure:
+    """The collaboration networks of all municipalities side by side.
+
+    From ``samverkan.regional_collaboration``: three panels of horizontal bars sharing the
+    municipalities (in the frame's order, top to bottom): actors in the network, density
+    (0–1) and SSPF pairs that share an ongoing intervention (of ``sspf_pairs``, 6). Each bar
+    carries its value (decimal comma); a dashed line marks the mean of the municipalities
+    (``gid="mean"``). The municipality ``kommunkod`` is highlighted (coloured bars
+    ``gid="bar-current"``, bold name); the others are light grey (``gid="bar-other"``). A
+    municipality without ongoing interventions says so instead of bars.
+    """
+    import matplotlib as mpl
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FixedLocator
+
+    from fouanalys.exceptions import NetworkModelError
+
+    codes = regional["municipality_code"].astype(str).tolist()
+    if kommunkod is not None and kommunkod not in codes:
+        raise NetworkModelError(
+            f"Kommunen '{kommunkod}' finns inte i den regionala jämförelsen av samverkan "
+            f"(där finns: {', '.join(codes)})."
+        )
+    names = regional["municipality"].astype(str).tolist()
+    y = np.arange(len(codes))
+    current = [c == kommunkod for c in codes]
+    colors = [HIGHLIGHT_COLOR if c else OTHERS_COLOR for c in current]
+    pairs = int(regional["sspf_pairs"].max()) if "sspf_pairs" in regional and len(codes) else 6
+    empty = (
+        (regional["interventions"] == 0).tolist()
+        if "interventions" in regional
+        else (regional["actors"] == 0).tolist()
+    )
+    panels = [
+        ("actors", "Aktörer i nätverket", lambda v: f"{int(v)}", None),
+        ("density", "Täthet (0–1)", lambda v: _comma(v, 2), 1.0),
+        ("sspf_links", f"SSPF-par som samverkar\n(av {pairs})", lambda v: f"{int(v)}", pairs),
+    ]
+
+    with mpl.rc_context(_RC):
+        fig = Figure(
+            figsize=(FIG_WIDTH, 1.3 + 0.32 * max(len(codes), 1)), dpi=FIG_DPI, layout="constrained"
+        )
+        axes = fig.subplots(1, 3, sharey=True)
+        for ax, (column, heading, fmt, top) in zip(axes, panels, strict=True):
+            values = pd.to_numeric(regional[column], errors="coerce").fillna(0).to_numpy(float)
+            limit = top if top is not None else max(float(values.max(initial=0)), 1.0)
+            bars = ax.barh(y, values, color=colors, height=0.7, linewidth=0)
+            for bar, is_current in zip(bars, current, strict=True):
+                bar.set_gid("bar-current" if is_current else "bar-other")
+            for yi, value, none in zip(y, values, empty, strict=True):
+                ax.text(
+                    value + limit * 0.02,
+                    yi,
+                    "inga insatser" if none else fmt(value),
+                    va="center",
+                    ha="left",
+                    fontsize=7.5,
+                    color="#666666" if none else "#1d1d1d",
+                    style="italic" if none else "normal",
+                    bbox={"boxstyle": "square,pad=0.05", "facecolor": "white", "edgecolor": "none"},
+                    zorder=4,
+                    gid="value",
+                )
+            shown = [v for v, none in zip(values, empty, strict=True) if not none]
+            if shown:
+                ax.axvline(
+                    float(np.mean(shown)), color="#333333", lw=0.9, linestyle="--", gid="mean"
+                )
+            ax.set_xlim(0, limit * 1.22)
+            ax.set_title(heading, fontsize=8.5, loc="left")
+            if column == "density":
+                ax.xaxis.set_major_locator(FixedLocator([0, 0.25, 0.5, 0.75, 1]))
+            else:
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+            ax.xaxis.set_major_formatter(
+                FuncFormatter(lambda v, _p, c=column: _comma(v, 2 if c == "density" else 0))
+            )
+            _style_axes(ax, grid_axis="x")
+            ax.tick_params(axis="y", length=0)
+        axes[0].set_yticks(y, names)
+        axes[0].set_ylim(len(codes) - 0.5, -0.5)
+        for tick, is_current in zip(axes[0].get_yticklabels(), current, strict=True):
+            if is_current:
+                tick.set_fontweight("bold")
+        handles = [
+            Line2D([], [], color="#333333", lw=0.9, linestyle="--", label="medel för kommunerna")
+        ]
+        if kommunkod is not None:
+            handles.insert(0, Patch(color=HIGHLIGHT_COLOR, label=names[codes.index(kommunkod)]))
+            handles.insert(1, Patch(color=OTHERS_COLOR, label="övriga kommuner"))
+        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=7.5)
+        fig.suptitle("Samverkan kommun för kommun", fontweight="bold", fontsize=10.5)
+    return fig
+
+
+def _comma(value: float, decimals: int) -> str:
+    """A number with a decimal comma: ``0.47 -> "0,47"``."""
+    return f"{value:.{decimals}f}".replace(".", ",").replace("-", "\u2212")

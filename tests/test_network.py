@@ -1,0 +1,503 @@
+"""Tests for fouanalys.network: the threshold cascade and the removal experiment.
+
+The cascade is checked against hand-worked small graphs (a path, a star, cliques at thresholds
+that need the exact share, isolated nodes) and against NDlib's ``ThresholdModel`` — an
+independent, node-by-node Python implementation — on random graphs of a few hundred to 2 000
+nodes and on many tiny ones (directed, multigraphs, self-loops), final state and every round.
+"""
+
+from __future__ import annotations
+
+import math
+
+import ndlib.models.epidemics as ep
+import ndlib.models.ModelConfig as mc
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fouanalys.exceptions import FouanalysError, NetworkModelError
+from fouanalys.network import (
+    REMOVAL_COLUMNS,
+    SUMMARY_COLUMNS,
+    adjacency_matrix,
+    block_model_adjacency,
+    cascade_rounds,
+    removal_experiment,
+    removal_sentence,
+    removal_summary,
+    threshold_cascade,
+)
+
+# --- the reference: NDlib --------------------------------------------------------------------
+
+
+def ndlib_rounds(graph: nx.Graph, thresholds: dict, seeds: list) -> dict:
+    """{node: round} from NDlib's ThresholdModel run until an iteration changes nothing."""
+    model = ep.ThresholdModel(graph)
+    config = mc.Configuration()
+    config.add_model_initial_configuration("Infected", list(seeds))
+    for node in graph.nodes:
+        config.add_node_configuration("threshold", node, thresholds[node])
+    model.set_initial_status(config)
+    first = model.iteration()
+    rounds = {node: 0 for node, status in first["status"].items() if status == 1}
+    step = 0
+    while True:
+        step += 1
+        changed = model.iteration()["status"]
+        if not changed:
+            return rounds
+        assert set(changed.values()) == {1}  # nodes only ever activate
+        rounds.update(dict.fromkeys(changed, step))
+
+
+def mixed_thresholds(graph: nx.Graph, rng: np.random.Generator) -> dict:
+    """Thresholds 0, 1, k/degree (exactly on a share a node can reach) and uniform draws."""
+    neighbours = adjacency_matrix(graph)[0]
+    degree = np.diff(neighbours.indptr)
+    kind = rng.choice(4, size=len(degree), p=[0.05, 0.05, 0.3, 0.6])
+    share = rng.integers(0, degree + 1) / np.maximum(degree, 1)
+    values = np.select(
+        [kind == 0, kind == 1, kind == 2], [0.0, 1.0, share], rng.uniform(0.05, 0.45, len(degree))
+    )
+    return dict(zip(graph.nodes, values.tolist(), strict=True))
+
+
+def assert_same_as_ndlib(graph: nx.Graph, thresholds: dict, seeds: list) -> dict:
+    ours = threshold_cascade(graph, thresholds, seeds)
+    theirs = ndlib_rounds(graph, thresholds, seeds)
+    assert set(ours) == set(theirs)  # the final state
+    assert ours == theirs  # and the round in which each node activated
+    return ours
+
+
+# --- hand-worked graphs ----------------------------------------------------------------------
+
+
+def test_path_spreads_one_step_a_round():
+    path = nx.path_graph(5)
+    assert threshold_cascade(path, 0.5, [0]) == {0: 0, 1: 1, 2: 2, 3: 3, 4: 4}
+
+
+def test_path_stops_at_a_node_whose_share_falls_short():
+    path = nx.path_graph(5)
+    thresholds = {node: 0.5 for node in path}
+    thresholds[2] = 0.6  # two neighbours, one active: 0.5 < 0.6
+    assert threshold_cascade(path, thresholds, [0]) == {0: 0, 1: 1}
+
+
+def test_result_is_ordered_by_round():
+    path = nx.path_graph(5)
+    assert list(threshold_cascade(path, 0.5, [4, 0])) == [0, 4, 1, 3, 2]
+
+
+def test_star_from_the_centre_reaches_every_leaf_in_round_one():
+    star = nx.star_graph(6)  # centre 0, leaves 1..6
+    assert threshold_cascade(star, 1.0, [0]) == {0: 0, **dict.fromkeys(range(1, 7), 1)}
+
+
+@pytest.mark.parametrize("leaves", [3, 6, 7, 10])
+def test_star_from_a_leaf_needs_the_centre_at_exactly_one_over_n(leaves):
+    star = nx.star_graph(leaves)
+    thresholds = {node: 1.0 for node in star}
+    thresholds[0] = 1 / leaves  # one active neighbour of n: share 1/n, exactly
+    expected = {1: 0, 0: 1, **dict.fromkeys(range(2, leaves + 1), 2)}
+    assert threshold_cascade(star, thresholds, [1]) == expected
+    thresholds[0] = math.nextafter(1 / leaves, 1.0)
+    assert threshold_cascade(star, thresholds, [1]) == {1: 0}
+
+
+@pytest.mark.parametrize(("size", "seeds", "share"), [(4, 1, 1 / 3), (4, 2, 2 / 3), (7, 4, 2 / 3)])
+def test_clique_at_a_threshold_of_exactly_the_share(size, seeds, share):
+    clique = nx.complete_graph(size)
+    everyone = {n: (0 if n < seeds else 1) for n in clique}
+    assert threshold_cascade(clique, share, list(range(seeds))) == everyone
+    assert threshold_cascade(clique, math.nextafter(share, 1.0), list(range(seeds))) == {
+        n: 0 for n in range(seeds)
+    }
+
+
+def test_clique_share_is_an_integer_count_over_the_degree():
+    """3 of 10 neighbours is 3/10 = 0.3, not 0.1 + 0.1 + 0.1 = 0.30000000000000004.
+
+    Summing a row-normalised matrix would activate nobody at the threshold 0.3 and everybody at
+    0.1 + 0.1 + 0.1; NDlib (and the contract) divide the count by the degree.
+    """
+    clique = nx.complete_graph(11)  # 10 neighbours each
+    seeds = [0, 1, 2]
+    summed = 0.1 + 0.1 + 0.1
+    assert summed != 0.3
+    assert len(threshold_cascade(clique, 0.3, seeds)) == 11
+    assert threshold_cascade(clique, summed, seeds) == {0: 0, 1: 0, 2: 0}
+    assert_same_as_ndlib(clique, dict.fromkeys(clique, 0.3), seeds)
+    assert_same_as_ndlib(clique, dict.fromkeys(clique, summed), seeds)
+
+
+def test_isolated_nodes_never_activate_even_at_threshold_zero():
+    graph = nx.path_graph(3)
+    graph.add_nodes_from(["ensam", "också ensam"])
+    result = threshold_cascade(graph, 0.0, [0])
+    assert result == {0: 0, 1: 1, 2: 1}  # threshold 0 with neighbours: round 1
+    assert "ensam" not in result and "också ensam" not in result
+
+
+def test_an_isolated_seed_stays_active_and_spreads_nowhere():
+    graph = nx.path_graph(3)
+    graph.add_node("ensam")
+    assert threshold_cascade(graph, 0.5, ["ensam"]) == {"ensam": 0}
+
+
+def test_threshold_zero_fires_in_round_one_without_any_seed():
+    path = nx.path_graph(4)
+    thresholds = {0: 0.0, 1: 0.5, 2: 0.5, 3: 1.0}
+    assert threshold_cascade(path, thresholds, []) == {0: 1, 1: 2, 2: 3, 3: 4}
+    assert_same_as_ndlib(path, thresholds, [])
+
+
+def test_directed_graph_listens_to_predecessors():
+    chain = nx.DiGraph([(0, 1), (1, 2), (3, 2)])  # 2 hears 1 and 3; nobody hears 2
+    assert threshold_cascade(chain, 0.5, [0]) == {0: 0, 1: 1, 2: 2}
+    assert threshold_cascade(chain, 0.6, [0]) == {0: 0, 1: 1}
+    assert threshold_cascade(chain, 0.5, [2]) == {2: 0}
+
+
+def test_parallel_edges_count_once_and_a_self_loop_is_a_neighbour():
+    multi = nx.MultiGraph([(0, 1), (0, 1), (0, 1), (1, 2)])
+    assert threshold_cascade(multi, 0.5, [0]) == {0: 0, 1: 1, 2: 2}  # 1 has 2 neighbours
+    loop = nx.Graph([(0, 1), (1, 1)])  # 1's neighbours: 0 and itself
+    assert threshold_cascade(loop, 0.5, [0]) == {0: 0, 1: 1}
+    assert threshold_cascade(loop, 0.6, [0]) == {0: 0}
+    assert_same_as_ndlib(loop, {0: 0.6, 1: 0.6}, [0])
+
+
+def test_node_labels_of_any_hashable_kind():
+    graph = nx.Graph([("Ali", ("B", 2)), (("B", 2), 3.5)])
+    assert threshold_cascade(graph, 0.5, ["Ali"]) == {"Ali": 0, ("B", 2): 1, 3.5: 2}
+    shuffled = nx.Graph()
+    shuffled.add_nodes_from([2, 0, 1])  # integer labels, not in position order
+    shuffled.add_edges_from([(0, 1), (1, 2)])
+    assert threshold_cascade(shuffled, 0.5, [0]) == {0: 0, 1: 1, 2: 2}
+
+
+def test_thresholds_may_be_a_series():
+    path = nx.path_graph(4)
+    thresholds = pd.Series({0: 0.5, 1: 0.5, 2: 0.6, 3: 0.5})
+    assert threshold_cascade(path, thresholds, [0]) == {0: 0, 1: 1}
+
+
+# --- the array core ----------------------------------------------------------------------------
+
+
+def test_adjacency_matrix_rows_list_neighbours_or_predecessors():
+    directed = nx.MultiDiGraph([("a", "b"), ("a", "b"), ("c", "b"), ("b", "b")])
+    matrix, nodes = adjacency_matrix(directed)
+    assert nodes == ["a", "b", "c"]
+    assert matrix.toarray().tolist() == [[0, 0, 0], [1, 1, 1], [0, 0, 0]]
+    undirected, _ = adjacency_matrix(nx.Graph([(0, 1), (1, 2), (2, 2)]))
+    assert undirected.toarray().tolist() == [[0, 1, 0], [1, 0, 1], [0, 1, 1]]
+
+
+def test_cascade_rounds_on_arrays_matches_the_graph_version():
+    rng = np.random.default_rng(5)
+    graph = nx.gnp_random_graph(300, 0.02, seed=5)
+    thresholds = mixed_thresholds(graph, rng)
+    seeds = [0, 1, 2, 3, 4, 5]
+    matrix, nodes = adjacency_matrix(graph)
+    theta = np.array([thresholds[n] for n in nodes])
+    mask = np.isin(nodes, seeds)
+    rounds = cascade_rounds(matrix, theta, mask)
+    expected = threshold_cascade(graph, thresholds, seeds)
+    assert {nodes[i]: int(r) for i, r in enumerate(rounds) if r >= 0} == expected
+    assert (rounds >= -1).all() and rounds.dtype.kind == "i"
+    # Weights and a dense matrix: any non-zero entry is one neighbour.
+    weighted = matrix.toarray() * rng.integers(1, 5, matrix.shape)
+    assert np.array_equal(cascade_rounds(weighted, theta, mask), rounds)
+
+
+def test_cascade_rounds_checks_its_arrays():
+    matrix = sp.csr_array(np.array([[0, 1], [1, 0]]))
+    with pytest.raises(NetworkModelError, match="kvadratisk"):
+        cascade_rounds(sp.csr_array(np.ones((2, 3))), np.zeros(2), np.zeros(2, bool))
+    with pytest.raises(NetworkModelError, match="formerna"):
+        cascade_rounds(matrix, np.zeros(3), np.zeros(2, bool))
+    with pytest.raises(NetworkModelError, match="boolesk"):
+        cascade_rounds(matrix, np.zeros(2), np.array([1, 0]))
+    with pytest.raises(NetworkModelError, match=r"plats 1 är 1\.5;"):
+        cascade_rounds(matrix, np.array([0.5, 1.5]), np.zeros(2, bool))
+    with pytest.raises(NetworkModelError, match=r"plats 0 är nan \(och 1 nod till\)"):
+        cascade_rounds(matrix, np.array([np.nan, -1.0]), np.zeros(2, bool))
+
+
+# --- against NDlib -----------------------------------------------------------------------------
+
+
+def _block_graph(rng: np.random.Generator) -> nx.Graph:
+    sizes = [300, 250, 200, 250]
+    p = np.full((4, 4), 0.002)
+    np.fill_diagonal(p, 0.03)
+    return nx.from_scipy_sparse_array(block_model_adjacency(sizes, p, rng))
+
+
+def _with_isolated(rng: np.random.Generator) -> nx.Graph:
+    graph = nx.gnp_random_graph(400, 0.012, seed=int(rng.integers(1 << 30)))
+    graph.add_nodes_from(range(400, 440))  # isolated, some of them seeds below
+    return graph
+
+
+GRAPHS = {
+    "erdos_renyi_2000": lambda rng: nx.gnp_random_graph(
+        2000, 0.004, seed=int(rng.integers(1 << 30))
+    ),
+    "block_model_1000": _block_graph,
+    "directed_800": lambda rng: nx.gnp_random_graph(
+        800, 0.008, seed=int(rng.integers(1 << 30)), directed=True
+    ),
+    "isolated_nodes_440": _with_isolated,
+    "clustered_small_world_600": lambda rng: nx.connected_watts_strogatz_graph(
+        600, 8, 0.1, seed=int(rng.integers(1 << 30))
+    ),
+}
+
+
+@pytest.mark.parametrize("name", GRAPHS)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_same_as_ndlib_on_random_graphs(name, seed):
+    rng = np.random.default_rng([seed, len(name)])
+    graph = GRAPHS[name](rng)
+    thresholds = mixed_thresholds(graph, rng)
+    nodes = list(graph.nodes)
+    seeds = rng.choice(nodes, size=max(3, len(nodes) // 50), replace=False).tolist()
+    if name == "isolated_nodes_440":
+        seeds += [400, 401]
+    ours = assert_same_as_ndlib(graph, thresholds, seeds)
+    # The check is not vacuous: something spread, over more than one round, but not everywhere.
+    assert len(ours) > len(set(seeds)) and max(ours.values()) >= 2
+
+
+@st.composite
+def tiny_cases(draw):
+    n = draw(st.integers(1, 9))
+    directed = draw(st.booleans())
+    multi = draw(st.booleans())
+    graph = {
+        (False, False): nx.Graph,
+        (True, False): nx.DiGraph,
+        (False, True): nx.MultiGraph,
+        (True, True): nx.MultiDiGraph,
+    }[directed, multi]()
+    graph.add_nodes_from(range(n))
+    pair = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1))
+    graph.add_edges_from(draw(st.lists(pair, min_size=1, max_size=3 * n)))
+    share = st.integers(1, 4).flatmap(lambda d: st.integers(0, d).map(lambda k: k / d))
+    value = st.one_of(st.sampled_from([0.0, 1.0]), share, st.floats(0, 1))
+    thresholds = {node: draw(value) for node in graph.nodes}
+    seeds = draw(st.lists(st.integers(0, n - 1), max_size=n, unique=True))
+    return graph, thresholds, seeds
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_cases())
+def test_same_as_ndlib_on_tiny_graphs(case):
+    graph, thresholds, seeds = case
+    assert_same_as_ndlib(graph, thresholds, seeds)
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+
+def test_graph_without_edges_or_nodes_is_refused():
+    no_edges = nx.Graph()
+    no_edges.add_nodes_from([1, 2, 3])
+    with pytest.raises(NetworkModelError, match="Grafen har inga kanter"):
+        threshold_cascade(no_edges, 0.5, [1])
+    with pytest.raises(NetworkModelError, match="Grafen har inga noder"):
+        threshold_cascade(nx.Graph(), 0.5, [])
+    with pytest.raises(NetworkModelError, match="networkx-graf"):
+        threshold_cascade({1: [2]}, 0.5, [1])
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1, float("nan"), float("inf")])
+def test_threshold_outside_zero_one_names_node_and_value(bad):
+    graph = nx.Graph([("Kim", "Sam"), ("Sam", "Alva")])
+    with pytest.raises(NetworkModelError, match=r"'Sam' är (1\.5|-0\.1|nan|inf)") as err:
+        threshold_cascade(graph, {"Kim": 0.2, "Sam": bad, "Alva": 0.3}, ["Kim"])
+    assert isinstance(err.value, FouanalysError)
+    assert "mellan 0 och 1" in str(err.value)
+    with pytest.raises(NetworkModelError, match="mellan 0 och 1"):
+        threshold_cascade(graph, bad, ["Kim"])
+
+
+def test_threshold_that_is_not_a_number_is_named():
+    graph = nx.Graph([("Kim", "Sam")])
+    with pytest.raises(NetworkModelError, match=r"'Sam' är '0\.5', inte ett tal"):
+        threshold_cascade(graph, {"Kim": 0.2, "Sam": "0.5"}, ["Kim"])
+    with pytest.raises(NetworkModelError, match="'Sam' är None"):
+        threshold_cascade(graph, {"Kim": 0.2, "Sam": None}, ["Kim"])
+    with pytest.raises(NetworkModelError, match="mappning"):
+        threshold_cascade(graph, [0.2, 0.3], ["Kim"])
+
+
+def test_node_without_threshold_is_named():
+    graph = nx.path_graph(4)
+    with pytest.raises(NetworkModelError, match=r"Noden 2 \(och 1 nod till\) saknar tröskel"):
+        threshold_cascade(graph, {0: 0.5, 1: 0.5}, [0])
+
+
+def test_seed_not_in_the_graph_is_named():
+    graph = nx.path_graph(4)
+    with pytest.raises(NetworkModelError, match="Startnoden 'Saga' finns inte i grafen"):
+        threshold_cascade(graph, 0.5, [0, "Saga"])
+    with pytest.raises(NetworkModelError, match=r"Startnoden \[1\] finns inte"):
+        threshold_cascade(graph, 0.5, [[1]])  # unhashable
+    with pytest.raises(NetworkModelError, match="samling noder"):
+        threshold_cascade(graph, 0.5, 0)
+
+
+# --- which positions matter ------------------------------------------------------------------
+
+
+def bridged_clusters() -> tuple[nx.Graph, dict, list]:
+    """A seeded clique 0..4, a bridge 5 from 4 to 6, and a clique 6..25 the cascade reaches only
+    through the bridge. Full cascade: 2, 3, 4, the bridge and the 20 in the far clique (24)."""
+    graph = nx.complete_graph(5)
+    graph.add_edges_from([(4, 5), (5, 6)])
+    graph.add_edges_from(nx.complete_graph(range(6, 26)).edges)
+    thresholds = {node: (0.3 if node <= 5 else 0.05) for node in graph}
+    return graph, thresholds, [0, 1]
+
+
+def test_bridged_clusters_as_worked_by_hand():
+    graph, thresholds, seeds = bridged_clusters()
+    rounds = threshold_cascade(graph, thresholds, seeds)
+    assert len(rounds) - len(seeds) == 24
+    assert rounds[5] == 2 and rounds[6] == 3 and rounds[25] == 4
+
+
+def test_removing_the_most_central_node_stops_the_cascade_random_removal_does_not():
+    graph, thresholds, seeds = bridged_clusters()
+    rng = np.random.default_rng(11)
+    frame = removal_experiment(graph, thresholds, seeds, [0, 1], rng, n_random=40)
+    assert list(frame.columns) == REMOVAL_COLUMNS
+    assert len(frame) == 2 * (1 + 40)
+    assert frame.groupby(["strategy", "removed"]).size().to_dict() == {
+        ("central", 0): 1,
+        ("central", 1): 1,
+        ("random", 0): 40,
+        ("random", 1): 40,
+    }
+    central = frame[frame.strategy == "central"].set_index("removed")
+    assert central.loc[0, "cascade_size"] == 24
+    # Betweenness puts 6 (or the bridge) first; without it the far clique is never reached.
+    assert central.loc[1, "cascade_size"] <= 4
+    assert central.loc[1, "final_share"] == pytest.approx((central.loc[1, "cascade_size"] + 2) / 25)
+    random = frame[(frame.strategy == "random") & (frame.removed == 1)]
+    assert random.cascade_size.mean() > 18
+    assert (random.cascade_size == 23).mean() > 0.6  # most random picks cost one node only
+    assert (frame[frame.removed == 0].cascade_size == 24).all()
+    assert (frame.replicate[frame.strategy == "central"] == 0).all()
+    assert sorted(random.replicate) == list(range(40))
+
+
+def test_removal_by_mask_equals_the_cascade_on_the_smaller_graph():
+    rng = np.random.default_rng(3)
+    graph = nx.connected_watts_strogatz_graph(200, 6, 0.1, seed=3)
+    thresholds = mixed_thresholds(graph, rng)
+    seeds = list(range(0, 200, 40))
+    for centrality in ("betweenness", "degree", "eigenvector"):
+        frame = removal_experiment(
+            graph, thresholds, seeds, [10], rng, n_random=0, centrality=centrality
+        )
+        scores = {
+            "betweenness": nx.betweenness_centrality,
+            "degree": nx.degree_centrality,
+            "eigenvector": nx.eigenvector_centrality_numpy,
+        }[centrality](graph)
+        candidates = [n for n in graph if n not in seeds]
+        top = sorted(candidates, key=lambda n: -scores[n])[:10]
+        smaller = graph.subgraph([n for n in graph if n not in top])
+        rounds = threshold_cascade(smaller, thresholds, seeds)
+        assert frame.cascade_size.tolist() == [len(rounds) - len(seeds)]
+        assert frame.final_share.tolist() == [pytest.approx(len(rounds) / 190)]
+
+
+def test_eigenvector_centrality_on_a_disconnected_graph_uses_its_largest_component():
+    graph, thresholds, seeds = bridged_clusters()
+    graph.add_edge("a", "b")  # a separate pair, and an isolated node
+    graph.add_node("ensam")
+    thresholds.update({"a": 0.5, "b": 0.5, "ensam": 0.0})
+    with pytest.raises(nx.AmbiguousSolution):
+        nx.eigenvector_centrality_numpy(graph)
+    frame = removal_experiment(
+        graph, thresholds, seeds, [3], np.random.default_rng(0), 0, centrality="eigenvector"
+    )
+    scores = nx.eigenvector_centrality_numpy(graph.subgraph(range(26)))
+    top = sorted((n for n in range(2, 26)), key=lambda n: -scores[n])[:3]
+    rounds = threshold_cascade(graph.subgraph(set(graph) - set(top)), thresholds, seeds)
+    assert frame.cascade_size.tolist() == [len(rounds) - 2]
+
+
+def test_removal_experiment_is_reproducible():
+    graph, thresholds, seeds = bridged_clusters()
+    one = removal_experiment(graph, thresholds, seeds, [1, 3], np.random.default_rng(4), 10)
+    two = removal_experiment(graph, thresholds, seeds, [1, 3], np.random.default_rng(4), 10)
+    other = removal_experiment(graph, thresholds, seeds, [1, 3], np.random.default_rng(5), 10)
+    pd.testing.assert_frame_equal(one, two)
+    central = one.strategy == "central"
+    pd.testing.assert_frame_equal(one[central], other[central])
+    assert not one[~central].equals(other[~central])
+
+
+def test_removal_experiment_candidates_and_bad_input():
+    graph, thresholds, seeds = bridged_clusters()
+    rng = np.random.default_rng(0)
+    only_far = list(range(10, 26))  # removing any one of these costs exactly that node
+    frame = removal_experiment(graph, thresholds, seeds, [2], rng, 5, candidates=only_far)
+    assert (frame.cascade_size == 22).all()
+    with pytest.raises(NetworkModelError, match=r"\(17\).*kandidater \(16\)"):
+        removal_experiment(graph, thresholds, seeds, [17], rng, candidates=only_far)
+    with pytest.raises(NetworkModelError, match="Kandidaten 'x' finns inte"):
+        removal_experiment(graph, thresholds, seeds, [1], rng, candidates=["x"])
+    with pytest.raises(NetworkModelError, match="Okänt centralitetsmått 'closeness'"):
+        removal_experiment(graph, thresholds, seeds, [1], rng, centrality="closeness")
+    with pytest.raises(NetworkModelError, match=r"\(1\.5\)"):
+        removal_experiment(graph, thresholds, seeds, [1.5], rng)
+
+
+def test_summary_and_sentence():
+    graph, thresholds, seeds = bridged_clusters()
+    frame = removal_experiment(graph, thresholds, seeds, [0, 1], np.random.default_rng(11), 40)
+    summary = removal_summary(frame)
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert summary[["strategy", "removed", "runs"]].values.tolist() == [
+        ["central", 0, 1],
+        ["central", 1, 1],
+        ["random", 0, 40],
+        ["random", 1, 40],
+    ]
+    random = frame[(frame.strategy == "random") & (frame.removed == 1)].cascade_size
+    row = summary.iloc[3]
+    assert row.cascade_mean == pytest.approx(random.mean())
+    assert row.cascade_p5 == pytest.approx(np.percentile(random, 5))
+    assert row.cascade_p95 == pytest.approx(np.percentile(random, 95))
+    central = int(frame[(frame.strategy == "central") & (frame.removed == 1)].cascade_size.iloc[0])
+    sentence = removal_sentence(summary)
+    assert sentence.startswith(
+        "Om den mest centrala ungdomen nås och inte längre deltar i nätverket,"
+    )
+    assert f"minskar kaskaden från 24 till {central} personer utöver startgruppen" in sentence
+    spread = f"{np.percentile(random, 5):.0f}–{np.percentile(random, 95):.0f}"
+    assert f"mot i genomsnitt {round(random.mean())} " in sentence
+    assert f"(90\u00a0% av slumpdragningarna gav {spread})" in sentence
+    assert "om en slumpvis vald ungdom nås." in sentence
+
+    many = summary.assign(removed=summary.removed * 20)  # as if k were 0 and 20
+    assert "Om de 20 mest centrala ungdomarna nås" in removal_sentence(many)
+    no_base = summary[summary.removed == 1]
+    assert f"når kaskaden {central} personer" in removal_sentence(no_base)
+    with pytest.raises(NetworkModelError, match="tom"):
+        removal_sentence(summary.iloc[0:0])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -81,3 +84,36 @@ def insatser_frame(rows: list[dict]) -> pd.DataFrame:
     for col in ("alder_fran", "alder_till", "deltagare_per_ar"):
         frame[col] = frame[col].astype("Int64")
     return frame
+
+
+@dataclass(frozen=True)
+class ExecutedChapter:
+    """What a chapter notebook showed when executed: its cells, outputs, and displayed text."""
+
+    notebook: object  # nbformat.NotebookNode
+    outputs: list
+    data: list[dict]
+    text: str
+
+    @property
+    def figures(self) -> int:
+        return sum("image/png" in d for d in self.data)
+
+
+def run_chapter(notebook: Path, out: Path, **parameters) -> ExecutedChapter:
+    """Execute a chapter notebook with papermill on the plain ``python3`` kernel and assert it
+    showed no error, stream or bare result (a report shows only displayed Markdown, HTML and
+    figures)."""
+    import nbformat
+    import papermill as pm
+
+    pm.execute_notebook(
+        str(notebook), str(out), parameters=parameters, kernel_name="python3", progress_bar=False
+    )
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    stray = [o for o in outputs if o.output_type in ("error", "stream", "execute_result")]
+    assert not stray, stray
+    data = [o.get("data", {}) for o in outputs]
+    text = "\n".join(d.get("text/markdown", "") + d.get("text/html", "") for d in data)
+    return ExecutedChapter(nb, outputs, data, text)

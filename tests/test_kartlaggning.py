@@ -10,7 +10,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from support import insatser_frame, intervention, synthetic_manifest
+from support import insatser_frame, intervention, run_chapter, synthetic_manifest
 
 from fouanalys import kartlaggning as k
 from fouanalys import plots
@@ -644,25 +644,17 @@ def _small_processed_dir(out: Path, insatser: pd.DataFrame) -> dict[str, pd.Data
 
 @pytest.mark.slow
 def test_notebook_executes(tmp_path, insatser):
-    import papermill as pm
-
     frames = _small_processed_dir(tmp_path / "processed", insatser)
     assert (frames["gaps"]["status"] == "saknas").any()  # the gap list has something to say
-    out = tmp_path / "03_insatser.ipynb"
-    pm.execute_notebook(
-        str(CHAPTER),
-        str(out),
-        parameters={"municipality": "Järfälla", "processed_dir": str(tmp_path / "processed")},
-        kernel_name="python3",
-        progress_bar=False,
+    run = run_chapter(
+        CHAPTER,
+        tmp_path / "03_insatser.ipynb",
+        municipality="Järfälla",
+        processed_dir=str(tmp_path / "processed"),
     )
-    nb = nbformat.read(out, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type in ("error", "stream", "execute_result")]
-    data = [o.get("data", {}) for o in outputs]
+    nb, text = run.notebook, run.text
     # two life-course figures, the two heatmaps and the pyramid
-    assert sum("image/png" in d for d in data) == 5
-    text = "\n".join(d.get("text/markdown", "") + d.get("text/html", "") for d in data)
+    assert run.figures == 5
     assert "Syntetiska exempeldata" in text
     assert "Kartläggningen för Järfälla tar upp 5 insatser" in text
     assert "men ingen pågående insats" in text  # a gap sentence

@@ -10,7 +10,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from support import synthetic_manifest
+from support import run_chapter, synthetic_manifest
 
 from fouanalys import riskfaktorer as rf
 from fouanalys.codebook import load_codebook
@@ -626,7 +626,6 @@ def _small_processed_dir(out: Path) -> dict[str, pd.DataFrame]:
 
 @pytest.mark.slow
 def test_notebook_executes(tmp_path):
-    import papermill as pm
 
     frames = _small_processed_dir(tmp_path / "processed")
     prev = frames["prevalence"]
@@ -634,20 +633,14 @@ def test_notebook_executes(tmp_path):
         (prev["municipality_code"] == "0123") & (prev["year"] == 2024) & (prev["grade"] == "Gy 2")
     )
     assert prev.loc[tiny & (prev["sex"] != "Alla"), "suppressed"].any()  # the case is exercised
-    out = tmp_path / "02_riskfaktorer.ipynb"
-    pm.execute_notebook(
-        str(CHAPTER),
-        str(out),
-        parameters={"municipality": "Järfälla", "processed_dir": str(tmp_path / "processed")},
-        kernel_name="python3",
-        progress_bar=False,
+    run = run_chapter(
+        CHAPTER,
+        tmp_path / "02_riskfaktorer.ipynb",
+        municipality="Järfälla",
+        processed_dir=str(tmp_path / "processed"),
     )
-    nb = nbformat.read(out, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type in ("error", "stream", "execute_result")]
-    data = [o.get("data", {}) for o in outputs]
-    assert sum("image/png" in d for d in data) == 5  # profile, two grades, trend, association
-    text = "\n".join(d.get("text/markdown", "") + d.get("text/html", "") for d in data)
+    assert run.figures == 5  # profile, two grades, trend, association
+    text = run.text
     assert "Syntetiska exempeldata" in text
     assert "Järfälla" in text and "2024" in text
     assert "Relativ risk" in text and "Index och gränsvärden" in text

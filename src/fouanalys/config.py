@@ -36,7 +36,12 @@ DISCLOSURE_THRESHOLD = 5
 DEFAULT_SEED = 20261126
 
 #: Chapter notebooks executed once per municipality, in report order.
-MUNICIPALITY_CHAPTERS: tuple[str, ...] = ("01_underlag", "02_riskfaktorer", "03_insatser")
+MUNICIPALITY_CHAPTERS: tuple[str, ...] = (
+    "01_underlag",
+    "02_riskfaktorer",
+    "03_insatser",
+    "04_natverk",
+)
 
 #: Banner on every page built from the embedded synthetic example data.
 SYNTHETIC_BANNER = "Syntetiska exempeldata — inte verkliga resultat"

@@ -499,5 +499,7 @@ def test_summary_and_sentence():
     assert "Om de 20 mest centrala ungdomarna nås" in removal_sentence(many)
     no_base = summary[summary.removed == 1]
     assert f"når kaskaden {central} personer" in removal_sentence(no_base)
+    one = summary.assign(cascade_mean=np.where(summary.removed == 1, 1.0, 3.0))
+    assert "från 3 till 1 person utöver startgruppen" in removal_sentence(one)
     with pytest.raises(NetworkModelError, match="tom"):
         removal_sentence(summary.iloc[0:0])

@@ -569,6 +569,11 @@ def removal_summary(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
+def _people(count: float) -> str:
+    """ "person" or "personer" for a count as it is printed (rounded)."""
+    return "person" if round(count) == 1 else "personer"
+
+
 def removal_sentence(summary: pd.DataFrame) -> str:
     """One plain-Swedish sentence reading :func:`removal_summary` at its biggest k.
 
@@ -598,22 +603,25 @@ def removal_sentence(summary: pd.DataFrame) -> str:
         if round(after) < round(before):
             change = (
                 f"minskar kaskaden från {format_count(before)} till {format_count(after)} "
-                "personer utöver startgruppen"
+                f"{_people(after)} utöver startgruppen"
             )
         elif round(after) > round(before):
             change = (
                 f"växer kaskaden från {format_count(before)} till {format_count(after)} "
-                "personer utöver startgruppen"
+                f"{_people(after)} utöver startgruppen"
             )
         else:
-            change = f"blir kaskaden oförändrad, {format_count(after)} personer utöver startgruppen"
+            change = (
+                f"blir kaskaden oförändrad, {format_count(after)} {_people(after)} utöver "
+                "startgruppen"
+            )
     elif k == 0:
         return (
-            f"Utan att någon tas bort når kaskaden {format_count(after)} personer utöver "
+            f"Utan att någon tas bort når kaskaden {format_count(after)} {_people(after)} utöver "
             "startgruppen."
         )
     else:
-        change = f"når kaskaden {format_count(after)} personer utöver startgruppen"
+        change = f"når kaskaden {format_count(after)} {_people(after)} utöver startgruppen"
     if at_random.empty:
         return f"{start} {change}."
     row = at_random.iloc[0]

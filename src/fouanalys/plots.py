@@ -1722,3 +1722,41 @@ def collaboration_comparison_figure(regional: pd.DataFrame, kommunkod: str | Non
 def _comma(value: float, decimals: int) -> str:
     """A number with a decimal comma: ``0.47 -> "0,47"``."""
     return f"{value:.{decimals}f}".replace(".", ",").replace("-", "\u2212")
+
+
+# --- captions -------------------------------------------------------------------------------
+
+
+class Captioned:
+    """A figure with its caption, for the report: ``display(plots.captioned(fig, "Text"))``.
+
+    Displays as the figure's PNG with the caption in the output's metadata
+    (``{"fouanalys": {"caption": ...}}``); the report template numbers the figures of a chapter
+    and prints "Figur N. Text" under each. ``figure`` stays a plain matplotlib Figure that a
+    researcher can restyle before displaying.
+    """
+
+    def __init__(self, figure: Figure, caption: str):
+        self.figure = figure
+        self.caption = caption
+
+    def _png(self) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=FIG_DPI, facecolor="white")
+        return buffer.getvalue()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        import base64
+
+        data = {
+            "image/png": base64.b64encode(self._png()).decode("ascii"),
+            "text/plain": f"<Figur: {self.caption}>",
+        }
+        return data, {"fouanalys": {"caption": self.caption}}
+
+
+def captioned(figure: Figure, caption: str) -> Captioned:
+    """Wrap a figure with its caption for display in a report chapter."""
+    return Captioned(figure, caption)

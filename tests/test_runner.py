@@ -11,7 +11,12 @@ import re
 import nbformat
 import pytest
 
-from fouanalys.config import EXAMPLE_DATA_DIR, MUNICIPALITY_CHAPTERS, SYNTHETIC_BANNER
+from fouanalys.config import (
+    EXAMPLE_DATA_DIR,
+    MUNICIPALITY_CHAPTERS,
+    REGION_CHAPTERS,
+    SYNTHETIC_BANNER,
+)
 from fouanalys.runner import CHAPTER_TITLES, build, format_summary
 
 
@@ -34,14 +39,15 @@ def test_every_municipality_and_chapter_builds(built, codebook):
     summary, root = built
     assert summary.ok, format_summary(summary)
     done = {(r.municipality_code, r.chapter_id) for r in summary.results}
-    assert done == {(c, ch) for c in codebook.municipality_codes for ch in MUNICIPALITY_CHAPTERS}
+    assert done == {
+        (c, ch) for c in codebook.municipality_codes for ch in MUNICIPALITY_CHAPTERS
+    } | {(codebook.region.code, ch) for ch in REGION_CHAPTERS}
     for r in summary.results:
+        folder = "region" if r.municipality_code == codebook.region.code else r.municipality_code
         for suffix in ("ipynb", "html", "pdf"):
-            path = root / "reports" / r.municipality_code / f"{r.chapter_id}.{suffix}"
+            path = root / "reports" / folder / f"{r.chapter_id}.{suffix}"
             assert path.is_file() and path.stat().st_size > 0, path
-        assert (root / "reports" / r.municipality_code / f"{r.chapter_id}.pdf").read_bytes()[
-            :5
-        ] == b"%PDF-"
+        assert (root / "reports" / folder / f"{r.chapter_id}.pdf").read_bytes()[:5] == b"%PDF-"
 
 
 @pytest.mark.slow

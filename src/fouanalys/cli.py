@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fouanalys import __version__
-from fouanalys.config import DEFAULT_SEED, EXAMPLE_DATA_DIR, VALIDATION_REPORT_DIR
+from fouanalys.config import CELL_TIMEOUT, DEFAULT_SEED, EXAMPLE_DATA_DIR, VALIDATION_REPORT_DIR
 from fouanalys.exceptions import DataValidationError, FouanalysError
 
 log = logging.getLogger("fouanalys")
@@ -53,6 +53,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         formats=formats,
         progress=not args.no_progress,
+        force=args.force,
+        cell_timeout=args.cell_timeout,
+        scheduler=args.scheduler,
     )
     print(format_summary(summary))
     return 0 if summary.ok else 1
@@ -102,7 +105,21 @@ def make_parser() -> argparse.ArgumentParser:
         default=None,
         help="antal parallella processer (standard: antal kärnor)",
     )
-    p.add_argument("--force", action="store_true", help="bygg om allt")
+    p.add_argument(
+        "--force", action="store_true", help="bygg om allt, även det som inte har ändrats"
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADRESS",
+        help="kör kapitlen på ett Dask-kluster, t.ex. tcp://värd:8786 (standard: lokala processer)",
+    )
+    p.add_argument(
+        "--cell-timeout",
+        type=_positive_int,
+        default=CELL_TIMEOUT,
+        metavar="SEKUNDER",
+        help=f"längsta tid för en notebookcell innan kapitlet avbryts (standard {CELL_TIMEOUT})",
+    )
     p.add_argument("--data-dir", help=data_help)
     p.add_argument("--formats", default="html,pdf", help="exportformat, t.ex. html,pdf")
     p.add_argument("--no-progress", action="store_true", help="visa ingen förloppsindikator")

@@ -43,6 +43,9 @@ MUNICIPALITY_CHAPTERS: tuple[str, ...] = (
     "04_natverk",
 )
 
+#: Chapter notebooks executed once for the whole region (``reports/region/``).
+REGION_CHAPTERS: tuple[str, ...] = ("05_region",)
+
 #: Banner on every page built from the embedded synthetic example data.
 SYNTHETIC_BANNER = "Syntetiska exempeldata — inte verkliga resultat"
 

@@ -84,6 +84,8 @@ def process(
 
     frames = dict(frames) | derived_tables(frames, codebook)
     inputs = {name: dict(meta) for name, meta in report.files.items()}
+    from fouanalys.buildcache import package_hash, slice_hashes
+
     manifest: dict = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "package_version": __version__,
@@ -95,8 +97,51 @@ def process(
         "validation": {"ok": True, "problems": [], "report": str(report_dir / "index.html")},
         "disclosure_threshold": DISCLOSURE_THRESHOLD,
         "tables": {},
+        # For incremental builds: the code that made the tables, and a hash of every table and
+        # of each municipality's rows in it (see fouanalys.buildcache).
+        "package_hash": package_hash(),
+        "slices": {name: slice_hashes(frame) for name, frame in frames.items()},
     }
     write_tables(frames, processed_dir, manifest)
+    return manifest
+
+
+def current_manifest(data_dir: Path, processed_dir: Path = PROCESSED_DATA_DIR) -> dict | None:
+    """The manifest of ``processed_dir`` when it is up to date with ``data_dir``, else None.
+
+    Up to date: made by the same package code from the same raw files (same names and
+    sha256), the same synthetic marker, and every table it lists is in place. Then the build
+    can skip validation and processing (and Great Expectations' import).
+    """
+    from fouanalys.buildcache import package_hash, sha256_file
+    from fouanalys.io import find_input
+
+    try:
+        manifest = load_manifest(Path(processed_dir))
+    except (FouanalysError, OSError, ValueError):
+        return None
+    if manifest.get("package_hash") != package_hash() or not manifest.get("slices"):
+        return None
+    if manifest.get("data_dir") != str(Path(data_dir).resolve()):
+        return None
+    if bool(manifest.get("synthetic")) != is_synthetic(Path(data_dir)):
+        return None
+    recorded = manifest.get("inputs", {})
+    for name in INPUT_TABLES:
+        try:
+            path = find_input(Path(data_dir), name, required=False)
+        except FouanalysError:
+            return None
+        meta = recorded.get(name)
+        if (path is None) != (meta is None):
+            return None
+        if path is not None and (
+            path.name != meta.get("file") or sha256_file(path) != meta.get("sha256")
+        ):
+            return None
+    for meta in manifest.get("tables", {}).values():
+        if not (Path(processed_dir) / meta["file"]).is_file():
+            return None
     return manifest
 
 

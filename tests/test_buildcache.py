@@ -1,0 +1,235 @@
+"""Incremental, interrupted and distributed builds, with small stand-in chapter notebooks.
+
+The chapters here are tiny notebooks under the real chapter ids (so the real dependency
+declarations of ``fouanalys.buildcache.CHAPTER_READS`` apply) that read a processed table; the
+data is a copy of the embedded example, changed the way a researcher would change it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from fouanalys import runner
+from fouanalys.buildcache import CHAPTER_READS, key_path, slice_hashes
+from fouanalys.config import EXAMPLE_DATA_DIR
+from fouanalys.exceptions import BuildError
+
+CODES = ["0125", "0184", "0191"]  # Ekerö, Solna, Sigtuna
+
+
+def chapter_notebook(body: str = "") -> nbformat.NotebookNode:
+    params = nbformat.v4.new_code_cell(
+        "municipality = None\ndata_dir = None\nprocessed_dir = None\nseed = 0"
+    )
+    params.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Testkapitel"),
+        params,
+        nbformat.v4.new_code_cell(
+            "from fouanalys.processing import load_table\n"
+            "rows = load_table('insatser', processed_dir)\n"
+            "rows = rows[rows['kommunkod'] == municipality]\n" + body
+        ),
+        nbformat.v4.new_code_cell("display(len(rows))"),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A copy of the example data, a notebooks folder with chapter 03, and a build function."""
+    monkeypatch.setattr(runner, "KERNEL_NAME", "python3")
+    data = tmp_path / "data"
+    shutil.copytree(EXAMPLE_DATA_DIR, data)
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nbformat.write(chapter_notebook(), notebooks / "03_insatser.ipynb")
+
+    def build(**kw):
+        args = {
+            "municipalities": CODES,
+            "data_dir": data,
+            "processed_dir": tmp_path / "processed",
+            "reports_dir": tmp_path / "reports",
+            "jobs": 1,
+            "formats": ("html",),
+            "chapters": ("03_insatser",),
+            "progress": False,
+            "notebooks_dir": notebooks,
+        }
+        return runner.build(**(args | kw))
+
+    return tmp_path, data, notebooks, build
+
+
+def executed(summary) -> set[str]:
+    return {r.municipality_code for r in summary.results if not r.cached}
+
+
+def test_slice_hashes_separate_municipalities():
+    import pandas as pd
+
+    a = pd.DataFrame({"kommunkod": ["1", "1", "2"], "x": [1, 2, 3]})
+    b = a.assign(x=[1, 2, 4])
+    ha, hb = slice_hashes(a), slice_hashes(b)
+    assert ha["1"] == hb["1"] and ha["2"] != hb["2"] and ha["all"] != hb["all"]
+
+
+def test_every_chapter_declares_what_it_reads():
+    """The declarations cover every table the chapter notebooks load."""
+    import re
+
+    from fouanalys.config import MUNICIPALITY_CHAPTERS, NOTEBOOKS_DIR
+
+    for chapter in MUNICIPALITY_CHAPTERS:
+        nb = nbformat.read(NOTEBOOKS_DIR / f"{chapter}.ipynb", as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        loaded = set(re.findall(r'load_table\(\s*"(\w+)"', code))
+        for names in re.findall(r"for name in \(([^)]*)\)", code):
+            loaded |= set(re.findall(r'"(\w+)"', names))
+        assert loaded, chapter
+        assert loaded <= set(CHAPTER_READS[chapter]), (chapter, loaded)
+
+
+@pytest.mark.slow
+def test_nothing_changed_executes_nothing_and_skips_processing(project, monkeypatch):
+    root, _, _, build = project
+    first = build()
+    assert first.ok and executed(first) == set(CODES)
+    html = root / "reports" / "0125" / "03_insatser.html"
+    stamp = html.stat().st_mtime_ns
+
+    def no_processing(*a, **kw):
+        raise AssertionError("processing ran although nothing changed")
+
+    monkeypatch.setattr(runner, "process", no_processing)
+    second = build()
+    assert second.ok and executed(second) == set()
+    assert all(r.cached for r in second.results)
+    assert html.stat().st_mtime_ns == stamp
+    assert "oförändrad" in runner.format_summary(second)
+
+
+@pytest.mark.slow
+def test_one_municipalitys_rows_rerun_only_its_chapter(project):
+    _, data, notebooks, build = project
+    build()
+    path = data / "befolkning.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    i = next(i for i, line in enumerate(lines) if line.startswith("0125,"))
+    code, year, age, sex, count = lines[i].split(",")
+    lines[i] = ",".join([code, year, age, sex, str(int(count) + 7)])
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert executed(build()) == {"0125"}
+    # The notebook changed: every chapter runs again; --force does too.
+    nb = chapter_notebook("x = 1\n")
+    nbformat.write(nb, notebooks / "03_insatser.ipynb")
+    assert executed(build()) == set(CODES)
+    assert executed(build()) == set()
+    assert executed(build(force=True)) == set(CODES)
+
+
+@pytest.mark.slow
+def test_a_killed_build_leaves_finished_chapters_and_the_next_completes_the_rest(project):
+    root, data, notebooks, build = project
+    marker = root / "stall"
+    marker.touch()
+    nb = chapter_notebook(
+        "import time\nfrom pathlib import Path\n"
+        f"if municipality == '0184' and Path({str(marker)!r}).exists():\n    time.sleep(120)\n"
+    )
+    nbformat.write(nb, notebooks / "03_insatser.ipynb")
+    build(municipalities=["0125"])  # processes the data once, outside the killed process
+    script = (
+        "from pathlib import Path\nfrom fouanalys import runner\n"
+        "runner.KERNEL_NAME = 'python3'\n"
+        f"runner.build(municipalities={CODES!r}, data_dir=Path({str(data)!r}), "
+        f"processed_dir=Path({str(root / 'processed')!r}), "
+        f"reports_dir=Path({str(root / 'reports')!r}), jobs=1, formats=('html',), "
+        f"chapters=('03_insatser',), progress=False, notebooks_dir=Path({str(notebooks)!r}))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    stalled = root / "reports" / "0184"
+    deadline = time.monotonic() + 120
+    while not list(stalled.glob(".03_insatser.tmp-*/*.ipynb")) and time.monotonic() < deadline:
+        time.sleep(0.2)  # wait until the stalled chapter is executing
+    time.sleep(1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = root / "reports" / "0125"
+    assert key_path(done / "03_insatser.ipynb").is_file()
+    assert (done / "03_insatser.html").is_file()
+    assert not (stalled / "03_insatser.html").exists()
+    assert not (stalled / "03_insatser.ipynb").exists()  # nothing half-written in place
+    marker.unlink()
+    summary = build()
+    assert summary.ok and executed(summary) == {"0184", "0191"}
+    assert not list(stalled.glob(".03_insatser.tmp-*"))  # the killed build's scratch is gone
+
+
+@pytest.mark.slow
+def test_a_cell_over_the_timeout_fails_cleanly(project):
+    _, _, notebooks, build = project
+    nbformat.write(
+        chapter_notebook("import time\ntime.sleep(30)\n"), notebooks / "03_insatser.ipynb"
+    )
+    summary = build(municipalities=["0125"], cell_timeout=2)
+    [failed] = summary.failed
+    assert "2 s" in failed.error and "avbröts" in failed.error
+    assert not key_path(Path(failed.notebook)).exists()
+
+
+def test_a_notebook_without_parameters_cell_is_named(tmp_path):
+    nb = chapter_notebook()
+    nb.cells[1].metadata["tags"] = []
+    nbformat.write(nb, tmp_path / "03_insatser.ipynb")
+    with pytest.raises(BuildError, match="saknar en cell med taggen 'parameters'") as err:
+        runner.check_parameters_cell(tmp_path / "03_insatser.ipynb")
+    assert "03_insatser.ipynb" in str(err.value)
+
+
+def test_an_unreachable_scheduler_is_named(monkeypatch):
+    monkeypatch.setattr(runner, "SCHEDULER_TIMEOUT", 1)
+    with pytest.raises(BuildError, match="tcp://127.0.0.1:9") as err:
+        runner.connect_scheduler("tcp://127.0.0.1:9")
+    assert "Dask-schemaläggaren" in str(err.value)
+
+
+@pytest.mark.slow
+def test_dask_executor_gives_the_same_chapters(project):
+    from distributed import LocalCluster
+
+    root, _, _, build = project
+    local = build(municipalities=["0125"], reports_dir=root / "local")
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        remote = build(
+            municipalities=["0125"],
+            reports_dir=root / "dask",
+            scheduler=cluster.scheduler_address,
+        )
+    assert local.ok and remote.ok and executed(remote) == {"0125"}
+
+    def shown(folder: str) -> list:
+        nb = nbformat.read(root / folder / "0125" / "03_insatser.ipynb", as_version=4)
+        return [o.get("data") for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+
+    assert shown("dask") == shown("local") != []
+    assert (root / "dask" / "0125" / "03_insatser.html").is_file()
+    assert key_path(root / "dask" / "0125" / "03_insatser.ipynb").is_file()

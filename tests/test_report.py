@@ -1,7 +1,9 @@
-"""Report output: chapter 01 executed with papermill, exported to HTML and PDF; the index page."""
+"""Report output: chapter 01 executed with papermill, exported to HTML and PDF; numbering,
+table of contents, provenance and escaping; the final report; atomic writes; the index page."""
 
 from __future__ import annotations
 
+import errno
 import re
 from pathlib import Path
 
@@ -10,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fouanalys import report
+from fouanalys import plots, report, reportindex
 from fouanalys.codebook import load_codebook
 from fouanalys.config import NOTEBOOKS_DIR, SYNTHETIC_BANNER
+from fouanalys.exceptions import FouanalysError
 from fouanalys.processing import write_tables
 
 CHAPTER = NOTEBOOKS_DIR / "01_underlag.ipynb"
@@ -40,6 +43,9 @@ def make_processed_dir(out: Path, synthetic: bool = True, seed: int = 7) -> dict
                 n = int(rng.integers(25, 40))
                 for kon in rng.choice(np.array(["Pojke", "Flicka", None], dtype=object), n):
                     records.append({"ar": ar, "kommunkod": kod, "arskurs": ak, "kon": kon})
+    # a tiny group (3 respondents): every count in its row is suppressed
+    for kon in ("Pojke", "Flicka", "Flicka"):
+        records.append({"ar": 2023, "kommunkod": "0123", "arskurs": "Åk 9", "kon": kon})
     enkat = pd.DataFrame(records).astype({"ar": "Int64"})
     for item in cb.survey_items():
         enkat[item] = pd.array(rng.integers(1, 5, len(enkat)), dtype="Int64")
@@ -116,6 +122,14 @@ def exported(executed) -> dict[str, Path]:
     return report.export_chapter(executed)
 
 
+def pdf_text(path: Path) -> str:
+    """The text of a PDF, whitespace-normalised (pypdf, a dev dependency)."""
+    from pypdf import PdfReader
+
+    text = "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+    return " ".join(text.split())
+
+
 def test_committed_notebook_is_clean():
     nb = nbformat.read(CHAPTER, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -158,6 +172,25 @@ def test_html_export(exported):
     # the numbers: a table of respondents and the intervention inventory
     assert "Svarande i Järfälla per år, årskurs och kön" in html
     assert "Förebygga" in html and "Riskreducera" in html
+    # numbered, captioned figures and tables
+    captions = re.findall(r'<span class="fou-fignum">Figur (\d+)\.</span> ([^<]*)<', html)
+    assert [n for n, _ in captions] == ["1", "2", "3"]
+    assert captions[0][1] == "Svarande i ungdomsenkäten i Järfälla per år, årskurs och kön"
+    assert "Tabell 3.</span> Svarande i Järfälla per år, årskurs och kön" in html
+    # table of contents: every entry points at a heading that exists
+    toc = re.search(r'<nav class="fou-toc".*?</nav>', html, re.DOTALL).group(0)
+    anchors = re.findall(r'href="#([^"]+)">([^<]+)</a>', toc)
+    assert ("avsnitt-1", "Indata") in anchors and anchors[-1][1] == "Proveniens"
+    for anchor, text in anchors:
+        assert re.search(rf'<h[23] id="{anchor}">{re.escape(text)}</h[23]>', html)
+    # suppression: the 3-respondent row shows "–" in every count, never the count
+    row = re.search(r"<tr><td>2023</td><td>Årskurs 9</td>.*?</tr>", html).group(0)
+    assert row.count('<td class="num">–</td>') == 3
+    # provenance block at the end (inputs from the manifest: no "inputs" key in META)
+    block = html[html.index('class="fou-provenance-block"') :]
+    assert "<h2" in block and "Proveniens" in block and "okänd" in block  # no git commit
+    assert "enkat.csv" in block and "0" * 12 in block and "0" * 13 not in block
+    assert "<td>municipality</td><td><code>Järfälla</code></td>" in block
 
 
 @pytest.mark.slow
@@ -175,6 +208,12 @@ def test_pdf_export(exported):
     assert '<span class="fou-kapitel">Underlag och datakvalitet</span>' in html
     pages = weasyprint.HTML(string=html).render().pages
     assert len(pages) > 1
+    text = pdf_text(exported["pdf"])
+    assert "Underlag och datakvalitet" in text and "Järfälla" in text
+    assert "Svarande i ungdomsenkäten i Järfälla per år, årskurs och kön" in text  # å, ä
+    assert "Förebygga" in text and "Figur 3." in text and "Innehåll" in text  # ö
+    # the table of contents carries page numbers: "Proveniens ....... N" with N the last pages
+    assert re.search(r"Proveniens \.*\s*\d+", text)
 
 
 def _tiny_notebook(synthetic: bool) -> nbformat.NotebookNode:
@@ -311,3 +350,310 @@ def test_write_index(tmp_path):
     unsynthetic = report.write_index(reports, entries[:1]).read_text(encoding="utf-8")
     assert SYNTHETIC_BANNER not in unsynthetic
     assert "alla klara" in unsynthetic
+
+
+# --- escaping, numbering, provenance: small notebooks, no kernel ------------------------------
+
+EVIL_NAME = "<script>alert(1)</script> & co"
+EVIL_COMMENT = "Bra <b>viktig</b> <iframe src=x></iframe>"
+
+
+def _figure_output(caption: str | None) -> nbformat.NotebookNode:
+    fig = plots.new_figure(height=1.5)
+    fig.axes[0].plot([0, 1], [0, 1])
+    if caption is None:
+        import base64
+        import io
+
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=40)
+        data = {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii")}
+        return nbformat.v4.new_output("display_data", data=data)
+    data, metadata = plots.captioned(fig, caption)._repr_mimebundle_()
+    return nbformat.v4.new_output("display_data", data=data, metadata=metadata)
+
+
+def _html_output(obj) -> nbformat.NotebookNode:
+    return nbformat.v4.new_output("display_data", data={"text/html": obj._repr_html_()})
+
+
+def _chapter_notebook(title: str = "Insatser", **meta) -> nbformat.NotebookNode:
+    """A small executed-looking chapter: headings, captioned figures and tables, free text."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["fouanalys"] = {**META, "chapter_id": "03_insatser", "chapter_title": title}
+    nb.metadata["fouanalys"].update(meta)
+    frame = pd.DataFrame({"Insats": [EVIL_NAME, "Familjecentral"], "Kommentar": [EVIL_COMMENT, ""]})
+    numbers = pd.DataFrame({"Grupp": ["Pojkar", "Flickor"], "Antal": [12345, None]})
+    cells = [
+        nbformat.v4.new_markdown_cell("## Första avsnittet"),
+        nbformat.v4.new_code_cell("display(...)"),
+        nbformat.v4.new_markdown_cell("### Ett underavsnitt med *kursiv*"),
+        nbformat.v4.new_code_cell("display(...)"),
+        nbformat.v4.new_markdown_cell("## Andra avsnittet"),
+        nbformat.v4.new_code_cell("display(...)"),
+    ]
+    cells[1].outputs = [
+        _figure_output("Första figuren <med> å, ä och ö"),
+        _html_output(plots.table(frame, caption="Insatser & kommentarer", numeric=[])),
+        nbformat.v4.new_output(
+            "display_data", data={"text/markdown": f"Namnet **{EVIL_NAME}** i löptext."}
+        ),
+    ]
+    cells[3].outputs = [
+        _figure_output(None),  # no caption: shown, not numbered
+        _html_output(plots.table(numbers)),  # no caption: not numbered
+        nbformat.v4.new_output("stream", name="stdout", text="print-rad\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="FutureWarning: brus\n"),
+        nbformat.v4.new_output(
+            "execute_result",
+            data={"text/plain": "<Figure size 640x480 with 1 Axes>"},
+            execution_count=3,
+        ),
+    ]
+    cells[5].outputs = [
+        _html_output(plots.table(numbers, caption="Antal per grupp")),
+        _figure_output("Andra figuren"),
+    ]
+    nb.cells = cells
+    return nb
+
+
+def test_free_text_is_escaped_in_html_and_pdf(tmp_path):
+    path = tmp_path / "03_insatser.ipynb"
+    nbformat.write(_chapter_notebook(), path)
+    written = report.export_chapter(path)
+    html = written["html"].read_text(encoding="utf-8")
+    assert "<script" not in html and "<iframe" not in html and "<b>viktig" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html  # the table cell
+    assert "<strong>&lt;script>alert(1)&lt;/script> &amp; co</strong>" in html  # Markdown
+    assert "Första figuren &lt;med&gt; å, ä och ö" in html
+    text = pdf_text(written["pdf"])
+    assert "<script>alert(1)</script> & co" in text
+    assert "Bra <b>viktig</b> <iframe src=x></iframe>" in text
+    assert "Första figuren <med> å, ä och ö" in text
+
+
+def test_no_stray_output_in_the_report():
+    html, _ = report.ChapterHTMLExporter().from_notebook_node(_chapter_notebook())
+    assert "print-rad" not in html and "FutureWarning" not in html
+    assert "Figure size" not in html and "display(...)" not in html
+
+
+def test_figures_and_tables_are_numbered_and_the_toc_has_anchors():
+    html, _ = report.ChapterHTMLExporter().from_notebook_node(_chapter_notebook())
+    figures = re.findall(r"<figure [^>]*>.*?</figure>", html, re.DOTALL)
+    assert len(figures) == 2
+    assert '<span class="fou-fignum">Figur 1.</span> Första figuren' in figures[0]
+    assert '<span class="fou-fignum">Figur 2.</span> Andra figuren' in figures[1]
+    assert 'alt="Första figuren &lt;med&gt; å, ä och ö"' in figures[0]
+    assert html.count("data:image/png;base64,") == 3  # the uncaptioned figure is still shown
+    assert re.findall(r'<span class="fou-tabnum">(Tabell \d+\.)</span> ([^<]*)<', html) == [
+        ("Tabell 1.", "Insatser &amp; kommentarer"),
+        ("Tabell 2.", "Antal per grupp"),
+    ]
+    assert 'id="tabell-1"' in html and 'id="tabell-2"' in html
+    assert "12\u202f345" in html  # Swedish thousands in tables
+    toc = re.search(r'<nav class="fou-toc".*?</nav>', html, re.DOTALL).group(0)
+    assert re.findall(r'<li class="fou-toc-(\d)"><a href="#([^"]+)">([^<]*)</a>', toc) == [
+        ("2", "avsnitt-1", "Första avsnittet"),
+        ("3", "avsnitt-2", "Ett underavsnitt med kursiv"),
+        ("2", "avsnitt-3", "Andra avsnittet"),
+        ("2", "avsnitt-4", "Proveniens"),
+    ]
+    assert '<h3 id="avsnitt-2">Ett underavsnitt med <em>kursiv</em></h3>' in html
+    assert html.index('<nav class="fou-toc"') < html.index("<main>")
+
+
+def test_provenance_block_lists_inputs_commit_version_and_parameters():
+    nb = _chapter_notebook(
+        git_commit="ee74a0d095e1ab",
+        inputs={
+            "enkat": {"file": "enkat.csv.gz", "sha256": "ab12" * 16, "rows": 32949},
+            "insatser": {"file": "insatser<x>.csv", "sha256": "cd34" * 16, "rows": 216},
+        },
+        parameters={"municipality": "0123", "data_dir": None, "seed": 7, "model": {"a": 1}},
+    )
+    html, _ = report.ChapterHTMLExporter().from_notebook_node(nb)
+    block = html[html.index('class="fou-provenance-block"') : html.index("</main>")]
+    assert '<td>enkat</td><td>enkat.csv.gz</td><td class="num">32\u202f949</td>' in block
+    assert "<code>ab12ab12ab12</code>" in block and "ab12" * 4 not in block
+    assert "insatser&lt;x&gt;.csv" in block
+    assert "<dt>Git-commit</dt><dd>ee74a0d095e1</dd>" in block
+    assert "<dt>fouanalys</dt><dd>0.1.0</dd>" in block
+    assert "<dt>Dataversion</dt><dd>feedc0ffee12</dd>" in block
+    assert "<td>seed</td><td><code>7</code></td>" in block
+    assert "<td>data_dir</td><td><code>standard</code></td>" in block
+    assert "<td>model</td><td><code>{&#x27;a&#x27;: 1}</code></td>" in block or (
+        "<td>model</td><td><code>{&quot;a&quot;: 1}</code></td>" in block
+    )
+    assert "commit ee74a0d095e1" in html  # running footer
+
+    # an older notebook without any provenance keys still renders
+    bare = _tiny_notebook(False)
+    html, _ = report.ChapterHTMLExporter().from_notebook_node(bare)
+    block = html[html.index('class="fou-provenance-block"') :]
+    assert "<dt>Git-commit</dt><dd>okänd</dd>" in block
+    assert "Indatafilerna är inte kända" in block
+
+
+# --- the final report -----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_final_report(executed, tmp_path):
+    first = tmp_path / "ch" / "03_insatser.ipynb"
+    first.parent.mkdir()
+    nbformat.write(_chapter_notebook("Insatser längs livsförloppet"), first)
+    out = tmp_path / "reports" / "0123"
+    written = report.write_final_report(
+        [first, executed], out, "Slutrapport – Järfälla", subtitle="Alla kapitel"
+    )
+    assert written == {"html": out / "slutrapport.html", "pdf": out / "slutrapport.pdf"}
+    html = written["html"].read_text(encoding="utf-8")
+    assert "<script" not in html and '<html lang="sv">' in html
+    # title page: title, subtitle, data version, date, banner (a chapter is synthetic)
+    title_page = html[: html.index('<nav class="fou-toc"')]
+    assert '<h1 class="fou-report-title">Slutrapport – Järfälla</h1>' in title_page
+    assert "Alla kapitel" in title_page and "feedc0ffee12" in title_page
+    assert "2026-11-26" in title_page and 'class="fou-banner"' in title_page
+    # one table of contents; chapters in the given order, each a section
+    assert html.count('<nav class="fou-toc"') == 1
+    names = re.findall(r'<span class="fou-chapter-name">([^<]+)</span>', html)
+    assert names == ["Insatser längs livsförloppet", "Underlag och datakvalitet"]
+    toc = re.search(r'<nav class="fou-toc".*?</nav>', html, re.DOTALL).group(0)
+    entries = re.findall(r'<li class="fou-toc-(\d)"><a href="#([^"]+)">([^<]*)</a>', toc)
+    assert entries[0] == ("1", "k1", "Insatser längs livsförloppet")
+    assert ("1", "k2", "Underlag och datakvalitet") in entries
+    assert ("2", "k2-avsnitt-1", "Indata") in entries
+    assert entries[-1] == ("1", "proveniens", "Proveniens")
+    assert not [e for e in entries if e[0] == "3"]  # chapters and their sections only
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    assert all(f'id="{anchor}"' in html for _, anchor, _ in entries)
+    # numbering runs through the report: 2 figures and 2 tables in the first chapter
+    figures = re.findall(r"Figur (\d+)\.</span> ([^<]*)", html)
+    assert [int(n) for n, _ in figures] == [1, 2, 3, 4, 5]
+    assert figures[2][1].startswith("Svarande i ungdomsenkäten i Järfälla")
+    assert "Tabell 3.</span> Indatafiler" in html
+    # one provenance block, at the end, merging the chapters' parameters
+    assert html.count('class="fou-provenance-block"') == 1
+    assert html.index('class="fou-provenance-block"') > html.rindex('class="fou-chapter"')
+    text = pdf_text(written["pdf"])
+    assert "Slutrapport – Järfälla" in text and "Kapitel 2" in text
+    assert text.index("Insatser längs livsförloppet") < text.index("Underlag och datakvalitet")
+
+
+def test_final_report_rejects_no_chapters_and_unknown_formats(tmp_path):
+    with pytest.raises(FouanalysError, match="inga kapitel"):
+        report.write_final_report([], tmp_path, "Slutrapport – Järfälla", formats=("html",))
+    with pytest.raises(FouanalysError, match="docx"):
+        report.write_final_report([], tmp_path, "X", formats=("docx",))
+    assert not list(tmp_path.iterdir())
+
+
+def test_full_disk_keeps_the_old_report(tmp_path, monkeypatch):
+    chapter = tmp_path / "03_insatser.ipynb"
+    nbformat.write(_chapter_notebook(), chapter)
+    old = tmp_path / "slutrapport.html"
+    old.write_text("den gamla rapporten", encoding="utf-8")
+
+    def full(fd, payload):
+        import os
+
+        os.write(fd, payload[:100])  # half a report reaches the temporary file
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(reportindex, "_write_payload", full)
+    with pytest.raises(FouanalysError) as caught:
+        report.write_final_report([chapter], tmp_path, "Slutrapport", formats=("html",))
+    message = str(caught.value)
+    assert f"Kunde inte skriva {old}: disken är full" in message
+    assert isinstance(caught.value.__cause__, OSError)
+    assert old.read_text(encoding="utf-8") == "den gamla rapporten"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["03_insatser.ipynb", "slutrapport.html"]
+
+    with pytest.raises(FouanalysError, match="03_insatser.html: disken är full"):
+        report.export_chapter(chapter, formats=("html",))
+    assert not (tmp_path / "03_insatser.html").exists()
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+# --- the index page: statuses and final reports ------------------------------------------
+
+
+def test_write_index_statuses_and_final_reports(tmp_path):
+    reports = tmp_path / "reports"
+
+    def entry(code, name, chapter, status="ok", cached=False, **kw):
+        folder = "region" if code == "NV" else code
+        return {
+            "municipality_code": code,
+            "municipality_name": name,
+            "chapter_id": chapter,
+            "chapter_title": report_title(chapter),
+            "status": status,
+            "notebook": str(reports / folder / f"{chapter}.ipynb"),
+            "html": str(reports / folder / f"{chapter}.html") if status == "ok" else None,
+            "pdf": str(reports / folder / f"{chapter}.pdf") if status == "ok" else None,
+            "error": None,
+            "cell": None,
+            "seconds": 2.5,
+            "cached": cached,
+            **kw,
+        }
+
+    def report_title(chapter):
+        return {"01_underlag": "Underlag", "02_riskfaktorer": "Riskfaktorer"}.get(
+            chapter, "Regional översikt"
+        )
+
+    entries = [
+        entry("0123", "Järfälla", "01_underlag"),
+        entry("0123", "Järfälla", "02_riskfaktorer", cached=True),
+        entry("0114", "Upplands Väsby", "01_underlag"),
+        entry(
+            "0114",
+            "Upplands Väsby",
+            "02_riskfaktorer",
+            status="failed",
+            error="Cell [4]: ValueError: <fel>",
+            cell=4,
+        ),
+        entry("NV", "Nordväst (regionen)", "05_region"),
+    ]
+    finals = {
+        "0123": {
+            "html": reports / "0123" / "slutrapport.html",
+            "pdf": reports / "0123" / "slutrapport.pdf",
+        },
+        "region": {
+            "html": reports / "region" / "slutrapport.html",
+            "pdf": reports / "region" / "slutrapport.pdf",
+        },
+    }
+    html = report.write_index(reports, entries, True, final_reports=finals).read_text("utf-8")
+    rows = [r for r in re.findall(r"<tr>.*?</tr>", html, re.DOTALL) if "<td" in r]
+    finals_rows, chapter_rows = rows[:2], rows[2:]
+    # the final reports, region first, linked prominently at the top
+    assert "Slutrapport – Nordväst (regionen)" in finals_rows[0]
+    assert 'href="region/slutrapport.pdf"' in finals_rows[0]
+    assert "Slutrapport – Järfälla" in finals_rows[1]
+    assert 'href="0123/slutrapport.html"' in finals_rows[1]
+    # and again in each section that has one
+    sections = dict(re.findall(r'<section id="kommun-([^"]+)">(.*?)</section>', html, re.DOTALL))
+    assert 'class="final"' in sections["0123"] and 'class="final"' in sections["NV"]
+    assert 'class="final"' not in sections["0114"]
+    assert 'href="region/slutrapport.html"' in sections["NV"]
+    # statuses in Swedish
+    statuses = [re.search(r'<td class="(\w+)">([^<]+)</td>', r).groups() for r in chapter_rows]
+    assert statuses == [
+        ("ok", "klar"),
+        ("cached", "oförändrad"),
+        ("ok", "klar"),
+        ("failed", "misslyckades"),
+        ("ok", "klar"),
+    ]
+    assert "Cell [4]: ValueError: &lt;fel&gt;" in chapter_rows[3]  # not prefixed twice
+    assert "Cell 4: Cell" not in html
+    assert "2,5\u00a0s" in chapter_rows[0]
+    assert "1 misslyckades" in html and "1 oförändrade" in html and "och regionen" in html

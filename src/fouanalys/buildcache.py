@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-import pandas as pd
+from fouanalys.config import CODEBOOK_PATH, PACKAGE_DIR, is_synthetic
 
-from fouanalys.config import PACKAGE_DIR
+# pandas is imported only where a frame is hashed: the no-change rebuild never needs it.
 
 #: Which processed tables each chapter reads, and whether it reads only the municipality's own
 #: rows ("own") or the whole table ("all", e.g. for a regional comparison). ``manifest`` means
@@ -70,8 +70,10 @@ def sha256_file(path: Path) -> str:
 
 @cache
 def package_hash() -> str:
-    """One hash over every file of the installed package (code, codebook, templates)."""
+    """One hash over every file of the installed package (code, codebook, templates), and the
+    codebook in use when ``$FOUANALYS_CODEBOOK`` points elsewhere."""
     digest = hashlib.sha256()
+    digest.update(Path(CODEBOOK_PATH).read_bytes())
     for path in sorted(PACKAGE_DIR.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
             digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
@@ -79,8 +81,10 @@ def package_hash() -> str:
     return digest.hexdigest()
 
 
-def frame_hash(frame: pd.DataFrame) -> str:
+def frame_hash(frame) -> str:
     """A content hash of a frame: its columns, dtypes and every value, row order included."""
+    import pandas as pd
+
     digest = hashlib.sha256()
     digest.update(
         json.dumps([list(map(str, frame.columns)), list(map(str, frame.dtypes))]).encode()
@@ -89,7 +93,7 @@ def frame_hash(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def slice_hashes(frame: pd.DataFrame) -> dict[str, str]:
+def slice_hashes(frame) -> dict[str, str]:
     """``{"all": hash of the table}`` plus one hash per municipality's rows, when the table has
     a municipality column."""
     out = {"all": frame_hash(frame)}
@@ -179,3 +183,54 @@ def is_fresh(output: Path, key: str | None, formats: tuple[str, ...]) -> dict | 
     if not all(p.is_file() for p in paths):
         return None
     return record
+
+
+#: Raw input names and the file endings the readers accept (see fouanalys.io.find_input).
+RAW_INPUTS = ("enkat", "insatser", "befolkning", "kolada")
+RAW_ENDINGS = (".csv", ".csv.gz", ".xlsx")
+
+
+def _raw_candidates(data_dir: Path, name: str) -> list[Path]:
+    return [
+        p
+        for p in Path(data_dir).iterdir()
+        if p.is_file() and any(p.name.lower() == name + end for end in RAW_ENDINGS)
+    ]
+
+
+def current_manifest(data_dir: Path, processed_dir: Path) -> dict | None:
+    """The manifest of ``processed_dir`` when it is up to date with ``data_dir``, else None.
+
+    Up to date: made by the same package code (and codebook) from the same raw files (same
+    names and sha256, no new candidate file beside them), the same synthetic marker, and every
+    table it lists is in place. Then the build skips validation and processing. Reads only
+    file bytes and JSON, so a rebuild with nothing changed imports neither pandas nor Great
+    Expectations.
+    """
+    path = Path(processed_dir) / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("package_hash") != package_hash() or not manifest.get("slices"):
+        return None
+    if manifest.get("data_dir") != str(Path(data_dir).resolve()):
+        return None
+    if bool(manifest.get("synthetic")) != is_synthetic(Path(data_dir)):
+        return None
+    recorded = manifest.get("inputs", {})
+    for name in RAW_INPUTS:
+        found = _raw_candidates(data_dir, name)
+        meta = recorded.get(name)
+        if meta is None:
+            if found:
+                return None
+            continue
+        if len(found) != 1 or found[0].name != meta.get("file"):
+            return None
+        if sha256_file(found[0]) != meta.get("sha256"):
+            return None
+    for meta in manifest.get("tables", {}).values():
+        if not (Path(processed_dir) / meta["file"]).is_file():
+            return None
+    return manifest

@@ -56,6 +56,14 @@ def cmd_build(args: argparse.Namespace) -> int:
         force=args.force,
         cell_timeout=args.cell_timeout,
         scheduler=args.scheduler,
+        **{
+            key: Path(value).expanduser().resolve()
+            for key, value in (
+                ("processed_dir", args.processed_dir),
+                ("reports_dir", args.reports_dir),
+            )
+            if value
+        },
     )
     print(format_summary(summary))
     return 0 if summary.ok else 1
@@ -122,6 +130,10 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data-dir", help=data_help)
     p.add_argument("--formats", default="html,pdf", help="exportformat, t.ex. html,pdf")
+    p.add_argument(
+        "--processed-dir", metavar="MAPP", help="mapp för bearbetade tabeller (data/processed)"
+    )
+    p.add_argument("--reports-dir", metavar="MAPP", help="mapp för rapporterna (reports)")
     p.add_argument("--no-progress", action="store_true", help="visa ingen förloppsindikator")
     p.set_defaults(func=cmd_build)
 

@@ -13,7 +13,14 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJ_ROOT = PACKAGE_DIR.parents[1]
 
-CODEBOOK_PATH = PACKAGE_DIR / "data" / "codebook.yaml"
+#: Environment variable naming another codebook (e.g. all 26 municipalities of the county).
+CODEBOOK_ENV = "FOUANALYS_CODEBOOK"
+PACKAGED_CODEBOOK = PACKAGE_DIR / "data" / "codebook.yaml"
+CODEBOOK_PATH = (
+    Path(os.environ[CODEBOOK_ENV]).expanduser().resolve()
+    if os.environ.get(CODEBOOK_ENV)
+    else PACKAGED_CODEBOOK
+)
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 
 DATA_DIR = PROJ_ROOT / "data"
@@ -65,3 +72,15 @@ def default_data_dir() -> Path:
 def is_synthetic(data_dir: Path) -> bool:
     """Whether a data directory holds the synthetic example (it carries the marker file)."""
     return (Path(data_dir) / SYNTHETIC_MARKER).is_file()
+
+
+def require_data_dir(data_dir: Path) -> Path:
+    from fouanalys.exceptions import FouanalysError
+
+    """The data directory, or a plain error when it does not exist."""
+    if not Path(data_dir).is_dir():
+        raise FouanalysError(
+            f"Datamappen {data_dir} finns inte. Ange en befintlig mapp med --data-dir "
+            "eller miljövariabeln FOUANALYS_DATA_DIR."
+        )
+    return Path(data_dir)

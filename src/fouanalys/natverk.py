@@ -352,9 +352,11 @@ def scenario_sentences(summary: pd.DataFrame, municipality: str) -> list[str]:
             f"som dras in mest, med {format_number(-100 * changes[best], 1)} procentenheter."
         )
     if "riskreducera" in s.index:
+        change = s.loc["riskreducera", "harmed_change"]
+        people = "person" if round(abs(change)) == 1 else "personer"
         out.append(
             "Förstärkt riskreducerande arbete ändrar skadorna med "
-            f"{format_number(s.loc['riskreducera', 'harmed_change'], 0, signed=True)} personer "
+            f"{format_number(change, 0, signed=True)} {people} "
             "under tio år; det verkar på dem som redan är inne, medan förebyggande och "
             "förhindrande arbete verkar på inflödet."
         )

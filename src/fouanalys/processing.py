@@ -27,6 +27,7 @@ from fouanalys.config import (
     PROCESSED_DATA_DIR,
     VALIDATION_REPORT_DIR,
     is_synthetic,
+    require_data_dir,
 )
 from fouanalys.exceptions import DataValidationError, FouanalysError
 
@@ -106,45 +107,6 @@ def process(
     return manifest
 
 
-def current_manifest(data_dir: Path, processed_dir: Path = PROCESSED_DATA_DIR) -> dict | None:
-    """The manifest of ``processed_dir`` when it is up to date with ``data_dir``, else None.
-
-    Up to date: made by the same package code from the same raw files (same names and
-    sha256), the same synthetic marker, and every table it lists is in place. Then the build
-    can skip validation and processing (and Great Expectations' import).
-    """
-    from fouanalys.buildcache import package_hash, sha256_file
-    from fouanalys.io import find_input
-
-    try:
-        manifest = load_manifest(Path(processed_dir))
-    except (FouanalysError, OSError, ValueError):
-        return None
-    if manifest.get("package_hash") != package_hash() or not manifest.get("slices"):
-        return None
-    if manifest.get("data_dir") != str(Path(data_dir).resolve()):
-        return None
-    if bool(manifest.get("synthetic")) != is_synthetic(Path(data_dir)):
-        return None
-    recorded = manifest.get("inputs", {})
-    for name in INPUT_TABLES:
-        try:
-            path = find_input(Path(data_dir), name, required=False)
-        except FouanalysError:
-            return None
-        meta = recorded.get(name)
-        if (path is None) != (meta is None):
-            return None
-        if path is not None and (
-            path.name != meta.get("file") or sha256_file(path) != meta.get("sha256")
-        ):
-            return None
-    for meta in manifest.get("tables", {}).values():
-        if not (Path(processed_dir) / meta["file"]).is_file():
-            return None
-    return manifest
-
-
 def derived_tables(
     frames: dict[str, pd.DataFrame], codebook: Codebook, threshold: int = DISCLOSURE_THRESHOLD
 ) -> dict[str, pd.DataFrame]:
@@ -167,16 +129,6 @@ def derived_tables(
         "associations": association_table(scores, codebook, threshold=threshold),
         **coverage_tables(frames["insatser"], frames["befolkning"], priorities, codebook),
     }
-
-
-def require_data_dir(data_dir: Path) -> Path:
-    """The data directory, or a plain error when it does not exist."""
-    if not Path(data_dir).is_dir():
-        raise FouanalysError(
-            f"Datamappen {data_dir} finns inte. Ange en befintlig mapp med --data-dir "
-            "eller miljövariabeln FOUANALYS_DATA_DIR."
-        )
-    return Path(data_dir)
 
 
 def write_tables(frames: Mapping[str, pd.DataFrame], processed_dir: Path, manifest: dict) -> None:

@@ -1,30 +1,44 @@
-"""Report output: executed chapter notebooks to HTML and PDF, and the reports index page.
+"""Report output: executed chapter notebooks to HTML and PDF, final reports, the index page.
 
 ``ChapterHTMLExporter`` renders a notebook with the project's nbconvert template
-(``templates/fouanalys``): no code, no prompts, no stderr, no scripts or external resources,
-a title block and a provenance footer. ``ChapterPDFExporter`` prints that same HTML to an A4
-PDF with WeasyPrint (CSS paged media: running header with municipality and chapter, the
-synthetic-data banner, "Sida N av M"). Both are registered as nbconvert exporters, so
+(``templates/fouanalys``): no code, no prompts, no streams or bare reprs, no scripts or
+external resources, a title block and a provenance footer. :func:`finish_chapter` then numbers
+the figures and tables ("Figur N.", "Tabell N."), gives every h2/h3 heading an anchor, adds a
+table of contents and the "Proveniens" block, and escapes any active element (``<script>``,
+``<iframe>`` …) that free text may have smuggled into a Markdown output. ``ChapterPDFExporter``
+prints that same HTML to an A4 PDF with WeasyPrint (CSS paged media: running header with
+municipality and chapter, the synthetic-data banner, "Sida N av M", page numbers in the table
+of contents). Both are registered as nbconvert exporters, so
 ``jupyter nbconvert --to fouanalys_pdf chapter.ipynb`` works too.
+
+:func:`write_final_report` puts several executed chapters into one document
+(``slutrapport.html``/``.pdf``) with a title page, one table of contents and numbering that
+runs through the whole report. :func:`write_index` writes ``reports/index.html``.
 
 The title block comes from ``nb.metadata["fouanalys"]`` (set by the build before execution);
 when it is absent, :func:`chapter_info` falls back to the papermill parameters, the processed
 tables' manifest and the notebook's first heading.
+
+Every file is written atomically (temporary file in the same folder, then ``os.replace``); a
+failed write (a full disk) raises :class:`FouanalysError` naming the file and leaves the
+previous file in place.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import itertools
+import json
 import logging
-import os
-import tempfile
+import re
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import nbformat
 from nbconvert.exporters import HTMLExporter
@@ -37,6 +51,7 @@ from fouanalys.config import (
     TEMPLATE_DIR,
 )
 from fouanalys.exceptions import FouanalysError
+from fouanalys.reportindex import _write_payload, atomic_write, write_index  # noqa: F401
 
 log = logging.getLogger("fouanalys")
 
@@ -54,6 +69,23 @@ INFO_KEYS = (
     "built",
     "package_version",
 )
+
+#: Keys of ``nb.metadata["fouanalys"]`` that the provenance block uses (all optional).
+PROVENANCE_KEYS = ("git_commit", "inputs", "parameters")
+
+#: The stylesheet shared by chapters and final reports (screen and print).
+CSS_PATH = TEMPLATE_DIR / "fouanalys" / "report.css"
+
+#: Template of the combined final report.
+FINAL_TEMPLATE = "slutrapport.html.j2"
+
+FORMATS = ("html", "pdf")
+
+
+@functools.cache
+def report_css() -> str:
+    """The report stylesheet (``templates/fouanalys/report.css``)."""
+    return CSS_PATH.read_text(encoding="utf-8")
 
 
 # --- title block ----------------------------------------------------------------------------
@@ -83,19 +115,35 @@ def _manifest_for(params: Mapping[str, Any]) -> dict:
         return {}
 
 
+def _manifest_inputs(manifest: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The manifest's input files as the build records them: name -> {file, sha256, rows}."""
+    inputs = {}
+    for name, meta in (manifest.get("inputs") or {}).items():
+        if not isinstance(meta, Mapping):
+            continue
+        file = meta.get("file") or (Path(str(meta["path"])).name if meta.get("path") else None)
+        inputs[str(name)] = {"file": file, "sha256": meta.get("sha256"), "rows": meta.get("rows")}
+    return inputs
+
+
 def chapter_info(nb: nbformat.NotebookNode, path: Path | None = None) -> dict[str, Any]:
     """The title-block facts for one chapter notebook, with fallbacks for each missing key.
 
-    Returns a dict with every key of :data:`INFO_KEYS` plus ``banner`` and ``series``. Order
-    of sources: ``nb.metadata["fouanalys"]``; the papermill parameters (``municipality``,
+    Returns a dict with every key of :data:`INFO_KEYS` and :data:`PROVENANCE_KEYS` plus
+    ``git_commit_short`` (or "okänd"), ``banner``, ``series`` and ``css``. Order of sources:
+    ``nb.metadata["fouanalys"]``; the papermill parameters (``municipality``,
     ``processed_dir``) with the codebook and the manifest; the first ``#`` heading and the
-    file name; today's date.
+    file name; today's date. ``inputs`` is a dict (possibly empty), ``parameters`` too.
     """
     meta = dict(nb.metadata.get("fouanalys", {}) or {})
-    info: dict[str, Any] = {k: meta.get(k) for k in INFO_KEYS}
+    info: dict[str, Any] = {k: meta.get(k) for k in (*INFO_KEYS, *PROVENANCE_KEYS)}
+    params = _papermill_parameters(nb)
+    if not isinstance(info["parameters"], Mapping) or not info["parameters"]:
+        info["parameters"] = params
+    if not isinstance(info["inputs"], Mapping) or not info["inputs"]:
+        info["inputs"] = _manifest_inputs(_manifest_for(params)) if params else {}
     missing = [k for k in INFO_KEYS if info[k] in (None, "")]
     if missing:
-        params = _papermill_parameters(nb)
         if info["municipality_code"] in (None, "") and params.get("municipality"):
             info["municipality_code"] = str(params["municipality"])
         if info["municipality_code"] and not info["municipality_name"]:
@@ -121,9 +169,216 @@ def chapter_info(nb: nbformat.NotebookNode, path: Path | None = None) -> dict[st
     info["built"] = info["built"] or date.today().isoformat()
     info["package_version"] = info["package_version"] or __version__
     info["synthetic"] = bool(info["synthetic"])
+    info["git_commit"] = str(info["git_commit"]) if info["git_commit"] else None
+    info["git_commit_short"] = info["git_commit"][:12] if info["git_commit"] else "okänd"
+    info["inputs"] = dict(info["inputs"] or {})
+    info["parameters"] = dict(info["parameters"] or {})
     info["banner"] = SYNTHETIC_BANNER
     info["series"] = SERIES
+    info["css"] = report_css()
     return info
+
+
+# --- numbering, table of contents, provenance -------------------------------------------------
+
+#: Elements that must never be live in a report: escaped wherever they appear in the content.
+_ACTIVE = re.compile(
+    r"<(/?)(script|iframe|object|embed|link|meta|base|form|frame|frameset|applet)\b",
+    re.IGNORECASE,
+)
+_FIGNUM = '<span class="fou-fignum"></span>'
+_TABLE_CAPTION = re.compile(r'<table class="fou-table"><caption>')
+_HEADING = re.compile(r"<h([23])(\s[^>]*)?>(.*?)</h\1>", re.DOTALL)
+_ID_ATTR = re.compile(r"""\sid\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def neutralize(fragment: str) -> str:
+    """Escape active elements (``<script>``, ``<iframe>``, ``<object>`` …) so they print as text.
+
+    Tables and Markdown from the package escape free text already; this is the safety net for
+    Markdown outputs, where raw HTML passes through nbconvert's renderer.
+    """
+    return _ACTIVE.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", fragment)
+
+
+@dataclass
+class Heading:
+    """One table-of-contents entry: level (1 chapter, 2, 3), anchor id, text as safe HTML."""
+
+    level: int
+    anchor: str
+    text: str
+
+
+@dataclass
+class Numbering:
+    """Counters that run through a chapter, or through a whole final report."""
+
+    figures: int = 0
+    tables: int = 0
+    headings: list[Heading] = field(default_factory=list)
+
+
+def number_content(fragment: str, numbering: Numbering, prefix: str = "") -> str:
+    """Number figures and tables and anchor h2/h3 headings in a chapter's content.
+
+    Captioned figures (an empty ``fou-fignum`` span from the template) get "Figur N.",
+    captioned ``plots.table`` tables get "Tabell N." and ``id="{prefix}tabell-N"``, and each
+    h2/h3 gets ``id="{prefix}avsnitt-N"`` (an existing id is replaced) and is appended to
+    ``numbering.headings``. Counters continue from ``numbering``; returns the new fragment.
+    """
+
+    def figure(_m: re.Match) -> str:
+        numbering.figures += 1
+        return f'<span class="fou-fignum">Figur {numbering.figures}.</span> '
+
+    def table(_m: re.Match) -> str:
+        numbering.tables += 1
+        n = numbering.tables
+        return (
+            f'<table class="fou-table" id="{prefix}tabell-{n}">'
+            f'<caption><span class="fou-tabnum">Tabell {n}.</span> '
+        )
+
+    def heading(m: re.Match) -> str:
+        level, attrs, inner = int(m.group(1)), _ID_ATTR.sub("", m.group(2) or ""), m.group(3)
+        anchor = f"{prefix}avsnitt-{next(counter)}"
+        text = " ".join(_TAG.sub("", inner).replace("\u00b6", "").split())
+        numbering.headings.append(Heading(level, anchor, text))
+        return f'<h{level} id="{anchor}"{attrs}>{inner}</h{level}>'
+
+    own = sum(1 for h in numbering.headings if h.anchor.startswith(f"{prefix}avsnitt-"))
+    counter = itertools.count(own + 1)
+    fragment = re.sub(re.escape(_FIGNUM), figure, fragment)
+    fragment = _TABLE_CAPTION.sub(table, fragment)
+    return _HEADING.sub(heading, fragment)
+
+
+def toc_html(headings: Sequence[Heading], title: str = "Innehåll") -> str:
+    """A ``<nav class="fou-toc">`` over ``headings`` (empty string when there are none)."""
+    if not headings:
+        return ""
+    items = "".join(
+        f'<li class="fou-toc-{h.level}"><a href="#{html.escape(h.anchor)}">{h.text}</a></li>'
+        for h in headings
+    )
+    return (
+        f'<nav class="fou-toc" aria-label="{html.escape(title)}">'
+        f"<h2>{html.escape(title)}</h2><ol>{items}</ol></nav>"
+    )
+
+
+def _number_text(value: object) -> str:
+    try:
+        return f"{int(value):,}".replace(",", "\u202f")  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return "–"
+
+
+def _parameter_text(value: object) -> str:
+    if value is None:
+        return "standard"
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def provenance_html(infos: Sequence[Mapping[str, Any]], anchor: str | None = None) -> str:
+    """The "Proveniens" block for one chapter's info, or merged over a final report's chapters.
+
+    Lists the input files (name, file, rows, first 12 hex digits of the SHA-256), the package
+    version, the git commit (short) or "okänd", the data version, the build date and the
+    papermill parameters. With several chapters, parameters that differ between chapters are
+    listed per chapter. All text is escaped; absent keys give "okänd" or an empty list.
+    """
+    esc = html.escape
+    inputs: dict[tuple, dict[str, Any]] = {}
+    for info in infos:
+        for name, meta in (info.get("inputs") or {}).items():
+            meta = meta if isinstance(meta, Mapping) else {}
+            key = (str(name), str(meta.get("file") or ""), str(meta.get("sha256") or ""))
+            inputs.setdefault(key, dict(meta))
+
+    def distinct(key: str, default: str = "okänd") -> str:
+        values = [str(i.get(key)) for i in infos if i.get(key)]
+        return ", ".join(dict.fromkeys(values)) or default
+
+    commits = [str(i["git_commit"])[:12] for i in infos if i.get("git_commit")]
+    id_attr = f' id="{esc(anchor)}"' if anchor else ""
+    out = [f'<section class="fou-provenance-block"{id_attr}>']
+    out.append("<h2>Proveniens</h2>")
+    out.append(
+        "<p>Rapporten kan återskapas ur samma indatafiler (samma kontrollsummor), samma version "
+        "av fouanalys och samma parametrar.</p>"
+    )
+    if inputs:
+        out.append(
+            '<table class="fou-prov-table"><thead><tr><th>Underlag</th><th>Fil</th>'
+            '<th class="num">Rader</th><th>SHA-256 (början)</th></tr></thead><tbody>'
+        )
+        for (name, file, sha), meta in inputs.items():
+            out.append(
+                f"<tr><td>{esc(name)}</td><td>{esc(file or '–')}</td>"
+                f'<td class="num">{esc(_number_text(meta.get("rows")))}</td>'
+                f"<td><code>{esc(sha[:12] or '–')}</code></td></tr>"
+            )
+        out.append("</tbody></table>")
+    else:
+        out.append("<p>Indatafilerna är inte kända för den här rapporten.</p>")
+    facts = [
+        ("fouanalys", distinct("package_version")),
+        ("Git-commit", ", ".join(dict.fromkeys(commits)) or "okänd"),
+        ("Dataversion", distinct("data_version")),
+        ("Byggd", distinct("built")),
+    ]
+    out.append('<dl class="fou-meta">')
+    out += [f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in facts]
+    out.append("</dl>")
+
+    rows: dict[tuple[str, str], list[str]] = {}
+    for info in infos:
+        for name, value in (info.get("parameters") or {}).items():
+            chapter = str(info.get("chapter_title") or info.get("chapter_id") or "")
+            rows.setdefault((str(name), _parameter_text(value)), []).append(chapter)
+    if rows:
+        several = len(infos) > 1
+        out.append(
+            '<table class="fou-prov-table"><caption>Parametrar</caption><thead><tr>'
+            "<th>Parameter</th><th>Värde</th>"
+            + ("<th>Kapitel</th>" if several else "")
+            + "</tr></thead><tbody>"
+        )
+        for (name, value), chapters in rows.items():
+            where = "alla" if len(chapters) == len(infos) else ", ".join(chapters)
+            out.append(
+                f"<tr><td>{esc(name)}</td><td><code>{esc(value)}</code></td>"
+                + (f"<td>{esc(where)}</td>" if several else "")
+                + "</tr>"
+            )
+        out.append("</tbody></table>")
+    out.append("</section>")
+    return "".join(out)
+
+
+def _split_main(document: str) -> tuple[str, str, str]:
+    """``(before, content, after)`` around the template's ``<main>`` element."""
+    head, found, rest = document.partition("<main>")
+    content, found_end, tail = rest.rpartition("</main>")
+    if not found or not found_end:
+        raise FouanalysError("Rapportmallen gav ingen <main>-del; mallen är trasig.")
+    return head, content, tail
+
+
+def finish_chapter(document: str, info: Mapping[str, Any]) -> str:
+    """Number, anchor, add the table of contents and the provenance block to a chapter page."""
+    head, content, tail = _split_main(document)
+    numbering = Numbering()
+    content = number_content(neutralize(content) + provenance_html([info]), numbering)
+    return f"{head}{toc_html(numbering.headings)}<main>{content}</main>{tail}"
 
 
 # --- exporters ------------------------------------------------------------------------------
@@ -166,15 +421,23 @@ class ChapterHTMLExporter(HTMLExporter):
     def _language_code_default(self) -> str:
         return "sv"
 
-    def from_notebook_node(  # type: ignore[override]
+    def render_raw(
         self, nb: nbformat.NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
     ) -> tuple[str, dict[str, Any]]:
+        """The template's HTML before :func:`finish_chapter`; ``resources["fouanalys"]`` is
+        the chapter's :func:`chapter_info`."""
         resources = dict(resources or {})
         path = resources.get("metadata", {}).get("path")
         name = resources.get("metadata", {}).get("name")
         source = Path(path, name) if path and name else None
         resources["fouanalys"] = chapter_info(nb, source)
         return super().from_notebook_node(nb, resources, **kw)
+
+    def from_notebook_node(  # type: ignore[override]
+        self, nb: nbformat.NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[str, dict[str, Any]]:
+        document, resources = self.render_raw(nb, resources, **kw)
+        return finish_chapter(document, resources["fouanalys"]), resources
 
 
 def html_to_pdf(html_text: str) -> bytes:
@@ -214,21 +477,17 @@ class ChapterPDFExporter(ChapterHTMLExporter):
 # --- writing --------------------------------------------------------------------------------
 
 
-def atomic_write(path: Path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and os.replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _check_formats(formats: Sequence[str]) -> None:
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise FouanalysError(f"Okänt rapportformat: {', '.join(unknown)}. Välj bland: html, pdf.")
+
+
+def _read_notebook(path: Path) -> nbformat.NotebookNode:
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        return nbformat.read(path, as_version=4)
+    except (OSError, ValueError) as exc:
+        raise FouanalysError(f"Kan inte läsa notebooken {path}: {exc}") from exc
 
 
 def export_chapter(
@@ -238,16 +497,11 @@ def export_chapter(
 
     The HTML is rendered once; the PDF is printed from that same HTML. Each file is written
     atomically. Returns ``{"html": path, "pdf": path}`` for the formats asked for. Raises
-    :class:`FouanalysError` for an unknown format or an unreadable notebook.
+    :class:`FouanalysError` for an unknown format, an unreadable notebook or a failed write.
     """
     notebook_path = Path(notebook_path)
-    unknown = sorted(set(formats) - {"html", "pdf"})
-    if unknown:
-        raise FouanalysError(f"Okänt rapportformat: {', '.join(unknown)}. Välj bland: html, pdf.")
-    try:
-        nb = nbformat.read(notebook_path, as_version=4)
-    except (OSError, ValueError) as exc:
-        raise FouanalysError(f"Kan inte läsa notebooken {notebook_path}: {exc}") from exc
+    _check_formats(formats)
+    nb = _read_notebook(notebook_path)
 
     started = time.perf_counter()
     resources = {"metadata": {"name": notebook_path.stem, "path": str(notebook_path.parent)}}
@@ -266,151 +520,105 @@ def export_chapter(
     return written
 
 
-# --- index page -----------------------------------------------------------------------------
-
-_STATUS_TEXT = {"ok": "klar", "failed": "misslyckades"}
-
-_INDEX_CSS = """
-body { font-family: "DejaVu Sans", Verdana, Helvetica, Arial, sans-serif; font-size: 15px;
-       line-height: 1.45; color: #1d1d1d; margin: 0 auto; padding: 1.5rem; max-width: 60rem; }
-h1 { color: #12355b; margin-bottom: 0.2em; }
-h2 { color: #12355b; border-bottom: 1px solid #c9d3de; margin-top: 1.6em; }
-.banner { background: #fff1f0; border: 2px solid #a4000f; color: #a4000f; font-weight: bold;
-          text-align: center; padding: 0.45em 0.8em; margin: 0 0 1em; }
-.summary { color: #444; }
-table { border-collapse: collapse; width: 100%; font-size: 0.95em; }
-th, td { text-align: left; padding: 0.35em 0.6em; border-bottom: 1px solid #dde3ea;
-         vertical-align: top; }
-th { background: #f2f5f8; border-bottom: 1.5px solid #12355b; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.ok { color: #0a6b2d; font-weight: bold; }
-.failed { color: #a4000f; font-weight: bold; }
-pre.error { white-space: pre-wrap; background: #fff1f0; border-left: 4px solid #a4000f;
-            padding: 0.4em 0.6em; margin: 0.3em 0 0; font-size: 0.85em; }
-a { color: #12559b; }
-footer { margin-top: 2em; color: #666; font-size: 0.85em; }
-"""
+# --- final report ---------------------------------------------------------------------------
 
 
-def _href(target: object, base: Path) -> str | None:
-    """A relative, URL-quoted link from ``base`` to ``target`` (None when there is no file)."""
-    if not target:
-        return None
-    target = Path(str(target))
-    if not target.is_absolute():
-        target = base / target
-    rel = os.path.relpath(target, base)
-    return quote(Path(rel).as_posix())
+def _final_template():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR / "fouanalys")),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template(FINAL_TEMPLATE)
 
 
-def _link(target: object, base: Path, text: str) -> str:
-    href = _href(target, base)
-    if href is None:
-        return ""
-    return f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
+def render_final_report(
+    notebooks: Sequence[Path | str], title: str, subtitle: str | None = None
+) -> str:
+    """The HTML of a final report over executed chapter notebooks, in the given order.
 
-
-def _seconds(value: object) -> str:
-    try:
-        return f"{float(value):.1f}\u00a0s".replace(".", ",")  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "–"
-
-
-def write_index(
-    reports_dir: Path | str,
-    entries: Iterable[Mapping[str, Any]],
-    synthetic: bool = False,
-    title: str = "FoU Nordväst – rapporter per kommun",
-) -> Path:
-    """Write ``reports_dir/index.html``: every chapter per municipality, with status and links.
-
-    ``entries`` are dicts with ``municipality_code``, ``municipality_name``, ``chapter_id``,
-    ``chapter_title``, ``status`` ("ok" or "failed"), ``html``, ``pdf``, ``notebook`` (paths,
-    absolute or relative to ``reports_dir``; None when not made), ``error`` (str or None),
-    ``seconds`` (float) and optionally ``failed_cell``. Links are relative, so the folder can
-    be moved or zipped. All text is HTML-escaped. The page is written atomically.
+    Each chapter is rendered with the chapter template (nothing is executed), numbered with
+    counters that run through the report, and given anchors prefixed ``k{n}-``. One title page
+    (title, subtitle, data version, date, the synthetic banner when any chapter is
+    synthetic), one table of contents (chapters and their h2 headings) and one provenance
+    block at the end.
     """
-    reports_dir = Path(reports_dir)
-    entries = list(entries)
-    groups: dict[str, list[Mapping[str, Any]]] = {}
-    names: dict[str, str] = {}
-    for entry in entries:
-        code = str(entry.get("municipality_code") or "")
-        groups.setdefault(code, []).append(entry)
-        names.setdefault(code, str(entry.get("municipality_name") or code))
+    from markupsafe import Markup
 
-    n_failed = sum(1 for e in entries if e.get("status") != "ok")
-    total_seconds = sum(float(e.get("seconds") or 0) for e in entries)
-    esc = html.escape
-    out: list[str] = [
-        "<!DOCTYPE html>",
-        '<html lang="sv">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1.0">',
-        f"<title>{esc(title)}</title>",
-        f"<style>{_INDEX_CSS}</style>",
-        "</head>",
-        "<body>",
-    ]
-    if synthetic:
-        out.append(f'<div class="banner" role="note">{esc(SYNTHETIC_BANNER)}</div>')
-    out.append(f"<h1>{esc(title)}</h1>")
-    status_line = (
-        f"{len(entries)} kapitel för {len(groups)} kommuner; "
-        + (f"{n_failed} misslyckades. " if n_failed else "alla klara. ")
-        + f"Kapitlens sammanlagda körtid {_seconds(total_seconds)} (de körs parallellt)."
+    paths = [Path(p) for p in notebooks]
+    if not paths:
+        raise FouanalysError(f"Slutrapporten '{title}' har inga kapitel att sätta ihop.")
+    exporter = ChapterHTMLExporter()
+    numbering = Numbering()
+    chapters, infos = [], []
+    for n, path in enumerate(paths, start=1):
+        nb = _read_notebook(path)
+        resources = {"metadata": {"name": path.stem, "path": str(path.parent)}}
+        document, resources = exporter.render_raw(nb, resources)
+        info = resources["fouanalys"]
+        numbering.headings.append(Heading(1, f"k{n}", html.escape(info["chapter_title"])))
+        content = number_content(neutralize(_split_main(document)[1]), numbering, f"k{n}-")
+        chapters.append({"number": n, "anchor": f"k{n}", "info": info, "content": Markup(content)})
+        infos.append(info)
+    numbering.headings.append(Heading(1, "proveniens", "Proveniens"))
+    toc = [h for h in numbering.headings if h.level <= 2]
+
+    def distinct(key: str) -> str:
+        return ", ".join(dict.fromkeys(str(i[key]) for i in infos if i.get(key))) or "okänd"
+
+    municipalities = distinct("municipality_name")
+    commits = ", ".join(dict.fromkeys(i["git_commit_short"] for i in infos))
+    return _final_template().render(
+        title=title,
+        subtitle=subtitle,
+        series=SERIES,
+        banner=SYNTHETIC_BANNER,
+        synthetic=any(i["synthetic"] for i in infos),
+        municipalities=municipalities,
+        data_version=distinct("data_version"),
+        built=max(str(i["built"]) for i in infos),
+        package_version=distinct("package_version"),
+        git_commit=commits,
+        chapters=chapters,
+        toc=Markup(toc_html(toc)),
+        provenance=Markup(provenance_html(infos, anchor="proveniens")),
+        figures=numbering.figures,
+        tables=numbering.tables,
+        css=Markup(report_css()),
     )
-    out.append(f'<p class="summary">{esc(status_line)}</p>')
-    validation_index = reports_dir / "validation" / "index.html"
-    if validation_index.is_file():
-        out.append(
-            f"<p>{_link(validation_index, reports_dir, 'Valideringsrapport för indata')}</p>"
-        )
 
-    for code, group in groups.items():
-        heading = names[code] + (f" ({code})" if code and code != names[code] else "")
-        out.append(f'<section id="kommun-{esc(code)}">')
-        out.append(f"<h2>{esc(heading)}</h2>")
-        out.append(
-            "<table><thead><tr><th>Kapitel</th><th>Status</th><th>Rapport</th>"
-            '<th>Notebook</th><th class="num">Tid</th></tr></thead><tbody>'
-        )
-        for entry in group:
-            status = str(entry.get("status") or "failed")
-            css = "ok" if status == "ok" else "failed"
-            chapter = str(entry.get("chapter_title") or entry.get("chapter_id") or "")
-            links = " · ".join(
-                s
-                for s in (
-                    _link(entry.get("html"), reports_dir, "HTML"),
-                    _link(entry.get("pdf"), reports_dir, "PDF"),
-                )
-                if s
-            )
-            cell = f"<td>{esc(chapter)}"
-            if status != "ok":
-                detail = str(entry.get("error") or "okänt fel")
-                failed_cell = entry.get("failed_cell")
-                if failed_cell not in (None, ""):
-                    detail = f"Cell {failed_cell}: {detail}"
-                cell += f'<pre class="error">{esc(detail)}</pre>'
-            cell += "</td>"
-            out.append(
-                f"<tr>{cell}"
-                f'<td class="{css}">{esc(_STATUS_TEXT.get(status, status))}</td>'
-                f"<td>{links or '–'}</td>"
-                f"<td>{_link(entry.get('notebook'), reports_dir, 'ipynb') or '–'}</td>"
-                f'<td class="num">{esc(_seconds(entry.get("seconds")))}</td></tr>'
-            )
-        out.append("</tbody></table></section>")
 
-    built = datetime.now().strftime("%Y-%m-%d %H:%M")
-    out.append(
-        f"<footer>Byggd {esc(built)} med fouanalys {esc(__version__)}."
-        + (f" {esc(SYNTHETIC_BANNER)}." if synthetic else "")
-        + "</footer>"
+def write_final_report(
+    notebooks: Sequence[Path | str],
+    out_dir: Path | str,
+    title: str,
+    subtitle: str | None = None,
+    formats: Sequence[str] = ("html", "pdf"),
+) -> dict[str, Path]:
+    """Write ``out_dir/slutrapport.html`` and/or ``.pdf``: several chapters as one document.
+
+    See :func:`render_final_report` for the content; each chapter starts on a new PDF page.
+    Each file is written atomically, so a failed write (a full disk) raises
+    :class:`FouanalysError` naming the file and leaves the earlier report in place. Returns
+    ``{"html": path, "pdf": path}`` for the formats asked for.
+    """
+    _check_formats(formats)
+    out_dir = Path(out_dir)
+    started = time.perf_counter()
+    document = render_final_report(notebooks, title, subtitle)
+    written: dict[str, Path] = {}
+    if "html" in formats:
+        written["html"] = atomic_write(out_dir / "slutrapport.html", document)
+    if "pdf" in formats:
+        written["pdf"] = atomic_write(out_dir / "slutrapport.pdf", html_to_pdf(document))
+    log.debug(
+        "Wrote final report %s (%d chapters) in %.2f s",
+        out_dir,
+        len(notebooks),
+        time.perf_counter() - started,
     )
-    out.append("</body></html>")
-    return atomic_write(reports_dir / "index.html", "\n".join(out) + "\n")
+    return written

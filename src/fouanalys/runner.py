@@ -22,8 +22,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
-import nbformat
-
 from fouanalys import __version__
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.config import (
@@ -39,7 +37,6 @@ from fouanalys.config import (
 )
 from fouanalys.exceptions import BuildError, FouanalysError
 from fouanalys.kernel import ensure_kernel
-from fouanalys.processing import current_manifest, process
 
 log = logging.getLogger("fouanalys")
 
@@ -94,6 +91,7 @@ class BuildSummary:
     results: list[TaskResult] = field(default_factory=list)
     index: Path | None = None
     seconds: float = 0.0
+    final_reports: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[TaskResult]:
@@ -203,11 +201,13 @@ def git_commit() -> str | None:
 
 def check_parameters_cell(notebook: Path) -> None:
     """Raise a clear BuildError when a chapter notebook has no cell tagged ``parameters``."""
+    import json
+
     try:
-        nb = nbformat.read(notebook, as_version=4)
-    except Exception as exc:
+        cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise BuildError(f"Kapitelnotebooken {notebook} kan inte läsas: {exc}") from exc
-    if not any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells):
+    if not any("parameters" in (c.get("metadata", {}).get("tags") or []) for c in cells):
         raise BuildError(
             f"Kapitelnotebooken {notebook} saknar en cell med taggen 'parameters'. Lägg "
             "parametrarna (municipality, data_dir, processed_dir, seed) i en egen kodcell och "
@@ -233,6 +233,8 @@ def execute_task(task: Task, workdir: Path) -> tuple[TaskResult, dict[str, Path]
         status="failed",
         notebook=str(task.output),
     )
+    import nbformat
+
     executed = Path(workdir) / task.output.name
     made: dict[str, Path] = {}
     try:
@@ -492,13 +494,17 @@ def build(
     unknown = [f for f in formats if f not in ("html", "pdf")]
     if unknown:
         raise FouanalysError(f"Okänt format {unknown}; välj bland html, pdf.")
-    from fouanalys.processing import require_data_dir
+    from fouanalys.config import require_data_dir
 
     require_data_dir(data_dir)
     if scheduler:
         connect_scheduler(scheduler).close()
+    from fouanalys.buildcache import current_manifest
+
     manifest = None if force else current_manifest(data_dir, processed_dir)
     if manifest is None:
+        from fouanalys.processing import process
+
         log.info("Validerar och bearbetar %s", data_dir)
         manifest = process(
             data_dir,
@@ -537,16 +543,83 @@ def build(
     order = {(t.municipality_code, t.chapter_id): i for i, t in enumerate(tasks)}
     results = sorted(cached + ran, key=lambda r: order[(r.municipality_code, r.chapter_id)])
     summary = BuildSummary(manifest=manifest, results=results)
+    summary.final_reports = build_final_reports(tasks, summary.results, formats, jobs)
 
-    from fouanalys.report import write_index
+    from fouanalys.reportindex import write_index
 
     summary.index = write_index(
         Path(reports_dir),
         [_index_entry(r, Path(reports_dir)) for r in summary.results],
         synthetic=bool(manifest.get("synthetic")),
+        final_reports={
+            ("region" if code == codebook.region.code else code): paths
+            for code, paths in summary.final_reports.items()
+        },
     )
     summary.seconds = round(time.perf_counter() - started, 1)
     return summary
+
+
+FINAL_REPORT = "slutrapport"
+
+
+def _final_report_job(
+    notebooks: list[str], out_dir: str, title: str, formats: tuple[str, ...]
+) -> dict[str, str]:
+    from fouanalys.report import write_final_report
+
+    made = write_final_report([Path(p) for p in notebooks], Path(out_dir), title, None, formats)
+    return {fmt: str(path) for fmt, path in made.items()}
+
+
+def build_final_reports(
+    tasks: Sequence[Task], results: Sequence[TaskResult], formats: Sequence[str], jobs: int
+) -> dict[str, dict[str, str]]:
+    """The combined final report (``slutrapport.html/.pdf``) of every municipality whose
+    chapters all built, and of the region; keyed by the chapters' keys, so an unchanged
+    report is not made again. Returns the paths per municipality code."""
+    from fouanalys.buildcache import read_key, sha256_bytes, write_key
+
+    by_code: dict[str, list[Task]] = {}
+    for task in tasks:
+        by_code.setdefault(task.municipality_code, []).append(task)
+    status = {(r.municipality_code, r.chapter_id): r.status for r in results}
+    pending: dict[str, tuple[tuple, str | None]] = {}  # code -> (job arguments, key)
+    out: dict[str, dict[str, str]] = {}
+    for code, group in by_code.items():
+        if any(status.get((t.municipality_code, t.chapter_id)) != "ok" for t in group):
+            continue  # a failed chapter: keep the earlier final report, if any
+        folder = group[0].output.parent
+        paths = {fmt: str(folder / f"{FINAL_REPORT}.{fmt}") for fmt in formats}
+        keys = [t.key or "" for t in group]
+        key = sha256_bytes("|".join([*keys, *formats]).encode()) if all(keys) else None
+        record = read_key(folder / f"{FINAL_REPORT}.ipynb")  # slutrapport.key.json
+        fresh = key and record and record.get("key") == key
+        if fresh and all(Path(p).is_file() for p in paths.values()):
+            out[code] = paths
+            continue
+        title = f"Slutrapport – {group[0].municipality_name}"
+        args = ([str(t.output) for t in group], str(folder), title, tuple(formats))
+        pending[code] = (args, key)
+    if not pending:
+        return out
+    log.info("Skriver %d slutrapporter", len(pending))
+
+    def finish(code: str, made: dict[str, str]) -> None:
+        out[code] = made
+        args, key = pending[code]
+        if key:
+            write_key(Path(args[1]) / f"{FINAL_REPORT}.ipynb", {"key": key})
+
+    if jobs <= 1 or len(pending) == 1:
+        for code, (args, _) in pending.items():
+            finish(code, _final_report_job(*args))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_final_report_job, *a): c for c, (a, _) in pending.items()}
+            for fut in as_completed(futures):
+                finish(futures[fut], fut.result())
+    return out
 
 
 def _split_cached(tasks: Sequence[Task], force: bool) -> tuple[list[TaskResult], list[Task]]:

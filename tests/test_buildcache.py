@@ -117,7 +117,9 @@ def test_nothing_changed_executes_nothing_and_skips_processing(project, monkeypa
     def no_processing(*a, **kw):
         raise AssertionError("processing ran although nothing changed")
 
-    monkeypatch.setattr(runner, "process", no_processing)
+    import fouanalys.processing
+
+    monkeypatch.setattr(fouanalys.processing, "process", no_processing)
     second = build()
     assert second.ok and executed(second) == set()
     assert all(r.cached for r in second.results)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -54,9 +55,8 @@ def test_every_municipality_and_chapter_builds(built, codebook):
 def test_chapters_are_in_swedish_without_code_and_carry_the_banner(built, codebook):
     summary, root = built
     for r in summary.results:
-        html = (root / "reports" / r.municipality_code / f"{r.chapter_id}.html").read_text(
-            encoding="utf-8"
-        )
+        assert Path(r.html).parent.parent == root / "reports"
+        html = Path(r.html).read_text(encoding="utf-8")
         assert SYNTHETIC_BANNER in html
         assert codebook.municipality_name(r.municipality_code) in html
         assert CHAPTER_TITLES[r.chapter_id] in html
@@ -73,6 +73,9 @@ def test_index_links_every_chapter_and_processed_manifest_is_complete(built, cod
         for chapter in MUNICIPALITY_CHAPTERS:
             assert f"{code}/{chapter}.html" in index
             assert f"{code}/{chapter}.pdf" in index
+        assert f"{code}/slutrapport.pdf" in index and f"{code}/slutrapport.html" in index
+        assert (root / "reports" / code / "slutrapport.pdf").read_bytes()[:5] == b"%PDF-"
+    assert "region/05_region.html" in index and "region/slutrapport.pdf" in index
     manifest = json.loads((root / "processed" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["synthetic"] is True
     assert set(manifest["inputs"]) >= {"enkat", "insatser", "befolkning"}

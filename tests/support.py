@@ -117,3 +117,23 @@ def run_chapter(notebook: Path, out: Path, **parameters) -> ExecutedChapter:
     data = [o.get("data", {}) for o in outputs]
     text = "\n".join(d.get("text/markdown", "") + d.get("text/html", "") for d in data)
     return ExecutedChapter(nb, outputs, data, text)
+
+
+def example_tables(codebook: Codebook) -> dict[str, pd.DataFrame]:
+    """The embedded example's typed and derived tables, as the build makes them (without GX)."""
+    from fouanalys import config, io
+    from fouanalys.processing import derived_tables
+
+    frames = {}
+    for name in ("enkat", "insatser", "befolkning"):
+        path = io.find_input(config.EXAMPLE_DATA_DIR, name)
+        frames[name] = io.to_typed(io.read_raw(path, name, codebook), name, codebook)
+    return frames | derived_tables(frames, codebook)
+
+
+def write_example_processed(processed_dir: Path, codebook: Codebook) -> Path:
+    """A processed folder of the example's tables with a synthetic manifest."""
+    from fouanalys.processing import write_tables
+
+    write_tables(example_tables(codebook), processed_dir, synthetic_manifest(codebook))
+    return processed_dir

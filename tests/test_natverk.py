@@ -6,13 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
-from support import run_chapter, synthetic_manifest
+from support import run_chapter, write_example_processed
 
-from fouanalys import config, io
+from fouanalys import config
 from fouanalys import natverk as nv
 from fouanalys import recruitment as rec
 from fouanalys.codebook import load_codebook
-from fouanalys.processing import derived_tables, write_tables
 
 CB = load_codebook()
 CHAPTER = config.NOTEBOOKS_DIR / "04_natverk.ipynb"
@@ -101,12 +100,7 @@ def test_figures_are_figures():
 @pytest.mark.slow
 def test_notebook_executes_on_the_example(tmp_path):
 
-    frames = {}
-    for name in ("enkat", "insatser", "befolkning"):
-        path = io.find_input(config.EXAMPLE_DATA_DIR, name)
-        frames[name] = io.to_typed(io.read_raw(path, name, CB), name, CB)
-    frames |= derived_tables(frames, CB)
-    write_tables(frames, tmp_path / "processed", synthetic_manifest(CB))
+    write_example_processed(tmp_path / "processed", CB)
     run = run_chapter(
         CHAPTER,
         tmp_path / "04_natverk.ipynb",

@@ -7,13 +7,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from support import insatser_frame, intervention
+from support import example_tables, insatser_frame, intervention
 
-from fouanalys import config, io
 from fouanalys import recruitment as rec
 from fouanalys.codebook import load_codebook
 from fouanalys.exceptions import NetworkModelError
-from fouanalys.processing import derived_tables
 
 CB = load_codebook()
 F = len([ix for ix in CB.indices if ix.kind in ("risk", "protective")])
@@ -22,11 +20,7 @@ F = len([ix for ix in CB.indices if ix.kind in ("risk", "protective")])
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
     """The example data's typed and derived tables, as the build writes them (without GX)."""
-    frames = {}
-    for name in ("enkat", "insatser", "befolkning"):
-        path = io.find_input(config.EXAMPLE_DATA_DIR, name)
-        frames[name] = io.to_typed(io.read_raw(path, name, CB), name, CB)
-    return frames | derived_tables(frames, CB)
+    return example_tables(CB)
 
 
 def flat_profile(share: float = 0.2, crime: float = 0.1, weight: float = 0.0) -> rec.RiskProfile:

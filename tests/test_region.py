@@ -6,12 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
-from support import run_chapter, synthetic_manifest
+from support import run_chapter, write_example_processed
 
-from fouanalys import config, io
+from fouanalys import config
 from fouanalys import region as rg
 from fouanalys.codebook import load_codebook
-from fouanalys.processing import derived_tables, write_tables
 
 CB = load_codebook()
 CHAPTER = config.PROJ_ROOT / "notebooks" / "05_region.ipynb"
@@ -351,12 +350,7 @@ def test_figures_are_figures_and_mark_cells():
 
 @pytest.mark.slow
 def test_notebook_executes_on_the_example(tmp_path):
-    frames = {}
-    for name in ("enkat", "insatser", "befolkning"):
-        path = io.find_input(config.EXAMPLE_DATA_DIR, name)
-        frames[name] = io.to_typed(io.read_raw(path, name, CB), name, CB)
-    frames |= derived_tables(frames, CB)
-    write_tables(frames, tmp_path / "processed", synthetic_manifest(CB))
+    write_example_processed(tmp_path / "processed", CB)
     run = run_chapter(
         CHAPTER,
         tmp_path / "05_region.ipynb",

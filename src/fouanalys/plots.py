@@ -723,6 +723,22 @@ KNOWLEDGE_COLORS = {
 #: Hatch of a planned intervention (an outlined, hatched bar) and of a cell of unknown reach.
 PLANNED_HATCH = "////"
 UNKNOWN_HATCH = "xxx"
+#: How a cell of unknown reach is drawn (hatched white), in figures and their legends.
+UNKNOWN_STYLE = {
+    "facecolor": "white",
+    "edgecolor": "#9aa9b8",
+    "hatch": UNKNOWN_HATCH,
+    "linewidth": 0,
+}
+
+
+def unknown_cell(x: float, y: float, width: float, height: float):
+    """The hatched patch over a heatmap cell whose reach is unknown."""
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x, y), width, height, zorder=1, gid="unknown", **UNKNOWN_STYLE)
+
+
 #: Outline of a gap: no ongoing intervention ("saknas") and thin coverage ("tunn").
 GAP_COLORS = {"saknas": "#a4000f", "tunn": "#de8f05"}
 NOT_APPLICABLE_COLOR = "#e4e4e4"
@@ -1005,7 +1021,7 @@ def coverage_heatmap(
     """
     import matplotlib as mpl
     from matplotlib.colors import PowerNorm
-    from matplotlib.patches import Patch, Rectangle
+    from matplotlib.patches import Patch
 
     from fouanalys.codebook import load_codebook
     from fouanalys.kartlaggning import coverage_cells
@@ -1039,19 +1055,7 @@ def coverage_heatmap(
         for row in cells.itertuples(index=False):
             xi, yi = stages.index(row.stage), levels.index(row.level)
             if row.state == "unknown":
-                ax.add_patch(
-                    Rectangle(
-                        (xi + 0.03, yi + 0.03),
-                        0.94,
-                        0.94,
-                        facecolor="white",
-                        edgecolor="#9aa9b8",
-                        hatch=UNKNOWN_HATCH,
-                        linewidth=0,
-                        zorder=1,
-                        gid="unknown",
-                    )
-                )
+                ax.add_patch(unknown_cell(xi + 0.03, yi + 0.03, 0.94, 0.94))
             shade = norm(row.reach_per_1000) * vmax if row.state in ("known", "partial") else 0.0
             color = _heat_text_color(float(shade), vmax, cmap)
             box = (
@@ -1101,13 +1105,7 @@ def coverage_heatmap(
             fontsize=10.5,
         )
         handles = [
-            Patch(
-                facecolor="white",
-                edgecolor="#9aa9b8",
-                hatch=UNKNOWN_HATCH,
-                linewidth=0,
-                label="okänd: ingen insats i rutan anger antal deltagare",
-            ),
+            Patch(**UNKNOWN_STYLE, label="okänd: ingen insats i rutan anger antal deltagare"),
             Patch(color="none", label="≥: minst, någon insats saknar antal deltagare"),
         ]
         fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=7.5)

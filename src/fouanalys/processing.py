@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from fouanalys import __version__
+from fouanalys.buildcache import sha256_file as file_sha256
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.config import (
     DISCLOSURE_THRESHOLD,
@@ -47,15 +48,6 @@ DERIVED_TABLES = (
     "knowledge_profile",
     "gaps",
 )
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def data_version(inputs: Mapping[str, Mapping[str, object]]) -> str:

@@ -650,7 +650,15 @@ def coverage_profile_figure(
     from matplotlib.patches import Patch, Rectangle
     from matplotlib.ticker import FuncFormatter
 
-    from fouanalys.plots import _RC, FIG_DPI, FIG_WIDTH, UNKNOWN_HATCH, _stage_ticks, _thousands
+    from fouanalys.plots import (
+        _RC,
+        FIG_DPI,
+        FIG_WIDTH,
+        UNKNOWN_STYLE,
+        _stage_ticks,
+        _thousands,
+        unknown_cell,
+    )
 
     codebook = codebook or load_codebook()
     table = coverage_profile_table(coverage, codebook)
@@ -697,19 +705,7 @@ def coverage_profile_figure(
             for row in part.itertuples(index=False):
                 xi, yi = stages.index(row.stage), areas.index(row.municipality_code)
                 if row.state == "unknown":
-                    ax.add_patch(
-                        Rectangle(
-                            (xi + 0.02, yi + 0.06),
-                            0.96,
-                            0.88,
-                            facecolor="white",
-                            edgecolor="#9aa9b8",
-                            hatch=UNKNOWN_HATCH,
-                            linewidth=0,
-                            zorder=1,
-                            gid="unknown",
-                        )
-                    )
+                    ax.add_patch(unknown_cell(xi + 0.02, yi + 0.06, 0.96, 0.88))
                 elif row.state == "empty":
                     ax.add_patch(
                         Rectangle(
@@ -774,13 +770,7 @@ def coverage_profile_figure(
             bar.ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
         handles = [
             Patch(facecolor="#f4f4f4", label="0: ingen pågående insats"),
-            Patch(
-                facecolor="white",
-                edgecolor="#9aa9b8",
-                hatch=UNKNOWN_HATCH,
-                linewidth=0,
-                label="okänd: ingen insats anger antal deltagare",
-            ),
+            Patch(**UNKNOWN_STYLE, label="okänd: ingen insats anger antal deltagare"),
             Patch(color="none", label="≥: minst, någon insats saknar antal"),
         ]
         fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=7.5)

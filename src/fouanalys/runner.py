@@ -215,6 +215,19 @@ def check_parameters_cell(notebook: Path) -> None:
         )
 
 
+def _result(task: Task, **fields) -> TaskResult:
+    """A result for ``task``, failed unless ``fields`` say otherwise."""
+    base = {
+        "municipality_code": task.municipality_code,
+        "municipality_name": task.municipality_name,
+        "chapter_id": task.chapter_id,
+        "chapter_title": task.metadata["chapter_title"],
+        "status": "failed",
+        "notebook": str(task.output),
+    }
+    return TaskResult(**(base | fields))
+
+
 def execute_task(task: Task, workdir: Path) -> tuple[TaskResult, dict[str, Path]]:
     """Execute one chapter notebook with papermill into ``workdir`` and export it there.
 
@@ -225,14 +238,7 @@ def execute_task(task: Task, workdir: Path) -> tuple[TaskResult, dict[str, Path]
     from papermill.exceptions import PapermillExecutionError
 
     started = time.perf_counter()
-    result = TaskResult(
-        municipality_code=task.municipality_code,
-        municipality_name=task.municipality_name,
-        chapter_id=task.chapter_id,
-        chapter_title=task.metadata["chapter_title"],
-        status="failed",
-        notebook=str(task.output),
-    )
+    result = _result(task)
     import nbformat
 
     executed = Path(workdir) / task.output.name
@@ -448,14 +454,8 @@ def _run_on_dask(tasks: Sequence[Task], address: str, processed_dir: Path, done)
             try:
                 result, files = fut.result()
             except Exception as exc:  # the worker died or could not run the task at all
-                result = TaskResult(
-                    municipality_code=task.municipality_code,
-                    municipality_name=task.municipality_name,
-                    chapter_id=task.chapter_id,
-                    chapter_title=task.metadata["chapter_title"],
-                    status="failed",
-                    notebook=str(task.output),
-                    error=f"Dask-arbetaren misslyckades: {type(exc).__name__}: {exc}",
+                result = _result(
+                    task, error=f"Dask-arbetaren misslyckades: {type(exc).__name__}: {exc}"
                 )
                 files = {}
             done(_install_remote(task, result, files))
@@ -634,13 +634,9 @@ def _split_cached(tasks: Sequence[Task], force: bool) -> tuple[list[TaskResult],
             to_run.append(task)
             continue
         cached.append(
-            TaskResult(
-                municipality_code=task.municipality_code,
-                municipality_name=task.municipality_name,
-                chapter_id=task.chapter_id,
-                chapter_title=task.metadata["chapter_title"],
+            _result(
+                task,
                 status="ok",
-                notebook=str(task.output),
                 html=str(task.output.with_suffix(".html")) if "html" in task.formats else None,
                 pdf=str(task.output.with_suffix(".pdf")) if "pdf" in task.formats else None,
                 seconds=float(record.get("seconds", 0.0)),

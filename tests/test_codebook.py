@@ -127,6 +127,10 @@ def test_missing_codebook(tmp_path):
         (lambda d: d["levels"].append(d["levels"][0]), "duplicate ids"),
         (lambda d: d.pop("survey"), "survey"),
         (lambda d: d["indices"][-1].pop("item_threshold"), "item_threshold"),
+        (lambda d: d["kolada_kpis"][0].update(unit="promille"), "unknown unit 'promille'"),
+        (lambda d: d["kolada_kpis"][0].update(plausible=[5, 150]), "does not lie within"),
+        (lambda d: d["kolada_kpis"][0].update(id="15428"), "kolada_kpis.0.id"),
+        (lambda d: d["kolada_kpis"].append(d["kolada_kpis"][0]), "duplicate ids"),
     ],
 )
 def test_inconsistent_codebook_is_rejected_with_the_place(tmp_path, raw_codebook, mutate, message):
@@ -139,3 +143,21 @@ def test_a_new_index_is_a_yaml_change(tmp_path, raw_codebook):
     new = dict(raw_codebook["indices"][0], id="ny_faktor", label="Ny faktor")
     raw_codebook["indices"].append(new)
     assert "ny_faktor" in load_codebook(_write(tmp_path, raw_codebook)).ids("indices")
+
+
+def test_kolada_kpis_carry_kolada_titles_verbatim(codebook, shared_data):
+    with open(shared_data / "kolada" / "kpi_selected.csv", encoding="utf-8") as fh:
+        titles = {row["id"]: row["title"] for row in csv.DictReader(fh)}
+    assert codebook.kolada_kpis
+    for kpi in codebook.kolada_kpis:
+        assert kpi.title == titles[kpi.id], kpi.id
+        unit = codebook.kolada_unit(kpi.unit)
+        if "andel (%)" in kpi.title:
+            assert unit.id == "procent", kpi.id
+
+
+def test_kolada_areas_are_the_municipalities_then_county_and_country(codebook):
+    areas = codebook.kolada_areas()
+    assert list(areas)[: len(codebook.municipalities)] == codebook.municipality_codes
+    assert list(areas)[-2:] == ["0001", "0000"]
+    assert areas["0000"] == "Riket"

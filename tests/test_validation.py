@@ -477,3 +477,79 @@ def test_interventions_in_a_municipality_without_population(tmp_path):
     p = find(report, "insatser.csv", "kommunkod", "inga rader i befolkning.csv")
     assert p.rows == tuple(range(5, 15)) and p.values == ("0191",)
     assert "Sigtuna" in p.message
+
+
+# --- kolada.csv: units and statuses ---------------------------------------------------------
+
+
+def _kolada(*rows: list[str]) -> tuple[list[str], list[list[str]]]:
+    return KOLADA_HEADER, [*kolada_rows(), *rows]
+
+
+def test_kolada_share_outside_0_100_names_kpi_unit_row_and_value(tmp_path):
+    report, frames = run(
+        tmp_path,
+        kolada=_kolada(
+            ["N15428", "0123", "2023", "T", "88,4", ""],  # row 6: fine
+            ["N15428", "0123", "2024", "T", "884", ""],  # row 7: per mille in a share
+        ),
+    )
+    assert frames == {}
+    p = find(report, "kolada.csv", "value", "N15428")
+    assert p.rows == (7,) and p.values == ("884",)
+    assert "andel (%)" in p.message and "fel enhet" in p.message
+    assert p.expected.startswith("0–100")
+    assert len(report.problems) == 1, [str(x) for x in report.problems]
+
+
+def test_kolada_rate_in_the_wrong_unit_is_implausible(tmp_path):
+    # U07417 is per 100 000 inhabitants (about 4 000); 44 is the same rate per 1 000.
+    report, _ = run(
+        tmp_path,
+        kolada=_kolada(
+            ["U07417", "0123", "2022", "T", "4436,6", ""],
+            ["U07417", "0123", "2023", "T", "44,4", ""],  # row 7
+        ),
+    )
+    p = find(report, "kolada.csv", "value", "U07417")
+    assert p.rows == (7,) and p.values == ("44,4",)
+    assert "100 000" in p.message and "annan enhet" in p.message
+    assert len(report.problems) == 1, [str(x) for x in report.problems]
+
+
+def test_kolada_number_in_status_column_is_a_shifted_value(tmp_path):
+    report, _ = run(
+        tmp_path,
+        kolada=_kolada(["N15428", "0123", "2024", "T", "88", "5"], ["N15428", "0125", "2024",
+                       "T", "", "Hemligt"]),
+    )  # fmt: skip
+    shifted = find(report, "kolada.csv", "status", "fel kolumn")
+    assert shifted.rows == (6,) and shifted.values == ("5",)
+    unknown = find(report, "kolada.csv", "status", "Okänd status")
+    assert unknown.rows == (7,) and "Privacy" in unknown.expected
+
+
+def test_kolada_kpi_id_shape_and_uncodebooked_kpis(tmp_path):
+    # N00943 (not in the codebook) passes with any magnitude; a non-id is named.
+    report, _ = run(
+        tmp_path,
+        kolada=_kolada(["N00943", "0123", "2024", "T", "123456", ""], ["88,4", "0123", "2024",
+                       "T", "", ""]),
+    )  # fmt: skip
+    p = find(report, "kolada.csv", "kpi", "nyckeltals-id")
+    assert p.rows == (7,) and p.values == ("88,4",)
+    assert len(report.problems) == 1, [str(x) for x in report.problems]
+
+
+def test_kolada_statuses_and_protected_values_are_valid(tmp_path):
+    report, frames = run(
+        tmp_path,
+        kolada=_kolada(
+            ["N33812", "0125", "2023", "K", "", "Privacy"],
+            ["N33812", "0125", "2023", "T", "31", ""],
+            ["N07403", "0000", "2023", "T", "", "Not applicable"],
+        ),
+    )
+    assert report.ok, [str(p) for p in report.problems]
+    kolada = frames["kolada"]
+    assert kolada["status"].tolist()[-3:] == ["Privacy", "", "Not applicable"]

@@ -145,6 +145,28 @@ class PushPull(_Model):
     kind: Literal["push", "pull"]
 
 
+class KoladaUnit(_Model):
+    """A unit Kolada values come in, with the range a value in it can take."""
+
+    id: str
+    label: str
+    low: float | None = None
+    high: float | None = None
+
+
+class KoladaKpi(_Model):
+    """A Kolada key figure the reports show: Kolada's title, a short label and its unit."""
+
+    id: str = Field(pattern=r"^[A-Z]\d{5}$")
+    title: str
+    label: str
+    unit: str
+    higher_is_better: bool
+    by_gender: bool = False
+    plausible: tuple[float, float] | None = None
+    note: str | None = None
+
+
 class Codebook(_Model):
     """The validated codebook. Lookups are by id; labels are Swedish."""
 
@@ -164,6 +186,9 @@ class Codebook(_Model):
     actors: list[Actor]
     push_pull: list[PushPull]
     push_pull_kinds: list[Entry]
+    kolada_kpis: list[KoladaKpi] = []
+    kolada_units: list[KoladaUnit] = []
+    kolada_statuses: list[Entry] = []
 
     @model_validator(mode="after")
     def _cross_references(self) -> Codebook:
@@ -178,6 +203,9 @@ class Codebook(_Model):
             "actors",
             "push_pull",
             "domains",
+            "kolada_kpis",
+            "kolada_units",
+            "kolada_statuses",
         ):
             keys = [getattr(e, "code", None) or e.id for e in getattr(self, name)]
             dupes = sorted({k for k in keys if keys.count(k) > 1})
@@ -191,6 +219,20 @@ class Codebook(_Model):
             bad = [s for s in idx.stages if s not in stages]
             if bad:
                 raise ValueError(f"index {idx.id}: unknown life stages {bad}")
+        units = {u.id: u for u in self.kolada_units}
+        for kpi in self.kolada_kpis:
+            unit = units.get(kpi.unit)
+            if unit is None:
+                raise ValueError(f"kolada_kpis {kpi.id}: unknown unit '{kpi.unit}'")
+            if kpi.plausible is not None:
+                low, high = kpi.plausible
+                if not (low <= high and (unit.low is None or low >= unit.low)) or (
+                    unit.high is not None and high > unit.high
+                ):
+                    raise ValueError(
+                        f"kolada_kpis {kpi.id}: plausible {list(kpi.plausible)} does not lie "
+                        f"within its unit '{unit.id}'"
+                    )
         ordered = sorted(self.life_stages, key=lambda s: s.age_from)
         for a, b in itertools.pairwise(ordered):
             if b.age_from != a.age_to + 1:
@@ -231,6 +273,21 @@ class Codebook(_Model):
             out[m.code] = m.code
             out[m.code.lstrip("0")] = m.code
             out[normalize_key(m.name)] = m.code
+        return out
+
+    def kolada_kpi(self, kpi_id: str) -> KoladaKpi | None:
+        """The codebook's entry for a Kolada KPI, or None when the codebook does not list it."""
+        return next((k for k in self.kolada_kpis if k.id == kpi_id), None)
+
+    def kolada_unit(self, unit_id: str) -> KoladaUnit:
+        return next(u for u in self.kolada_units if u.id == unit_id)
+
+    def kolada_areas(self) -> dict[str, str]:
+        """Kolada id -> name for the municipalities, the county and the country, in order."""
+        out = {m.code: m.name for m in self.municipalities}
+        for area in (self.county, self.country):
+            if area.kolada_id:
+                out[area.kolada_id] = area.name
         return out
 
     def index(self, index_id: str) -> Index:

@@ -62,6 +62,14 @@ SYNTHETIC_MARKER = "SYNTETISKA_DATA.txt"
 #: Per-cell timeout for papermill, in seconds.
 CELL_TIMEOUT = 600
 
+#: Public data APIs (each fetcher's ``--base-url`` overrides its default, for tests and mirrors).
+KOLADA_BASE_URL = "https://api.kolada.se/v2"
+SCB_BASE_URL = "https://api.scb.se/OV0104/v1/doris/sv/ssd"
+#: Where fetched API answers are cached (git-ignored with the rest of data/processed).
+FETCH_CACHE_DIR = PROCESSED_DATA_DIR / "cache"
+#: How long a cached API answer is reused before it is fetched again, in seconds.
+FETCH_CACHE_MAX_AGE = 24 * 3600
+
 
 def default_data_dir() -> Path:
     """The raw-data directory: ``$FOUANALYS_DATA_DIR`` when set, else the embedded example."""

@@ -96,3 +96,10 @@ class BuildError(FouanalysError):
 
 class NetworkModelError(FouanalysError):
     """Raised for an unusable graph, threshold, model parameter or collaboration entry; names it."""
+
+
+class FetchError(FouanalysError):
+    """Raised when public data cannot be fetched: offline, an unknown id, an unexpected answer.
+
+    Nothing is written when it is raised; the message names the service and the URL.
+    """

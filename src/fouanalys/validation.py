@@ -633,6 +633,8 @@ def validate_data_dir(
             _run(ctx, fc)
             report.problems.extend(fc.problems)
         report.problems.extend(_cross_file_problems(raws, codebook))
+        if "kolada" in raws:
+            report.problems.extend(kolada_problems(raws["kolada"], codebook))
     log.info(
         "Validerade %s på %.1f s (inläsning %.1f s): %d problem",
         data_dir,
@@ -679,6 +681,117 @@ def _cross_file_problems(raws: dict[str, RawTable], codebook: Codebook) -> list[
             n_rows=len(rows) if len(rows) > MAX_ROWS_LISTED else None,
         )
     ]
+
+
+#: What a Kolada KPI id looks like (a letter and five digits, e.g. N15428).
+KOLADA_KPI_PATTERN = r"[A-Z]\d{5}"
+
+
+def kolada_problems(raw: RawTable, codebook: Codebook) -> list[Problem]:
+    """Checks of kolada.csv that need the codebook's KPI units, beyond the column checks.
+
+    - ``kpi`` must look like a Kolada id;
+    - ``status`` must be blank or one of Kolada's status codes; a number there means a value
+      slid into the wrong column (a decimal comma in a comma-separated file);
+    - a value of a KPI the codebook describes must lie within its unit's range (a share
+      0–100, a rate per 1 000 up to 1 000, …) and within the KPI's ``plausible`` range, so a
+      value given in another unit (per 1 000 where per 100 000 is meant) is caught.
+    """
+    frame = raw.frame
+    source = raw.path.name
+    problems: list[Problem] = []
+
+    def problem(column: str, mask: pd.Series, message: str, expected: str) -> Problem:
+        rows = [int(r) for r in frame.index[mask]]
+        values = dict.fromkeys(str(v) for v in frame.loc[mask, column])
+        return Problem(
+            file=source,
+            column=column,
+            message=message,
+            rows=tuple(rows[:MAX_ROWS_LISTED]),
+            values=tuple(values)[:MAX_VALUES_LISTED],
+            expected=expected,
+            n_rows=len(rows) if len(rows) > MAX_ROWS_LISTED else None,
+        )
+
+    if "kpi" in frame:
+        kpi = frame["kpi"].astype("str").str.strip()
+        bad = frame["kpi"].notna() & ~kpi.str.fullmatch(KOLADA_KPI_PATTERN).fillna(False)
+        if bad.any():
+            problems.append(
+                problem(
+                    "kpi",
+                    bad,
+                    "Ser inte ut som ett nyckeltals-id i Kolada.",
+                    "en stor bokstav och fem siffror, t.ex. N15428",
+                )
+            )
+    if "status" in frame:
+        known = {s.id for s in codebook.kolada_statuses}
+        status = frame["status"].astype("str").str.strip()
+        unknown = frame["status"].notna() & ~status.isin(known)
+        numeric = unknown & numeric_view(frame["status"], "float").notna()
+        if numeric.any():
+            problems.append(
+                problem(
+                    "status",
+                    numeric,
+                    "Ett tal i statuskolumnen: värdet har troligen hamnat i fel kolumn (till "
+                    "exempel decimalkomma i en kommaseparerad fil).",
+                    "tomt eller " + ", ".join(sorted(known)),
+                )
+            )
+        if (unknown & ~numeric).any():
+            problems.append(
+                problem(
+                    "status",
+                    unknown & ~numeric,
+                    "Okänd status från Kolada.",
+                    "tomt eller " + ", ".join(sorted(known)),
+                )
+            )
+    if "kpi" in frame and "value" in frame and codebook.kolada_kpis:
+        values = numeric_view(frame["value"], "float")
+        kpi = frame["kpi"].astype("str").str.strip()
+        for entry in codebook.kolada_kpis:
+            unit = codebook.kolada_unit(entry.unit)
+            low, high = unit.low, unit.high
+            within = values.notna() & (kpi == entry.id)
+            if not within.any():
+                continue
+            outside = within & (
+                (values < low if low is not None else False)
+                | (values > high if high is not None else False)
+            )
+            span = f"{_fmt(low)}–{_fmt(high)}" if high is not None else f"minst {_fmt(low)}"
+            if outside.any():
+                problems.append(
+                    problem(
+                        "value",
+                        outside,
+                        f"Värdet ryms inte i enheten för {entry.id} ({entry.label}), som är "
+                        f"{unit.label}. Står värdet i fel enhet eller i fel kolumn?",
+                        f"{span} ({unit.label})",
+                    )
+                )
+            if entry.plausible is not None:
+                p_low, p_high = entry.plausible
+                odd = within & ~outside & ((values < p_low) | (values > p_high))
+                if odd.any():
+                    problems.append(
+                        problem(
+                            "value",
+                            odd,
+                            f"Värdet är orimligt för {entry.id} ({entry.label}) i enheten "
+                            f"{unit.label}: det ser ut att vara angivet i en annan enhet.",
+                            f"{_fmt(p_low)}–{_fmt(p_high)} ({unit.label})",
+                        )
+                    )
+    return problems
+
+
+def _fmt(number: float | None) -> str:
+    return f"{number:,.0f}".replace(",", "\u202f") if number is not None else ""
 
 
 def check_data_dir(

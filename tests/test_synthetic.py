@@ -19,7 +19,14 @@ from fouanalys import config, synthetic
 from fouanalys.codebook import load_codebook
 
 SHARED_EXPORT_COLUMNS = Path("/work/shared/data/stockholmsenkaten/export_columns.csv")
-FILES = ("enkat.csv.gz", "insatser.csv", "befolkning.csv", config.SYNTHETIC_MARKER, "README.md")
+FILES = (
+    "enkat.csv.gz",
+    "insatser.csv",
+    "befolkning.csv",
+    "kolada.csv",
+    config.SYNTHETIC_MARKER,
+    "README.md",
+)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +86,7 @@ def _read_all(directory: Path) -> dict[str, bytes]:
 def test_same_seed_gives_byte_identical_files(tmp_path):
     a = synthetic.write_example(tmp_path / "a", seed=7, scale=0.1)
     synthetic.write_example(tmp_path / "b", seed=7, scale=0.1)
-    assert set(a) == {"enkat", "insatser", "befolkning", "marker", "readme"}
+    assert set(a) == {"enkat", "insatser", "befolkning", "kolada", "marker", "readme"}
     assert _read_all(tmp_path / "a") == _read_all(tmp_path / "b")
 
 
@@ -87,7 +94,7 @@ def test_different_seed_gives_different_data(tmp_path):
     synthetic.write_example(tmp_path / "a", seed=7, scale=0.1)
     synthetic.write_example(tmp_path / "b", seed=8, scale=0.1)
     a, b = _read_all(tmp_path / "a"), _read_all(tmp_path / "b")
-    for name in ("enkat.csv.gz", "insatser.csv", "befolkning.csv"):
+    for name in ("enkat.csv.gz", "insatser.csv", "befolkning.csv", "kolada.csv"):
         assert a[name] != b[name], name
 
 
@@ -119,6 +126,9 @@ def test_example_is_marked_synthetic_and_small():
     assert config.is_synthetic(directory)
     marker = (directory / config.SYNTHETIC_MARKER).read_text(encoding="utf-8")
     assert "fouanalys synth --seed" in marker and "inte verkliga" in marker
+    assert "kolada.csv" in marker and "inte\nhämtade från Kolada" in marker
+    readme = (directory / "README.md").read_text(encoding="utf-8")
+    assert "`kolada.csv`" in readme and "Också syntetiska" in readme
     total = sum(p.stat().st_size for p in directory.iterdir() if p.is_file())
     assert total < 5 * 2**20
 
@@ -369,3 +379,127 @@ def test_offending_declines_over_time(scored):
     ak9 = scored[scored["arskurs"] == "Åk 9"]
     by_year = ak9.groupby("ar")["kriminalitet"].mean()
     assert by_year[2024] < by_year[2018] - 0.02
+
+
+# --- Kolada key figures ----------------------------------------------------------------------
+KOLADA_FILE = config.EXAMPLE_DATA_DIR / "kolada.csv"
+
+
+@pytest.fixture(scope="module")
+def kolada(cb):
+    return synthetic.kolada_frame(cb, seed=config.DEFAULT_SEED)
+
+
+def test_kolada_is_deterministic_with_its_own_stream(cb, kolada):
+    again = synthetic._kolada_bytes(synthetic.kolada_frame(cb, config.DEFAULT_SEED), cb)
+    assert again == synthetic._kolada_bytes(kolada, cb)
+    assert again == KOLADA_FILE.read_bytes()  # the committed example
+    other = synthetic._kolada_bytes(synthetic.kolada_frame(cb, 8), cb)
+    assert other != again
+
+
+def test_kolada_does_not_change_the_other_files(monkeypatch):
+    """The key figures draw from their own stream: the other files do not depend on them.
+
+    (That the committed survey, inventory and population files are byte for byte what the
+    generator makes now, with the key figures, is checked by
+    ``test_committed_example_equals_fresh_regeneration``.)
+    """
+    with_kolada = synthetic.generate(seed=7, scale=0.05)
+    monkeypatch.setattr(synthetic, "kolada_frame", lambda cb, seed: pd.DataFrame())
+    without = synthetic.generate(seed=7, scale=0.05)
+    for name in ("enkat", "insatser", "befolkning"):
+        pd.testing.assert_frame_equal(with_kolada[name], without[name])
+
+
+def test_kolada_has_kolada_shape_for_every_kpi_area_and_year(cb, kolada):
+    assert list(kolada.columns) == ["kpi", "municipality_id", "year", "gender", "value", "status"]
+    assert list(dict.fromkeys(kolada["kpi"])) == [k.id for k in cb.kolada_kpis]
+    assert (
+        set(kolada["municipality_id"])
+        == set(cb.kolada_areas())
+        == {
+            *cb.municipality_codes,
+            "0001",
+            "0000",
+        }
+    )
+    assert sorted(kolada["year"].unique()) == list(range(2015, 2025))
+    assert not kolada.duplicated(["kpi", "municipality_id", "year", "gender"]).any()
+    for kpi in cb.kolada_kpis:
+        genders = set(kolada.loc[kolada["kpi"] == kpi.id, "gender"])
+        assert genders == ({"T", "K", "M"} if kpi.by_gender else {"T"}), kpi.id
+        n = len(kolada.loc[kolada["kpi"] == kpi.id])
+        assert n == 10 * 10 * len(genders)
+    # the file reads back with its leading zeros and blank values
+    back = pd.read_csv(KOLADA_FILE, dtype={"municipality_id": str}, keep_default_na=False)
+    assert back["municipality_id"].str.fullmatch(r"\d{4}").all()
+    assert (back["value"] == "").sum() == kolada["value"].isna().sum()
+    assert set(
+        back.loc[back["kpi"] == "N15428", "value"].str.extract(r"\.(\d+)$")[0].dropna().str.len()
+    ) == {1}
+    assert back.loc[back["kpi"] == "N33812", "value"].str.fullmatch(r"\d*").all()
+
+
+def test_kolada_values_lie_in_their_unit_and_plausible_range(cb, kolada):
+    for kpi in cb.kolada_kpis:
+        unit = cb.kolada_unit(kpi.unit)
+        values = kolada.loc[kolada["kpi"] == kpi.id, "value"].dropna().astype(float)
+        assert len(values) > 0.5 * (kolada["kpi"] == kpi.id).sum(), kpi.id  # mostly published
+        if unit.low is not None:
+            assert (values >= unit.low).all(), kpi.id
+        if unit.high is not None:
+            assert (values <= unit.high).all(), kpi.id
+        if kpi.plausible is not None:
+            assert values.between(*kpi.plausible).all(), kpi.id
+    t = kolada.loc[kolada["gender"] == "T"].set_index(["kpi", "municipality_id", "year"])["value"]
+    levels = {"N15428": (75, 97), "N17625": (3, 18), "N02904": (3, 22), "N07403": (600, 1700),
+              "U07417": (2500, 7500)}  # fmt: skip
+    for kpi_id, (low, high) in levels.items():
+        assert t.loc[kpi_id].dropna().between(low, high).all(), kpi_id
+
+
+def test_kolada_has_unpublished_rows_without_values(kolada):
+    for status in ("Privacy", "Missing"):
+        rows = kolada.loc[kolada["status"] == status]
+        assert 0 < len(rows) < 0.1 * len(kolada), status
+        assert rows["value"].isna().all()
+    assert kolada.loc[kolada["status"] == "", "value"].notna().all()
+    # the latest year of one KPI is not yet published, for every area
+    latest = kolada.loc[(kolada["kpi"] == "N02904") & (kolada["year"] == 2024)]
+    assert (latest["status"] == "Missing").all()
+    # protection is for small counts, and covers both sexes so neither can be subtracted out
+    private = kolada.loc[kolada["status"] == "Privacy"]
+    assert set(private["kpi"]) <= {"N33812", "N33813"}
+    assert set(private["municipality_id"]).isdisjoint({"0001", "0000"})
+    by_sex = private.loc[private["gender"] != "T"].groupby(["kpi", "municipality_id", "year"])
+    assert (by_sex["gender"].apply(set) == {"K", "M"}).all()
+    counts = kolada.loc[kolada["kpi"].isin(["N33812", "N33813"])]
+    wide = counts.pivot_table(
+        index=["kpi", "municipality_id", "year"], columns="gender", values="value", aggfunc="first"
+    ).dropna()
+    assert (wide["K"] + wide["M"] == wide["T"]).all()
+    assert (wide[["K", "M"]] >= synthetic.KOLADA_PRIVACY_LIMIT).all().all()
+
+
+def test_kolada_municipalities_differ_and_the_county_is_near_their_average(cb, kolada):
+    t = kolada.loc[kolada["gender"] == "T"]
+    for kpi in cb.kolada_kpis:
+        if kpi.unit == "antal":
+            continue
+        rows = t.loc[t["kpi"] == kpi.id]
+        by_area = rows.groupby("municipality_id")["value"].mean().astype(float)
+        municipalities = by_area.drop(["0001", "0000"])
+        assert municipalities.std() / municipalities.mean() > 0.03, kpi.id
+        assert abs(by_area["0001"] / municipalities.mean() - 1) < 0.15, kpi.id
+        assert abs(by_area["0000"] / municipalities.mean() - 1) < 0.30, kpi.id
+        # smooth: a typical year-to-year change of the county is small
+        county = rows.loc[rows["municipality_id"] == "0001"].sort_values("year")["value"]
+        assert county.astype(float).pct_change().abs().median() < 0.05, kpi.id
+    # the example's vulnerability: Sigtuna below Ekerö in eligibility, above it in crime
+    latest = t.loc[t["year"] == 2023].set_index(["kpi", "municipality_id"])["value"]
+    assert latest["N15428", "0191"] < latest["N15428", "0125"]
+    assert latest["N07403", "0191"] > latest["N07403", "0125"]
+    # counts scale with the municipality's size
+    hvb = t.loc[t["kpi"] == "N33812"].groupby("municipality_id")["value"].mean()
+    assert hvb["0123"] > 2 * hvb["0125"] and hvb["0000"] > 3 * hvb["0001"]

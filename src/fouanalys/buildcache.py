@@ -30,7 +30,14 @@ from fouanalys.config import CODEBOOK_PATH, PACKAGE_DIR, is_synthetic
 #: rows ("own") or the whole table ("all", e.g. for a regional comparison). ``manifest`` means
 #: the chapter shows the raw files' facts (names, rows, hashes) from the manifest.
 CHAPTER_READS: dict[str, dict[str, str]] = {
-    "01_underlag": {"enkat": "own", "insatser": "own", "befolkning": "own", "manifest": "all"},
+    "01_underlag": {
+        "enkat": "own",
+        "insatser": "own",
+        "befolkning": "own",
+        "manifest": "all",
+        # Kolada's trends compare the municipality with the county and country rows.
+        "kolada": "all",
+    },
     "02_riskfaktorer": {"prevalence": "own", "priorities": "own", "associations": "own"},
     "03_insatser": {
         "insatser": "own",

@@ -25,6 +25,11 @@ Model, in brief:
 * **Interventions** (``insatser``): 15–40 per municipality (more in larger ones), drawn from a
   catalogue of real Swedish programme types with plausible level, targeting, ages, factors,
   actors and reach.
+* **Key figures** (``kolada``, Kolada's shape): every codebook KPI for the eight
+  municipalities, the county and the country, 2015–2024, with smooth trends, municipality
+  differences that follow their vulnerability, a few unpublished (``Missing``) rows and
+  small counts protected (``Privacy``). They come from their own random stream
+  (``default_rng([seed, 7])``), so adding or changing them leaves the other files as they are.
 """
 
 from __future__ import annotations
@@ -735,6 +740,181 @@ def _interventions(cb: Codebook, rng: np.random.Generator) -> pd.DataFrame:
     return out
 
 
+# --- Kolada key figures ---------------------------------------------------------------------
+#: Columns of ``kolada.csv``, in Kolada's shape (one row per KPI, area, year and gender).
+KOLADA_COLUMNS: tuple[str, ...] = ("kpi", "municipality_id", "year", "gender", "value", "status")
+KOLADA_YEARS: tuple[int, ...] = tuple(range(2015, 2025))
+#: Inhabitants of the county and the country at the end of 2024 (SCB, rounded) and the yearly
+#: growth rate, for the count KPIs of the county and country rows.
+KOLADA_WIDER_AREAS: dict[str, tuple[int, float]] = {
+    "0001": (2_455_000, 0.012),  # Stockholms län
+    "0000": (10_588_000, 0.007),  # Riket
+}
+#: A count below this is published as ``Privacy`` with no value (the example's own rule, in
+#: the spirit of the statistics agencies' small-count suppression). When one sex is protected
+#: the other is too, so that neither can be recovered from the total.
+KOLADA_PRIVACY_LIMIT = 10
+#: Rows published as ``Missing`` with no value: (KPI, area or None for every area, years).
+KOLADA_MISSING: tuple[tuple[str, str | None, tuple[int, ...]], ...] = (
+    ("N02904", None, (2024,)),  # the latest year is not yet published
+    ("N17625", "0125", (2015, 2016)),  # not reported for Ekerö in the first years
+)
+
+
+@dataclass(frozen=True)
+class _KpiModel:
+    """How one synthetic KPI behaves (the example's own choices, in the KPI's unit).
+
+    ``level`` is the country's value in 2015 (for a count KPI: per 1 000 inhabitants);
+    ``trend`` the relative change per year; ``county`` the county's level relative to the
+    country; ``vulnerability`` the relative shift per unit of a municipality's vulnerability
+    score (minus one to plus one, from :data:`MUNICIPALITY_RISK`); ``spread`` the SD of a
+    municipality's own relative offset; ``noise`` the relative year-to-year noise of a
+    municipality; ``women`` the women's value relative to the men's; ``decimals`` how Kolada
+    rounds it.
+    """
+
+    level: float
+    trend: float
+    county: float
+    vulnerability: float
+    spread: float = 0.05
+    noise: float = 0.03
+    women: float = 1.0
+    decimals: int = 1
+
+
+KOLADA_MODEL: dict[str, _KpiModel] = {
+    "N02797": _KpiModel(6.8, -0.015, 0.82, 0.25, women=0.85),
+    "N02906": _KpiModel(7.3, -0.015, 0.83, 0.25, women=0.85),
+    "N15428": _KpiModel(84.5, 0.002, 1.04, -0.045, spread=0.012, noise=0.008, women=1.04),
+    "N17625": _KpiModel(8.5, 0.01, 1.12, 0.25, spread=0.08, noise=0.04, women=0.8),
+    "N02904": _KpiModel(13.0, -0.025, 0.92, 0.45, spread=0.08, noise=0.025),
+    "N31807": _KpiModel(4.3, -0.025, 0.82, 0.35, spread=0.08, noise=0.025),
+    "N07403": _KpiModel(1000, 0.0, 1.12, 0.2, spread=0.08, noise=0.035, decimals=0),
+    "U07417": _KpiModel(4800, -0.03, 1.12, 0.15, spread=0.15, noise=0.04, decimals=0),
+    "U07452": _KpiModel(2300, -0.03, 1.05, 0.25, spread=0.15, noise=0.05, decimals=0),
+    "N07907": _KpiModel(17.0, 0.005, 1.15, 0.2, spread=0.1, noise=0.02, women=0.98),
+    "N33812": _KpiModel(1.9, -0.01, 0.7, 0.35, spread=0.1, women=0.9, decimals=0),
+    "N33813": _KpiModel(0.8, -0.05, 0.8, 0.35, spread=0.1, women=0.5, decimals=0),
+}
+#: A KPI the model does not know (a codebook addition) gets a neutral level in its unit.
+_DEFAULT_KPI_LEVEL = {"procent": 10.0, "per_1000": 10.0, "per_100000": 1000.0, "antal": 1.0}
+
+
+def _inhabitants(area: str, year: int) -> float:
+    total, growth = KOLADA_WIDER_AREAS.get(area) or INHABITANTS_2024.get(area, (50_000, 0.01))
+    return total * (1 + growth) ** (year - 2024)
+
+
+def _kpi_model(kpi, codebook: Codebook) -> _KpiModel:
+    model = KOLADA_MODEL.get(kpi.id)
+    if model is not None:
+        return model
+    unit = codebook.kolada_unit(kpi.unit)
+    level = _DEFAULT_KPI_LEVEL.get(unit.id, 10.0)
+    if kpi.plausible is not None:
+        level = sum(kpi.plausible) / 2
+    return _KpiModel(level, 0.0, 1.0, 0.2 if not kpi.higher_is_better else -0.05, decimals=1)
+
+
+def _kolada_rows(kpi, codebook: Codebook, rng: np.random.Generator) -> list[dict]:
+    """Rows of one KPI for every area, year and (where Kolada divides it) gender."""
+    model = _kpi_model(kpi, codebook)
+    unit = codebook.kolada_unit(kpi.unit)
+    count = unit.id == "antal"
+    low = unit.low if unit.low is not None else 0.0
+    high = unit.high if unit.high is not None else np.inf
+    if kpi.plausible is not None:
+        low, high = max(low, kpi.plausible[0]), min(high, kpi.plausible[1])
+    areas = list(codebook.kolada_areas())
+    years = np.array(KOLADA_YEARS)
+    # The county's and the country's smooth level; each municipality is the county shifted by
+    # its vulnerability and its own offset, with a slightly different slope.
+    smooth = model.level * (1 + model.trend) ** (years - years[0])
+    share_women = model.women / (1 + model.women)
+    rows = []
+    for area in areas:
+        if area == "0000":
+            base, noise = smooth, 0.004
+        elif area == "0001":
+            base, noise = smooth * model.county, 0.008
+        else:
+            score = MUNICIPALITY_RISK.get(area, 0.0) / 0.25
+            offset = model.vulnerability * score + rng.normal(0, model.spread)
+            slope = rng.normal(0, 0.006)
+            base = smooth * model.county * (1 + offset) * (1 + slope) ** (years - years[0])
+            noise = model.noise
+        values = base * (1 + rng.normal(0, noise, years.size))
+        for year, value in zip(years, values, strict=True):
+            if count:
+                total = int(rng.poisson(max(value, 0) * _inhabitants(area, int(year)) / 1000))
+                women = int(rng.binomial(total, share_women))
+                by_gender = {"T": float(total), "K": float(women), "M": float(total - women)}
+                protected = {g for g, v in by_gender.items() if v < KOLADA_PRIVACY_LIMIT}
+                if protected & {"K", "M"}:
+                    protected |= {"K", "M"}
+            else:
+                value = float(np.clip(value, low, high))
+                women_value = 2 * value * share_women
+                by_gender = {
+                    "T": value,
+                    "K": float(np.clip(women_value, low, high)),
+                    "M": float(np.clip(2 * value - women_value, low, high)),
+                }
+                protected = set()
+            for gender in ("T", "K", "M") if kpi.by_gender else ("T",):
+                status = "Privacy" if gender in protected else ""
+                rows.append(
+                    {
+                        "kpi": kpi.id,
+                        "municipality_id": area,
+                        "year": int(year),
+                        "gender": gender,
+                        "value": None if status else round(by_gender[gender], model.decimals),
+                        "status": status,
+                    }
+                )
+    for missing_kpi, missing_area, missing_years in KOLADA_MISSING:
+        if missing_kpi != kpi.id:
+            continue
+        for row in rows:
+            if row["year"] in missing_years and missing_area in (None, row["municipality_id"]):
+                row["value"], row["status"] = None, "Missing"
+    return rows
+
+
+def kolada_frame(codebook: Codebook | None = None, seed: int = config.DEFAULT_SEED) -> pd.DataFrame:
+    """Synthetic key figures in Kolada's shape for every codebook KPI (``kolada.csv``).
+
+    Columns: ``kpi``, ``municipality_id`` (the eight municipality codes, ``0001`` Stockholms
+    län, ``0000`` Riket), ``year`` (2015–2024), ``gender`` (``T``; also ``K`` and ``M`` for a
+    KPI Kolada divides by gender), ``value`` (Float64, <NA> when not published) and ``status``
+    (``""``, ``Missing`` or ``Privacy``). Levels, trends and municipality differences follow
+    :data:`KOLADA_MODEL`; counts (unit ``antal``) are Poisson draws from each area's
+    inhabitants and protected below :data:`KOLADA_PRIVACY_LIMIT`; :data:`KOLADA_MISSING` lists
+    the unpublished rows. Draws come from their own stream (``default_rng([seed, 7])``), so the
+    other example files do not change when this does.
+    """
+    cb = codebook or load_codebook()
+    rng = np.random.default_rng([seed, 7])
+    rows = [row for kpi in cb.kolada_kpis for row in _kolada_rows(kpi, cb, rng)]
+    out = pd.DataFrame(rows, columns=list(KOLADA_COLUMNS))
+    out["year"] = out["year"].astype("int64")
+    out["value"] = out["value"].astype("Float64")
+    return out
+
+
+def _kolada_bytes(frame: pd.DataFrame, codebook: Codebook) -> bytes:
+    """``kolada.csv``: UTF-8, comma, header; each value with its KPI's decimals, blank if none."""
+    decimals = {k.id: _kpi_model(k, codebook).decimals for k in codebook.kolada_kpis}
+    values = [
+        "" if pd.isna(v) else f"{float(v):.{decimals.get(kpi, 1)}f}"
+        for kpi, v in zip(frame["kpi"], frame["value"], strict=True)
+    ]
+    return frame.assign(value=values).to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
 # --- public API -----------------------------------------------------------------------------
 def generate(
     seed: int = config.DEFAULT_SEED, scale: float = 1.0, codebook: Codebook | None = None
@@ -751,8 +931,10 @@ def generate(
       faktorer, push_pull, kunskapslage, deltagare_per_ar (nullable), samverkan, status,
       kommentar.
     - ``befolkning``: kommunkod, ar (2018–2024), alder (0–25), kon (Pojke/Flicka), antal.
+    - ``kolada``: kpi, municipality_id, year, gender, value, status (see :func:`kolada_frame`).
 
-    ``scale`` multiplies the population (and so the number of respondents).
+    ``scale`` multiplies the population (and so the number of respondents); the key figures
+    describe whole municipalities and do not depend on it.
     """
     if scale <= 0:
         raise ValueError("scale must be positive")
@@ -761,7 +943,8 @@ def generate(
     pop = _population(cb, rng, scale)
     enkat = _survey(cb, pop, rng)
     insatser = _interventions(cb, rng)
-    return {"enkat": enkat, "insatser": insatser, "befolkning": pop}
+    kolada = kolada_frame(cb, seed)
+    return {"enkat": enkat, "insatser": insatser, "befolkning": pop, "kolada": kolada}
 
 
 def _enkat_bytes(frame: pd.DataFrame) -> bytes:
@@ -801,6 +984,8 @@ def _marker_text(seed: int, scale: float) -> str:
         f"    fouanalys synth --seed {seed}\n"
         f"(skala {scale:g}) och liknar riktiga underlag till form och storlek, men de beskriver\n"
         "inga verkliga ungdomar, insatser eller kommuner. Använd dem inte som resultat.\n"
+        "Nyckeltalen i kolada.csv har Koladas form men är också påhittade: de är inte\n"
+        "hämtade från Kolada och är inte kommunernas verkliga värden.\n"
     )
 
 
@@ -820,12 +1005,21 @@ mappen som syntetisk; rapporter som byggs härifrån får en banderoll om det.
   Excels "CSV (semikolonavgränsad)": semikolon, Windows-1252, CRLF.
 - `befolkning.csv` — befolkning per kommun, år (2018–2024), ettårsålder 0–25 och kön. UTF-8,
   komma.
+- `kolada.csv` — nyckeltal i Koladas form (`kpi, municipality_id, year, gender, value,
+  status`) för kodbokens nyckeltal, de åtta kommunerna, Stockholms län (0001) och riket
+  (0000), 2015–2024. UTF-8, komma. Också syntetiska: de är inte hämtade från Kolada. Några
+  värden är markerade som ej publicerade (`Missing`) eller skyddade för att de bygger på få
+  personer (`Privacy`); de har då inget värde. Riktiga värden hämtas med `fouanalys fetch
+  kolada`.
 
 Hur data skapas: antalet svarande är binomialfördelat ur årskullens storlek och en rimlig
 svarsfrekvens. Varje svarande har korrelerade latenta drag (risk- och skyddsfaktorer) som
 skiljer sig något mellan kommuner, kön, årskurs och år; varje fråga besvaras enligt en
 ordinal logitmodell. Skillnaderna mellan kommunerna är exemplets egna val och säger ingenting
 om de verkliga kommunerna. Insatserna är vanliga svenska programtyper med påhittad omfattning.
+Nyckeltalen följer en jämn trend på en rimlig nivå för varje nyckeltal, med skillnader mellan
+kommunerna och lite slumpmässigt brus; andelar och tal per invånare ligger för länet och riket
+nära kommunernas genomsnitt, och antal följer områdets folkmängd.
 """
 
 
@@ -836,19 +1030,21 @@ def write_example(
 ) -> dict[str, Path]:
     """Generate and write the synthetic example into ``out_dir``.
 
-    Writes ``enkat.csv.gz``, ``insatser.csv``, ``befolkning.csv``, the marker file
-    (``config.SYNTHETIC_MARKER``) and ``README.md``, atomically: everything is written to
+    Writes ``enkat.csv.gz``, ``insatser.csv``, ``befolkning.csv``, ``kolada.csv``, the marker
+    file (``config.SYNTHETIC_MARKER``) and ``README.md``, atomically: everything is written to
     temporary files first and then moved into place, so an interrupted run leaves the old
-    files. Returns the paths by name (``enkat``, ``insatser``, ``befolkning``, ``marker``,
-    ``readme``).
+    files. Returns the paths by name (``enkat``, ``insatser``, ``befolkning``, ``kolada``,
+    ``marker``, ``readme``).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    frames = generate(seed=seed, scale=scale)
+    codebook = load_codebook()
+    frames = generate(seed=seed, scale=scale, codebook=codebook)
     payloads = {
         "enkat": ("enkat.csv.gz", _enkat_bytes(frames["enkat"])),
         "insatser": ("insatser.csv", _insatser_bytes(frames["insatser"])),
         "befolkning": ("befolkning.csv", _befolkning_bytes(frames["befolkning"])),
+        "kolada": ("kolada.csv", _kolada_bytes(frames["kolada"], codebook)),
         "marker": (config.SYNTHETIC_MARKER, _marker_text(seed, scale).encode("utf-8")),
         "readme": ("README.md", _readme_text(seed, scale).encode("utf-8")),
     }

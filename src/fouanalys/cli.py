@@ -1,4 +1,4 @@
-"""Command line: ``fouanalys validate | build | synth`` (also ``python -m fouanalys``).
+"""Command line: ``fouanalys validate | build | synth | fetch`` (also ``python -m fouanalys``).
 
 Each command parses its options, calls one library function and turns a
 :class:`~fouanalys.exceptions.FouanalysError` into a short message and exit code 1. Usage errors
@@ -10,13 +10,21 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from fouanalys import __version__
-from fouanalys.config import CELL_TIMEOUT, DEFAULT_SEED, EXAMPLE_DATA_DIR, VALIDATION_REPORT_DIR
+from fouanalys.config import (
+    CELL_TIMEOUT,
+    DEFAULT_SEED,
+    EXAMPLE_DATA_DIR,
+    KOLADA_BASE_URL,
+    SCB_BASE_URL,
+    VALIDATION_REPORT_DIR,
+)
 from fouanalys.exceptions import DataValidationError, FouanalysError
 
 log = logging.getLogger("fouanalys")
@@ -77,6 +85,133 @@ def cmd_synth(args: argparse.Namespace) -> int:
     for name, path in paths.items():
         print(f"{name}: {path}")
     return 0
+
+
+def cmd_fetch_kolada(args: argparse.Namespace) -> int:
+    from fouanalys.config import default_data_dir
+    from fouanalys.kolada import update_kolada
+
+    summary = update_kolada(
+        data_dir=_data_dir(args.data_dir) or default_data_dir(),
+        kpis=args.kpi,
+        areas=args.municipality,
+        years=args.years,
+        base_url=args.base_url,
+        refresh=args.refresh,
+    )
+    print(summary.text())
+    return 0
+
+
+def cmd_fetch_befolkning(args: argparse.Namespace) -> int:
+    from fouanalys.config import default_data_dir
+    from fouanalys.scb import update_befolkning
+
+    summary = update_befolkning(
+        data_dir=_data_dir(args.data_dir) or default_data_dir(),
+        municipalities=args.municipality,
+        years=args.years,
+        base_url=args.base_url,
+        refresh=args.refresh,
+    )
+    print(summary.text())
+    return 0
+
+
+def _add_fetch_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "fetch",
+        help="hämta offentliga data (Kolada, SCB) till datamappen",
+        description=(
+            "Hämta offentliga data till datamappen. Befintliga rader för samma urval ersätts, "
+            "alla andra behålls; ingenting skrivs om hämtningen misslyckas."
+        ),
+    )
+    sources = p.add_subparsers(dest="source", required=True, metavar="KÄLLA")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--years",
+        type=_year_range,
+        metavar="FRÅN-TILL",
+        help="år, t.ex. 2015-2024 eller 2024",
+    )
+    common.add_argument(
+        "--data-dir",
+        metavar="MAPP",
+        help="mapp med riktiga underlag att skriva till (skapas vid behov; standard: "
+        "$FOUANALYS_DATA_DIR; exempelmappen med syntetiska data vägras)",
+    )
+    common.add_argument(
+        "--refresh", action="store_true", help="fråga tjänsten igen även om svaret finns sparat"
+    )
+
+    k = sources.add_parser(
+        "kolada",
+        parents=[common],
+        help="nyckeltal från Kolada till kolada.csv",
+        description="Hämta nyckeltal från Kolada (standard: kodbokens nyckeltal, dess kommuner, "
+        "länet och riket, 2010 till i år) och skriv dem till kolada.csv.",
+    )
+    k.add_argument(
+        "--municipality",
+        "-m",
+        action="append",
+        metavar="KOD|NAMN",
+        help="kommun, län (0001) eller riket (0000) att hämta (kan upprepas; standard: "
+        "kodbokens kommuner, länet och riket)",
+    )
+    k.add_argument(
+        "--kpi",
+        action="append",
+        metavar="ID",
+        help="Kolada-id för ett nyckeltal, t.ex. N15428 (kan upprepas; standard: kodbokens)",
+    )
+    k.add_argument(
+        "--base-url",
+        default=KOLADA_BASE_URL,
+        metavar="URL",
+        help=f"Koladas API-adress, för tester och speglar (standard: {KOLADA_BASE_URL})",
+    )
+    k.set_defaults(func=cmd_fetch_kolada)
+
+    b = sources.add_parser(
+        "befolkning",
+        parents=[common],
+        help="befolkning 0–25 år efter kön från SCB till befolkning.csv",
+        description="Hämta folkmängden efter kommun, ålder 0–25 och kön från SCB:s tabell "
+        "BefolkningNy (standard: kodbokens kommuner, från första enkätåret till senaste år) "
+        "och skriv den till befolkning.csv.",
+    )
+    b.add_argument(
+        "--municipality",
+        "-m",
+        action="append",
+        metavar="KOD|NAMN",
+        help="kommun att hämta (kan upprepas; standard: kodbokens kommuner)",
+    )
+    b.add_argument(
+        "--base-url",
+        default=SCB_BASE_URL,
+        metavar="URL",
+        help=f"SCB:s API-adress, för tester och speglar (standard: {SCB_BASE_URL})",
+    )
+    b.set_defaults(func=cmd_fetch_befolkning)
+
+
+def _year_range(text: str) -> tuple[int, int]:
+    """``2015-2024`` or ``2024`` as (from, to); a usage error for anything else."""
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:[-–]\s*(\d{4})\s*)?", text)
+    if not match:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' är inga år; skriv ett år (2024) eller ett intervall (2015-2024)"
+        )
+    first = int(match.group(1))
+    last = int(match.group(2) or first)
+    if first > last:
+        raise argparse.ArgumentTypeError(f"'{text}': första året kommer efter det sista")
+    if first < 1990 or last > 2100:
+        raise argparse.ArgumentTypeError(f"'{text}': åren ska ligga mellan 1990 och 2100")
+    return first, last
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -147,6 +282,8 @@ def make_parser() -> argparse.ArgumentParser:
         help="storleksfaktor (större data för prestandamätning)",
     )
     p.set_defaults(func=cmd_synth)
+
+    _add_fetch_parser(sub)
     return parser
 
 
@@ -181,6 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "fontTools",
             "weasyprint",
             "matplotlib",
+            "urllib3",
         ):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

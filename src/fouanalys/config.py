@@ -26,7 +26,13 @@ TEMPLATE_DIR = PACKAGE_DIR / "templates"
 DATA_DIR = PROJ_ROOT / "data"
 RAW_DATA_DIR = DATA_DIR / "raw"
 EXAMPLE_DATA_DIR = RAW_DATA_DIR / "example"
-PROCESSED_DATA_DIR = DATA_DIR / "processed"
+#: Environment variable naming another folder for the processed tables (e.g. a test's own).
+PROCESSED_DIR_ENV = "FOUANALYS_PROCESSED_DIR"
+PROCESSED_DATA_DIR = (
+    Path(os.environ[PROCESSED_DIR_ENV]).expanduser().resolve()
+    if os.environ.get(PROCESSED_DIR_ENV)
+    else DATA_DIR / "processed"
+)
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 REPORTS_DIR = PROJ_ROOT / "reports"
 VALIDATION_REPORT_DIR = REPORTS_DIR / "validation"

@@ -66,13 +66,9 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix .
 
-## Open JupyterLab on the notebooks with the project's kernel (loopback, token-protected)
+## Open JupyterLab on the notebooks with the project's kernel (loopback, token; ARGS="--port N")
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
-	  --LabApp.default_url=/lab/tree/notebooks \
-	  --MappingKernelManager.default_kernel_name=fouanalys \
-	  --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
-	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+	$(BIN)/fouanalys lab $(ARGS)
 
 ## Re-resolve the lockfile after changing dependencies in pyproject.toml
 lock: | $(UV)

@@ -1,4 +1,4 @@
-"""Command line: ``fouanalys validate | build | synth | fetch`` (also ``python -m fouanalys``).
+"""Command line: ``fouanalys validate|build|synth|fetch|lab`` (also ``python -m fouanalys``).
 
 Each command parses its options, calls one library function and turns a
 :class:`~fouanalys.exceptions.FouanalysError` into a short message and exit code 1. Usage errors
@@ -115,6 +115,13 @@ def cmd_fetch_befolkning(args: argparse.Namespace) -> int:
         refresh=args.refresh,
     )
     print(summary.text())
+    return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from fouanalys.lab import run_lab
+
+    run_lab(port=args.port, open_browser=False if args.no_browser else None)
     return 0
 
 
@@ -284,6 +291,27 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_synth)
 
     _add_fetch_parser(sub)
+
+    p = sub.add_parser(
+        "lab",
+        help="öppna JupyterLab på notebookmappen med projektets kärna",
+        description=(
+            "Starta JupyterLab på projektet, bara på den här datorn (127.0.0.1) och skyddad "
+            "med en ny token. Adressen med token skrivs ut; öppna den i en webbläsare."
+        ),
+    )
+    p.add_argument(
+        "--port",
+        type=_port,
+        default=None,
+        help="port att lyssna på (standard: första lediga från 8888)",
+    )
+    p.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="öppna ingen webbläsare (görs ändå inte utan grafisk skärm)",
+    )
+    p.set_defaults(func=cmd_lab)
     return parser
 
 
@@ -291,6 +319,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("måste vara minst 1")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError("en port ligger mellan 1 och 65535")
     return value
 
 

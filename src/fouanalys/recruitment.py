@@ -973,6 +973,11 @@ def run_scenarios(
     Replicate ``r`` draws one population and network (seed ``[seed, r, 0]``) and runs every
     scenario on it with the same random numbers (seed ``[seed, r, 1]``: common random numbers),
     so scenario differences within a replicate come from the levers, not from chance.
+
+    ``progress=True`` shows a :mod:`tqdm.auto` bar over the replicates (a widget in JupyterLab
+    when ipywidgets is installed, else text); chapter 04 turns it on only when a person runs
+    the notebook (:func:`fouanalys.workbench.interactive`), never in the build. The results do
+    not depend on it.
     """
     params = model_parameters(params)
     if replicates < 1:

@@ -216,7 +216,7 @@ def test_make_lab_calls_the_cli() -> None:
     if make is None:
         pytest.skip("make is not installed")
     result = subprocess.run(
-        [make, "-n", "lab", "ARGS=--port 8899"],
+        [make, "--no-print-directory", "-n", "lab", "ARGS=--port 8899"],
         cwd=config.PROJ_ROOT,
         capture_output=True,
         text=True,

@@ -386,6 +386,24 @@ class FetchSummary:
     empty: tuple[str, ...] = ()
     empty_label: str = ""
 
+    @classmethod
+    def from_merge(
+        cls, service: str, path: Path, merge: Merge, client: ApiClient, **extra: Any
+    ) -> FetchSummary:
+        """The summary of ``merge`` written to ``path`` with what ``client`` asked."""
+        return cls(
+            service=service,
+            path=path,
+            rows=len(merge.frame),
+            new=merge.new,
+            changed=merge.changed,
+            unchanged=merge.unchanged,
+            removed=merge.removed,
+            requests=client.requests_sent,
+            cache_hits=client.cache_hits,
+            **extra,
+        )
+
     def text(self) -> str:
         parts = [
             f"Skrev {self.path}: {self.rows} rader ({self.new} nya, {self.changed} ändrade, "
@@ -544,6 +562,45 @@ def _rows_in(frame: pd.DataFrame, other: pd.DataFrame, columns: list[str]) -> pd
     index = pd.MultiIndex.from_frame(frame[columns].astype(object))
     wanted = pd.MultiIndex.from_frame(other[columns].astype(object).drop_duplicates())
     return pd.Series(index.isin(wanted), index=frame.index)
+
+
+def selection_scope(values: Sequence[Sequence[Any]], names: Sequence[str]) -> pd.DataFrame:
+    """Every combination of a selection's ``values`` (one list per column of ``names``)."""
+    return pd.MultiIndex.from_product(list(values), names=list(names)).to_frame(index=False)
+
+
+def refuse_duplicate_keys(
+    frame: pd.DataFrame, key: Sequence[str], path: Path, describe: Callable[[pd.Series], str]
+) -> None:
+    """Raise :class:`FetchError` when an existing file has two rows for one key."""
+    duplicated = frame.duplicated(list(key))
+    if duplicated.any():
+        raise FetchError(
+            f"Den befintliga filen {path} har två rader för {describe(frame[duplicated].iloc[0])}; "
+            "den uppdateras inte. Rätta eller flytta den först."
+        )
+
+
+def write_merged(
+    path: Path,
+    old: pd.DataFrame | None,
+    fetched: pd.DataFrame,
+    key: Sequence[str],
+    scope: pd.DataFrame,
+    columns: Sequence[str],
+    empty_message: str,
+) -> Merge:
+    """Merge ``fetched`` into ``old`` (see :func:`merge_rows`) and write ``path`` atomically.
+
+    Raises :class:`FetchError` with ``empty_message`` (nothing written) when the result would
+    be empty.
+    """
+    merge = merge_rows(old, fetched, key, scope, sort=key)
+    if merge.frame.empty:
+        raise FetchError(empty_message)
+    atomic_write_bytes(path, csv_bytes(merge.frame[list(columns)]))
+    log.debug("Skrev %s (%d rader)", path, len(merge.frame))
+    return merge
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

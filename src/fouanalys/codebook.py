@@ -154,10 +154,14 @@ class KoladaUnit(_Model):
     high: float | None = None
 
 
+#: What a Kolada KPI id looks like: a capital letter and five digits, e.g. N15428.
+KOLADA_KPI_PATTERN = r"[A-Z]\d{5}"
+
+
 class KoladaKpi(_Model):
     """A Kolada key figure the reports show: Kolada's title, a short label and its unit."""
 
-    id: str = Field(pattern=r"^[A-Z]\d{5}$")
+    id: str = Field(pattern=rf"^{KOLADA_KPI_PATTERN}$")
     title: str
     label: str
     unit: str

@@ -28,18 +28,18 @@ from fouanalys.apiclient import (
     FetchSummary,
     Merge,
     Throttle,
-    atomic_write_bytes,
     chunk_joined,
-    csv_bytes,
     default_cache,
-    merge_rows,
     output_path,
     parse_column,
     read_existing,
+    refuse_duplicate_keys,
+    selection_scope,
     target_dir,
+    write_merged,
     year_list,
 )
-from fouanalys.codebook import Codebook, load_codebook, normalize_key
+from fouanalys.codebook import KOLADA_KPI_PATTERN, Codebook, load_codebook, normalize_key
 from fouanalys.config import KOLADA_BASE_URL
 from fouanalys.exceptions import FetchError
 from fouanalys.io import FLOAT_PATTERN
@@ -63,7 +63,7 @@ KEY = ("kpi", "municipality_id", "year", "gender")
 #: What one fetch covers: its rows replace the old rows of these combinations.
 SCOPE = ("kpi", "municipality_id", "year")
 GENDERS = ("T", "K", "M")
-KPI_ID = re.compile(r"^[A-Z]\d{5}$")
+KPI_ID = re.compile(rf"^{KOLADA_KPI_PATTERN}$")
 
 
 def kolada_client(refresh: bool = False, **options: Any) -> ApiClient:
@@ -508,24 +508,20 @@ def read_kolada(path: Path, codebook: Codebook | None = None) -> pd.DataFrame:
     }
     rows = zip(*(columns[c] for c in COLUMNS), strict=True)
     frame = frame_from_rows(rows)
-    if frame.duplicated(list(KEY)).any():
-        dup = frame[frame.duplicated(list(KEY))].iloc[0]
-        raise FetchError(
-            f"Den befintliga filen {path} har två rader för {dup['kpi']}, "
-            f"{dup['municipality_id']}, {dup['year']}, {dup['gender']}; den uppdateras inte. "
-            "Rätta eller flytta den först."
-        )
+    refuse_duplicate_keys(
+        frame,
+        KEY,
+        path,
+        lambda row: f"{row['kpi']}, {row['municipality_id']}, {row['year']}, {row['gender']}",
+    )
     return frame
 
 
 def _scope(frame: pd.DataFrame, selection: dict | None) -> pd.DataFrame:
     if selection is None:
         return frame[list(SCOPE)].drop_duplicates()
-    index = pd.MultiIndex.from_product(
-        [selection["kpis"], selection["areas"], [int(y) for y in selection["years"]]],
-        names=list(SCOPE),
-    )
-    return index.to_frame(index=False)
+    years = [int(y) for y in selection["years"]]
+    return selection_scope([selection["kpis"], selection["areas"], years], SCOPE)
 
 
 def _write(
@@ -541,14 +537,16 @@ def _write(
     fetched = frame_from_rows(frame[list(COLUMNS)].itertuples(index=False, name=None))
     if selection is None:
         selection = frame.attrs.get("kolada_selection")
-    merge = merge_rows(old, fetched, KEY, _scope(fetched, selection), sort=KEY)
-    if merge.frame.empty:
-        raise FetchError(
-            f"Kolada hade inga värden för urvalet, och {path.name} skulle bli tom; "
-            "ingenting skrevs. Kontrollera nyckeltal och år."
-        )
-    atomic_write_bytes(path, csv_bytes(merge.frame[list(COLUMNS)]))
-    log.debug("Skrev %s (%d rader)", path, len(merge.frame))
+    merge = write_merged(
+        path,
+        old,
+        fetched,
+        KEY,
+        _scope(fetched, selection),
+        COLUMNS,
+        f"Kolada hade inga värden för urvalet, och {path.name} skulle bli tom; ingenting "
+        "skrevs. Kontrollera nyckeltal och år.",
+    )
     return path, merge
 
 
@@ -611,16 +609,11 @@ def update_kolada(
     selection = frame.attrs["kolada_selection"]
     path, merge = _write(frame, directory, selection, codebook)
     present = set(frame["kpi"][frame["value"].notna()])
-    return FetchSummary(
-        service=SERVICE,
-        path=path,
-        rows=len(merge.frame),
-        new=merge.new,
-        changed=merge.changed,
-        unchanged=merge.unchanged,
-        removed=merge.removed,
-        requests=client.requests_sent,
-        cache_hits=client.cache_hits,
+    return FetchSummary.from_merge(
+        SERVICE,
+        path,
+        merge,
+        client,
         empty=tuple(k for k in selection["kpis"] if k not in present),
         empty_label="Nyckeltal utan några värden",
     )

@@ -26,14 +26,14 @@ from fouanalys.apiclient import (
     FetchSummary,
     Merge,
     Throttle,
-    atomic_write_bytes,
-    csv_bytes,
     default_cache,
-    merge_rows,
     output_path,
     parse_column,
     read_existing,
+    refuse_duplicate_keys,
+    selection_scope,
     target_dir,
+    write_merged,
     year_list,
 )
 from fouanalys.codebook import Codebook, load_codebook, normalize_key
@@ -512,23 +512,20 @@ def read_befolkning(path: Path, codebook: Codebook | None = None) -> pd.DataFram
             "antal": parse_column(raw, "antal", count, path, "ett antal (heltal, minst 0)"),
         }
     ).astype({"kommunkod": "str", "ar": "int64", "alder": "int64", "kon": "str", "antal": "int64"})
-    if frame.duplicated(list(KEY)).any():
-        dup = frame[frame.duplicated(list(KEY))].iloc[0]
-        raise FetchError(
-            f"Den befintliga filen {path} har två rader för {dup['kommunkod']}, {dup['ar']}, "
-            f"ålder {dup['alder']}, {dup['kon']}; den uppdateras inte. Rätta eller flytta den "
-            "först."
-        )
+    refuse_duplicate_keys(
+        frame,
+        KEY,
+        path,
+        lambda row: f"{row['kommunkod']}, {row['ar']}, ålder {row['alder']}, {row['kon']}",
+    )
     return frame.sort_values(list(KEY), kind="stable").reset_index(drop=True)
 
 
 def _scope(frame: pd.DataFrame, selection: dict | None) -> pd.DataFrame:
     if selection is None:
         return frame[list(SCOPE)].drop_duplicates()
-    index = pd.MultiIndex.from_product(
-        [selection["municipalities"], [int(y) for y in selection["years"]]], names=list(SCOPE)
-    )
-    return index.to_frame(index=False)
+    years = [int(y) for y in selection["years"]]
+    return selection_scope([selection["municipalities"], years], SCOPE)
 
 
 def _write(
@@ -543,10 +540,15 @@ def _write(
     )
     if selection is None:
         selection = frame.attrs.get("befolkning_selection")
-    merge = merge_rows(old, fetched, KEY, _scope(fetched, selection), sort=KEY)
-    if merge.frame.empty:
-        raise FetchError(f"SCB gav inga befolkningssiffror; {path.name} skrevs inte.")
-    atomic_write_bytes(path, csv_bytes(merge.frame[list(COLUMNS)]))
+    merge = write_merged(
+        path,
+        old,
+        fetched,
+        KEY,
+        _scope(fetched, selection),
+        COLUMNS,
+        f"SCB gav inga befolkningssiffror; {path.name} skrevs inte.",
+    )
     return path, merge
 
 
@@ -603,14 +605,4 @@ def update_befolkning(
         if own:
             client.close()
     path, merge = _write(frame, directory, frame.attrs["befolkning_selection"], codebook)
-    return FetchSummary(
-        service=SERVICE,
-        path=path,
-        rows=len(merge.frame),
-        new=merge.new,
-        changed=merge.changed,
-        unchanged=merge.unchanged,
-        removed=merge.removed,
-        requests=client.requests_sent,
-        cache_hits=client.cache_hits,
-    )
+    return FetchSummary.from_merge(SERVICE, path, merge, client)

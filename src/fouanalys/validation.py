@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fouanalys.codebook import Codebook, load_codebook, normalize_key
+from fouanalys.codebook import KOLADA_KPI_PATTERN, Codebook, load_codebook, normalize_key
 from fouanalys.config import (
     SYNTHETIC_BANNER,
     VALIDATION_REPORT_DIR,
@@ -683,10 +683,6 @@ def _cross_file_problems(raws: dict[str, RawTable], codebook: Codebook) -> list[
     ]
 
 
-#: What a Kolada KPI id looks like (a letter and five digits, e.g. N15428).
-KOLADA_KPI_PATTERN = r"[A-Z]\d{5}"
-
-
 def kolada_problems(raw: RawTable, codebook: Codebook) -> list[Problem]:
     """Checks of kolada.csv that need the codebook's KPI units, beyond the column checks.
 
@@ -714,8 +710,8 @@ def kolada_problems(raw: RawTable, codebook: Codebook) -> list[Problem]:
             n_rows=len(rows) if len(rows) > MAX_ROWS_LISTED else None,
         )
 
-    if "kpi" in frame:
-        kpi = frame["kpi"].astype("str").str.strip()
+    kpi = frame["kpi"].astype("str").str.strip() if "kpi" in frame else None
+    if kpi is not None:
         bad = frame["kpi"].notna() & ~kpi.str.fullmatch(KOLADA_KPI_PATTERN).fillna(False)
         if bad.any():
             problems.append(
@@ -750,9 +746,8 @@ def kolada_problems(raw: RawTable, codebook: Codebook) -> list[Problem]:
                     "tomt eller " + ", ".join(sorted(known)),
                 )
             )
-    if "kpi" in frame and "value" in frame and codebook.kolada_kpis:
+    if kpi is not None and "value" in frame and codebook.kolada_kpis:
         values = numeric_view(frame["value"], "float")
-        kpi = frame["kpi"].astype("str").str.strip()
         for entry in codebook.kolada_kpis:
             unit = codebook.kolada_unit(entry.unit)
             low, high = unit.low, unit.high

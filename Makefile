@@ -33,7 +33,7 @@ $(UV):
 
 $(STAMP): uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
-	$(BIN)/python -m fouanalys.kernel
+	$(BIN)/python -m fouanalys.build.kernel
 	@touch $@
 
 ## Create .venv from the lockfile and register the Jupyter kernel (done by every target)

@@ -81,7 +81,7 @@ def straightforward(data: Path, out: Path, codes: list[str]) -> float:
     run(
         [
             str(BIN / "python"), "-c",
-            "from pathlib import Path; from fouanalys.processing import process; "
+            "from pathlib import Path; from fouanalys.ingest.processing import process; "
             f"process(Path({str(data)!r}), Path({str(processed)!r}), "
             f"report_dir=Path({str(out / 'validation')!r}))",
         ]

@@ -10,7 +10,7 @@ Data: a synthetic scores frame in the shape of ``fouanalys.scoring.score_indices
 index with ~4 % missing), drawn directly with numpy: four survey years, the eight municipalities
 in unequal sizes, two grades, factor probabilities that differ by municipality and sex. The
 ``X_score``/``X_answered`` columns are left out: neither way reads them. (Drawing flags directly
-keeps the benchmark about the tables; ``fouanalys.synthetic`` + scoring would only change how
+keeps the benchmark about the tables; ``fouanalys.ingest.synthetic`` + scoring would only change how
 the same frame is made.)
 
 Ours: ``prevalence_table`` + ``priorities_table`` (each counts with ``np.bincount``, margins by

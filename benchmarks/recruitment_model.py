@@ -20,10 +20,11 @@ import time
 
 import numpy as np
 
-from fouanalys import config, io
+from fouanalys import config
 from fouanalys import recruitment as rec
 from fouanalys.codebook import load_codebook
-from fouanalys.processing import derived_tables
+from fouanalys.ingest import readers
+from fouanalys.ingest.processing import derived_tables
 
 TARGET_SECONDS = 5.0
 
@@ -40,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     cb = load_codebook()
     t0 = time.perf_counter()
     frames = {
-        name: io.to_typed(
-            io.read_raw(io.find_input(config.EXAMPLE_DATA_DIR, name), name, cb), name, cb
+        name: readers.to_typed(
+            readers.read_raw(readers.find_input(config.EXAMPLE_DATA_DIR, name), name, cb), name, cb
         )
         for name in ("enkat", "insatser", "befolkning")
     }

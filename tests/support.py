@@ -121,19 +121,20 @@ def run_chapter(notebook: Path, out: Path, **parameters) -> ExecutedChapter:
 
 def example_tables(codebook: Codebook) -> dict[str, pd.DataFrame]:
     """The embedded example's typed and derived tables, as the build makes them (without GX)."""
-    from fouanalys import config, io
-    from fouanalys.processing import derived_tables
+    from fouanalys import config
+    from fouanalys.ingest import readers
+    from fouanalys.ingest.processing import derived_tables
 
     frames = {}
     for name in ("enkat", "insatser", "befolkning"):
-        path = io.find_input(config.EXAMPLE_DATA_DIR, name)
-        frames[name] = io.to_typed(io.read_raw(path, name, codebook), name, codebook)
+        path = readers.find_input(config.EXAMPLE_DATA_DIR, name)
+        frames[name] = readers.to_typed(readers.read_raw(path, name, codebook), name, codebook)
     return frames | derived_tables(frames, codebook)
 
 
 def write_example_processed(processed_dir: Path, codebook: Codebook) -> Path:
     """A processed folder of the example's tables with a synthetic manifest."""
-    from fouanalys.processing import write_tables
+    from fouanalys.ingest.processing import write_tables
 
     write_tables(example_tables(codebook), processed_dir, synthetic_manifest(codebook))
     return processed_dir

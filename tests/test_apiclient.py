@@ -10,7 +10,8 @@ import pytest
 from recorded_api import Answer, RecordedAPI, closed_port_url
 
 from fouanalys import config
-from fouanalys.apiclient import (
+from fouanalys.exceptions import FetchError
+from fouanalys.ingest.fetch.client import (
     ApiClient,
     ResponseCache,
     Throttle,
@@ -22,7 +23,6 @@ from fouanalys.apiclient import (
     target_dir,
     year_list,
 )
-from fouanalys.exceptions import FetchError
 
 PAYLOAD = {"values": [{"id": "N15428"}], "count": 1}
 
@@ -154,10 +154,10 @@ def test_retry_after_is_honoured(api):
 def test_a_long_retry_after_is_capped(monkeypatch):
     from urllib3.response import HTTPResponse
 
-    from fouanalys import apiclient
+    from fouanalys.ingest.fetch import client as fa_client
 
-    monkeypatch.setattr(apiclient, "RETRY_AFTER_MAX", 2.0)
-    retry = apiclient.CappedRetry(3)
+    monkeypatch.setattr(fa_client, "RETRY_AFTER_MAX", 2.0)
+    retry = fa_client.CappedRetry(3)
     assert retry.get_retry_after(HTTPResponse(headers={"Retry-After": "3600"})) == 2.0
     assert retry.new().get_retry_after(HTTPResponse(headers={"Retry-After": "1"})) == 1.0
 

@@ -1,6 +1,6 @@
 """JupyterLab in a real browser: open a chapter, run all cells, see figures and no errors.
 
-Starts ``jupyter lab`` with :func:`fouanalys.lab.lab_arguments` on a free loopback port over a
+Starts ``jupyter lab`` with :func:`fouanalys.build.lab.lab_arguments` on a free loopback port over a
 copy of ``notebooks/`` (so nothing is saved into the committed notebooks) and a processed
 folder of the example data, then drives Debian's headless Chromium through Playwright. The
 browser comes from the system and is never downloaded: without it the test is skipped, or
@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 from support import write_example_processed
 
-from fouanalys import config, lab
+from fouanalys import config
+from fouanalys.build import lab
 
 CHAPTER = "01_underlag.ipynb"
 INSTALL_HINT = "installera med 'sudo apt-get install -y chromium'"

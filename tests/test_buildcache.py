@@ -1,7 +1,7 @@
 """Incremental, interrupted and distributed builds, with small stand-in chapter notebooks.
 
 The chapters here are tiny notebooks under the real chapter ids (so the real dependency
-declarations of ``fouanalys.buildcache.CHAPTER_READS`` apply) that read a processed table; the
+declarations of ``fouanalys.build.cache.CHAPTER_READS`` apply) that read a processed table; the
 data is a copy of the embedded example, changed the way a researcher would change it.
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from fouanalys import runner
-from fouanalys.buildcache import CHAPTER_READS, key_path, slice_hashes
+from fouanalys.build import runner
+from fouanalys.build.cache import CHAPTER_READS, key_path, slice_hashes
 from fouanalys.config import EXAMPLE_DATA_DIR
 from fouanalys.exceptions import BuildError
 
@@ -36,7 +36,7 @@ def chapter_notebook(body: str = "") -> nbformat.NotebookNode:
         nbformat.v4.new_markdown_cell("# Testkapitel"),
         params,
         nbformat.v4.new_code_cell(
-            "from fouanalys.processing import load_table\n"
+            "from fouanalys.ingest.processing import load_table\n"
             "rows = load_table('insatser', processed_dir)\n"
             "rows = rows[rows['kommunkod'] == municipality]\n" + body
         ),
@@ -117,9 +117,9 @@ def test_nothing_changed_executes_nothing_and_skips_processing(project, monkeypa
     def no_processing(*a, **kw):
         raise AssertionError("processing ran although nothing changed")
 
-    import fouanalys.processing
+    import fouanalys.ingest.processing
 
-    monkeypatch.setattr(fouanalys.processing, "process", no_processing)
+    monkeypatch.setattr(fouanalys.ingest.processing, "process", no_processing)
     second = build()
     assert second.ok and executed(second) == set()
     assert all(r.cached for r in second.results)

@@ -12,10 +12,11 @@ import math
 import pandas as pd
 import pytest
 
-from fouanalys import config, io
+from fouanalys import config
 from fouanalys import coverage as cov
 from fouanalys.codebook import load_codebook
 from fouanalys.exceptions import FouanalysError
+from fouanalys.ingest import readers
 
 CB = load_codebook()
 NB = "\u00a0"
@@ -547,8 +548,8 @@ def test_regional_coverage(hand):
 def example():
     frames = {}
     for name in ("insatser", "befolkning"):
-        path = io.find_input(config.EXAMPLE_DATA_DIR, name)
-        frames[name] = io.to_typed(io.read_raw(path, name, CB), name, CB)
+        path = readers.find_input(config.EXAMPLE_DATA_DIR, name)
+        frames[name] = readers.to_typed(readers.read_raw(path, name, CB), name, CB)
     population = cov.stage_population(frames["befolkning"], CB)
     placed = cov.place_on_life_course(frames["insatser"], frames["befolkning"], CB)
     return frames | {"placed": placed, "population": population}

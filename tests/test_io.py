@@ -12,7 +12,7 @@ import pytest
 
 from fouanalys.codebook import load_codebook
 from fouanalys.exceptions import InputError
-from fouanalys.io import INPUTS, find_input, input_columns, read_raw, to_typed
+from fouanalys.ingest.readers import INPUTS, find_input, input_columns, read_raw, to_typed
 
 CB = load_codebook()
 

@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 from support import insatser_frame, intervention, run_chapter, synthetic_manifest
 
-from fouanalys import kartlaggning as k
-from fouanalys import plots
+from fouanalys.chapters import insatser as k
 from fouanalys.codebook import load_codebook
 from fouanalys.config import NOTEBOOKS_DIR
+from fouanalys.present import labels, tables
+from fouanalys.present import text as fa_text
 
 CHAPTER = NOTEBOOKS_DIR / "03_insatser.ipynb"
 CB = load_codebook()
@@ -168,17 +169,17 @@ def gaps() -> pd.DataFrame:
 
 
 def test_number_formats():
-    assert [k.format_count(v) for v in (0, 2.5, 2393, 12105.4, None)] == [
+    assert [fa_text.format_count(v) for v in (0, 2.5, 2393, 12105.4, None)] == [
         "0",
         "3",
         f"2{TS}393",
         f"12{TS}105",
         "–",
     ]
-    assert k.format_participants(pd.NA) == "okänt"
-    assert k.format_participants(1500) == f"1{TS}500"
+    assert fa_text.format_participants(pd.NA) == "okänt"
+    assert fa_text.format_participants(1500) == f"1{TS}500"
     reach = [None, 0, 0.04, 2.54, 9.94, 9.96, 123.5, 1022.4]
-    assert [k.format_reach(v) for v in reach] == [
+    assert [fa_text.format_reach(v) for v in reach] == [
         "okänd",
         "0",
         "<0,1",
@@ -191,11 +192,11 @@ def test_number_formats():
 
 
 def test_ages_and_stages():
-    assert k.age_span(13, 15) == f"13–15{NB}år"
-    assert k.age_span(4, 4) == f"4{NB}år"
-    assert k.age_span(pd.NA, 4) == "–"
-    assert k.stage_label("13-15", CB) == f"Högstadium (13–15{NB}år)"
-    assert k.stage_label("0-5", CB, ages=False) == "Förskoleålder"
+    assert labels.age_span(13, 15) == f"13–15{NB}år"
+    assert labels.age_span(4, 4) == f"4{NB}år"
+    assert labels.age_span(pd.NA, 4) == "–"
+    assert labels.stage_label("13-15", CB) == f"Högstadium (13–15{NB}år)"
+    assert labels.stage_label("0-5", CB, ages=False) == "Förskoleålder"
 
 
 # --- summary ----------------------------------------------------------------------------------
@@ -340,10 +341,10 @@ def test_free_text_is_escaped_in_the_report(insatser):
         k.factor_table(insatser, "0123", CB),
         k.comment_table(insatser, "0123", CB),
     ):
-        html = plots.table(frame, caption="Insatser")._repr_html_()
+        html = tables.table(frame, caption="Insatser")._repr_html_()
         assert "<script>" not in html and "<b>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html
-    comments = plots.table(k.comment_table(insatser, "0123", CB))._repr_html_()
+    comments = tables.table(k.comment_table(insatser, "0123", CB))._repr_html_()
     assert "Bra &amp; &lt;b&gt;viktig&lt;/b&gt;" in comments
 
 
@@ -604,7 +605,7 @@ def test_committed_notebook_is_clean():
 def _small_processed_dir(out: Path, insatser: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Typed inventory and population for Järfälla, priorities by hand, coverage tables."""
     from fouanalys.coverage import coverage_tables
-    from fouanalys.processing import write_tables
+    from fouanalys.ingest.processing import write_tables
 
     befolkning = pd.DataFrame(
         [

@@ -24,10 +24,10 @@ from recorded_api import (
 )
 
 from fouanalys import config
-from fouanalys.apiclient import ApiClient, ResponseCache
 from fouanalys.cli import main
 from fouanalys.exceptions import FetchError
-from fouanalys.kolada import (
+from fouanalys.ingest.fetch.client import ApiClient, ResponseCache
+from fouanalys.ingest.fetch.kolada import (
     COLUMNS,
     data_urls,
     default_years,
@@ -138,7 +138,7 @@ def test_written_csv_reads_back_exactly(api, base, extract, tmp_path):
 
 
 def test_written_csv_passes_validation_beside_the_example(api, base, tmp_path):
-    from fouanalys.validation import validate_data_dir
+    from fouanalys.ingest.validation import validate_data_dir
 
     for name in ("insatser.csv", "befolkning.csv"):
         shutil.copy(config.EXAMPLE_DATA_DIR / name, tmp_path / name)

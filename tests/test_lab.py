@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from fouanalys import cli, config, lab
+from fouanalys import cli, config
+from fouanalys.build import lab
 
 TOKEN = "s3cret-token"
 

@@ -9,8 +9,8 @@ from matplotlib.figure import Figure
 from support import run_chapter, write_example_processed
 
 from fouanalys import config
-from fouanalys import natverk as nv
 from fouanalys import recruitment as rec
+from fouanalys.chapters import natverk as nv
 from fouanalys.codebook import load_codebook
 
 CB = load_codebook()
@@ -35,8 +35,8 @@ def summary_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_parameter_display_formats_in_swedish():
-    table = nv.parameter_display({"rekrytering_bakgrund": 0.0003, "omrade_storlek": 1200})
+def test_parameter_table_formats_in_swedish():
+    table = nv.parameter_table({"rekrytering_bakgrund": 0.0003, "omrade_storlek": 1200})
     value = dict(zip(table["Parameter"], table["Värde"], strict=True))
     assert value["rekrytering_bakgrund"] == "0,0003"
     assert value["omrade_storlek"] == "1\u202f200"
@@ -48,7 +48,7 @@ def test_parameter_display_formats_in_swedish():
 
 def test_scenario_display_and_sentences_by_hand():
     summary = summary_frame()
-    table = nv.scenario_display(summary)
+    table = nv.scenario_table(summary)
     assert table.loc[0, "Har varit i nätverket vid 21"] == "3,0\u00a0% (2,4\u00a0%–3,6\u00a0%)"
     assert table.loc[0, "Skillnad mot nuläget"] == "–"
     assert table.loc[2, "Skillnad mot nuläget"] == "−0,6 procentenheter"

@@ -15,8 +15,8 @@ import pytest
 from matplotlib.figure import Figure
 from support import insatser_frame, intervention, run_chapter, synthetic_manifest
 
-from fouanalys import config
-from fouanalys import nyckeltal as ny
+from fouanalys import config, keyfigures
+from fouanalys.chapters import nyckeltal as ny
 from fouanalys.codebook import load_codebook
 from fouanalys.exceptions import FouanalysError
 
@@ -93,7 +93,7 @@ def kolada() -> pd.DataFrame:
 
 @pytest.fixture
 def trend(kolada) -> pd.DataFrame:
-    return ny.trend_frame(kolada, KOMMUN, CB)
+    return keyfigures.trend_frame(kolada, KOMMUN, CB)
 
 
 def _panels(fig: Figure) -> list:
@@ -171,14 +171,14 @@ def test_statuses_read_as_the_codebook_labels(trend):
     assert text("N07403", KOMMUN, 2021) == "saknas"  # null, no status
     assert text("N07403", KOMMUN, 2020) == "saknas"  # no row at all
     assert text("N07403", KOMMUN, 2019) == ""  # a value
-    assert ny.status_text(None, "Not applicable", CB) == "ej tillämpligt"
-    assert ny.status_text(None, "Okänd", CB) == "Okänd"
-    assert ny.status_text(3.0, "Privacy", CB) == ""
+    assert keyfigures.status_text(None, "Not applicable", CB) == "ej tillämpligt"
+    assert keyfigures.status_text(None, "Okänd", CB) == "Okänd"
+    assert keyfigures.status_text(3.0, "Privacy", CB) == ""
 
 
 def test_trend_frame_rejects_a_non_municipality(kolada):
     with pytest.raises(FouanalysError, match="inte en av kodbokens kommuner"):
-        ny.trend_frame(kolada, LAN, CB)
+        keyfigures.trend_frame(kolada, LAN, CB)
 
 
 # --- the figure -------------------------------------------------------------------------------
@@ -305,12 +305,12 @@ def test_sentences_read_with_higher_is_better(trend):
 )
 def test_verdict_follows_the_direction_of_the_kpi(kpi, own, county, verdict):
     frame = pd.DataFrame([_row(kpi, KOMMUN, 2024, own), _row(kpi, LAN, 2024, county)])
-    (sentence,) = ny.comparison_sentences(ny.trend_frame(frame, KOMMUN, CB))
+    (sentence,) = ny.comparison_sentences(keyfigures.trend_frame(frame, KOMMUN, CB))
     assert sentence.endswith(f": {verdict}.")
 
 
 def test_kpis_outside_the_codebook_are_listed_not_drawn(kolada, trend):
-    assert ny.unknown_kpis(kolada, CB) == ["X99999"]
+    assert keyfigures.unknown_kpis(kolada, CB) == ["X99999"]
     assert ny.unknown_kpis_sentence(kolada, CB).startswith(
         "Kodboken beskriver inte nyckeltalet X99999 i kolada.csv, så det visas inte"
     )
@@ -337,7 +337,7 @@ def test_format_value_in_swedish_print():
 
 
 def test_regional_frame_takes_each_kpis_latest_year_for_every_area(kolada):
-    regional = ny.regional_frame(kolada, CB)
+    regional = keyfigures.regional_frame(kolada, CB)
     areas = list(CB.kolada_areas())
     for kpi, part in regional.groupby("kpi"):
         assert part["area"].tolist() == areas
@@ -357,7 +357,7 @@ def test_regional_frame_takes_each_kpis_latest_year_for_every_area(kolada):
 
 
 def test_regional_table_and_sentences(kolada):
-    regional = ny.regional_frame(kolada, CB)
+    regional = keyfigures.regional_frame(kolada, CB)
     table = ny.regional_table(regional).set_index("Nyckeltal")
     names = list(CB.kolada_areas().values())
     assert list(table.columns) == names
@@ -379,7 +379,7 @@ def test_regional_table_and_sentences(kolada):
 
 
 def test_regional_figure(kolada):
-    regional = ny.regional_frame(kolada, CB)
+    regional = keyfigures.regional_frame(kolada, CB)
     fig = ny.regional_figure(regional, highlight=KOMMUN)
     panels = _panels(fig)
     assert len(panels) == regional["kpi"].nunique()
@@ -409,7 +409,7 @@ def test_regional_figure(kolada):
 @pytest.mark.slow
 def test_chapter_01_says_how_to_fetch_kolada_when_it_is_absent(tmp_path):
     """Chapter 01 on a processed folder without kolada: one plain sentence, no Kolada figure."""
-    from fouanalys.processing import write_tables
+    from fouanalys.ingest.processing import write_tables
 
     enkat = pd.DataFrame(
         {
@@ -440,7 +440,7 @@ def test_chapter_01_says_how_to_fetch_kolada_when_it_is_absent(tmp_path):
 
 
 def test_chapters_show_the_kolada_section_and_declare_the_table():
-    from fouanalys.buildcache import CHAPTER_READS
+    from fouanalys.build.cache import CHAPTER_READS
 
     assert CHAPTER_READS["01_underlag"]["kolada"] == "all"
     for name, heading in (

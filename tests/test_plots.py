@@ -15,7 +15,8 @@ import pytest
 from matplotlib.figure import Figure
 from support import insatser_frame, intervention
 
-from fouanalys import plots
+from fouanalys.chapters import insatser, riskfaktorer, underlag
+from fouanalys.present import style, tables
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +42,7 @@ def test_population_pyramid_figure():
         [(2024, a, k, 100 + a) for a in range(26) for k in ("Pojke", "Flicka")],
         columns=["ar", "alder", "kon", "antal"],
     )
-    fig = plots.population_pyramid_figure(df)
+    fig = underlag.population_pyramid_figure(df)
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     assert ax.get_xlabel() == "Antal invånare"
@@ -71,7 +72,7 @@ def test_response_counts_figure_bars_per_grade():
         ],
         columns=["ar", "arskurs", "kon", "n", "suppressed"],
     ).astype({"ar": "Int64", "n": "Int64"})
-    fig = plots.response_counts_figure(df)
+    fig = underlag.response_counts_figure(df)
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 2
     assert [ax.get_title() for ax in fig.axes] == ["Åk 9", "Gy 2"]
@@ -95,7 +96,7 @@ def test_inventory_by_level_figure():
             "Totalt": [3, 1, 0],
         }
     ).astype({c: "Int64" for c in ("Pågående", "Planerad", "Avslutad", "Totalt")})
-    fig = plots.inventory_by_level_figure(df)
+    fig = underlag.inventory_by_level_figure(df)
     ax = fig.axes[0]
     assert ax.get_xlabel() == "Antal insatser"
     assert [t.get_text() for t in ax.get_yticklabels()] == [
@@ -113,7 +114,7 @@ def test_inventory_by_level_figure():
 
 def test_table_escapes_and_formats():
     df = pd.DataFrame({"Namn": ["<b>x</b>", "Å"], "Antal": pd.array([1200, None], dtype="Int64")})
-    html = plots.table(df, caption="Rubrik & mer", note="Not")._repr_html_()
+    html = tables.table(df, caption="Rubrik & mer", note="Not")._repr_html_()
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
     assert "<caption>Rubrik &amp; mer</caption>" in html
     assert '<td class="num">1\u202f200</td>' in html
@@ -177,7 +178,7 @@ def _segments(ax, gid: str) -> int:
 
 
 def test_ctc_profile_figure():
-    fig = plots.ctc_profile_figure(_profile())
+    fig = riskfaktorer.ctc_profile_figure(_profile())
     assert isinstance(fig, Figure)
     risk, protective = fig.axes
     assert [risk.get_title(loc="left"), protective.get_title(loc="left")] == [
@@ -213,7 +214,7 @@ def test_ctc_profile_figure_all_suppressed_panel():
     hidden = profile["kind"] == "protective"
     profile.loc[hidden, ["share", "ci_low", "ci_high", "reference_share"]] = np.nan
     profile.loc[hidden, "suppressed"] = True
-    risk, protective = plots.ctc_profile_figure(profile, title="Rubrik").axes
+    risk, protective = riskfaktorer.ctc_profile_figure(profile, title="Rubrik").axes
     assert risk.figure.get_suptitle() == "Rubrik"
     assert all(b.get_width() == 0 for b in _bars(protective))
     assert _segments(protective, "ci") == 0 and _segments(protective, "reference") == 0
@@ -252,7 +253,9 @@ def _trend_prevalence() -> pd.DataFrame:
 
 
 def test_trend_figure():
-    fig = plots.trend_figure(_trend_prevalence(), "0123", factors=["impulsivitet", "foraldrastod"])
+    fig = riskfaktorer.trend_figure(
+        _trend_prevalence(), "0123", factors=["impulsivitet", "foraldrastod"]
+    )
     assert isinstance(fig, Figure)
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert len(axes) == 2
@@ -315,7 +318,7 @@ def _associations() -> pd.DataFrame:
 
 
 def test_association_figure():
-    fig = plots.association_figure(_associations(), "0123", 2024)
+    fig = riskfaktorer.association_figure(_associations(), "0123", 2024)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"
     assert ax.get_xlabel().startswith("Relativ risk för självrapporterad brottslighet")
@@ -357,7 +360,7 @@ def _gid(ax, gid: str) -> list:
 
 
 def test_life_course_figure_bars_names_and_levels():
-    fig = plots.life_course_figure(_inventory(), "0123")
+    fig = insatser.life_course_figure(_inventory(), "0123")
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     ongoing, planned = _gid(ax, "intervention"), _gid(ax, "planned")
@@ -365,11 +368,11 @@ def test_life_course_figure_bars_names_and_levels():
     spans = sorted((b.get_x(), b.get_x() + b.get_width()) for b in ongoing)
     assert spans == [(0, 6), (6, 16), (15, 26)]  # each covers every year of its last age
     assert (planned[0].get_x(), planned[0].get_width()) == (12, 9)
-    assert planned[0].get_hatch() == plots.PLANNED_HATCH
+    assert planned[0].get_hatch() == style.PLANNED_HATCH
     assert planned[0].get_facecolor()[:3] == (1.0, 1.0, 1.0)  # outlined, not filled
     assert all(not b.get_hatch() for b in ongoing)
     colors = {matplotlib.colors.to_hex(b.get_facecolor()) for b in ongoing}
-    assert colors == {plots.TARGETING_COLORS[t] for t in ("universell", "selektiv", "indikerad")}
+    assert colors == {style.TARGETING_COLORS[t] for t in ("universell", "selektiv", "indikerad")}
     names = [t.get_text() for t in ax.texts if t.get_gid() == "name"]
     assert sorted(names) == sorted(
         ["Familjecentral", r"Kostar \$5 och \$\$ <b>", "Fältare", "Avhopp"]
@@ -387,11 +390,11 @@ def test_life_course_figure_bars_names_and_levels():
 
 
 def test_life_course_figure_by_knowledge_and_height():
-    fig = plots.life_course_figure(_inventory(), "0123", color_by="kunskapslage")
+    fig = insatser.life_course_figure(_inventory(), "0123", color_by="kunskapslage")
     ax = fig.axes[0]
     first = min(_gid(ax, "intervention"), key=lambda b: b.get_x())
     assert (
-        matplotlib.colors.to_hex(first.get_facecolor()) == plots.KNOWLEDGE_COLORS["evidensbaserad"]
+        matplotlib.colors.to_hex(first.get_facecolor()) == style.KNOWLEDGE_COLORS["evidensbaserad"]
     )
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend[:2] == ["Evidensbaserad", "Kunskapsbaserad"]
@@ -402,13 +405,13 @@ def test_life_course_figure_by_knowledge_and_height():
         ]
     )
     few = many.iloc[:15]
-    tall = plots.life_course_figure(many, "0123").get_size_inches()[1]
-    short = plots.life_course_figure(few, "0123").get_size_inches()[1]
+    tall = insatser.life_course_figure(many, "0123").get_size_inches()[1]
+    short = insatser.life_course_figure(few, "0123").get_size_inches()[1]
     assert tall > short + 4  # height grows with the number of interventions
     from fouanalys.exceptions import FouanalysError
 
     with pytest.raises(FouanalysError, match="inriktning"):
-        plots.life_course_figure(many, "0123", color_by="färg")
+        insatser.life_course_figure(many, "0123", color_by="färg")
 
 
 def _coverage_grid(dim: str, values: list[str], cells: dict) -> pd.DataFrame:
@@ -459,7 +462,7 @@ def test_coverage_heatmap_shows_unknown_reach_apart_from_zero():
             },
         },
     )
-    fig = plots.coverage_heatmap(coverage, "0123")
+    fig = insatser.coverage_heatmap(coverage, "0123")
     ax = fig.axes[0]
     values = ax.collections[0].get_array()  # rows: levels, columns: stages
     grid = np.ma.getdata(values).reshape(3, 5)
@@ -507,7 +510,7 @@ def test_factor_coverage_heatmap_marks_priorities_gaps_and_grey_stages():
             "text": ["", "x", "y"],
         }
     )
-    fig = plots.factor_coverage_heatmap(factor_coverage, gaps, "0123", cb)
+    fig = insatser.factor_coverage_heatmap(factor_coverage, gaps, "0123", cb)
     ax = fig.axes[0]
     n_grey = sum(5 - len(cb.index(f).stages) for f in factors)
     assert len(_gid(ax, "not-applicable")) == n_grey
@@ -524,7 +527,7 @@ def test_factor_coverage_heatmap_marks_priorities_gaps_and_grey_stages():
 
 
 def test_targeting_pyramid_figure():
-    fig = plots.targeting_pyramid_figure(_inventory(), "0123")
+    fig = insatser.targeting_pyramid_figure(_inventory(), "0123")
     ax = fig.axes[0]
     bars = {p.get_gid(): p for p in ax.patches if (p.get_gid() or "").startswith("targeting-")}
     assert list(bars) == ["targeting-universell", "targeting-selektiv", "targeting-indikerad"]

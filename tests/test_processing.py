@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from fouanalys.exceptions import FouanalysError
-from fouanalys.processing import (
+from fouanalys.ingest.processing import (
     MANIFEST,
     data_version,
     file_sha256,

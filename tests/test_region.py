@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from support import run_chapter, write_example_processed
 
 from fouanalys import config
-from fouanalys import region as rg
+from fouanalys.chapters import region as rg
 from fouanalys.codebook import load_codebook
 
 CB = load_codebook()

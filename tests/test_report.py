@@ -12,11 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fouanalys import plots, report, reportindex
+from fouanalys.build import export, index
 from fouanalys.codebook import load_codebook
 from fouanalys.config import NOTEBOOKS_DIR, SYNTHETIC_BANNER
 from fouanalys.exceptions import FouanalysError
-from fouanalys.processing import write_tables
+from fouanalys.ingest.processing import write_tables
+from fouanalys.present import figures as fa_figures
+from fouanalys.present import style, tables
 
 CHAPTER = NOTEBOOKS_DIR / "01_underlag.ipynb"
 
@@ -119,7 +121,7 @@ def executed(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def exported(executed) -> dict[str, Path]:
-    return report.export_chapter(executed)
+    return export.export_chapter(executed)
 
 
 def pdf_text(path: Path) -> str:
@@ -235,7 +237,7 @@ def _tiny_notebook(synthetic: bool) -> nbformat.NotebookNode:
 
 
 def test_template_without_synthetic_banner_and_without_noise():
-    html, _ = report.ChapterHTMLExporter().from_notebook_node(_tiny_notebook(False))
+    html, _ = export.ChapterHTMLExporter().from_notebook_node(_tiny_notebook(False))
     assert SYNTHETIC_BANNER not in html
     assert "fou-banner" in html  # the CSS rule is there, the banner element is not
     assert 'class="fou-banner"' not in html
@@ -245,12 +247,12 @@ def test_template_without_synthetic_banner_and_without_noise():
     assert "<h1>Rubrik" not in html  # the chapter-title cell gives way to the title block
     assert "Text om <strong>Järfälla</strong> med å, ä och ö." in html
 
-    with_banner, _ = report.ChapterHTMLExporter().from_notebook_node(_tiny_notebook(True))
+    with_banner, _ = export.ChapterHTMLExporter().from_notebook_node(_tiny_notebook(True))
     assert SYNTHETIC_BANNER in with_banner
 
 
 def test_pdf_exporter_returns_pdf_bytes():
-    exporter = report.ChapterPDFExporter()
+    exporter = export.ChapterPDFExporter()
     assert exporter.output_mimetype == "application/pdf"
     pdf, resources = exporter.from_notebook_node(_tiny_notebook(True))
     assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF")
@@ -262,8 +264,8 @@ def test_entry_points_registered():
     from importlib.metadata import entry_points
 
     eps = {e.name: e.value for e in entry_points(group="nbconvert.exporters")}
-    assert eps["fouanalys_html"] == "fouanalys.report:ChapterHTMLExporter"
-    assert eps["fouanalys_pdf"] == "fouanalys.report:ChapterPDFExporter"
+    assert eps["fouanalys_html"] == "fouanalys.build.export:ChapterHTMLExporter"
+    assert eps["fouanalys_pdf"] == "fouanalys.build.export:ChapterPDFExporter"
 
 
 def test_chapter_info_fallbacks_without_metadata(tmp_path):
@@ -273,7 +275,7 @@ def test_chapter_info_fallbacks_without_metadata(tmp_path):
     nb.metadata["papermill"] = {
         "parameters": {"municipality": "sollentuna", "processed_dir": str(tmp_path / "processed")}
     }
-    info = report.chapter_info(nb)
+    info = export.chapter_info(nb)
     assert info["municipality_code"] == "0163"
     assert info["municipality_name"] == "Sollentuna"
     assert info["chapter_title"] == "Rubrik"
@@ -287,8 +289,8 @@ def test_export_chapter_rejects_unknown_format(tmp_path):
     path = tmp_path / "x.ipynb"
     nbformat.write(_tiny_notebook(False), path)
     with pytest.raises(FouanalysError, match="docx"):
-        report.export_chapter(path, formats=("html", "docx"))
-    written = report.export_chapter(path, formats=("html",))
+        export.export_chapter(path, formats=("html", "docx"))
+    written = export.export_chapter(path, formats=("html",))
     assert set(written) == {"html"} and written["html"] == tmp_path / "x.html"
     assert not (tmp_path / "x.pdf").exists()
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary files left behind
@@ -326,7 +328,7 @@ def test_write_index(tmp_path):
             "seconds": 1.5,
         },
     ]
-    path = report.write_index(reports, entries, synthetic=True)
+    path = index.write_index(reports, entries, synthetic=True)
     assert path == reports / "index.html"
     html = path.read_text(encoding="utf-8")
     assert '<html lang="sv">' in html
@@ -347,7 +349,7 @@ def test_write_index(tmp_path):
     assert ">misslyckades<" in failed_row and "Cell 7: KeyError" in failed_row
     assert "1 misslyckades" in html
 
-    unsynthetic = report.write_index(reports, entries[:1]).read_text(encoding="utf-8")
+    unsynthetic = index.write_index(reports, entries[:1]).read_text(encoding="utf-8")
     assert SYNTHETIC_BANNER not in unsynthetic
     assert "alla klara" in unsynthetic
 
@@ -359,7 +361,7 @@ EVIL_COMMENT = "Bra <b>viktig</b> <iframe src=x></iframe>"
 
 
 def _figure_output(caption: str | None) -> nbformat.NotebookNode:
-    fig = plots.new_figure(height=1.5)
+    fig = style.new_figure(height=1.5)
     fig.axes[0].plot([0, 1], [0, 1])
     if caption is None:
         import base64
@@ -369,7 +371,7 @@ def _figure_output(caption: str | None) -> nbformat.NotebookNode:
         fig.savefig(buffer, format="png", dpi=40)
         data = {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii")}
         return nbformat.v4.new_output("display_data", data=data)
-    data, metadata = plots.captioned(fig, caption)._repr_mimebundle_()
+    data, metadata = fa_figures.captioned(fig, caption)._repr_mimebundle_()
     return nbformat.v4.new_output("display_data", data=data, metadata=metadata)
 
 
@@ -394,14 +396,14 @@ def _chapter_notebook(title: str = "Insatser", **meta) -> nbformat.NotebookNode:
     ]
     cells[1].outputs = [
         _figure_output("Första figuren <med> å, ä och ö"),
-        _html_output(plots.table(frame, caption="Insatser & kommentarer", numeric=[])),
+        _html_output(tables.table(frame, caption="Insatser & kommentarer", numeric=[])),
         nbformat.v4.new_output(
             "display_data", data={"text/markdown": f"Namnet **{EVIL_NAME}** i löptext."}
         ),
     ]
     cells[3].outputs = [
         _figure_output(None),  # no caption: shown, not numbered
-        _html_output(plots.table(numbers)),  # no caption: not numbered
+        _html_output(tables.table(numbers)),  # no caption: not numbered
         nbformat.v4.new_output("stream", name="stdout", text="print-rad\n"),
         nbformat.v4.new_output("stream", name="stderr", text="FutureWarning: brus\n"),
         nbformat.v4.new_output(
@@ -411,7 +413,7 @@ def _chapter_notebook(title: str = "Insatser", **meta) -> nbformat.NotebookNode:
         ),
     ]
     cells[5].outputs = [
-        _html_output(plots.table(numbers, caption="Antal per grupp")),
+        _html_output(tables.table(numbers, caption="Antal per grupp")),
         _figure_output("Andra figuren"),
     ]
     nb.cells = cells
@@ -421,7 +423,7 @@ def _chapter_notebook(title: str = "Insatser", **meta) -> nbformat.NotebookNode:
 def test_free_text_is_escaped_in_html_and_pdf(tmp_path):
     path = tmp_path / "03_insatser.ipynb"
     nbformat.write(_chapter_notebook(), path)
-    written = report.export_chapter(path)
+    written = export.export_chapter(path)
     html = written["html"].read_text(encoding="utf-8")
     assert "<script" not in html and "<iframe" not in html and "<b>viktig" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html  # the table cell
@@ -434,13 +436,13 @@ def test_free_text_is_escaped_in_html_and_pdf(tmp_path):
 
 
 def test_no_stray_output_in_the_report():
-    html, _ = report.ChapterHTMLExporter().from_notebook_node(_chapter_notebook())
+    html, _ = export.ChapterHTMLExporter().from_notebook_node(_chapter_notebook())
     assert "print-rad" not in html and "FutureWarning" not in html
     assert "Figure size" not in html and "display(...)" not in html
 
 
 def test_figures_and_tables_are_numbered_and_the_toc_has_anchors():
-    html, _ = report.ChapterHTMLExporter().from_notebook_node(_chapter_notebook())
+    html, _ = export.ChapterHTMLExporter().from_notebook_node(_chapter_notebook())
     figures = re.findall(r"<figure [^>]*>.*?</figure>", html, re.DOTALL)
     assert len(figures) == 2
     assert '<span class="fou-fignum">Figur 1.</span> Första figuren' in figures[0]
@@ -473,7 +475,7 @@ def test_provenance_block_lists_inputs_commit_version_and_parameters():
         },
         parameters={"municipality": "0123", "data_dir": None, "seed": 7, "model": {"a": 1}},
     )
-    html, _ = report.ChapterHTMLExporter().from_notebook_node(nb)
+    html, _ = export.ChapterHTMLExporter().from_notebook_node(nb)
     block = html[html.index('class="fou-provenance-block"') : html.index("</main>")]
     assert '<td>enkat</td><td>enkat.csv.gz</td><td class="num">32\u202f949</td>' in block
     assert "<code>ab12ab12ab12</code>" in block and "ab12" * 4 not in block
@@ -490,7 +492,7 @@ def test_provenance_block_lists_inputs_commit_version_and_parameters():
 
     # an older notebook without any provenance keys still renders
     bare = _tiny_notebook(False)
-    html, _ = report.ChapterHTMLExporter().from_notebook_node(bare)
+    html, _ = export.ChapterHTMLExporter().from_notebook_node(bare)
     block = html[html.index('class="fou-provenance-block"') :]
     assert "<dt>Git-commit</dt><dd>okänd</dd>" in block
     assert "Indatafilerna är inte kända" in block
@@ -505,7 +507,7 @@ def test_final_report(executed, tmp_path):
     first.parent.mkdir()
     nbformat.write(_chapter_notebook("Insatser längs livsförloppet"), first)
     out = tmp_path / "reports" / "0123"
-    written = report.write_final_report(
+    written = export.write_final_report(
         [first, executed], out, "Slutrapport – Järfälla", subtitle="Alla kapitel"
     )
     assert written == {"html": out / "slutrapport.html", "pdf": out / "slutrapport.pdf"}
@@ -545,9 +547,9 @@ def test_final_report(executed, tmp_path):
 
 def test_final_report_rejects_no_chapters_and_unknown_formats(tmp_path):
     with pytest.raises(FouanalysError, match="inga kapitel"):
-        report.write_final_report([], tmp_path, "Slutrapport – Järfälla", formats=("html",))
+        export.write_final_report([], tmp_path, "Slutrapport – Järfälla", formats=("html",))
     with pytest.raises(FouanalysError, match="docx"):
-        report.write_final_report([], tmp_path, "X", formats=("docx",))
+        export.write_final_report([], tmp_path, "X", formats=("docx",))
     assert not list(tmp_path.iterdir())
 
 
@@ -563,9 +565,9 @@ def test_full_disk_keeps_the_old_report(tmp_path, monkeypatch):
         os.write(fd, payload[:100])  # half a report reaches the temporary file
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(reportindex, "_write_payload", full)
+    monkeypatch.setattr(index, "_write_payload", full)
     with pytest.raises(FouanalysError) as caught:
-        report.write_final_report([chapter], tmp_path, "Slutrapport", formats=("html",))
+        export.write_final_report([chapter], tmp_path, "Slutrapport", formats=("html",))
     message = str(caught.value)
     assert f"Kunde inte skriva {old}: disken är full" in message
     assert isinstance(caught.value.__cause__, OSError)
@@ -573,7 +575,7 @@ def test_full_disk_keeps_the_old_report(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["03_insatser.ipynb", "slutrapport.html"]
 
     with pytest.raises(FouanalysError, match="03_insatser.html: disken är full"):
-        report.export_chapter(chapter, formats=("html",))
+        export.export_chapter(chapter, formats=("html",))
     assert not (tmp_path / "03_insatser.html").exists()
     assert not list(tmp_path.glob(".*.tmp"))
 
@@ -631,7 +633,7 @@ def test_write_index_statuses_and_final_reports(tmp_path):
             "pdf": reports / "region" / "slutrapport.pdf",
         },
     }
-    html = report.write_index(reports, entries, True, final_reports=finals).read_text("utf-8")
+    html = index.write_index(reports, entries, True, final_reports=finals).read_text("utf-8")
     rows = [r for r in re.findall(r"<tr>.*?</tr>", html, re.DOTALL) if "<td" in r]
     finals_rows, chapter_rows = rows[:2], rows[2:]
     # the final reports, region first, linked prominently at the top

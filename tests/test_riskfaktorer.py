@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 from support import run_chapter, synthetic_manifest
 
-from fouanalys import riskfaktorer as rf
+from fouanalys.chapters import riskfaktorer as rf
 from fouanalys.codebook import load_codebook
 from fouanalys.config import NOTEBOOKS_DIR
 from fouanalys.exceptions import FouanalysError
+from fouanalys.present import labels, tables
+from fouanalys.present import text as fa_text
 
 CHAPTER = NOTEBOOKS_DIR / "02_riskfaktorer.ipynb"
 NB = "\u00a0"  # no-break space
@@ -207,37 +209,37 @@ def make_associations() -> pd.DataFrame:
 
 
 def test_format_share():
-    assert rf.format_share(0.312) == f"31{NB}%"
-    assert rf.format_share(0.145) == f"15{NB}%"  # half up, on the number as written
-    assert rf.format_share(0.3125, decimals=1) == f"31,3{NB}%"
-    assert rf.format_share(0.0) == f"0{NB}%"
-    assert rf.format_share(1.0) == f"100{NB}%"
-    assert rf.format_share(-0.05) == f"\u22125{NB}%"
+    assert fa_text.format_share(0.312) == f"31{NB}%"
+    assert fa_text.format_share(0.145) == f"15{NB}%"  # half up, on the number as written
+    assert fa_text.format_share(0.3125, decimals=1) == f"31,3{NB}%"
+    assert fa_text.format_share(0.0) == f"0{NB}%"
+    assert fa_text.format_share(1.0) == f"100{NB}%"
+    assert fa_text.format_share(-0.05) == f"\u22125{NB}%"
     for missing in (None, np.nan, pd.NA, float("nan")):
-        assert rf.format_share(missing) == "–"
+        assert fa_text.format_share(missing) == "–"
 
 
 def test_format_interval():
-    assert rf.format_interval(0.27, 0.35) == "(27–35)"
-    assert rf.format_interval(0.2704, 0.3496, decimals=1) == "(27,0–35,0)"
-    assert rf.format_interval(-0.02, 0.08) == f"(\u22122{NB}till{NB}8)"
-    assert rf.format_interval(-0.004, 0.08) == "(0–8)"  # no "−0"
-    assert rf.format_interval(1.94, 3.04, decimals=1, scale=1) == "(1,9–3,0)"
-    assert rf.format_interval(np.nan, 0.3) == "–"
-    assert rf.format_interval(0.2, pd.NA) == "–"
+    assert fa_text.format_interval(0.27, 0.35) == "(27–35)"
+    assert fa_text.format_interval(0.2704, 0.3496, decimals=1) == "(27,0–35,0)"
+    assert fa_text.format_interval(-0.02, 0.08) == f"(\u22122{NB}till{NB}8)"
+    assert fa_text.format_interval(-0.004, 0.08) == "(0–8)"  # no "−0"
+    assert fa_text.format_interval(1.94, 3.04, decimals=1, scale=1) == "(1,9–3,0)"
+    assert fa_text.format_interval(np.nan, 0.3) == "–"
+    assert fa_text.format_interval(0.2, pd.NA) == "–"
 
 
 def test_format_compound_cells():
-    assert rf.format_share_ci(0.31, 0.27, 0.35) == f"31{NB}% (27–35)"
-    assert rf.format_share_ci(np.nan, 0.27, 0.35) == "–"
-    assert rf.format_difference(0.09, 0.04, 0.14) == "+9 (4–14)"
-    assert rf.format_difference(-0.05, -0.07, -0.02) == f"\u22125 (\u22127{NB}till{NB}\u22122)"
-    assert rf.format_difference(0.001, -0.02, 0.02) == f"0 (\u22122{NB}till{NB}2)"
-    assert rf.format_difference(pd.NA, 0.0, 0.1) == "–"
-    assert rf.format_ratio(2.44, 1.94, 3.04) == "2,4 (1,9–3,0)"
-    assert rf.format_ratio(math.inf, 1.0, 2.0) == "–"
-    assert rf.format_number(2.25, 1) == "2,3"
-    assert rf.format_number(3, signed=True) == "+3"
+    assert fa_text.format_share_ci(0.31, 0.27, 0.35) == f"31{NB}% (27–35)"
+    assert fa_text.format_share_ci(np.nan, 0.27, 0.35) == "–"
+    assert fa_text.format_difference(0.09, 0.04, 0.14) == "+9 (4–14)"
+    assert fa_text.format_difference(-0.05, -0.07, -0.02) == f"\u22125 (\u22127{NB}till{NB}\u22122)"
+    assert fa_text.format_difference(0.001, -0.02, 0.02) == f"0 (\u22122{NB}till{NB}2)"
+    assert fa_text.format_difference(pd.NA, 0.0, 0.1) == "–"
+    assert fa_text.format_ratio(2.44, 1.94, 3.04) == "2,4 (1,9–3,0)"
+    assert fa_text.format_ratio(math.inf, 1.0, 2.0) == "–"
+    assert fa_text.format_number(2.25, 1) == "2,3"
+    assert fa_text.format_number(3, signed=True) == "+3"
 
 
 def test_unbroken_keeps_intervals_together():
@@ -248,7 +250,7 @@ def test_unbroken_keeps_intervals_together():
             "n": [1, 2, 3],
         }
     )
-    out = rf.unbroken(frame)
+    out = tables.unbroken(frame)
     assert list(out["a"]) == [f"31\u00a0% (27–{WJ}35)", "–", "Faktor – text"]
     assert list(out["b"]) == [frame["b"][0], f"2,0 (1,2–{WJ}∞)", f"+3 (1–{WJ}\u22121)"]
     assert list(out["n"]) == [1, 2, 3]
@@ -256,13 +258,13 @@ def test_unbroken_keeps_intervals_together():
 
 
 def test_group_phrases():
-    assert rf.group_phrase("Åk 9", "Pojke", CB) == "Bland pojkar i årskurs 9"
-    assert rf.group_phrase("Åk 9", "Alla", CB) == "Bland alla elever i årskurs 9"
-    assert rf.group_phrase("Alla", "Flicka", CB) == "Bland flickor i båda årskurserna"
-    assert rf.group_phrase("Alla", "Alla", CB) == "Bland alla elever"
-    assert rf.group_phrase("Gy 2", "Flicka", CB) == "Bland flickor i gymnasiet år 2"
-    assert rf.group_label("Gy 2", "Flicka", CB) == "Flickor, gymnasiet år 2"
-    assert rf.group_label("Alla", "Alla", CB) == "Alla elever"
+    assert labels.group_phrase("Åk 9", "Pojke", CB) == "Bland pojkar i årskurs 9"
+    assert labels.group_phrase("Åk 9", "Alla", CB) == "Bland alla elever i årskurs 9"
+    assert labels.group_phrase("Alla", "Flicka", CB) == "Bland flickor i båda årskurserna"
+    assert labels.group_phrase("Alla", "Alla", CB) == "Bland alla elever"
+    assert labels.group_phrase("Gy 2", "Flicka", CB) == "Bland flickor i gymnasiet år 2"
+    assert labels.group_label("Gy 2", "Flicka", CB) == "Flickor, gymnasiet år 2"
+    assert labels.group_label("Alla", "Alla", CB) == "Alla elever"
 
 
 # --- priority sentences -----------------------------------------------------------------------
@@ -597,8 +599,8 @@ def _small_processed_dir(out: Path) -> dict[str, pd.DataFrame]:
 
     Järfälla's Gy 2 in 2024 has seven respondents, so its cells by sex are suppressed.
     """
+    from fouanalys.ingest.processing import write_tables
     from fouanalys.prevalence import association_table, prevalence_table, priorities_table
-    from fouanalys.processing import write_tables
     from fouanalys.scoring import score_indices
 
     rng = np.random.default_rng(11)

@@ -12,13 +12,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from fouanalys.build.runner import CHAPTER_TITLES, build, format_summary
 from fouanalys.config import (
     EXAMPLE_DATA_DIR,
     MUNICIPALITY_CHAPTERS,
     REGION_CHAPTERS,
     SYNTHETIC_BANNER,
 )
-from fouanalys.runner import CHAPTER_TITLES, build, format_summary
 
 
 @pytest.fixture(scope="module")

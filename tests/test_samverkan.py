@@ -13,10 +13,12 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from support import insatser_frame, intervention
 
-from fouanalys import config, io, plots
-from fouanalys import samverkan as s
+from fouanalys import collaboration, config
+from fouanalys.chapters import natverk as s
 from fouanalys.codebook import load_codebook
 from fouanalys.exceptions import NetworkModelError
+from fouanalys.ingest import readers
+from fouanalys.present import tables
 
 CB = load_codebook()
 SSPF = ["skola", "socialtjänst", "polis", "fritid"]
@@ -54,22 +56,22 @@ def inventory() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def jarfalla(inventory) -> nx.Graph:
-    return s.collaboration_graph(inventory, "0123", CB)
+    return collaboration.collaboration_graph(inventory, "0123", CB)
 
 
 @pytest.fixture(scope="module")
 def vasby(inventory) -> nx.Graph:
-    return s.collaboration_graph(inventory, "0114", CB)
+    return collaboration.collaboration_graph(inventory, "0114", CB)
 
 
 @pytest.fixture(scope="module")
 def bro(inventory) -> nx.Graph:
-    return s.collaboration_graph(inventory, "0139", CB)
+    return collaboration.collaboration_graph(inventory, "0139", CB)
 
 
 @pytest.fixture(scope="module")
 def ekero(inventory) -> nx.Graph:
-    return s.collaboration_graph(inventory, "0125", CB)
+    return collaboration.collaboration_graph(inventory, "0125", CB)
 
 
 # --- the graph ------------------------------------------------------------------------------
@@ -96,7 +98,7 @@ def test_graph_nodes_in_codebook_order_with_attributes(jarfalla):
 
 
 def test_edges_weights_and_order(jarfalla):
-    edges = s.collaboration_edges(jarfalla)
+    edges = collaboration.collaboration_edges(jarfalla)
     assert list(edges.columns) == ["actor_a", "actor_b", "label_a", "label_b", "weight"]
     assert list(edges.itertuples(index=False, name=None)) == [
         ("skola", "polis", "Skola", "Polis", 2),
@@ -108,7 +110,7 @@ def test_edges_weights_and_order(jarfalla):
 
 
 def test_actor_table_hand_computed(jarfalla):
-    table = s.actor_table(jarfalla, CB).set_index("actor")
+    table = collaboration.actor_table(jarfalla, CB).set_index("actor")
     assert list(table.index) == ["skola", "socialtjänst", "polis", "fritid", "fältgrupp"]
     assert table["partners"].to_dict() == {
         "skola": 2,
@@ -137,7 +139,7 @@ def test_actor_table_hand_computed(jarfalla):
 
 
 def test_measures_incomplete_core(jarfalla):
-    m = s.collaboration_measures(jarfalla, CB)
+    m = collaboration.collaboration_measures(jarfalla, CB)
     assert m["actors"] == 5
     assert m["links"] == 4
     assert Fraction(m["density"]).limit_denominator(100) == Fraction(2 * 4, 5 * 4)
@@ -156,7 +158,7 @@ def test_measures_complete_core_and_tie_breaks(vasby):
     # edges: skola–socialtjänst, skola–polis, skola–fritid, socialtjänst–fritid, polis–fritid
     # once; socialtjänst–polis twice. All degree centralities are 1; socialtjänst and polis
     # have the largest weighted degree (4), socialtjänst comes first in the codebook.
-    m = s.collaboration_measures(vasby, CB)
+    m = collaboration.collaboration_measures(vasby, CB)
     assert list(vasby.nodes) == SSPF
     assert vasby["socialtjänst"]["polis"]["weight"] == 2
     assert m["actors"] == 4 and m["links"] == 6
@@ -166,7 +168,7 @@ def test_measures_complete_core_and_tie_breaks(vasby):
     assert m["sspf_missing_pairs"] == []
     assert m["isolated"] == []
     assert m["most_central"] == "Socialtjänst"
-    table = s.actor_table(vasby, CB).set_index("actor")
+    table = collaboration.actor_table(vasby, CB).set_index("actor")
     assert table["joint"].to_dict() == {"skola": 3, "socialtjänst": 4, "polis": 4, "fritid": 3}
     assert "region" not in vasby  # only in a planned intervention
 
@@ -179,15 +181,17 @@ def test_most_central_prefers_weighted_degree_over_codebook_order():
             intervention("Z", huvudman="polis", samverkan="fritid"),
         ]
     )
-    m = s.collaboration_measures(s.collaboration_graph(frame, "0123", CB), CB)
+    m = collaboration.collaboration_measures(
+        collaboration.collaboration_graph(frame, "0123", CB), CB
+    )
     # fritid: 2 partners; skola, polis: 1 each, polis with weight 2 > skola's 1
     assert m["most_central"] == "Fritid"
-    table = s.actor_display_table(s.collaboration_graph(frame, "0123", CB), CB)
+    table = s.actor_display_table(collaboration.collaboration_graph(frame, "0123", CB), CB)
     assert table["Aktör"].tolist() == ["Fritid", "Polis", "Skola"]
 
 
 def test_single_actor_network(bro):
-    m = s.collaboration_measures(bro, CB)
+    m = collaboration.collaboration_measures(bro, CB)
     assert m["actors"] == 1 and m["links"] == 0
     assert m["density"] == 0.0
     assert m["isolated"] == ["Elevhälsa"]
@@ -195,17 +199,17 @@ def test_single_actor_network(bro):
     assert m["sspf_links"] == 0 and m["sspf_complete"] is False
     assert m["most_central"] is None
     # networkx says 1 for a lone node; a lone actor has no partners, so 0
-    assert s.actor_table(bro, CB)["degree_centrality"].tolist() == [0.0]
+    assert collaboration.actor_table(bro, CB)["degree_centrality"].tolist() == [0.0]
 
 
 def test_empty_network(ekero):
     assert ekero.number_of_nodes() == 0
-    m = s.collaboration_measures(ekero, CB)
+    m = collaboration.collaboration_measures(ekero, CB)
     assert (m["actors"], m["links"], m["density"], m["sspf_links"]) == (0, 0, 0.0, 0)
     assert m["most_central"] is None
     assert len(m["sspf_missing_pairs"]) == 6
-    assert s.collaboration_edges(ekero).empty
-    assert list(s.actor_table(ekero, CB).columns) == [
+    assert collaboration.collaboration_edges(ekero).empty
+    assert list(collaboration.actor_table(ekero, CB).columns) == [
         "actor",
         "label",
         "sspf",
@@ -236,7 +240,7 @@ def test_actor_display_table(jarfalla):
     first = table.iloc[0].tolist()
     assert first == ["Socialtjänst", "ja", "2", "3", "3", "0,75", "0,33"]
     assert table.iloc[-1]["SSPF"] == ""
-    html = plots.table(table, "Aktörer", numeric=s.ACTOR_TABLE_NUMERIC)._repr_html_()
+    html = tables.table(table, "Aktörer", numeric=s.ACTOR_TABLE_NUMERIC)._repr_html_()
     assert "0,75" in html and "Socialtjänst" in html
 
 
@@ -249,7 +253,7 @@ def test_edge_display_table(jarfalla):
 
 
 def test_sentences_incomplete_core(jarfalla):
-    text = s.collaboration_sentences(s.collaboration_measures(jarfalla, CB), "Järfälla")
+    text = s.collaboration_sentences(collaboration.collaboration_measures(jarfalla, CB), "Järfälla")
     assert text == [
         "Samverkan i Järfälla binder ihop 5 aktörer med 4 samverkanslänkar (täthet 0,40); "
         "3 av de 4 pågående insatserna drivs av flera aktörer tillsammans.",
@@ -261,7 +265,9 @@ def test_sentences_incomplete_core(jarfalla):
 
 
 def test_sentences_complete_core(vasby):
-    text = s.collaboration_sentences(s.collaboration_measures(vasby, CB), "Upplands Väsby")
+    text = s.collaboration_sentences(
+        collaboration.collaboration_measures(vasby, CB), "Upplands Väsby"
+    )
     assert text[0] == (
         "Samverkan i Upplands Väsby binder ihop 4 aktörer med 6 samverkanslänkar (täthet "
         "1,00); alla 2 pågående insatser drivs av flera aktörer tillsammans."
@@ -275,7 +281,9 @@ def test_sentences_complete_core(vasby):
 
 @pytest.mark.parametrize("code", ["0139", "0125"])
 def test_sentences_small_networks(inventory, code):
-    m = s.collaboration_measures(s.collaboration_graph(inventory, code, CB), CB)
+    m = collaboration.collaboration_measures(
+        collaboration.collaboration_graph(inventory, code, CB), CB
+    )
     name = CB.municipality_name(code)
     text = s.collaboration_sentences(m, name)
     assert 2 <= len(text) <= 4
@@ -296,7 +304,9 @@ def test_sentences_missing_sspf_actor_and_pairs():
             intervention("Y", huvudman="fritid", samverkan="elevhälsa"),
         ]
     )
-    m = s.collaboration_measures(s.collaboration_graph(frame, "0123", CB), CB)
+    m = collaboration.collaboration_measures(
+        collaboration.collaboration_graph(frame, "0123", CB), CB
+    )
     assert m["sspf_missing"] == ["Polis"]
     assert m["sspf_links"] == 1
     text = s.collaboration_sentences(m, "Järfälla")
@@ -311,7 +321,7 @@ def test_sentences_missing_sspf_actor_and_pairs():
 
 
 def test_regional_collaboration(inventory):
-    frame = s.regional_collaboration(inventory, CB)
+    frame = collaboration.regional_collaboration(inventory, CB)
     assert frame["municipality_code"].tolist() == CB.municipality_codes
     assert {
         "municipality_code",
@@ -349,7 +359,7 @@ def test_unknown_partner_names_municipality_intervention_actor_and_suggestion(in
         ignore_index=True,
     )
     with pytest.raises(NetworkModelError) as err:
-        s.collaboration_graph(bad, "0123", CB)
+        collaboration.collaboration_graph(bad, "0123", CB)
     message = str(err.value)
     assert "Järfälla" in message and "0123" in message
     assert "Trygg skolväg" in message
@@ -357,22 +367,22 @@ def test_unknown_partner_names_municipality_intervention_actor_and_suggestion(in
     assert "Menade du 'polis'?" in message
     assert "samverkan" in message
     # other municipalities are not affected by Järfälla's error
-    assert s.collaboration_graph(bad, "0114", CB).number_of_nodes() == 4
+    assert collaboration.collaboration_graph(bad, "0114", CB).number_of_nodes() == 4
     with pytest.raises(NetworkModelError):
-        s.regional_collaboration(bad, CB)
+        collaboration.regional_collaboration(bad, CB)
 
 
 def test_unknown_huvudman_folded_spelling_suggests_codebook_id():
     frame = insatser_frame([intervention("Stöd", huvudman="Socialtjanst", status="planerad")])
     with pytest.raises(NetworkModelError, match="Menade du 'socialtjänst'") as err:
-        s.collaboration_graph(frame, "0123", CB)
+        collaboration.collaboration_graph(frame, "0123", CB)
     assert "huvudman" in str(err.value) and "'Socialtjanst'" in str(err.value)
 
 
 def test_unknown_actor_without_close_match_lists_known_actors():
     frame = insatser_frame([intervention("Q", samverkan="xyzzy")])
     with pytest.raises(NetworkModelError) as err:
-        s.collaboration_graph(frame, "0123", CB)
+        collaboration.collaboration_graph(frame, "0123", CB)
     assert "Menade du" not in str(err.value)
     assert "Kända aktörer: skola, socialtjänst" in str(err.value)
 
@@ -389,7 +399,7 @@ def _lines(fig: Figure, gid: str) -> list:
 
 
 def test_collaboration_figure(jarfalla):
-    fig = plots.collaboration_figure(jarfalla, CB)
+    fig = s.collaboration_figure(jarfalla, CB)
     assert isinstance(fig, Figure)
     labels = [t.get_text() for t in _texts(fig, "actor-label")]
     assert labels == ["Skola", "Socialtjänst", "Polis", "Fritid", "Fältgrupp"]
@@ -403,13 +413,13 @@ def test_collaboration_figure(jarfalla):
     assert "Järfälla" in fig._suptitle.get_text()
     nodes = [c for c in fig.axes[0].collections if c.get_gid() == "actor-node"]
     colors = [to_hex(c.get_facecolor()[0]) for c in nodes]
-    assert colors == [plots.SSPF_COLOR] * 4 + [plots.ISOLATED_COLOR]  # fältgrupp: isolated
+    assert colors == [s.SSPF_COLOR] * 4 + [s.ISOLATED_COLOR]  # fältgrupp: isolated
 
 
 def test_collaboration_figure_places_actors_the_same_everywhere(jarfalla, vasby):
     where = {}
     for graph in (jarfalla, vasby):
-        fig = plots.collaboration_figure(graph, CB, title="")
+        fig = s.collaboration_figure(graph, CB, title="")
         for t in _texts(fig, "actor-label"):
             where.setdefault(t.get_text(), set()).add(tuple(round(v, 9) for v in t.xy))
     assert all(len(spots) == 1 for spots in where.values())
@@ -417,8 +427,8 @@ def test_collaboration_figure_places_actors_the_same_everywhere(jarfalla, vasby)
 
 @pytest.mark.parametrize("code, labelled", [("0125", 0), ("0139", 1)])
 def test_collaboration_figure_empty_and_single_actor(inventory, code, labelled):
-    graph = s.collaboration_graph(inventory, code, CB)
-    fig = plots.collaboration_figure(graph, CB)
+    graph = collaboration.collaboration_graph(inventory, code, CB)
+    fig = s.collaboration_figure(graph, CB)
     assert len(_texts(fig, "actor-label")) == labelled
     assert len(_texts(fig, "absent-label")) == len(CB.actors) - labelled
     assert not _lines(fig, "link")
@@ -432,16 +442,16 @@ def test_many_links_carry_no_weight_labels():
         intervention(f"I{i}", huvudman=a, samverkan=b)
         for i, (a, b) in enumerate(itertools.combinations(actors[:7], 2))
     ]
-    graph = s.collaboration_graph(insatser_frame(rows), "0123", CB)
-    assert graph.number_of_edges() == 21 > plots.MAX_WEIGHT_LABELS
-    fig = plots.collaboration_figure(graph, CB)
+    graph = collaboration.collaboration_graph(insatser_frame(rows), "0123", CB)
+    assert graph.number_of_edges() == 21 > s.MAX_WEIGHT_LABELS
+    fig = s.collaboration_figure(graph, CB)
     assert not _texts(fig, "weight")
     assert len(_lines(fig, "link")) == 21
 
 
 def test_comparison_figure(inventory):
-    regional = s.regional_collaboration(inventory, CB)
-    fig = plots.collaboration_comparison_figure(regional, "0123")
+    regional = collaboration.regional_collaboration(inventory, CB)
+    fig = s.collaboration_comparison_figure(regional, "0123")
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 3
     current = [p for ax in fig.axes for p in ax.patches if p.get_gid() == "bar-current"]
@@ -452,9 +462,9 @@ def test_comparison_figure(inventory):
     assert ticks["Järfälla"] == "bold" and ticks["Solna"] == "normal"
     values = [t.get_text() for t in _texts(fig, "value")]
     assert "0,40" in values and values.count("inga insatser") == 3 * 5
-    assert plots.collaboration_comparison_figure(regional) is not None
+    assert s.collaboration_comparison_figure(regional) is not None
     with pytest.raises(NetworkModelError, match="9999"):
-        plots.collaboration_comparison_figure(regional, "9999")
+        s.collaboration_comparison_figure(regional, "9999")
 
 
 # --- the example data -----------------------------------------------------------------------
@@ -462,8 +472,8 @@ def test_comparison_figure(inventory):
 
 @pytest.fixture(scope="module")
 def example() -> pd.DataFrame:
-    path = io.find_input(config.EXAMPLE_DATA_DIR, "insatser")
-    return io.to_typed(io.read_raw(path, "insatser", CB), "insatser", CB)
+    path = readers.find_input(config.EXAMPLE_DATA_DIR, "insatser")
+    return readers.to_typed(readers.read_raw(path, "insatser", CB), "insatser", CB)
 
 
 def _pair_counts(insatser: pd.DataFrame, kommunkod: str) -> dict[tuple[str, str], int]:
@@ -485,15 +495,15 @@ def _pair_counts(insatser: pd.DataFrame, kommunkod: str) -> dict[tuple[str, str]
 
 @pytest.mark.parametrize("code", CB.municipality_codes)
 def test_example_every_municipality(example, code):
-    graph = s.collaboration_graph(example, code, CB)
-    edges = s.collaboration_edges(graph)
+    graph = collaboration.collaboration_graph(example, code, CB)
+    edges = collaboration.collaboration_edges(graph)
     got = {tuple(sorted((a, b))): w for a, b, w in edges[["actor_a", "actor_b", "weight"]].values}
     assert got == _pair_counts(example, code)
-    m = s.collaboration_measures(graph, CB)
+    m = collaboration.collaboration_measures(graph, CB)
     n = m["actors"]
     assert n > 0
     assert m["density"] == pytest.approx(2 * m["links"] / (n * (n - 1)))
-    table = s.actor_table(graph, CB)
+    table = collaboration.actor_table(graph, CB)
     assert table["partners"].sum() == 2 * m["links"]
     assert table["joint"].sum() == 2 * edges["weight"].sum()
     assert 0 <= m["sspf_links"] <= 6
@@ -504,11 +514,14 @@ def test_example_every_municipality(example, code):
 
 
 def test_example_regional_and_figures(example):
-    regional = s.regional_collaboration(example, CB)
+    regional = collaboration.regional_collaboration(example, CB)
     assert len(regional) == len(CB.municipalities)
     assert (regional["actors"] > 0).all()
     assert regional["density"].between(0, 1).all()
-    fig = plots.collaboration_figure(s.collaboration_graph(example, "0123", CB), CB)
-    assert len(_texts(fig, "actor-label")) == s.collaboration_graph(example, "0123", CB).order()
+    fig = s.collaboration_figure(collaboration.collaboration_graph(example, "0123", CB), CB)
+    assert (
+        len(_texts(fig, "actor-label"))
+        == collaboration.collaboration_graph(example, "0123", CB).order()
+    )
     assert not _texts(fig, "weight")  # dozens of links: widths only
-    assert isinstance(plots.collaboration_comparison_figure(regional, "0123"), Figure)
+    assert isinstance(s.collaboration_comparison_figure(regional, "0123"), Figure)

@@ -12,10 +12,10 @@ import pytest
 from recorded_api import SCB_DATA, SCB_PREFIX, Answer, RecordedAPI, closed_port_url
 
 from fouanalys import config
-from fouanalys.apiclient import ApiClient
 from fouanalys.cli import main
 from fouanalys.exceptions import FetchError
-from fouanalys.scb import (
+from fouanalys.ingest.fetch.client import ApiClient
+from fouanalys.ingest.fetch.scb import (
     TABLE,
     build_query,
     fetch_befolkning,

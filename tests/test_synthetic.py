@@ -1,4 +1,5 @@
-"""Tests for fouanalys.synthetic: determinism, layout, validity and plausibility of the example.
+"""Tests for fouanalys.ingest.synthetic:
+determinism, layout, validity and plausibility of the example.
 
 The survey is scored here with a small scorer written independently of the package, straight
 from the codebook's documented rules, so the plausibility checks do not test code against
@@ -15,8 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fouanalys import config, synthetic
+from fouanalys import config
 from fouanalys.codebook import load_codebook
+from fouanalys.ingest import synthetic
 
 SHARED_EXPORT_COLUMNS = Path("/work/shared/data/stockholmsenkaten/export_columns.csv")
 FILES = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fouanalys import underlag
+from fouanalys.chapters import underlag
 from fouanalys.exceptions import FouanalysError
 
 

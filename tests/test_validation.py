@@ -11,7 +11,7 @@ import pytest
 
 from fouanalys.codebook import load_codebook
 from fouanalys.exceptions import DataValidationError, Problem
-from fouanalys.validation import check_data_dir, validate_data_dir
+from fouanalys.ingest.validation import check_data_dir, validate_data_dir
 
 CB = load_codebook()
 ITEMS = CB.survey_items()

@@ -16,13 +16,15 @@ import pytest
 from matplotlib.figure import Figure
 from support import example_tables, synthetic_manifest
 
-from fouanalys import buildcache, config, processing
-from fouanalys import io as fio
+from fouanalys import config
 from fouanalys import recruitment as rec
 from fouanalys import workbench as wb
+from fouanalys.build import cache
 from fouanalys.codebook import load_codebook
 from fouanalys.exceptions import DataValidationError, FouanalysError, Problem
-from fouanalys.plots import Table
+from fouanalys.ingest import processing
+from fouanalys.ingest import readers as fio
+from fouanalys.present.tables import Table
 from fouanalys.prevalence import PREVALENCE_COLUMNS, PRIORITY_COLUMNS
 
 CB = load_codebook()
@@ -69,7 +71,7 @@ def test_a_given_processed_dir_is_used_as_it_is(tmp_path, monkeypatch):
     processed = tmp_path / "processed"
     processed.mkdir()
     (processed / "manifest.json").write_text("{}", encoding="utf-8")
-    _forbid(monkeypatch, (processing, "process"), (buildcache, "current_manifest"))
+    _forbid(monkeypatch, (processing, "process"), (cache, "current_manifest"))
     # data_dir need not exist (a Dask worker's temporary folder)
     assert wb.prepare(tmp_path / "not-here", str(processed)) == processed.resolve()
     assert sorted(p.name for p in processed.iterdir()) == ["manifest.json"]
@@ -81,12 +83,12 @@ def _fake_process(calls):
     def process(data_dir, processed_dir, report_dir=None):
         calls.append((Path(data_dir), Path(processed_dir), report_dir))
         inputs = {}
-        for name in buildcache.RAW_INPUTS:
-            found = buildcache._raw_candidates(data_dir, name)
+        for name in cache.RAW_INPUTS:
+            found = cache._raw_candidates(data_dir, name)
             if found:
-                inputs[name] = {"file": found[0].name, "sha256": buildcache.sha256_file(found[0])}
+                inputs[name] = {"file": found[0].name, "sha256": cache.sha256_file(found[0])}
         manifest = {
-            "package_hash": buildcache.package_hash(),
+            "package_hash": cache.package_hash(),
             "slices": {"enkat": {"all": "x"}},
             "data_dir": str(Path(data_dir).resolve()),
             "synthetic": config.is_synthetic(Path(data_dir)),
@@ -351,7 +353,9 @@ def example_processed(tmp_path_factory) -> Path:
     return out
 
 
-FIGURE_CALL = re.compile(r"plots\.captioned\(\s*(\w+)\.(\w+)\(")
+FIGURE_CALL = re.compile(r"captioned\(\s*(\w+)\.(\w+)\(")
+#: A notebook's chapter imports, e.g. ``from fouanalys.chapters import insatser as kartlaggning``.
+CHAPTER_IMPORT = re.compile(r"^from fouanalys\.chapters import (.+)$", re.MULTILINE)
 
 
 def _exec_notebook(name: str, parameters: dict) -> None:
@@ -375,11 +379,15 @@ def test_figure_functions_return_figures_and_the_build_gets_no_progress_bar(
         source = "\n".join(
             c.source for c in nbformat.read(config.NOTEBOOKS_DIR / f"{name}.ipynb", 4).cells
         )
-        used |= set(FIGURE_CALL.findall(source))
+        imported = [
+            n.split(" as ") for line in CHAPTER_IMPORT.findall(source) for n in line.split(", ")
+        ]
+        packages = {names[-1]: names[0] for names in imported}
+        used |= {(packages[a], f) for a, f in FIGURE_CALL.findall(source) if a in packages}
     assert len(used) >= 15  # every chapter's figures, e.g. ("natverk", "scenario_figure")
     returned: dict[tuple[str, str], list] = {key: [] for key in used}
     for module, function in used:
-        owner = importlib.import_module(f"fouanalys.{module}")
+        owner = importlib.import_module(f"fouanalys.chapters.{module}")
         original = getattr(owner, function)
 
         def recorded(*args, _key=(module, function), _original=original, **kwargs):

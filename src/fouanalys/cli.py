@@ -36,8 +36,8 @@ def _data_dir(value: str | None) -> Path | None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from fouanalys.config import default_data_dir
-    from fouanalys.processing import require_data_dir
-    from fouanalys.validation import validate_data_dir
+    from fouanalys.ingest.processing import require_data_dir
+    from fouanalys.ingest.validation import validate_data_dir
 
     data_dir = require_data_dir(_data_dir(args.data_dir) or default_data_dir())
     report, _ = validate_data_dir(data_dir, report_dir=VALIDATION_REPORT_DIR)
@@ -52,7 +52,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from fouanalys.runner import build, format_summary
+    from fouanalys.build.runner import build, format_summary
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     summary = build(
@@ -78,7 +78,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from fouanalys.synthetic import write_example
+    from fouanalys.ingest.synthetic import write_example
 
     out = Path(args.out).expanduser().resolve()
     paths = write_example(out, seed=args.seed, scale=args.scale)
@@ -89,7 +89,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 def cmd_fetch_kolada(args: argparse.Namespace) -> int:
     from fouanalys.config import default_data_dir
-    from fouanalys.kolada import update_kolada
+    from fouanalys.ingest.fetch.kolada import update_kolada
 
     summary = update_kolada(
         data_dir=_data_dir(args.data_dir) or default_data_dir(),
@@ -105,7 +105,7 @@ def cmd_fetch_kolada(args: argparse.Namespace) -> int:
 
 def cmd_fetch_befolkning(args: argparse.Namespace) -> int:
     from fouanalys.config import default_data_dir
-    from fouanalys.scb import update_befolkning
+    from fouanalys.ingest.fetch.scb import update_befolkning
 
     summary = update_befolkning(
         data_dir=_data_dir(args.data_dir) or default_data_dir(),
@@ -119,7 +119,7 @@ def cmd_fetch_befolkning(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    from fouanalys.lab import run_lab
+    from fouanalys.build.lab import run_lab
 
     run_lab(port=args.port, open_browser=False if args.no_browser else None)
     return 0

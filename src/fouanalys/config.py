@@ -21,7 +21,7 @@ CODEBOOK_PATH = (
     if os.environ.get(CODEBOOK_ENV)
     else PACKAGED_CODEBOOK
 )
-TEMPLATE_DIR = PACKAGE_DIR / "templates"
+TEMPLATE_DIR = PACKAGE_DIR / "build" / "templates"
 
 DATA_DIR = PROJ_ROOT / "data"
 RAW_DATA_DIR = DATA_DIR / "raw"

@@ -29,7 +29,7 @@ import pandas as pd
 
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.exceptions import FouanalysError
-from fouanalys.riskfaktorer import format_number
+from fouanalys.present.text import format_number
 
 log = logging.getLogger("fouanalys")
 

@@ -28,8 +28,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackNoConvergence
 
 from fouanalys.exceptions import NetworkModelError
-from fouanalys.kartlaggning import format_count
-from fouanalys.riskfaktorer import NBSP
+from fouanalys.present.text import NBSP, format_count
 
 log = logging.getLogger("fouanalys")
 

@@ -255,7 +255,8 @@ def _codes(values: pd.Series, categories: list[str], column: str) -> np.ndarray:
         shown = ", ".join(repr(v) for v in pd.unique(values[bad])[:5])
         raise FouanalysError(
             f"Kolumnen '{column}' har {int(bad.sum())} värden som kodboken inte känner till "
-            f"({shown}); förväntat: {', '.join(categories)}. Läs in enkäten med fouanalys.io."
+            f"({shown}); förväntat: {', '.join(categories)}. "
+            "Läs in enkäten med fouanalys.ingest.readers."
         )
     return codes
 

@@ -1,0 +1,244 @@
+"""Content keys for incremental builds: what each build step reads, hashed.
+
+A chapter task is keyed by the hashes of everything it reads: the chapter notebook, the package
+code (every file of ``src/fouanalys``, codebook and report template included), its papermill
+parameters and export formats, and the rows of the processed tables it uses — for most tables
+only the municipality's own rows, so that new rows for one municipality leave the others'
+chapters alone. The key is stored beside the chapter's outputs (``<chapter>.key.json``) only
+after the notebook, HTML and PDF are in place, so an interrupted build leaves every finished
+chapter usable and the next build completes the rest.
+
+The processing step is keyed by the raw input files' hashes and the package hash: when neither
+changed and the processed tables are in place, the build skips validation and processing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+
+from fouanalys.config import CODEBOOK_PATH, PACKAGE_DIR, is_synthetic
+
+# pandas is imported only where a frame is hashed: the no-change rebuild never needs it.
+
+#: Which processed tables each chapter reads, and whether it reads only the municipality's own
+#: rows ("own") or the whole table ("all", e.g. for a regional comparison). ``manifest`` means
+#: the chapter shows the raw files' facts (names, rows, hashes) from the manifest.
+CHAPTER_READS: dict[str, dict[str, str]] = {
+    "01_underlag": {
+        "enkat": "own",
+        "insatser": "own",
+        "befolkning": "own",
+        "manifest": "all",
+        # Kolada's trends compare the municipality with the county and country rows.
+        "kolada": "all",
+    },
+    "02_riskfaktorer": {"prevalence": "own", "priorities": "own", "associations": "own"},
+    "03_insatser": {
+        "insatser": "own",
+        "befolkning": "own",
+        "coverage": "own",
+        "factor_coverage": "own",
+        "targeting_coverage": "own",
+        "knowledge_profile": "own",
+        "gaps": "own",
+    },
+    # The collaboration part compares every municipality's collaboration measures.
+    "04_natverk": {
+        "prevalence": "own",
+        "associations": "own",
+        "insatser": "all",
+        "befolkning": "own",
+    },
+}
+#: A chapter not listed reads everything (always correct, never incremental across data).
+READ_ALL = "all"
+#: Columns that name the municipality of a row, by table kind.
+MUNICIPALITY_COLUMNS = ("municipality_code", "kommunkod", "municipality_id")
+KEY_SUFFIX = ".key.json"
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@cache
+def package_hash() -> str:
+    """One hash over every file of the installed package (code, codebook, templates), and the
+    codebook in use when ``$FOUANALYS_CODEBOOK`` points elsewhere."""
+    digest = hashlib.sha256()
+    digest.update(Path(CODEBOOK_PATH).read_bytes())
+    for path in sorted(PACKAGE_DIR.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def frame_hash(frame) -> str:
+    """A content hash of a frame: its columns, dtypes and every value, row order included."""
+    import pandas as pd
+
+    digest = hashlib.sha256()
+    digest.update(
+        json.dumps([list(map(str, frame.columns)), list(map(str, frame.dtypes))]).encode()
+    )
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def slice_hashes(frame) -> dict[str, str]:
+    """``{"all": hash of the table}`` plus one hash per municipality's rows, when the table has
+    a municipality column."""
+    out = {"all": frame_hash(frame)}
+    column = next((c for c in MUNICIPALITY_COLUMNS if c in frame.columns), None)
+    if column is not None:
+        for code, rows in frame.groupby(column, sort=True, dropna=True):
+            out[str(code)] = frame_hash(rows)
+    return out
+
+
+def task_key(
+    notebook: Path,
+    parameters: Mapping[str, object],
+    formats: tuple[str, ...],
+    manifest: Mapping,
+    chapter: str,
+    municipality_code: str,
+) -> str | None:
+    """The content key of one chapter task, or None when the manifest lacks slice hashes (a
+    processed folder from an older version: then the task always runs)."""
+    slices = manifest.get("slices")
+    if not slices:
+        return None
+    reads = CHAPTER_READS.get(chapter)
+    data: dict[str, object] = {}
+    if reads is None:  # unknown chapter: everything it could read
+        data = {name: hashes.get("all") for name, hashes in sorted(slices.items())}
+        data["manifest"] = manifest.get("data_version")
+    else:
+        for table, scope in sorted(reads.items()):
+            if table == "manifest":
+                data[table] = {
+                    name: meta.get("sha256") for name, meta in manifest.get("inputs", {}).items()
+                }
+                continue
+            hashes = slices.get(table, {})
+            data[table] = hashes.get("all") if scope == READ_ALL else hashes.get(municipality_code)
+    payload = {
+        "notebook": sha256_file(Path(notebook)),
+        "package": package_hash(),
+        "parameters": {k: parameters[k] for k in sorted(parameters)},
+        "formats": list(formats),
+        "data": data,
+    }
+    return sha256_bytes(json.dumps(payload, sort_keys=True, default=str).encode())
+
+
+def key_path(output: Path) -> Path:
+    """Where the key of the chapter whose notebook is ``output`` is stored."""
+    return Path(output).with_suffix(KEY_SUFFIX)
+
+
+def read_key(output: Path) -> dict | None:
+    """The stored key record of a finished chapter, or None."""
+    path = key_path(output)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_key(output: Path, record: Mapping) -> None:
+    """Store a finished chapter's key record atomically (last step of a task)."""
+    path = key_path(output)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(dict(record), fh, ensure_ascii=False, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def forget_key(output: Path) -> None:
+    key_path(output).unlink(missing_ok=True)
+
+
+def is_fresh(output: Path, key: str | None, formats: tuple[str, ...]) -> dict | None:
+    """The stored record when the chapter's outputs exist and were built with ``key``."""
+    if key is None:
+        return None
+    record = read_key(output)
+    if not record or record.get("key") != key:
+        return None
+    paths = [Path(output)] + [Path(output).with_suffix(f".{fmt}") for fmt in formats]
+    if not all(p.is_file() for p in paths):
+        return None
+    return record
+
+
+#: Raw input names and the file endings the readers accept
+#: (see :func:`fouanalys.ingest.readers.find_input`).
+RAW_INPUTS = ("enkat", "insatser", "befolkning", "kolada")
+RAW_ENDINGS = (".csv", ".csv.gz", ".xlsx")
+
+
+def _raw_candidates(data_dir: Path, name: str) -> list[Path]:
+    return [
+        p
+        for p in Path(data_dir).iterdir()
+        if p.is_file() and any(p.name.lower() == name + end for end in RAW_ENDINGS)
+    ]
+
+
+def current_manifest(data_dir: Path, processed_dir: Path) -> dict | None:
+    """The manifest of ``processed_dir`` when it is up to date with ``data_dir``, else None.
+
+    Up to date: made by the same package code (and codebook) from the same raw files (same
+    names and sha256, no new candidate file beside them), the same synthetic marker, and every
+    table it lists is in place. Then the build skips validation and processing. Reads only
+    file bytes and JSON, so a rebuild with nothing changed imports neither pandas nor Great
+    Expectations.
+    """
+    path = Path(processed_dir) / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("package_hash") != package_hash() or not manifest.get("slices"):
+        return None
+    if manifest.get("data_dir") != str(Path(data_dir).resolve()):
+        return None
+    if bool(manifest.get("synthetic")) != is_synthetic(Path(data_dir)):
+        return None
+    recorded = manifest.get("inputs", {})
+    for name in RAW_INPUTS:
+        found = _raw_candidates(data_dir, name)
+        meta = recorded.get(name)
+        if meta is None:
+            if found:
+                return None
+            continue
+        if len(found) != 1 or found[0].name != meta.get("file"):
+            return None
+        if sha256_file(found[0]) != meta.get("sha256"):
+            return None
+    for meta in manifest.get("tables", {}).values():
+        if not (Path(processed_dir) / meta["file"]).is_file():
+            return None
+    return manifest

@@ -1,0 +1,279 @@
+"""The reports index page and atomic file writes, without the notebook machinery.
+
+Kept apart from :mod:`fouanalys.build.export` so that a rebuild with nothing to do can rewrite the
+index without importing nbformat, nbconvert or WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import errno
+import html
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fouanalys import __version__
+from fouanalys.config import SYNTHETIC_BANNER
+from fouanalys.exceptions import FouanalysError
+
+
+def _write_payload(fd: int, payload: bytes) -> None:
+    """Write all of ``payload`` to the open file descriptor and flush it to disk."""
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(payload)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def atomic_write(path: Path, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and os.replace.
+
+    A reader sees the old file or the new one, never half of one. On an OS error (a full disk,
+    no permission) the temporary file is removed, the old file stays, and
+    :class:`FouanalysError` names the target ("Kunde inte skriva …: disken är full").
+    """
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        _write_payload(fd, payload)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        reason = "disken är full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise FouanalysError(
+            f"Kunde inte skriva {path}: {reason}. Den tidigare filen (om någon) finns kvar "
+            "oförändrad; frigör utrymme eller välj en annan rapportkatalog och bygg igen."
+        ) from exc
+    except BaseException:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --- index page -----------------------------------------------------------------------------
+
+_STATUS_TEXT = {"ok": "klar", "failed": "misslyckades"}
+
+_INDEX_CSS = """
+body { font-family: "DejaVu Sans", Verdana, Helvetica, Arial, sans-serif; font-size: 15px;
+       line-height: 1.45; color: #1d1d1d; margin: 0 auto; padding: 1.5rem; max-width: 60rem; }
+h1 { color: #12355b; margin-bottom: 0.2em; }
+h2 { color: #12355b; border-bottom: 1px solid #c9d3de; margin-top: 1.6em; }
+.banner { background: #fff1f0; border: 2px solid #a4000f; color: #a4000f; font-weight: bold;
+          text-align: center; padding: 0.45em 0.8em; margin: 0 0 1em; }
+.summary { color: #444; }
+table { border-collapse: collapse; width: 100%; font-size: 0.95em; }
+th, td { text-align: left; padding: 0.35em 0.6em; border-bottom: 1px solid #dde3ea;
+         vertical-align: top; }
+th { background: #f2f5f8; border-bottom: 1.5px solid #12355b; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.ok { color: #0a6b2d; font-weight: bold; }
+.cached { color: #3b5b7d; }
+p.final { font-size: 1.05em; font-weight: bold; background: #f2f5f8; padding: 0.4em 0.6em; }
+.failed { color: #a4000f; font-weight: bold; }
+pre.error { white-space: pre-wrap; background: #fff1f0; border-left: 4px solid #a4000f;
+            padding: 0.4em 0.6em; margin: 0.3em 0 0; font-size: 0.85em; }
+a { color: #12559b; }
+footer { margin-top: 2em; color: #666; font-size: 0.85em; }
+"""
+
+
+def _href(target: object, base: Path) -> str | None:
+    """A relative, URL-quoted link from ``base`` to ``target`` (None when there is no file)."""
+    if not target:
+        return None
+    target = Path(str(target))
+    if not target.is_absolute():
+        target = base / target
+    rel = os.path.relpath(target, base)
+    return quote(Path(rel).as_posix())
+
+
+def _link(target: object, base: Path, text: str) -> str:
+    href = _href(target, base)
+    if href is None:
+        return ""
+    return f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
+
+
+def _seconds(value: object) -> str:
+    try:
+        return f"{float(value):.1f}\u00a0s".replace(".", ",")  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "–"
+
+
+def _is_region(code: str) -> bool:
+    """A group of region chapters (code like "NV"), not a municipality (four digits)."""
+    return bool(code) and not code.isdigit()
+
+
+def _final_links(paths: Mapping[str, Any] | None, base: Path) -> str:
+    if not paths:
+        return ""
+    return " · ".join(
+        s
+        for s in (
+            _link(paths.get("html"), base, "HTML"),
+            _link(paths.get("pdf"), base, "PDF"),
+        )
+        if s
+    )
+
+
+def _entry_status(entry: Mapping[str, Any]) -> tuple[str, str]:
+    """(Swedish status text, css class) for one chapter entry."""
+    status = str(entry.get("status") or "failed")
+    if status != "ok":
+        return _STATUS_TEXT.get(status, status), "failed"
+    if entry.get("cached"):
+        return "oförändrad", "cached"
+    return "klar", "ok"
+
+
+def write_index(
+    reports_dir: Path | str,
+    entries: Iterable[Mapping[str, Any]],
+    synthetic: bool = False,
+    final_reports: Mapping[str, Mapping[str, Any]] | None = None,
+    title: str = "FoU Nordväst – rapporter per kommun",
+) -> Path:
+    """Write ``reports_dir/index.html``: every chapter per municipality, with status and links.
+
+    ``entries`` are dicts with ``municipality_code``, ``municipality_name``, ``chapter_id``,
+    ``chapter_title``, ``status`` ("ok" or "failed"), ``html``, ``pdf``, ``notebook`` (paths,
+    absolute or relative to ``reports_dir``; None when not made), ``error`` (str or None),
+    ``seconds`` (float), ``cached`` (reused from an earlier build) and optionally ``cell`` or
+    ``failed_cell``. Status reads "klar", "oförändrad" (cached) or "misslyckades" with the
+    error. ``final_reports`` maps a municipality code, or "region", to ``{"html": path, "pdf":
+    path}``: linked at the top of the page and in the municipality's section. Links are
+    relative, so the folder can be moved or zipped. All text is HTML-escaped. The page is
+    written atomically.
+    """
+    reports_dir = Path(reports_dir)
+    entries = list(entries)
+    final_reports = dict(final_reports or {})
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    names: dict[str, str] = {}
+    for entry in entries:
+        code = str(entry.get("municipality_code") or "")
+        groups.setdefault(code, []).append(entry)
+        names.setdefault(code, str(entry.get("municipality_name") or code))
+
+    def final_for(code: str) -> Mapping[str, Any] | None:
+        found = final_reports.get(code)
+        if found is None and _is_region(code):
+            found = final_reports.get("region")
+        return found
+
+    n_failed = sum(1 for e in entries if e.get("status") != "ok")
+    n_cached = sum(1 for e in entries if e.get("status") == "ok" and e.get("cached"))
+    total_seconds = sum(float(e.get("seconds") or 0) for e in entries if not e.get("cached"))
+    n_units = sum(1 for code in groups if not _is_region(code))
+    esc = html.escape
+    out: list[str] = [
+        "<!DOCTYPE html>",
+        '<html lang="sv">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1.0">',
+        f"<title>{esc(title)}</title>",
+        f"<style>{_INDEX_CSS}</style>",
+        "</head>",
+        "<body>",
+    ]
+    if synthetic:
+        out.append(f'<div class="banner" role="note">{esc(SYNTHETIC_BANNER)}</div>')
+    out.append(f"<h1>{esc(title)}</h1>")
+    status_line = (
+        f"{len(entries)} kapitel för {n_units} {'kommun' if n_units == 1 else 'kommuner'}"
+        + (" och regionen" if n_units < len(groups) else "")
+        + "; "
+        + (f"{n_failed} misslyckades" if n_failed else "alla klara")
+        + (f", {n_cached} oförändrade sedan förra bygget" if n_cached else "")
+        + f". Kapitlens sammanlagda körtid {_seconds(total_seconds)} (de körs parallellt)."
+    )
+    out.append(f'<p class="summary">{esc(status_line)}</p>')
+    validation_index = reports_dir / "validation" / "index.html"
+    if validation_index.is_file():
+        out.append(
+            f"<p>{_link(validation_index, reports_dir, 'Valideringsrapport för indata')}</p>"
+        )
+
+    if final_reports:
+        out.append('<section id="slutrapporter"><h2>Slutrapporter</h2>')
+        out.append(
+            '<table class="finals"><thead><tr><th>Rapport</th><th>Länkar</th></tr></thead><tbody>'
+        )
+        ordered = sorted(final_reports, key=lambda k: (k != "region" and not _is_region(k), k))
+        for key in ordered:
+            if key == "region" or _is_region(key):
+                region_code = next((c for c in groups if _is_region(c)), "")
+                label = names.get(key) or names.get(region_code) or "Regionen"
+            else:
+                label = names.get(key, key)
+            links = _final_links(final_reports[key], reports_dir) or "–"
+            out.append(f"<tr><td>Slutrapport – {esc(label)}</td><td>{links}</td></tr>")
+        out.append("</tbody></table></section>")
+
+    for code, group in groups.items():
+        shown_code = code and code != names[code] and not _is_region(code)
+        heading = names[code] + (f" ({code})" if shown_code else "")
+        out.append(f'<section id="kommun-{esc(code)}">')
+        out.append(f"<h2>{esc(heading)}</h2>")
+        final_links = _final_links(final_for(code), reports_dir)
+        if final_links:
+            out.append(f'<p class="final">Slutrapport (alla kapitel): {final_links}</p>')
+        out.append(
+            "<table><thead><tr><th>Kapitel</th><th>Status</th><th>Rapport</th>"
+            '<th>Notebook</th><th class="num">Tid</th></tr></thead><tbody>'
+        )
+        for entry in group:
+            text, css = _entry_status(entry)
+            chapter = str(entry.get("chapter_title") or entry.get("chapter_id") or "")
+            links = " · ".join(
+                s
+                for s in (
+                    _link(entry.get("html"), reports_dir, "HTML"),
+                    _link(entry.get("pdf"), reports_dir, "PDF"),
+                )
+                if s
+            )
+            cell = f"<td>{esc(chapter)}"
+            if css == "failed":
+                detail = str(entry.get("error") or "okänt fel")
+                failed_cell = entry.get("failed_cell")
+                if failed_cell in (None, ""):
+                    failed_cell = entry.get("cell")
+                if failed_cell not in (None, "") and not detail.startswith("Cell"):
+                    detail = f"Cell {failed_cell}: {detail}"
+                cell += f'<pre class="error">{esc(detail)}</pre>'
+            cell += "</td>"
+            seconds = "–" if entry.get("cached") else _seconds(entry.get("seconds"))
+            out.append(
+                f"<tr>{cell}"
+                f'<td class="{css}">{esc(text)}</td>'
+                f"<td>{links or '–'}</td>"
+                f"<td>{_link(entry.get('notebook'), reports_dir, 'ipynb') or '–'}</td>"
+                f'<td class="num">{esc(seconds)}</td></tr>'
+            )
+        out.append("</tbody></table></section>")
+
+    built = datetime.now().strftime("%Y-%m-%d %H:%M")
+    out.append(
+        f"<footer>Byggd {esc(built)} med fouanalys {esc(__version__)}."
+        + (f" {esc(SYNTHETIC_BANNER)}." if synthetic else "")
+        + "</footer>"
+    )
+    out.append("</body></html>")
+    return atomic_write(reports_dir / "index.html", "\n".join(out) + "\n")

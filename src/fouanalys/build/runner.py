@@ -1,0 +1,688 @@
+"""The build: validate, process, execute each chapter notebook per municipality, export.
+
+Each (municipality, chapter) is one task, run in a pool of worker processes. A task executes
+the chapter notebook with papermill into ``reports/<kommunkod>/<chapter>.ipynb`` (kept even
+when it fails: papermill writes it as it goes), then exports it to HTML and PDF. A failing
+task never stops the others; the summary names the municipality, the cell and the kept
+notebook, and the build's exit status reflects it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+from fouanalys import __version__
+from fouanalys.build.kernel import ensure_kernel
+from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.config import (
+    CELL_TIMEOUT,
+    KERNEL_NAME,
+    MUNICIPALITY_CHAPTERS,
+    NOTEBOOKS_DIR,
+    PROCESSED_DATA_DIR,
+    REGION_CHAPTERS,
+    REPORTS_DIR,
+    VALIDATION_REPORT_DIR,
+    default_data_dir,
+)
+from fouanalys.exceptions import BuildError, FouanalysError
+
+log = logging.getLogger("fouanalys")
+
+#: Swedish chapter titles, by notebook stem.
+CHAPTER_TITLES = {
+    "01_underlag": "Underlag och datakvalitet",
+    "02_riskfaktorer": "Riskfaktorer",
+    "03_insatser": "Insatser längs livsförloppet",
+    "04_natverk": "Nätverksdynamik och samverkan",
+    "05_region": "Regional översikt",
+}
+
+
+@dataclass
+class Task:
+    """One chapter for one municipality."""
+
+    municipality_code: str
+    municipality_name: str
+    chapter_id: str
+    notebook: Path
+    output: Path
+    parameters: dict
+    metadata: dict
+    formats: tuple[str, ...] = ("html", "pdf")
+    key: str | None = None  # content key (fouanalys.build.cache.task_key); None: always run
+
+
+@dataclass
+class TaskResult:
+    """What happened to one task; ``error`` and ``cell`` are set when it failed."""
+
+    municipality_code: str
+    municipality_name: str
+    chapter_id: str
+    chapter_title: str
+    status: str  # "ok" | "failed"
+    notebook: str
+    html: str | None = None
+    pdf: str | None = None
+    error: str | None = None
+    cell: int | None = None
+    seconds: float = 0.0
+    cached: bool = False  # reused from an earlier build with the same content key
+
+
+@dataclass
+class BuildSummary:
+    """The outcome of a build: the manifest it used and every task's result."""
+
+    manifest: dict
+    results: list[TaskResult] = field(default_factory=list)
+    index: Path | None = None
+    seconds: float = 0.0
+    final_reports: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[TaskResult]:
+        return [r for r in self.results if r.status != "ok"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def executed(self) -> list[TaskResult]:
+        return [r for r in self.results if not r.cached]
+
+
+def resolve_municipalities(selection: Iterable[str] | None, codebook: Codebook) -> list[str]:
+    """Codes for the selected municipalities (codes or names); all of them when none given."""
+    if not selection:
+        return codebook.municipality_codes
+    codes = [codebook.resolve_municipality(s) for s in selection]
+    return list(dict.fromkeys(codes))
+
+
+def plan_tasks(
+    codes: Sequence[str],
+    manifest: dict,
+    codebook: Codebook,
+    data_dir: Path,
+    processed_dir: Path,
+    reports_dir: Path,
+    chapters: Sequence[str] = MUNICIPALITY_CHAPTERS,
+    formats: Sequence[str] = ("html", "pdf"),
+    seed: int | None = None,
+    notebooks_dir: Path = NOTEBOOKS_DIR,
+) -> list[Task]:
+    """One task per municipality and chapter, with papermill parameters and report metadata."""
+    from fouanalys.build.cache import task_key
+    from fouanalys.config import DEFAULT_SEED
+
+    commit = git_commit()
+    inputs = {
+        name: {k: meta.get(k) for k in ("file", "sha256", "rows")}
+        for name, meta in manifest.get("inputs", {}).items()
+    }
+    region = codebook.region
+    units = [(code, codebook.municipality_name(code), code) for code in codes]
+    tasks = []
+    for chapter in chapters:
+        notebook = Path(notebooks_dir) / f"{chapter}.ipynb"
+        if not notebook.is_file():
+            raise BuildError(f"Kapitelnotebooken saknas: {notebook}")
+        check_parameters_cell(notebook)
+        targets = [(region.code, region.name, "region")] if chapter in REGION_CHAPTERS else units
+        for code, name, folder in targets:
+            parameters = {
+                "municipality": code,
+                "data_dir": str(data_dir),
+                "processed_dir": str(processed_dir),
+                "seed": DEFAULT_SEED if seed is None else seed,
+            }
+            tasks.append(
+                Task(
+                    municipality_code=code,
+                    municipality_name=name,
+                    chapter_id=chapter,
+                    notebook=notebook,
+                    output=Path(reports_dir) / folder / f"{chapter}.ipynb",
+                    parameters=parameters,
+                    metadata={
+                        "municipality_code": code,
+                        "municipality_name": name,
+                        "chapter_id": chapter,
+                        "chapter_title": CHAPTER_TITLES.get(chapter, chapter),
+                        "synthetic": bool(manifest.get("synthetic")),
+                        "data_version": manifest.get("data_version", ""),
+                        "built": date.today().isoformat(),
+                        "package_version": __version__,
+                        "git_commit": commit,
+                        "inputs": inputs,
+                        "parameters": parameters,
+                    },
+                    formats=tuple(formats),
+                    key=task_key(notebook, parameters, tuple(formats), manifest, chapter, code),
+                )
+            )
+    order = {code: i for i, code in enumerate([*codes, region.code])}
+    tasks.sort(key=lambda t: (order[t.municipality_code], list(chapters).index(t.chapter_id)))
+    return tasks
+
+
+def git_commit() -> str | None:
+    """The project's git commit (short), or None outside a git checkout."""
+    from fouanalys.config import PROJ_ROOT
+
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=PROJ_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def check_parameters_cell(notebook: Path) -> None:
+    """Raise a clear BuildError when a chapter notebook has no cell tagged ``parameters``."""
+    import json
+
+    try:
+        cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BuildError(f"Kapitelnotebooken {notebook} kan inte läsas: {exc}") from exc
+    if not any("parameters" in (c.get("metadata", {}).get("tags") or []) for c in cells):
+        raise BuildError(
+            f"Kapitelnotebooken {notebook} saknar en cell med taggen 'parameters'. Lägg "
+            "parametrarna (municipality, data_dir, processed_dir, seed) i en egen kodcell och "
+            "tagga den 'parameters' (i JupyterLab: Property Inspector → Cell Tags)."
+        )
+
+
+def _result(task: Task, **fields) -> TaskResult:
+    """A result for ``task``, failed unless ``fields`` say otherwise."""
+    base = {
+        "municipality_code": task.municipality_code,
+        "municipality_name": task.municipality_name,
+        "chapter_id": task.chapter_id,
+        "chapter_title": task.metadata["chapter_title"],
+        "status": "failed",
+        "notebook": str(task.output),
+    }
+    return TaskResult(**(base | fields))
+
+
+def execute_task(task: Task, workdir: Path) -> tuple[TaskResult, dict[str, Path]]:
+    """Execute one chapter notebook with papermill into ``workdir`` and export it there.
+
+    Returns the result and the files made (``{"ipynb": …, "html": …, "pdf": …}``; for a failed
+    chapter only its executed notebook, when papermill got that far). Never raises.
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    started = time.perf_counter()
+    result = _result(task)
+    import nbformat
+
+    executed = Path(workdir) / task.output.name
+    made: dict[str, Path] = {}
+    try:
+        nb = nbformat.read(task.notebook, as_version=4)
+        nb.metadata["fouanalys"] = task.metadata
+        pm.execute_notebook(
+            nb,
+            str(executed),
+            parameters=task.parameters,
+            kernel_name=KERNEL_NAME,
+            language="python",
+            progress_bar=False,
+            cwd=str(task.notebook.parent),
+            execution_timeout=task.metadata.get("cell_timeout", CELL_TIMEOUT),
+        )
+        made = {"ipynb": executed}
+        if task.formats:
+            from fouanalys.build.export import export_chapter
+
+            made |= export_chapter(executed, formats=task.formats)
+        result.status = "ok"
+    except PapermillExecutionError as exc:
+        # The execution count is what JupyterLab shows beside the cell in the kept notebook.
+        result.cell = exc.exec_count if exc.exec_count is not None else exc.cell_index
+        first_line = (exc.source or "").strip().splitlines()[:1]
+        result.error = f"{exc.ename}: {exc.evalue}" + (
+            f" (i cellen som börjar '{first_line[0][:60]}')" if first_line else ""
+        )
+    except Exception as exc:  # a task reports its failure; the build goes on
+        result.error = _task_error(exc, task)
+    if result.status != "ok":
+        made = {"ipynb": executed} if executed.is_file() else {}
+    result.seconds = round(time.perf_counter() - started, 2)
+    return result, made
+
+
+def install_outputs(task: Task, result: TaskResult, made: dict[str, Path]) -> TaskResult:
+    """Move a task's finished files into place, then store its key (the last step).
+
+    A failed chapter keeps its executed notebook (for finding the cell) where its notebook
+    belongs; its earlier HTML and PDF stay as they were, and its key is dropped so the next
+    build runs it again.
+    """
+    from fouanalys.build.cache import forget_key, write_key
+
+    forget_key(task.output)
+    if result.status != "ok":
+        if "ipynb" in made:
+            os.replace(made["ipynb"], task.output)
+        return result
+    for fmt, path in made.items():
+        target = task.output.with_suffix(f".{fmt}")
+        os.replace(path, target)
+        if fmt in ("html", "pdf"):
+            setattr(result, fmt, str(target))
+    if task.key:
+        record = {"key": task.key, "seconds": result.seconds, "built": task.metadata["built"]}
+        write_key(task.output, record)
+    return result
+
+
+def run_task(task: Task) -> TaskResult:
+    """Execute one chapter and install its outputs; never raises.
+
+    Everything is made in a scratch folder beside the outputs and moved into place only when
+    complete, so a killed or failed task never leaves a half-written chapter where a good one
+    stood. The key goes last: a chapter with a key is whole.
+    """
+    task.output.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{task.chapter_id}.tmp-", dir=task.output.parent))
+    try:
+        result, made = execute_task(task, scratch)
+        return install_outputs(task, result, made)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_task_remote(
+    task: Task, notebook: bytes, tables: dict[str, bytes]
+) -> tuple[TaskResult, dict[str, bytes]]:
+    """Run one chapter on a Dask worker that may share no files with the client.
+
+    The chapter notebook and the processed tables arrive as bytes and are written to a
+    temporary folder on the worker; the chapter runs there (its ``processed_dir`` parameter
+    pointing at that folder) and the files made come back as bytes.
+    """
+    from dataclasses import replace
+
+    ensure_kernel()
+    with tempfile.TemporaryDirectory(prefix="fouanalys-worker-") as tmp:
+        root = Path(tmp)
+        processed = root / "processed"
+        processed.mkdir()
+        for name, data in tables.items():
+            (processed / name).write_bytes(data)
+        source = root / task.notebook.name
+        source.write_bytes(notebook)
+        (root / "out").mkdir()
+        remote = replace(
+            task, notebook=source, parameters=task.parameters | {"processed_dir": str(processed)}
+        )
+        result, made = execute_task(remote, root / "out")
+        return result, {fmt: path.read_bytes() for fmt, path in made.items()}
+
+
+def _install_remote(task: Task, result: TaskResult, files: dict[str, bytes]) -> TaskResult:
+    """Write the files a worker sent back beside the outputs, then install them."""
+    task.output.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{task.chapter_id}.tmp-", dir=task.output.parent))
+    try:
+        made = {}
+        for fmt, data in files.items():
+            path = scratch / task.output.with_suffix(f".{fmt}").name
+            path.write_bytes(data)
+            made[fmt] = path
+        result.notebook = str(task.output)
+        return install_outputs(task, result, made)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _task_error(exc: Exception, task: Task) -> str:
+    """A researcher-readable error for a task that failed outside a cell."""
+    name = type(exc).__name__
+    if "Timeout" in name:
+        limit = task.metadata.get("cell_timeout", CELL_TIMEOUT)
+        return f"En cell tog längre tid än gränsen {limit} s och avbröts ({name})."
+    return f"{name}: {exc}"
+
+
+def run_tasks(
+    tasks: Sequence[Task],
+    jobs: int,
+    progress: bool = True,
+    scheduler: str | None = None,
+    processed_dir: Path | None = None,
+) -> list[TaskResult]:
+    """Run tasks in ``jobs`` local worker processes (in this process when jobs == 1), or on a
+    Dask distributed cluster when ``scheduler`` is an address (``processed_dir`` then holds the
+    tables sent to the workers)."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(
+        total=len(tasks), desc="Kapitel", unit="kapitel", disable=not progress, file=sys.stderr
+    )
+
+    def done(res: TaskResult) -> None:
+        bar.set_postfix_str(f"senast klar: {res.municipality_name} {res.chapter_id}")
+        results.append(res)
+        bar.update()
+
+    results: list[TaskResult] = []
+    try:
+        if scheduler:
+            _run_on_dask(tasks, scheduler, Path(processed_dir or PROCESSED_DATA_DIR), done)
+        elif jobs <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                done(run_task(task))
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                futures = [pool.submit(run_task, t) for t in tasks]
+                for fut in as_completed(futures):
+                    done(fut.result())
+    finally:
+        bar.close()
+    order = {(t.municipality_code, t.chapter_id): i for i, t in enumerate(tasks)}
+    return sorted(results, key=lambda r: order[(r.municipality_code, r.chapter_id)])
+
+
+#: Seconds to wait for a Dask scheduler to answer before giving up.
+SCHEDULER_TIMEOUT = 10
+
+
+def connect_scheduler(address: str):
+    """A Dask distributed client for ``address``, or a BuildError a researcher can act on."""
+    try:
+        from distributed import Client
+    except ImportError as exc:  # pragma: no cover - distributed is a dependency
+        raise BuildError("Dask distributed är inte installerat i miljön.") from exc
+    try:
+        return Client(address, timeout=SCHEDULER_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise BuildError(
+            f"Kunde inte nå Dask-schemaläggaren på {address} inom {SCHEDULER_TIMEOUT} s "
+            f"({type(exc).__name__}: {exc}). Kontrollera adressen (t.ex. tcp://värd:8786) och "
+            "att schemaläggaren är igång, eller bygg utan --scheduler."
+        ) from exc
+
+
+def _run_on_dask(tasks: Sequence[Task], address: str, processed_dir: Path, done) -> None:
+    """Send every task with its notebook and the processed tables to the cluster; install the
+    files that come back as each finishes."""
+    from distributed import as_completed as dask_completed
+
+    client = connect_scheduler(address)
+    try:
+        tables = {
+            p.name: p.read_bytes()
+            for p in sorted(processed_dir.iterdir())
+            if p.is_file() and p.suffix in (".parquet", ".json")
+        }
+        shared = client.scatter(tables, broadcast=True)
+        futures = {
+            client.submit(
+                run_task_remote, task, task.notebook.read_bytes(), shared, pure=False
+            ): task
+            for task in tasks
+        }
+        for fut in dask_completed(list(futures), loop=client.loop):
+            task = futures[fut]
+            try:
+                result, files = fut.result()
+            except Exception as exc:  # the worker died or could not run the task at all
+                result = _result(
+                    task, error=f"Dask-arbetaren misslyckades: {type(exc).__name__}: {exc}"
+                )
+                files = {}
+            done(_install_remote(task, result, files))
+    finally:
+        client.close()
+
+
+def build(
+    municipalities: Iterable[str] | None = None,
+    data_dir: Path | None = None,
+    processed_dir: Path = PROCESSED_DATA_DIR,
+    reports_dir: Path = REPORTS_DIR,
+    jobs: int | None = None,
+    formats: Sequence[str] = ("html", "pdf"),
+    chapters: Sequence[str] = MUNICIPALITY_CHAPTERS + REGION_CHAPTERS,
+    progress: bool = True,
+    notebooks_dir: Path = NOTEBOOKS_DIR,
+    force: bool = False,
+    cell_timeout: int = CELL_TIMEOUT,
+    scheduler: str | None = None,
+) -> BuildSummary:
+    """The main job: validate and process the data, run every chapter, write the index.
+
+    Incremental: processing is skipped when the raw files and the package are unchanged, and a
+    chapter whose content key (notebook, package, parameters, the data it reads) matches its
+    finished outputs is not executed again; ``force`` runs everything. ``scheduler``: the
+    address of a Dask distributed scheduler to run the chapters on instead of local
+    processes (checked first, so an unreachable one stops the build before any work). Raises
+    :class:`~fouanalys.exceptions.DataValidationError` when the inputs are invalid (nothing is
+    executed then); a failed chapter is reported in the summary instead.
+    """
+    started = time.perf_counter()
+    codebook = load_codebook()
+    data_dir = Path(data_dir) if data_dir else default_data_dir()
+    codes = resolve_municipalities(municipalities, codebook)
+    unknown = [f for f in formats if f not in ("html", "pdf")]
+    if unknown:
+        raise FouanalysError(f"Okänt format {unknown}; välj bland html, pdf.")
+    from fouanalys.config import require_data_dir
+
+    require_data_dir(data_dir)
+    if scheduler:
+        connect_scheduler(scheduler).close()
+    from fouanalys.build.cache import current_manifest
+
+    manifest = None if force else current_manifest(data_dir, processed_dir)
+    if manifest is None:
+        from fouanalys.ingest.processing import process
+
+        log.info("Validerar och bearbetar %s", data_dir)
+        manifest = process(
+            data_dir,
+            processed_dir,
+            codebook=codebook,
+            report_dir=Path(reports_dir) / VALIDATION_REPORT_DIR.name,
+        )
+    else:
+        log.info("Rådata oförändrade sedan förra bygget; hoppar över validering och bearbetning")
+    tasks = plan_tasks(
+        codes,
+        manifest,
+        codebook,
+        data_dir,
+        processed_dir,
+        reports_dir,
+        chapters=chapters,
+        formats=formats,
+        notebooks_dir=notebooks_dir,
+    )
+    for task in tasks:
+        task.metadata["cell_timeout"] = cell_timeout
+    _remove_scratch(Path(reports_dir))
+    cached, to_run = _split_cached(tasks, force)
+    jobs = jobs or os.cpu_count() or 1
+    log.info(
+        "%d kapitel att köra, %d oförändrade, för %d kommuner med %d processer",
+        len(to_run),
+        len(cached),
+        len(codes),
+        jobs,
+    )
+    if to_run:
+        ensure_kernel()
+    ran = run_tasks(to_run, jobs, progress, scheduler, processed_dir) if to_run else []
+    order = {(t.municipality_code, t.chapter_id): i for i, t in enumerate(tasks)}
+    results = sorted(cached + ran, key=lambda r: order[(r.municipality_code, r.chapter_id)])
+    summary = BuildSummary(manifest=manifest, results=results)
+    summary.final_reports = build_final_reports(tasks, summary.results, formats, jobs)
+
+    from fouanalys.build.index import write_index
+
+    summary.index = write_index(
+        Path(reports_dir),
+        [_index_entry(r, Path(reports_dir)) for r in summary.results],
+        synthetic=bool(manifest.get("synthetic")),
+        final_reports={
+            ("region" if code == codebook.region.code else code): paths
+            for code, paths in summary.final_reports.items()
+        },
+    )
+    summary.seconds = round(time.perf_counter() - started, 1)
+    return summary
+
+
+FINAL_REPORT = "slutrapport"
+
+
+def _final_report_job(
+    notebooks: list[str], out_dir: str, title: str, formats: tuple[str, ...]
+) -> dict[str, str]:
+    from fouanalys.build.export import write_final_report
+
+    made = write_final_report([Path(p) for p in notebooks], Path(out_dir), title, None, formats)
+    return {fmt: str(path) for fmt, path in made.items()}
+
+
+def build_final_reports(
+    tasks: Sequence[Task], results: Sequence[TaskResult], formats: Sequence[str], jobs: int
+) -> dict[str, dict[str, str]]:
+    """The combined final report (``slutrapport.html/.pdf``) of every municipality whose
+    chapters all built, and of the region; keyed by the chapters' keys, so an unchanged
+    report is not made again. Returns the paths per municipality code."""
+    from fouanalys.build.cache import read_key, sha256_bytes, write_key
+
+    by_code: dict[str, list[Task]] = {}
+    for task in tasks:
+        by_code.setdefault(task.municipality_code, []).append(task)
+    status = {(r.municipality_code, r.chapter_id): r.status for r in results}
+    pending: dict[str, tuple[tuple, str | None]] = {}  # code -> (job arguments, key)
+    out: dict[str, dict[str, str]] = {}
+    for code, group in by_code.items():
+        if any(status.get((t.municipality_code, t.chapter_id)) != "ok" for t in group):
+            continue  # a failed chapter: keep the earlier final report, if any
+        folder = group[0].output.parent
+        paths = {fmt: str(folder / f"{FINAL_REPORT}.{fmt}") for fmt in formats}
+        keys = [t.key or "" for t in group]
+        key = sha256_bytes("|".join([*keys, *formats]).encode()) if all(keys) else None
+        record = read_key(folder / f"{FINAL_REPORT}.ipynb")  # slutrapport.key.json
+        fresh = key and record and record.get("key") == key
+        if fresh and all(Path(p).is_file() for p in paths.values()):
+            out[code] = paths
+            continue
+        title = f"Slutrapport – {group[0].municipality_name}"
+        args = ([str(t.output) for t in group], str(folder), title, tuple(formats))
+        pending[code] = (args, key)
+    if not pending:
+        return out
+    log.info("Skriver %d slutrapporter", len(pending))
+
+    def finish(code: str, made: dict[str, str]) -> None:
+        out[code] = made
+        args, key = pending[code]
+        if key:
+            write_key(Path(args[1]) / f"{FINAL_REPORT}.ipynb", {"key": key})
+
+    if jobs <= 1 or len(pending) == 1:
+        for code, (args, _) in pending.items():
+            finish(code, _final_report_job(*args))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_final_report_job, *a): c for c, (a, _) in pending.items()}
+            for fut in as_completed(futures):
+                finish(futures[fut], fut.result())
+    return out
+
+
+def _split_cached(tasks: Sequence[Task], force: bool) -> tuple[list[TaskResult], list[Task]]:
+    """Results for the tasks whose finished outputs match their key, and the tasks to run."""
+    from fouanalys.build.cache import is_fresh
+
+    cached: list[TaskResult] = []
+    to_run: list[Task] = []
+    for task in tasks:
+        record = None if force else is_fresh(task.output, task.key, task.formats)
+        if record is None:
+            to_run.append(task)
+            continue
+        cached.append(
+            _result(
+                task,
+                status="ok",
+                html=str(task.output.with_suffix(".html")) if "html" in task.formats else None,
+                pdf=str(task.output.with_suffix(".pdf")) if "pdf" in task.formats else None,
+                seconds=float(record.get("seconds", 0.0)),
+                cached=True,
+            )
+        )
+    return cached, to_run
+
+
+def _remove_scratch(reports_dir: Path) -> None:
+    """Remove scratch folders left by a build that was killed mid-way."""
+    if not reports_dir.is_dir():
+        return
+    for scratch in reports_dir.glob("*/.*.tmp-*"):
+        if scratch.is_dir():
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _index_entry(result: TaskResult, reports_dir: Path) -> dict:
+    entry = asdict(result)
+    if result.cell is not None:
+        entry["error"] = f"Cell [{result.cell}]: {result.error}"
+    return entry
+
+
+def format_summary(summary: BuildSummary) -> str:
+    """A short plain-text summary: one line per task, failures spelled out."""
+    lines = []
+    for r in summary.results:
+        mark = "oförändrad" if r.cached else "klar" if r.status == "ok" else "MISSLYCKADES"
+        lines.append(
+            f"  {r.municipality_code} {r.municipality_name:<15} {r.chapter_id:<16} "
+            f"{mark:<13} {r.seconds:6.1f} s"
+        )
+    n_ok = len(summary.results) - len(summary.failed)
+    n_cached = sum(r.cached for r in summary.results)
+    reused = f" ({n_cached} oförändrade sedan förra bygget)" if n_cached else ""
+    lines.append(
+        f"{n_ok} av {len(summary.results)} kapitel klara{reused} på {summary.seconds:.1f} s."
+    )
+    for r in summary.failed:
+        where = f"cell [{r.cell}]" if r.cell is not None else "utanför cellerna"
+        lines.append(
+            f"Misslyckades: {r.municipality_name} ({r.municipality_code}), "
+            f"{r.chapter_id}, {where}: {r.error}\n  Sparad notebook: {r.notebook}"
+        )
+    if summary.index:
+        lines.append(f"Rapportindex: {summary.index}")
+    return "\n".join(lines)

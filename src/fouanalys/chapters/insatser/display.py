@@ -1,0 +1,788 @@
+"""Chapter 03, *Insatser längs livsförloppet*: display frames and sentences for the chapter.
+
+Pure functions over the typed ``insatser`` frame and the processed coverage tables
+(``coverage``, ``factor_coverage``, ``targeting_coverage``, ``knowledge_profile`` and ``gaps``;
+their columns are fixed in the coverage module's contract). Each function returns a tidy frame
+for a figure (``*_frame``, ``*_cells``), a display frame with Swedish column labels and text
+cells for the report (``*_table``), or plain Swedish sentences. Nothing here reads files,
+computes coverage afresh or draws.
+
+Only ongoing (*pågående*) interventions count as coverage; planned ones are shown apart and
+ended ones are only listed. A participant count that is not given is *okänt*, and a reach
+that rests on one is *okänd*: never zero.
+
+Free text from the inventory (names, comments) reaches the report only through display frames,
+which :func:`fouanalys.present.tables.table` escapes; sentences meant for Markdown hold codebook
+labels
+and numbers only, and are HTML-escaped all the same.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.present.labels import age_span, stage_label
+from fouanalys.present.tables import unbroken
+from fouanalys.present.text import (
+    DASH,
+    UNKNOWN_REACH,
+    format_count,
+    format_participants,
+    format_reach,
+    format_share,
+    is_missing,
+    join_words,
+    markdown_safe,
+    plural,
+)
+
+ONGOING = "pågående"
+PLANNED = "planerad"
+ENDED = "avslutad"
+#: A participant count that the inventory does not give.
+#: Gap statuses in the order the gap list gives them.
+GAP_ORDER = ("saknas", "tunn")
+#: The knowledge level the summary counts as evidence-based.
+EVIDENCE = "evidensbaserad"
+
+
+# --- selecting ------------------------------------------------------------------------------
+
+
+def municipality_inventory(insatser: pd.DataFrame, kommunkod: str) -> pd.DataFrame:
+    """The municipality's rows of the typed ``insatser`` frame (same columns), index reset."""
+    return insatser.loc[insatser["kommunkod"] == kommunkod].reset_index(drop=True)
+
+
+def _ordered(rows: pd.DataFrame, codebook: Codebook, by_status: bool = True) -> pd.DataFrame:
+    """Rows by status (codebook order), level, first age, last age and name."""
+    status = {s: i for i, s in enumerate(codebook.ids("statuses"))}
+    level = {s: i for i, s in enumerate(codebook.ids("levels"))}
+    keyed = rows.assign(
+        _status=rows["status"].map(status).fillna(len(status)) if by_status else 0,
+        _level=rows["niva"].map(level).fillna(len(level)),
+        _from=rows["alder_fran"].astype("Float64").fillna(math.inf),
+        _to=rows["alder_till"].astype("Float64").fillna(math.inf),
+        _name=rows["insats"].astype(str).str.casefold(),
+    )
+    keys = ["_status", "_level", "_from", "_to", "_name"]
+    return keyed.sort_values(keys, kind="stable").drop(columns=keys).reset_index(drop=True)
+
+
+def _ids(text: object) -> list[str]:
+    """The ids of a ``;``-joined cell, without blanks."""
+    if is_missing(text):
+        return []
+    return [part.strip() for part in str(text).split(";") if part.strip()]
+
+
+# --- summary --------------------------------------------------------------------------------
+
+
+def status_counts(
+    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+) -> dict[str, int]:
+    """Number of interventions per status id (codebook order, every status present)."""
+    codebook = codebook or load_codebook()
+    rows = municipality_inventory(insatser, kommunkod)
+    counts = rows["status"].value_counts()
+    return {s: int(counts.get(s, 0)) for s in codebook.ids("statuses")}
+
+
+def evidence_share(insatser: pd.DataFrame, kommunkod: str) -> float:
+    """Share (0..1) of the ongoing interventions that are evidence-based; NaN when none."""
+    rows = municipality_inventory(insatser, kommunkod)
+    ongoing = rows.loc[rows["status"] == ONGOING]
+    if ongoing.empty:
+        return math.nan
+    return float((ongoing["kunskapslage"] == EVIDENCE).mean())
+
+
+def summary_sentences(
+    insatser: pd.DataFrame,
+    kommunkod: str,
+    codebook: Codebook | None = None,
+    knowledge_profile: pd.DataFrame | None = None,
+) -> list[str]:
+    """Plain Swedish sentences on the size and make-up of the municipality's inventory.
+
+    1. How many interventions, by status: "Kartläggningen för Järfälla tar upp 38 insatser:
+       30 pågående, 5 planerade och 3 avslutade."
+    2. How many of the ongoing ones are evidence-based, with the share; with
+       ``knowledge_profile``, also their share of the known participants.
+    3. How many ongoing interventions give no participant count (their reach is unknown).
+
+    With no interventions at all the list holds one sentence saying so. Sentences are
+    HTML-escaped for Markdown.
+    """
+    codebook = codebook or load_codebook()
+    name = codebook.municipality_name(kommunkod)
+    counts = status_counts(insatser, kommunkod, codebook)
+    total = sum(counts.values())
+    if total == 0:
+        return [markdown_safe(f"Kartläggningen för {name} innehåller inga insatser.")]
+    words = {ONGOING: ("pågående", "pågående"), PLANNED: ("planerad", "planerade")}
+    words[ENDED] = ("avslutad", "avslutade")
+    present = [s for s, n in counts.items() if n > 0]
+    what = f"Kartläggningen för {name} tar upp {plural(total, 'insats', 'insatser')}"
+    if len(present) == 1:
+        word = words.get(present[0], (present[0], present[0]))
+        tail = f", som är {word[0]}" if total == 1 else f", alla {word[1]}"
+        sentences = [f"{what}{tail}."]
+    else:
+        parts = [plural(counts[s], *words.get(s, (s, s))) for s in present]
+        sentences = [f"{what}: {join_words(parts)}."]
+    rows = municipality_inventory(insatser, kommunkod)
+    ongoing = rows.loc[rows["status"] == ONGOING]
+    n_ongoing = len(ongoing)
+    if n_ongoing == 0:
+        sentences.append("Ingen insats är pågående, så kommunen har i dag ingen täckning.")
+        return [markdown_safe(t) for t in sentences]
+    n_evidence = int((ongoing["kunskapslage"] == EVIDENCE).sum())
+    if n_ongoing == 1:
+        text = (
+            "Den pågående insatsen är evidensbaserad"
+            if n_evidence
+            else "Den pågående insatsen är inte evidensbaserad"
+        )
+    elif n_evidence == 0:
+        text = f"Ingen av de {n_ongoing} pågående insatserna är evidensbaserad"
+    else:
+        adjective = "evidensbaserad" if n_evidence == 1 else "evidensbaserade"
+        text = (
+            f"{n_evidence} av de {n_ongoing} pågående insatserna "
+            f"({format_share(n_evidence / n_ongoing)}) är {adjective}"
+        )
+    reach = _evidence_reach(knowledge_profile, kommunkod) if n_evidence else None
+    if reach is not None:
+        text += (
+            f" och står för {format_share(reach)} av deltagarna i de insatser som anger "
+            "antal deltagare"
+        )
+    sentences.append(text + ".")
+    unknown = int(ongoing["deltagare_per_ar"].isna().sum())
+    if unknown:
+        if unknown == n_ongoing:
+            sentences.append(
+                "Ingen av de pågående insatserna anger hur många de når per år, så "
+                "räckvidden är okänd."
+            )
+        else:
+            sentences.append(
+                f"{plural(unknown, 'pågående insats', 'pågående insatser')} anger inte hur "
+                f"många de{'n' if unknown == 1 else ''} når per år; "
+                f"{'dess' if unknown == 1 else 'deras'} räckvidd redovisas som okänd, "
+                "inte som noll."
+            )
+    return [markdown_safe(t) for t in sentences]
+
+
+def _evidence_reach(knowledge_profile: pd.DataFrame | None, kommunkod: str) -> float | None:
+    """Share of the known participants that are in evidence-based interventions, or None."""
+    if knowledge_profile is None or knowledge_profile.empty:
+        return None
+    rows = knowledge_profile.loc[
+        (knowledge_profile["municipality_code"] == kommunkod)
+        & (knowledge_profile["knowledge"] == EVIDENCE)
+    ]
+    if rows.empty or is_missing(rows["share_of_reach"].iloc[0]):
+        return None
+    return float(rows["share_of_reach"].iloc[0])
+
+
+# --- method ---------------------------------------------------------------------------------
+
+
+def population_year(befolkning: pd.DataFrame, kommunkod: str) -> int | None:
+    """The population year the coverage tables use: the municipality's latest (None if none)."""
+    years = befolkning.loc[befolkning["kommunkod"] == kommunkod, "ar"].dropna()
+    return int(years.max()) if len(years) else None
+
+
+def stage_table(
+    coverage: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """The life stages with their ages and population, as a display frame.
+
+    One row per life stage (by age). Columns (text): ``Livsskede``, ``Ålder`` ("13–15 år")
+    and ``Invånare`` (the stage's population in ``coverage``; "–" when missing).
+    """
+    codebook = codebook or load_codebook()
+    rows = coverage.loc[coverage["municipality_code"] == kommunkod]
+    population = rows.drop_duplicates("stage").set_index("stage")["population"]
+    stages = sorted(codebook.life_stages, key=lambda s: s.age_from)
+    return pd.DataFrame(
+        {
+            "Livsskede": [s.label for s in stages],
+            "Ålder": [age_span(s.age_from, s.age_to) for s in stages],
+            "Invånare": [format_count(population.get(s.id)) for s in stages],
+        },
+        dtype=object,
+    ).pipe(unbroken)
+
+
+# --- the inventory --------------------------------------------------------------------------
+
+
+def inventory_table(
+    insatser: pd.DataFrame,
+    kommunkod: str,
+    codebook: Codebook | None = None,
+    status: str | None = None,
+    compact: bool = False,
+) -> pd.DataFrame:
+    """The municipality's interventions (ongoing, planned and ended) as a display frame.
+
+    Rows: ongoing first, then planned, then ended (codebook order), each by level, first age,
+    last age and name; with ``status`` (a status id) only that status. Columns (text):
+    ``Insats``, ``Huvudman`` (actor label), ``Nivå``, ``Inriktning``, ``Ålder`` ("13–15 år",
+    kept on one line by a word joiner after the dash and a no-break space), ``Faktorer``
+    (index labels, comma-separated), ``Kunskapsläge``, ``Deltagare/år`` ("okänt" when not
+    given) and ``Status`` (left out when ``status`` is given).
+
+    ``compact`` (for a printed page) leaves out ``Faktorer`` (see :func:`factor_table`) and
+    joins level and targeting in one column ``Nivå, inriktning`` ("Förebygga, universell").
+    Names are left as written: :func:`fouanalys.present.tables.table` escapes them.
+    """
+    codebook = codebook or load_codebook()
+    rows = _ordered(municipality_inventory(insatser, kommunkod), codebook)
+    if status is not None:
+        rows = rows.loc[rows["status"] == status].reset_index(drop=True)
+    actors = codebook.labels("actors")
+    levels = codebook.labels("levels")
+    targeting = codebook.labels("targeting")
+    knowledge = codebook.labels("knowledge_levels")
+    statuses = codebook.labels("statuses")
+    factors = codebook.labels("indices")
+    level = [levels.get(v, v) for v in rows["niva"]]
+    aim = [targeting.get(v, v) for v in rows["inriktning"]]
+    columns: dict[str, list[str]] = {
+        "Insats": rows["insats"].astype(str).tolist(),
+        "Huvudman": [actors.get(a, a) for a in rows["huvudman"]],
+    }
+    if compact:
+        columns["Nivå, inriktning"] = [
+            f"{lv}, {t.lower()}" for lv, t in zip(level, aim, strict=True)
+        ]
+    else:
+        columns["Nivå"] = level
+        columns["Inriktning"] = aim
+    columns["Ålder"] = [
+        age_span(a, b) for a, b in zip(rows["alder_fran"], rows["alder_till"], strict=True)
+    ]
+    if not compact:
+        columns["Faktorer"] = [
+            ", ".join(factors.get(f, f) for f in _ids(v)) for v in rows["faktorer"]
+        ]
+    columns["Kunskapsläge"] = [knowledge.get(v, v) for v in rows["kunskapslage"]]
+    columns["Deltagare/år"] = [format_participants(v) for v in rows["deltagare_per_ar"]]
+    if status is None:
+        columns["Status"] = [statuses.get(v, v) for v in rows["status"]]
+    return unbroken(pd.DataFrame(columns, dtype=object))
+
+
+#: Captions of the inventory's parts, by status id.
+INVENTORY_CAPTIONS = {
+    ONGOING: "Pågående insatser",
+    PLANNED: "Planerade insatser",
+    ENDED: "Avslutade insatser",
+}
+
+
+def inventory_sections(
+    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+) -> list[tuple[str, pd.DataFrame]]:
+    """The inventory split by status, for the printed chapter: ``[(caption, table), ...]``.
+
+    One compact :func:`inventory_table` per status that has interventions (codebook order),
+    captioned "Pågående insatser (29)", "Planerade insatser (5)", "Avslutade insatser (4)".
+    """
+    codebook = codebook or load_codebook()
+    statuses = codebook.labels("statuses")
+    out = []
+    for status in statuses:
+        table = inventory_table(insatser, kommunkod, codebook, status=status, compact=True)
+        if len(table):
+            caption = INVENTORY_CAPTIONS.get(status, f"{statuses[status]} insatser")
+            out.append((f"{caption} ({len(table)})", table))
+    return out
+
+
+def factor_table(
+    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """What each intervention says it addresses, as a display frame.
+
+    Rows in the order of :func:`inventory_table`. Columns (text): ``Insats``, ``Status``,
+    ``Risk- och skyddsfaktorer`` (index labels) and ``Push- och pullfaktorer`` (labels;
+    "–" when none). Ids not in the codebook are shown as written.
+    """
+    codebook = codebook or load_codebook()
+    rows = _ordered(municipality_inventory(insatser, kommunkod), codebook)
+    statuses = codebook.labels("statuses")
+    factors = codebook.labels("indices")
+    push_pull = codebook.labels("push_pull")
+    return pd.DataFrame(
+        {
+            "Insats": rows["insats"].astype(str).tolist(),
+            "Status": [statuses.get(v, v) for v in rows["status"]],
+            "Risk- och skyddsfaktorer": [
+                ", ".join(factors.get(f, f) for f in _ids(v)) or DASH for v in rows["faktorer"]
+            ],
+            "Push- och pullfaktorer": [
+                ", ".join(push_pull.get(f, f) for f in _ids(v)) or DASH for v in rows["push_pull"]
+            ],
+        },
+        dtype=object,
+    )
+
+
+def comment_table(
+    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """The inventory's comments: ``Insats`` and ``Kommentar``, only rows with a comment.
+
+    Rows in the order of :func:`inventory_table`; the text is left as written (the table
+    escapes it).
+    """
+    codebook = codebook or load_codebook()
+    rows = _ordered(municipality_inventory(insatser, kommunkod), codebook)
+    comment = rows["kommentar"].fillna("").astype(str).str.strip()
+    rows = rows.loc[comment != ""]
+    return pd.DataFrame(
+        {"Insats": rows["insats"].astype(str).tolist(), "Kommentar": comment[comment != ""]},
+        dtype=object,
+    ).reset_index(drop=True)
+
+
+# --- the life course ------------------------------------------------------------------------
+
+
+def life_course_frame(
+    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """The interventions of the life-course figure: ongoing and planned, one row each.
+
+    Ended interventions are left out (they are listed in the inventory). Rows: by level
+    (codebook order), then first age, last age and name. Columns: ``insats``, ``level``,
+    ``level_label``, ``targeting``, ``targeting_label``, ``knowledge``, ``knowledge_label``,
+    ``status``, ``planned`` (bool), ``age_from``, ``age_to`` (int), ``start`` (= age_from) and
+    ``end`` (= age_to + 1: the bar covers every year of its last age), ``participants`` (Int64,
+    NA when not given).
+    """
+    codebook = codebook or load_codebook()
+    rows = municipality_inventory(insatser, kommunkod)
+    rows = rows.loc[rows["status"].isin([ONGOING, PLANNED])]
+    rows = _ordered(rows, codebook, by_status=False)
+    levels = codebook.labels("levels")
+    targeting = codebook.labels("targeting")
+    knowledge = codebook.labels("knowledge_levels")
+    frame = pd.DataFrame(
+        {
+            "insats": rows["insats"].astype(str),
+            "level": rows["niva"],
+            "level_label": [levels.get(v, v) for v in rows["niva"]],
+            "targeting": rows["inriktning"],
+            "targeting_label": [targeting.get(v, v) for v in rows["inriktning"]],
+            "knowledge": rows["kunskapslage"],
+            "knowledge_label": [knowledge.get(v, v) for v in rows["kunskapslage"]],
+            "status": rows["status"],
+            "planned": rows["status"] == PLANNED,
+            "age_from": rows["alder_fran"].astype(int),
+            "age_to": rows["alder_till"].astype(int),
+            "participants": rows["deltagare_per_ar"].astype("Int64"),
+        }
+    )
+    frame["start"] = frame["age_from"]
+    frame["end"] = frame["age_to"] + 1
+    columns = [
+        "insats",
+        "level",
+        "level_label",
+        "targeting",
+        "targeting_label",
+        "knowledge",
+        "knowledge_label",
+        "status",
+        "planned",
+        "age_from",
+        "age_to",
+        "start",
+        "end",
+        "participants",
+    ]
+    return frame[columns].reset_index(drop=True)
+
+
+# --- coverage cells -------------------------------------------------------------------------
+
+
+def _cell_state(interventions: int, reach: object, complete: bool) -> str:
+    if interventions == 0:
+        return "empty"
+    if is_missing(reach):
+        return "unknown"
+    return "known" if complete else "partial"
+
+
+def _reach_text(state: str, reach: object) -> str:
+    if state == "empty":
+        return "0"
+    if state == "unknown":
+        return UNKNOWN_REACH
+    text = format_reach(reach)
+    return f"≥{text}" if state == "partial" else text
+
+
+def coverage_cells(
+    coverage: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """The stage × level grid of ``coverage`` for one municipality, with the text of each cell.
+
+    One row per level (codebook order) and life stage (by age). Columns: ``level``,
+    ``level_label``, ``stage``, ``stage_label`` (name only), ``interventions``, ``planned``
+    (int), ``participants``, ``reach_per_1000`` (float, NaN when unknown), ``reach_complete``
+    (bool), ``state`` ("empty": no ongoing intervention; "unknown": interventions, none with a
+    participant count; "partial": some without, so the reach is a lower bound; "known"),
+    ``reach_text`` ("0", "okänd", "≥12" or "12", see :func:`format_reach`) and ``count_text``
+    ("4 insatser", "1 insats", "inga insatser").
+    """
+    codebook = codebook or load_codebook()
+    return _cells(coverage, kommunkod, codebook, "level", codebook.ids("levels"))
+
+
+def _cells(
+    table: pd.DataFrame, kommunkod: str, codebook: Codebook, key: str, keys: list[str]
+) -> pd.DataFrame:
+    stages = [s.id for s in sorted(codebook.life_stages, key=lambda s: s.age_from)]
+    rows = table.loc[table["municipality_code"] == kommunkod].set_index([key, "stage"])
+    records = []
+    for k in keys:
+        for stage in stages:
+            row = rows.loc[(k, stage)] if (k, stage) in rows.index else None
+            if isinstance(row, pd.DataFrame):
+                row = row.iloc[0]
+            n = 0 if row is None or is_missing(row["interventions"]) else int(row["interventions"])
+            planned = 0 if row is None or is_missing(row["planned"]) else int(row["planned"])
+            reach = math.nan if row is None else row["reach_per_1000"]
+            reach = math.nan if is_missing(reach) else float(reach)
+            participants = math.nan if row is None else row["participants"]
+            participants = math.nan if is_missing(participants) else float(participants)
+            complete = (
+                True
+                if row is None or is_missing(row["reach_complete"])
+                else bool(row["reach_complete"])
+            )
+            state = _cell_state(n, reach, complete)
+            records.append(
+                {
+                    key: k,
+                    "stage": stage,
+                    "stage_label": stage_label(stage, codebook, ages=False),
+                    "interventions": n,
+                    "planned": planned,
+                    "participants": participants,
+                    "reach_per_1000": reach,
+                    "reach_complete": complete,
+                    "state": state,
+                    "reach_text": _reach_text(state, reach),
+                    "count_text": plural(n, "insats", "insatser") if n else "inga insatser",
+                }
+            )
+    frame = pd.DataFrame(records)
+    if key == "level":
+        labels = codebook.labels("levels")
+        frame.insert(1, "level_label", frame["level"].map(lambda v: labels.get(v, v)))
+    return frame
+
+
+def priority_factors(gaps: pd.DataFrame, kommunkod: str) -> list[str]:
+    """The municipality's priority factors (those in the gap table), best rank first."""
+    rows = gaps.loc[gaps["municipality_code"] == kommunkod]
+    if rows.empty:
+        return []
+    rank = rows.groupby("factor", sort=False)["rank"].min().astype("Float64").fillna(math.inf)
+    return list(rank.sort_values(kind="stable").index)
+
+
+def factor_cells(
+    factor_coverage: pd.DataFrame,
+    gaps: pd.DataFrame,
+    kommunkod: str,
+    codebook: Codebook | None = None,
+) -> pd.DataFrame:
+    """The factor × stage grid of ``factor_coverage`` for one municipality, for the heatmap.
+
+    One row per risk or protective factor (risk first, by domain, as in chapter 02) and life
+    stage. Columns as :func:`coverage_cells` with ``factor`` for ``level`` (and no level
+    label), plus ``label`` (factor label), ``kind``, ``applicable`` (bool: the codebook says
+    the factor can be addressed at that stage), ``priority`` (bool: the factor is in the gap
+    table) and ``gap`` (the gap status of the cell, "saknas", "tunn" or "" when none).
+    """
+    from fouanalys.chapters.riskfaktorer.display import _factor_frame
+
+    codebook = codebook or load_codebook()
+    factors = _factor_frame(codebook)
+    frame = _cells(factor_coverage, kommunkod, codebook, "factor", list(factors["factor"]))
+    info = factors.set_index("factor")
+    frame.insert(1, "label", frame["factor"].map(info["label"]))
+    frame.insert(2, "kind", frame["factor"].map(info["kind"]))
+    stages = {i.id: set(i.stages) for i in codebook.indices}
+    frame["applicable"] = [
+        s in stages.get(f, set()) for f, s in zip(frame["factor"], frame["stage"], strict=True)
+    ]
+    own = gaps.loc[gaps["municipality_code"] == kommunkod]
+    frame["priority"] = frame["factor"].isin(set(own["factor"]))
+    status = {
+        (f, s): st for f, s, st in zip(own["factor"], own["stage"], own["status"], strict=True)
+    }
+    frame["gap"] = [
+        status.get((f, s), "") if status.get((f, s), "") in GAP_ORDER else ""
+        for f, s in zip(frame["factor"], frame["stage"], strict=True)
+    ]
+    return frame
+
+
+# --- gaps -----------------------------------------------------------------------------------
+
+
+def _gap_rows(gaps: pd.DataFrame, kommunkod: str | None, codebook: Codebook) -> pd.DataFrame:
+    rows = gaps if kommunkod is None else gaps.loc[gaps["municipality_code"] == kommunkod]
+    rows = rows.loc[rows["status"].isin(GAP_ORDER)]
+    stage_order = {
+        s.id: i for i, s in enumerate(sorted(codebook.life_stages, key=lambda s: s.age_from))
+    }
+    factor_order = {i.id: n for n, i in enumerate(codebook.indices)}
+    keyed = rows.assign(
+        _status=rows["status"].map({s: i for i, s in enumerate(GAP_ORDER)}),
+        _rank=rows["rank"].astype("Float64").fillna(math.inf).astype(float),
+        _factor=rows["factor"].map(factor_order).fillna(len(factor_order)),
+        _stage=rows["stage"].map(stage_order).fillna(len(stage_order)),
+    )
+    keys = ["_status", "_rank", "_factor", "_stage"]
+    return keyed.sort_values(keys, kind="stable").drop(columns=keys)
+
+
+def gap_list(
+    gaps: pd.DataFrame,
+    kommunkod: str | None = None,
+    codebook: Codebook | None = None,
+    limit: int | None = None,
+) -> list[str]:
+    """The gaps as plain Swedish sentences (the gap table's ``text``), most serious first.
+
+    Cells with no ongoing intervention ("saknas") come before thin ones ("tunn"); within
+    each, by the factor's rank (1 first), then factor (codebook order), then life stage. With
+    ``limit``, at most that many sentences and then one saying how many more there are. When
+    there are no gaps, one sentence says so. Sentences are HTML-escaped for Markdown.
+    """
+    codebook = codebook or load_codebook()
+    rows = _gap_rows(gaps, kommunkod, codebook)
+    if rows.empty:
+        own = gaps if kommunkod is None else gaps.loc[gaps["municipality_code"] == kommunkod]
+        if own.empty:
+            return ["Det finns inga prioriterade faktorer att jämföra insatserna med."]
+        return [
+            "Varje prioriterad faktor har minst en pågående insats med känd eller tillräcklig "
+            "räckvidd i alla åldersgrupper där den kan påverkas."
+        ]
+    sentences = [markdown_safe(str(t)) for t in rows["text"]]
+    if limit is not None and len(sentences) > limit:
+        rest = len(sentences) - limit
+        sentences = sentences[:limit]
+        sentences.append(f"Ytterligare {plural(rest, 'lucka', 'luckor')} redovisas under Luckor.")
+    return sentences
+
+
+def gap_summary(gaps: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None) -> str:
+    """One sentence counting the gaps among the priority factor × stage cells.
+
+    "För de 3 prioriterade faktorerna finns 11 kombinationer av faktor och åldersgrupp där
+    faktorn kan påverkas. I 2 av dem saknas pågående insatser och i 1 är täckningen tunn."
+    """
+    codebook = codebook or load_codebook()
+    own = gaps.loc[gaps["municipality_code"] == kommunkod]
+    if own.empty:
+        return "Det finns inga prioriterade faktorer att jämföra insatserna med."
+    factors = own["factor"].nunique()
+    cells = len(own)
+    missing = int((own["status"] == "saknas").sum())
+    thin = int((own["status"] == "tunn").sum())
+    who = "den prioriterade faktorn" if factors == 1 else f"de {factors} prioriterade faktorerna"
+    opening = (
+        f"För {who} finns {plural(cells, 'kombination', 'kombinationer')} av faktor och "
+        "åldersgrupp där faktorn kan påverkas."
+    )
+    if missing == 0 and thin == 0:
+        return f"{opening} I alla finns pågående insatser."
+    parts = []
+    if missing:
+        parts.append(f"i {missing} av dem saknas pågående insatser")
+    if thin:
+        parts.append(f"i {thin} {'av dem ' if not missing else ''}är täckningen tunn")
+    text = join_words(parts)
+    return f"{opening} {text[:1].upper()}{text[1:]}."
+
+
+# --- targeting and knowledge ----------------------------------------------------------------
+
+
+def pyramid_frame(
+    insatser: pd.DataFrame,
+    kommunkod: str,
+    codebook: Codebook | None = None,
+    targeting_coverage: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The prevention pyramid: ongoing interventions per targeting, universal first.
+
+    One row per targeting (codebook order: universell, selektiv, indikerad). Columns:
+    ``targeting``, ``targeting_label``, ``interventions`` (ongoing, each counted once),
+    ``planned``, ``with_participants``, ``without_participants`` (int), ``participants``
+    (float: the known participants a year, NaN when none is known), ``population`` (float:
+    inhabitants 0–25 from ``targeting_coverage``'s stage populations, NaN without it) and
+    ``reach_per_1000`` (1 000 × participants / population, NaN when either is missing).
+    """
+    codebook = codebook or load_codebook()
+    rows = municipality_inventory(insatser, kommunkod)
+    population = math.nan
+    if targeting_coverage is not None:
+        own = targeting_coverage.loc[targeting_coverage["municipality_code"] == kommunkod]
+        if not own.empty:
+            population = float(own.drop_duplicates("stage")["population"].astype(float).sum())
+    labels = codebook.labels("targeting")
+    records = []
+    for t in codebook.ids("targeting"):
+        mine = rows.loc[rows["inriktning"] == t]
+        ongoing = mine.loc[mine["status"] == ONGOING]
+        known = ongoing["deltagare_per_ar"].dropna()
+        participants = float(known.astype(float).sum()) if len(known) else math.nan
+        reach = (
+            1000 * participants / population
+            if not math.isnan(participants) and population and not math.isnan(population)
+            else math.nan
+        )
+        records.append(
+            {
+                "targeting": t,
+                "targeting_label": labels[t],
+                "interventions": len(ongoing),
+                "planned": int((mine["status"] == PLANNED).sum()),
+                "with_participants": len(known),
+                "without_participants": len(ongoing) - len(known),
+                "participants": participants,
+                "population": population,
+                "reach_per_1000": reach,
+            }
+        )
+    return pd.DataFrame(records)
+
+
+def knowledge_table(
+    knowledge_profile: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """The ongoing interventions by knowledge level, as a display frame.
+
+    One row per knowledge level (codebook order: evidensbaserad, kunskapsbaserad, lovande, ej
+    bedömd). Columns (text): ``Kunskapsläge``, ``Pågående insatser``, ``Andel av insatserna``,
+    ``Deltagare per år`` (known participants; "okänt" when none of the level's interventions
+    gives a count, "0" when it has none) and ``Andel av deltagarna`` (share of all known
+    participants). Shares are "–" where the profile has none: no ongoing intervention at all,
+    or no known participants.
+    """
+    codebook = codebook or load_codebook()
+    rows = knowledge_profile.loc[knowledge_profile["municipality_code"] == kommunkod]
+    rows = rows.set_index("knowledge")
+    out = []
+    for k, label in codebook.labels("knowledge_levels").items():
+        row = rows.loc[k] if k in rows.index else None
+        n = 0 if row is None or is_missing(row["interventions"]) else int(row["interventions"])
+        share = math.nan if row is None else row["share_of_interventions"]
+        participants = math.nan if row is None else row["participants"]
+        reach = math.nan if row is None else row["share_of_reach"]
+        out.append(
+            {
+                "Kunskapsläge": label,
+                "Pågående insatser": str(n),
+                "Andel av insatserna": format_share(share),
+                "Deltagare per år": "0" if n == 0 else format_participants(participants),
+                "Andel av deltagarna": format_share(reach),
+            }
+        )
+    return pd.DataFrame(out, dtype=object)
+
+
+# --- push and pull factors ------------------------------------------------------------------
+
+
+def push_pull_summary(
+    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The push and pull factors the ongoing interventions address, and those they do not.
+
+    Returns ``(addressed, not_addressed)``, each a dict from kind ("push", "pull", codebook
+    order) to the factors' Swedish labels in codebook order. Only ongoing interventions
+    count; ids that are not in the codebook are ignored.
+    """
+    codebook = codebook or load_codebook()
+    rows = municipality_inventory(insatser, kommunkod)
+    named = {i for v in rows.loc[rows["status"] == ONGOING, "push_pull"] for i in _ids(v)}
+    kinds = codebook.ids("push_pull_kinds")
+    addressed: dict[str, list[str]] = {k: [] for k in kinds}
+    not_addressed: dict[str, list[str]] = {k: [] for k in kinds}
+    for factor in codebook.push_pull:
+        target = addressed if factor.id in named else not_addressed
+        target.setdefault(factor.kind, []).append(factor.label)
+    return addressed, not_addressed
+
+
+def push_pull_planned(
+    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+) -> list[str]:
+    """Labels of push/pull factors only planned interventions address (codebook order)."""
+    codebook = codebook or load_codebook()
+    rows = municipality_inventory(insatser, kommunkod)
+    ongoing = {i for v in rows.loc[rows["status"] == ONGOING, "push_pull"] for i in _ids(v)}
+    planned = {i for v in rows.loc[rows["status"] == PLANNED, "push_pull"] for i in _ids(v)}
+    return [f.label for f in codebook.push_pull if f.id in planned - ongoing]
+
+
+_KIND_WORDS = {"push": "Pushfaktorer", "pull": "Pullfaktorer"}
+
+
+def push_pull_sentences(
+    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+) -> list[str]:
+    """Markdown lines on the push and pull factors, addressed and not, for the chapter.
+
+    Per kind (push, then pull): "**Pushfaktorer som minst en pågående insats tar upp (3 av
+    9):** Dåliga framtidsutsikter, Utbildning och Tillgång till arbetsmarknaden." and "**…
+    som ingen pågående insats tar upp (6):** …" (or that every one is addressed); then, when
+    planned interventions would add some, a line naming them.
+    """
+    codebook = codebook or load_codebook()
+    addressed, not_addressed = push_pull_summary(insatser, kommunkod, codebook)
+    lines = []
+    for kind in codebook.ids("push_pull_kinds"):
+        word = _KIND_WORDS.get(kind, kind)
+        yes, no = addressed.get(kind, []), not_addressed.get(kind, [])
+        total = len(yes) + len(no)
+        if yes:
+            lines.append(
+                f"**{word} som minst en pågående insats tar upp ({len(yes)} av {total}):** "
+                f"{join_words(yes)}."
+            )
+        else:
+            lines.append(f"**{word}:** ingen pågående insats tar upp någon av dem.")
+        if no and yes:
+            lines.append(
+                f"**{word} som ingen pågående insats tar upp ({len(no)}):** {join_words(no)}."
+            )
+        elif yes:
+            lines.append(f"**{word}:** alla tas upp av minst en pågående insats.")
+    planned = push_pull_planned(insatser, kommunkod, codebook)
+    if planned:
+        lines.append(f"**Bara i planerade insatser:** {join_words(planned)}.")
+    return [markdown_safe(line) for line in lines]

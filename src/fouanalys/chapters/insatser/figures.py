@@ -1,0 +1,567 @@
+"""Figures and display tables for the report chapters.
+
+Every figure function takes a tidy frame from an analysis module and returns a matplotlib
+:class:`~matplotlib.figure.Figure`, so researchers can restyle or save it. Figures are made with
+``Figure()`` directly, not through ``pyplot``: nothing is left open in pyplot's registry and a
+notebook shows a figure once, when it displays it (``display(fig)``). Labels are Swedish.
+Figures are sized for an A4 page (17 cm text width) and rendered at 150 dpi.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+if TYPE_CHECKING:
+    from fouanalys.codebook import Codebook
+from fouanalys.present.figures import heatmap, literal, stage_ticks, text_width, unknown_cell
+from fouanalys.present.style import (
+    FIG_DPI,
+    FIG_WIDTH,
+    GAP_COLORS,
+    KNOWLEDGE_COLORS,
+    NOT_APPLICABLE_COLOR,
+    PALETTE,
+    PLANNED_HATCH,
+    RC,
+    STAGE_SHADES,
+    TARGETING_COLORS,
+    UNKNOWN_STYLE,
+    heat_text_color,
+    reads_white,
+    thousands_tick,
+)
+
+
+def life_course_figure(
+    insatser: pd.DataFrame,
+    kommunkod: str,
+    codebook: Codebook | None = None,
+    color_by: str = "inriktning",
+) -> Figure:
+    """The chapter's signature figure: every intervention as a bar over the ages it covers.
+
+    Ages 0–25 on the x axis (a bar runs from ``alder_fran`` to ``alder_till + 1``, so it covers
+    every year of its last age), the codebook's life stages shaded and named above the plot.
+    Ongoing and planned interventions (``kartlaggning.life_course_frame``; ended ones are left
+    out), grouped in one band per prevention level (headed by its name, ``gid="level"``), by
+    first age within a band. Each bar carries its intervention's name (``gid="name"``): on the
+    bar when it fits, else beside it. ``color_by`` is ``"inriktning"`` (targeting) or
+    ``"kunskapslage"`` (knowledge level). Ongoing bars are filled (``gid="intervention"``),
+    planned ones white with a coloured hatch (``gid="planned"``); the legend says which is
+    which. The height grows with the number of interventions.
+    """
+    import matplotlib as mpl
+    from matplotlib.patches import Patch
+
+    from fouanalys.chapters.insatser.display import life_course_frame
+    from fouanalys.codebook import load_codebook
+    from fouanalys.exceptions import FouanalysError
+
+    codebook = codebook or load_codebook()
+    if color_by == "inriktning":
+        key, colors, labels = "targeting", TARGETING_COLORS, codebook.labels("targeting")
+        legend_title = "inriktning"
+    elif color_by == "kunskapslage":
+        key, colors, labels = "knowledge", KNOWLEDGE_COLORS, codebook.labels("knowledge_levels")
+        legend_title = "kunskapsläge"
+    else:
+        raise FouanalysError(
+            f"Okänt färgval '{color_by}' för livsförloppsfiguren: välj 'inriktning' eller "
+            "'kunskapslage'."
+        )
+    frame = life_course_frame(insatser, kommunkod, codebook)
+    stages = sorted(codebook.life_stages, key=lambda s: s.age_from)
+    last_age = max(s.age_to for s in stages) + 1
+
+    bands, rows, empty = [], [], []  # (label, first y, last y), (y, row), y
+    y = 0.0
+    for level, level_label in codebook.labels("levels").items():
+        part = frame.loc[frame["level"] == level]
+        first = y
+        y += 1  # the band's heading
+        if part.empty:
+            empty.append(y)
+            y += 1
+        for row in part.itertuples(index=False):
+            rows.append((y, row))
+            y += 1
+        bands.append((level_label, first, y - 1))
+        y += 0.8
+    y -= 0.8
+    height = 1.8 + 0.2 * y
+    size = 7.2
+    per_age = (FIG_WIDTH - 0.6) / last_age  # inches per year of age (axes about 6.4 in wide)
+    pad = 0.25  # in years of age
+
+    with mpl.rc_context(RC):
+        fig = Figure(figsize=(FIG_WIDTH, height), dpi=FIG_DPI, layout="constrained")
+        ax = fig.subplots()
+        for n, stage in enumerate(stages):
+            ax.axvspan(stage.age_from, stage.age_to + 1, color=STAGE_SHADES[n % 2], lw=0, zorder=0)
+            if n:
+                ax.axvline(stage.age_from, color="#c9d3de", lw=0.6, zorder=0.5)
+        for label, stage in zip(stage_ticks(codebook, 14), stages, strict=True):
+            ax.text(
+                (stage.age_from + stage.age_to + 1) / 2,
+                1.006,
+                label,
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color="#12355b",
+                linespacing=1.1,
+                gid="stage",
+            )
+        for n, (label, first, _last) in enumerate(bands):
+            if n:
+                ax.axhline(first - 0.9, color="#9aa9b8", lw=0.7, zorder=0.5)
+            ax.text(
+                pad,
+                first,
+                label.upper(),
+                ha="left",
+                va="center",
+                fontsize=8,
+                fontweight="bold",
+                color="#12355b",
+                gid="level",
+            )
+        for yy in empty:
+            ax.text(
+                0.3,
+                yy,
+                "Inga pågående eller planerade insatser",
+                va="center",
+                fontsize=size,
+                color="#666666",
+                style="italic",
+            )
+        for yy, row in rows:
+            color = colors.get(getattr(row, key), PALETTE[-1])
+            if row.planned:
+                (bar,) = ax.barh(
+                    yy,
+                    row.end - row.start,
+                    left=row.start,
+                    height=0.72,
+                    facecolor="white",
+                    edgecolor=color,
+                    hatch=PLANNED_HATCH,
+                    linewidth=0.9,
+                    zorder=2,
+                )
+            else:
+                (bar,) = ax.barh(
+                    yy,
+                    row.end - row.start,
+                    left=row.start,
+                    height=0.72,
+                    color=color,
+                    lw=0,
+                    zorder=2,
+                )
+            bar.set_gid("planned" if row.planned else "intervention")
+            name = literal(row.insats)
+            need = text_width(row.insats, size) / per_age + 2 * pad  # in years of age
+            right, left = last_age - row.end, row.start
+            style = {"va": "center", "fontsize": size, "zorder": 3, "gid": "name"}
+            if need <= row.end - row.start:
+                on_white = row.planned or not reads_white(color)
+                box = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"}
+                ax.text(
+                    row.start + pad,
+                    yy,
+                    name,
+                    ha="left",
+                    color="#1d1d1d" if on_white else "white",
+                    bbox=box if row.planned else None,
+                    **style,
+                )
+            elif need <= right or right >= left:
+                ax.text(row.end + pad, yy, name, ha="left", color="#1d1d1d", **style)
+            else:
+                ax.text(row.start - pad, yy, name, ha="right", color="#1d1d1d", **style)
+        ax.set_ylim(y - 0.4, -0.6)
+        ax.set_xlim(0, last_age)
+        ax.set_xticks([a + 0.5 for a in range(last_age)], [str(a) for a in range(last_age)])
+        ax.set_yticks([])
+        ax.tick_params(axis="x", labelsize=7, length=0)
+        ax.set_xlabel("Ålder (år)")
+        for spine in ("top", "right", "left"):
+            ax.spines[spine].set_visible(False)
+        present = set(frame[key])
+        handles = [
+            Patch(color=c, label=labels.get(k, k))
+            for k, c in colors.items()
+            if k in present or not present
+        ]
+        handles.append(
+            Patch(
+                facecolor="white",
+                edgecolor="#555555",
+                hatch=PLANNED_HATCH,
+                linewidth=0.9,
+                label="planerad (streckad)",
+            )
+        )
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=min(len(handles), 5),
+            title=f"Färg: {legend_title}. Fylld stapel: pågående insats.",
+            title_fontsize=8,
+        )
+        fig.suptitle(
+            f"Insatser längs livsförloppet i {codebook.municipality_name(kommunkod)}",
+            fontweight="bold",
+            fontsize=10.5,
+        )
+    return fig
+
+
+def coverage_heatmap(
+    coverage: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+) -> Figure:
+    """Reach per 1 000 inhabitants per life stage (columns) and prevention level (rows).
+
+    From ``kartlaggning.coverage_cells``, drawn as a heatmap (square-root colour scale, so
+    small reaches still show). Each cell is annotated: the reach ("≥12" when some
+    intervention in it gives no participant count, so 12 is a lower bound), the number of
+    ongoing interventions and any planned ones. A cell whose interventions all lack a count
+    shows "okänd", uncoloured and hatched (``gid="unknown"``), never 0; a cell without
+    ongoing interventions shows "0" and "inga insatser".
+    """
+    import matplotlib as mpl
+    from matplotlib.colors import PowerNorm
+    from matplotlib.patches import Patch
+
+    from fouanalys.chapters.insatser.display import coverage_cells
+    from fouanalys.codebook import load_codebook
+
+    codebook = codebook or load_codebook()
+    cells = coverage_cells(coverage, kommunkod, codebook)
+    levels = list(dict.fromkeys(cells["level"]))
+    stages = list(dict.fromkeys(cells["stage"]))
+    value = cells.assign(
+        shown=np.where(cells["state"] == "empty", 0.0, cells["reach_per_1000"].astype(float))
+    )
+    matrix = value.pivot(index="level", columns="stage", values="shown").reindex(
+        index=levels, columns=stages
+    )
+    vmax = float(np.nanmax(matrix.to_numpy())) if matrix.notna().any().any() else 1.0
+    vmax = max(vmax, 1.0)
+    cmap = mpl.colormaps["Blues"]
+    norm = PowerNorm(gamma=0.5, vmin=0, vmax=vmax)
+
+    with mpl.rc_context(RC):
+        fig = Figure(
+            figsize=(FIG_WIDTH, 1.9 + 0.75 * len(levels)), dpi=FIG_DPI, layout="constrained"
+        )
+        ax = fig.subplots()
+        mesh = heatmap(ax, matrix, cmap, norm)
+        colorbar = fig.colorbar(
+            mesh, ax=ax, shrink=0.85, label="Deltagare per år per 1\u00a0000 invånare"
+        )
+        colorbar.outline.set_visible(False)
+        colorbar.ax.yaxis.set_major_formatter(FuncFormatter(thousands_tick))
+        for row in cells.itertuples(index=False):
+            xi, yi = stages.index(row.stage), levels.index(row.level)
+            if row.state == "unknown":
+                ax.add_patch(unknown_cell(xi + 0.03, yi + 0.03, 0.94, 0.94))
+            shade = norm(row.reach_per_1000) * vmax if row.state in ("known", "partial") else 0.0
+            color = heat_text_color(float(shade), vmax, cmap)
+            box = (
+                {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"}
+                if row.state == "unknown"
+                else None
+            )
+            ax.text(
+                xi + 0.5,
+                yi + 0.4,
+                row.reach_text,
+                ha="center",
+                va="center",
+                fontsize=9.5,
+                fontweight="bold",
+                color=color,
+                bbox=box,
+                zorder=3,
+                gid=f"reach-{row.state}",
+            )
+            extra = row.count_text
+            if row.planned:
+                extra += f"\n+{row.planned} {'planerad' if row.planned == 1 else 'planerade'}"
+            ax.text(
+                xi + 0.5,
+                yi + 0.62,
+                extra,
+                ha="center",
+                va="top",
+                fontsize=7,
+                color=color,
+                bbox=box,
+                zorder=3,
+                linespacing=1.05,
+            )
+        labels = codebook.labels("levels")
+        ax.set_yticks([i + 0.5 for i in range(len(levels))], [labels[v] for v in levels])
+        ax.set_xticks([i + 0.5 for i in range(len(stages))], stage_ticks(codebook)[: len(stages)])
+        ax.tick_params(axis="both", length=0, labelrotation=0)
+        ax.tick_params(axis="x", labelsize=7.5)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.xaxis.tick_top()
+        fig.suptitle(
+            f"Räckvidd per åldersgrupp och nivå i {codebook.municipality_name(kommunkod)}",
+            fontweight="bold",
+            fontsize=10.5,
+        )
+        handles = [
+            Patch(**UNKNOWN_STYLE, label="okänd: ingen insats i rutan anger antal deltagare"),
+            Patch(color="none", label="≥: minst, någon insats saknar antal deltagare"),
+        ]
+        fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=7.5)
+    return fig
+
+
+def factor_coverage_heatmap(
+    factor_coverage: pd.DataFrame,
+    gaps: pd.DataFrame,
+    kommunkod: str,
+    codebook: Codebook | None = None,
+) -> Figure:
+    """Ongoing interventions per risk or protective factor (rows) and life stage (columns).
+
+    From ``kartlaggning.factor_cells``, drawn as a heatmap: the number of ongoing
+    interventions addressing the factor at that stage, written in the cell. A stage where the
+    codebook says the factor cannot be addressed is grey and empty (``gid="not-applicable"``).
+    Priority factors (those in the gap table) have a bold label marked "★"; their gaps are
+    outlined: red for no ongoing intervention (``gid="gap-saknas"``), orange and dashed for
+    thin coverage (``gid="gap-tunn"``). Risk factors come first, then protective factors.
+    """
+    import matplotlib as mpl
+    from matplotlib.colors import Normalize
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, Rectangle
+
+    from fouanalys.chapters.insatser.display import factor_cells
+    from fouanalys.codebook import load_codebook
+    from fouanalys.present.labels import KIND_LABELS
+    from fouanalys.present.text import wrap_label
+
+    codebook = codebook or load_codebook()
+    cells = factor_cells(factor_coverage, gaps, kommunkod, codebook)
+    factors = list(dict.fromkeys(cells["factor"]))
+    stages = list(dict.fromkeys(cells["stage"]))
+    matrix = (
+        cells.assign(value=cells["interventions"].astype(float).where(cells["applicable"]))
+        .pivot(index="factor", columns="stage", values="value")
+        .reindex(index=factors, columns=stages)
+    )
+    vmax = max(float(np.nanmax(matrix.to_numpy())) if matrix.notna().any().any() else 1.0, 1.0)
+    cmap = mpl.colormaps["Greens"]
+    info = cells.drop_duplicates("factor").set_index("factor")
+
+    with mpl.rc_context(RC):
+        fig = Figure(
+            figsize=(FIG_WIDTH, 1.9 + 0.42 * len(factors)), dpi=FIG_DPI, layout="constrained"
+        )
+        ax = fig.subplots()
+        heatmap(ax, matrix, cmap, Normalize(vmin=0, vmax=vmax * 1.25))
+        for row in cells.itertuples(index=False):
+            xi, yi = stages.index(row.stage), factors.index(row.factor)
+            if not row.applicable:
+                ax.add_patch(
+                    Rectangle(
+                        (xi + 0.03, yi + 0.04),
+                        0.94,
+                        0.92,
+                        facecolor=NOT_APPLICABLE_COLOR,
+                        linewidth=0,
+                        zorder=1,
+                        gid="not-applicable",
+                    )
+                )
+                continue
+            ax.text(
+                xi + 0.5,
+                yi + 0.5,
+                str(row.interventions),
+                ha="center",
+                va="center",
+                fontsize=8.5,
+                fontweight="bold" if row.priority else "normal",
+                color=heat_text_color(row.interventions, vmax * 1.25, cmap),
+                zorder=3,
+            )
+            if row.gap:
+                ax.add_patch(
+                    Rectangle(
+                        (xi + 0.06, yi + 0.08),
+                        0.88,
+                        0.84,
+                        fill=False,
+                        edgecolor=GAP_COLORS[row.gap],
+                        linewidth=2.2,
+                        linestyle="-" if row.gap == "saknas" else "--",
+                        zorder=4,
+                        gid=f"gap-{row.gap}",
+                    )
+                )
+        labels = [
+            ("★ " if info.at[f, "priority"] else "") + wrap_label(info.at[f, "label"], 34)
+            for f in factors
+        ]
+        ax.set_yticks([i + 0.5 for i in range(len(factors))], labels)
+        for tick, f in zip(ax.get_yticklabels(), factors, strict=True):
+            if info.at[f, "priority"]:
+                tick.set_fontweight("bold")
+        ax.set_xticks([i + 0.5 for i in range(len(stages))], stage_ticks(codebook)[: len(stages)])
+        ax.tick_params(axis="both", length=0, labelrotation=0)
+        ax.tick_params(axis="x", labelsize=7.5)
+        ax.tick_params(axis="y", labelsize=7.5)
+        ax.xaxis.tick_top()
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        kinds = list(dict.fromkeys(info["kind"]))
+        for kind in kinds[1:]:
+            first = next(i for i, f in enumerate(factors) if info.at[f, "kind"] == kind)
+            ax.axhline(first, color="#12355b", lw=1.2)
+        for kind in kinds:
+            rows = [i for i, f in enumerate(factors) if info.at[f, "kind"] == kind]
+            ax.text(
+                1.012,
+                (min(rows) + max(rows) + 1) / 2,
+                KIND_LABELS.get(kind, kind),
+                transform=ax.get_yaxis_transform(),
+                rotation=270,
+                ha="left",
+                va="center",
+                fontsize=8,
+                color="#12355b",
+            )
+        fig.suptitle(
+            f"Pågående insatser per faktor och åldersgrupp i "
+            f"{codebook.municipality_name(kommunkod)}",
+            fontweight="bold",
+            fontsize=10.5,
+        )
+        handles = [
+            Line2D([], [], color="none", label="★ prioriterad faktor (fet stil)"),
+            Patch(fill=False, edgecolor=GAP_COLORS["saknas"], linewidth=2, label="saknar insats"),
+            Patch(
+                fill=False,
+                edgecolor=GAP_COLORS["tunn"],
+                linewidth=2,
+                linestyle="--",
+                label="tunn täckning",
+            ),
+            Patch(color=NOT_APPLICABLE_COLOR, label="kan inte påverkas i åldern"),
+        ]
+        fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=7.5)
+    return fig
+
+
+def targeting_pyramid_figure(
+    insatser: pd.DataFrame,
+    kommunkod: str,
+    codebook: Codebook | None = None,
+    targeting_coverage: pd.DataFrame | None = None,
+) -> Figure:
+    """The prevention pyramid: ongoing interventions per targeting, universal at the base.
+
+    From ``kartlaggning.pyramid_frame``: one centred bar per targeting (universell at the
+    bottom, indikerad at the top), as wide as the number of ongoing interventions
+    (``gid="targeting-<id>"``), the number written on it and, in a column to the right, the
+    known participants a year (with reach per 1 000 inhabitants aged 0–25 when
+    ``targeting_coverage`` is given), how many interventions give no count and any planned.
+    """
+    import matplotlib as mpl
+
+    from fouanalys.chapters.insatser.display import pyramid_frame
+    from fouanalys.codebook import load_codebook
+    from fouanalys.present.text import format_participants, format_reach
+
+    codebook = codebook or load_codebook()
+    frame = pyramid_frame(insatser, kommunkod, codebook, targeting_coverage)
+    widest = max(float(frame["interventions"].max()), 1.0)
+    ages = sorted(codebook.life_stages, key=lambda s: s.age_from)
+    age_text = f"{ages[0].age_from}–{ages[-1].age_to}"
+    descriptions = {e.id: e.description for e in codebook.targeting}
+    column = widest / 2 + widest * 0.08  # where the text column starts
+
+    with mpl.rc_context(RC):
+        fig = Figure(figsize=(FIG_WIDTH, 3.1), dpi=FIG_DPI, layout="constrained")
+        ax = fig.subplots()
+        for yi, row in enumerate(frame.itertuples(index=False)):
+            n = float(row.interventions)
+            color = TARGETING_COLORS.get(row.targeting, PALETTE[-1])
+            (bar,) = ax.barh(yi, n, left=-n / 2, height=0.8, color=color, linewidth=0)
+            bar.set_gid(f"targeting-{row.targeting}")
+            count = f"{row.interventions} {'insats' if row.interventions == 1 else 'insatser'}"
+            inside = n >= widest * 0.35
+            ax.text(
+                0 if inside else -n / 2 - widest * 0.03,
+                yi,
+                count,
+                ha="center" if inside else "right",
+                va="center",
+                fontsize=9,
+                fontweight="bold",
+                color="white" if inside and reads_white(color) else "#1d1d1d",
+                gid="count",
+            )
+            if row.with_participants:
+                lines = [f"{format_participants(row.participants)} deltagare per år"]
+                if not np.isnan(row.reach_per_1000):
+                    lines.append(
+                        f"({format_reach(row.reach_per_1000)} per 1\u00a0000 invånare "
+                        f"{age_text} år)"
+                    )
+            elif row.interventions:
+                lines = ["antal deltagare okänt"]
+            else:
+                lines = ["inga pågående insatser"]
+            notes = []
+            if row.without_participants and row.with_participants:
+                notes.append(f"{row.without_participants} utan antal deltagare")
+            if row.planned:
+                notes.append(f"{row.planned} {'planerad' if row.planned == 1 else 'planerade'}")
+            if notes:
+                lines.append(", ".join(notes))
+            ax.text(
+                column,
+                yi,
+                "\n".join(lines),
+                ha="left",
+                va="center",
+                fontsize=7.5,
+                color="#333333",
+                linespacing=1.2,
+                gid="reach",
+            )
+        ax.set_yticks(
+            range(len(frame)),
+            [
+                f"{row.targeting_label}\n{(descriptions.get(row.targeting) or '').lower()}"
+                for row in frame.itertuples(index=False)
+            ],
+        )
+        ax.set_ylim(-0.55, len(frame) - 0.45)
+        ax.set_xlim(-widest / 2 * 1.08, column + widest * 1.3)
+        ax.set_xticks([])
+        ax.tick_params(axis="y", length=0, labelsize=8)
+        for spine in ("top", "right", "bottom", "left"):
+            ax.spines[spine].set_visible(False)
+        fig.suptitle(
+            f"Pågående insatser efter inriktning i {codebook.municipality_name(kommunkod)}",
+            fontweight="bold",
+            fontsize=10.5,
+        )
+    return fig

@@ -1,0 +1,613 @@
+"""Figures and display tables for the report chapters.
+
+Every figure function takes a tidy frame from an analysis module and returns a matplotlib
+:class:`~matplotlib.figure.Figure`, so researchers can restyle or save it. Figures are made with
+``Figure()`` directly, not through ``pyplot``: nothing is left open in pyplot's registry and a
+notebook shows a figure once, when it displays it (``display(fig)``). Labels are Swedish.
+Figures are sized for an A4 page (17 cm text width) and rendered at 150 dpi.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+if TYPE_CHECKING:
+    from fouanalys.codebook import Codebook
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from fouanalys import recruitment as rec
+from fouanalys.present.figures import literal
+from fouanalys.present.style import (
+    FIG_DPI,
+    FIG_WIDTH,
+    PALETTE,
+    RC,
+    new_figure,
+    reads_white,
+    style_axes,
+    thousands_tick,
+)
+from fouanalys.present.text import _comma, format_number
+
+# --- chapter 04, Nätverksdynamik och samverkan: the collaboration network -------------------
+
+#: Colours of the collaboration drawing: SSPF actors, other actors, actors without partners.
+SSPF_COLOR = "#d55e00"
+ACTOR_COLOR = "#0173b2"
+ISOLATED_COLOR = "#949494"
+ABSENT_COLOR = "#b5b5b5"
+LINK_COLOR = "#5d7f9e"
+#: Highlight of the current municipality in regional comparisons, and of the others.
+HIGHLIGHT_COLOR = "#0173b2"
+OTHERS_COLOR = "#c5cfd9"
+#: Edge weights are written on the links when the network has at most this many.
+MAX_WEIGHT_LABELS = 12
+
+
+def _circle_positions(codebook: Codebook) -> dict[str, tuple[float, float]]:
+    """A fixed place on the unit circle for every codebook actor, clockwise in codebook order.
+
+    The SSPF actors (first in the codebook) share the top of the circle, spread over 135° so
+    that the six links of the core stay apart; the other actors share the rest of the circle,
+    evenly. Every municipality's drawing puts each actor in the same place.
+    """
+    sspf = [a.id for a in codebook.actors if a.sspf]
+    others = [a.id for a in codebook.actors if not a.sspf]
+    if len(sspf) < 2 or not others:
+        ids = sspf + others
+        step = 2 * np.pi / max(len(ids), 1)
+        angles = [np.pi / 2 - i * step for i in range(len(ids))]
+    else:
+        arc = np.deg2rad(135)
+        first = np.pi / 2 + arc / 2
+        angles = [first - i * arc / (len(sspf) - 1) for i in range(len(sspf))]
+        gap = (2 * np.pi - arc) / (len(others) + 1)
+        angles += [first - arc - (i + 1) * gap for i in range(len(others))]
+        ids = sspf + others
+    return {a: (float(np.cos(t)), float(np.sin(t))) for a, t in zip(ids, angles, strict=True)}
+
+
+def collaboration_figure(
+    graph, codebook: Codebook | None = None, title: str | None = None
+) -> Figure:
+    """The collaboration network from ``samverkan.collaboration_graph``, drawn on a fixed circle.
+
+    Every codebook actor has a fixed place on a circle, in codebook order with the SSPF core
+    centred at the top, so municipalities compare at a glance. An actor in the network is a
+    filled circle (``gid="actor-node"``) sized by and marked with the number of ongoing
+    interventions it takes part in: SSPF actors in orange, other actors in blue, actors without
+    partners (isolated) grey. Actors in no ongoing intervention keep their place as a small
+    dashed ring with a grey italic label (``gid="absent-label"``). Labels sit outside the
+    circle (``gid="actor-label"``, SSPF actors in bold). A link's width grows with the number
+    of interventions the pair shares (``gid="link"``); links between SSPF actors are orange and
+    drawn on top, SSPF pairs without a shared intervention are dotted (``gid="sspf-missing"``).
+    With at most ``MAX_WEIGHT_LABELS`` links, each carries its weight (``gid="weight"``).
+    """
+    import itertools
+    import textwrap
+
+    import matplotlib as mpl
+    from matplotlib.lines import Line2D
+
+    from fouanalys.codebook import load_codebook
+
+    codebook = codebook or load_codebook()
+    pos = _circle_positions(codebook)
+    sspf = [a.id for a in codebook.actors if a.sspf]
+    counts = {n: int(d.get("interventions", 0)) for n, d in graph.nodes(data=True)}
+    most = max(counts.values(), default=1) or 1
+    weights = [int(w) for _a, _b, w in graph.edges(data="weight", default=1)]
+    heaviest = max(weights, default=1)
+
+    def size(node: str) -> float:  # marker area in points²
+        return 130.0 + 470.0 * counts.get(node, 0) / most
+
+    def width(w: int) -> float:
+        return 0.7 + 4.3 * w / heaviest
+
+    with mpl.rc_context(RC):
+        fig = Figure(figsize=(FIG_WIDTH, 5.9), dpi=FIG_DPI, layout="constrained")
+        ax = fig.subplots()
+        ax.set_aspect("equal")
+        ax.set_xlim(-1.95, 1.95)
+        ax.set_ylim(-1.3, 1.3)
+        ax.set_axis_off()
+
+        for a, b in itertools.combinations(sspf, 2):  # the core's missing pairs, dotted
+            if not graph.has_edge(a, b):
+                (xa, ya), (xb, yb) = pos[a], pos[b]
+                ax.plot(
+                    [xa, xb],
+                    [ya, yb],
+                    color=SSPF_COLOR,
+                    lw=1.1,
+                    linestyle=(0, (1, 2.5)),
+                    alpha=0.9,
+                    zorder=1,
+                    gid="sspf-missing",
+                )
+        edges = sorted(
+            graph.edges(data="weight", default=1),
+            key=lambda e: (e[0] in sspf and e[1] in sspf, e[2]),
+        )
+        for a, b, w in edges:
+            core = a in sspf and b in sspf
+            (xa, ya), (xb, yb) = pos.get(a, (0.0, 0.0)), pos.get(b, (0.0, 0.0))
+            ax.plot(
+                [xa, xb],
+                [ya, yb],
+                color=SSPF_COLOR if core else LINK_COLOR,
+                lw=width(int(w)),
+                alpha=0.9 if core else 0.45,
+                solid_capstyle="round",
+                zorder=2 if core else 1.5,
+                gid="link",
+            )
+        if 0 < len(edges) <= MAX_WEIGHT_LABELS:
+            for a, b, w in edges:
+                (xa, ya), (xb, yb) = pos.get(a, (0.0, 0.0)), pos.get(b, (0.0, 0.0))
+                ax.text(
+                    xa + 0.42 * (xb - xa),
+                    ya + 0.42 * (yb - ya),
+                    str(int(w)),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="#1d1d1d",
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+                    zorder=4,
+                    gid="weight",
+                )
+
+        for actor in codebook.actors:
+            x, y = pos[actor.id]
+            present = actor.id in graph
+            isolated = present and graph.degree(actor.id) == 0
+            if present:
+                fill = ISOLATED_COLOR if isolated else SSPF_COLOR if actor.sspf else ACTOR_COLOR
+                ax.scatter(
+                    [x],
+                    [y],
+                    s=size(actor.id),
+                    color=fill,
+                    edgecolors=SSPF_COLOR if actor.sspf and isolated else "white",
+                    linewidths=2.0 if actor.sspf and isolated else 1.0,
+                    zorder=5,
+                    gid="actor-node",
+                )
+                ax.text(
+                    x,
+                    y,
+                    str(counts[actor.id]),
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    fontweight="bold",
+                    color="white" if reads_white(fill) else "#1d1d1d",
+                    zorder=6,
+                    gid="actor-count",
+                )
+                radius = np.sqrt(size(actor.id)) / 2
+            else:
+                ax.scatter(
+                    [x],
+                    [y],
+                    s=70,
+                    facecolors="white",
+                    edgecolors=ABSENT_COLOR,
+                    linewidths=1.0,
+                    linestyle="--",
+                    zorder=5,
+                    gid="absent-node",
+                )
+                radius = np.sqrt(70) / 2
+            ha = "left" if x > 0.05 else "right" if x < -0.05 else "center"
+            va = "bottom" if y > 0.5 else "top" if y < -0.5 else "center"
+            offset = radius + 3
+            ax.annotate(
+                literal(textwrap.fill(actor.label, 22, break_on_hyphens=False)),
+                (x, y),
+                xytext=(offset * x, offset * y),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=8,
+                linespacing=1.05,
+                fontweight="bold" if actor.sspf and present else "normal",
+                fontstyle="normal" if present else "italic",
+                color="#1d1d1d"
+                if present and not isolated
+                else "#666666"
+                if present
+                else "#8a8a8a",
+                zorder=6,
+                gid="actor-label" if present else "absent-label",
+            )
+        if graph.number_of_nodes() == 0:
+            ax.text(
+                0,
+                0,
+                "Inga pågående insatser",
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="#666666",
+                style="italic",
+                gid="empty",
+            )
+
+        def dot(color: str, label: str, **kw) -> Line2D:
+            style = {"marker": "o", "markersize": 8, "markeredgecolor": "white"} | kw
+            return Line2D([], [], linestyle="none", color=color, label=label, **style)
+
+        nodes = list(graph.nodes)
+        isolated = [n for n in nodes if graph.degree(n) == 0]
+        handles = []
+        if any(n in sspf and graph.degree(n) > 0 for n in nodes):
+            handles.append(dot(SSPF_COLOR, "SSPF-aktör"))
+        if any(n not in sspf and graph.degree(n) > 0 for n in nodes):
+            handles.append(dot(ACTOR_COLOR, "annan aktör"))
+        if isolated:
+            handles.append(dot(ISOLATED_COLOR, "utan samverkanspartner"))
+        if len(nodes) < len(pos):
+            handles.append(
+                dot("white", "ingen pågående insats", markeredgecolor=ABSENT_COLOR, markersize=6)
+            )
+        if any(a in sspf and b in sspf for a, b, _w in edges):
+            handles.append(Line2D([], [], color=SSPF_COLOR, lw=2.2, label="samverkan inom SSPF"))
+        if any(not (a in sspf and b in sspf) for a, b, _w in edges):
+            handles.append(
+                Line2D([], [], color=LINK_COLOR, lw=2.2, alpha=0.6, label="övrig samverkan")
+            )
+        if any(not graph.has_edge(a, b) for a, b in itertools.combinations(sspf, 2)):
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=SSPF_COLOR,
+                    lw=1.1,
+                    linestyle=(0, (1, 2.5)),
+                    label="SSPF-par utan gemensam insats",
+                )
+            )
+        if heaviest > 1:
+            handles += [
+                Line2D([], [], color="#555555", lw=width(1), label="1 gemensam insats"),
+                Line2D(
+                    [],
+                    [],
+                    color="#555555",
+                    lw=width(heaviest),
+                    label=f"{heaviest} gemensamma insatser",
+                ),
+            ]
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=4 if len(handles) <= 6 else 3,
+            fontsize=7.5,
+            columnspacing=1.2,
+            handlelength=1.8,
+            title=(
+                "Siffran i cirkeln (och dess storlek): pågående insatser som aktören deltar i. "
+                "Linjens bredd: gemensamma pågående insatser."
+            ),
+            title_fontsize=7.5,
+        )
+        if title is None:
+            where = graph.graph.get("municipality")
+            title = "Samverkan mellan aktörerna" + (f" i {where}" if where else "")
+        if title:
+            fig.suptitle(title, fontweight="bold", fontsize=10.5)
+    return fig
+
+
+def collaboration_comparison_figure(regional: pd.DataFrame, kommunkod: str | None = None) -> Figure:
+    """The collaboration networks of all municipalities side by side.
+
+    From ``samverkan.regional_collaboration``: three panels of horizontal bars sharing the
+    municipalities (in the frame's order, top to bottom): actors in the network, density
+    (0–1) and SSPF pairs that share an ongoing intervention (of ``sspf_pairs``, 6). Each bar
+    carries its value (decimal comma); a dashed line marks the mean of the municipalities
+    (``gid="mean"``). The municipality ``kommunkod`` is highlighted (coloured bars
+    ``gid="bar-current"``, bold name); the others are light grey (``gid="bar-other"``). A
+    municipality without ongoing interventions says so instead of bars.
+    """
+    import matplotlib as mpl
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FixedLocator
+
+    from fouanalys.exceptions import NetworkModelError
+
+    codes = regional["municipality_code"].astype(str).tolist()
+    if kommunkod is not None and kommunkod not in codes:
+        raise NetworkModelError(
+            f"Kommunen '{kommunkod}' finns inte i den regionala jämförelsen av samverkan "
+            f"(där finns: {', '.join(codes)})."
+        )
+    names = regional["municipality"].astype(str).tolist()
+    y = np.arange(len(codes))
+    current = [c == kommunkod for c in codes]
+    colors = [HIGHLIGHT_COLOR if c else OTHERS_COLOR for c in current]
+    pairs = int(regional["sspf_pairs"].max()) if "sspf_pairs" in regional and len(codes) else 6
+    empty = (
+        (regional["interventions"] == 0).tolist()
+        if "interventions" in regional
+        else (regional["actors"] == 0).tolist()
+    )
+    panels = [
+        ("actors", "Aktörer i nätverket", lambda v: f"{int(v)}", None),
+        ("density", "Täthet (0–1)", lambda v: _comma(v, 2), 1.0),
+        ("sspf_links", f"SSPF-par som samverkar\n(av {pairs})", lambda v: f"{int(v)}", pairs),
+    ]
+
+    with mpl.rc_context(RC):
+        fig = Figure(
+            figsize=(FIG_WIDTH, 1.3 + 0.32 * max(len(codes), 1)), dpi=FIG_DPI, layout="constrained"
+        )
+        axes = fig.subplots(1, 3, sharey=True)
+        for ax, (column, heading, fmt, top) in zip(axes, panels, strict=True):
+            values = pd.to_numeric(regional[column], errors="coerce").fillna(0).to_numpy(float)
+            limit = top if top is not None else max(float(values.max(initial=0)), 1.0)
+            bars = ax.barh(y, values, color=colors, height=0.7, linewidth=0)
+            for bar, is_current in zip(bars, current, strict=True):
+                bar.set_gid("bar-current" if is_current else "bar-other")
+            for yi, value, none in zip(y, values, empty, strict=True):
+                ax.text(
+                    value + limit * 0.02,
+                    yi,
+                    "inga insatser" if none else fmt(value),
+                    va="center",
+                    ha="left",
+                    fontsize=7.5,
+                    color="#666666" if none else "#1d1d1d",
+                    style="italic" if none else "normal",
+                    bbox={"boxstyle": "square,pad=0.05", "facecolor": "white", "edgecolor": "none"},
+                    zorder=4,
+                    gid="value",
+                )
+            shown = [v for v, none in zip(values, empty, strict=True) if not none]
+            if shown:
+                ax.axvline(
+                    float(np.mean(shown)), color="#333333", lw=0.9, linestyle="--", gid="mean"
+                )
+            ax.set_xlim(0, limit * 1.22)
+            ax.set_title(heading, fontsize=8.5, loc="left")
+            if column == "density":
+                ax.xaxis.set_major_locator(FixedLocator([0, 0.25, 0.5, 0.75, 1]))
+            else:
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+            ax.xaxis.set_major_formatter(
+                FuncFormatter(lambda v, _p, c=column: _comma(v, 2 if c == "density" else 0))
+            )
+            style_axes(ax, grid_axis="x")
+            ax.tick_params(axis="y", length=0)
+        axes[0].set_yticks(y, names)
+        axes[0].set_ylim(len(codes) - 0.5, -0.5)
+        for tick, is_current in zip(axes[0].get_yticklabels(), current, strict=True):
+            if is_current:
+                tick.set_fontweight("bold")
+        handles = [
+            Line2D([], [], color="#333333", lw=0.9, linestyle="--", label="medel för kommunerna")
+        ]
+        if kommunkod is not None:
+            handles.insert(0, Patch(color=HIGHLIGHT_COLOR, label=names[codes.index(kommunkod)]))
+            handles.insert(1, Patch(color=OTHERS_COLOR, label="övriga kommuner"))
+        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=7.5)
+        fig.suptitle("Samverkan kommun för kommun", fontweight="bold", fontsize=10.5)
+    return fig
+
+
+#: Colour of each scenario in the figures (nuläge dark grey, each lever its own colour).
+SCENARIO_COLORS = {
+    "nulage": "#333333",
+    "forebygga": PALETTE[2],
+    "forhindra": PALETTE[0],
+    "riskreducera": PALETTE[3],
+    "alla": PALETTE[4],
+}
+LEVEL_COLORS = {"förebygga": PALETTE[2], "förhindra": PALETTE[0], "riskreducera": PALETTE[3]}
+
+
+# --- the model as a diagram ---------------------------------------------------------------
+
+
+def _box(ax, xy: tuple[float, float], text: str, color: str) -> None:
+    x, y = xy
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - 0.8, y - 0.4),
+            1.6,
+            0.8,
+            boxstyle="round,pad=0.02,rounding_size=0.15",
+            facecolor=color,
+            edgecolor="#333333",
+            linewidth=0.8,
+        )
+    )
+    ax.text(x, y, text, ha="center", va="center", fontsize=9, fontweight="bold")
+
+
+def _arrow(ax, start, end, rad: float = 0.0) -> None:
+    ax.add_patch(
+        FancyArrowPatch(
+            start,
+            end,
+            arrowstyle="-|>",
+            mutation_scale=12,
+            linewidth=1.3,
+            color="#333333",
+            connectionstyle=f"arc3,rad={rad}",
+            shrinkA=0,
+            shrinkB=0,
+        )
+    )
+
+
+def _label(ax, xy, text: str, lever: str | None = None, below: bool = False) -> None:
+    """A mechanism under or over an arrow, with the lever that acts on it in its colour."""
+    x, y = xy
+    va = "top" if below else "bottom"
+    ax.text(x, y, text, ha="center", va=va, fontsize=7.3, color="#222222", linespacing=1.1)
+    if lever:
+        lines = text.count("\n") + 1
+        dy = (0.27 * lines + 0.05) * (-1 if below else 1)
+        ax.text(
+            x,
+            y + dy,
+            lever,
+            ha="center",
+            va=va,
+            fontsize=7.3,
+            fontweight="bold",
+            color=LEVEL_COLORS[lever.split()[0]],
+        )
+
+
+def state_diagram_figure() -> Figure:
+    """The model's states and transitions, with the mechanism on each arrow and the lever that
+    acts on it (↑ raises, ↓ lowers)."""
+    fig = new_figure(height=3.8)
+    ax = fig.axes[0]
+    ax.set_xlim(-0.1, 10.1)
+    ax.set_ylim(0.3, 5.9)
+    ax.set_axis_off()
+    _box(ax, (0.9, 4.0), "Ej involverad", "#e8e8e8")
+    _box(ax, (4.0, 4.0), "I riskzonen", "#fde6c8")
+    _box(ax, (7.1, 4.0), "I nätverket", "#f6c6b0")
+    _box(ax, (9.2, 1.3), "Avhoppad", "#cfe8d9")
+    _box(ax, (5.0, 1.3), "Allvarligt\nskadad", "#d9d9d9")
+    _arrow(ax, (1.75, 4.2), (3.15, 4.2))
+    _label(ax, (2.45, 4.3), "push-faktorer,\nkontakter", "förebygga ↓")
+    _arrow(ax, (3.15, 3.8), (1.75, 3.8))
+    _label(ax, (2.45, 3.7), "tillbaka", "förhindra ↑", below=True)
+    _arrow(ax, (4.85, 4.0), (6.25, 4.0))
+    _label(ax, (5.55, 4.1), "pull-faktorer,\nkontakter", "förhindra ↓")
+    _arrow(ax, (7.4, 3.55), (8.8, 1.75))
+    _label(
+        ax,
+        (6.95, 2.75),
+        "avhopp: karriär\noch rädsla håller\nkvar, våld puttar ut",
+        "riskreducera ↑",
+        below=True,
+    )
+    _arrow(ax, (9.45, 1.75), (7.9, 3.55), rad=0.35)
+    _label(ax, (9.55, 2.75), "återfall")
+    _arrow(ax, (6.75, 3.55), (5.45, 1.75))
+    _label(ax, (5.15, 2.95), "våld", "riskreducera ↓", below=True)
+    ax.text(
+        7.1,
+        4.95,
+        "karriären byggs upp\nmånad för månad",
+        ha="center",
+        va="bottom",
+        fontsize=7.3,
+        style="italic",
+        color="#555555",
+    )
+    ax.text(
+        0.0,
+        0.45,
+        "Varje månad åldras alla; den som fyller 21 lämnar modellen och en ny 12-åring tar "
+        "platsen.",
+        fontsize=7.3,
+        color="#555555",
+    )
+    return fig
+
+
+# --- figures ------------------------------------------------------------------------------
+
+
+def scenario_figure(results: rec.ScenarioResults, title: str | None = None) -> Figure:
+    """Young people in the network month by month, per scenario: mean line and 90 % band."""
+    bands = rec.scenario_bands(results)
+    fig = new_figure(height=3.8)
+    ax = fig.axes[0]
+    labels = {sc.id: sc.label for sc in rec.SCENARIOS}
+    for sc_id, group in bands.groupby("scenario", sort=False):
+        color = SCENARIO_COLORS.get(sc_id, "#777777")
+        years = group["month"] / 12
+        ax.fill_between(years, group["low"], group["high"], color=color, alpha=0.12, lw=0)
+        ax.plot(
+            years,
+            group["mean"],
+            color=color,
+            lw=2 if sc_id == "nulage" else 1.5,
+            label=labels.get(sc_id, sc_id),
+        )
+    ax.set_xlabel("År från start")
+    ax.set_ylabel("Unga i nätverket")
+    ax.yaxis.set_major_formatter(thousands_tick)
+    ax.set_xlim(0, bands["month"].max() / 12)
+    ax.set_ylim(bottom=0)
+    if title:
+        ax.set_title(title, loc="left")
+    ax.legend(loc="upper left", ncols=2, fontsize=8)
+    style_axes(ax)
+    return fig
+
+
+def outcome_figure(summary: pd.DataFrame) -> Figure:
+    """Two outcomes per scenario as points with 90 % bands: the share who have been in the
+    network by 21 and the number seriously harmed over the ten years."""
+    fig = new_figure(height=2.9, ncols=2, sharey=True)
+    y = np.arange(len(summary))[::-1]
+    panels = [
+        ("share_involved_by_21", "Har varit i nätverket vid 21 års ålder", 100, "%"),
+        ("harmed", "Allvarligt skadade under tio år", 1, ""),
+    ]
+    for ax, (m, title, scale, unit) in zip(fig.axes, panels, strict=True):
+        colors = [SCENARIO_COLORS.get(s, "#777777") for s in summary["scenario"]]
+        mean = summary[m] * scale
+        ax.hlines(
+            y,
+            summary[f"{m}_low"] * scale,
+            summary[f"{m}_high"] * scale,
+            colors=colors,
+            lw=2.2,
+            alpha=0.6,
+        )
+        ax.scatter(mean, y, color=colors, s=36, zorder=3)
+        ax.axvline(mean.iloc[0], color="#333333", lw=0.8, ls="--")
+        ax.set_title(title, loc="left", fontsize=9.5)
+        ax.set_xlim(left=0)
+        ax.xaxis.set_major_formatter(
+            (lambda v, _p: format_number(v, 1) + "\u00a0%") if unit == "%" else thousands_tick
+        )
+        style_axes(ax, grid_axis="x")
+    fig.axes[0].set_yticks(y, summary["label"])
+    return fig
+
+
+def structure_figure(summary: pd.DataFrame) -> Figure:
+    """Cascade size when the most central young people are reached versus as many at random."""
+    fig = new_figure(height=3.2)
+    ax = fig.axes[0]
+    styles = {"central": ("De mest centrala", PALETTE[3]), "random": ("Slumpvis valda", "#777777")}
+    for strategy, group in summary.groupby("strategy", sort=False):
+        label, color = styles.get(strategy, (strategy, "#333333"))
+        group = group.sort_values("removed")
+        ax.plot(group["removed"], group["cascade_mean"], marker="o", color=color, label=label)
+        if strategy == "random":
+            ax.fill_between(
+                group["removed"],
+                group["cascade_p5"],
+                group["cascade_p95"],
+                color=color,
+                alpha=0.15,
+                lw=0,
+                label="90\u00a0% av slumpdragningarna",
+            )
+    ax.set_xlabel("Antal unga som nås och tas ur nätverkets räckvidd")
+    ax.set_ylabel("Nyrekryterade i kaskaden")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper right")
+    style_axes(ax)
+    return fig

@@ -1,0 +1,329 @@
+"""Public key figures from Kolada: a municipality's trend against the county and the country.
+
+Pure functions over the processed ``kolada`` table (``kpi, municipality_id, year, gender,
+value, status``) and the codebook's ``kolada_kpis``, each returning a tidy frame, a display
+frame with Swedish headers, Swedish sentences or a matplotlib
+:class:`~matplotlib.figure.Figure`. Nothing here reads files.
+
+Conventions:
+
+- Only KPIs the codebook lists are shown, in codebook order, with Kolada's title verbatim and
+  the unit the codebook gives (which for two crime KPIs is not the one Kolada's title says; the
+  codebook's ``note`` explains it). Other KPIs in the file are named, not drawn.
+- Gender ``T`` (everyone) unless told otherwise.
+- A value Kolada does not publish is never drawn as a number: its status (``Missing``,
+  ``Privacy``, ``Not applicable``) is shown with the codebook's Swedish label, and a null value
+  without a status as "saknas". Lines break at a missing year; they are not interpolated.
+- *The latest year* of a KPI is the latest year in which Kolada has a value for at least one of
+  the areas shown; a missing value in that year is shown as missing, not replaced by an older
+  one (a sentence may add the latest known value, with its year).
+- Counts (unit ``antal``) depend on the size of the area, so they are not compared with the
+  county or the country, only followed over time.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.keyfigures import (
+    CHANGE_YEARS,
+    COUNT_UNITS,
+    LEVEL_TOLERANCE,
+    MISSING_TEXT,
+    ROLE_COUNTRY,
+    ROLE_COUNTY,
+    ROLE_MEMBER,
+    ROLE_MUNICIPALITY,
+    _latest_year,
+    unknown_kpis,
+)
+from fouanalys.present.text import DASH, NBSP, format_number
+
+#: Decimals shown per unit id (Kolada rounds percentages to one decimal).
+UNIT_DECIMALS = {"procent": 1, "per_1000": 1, "per_100000": 0, "antal": 0}
+
+#: Shown instead of the Kolada sections when the data has no kolada.csv.
+NO_KOLADA_TEXT = (
+    "Underlaget innehåller ingen `kolada.csv`, så här visas inga nyckeltal från Kolada. "
+    "Hämta dem med `fouanalys fetch kolada --data-dir MAPP` (MAPP är rådatamappen) och bygg "
+    "rapporten igen."
+)
+_GROUP = re.compile(r"(\d)(?=(\d{3})+(?!\d))")
+_SPACED_DIGITS = re.compile(r"(\d) (\d{3})")
+
+
+def short_status(text: str) -> str:
+    """A status text without its explanation in brackets: "skyddat (för få personer)" →
+    "skyddat" (for figures and narrow table cells)."""
+    return text.split(" (")[0]
+
+
+def _group_thousands(text: str) -> str:
+    whole, sep, decimals = text.partition(",")
+    return _GROUP.sub("\\1\u202f", whole) + sep + decimals
+
+
+def format_value(value: object, unit: str, signed: bool = False) -> str:
+    """A Kolada value in Swedish print with its unit's decimals: ``88.66, "procent" → "88,7"``,
+    ``4436.6, "per_100000" → "4 437"`` (narrow no-break space between thousands); "–" when
+    missing."""
+    return _group_thousands(format_number(value, UNIT_DECIMALS.get(unit, 1), signed=signed))
+
+
+def unit_text(unit_label: str) -> str:
+    """A unit label for print: a number in it does not break at its thousands space
+    ("per 100 000 invånare" keeps "100 000" together)."""
+    return _SPACED_DIGITS.sub("\\1\u202f\\2", unit_label)
+
+
+def _unit_suffix(unit_label: str) -> str:
+    """What follows a number in a sentence: "andel (%)" → " %", "antal per 1 000 invånare" →
+    " per 1 000 invånare", "antal" → ""."""
+    if "%" in unit_label:
+        return f"{NBSP}%"
+    rest = unit_text(unit_label).removeprefix("antal").strip()
+    return f" {rest}" if rest else ""
+
+
+def _with_unit(value: object, unit: str, unit_label: str) -> str:
+    return format_value(value, unit) + _unit_suffix(unit_label)
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case the first letter unless the word is an abbreviation ("HVB")."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " och " + words[-1]
+
+
+def unknown_kpis_sentence(kolada: pd.DataFrame, codebook: Codebook | None = None) -> str:
+    """One sentence naming the KPIs that are in the data but not shown, or "" when none."""
+    ids = unknown_kpis(kolada, codebook)
+    if not ids:
+        return ""
+    which, it = ("nyckeltalet", "det") if len(ids) == 1 else ("nyckeltalen", "de")
+    return (
+        f"Kodboken beskriver inte {which} {_join(ids)} i kolada.csv, så {it} visas inte "
+        f"(lägg till {'det' if it == 'det' else 'dem'} under `kolada_kpis` i kodboken för att "
+        f"visa {'det' if it == 'det' else 'dem'})."
+    )
+
+
+def absent_kpis_sentence(kolada: pd.DataFrame, codebook: Codebook | None = None) -> str:
+    """One sentence naming the codebook's KPIs that kolada.csv has no rows for, or ""."""
+    codebook = codebook or load_codebook()
+    present = set(kolada["kpi"].astype(str))
+    absent = [k for k in codebook.kolada_kpis if k.id not in present]
+    if not absent:
+        return ""
+    names = [f"{_lower_first(k.label)} ({k.id})" for k in absent]
+    return f"kolada.csv innehåller inga värden för {_join(names)}."
+
+
+def unit_notes(frame: pd.DataFrame, codebook: Codebook | None = None) -> list[str]:
+    """For each KPI in ``frame`` (a trend or regional frame) with a codebook note: Kolada's
+    title and the note, as Markdown."""
+    codebook = codebook or load_codebook()
+    out = []
+    for kpi_id in dict.fromkeys(frame["kpi"]):
+        kpi = codebook.kolada_kpi(str(kpi_id))
+        if kpi is not None and kpi.note:
+            out.append(f"**{kpi.label}** (Koladas titel: ”{kpi.title}”): {unit_text(kpi.note)}")
+    return out
+
+
+def notes(frame: pd.DataFrame, kolada: pd.DataFrame, codebook: Codebook | None = None) -> list[str]:
+    """Everything a reader should know about the KPIs of a section, as Markdown items: the
+    codebook's unit notes for the KPIs in ``frame`` (a trend or regional frame), then which
+    KPIs of the data are not shown and which codebook KPIs the data lacks."""
+    codebook = codebook or load_codebook()
+    extra = (unknown_kpis_sentence(kolada, codebook), absent_kpis_sentence(kolada, codebook))
+    return unit_notes(frame, codebook) + [text for text in extra if text]
+
+
+def source_caption(synthetic: bool = False) -> str:
+    """The source line for a Kolada figure or table caption."""
+    if synthetic:
+        return (
+            "Källa: syntetiska exempeldata i Koladas form, inte verkliga värden från Kolada (RKA)."
+        )
+    return "Källa: Kolada (RKA), CC BY 4.0."
+
+
+def _values(part: pd.DataFrame, role: str) -> pd.Series:
+    """Value by year for one role (float, NaN when missing)."""
+    rows = part.loc[part["role"] == role]
+    return pd.Series(rows["value"].astype(float).to_numpy(), index=rows["year"].astype(int))
+
+
+def _cell(part: pd.DataFrame, role: str, year: int) -> tuple[object, str]:
+    """(value, status text) of one role in one year; (NA, "saknas") when there is no row."""
+    rows = part.loc[(part["role"] == role) & (part["year"] == year)]
+    if rows.empty:
+        return pd.NA, MISSING_TEXT
+    return rows["value"].iloc[0], str(rows["status_text"].iloc[0])
+
+
+def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
+    """Display frame: per KPI its latest year's values and the municipality's five-year change.
+
+    Columns (Swedish headers): ``Nyckeltal (Koladas titel)``, ``Enhet`` (the codebook's unit,
+    marked "*" when the codebook has a note on it), ``År`` (the latest year), one column per
+    area named by it (the municipality, the county, the country) holding the value in Swedish
+    print or the status text in its place, and ``Förändring på 5 år`` (the municipality's
+    value minus its value five years earlier, signed; "–" when either is missing).
+    """
+    columns = ["Nyckeltal (Koladas titel)", "Enhet", "År"]
+    names = {
+        role: trend.loc[trend["role"] == role, "area_name"].iloc[0]
+        for role in (ROLE_MUNICIPALITY, ROLE_COUNTY, ROLE_COUNTRY)
+        if (trend["role"] == role).any()
+    }
+    change = f"Förändring på {CHANGE_YEARS} år"
+    rows = []
+    for _kpi, part in trend.groupby("kpi", sort=False):
+        first = part.iloc[0]
+        year = _latest_year(part)
+        row = {
+            columns[0]: first["title"],
+            columns[1]: unit_text(first["unit_label"]) + ("*" if first["note"] else ""),
+            columns[2]: str(year),
+        }
+        for role, name in names.items():
+            value, text = _cell(part, role, year)
+            row[name] = text or format_value(value, first["unit"])
+        now, _ = _cell(part, ROLE_MUNICIPALITY, year)
+        before, _ = _cell(part, ROLE_MUNICIPALITY, year - CHANGE_YEARS)
+        row[change] = (
+            DASH
+            if pd.isna(now) or pd.isna(before)
+            else format_value(float(now) - float(before), first["unit"], signed=True)
+        )
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns + list(names.values()) + [change])
+
+
+def _verdict(value: float, county: float, higher_is_better: bool) -> str:
+    if abs(value - county) <= LEVEL_TOLERANCE * abs(county):
+        return "i nivå med länet"
+    better = (value > county) == higher_is_better
+    return "bättre än länet" if better else "sämre än länet"
+
+
+def comparison_sentences(trend: pd.DataFrame) -> list[str]:
+    """One plain Swedish sentence per KPI in ``trend``: the municipality against the county.
+
+    In the latest year: "… 12,3 % i Järfälla 2024 mot 10,1 % i länet: sämre än länet." read
+    with ``higher_is_better`` (within :data:`LEVEL_TOLERANCE` of the county: "i nivå med
+    länet"). When the municipality's value that year is missing or protected the sentence
+    says so, and gives its latest known value with its year. A count is followed over time,
+    not compared. A KPI without any value for the municipality says so.
+    """
+    out = []
+    for _kpi, part in trend.groupby("kpi", sort=False):
+        first = part.iloc[0]
+        label = first["label"]
+        where = part.loc[part["role"] == ROLE_MUNICIPALITY, "area_name"]
+        where = where.iloc[0] if len(where) else "kommunen"
+        own = _values(part, ROLE_MUNICIPALITY).dropna()
+        if own.empty:
+            out.append(f"{label}: Kolada har inga värden för {where} i underlaget.")
+            continue
+        year = _latest_year(part)
+        _value, text = _cell(part, ROLE_MUNICIPALITY, year)
+        if not text:
+            out.append(f"{label}: {_phrase(first, where, own, year, part)}")
+            continue
+        known = int(own.index.max())
+        out.append(
+            f"{label}: värdet för {where} {year} är {text}. Senast kända värde: "
+            f"{_phrase(first, where, own, known, part)}"
+        )
+    return out
+
+
+def _phrase(kpi: pd.Series, where: str, own: pd.Series, year: int, part: pd.DataFrame) -> str:
+    """The municipality's value in ``year`` against the county's (for a count: against its own
+    value five years earlier), ending with a full stop."""
+    unit, unit_label = kpi["unit"], kpi["unit_label"]
+    own_text = f"{_with_unit(own[year], unit, unit_label)} i {where} {year}"
+    if unit in COUNT_UNITS:
+        earlier = own.get(year - CHANGE_YEARS)
+        since = (
+            ""
+            if earlier is None
+            else f", mot {_with_unit(earlier, unit, unit_label)} år {year - CHANGE_YEARS}"
+        )
+        return f"{own_text}{since} (ett antal, som inte jämförs med länet)."
+    county, county_text = _cell(part, ROLE_COUNTY, year)
+    if county_text:
+        return f"{own_text}; länets värde {short_status(county_text)}."
+    verdict = _verdict(float(own[year]), float(county), bool(kpi["higher_is_better"]))
+    return f"{own_text} mot {_with_unit(county, unit, unit_label)} i länet: {verdict}."
+
+
+def regional_table(regional: pd.DataFrame) -> pd.DataFrame:
+    """Display frame from :func:`regional_frame`: one row per KPI, one column per area.
+
+    Columns: ``Nyckeltal`` (short label, the codebook's unit and, in brackets, the KPI's latest
+    year; "*" when the codebook has a note on the unit), then one column per area named by it
+    (the municipalities, the county, the country) with the value in Swedish print, or the short
+    status ("skyddat", "saknas") in its place.
+    """
+    names = list(dict.fromkeys(regional["area_name"]))
+    rows = []
+    for _kpi, part in regional.groupby("kpi", sort=False):
+        first = part.iloc[0]
+        mark = "*" if first["note"] else ""
+        unit = unit_text(first["unit_label"])
+        row = {"Nyckeltal": f"{first['label']}, {unit}{mark} ({int(first['year'])})"}
+        for r in part.itertuples(index=False):
+            row[r.area_name] = short_status(r.status_text) or format_value(r.value, r.unit)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["Nyckeltal", *names])
+
+
+def regional_sentences(regional: pd.DataFrame) -> list[str]:
+    """One plain Swedish sentence per KPI of :func:`regional_frame`: which municipalities are
+    worse and which better than the county in the latest year.
+
+    Read with ``higher_is_better``; a municipality within :data:`LEVEL_TOLERANCE` of the county
+    is "i nivå med länet" and not named. Municipalities without a published value are named
+    with their status. Counts are not compared (they depend on the size of the area) and get no
+    sentence; nor does a KPI without a value for the county.
+    """
+    out = []
+    for _kpi, part in regional.groupby("kpi", sort=False):
+        first = part.iloc[0]
+        county = part.loc[part["role"] == ROLE_COUNTY, "value"].dropna()
+        if first["unit"] in COUNT_UNITS or county.empty:
+            continue
+        county_value = float(county.iloc[0])
+        groups: dict[str, list[str]] = {"sämre än länet": [], "bättre än länet": []}
+        unpublished: dict[str, list[str]] = {}
+        for r in part.loc[part["role"] == ROLE_MEMBER].itertuples(index=False):
+            if pd.isna(r.value):
+                unpublished.setdefault(short_status(r.status_text), []).append(r.area_name)
+                continue
+            verdict = _verdict(float(r.value), county_value, bool(first["higher_is_better"]))
+            groups.setdefault(verdict, []).append(r.area_name)
+        county_text = _with_unit(county_value, first["unit"], first["unit_label"])
+        parts = [
+            f"{verdict} i {_join(names)}"
+            for verdict, names in groups.items()
+            if names and verdict != "i nivå med länet"
+        ]
+        if not parts:
+            parts = ["alla kommuner med värden ligger i nivå med länet"]
+        parts += [f"{status} för {_join(names)}" for status, names in unpublished.items()]
+        out.append(
+            f"{first['label']} {int(first['year'])} (länet {county_text}): "
+            + "; ".join(parts)
+            + "."
+        )
+    return out

@@ -1,0 +1,375 @@
+"""Public key figures from Kolada: a municipality's trend against the county and the country.
+
+Pure functions over the processed ``kolada`` table (``kpi, municipality_id, year, gender,
+value, status``) and the codebook's ``kolada_kpis``, each returning a tidy frame, a display
+frame with Swedish headers, Swedish sentences or a matplotlib
+:class:`~matplotlib.figure.Figure`. Nothing here reads files.
+
+Conventions:
+
+- Only KPIs the codebook lists are shown, in codebook order, with Kolada's title verbatim and
+  the unit the codebook gives (which for two crime KPIs is not the one Kolada's title says; the
+  codebook's ``note`` explains it). Other KPIs in the file are named, not drawn.
+- Gender ``T`` (everyone) unless told otherwise.
+- A value Kolada does not publish is never drawn as a number: its status (``Missing``,
+  ``Privacy``, ``Not applicable``) is shown with the codebook's Swedish label, and a null value
+  without a status as "saknas". Lines break at a missing year; they are not interpolated.
+- *The latest year* of a KPI is the latest year in which Kolada has a value for at least one of
+  the areas shown; a missing value in that year is shown as missing, not replaced by an older
+  one (a sentence may add the latest known value, with its year).
+- Counts (unit ``antal``) depend on the size of the area, so they are not compared with the
+  county or the country, only followed over time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from fouanalys.chapters.nyckeltal.display import _group_thousands, _values, short_status
+from fouanalys.keyfigures import (
+    COUNT_UNITS,
+    ROLE_COUNTRY,
+    ROLE_COUNTY,
+    ROLE_MEMBER,
+    ROLE_MUNICIPALITY,
+)
+from fouanalys.present.text import format_number, wrap_label
+
+_MUNICIPALITY_COLOR = "#0173b2"
+_COUNTY_COLOR = "#333333"
+_COUNTRY_COLOR = "#8c8c8c"
+_OTHERS_COLOR = "#9fb3c8"
+_STATUS_COLOR = "#a4000f"
+#: Tick steps of the value axes (no 2.5 steps, whose ticks would need another decimal).
+TICK_STEPS = [1, 2, 5, 10]
+
+
+def _value_axis(axis, low: float, high: float, nbins: int = 5) -> None:
+    """Ticks at round steps between ``low`` and ``high``, in Swedish print with as many
+    decimals as the step needs ("5 000", "7", "2,5")."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+
+    ticks = MaxNLocator(nbins=nbins, steps=TICK_STEPS).tick_values(low, high)
+    ticks = ticks[(ticks >= low - 1e-9) & (ticks <= high + 1e-9)]
+    decimals = next((d for d in range(4) if np.allclose(ticks, np.round(ticks, d), atol=1e-9)), 3)
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(
+        FuncFormatter(lambda v, _p: _group_thousands(format_number(v, decimals)))
+    )
+
+
+def _year_axis(ax, years: list[int]) -> None:
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
+    step = 1 if len(years) <= 5 else 2 if len(years) <= 10 else 4
+    ticks = [y for y in years if (years[-1] - y) % step == 0]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: str(round(v))))
+    ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+
+
+def trend_figure(trend: pd.DataFrame, title: str | None = None) -> Figure:
+    """Small multiples from :func:`trend_frame`: one panel per KPI, years on x.
+
+    The municipality is a strong blue line with markers (``gid="line-kommunen"``), the county a
+    dark dashed line (``"line-länet"``) and the country a lighter dotted one (``"line-riket"``);
+    a count KPI shows the municipality only. Lines break at a missing year (NaN), never
+    interpolated or drawn as 0. A year where the municipality's value is missing or protected
+    gets an open ring at the foot of the panel (``gid="status-mark"``) with the short status
+    above it (``"status-text"``: "skyddat", "saknas"); a KPI with no value at all for the
+    municipality says so in its panel (``"no-data"``). Panels are titled with the short label,
+    the unit is on the y axis, and each panel has its own scale.
+    """
+    import matplotlib as mpl
+    from matplotlib.lines import Line2D
+    from matplotlib.transforms import blended_transform_factory
+
+    from fouanalys.present.style import FIG_DPI, FIG_WIDTH, RC, style_axes
+
+    kpis = list(dict.fromkeys(trend["kpi"]))
+    ncols = 3 if len(kpis) > 4 else max(len(kpis), 1)
+    nrows = int(np.ceil(max(len(kpis), 1) / ncols))
+    styles = {
+        ROLE_COUNTRY: {
+            "color": _COUNTRY_COLOR,
+            "lw": 1.1,
+            "linestyle": ":",
+            "marker": "o",
+            "markersize": 2.2,
+            "zorder": 2,
+        },
+        ROLE_COUNTY: {
+            "color": _COUNTY_COLOR,
+            "lw": 1.1,
+            "linestyle": "--",
+            "marker": "s",
+            "markersize": 2.2,
+            "zorder": 3,
+        },
+        ROLE_MUNICIPALITY: {
+            "color": _MUNICIPALITY_COLOR,
+            "lw": 1.8,
+            "linestyle": "-",
+            "marker": "o",
+            "markersize": 3.6,
+            "zorder": 4,
+        },
+    }
+    names = dict(zip(trend["role"], trend["area_name"], strict=False))
+    any_marks = False
+    any_counts = False
+
+    with mpl.rc_context(RC):
+        fig = Figure(figsize=(FIG_WIDTH, 1.1 + 2.0 * nrows), dpi=FIG_DPI, layout="constrained")
+        axes = list(np.atleast_1d(fig.subplots(nrows, ncols)).ravel())
+        for ax, kpi in zip(axes, kpis, strict=False):
+            part = trend.loc[trend["kpi"] == kpi]
+            first = part.iloc[0]
+            years = sorted(int(y) for y in part["year"].unique())
+            count = first["unit"] in COUNT_UNITS
+            any_counts |= count
+            roles = [ROLE_MUNICIPALITY] if count else [ROLE_COUNTRY, ROLE_COUNTY, ROLE_MUNICIPALITY]
+            shown = []
+            for role in roles:
+                series = _values(part, role).reindex(years)
+                if series.notna().any():
+                    ax.plot(years, series.to_numpy(dtype=float), gid=f"line-{role}", **styles[role])
+                    shown.append(series.dropna())
+            values = pd.concat(shown) if shown else pd.Series(dtype=float)
+            lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
+            span = hi - lo if hi > lo else max(abs(hi) * 0.1, 1.0)
+            own = part.loc[part["role"] == ROLE_MUNICIPALITY]
+            gaps = own.loc[own["value"].isna()]
+            has_own = own["value"].notna().any()
+            bottom = lo - span * (0.55 if has_own and len(gaps) else 0.15)
+            ax.set_ylim(max(bottom, 0.0) if lo >= 0 else bottom, hi + span * 0.15)
+            if not has_own:
+                ax.text(
+                    0.5,
+                    0.5,
+                    f"Inga värden för\n{names.get(ROLE_MUNICIPALITY, 'kommunen')}",
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color="#666666",
+                    style="italic",
+                    gid="no-data",
+                )
+            elif len(gaps):
+                any_marks = True
+                foot = blended_transform_factory(ax.transData, ax.transAxes)
+                ax.plot(
+                    gaps["year"].astype(int).to_numpy(),
+                    np.full(len(gaps), 0.06),
+                    "o",
+                    transform=foot,
+                    markersize=5,
+                    markerfacecolor="white",
+                    markeredgecolor=_STATUS_COLOR,
+                    markeredgewidth=1.1,
+                    clip_on=False,
+                    zorder=5,
+                    gid="status-mark",
+                )
+                for year, text in zip(gaps["year"], gaps["status_text"], strict=True):
+                    ax.text(
+                        int(year),
+                        0.13,
+                        short_status(str(text)),
+                        transform=foot,
+                        ha="center",
+                        va="bottom",
+                        fontsize=6,
+                        color=_STATUS_COLOR,
+                        rotation=90,
+                        gid="status-text",
+                    )
+            ax.set_title(wrap_label(first["label"], 22), fontsize=8, loc="left")
+            ax.set_ylabel(wrap_label(first["unit_label"], 18), fontsize=7, color="#444444")
+            _value_axis(ax.yaxis, *ax.get_ylim())
+            _year_axis(ax, years)
+            style_axes(ax)
+            ax.tick_params(labelsize=7)
+        for ax in axes[len(kpis) :]:
+            ax.set_visible(False)
+        handles = [
+            Line2D([], [], label=names.get(role, role), **styles[role])
+            for role in (ROLE_MUNICIPALITY, ROLE_COUNTY, ROLE_COUNTRY)
+            if role in names
+        ]
+        if any_marks:
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    marker="o",
+                    markersize=5,
+                    markerfacecolor="white",
+                    markeredgecolor=_STATUS_COLOR,
+                    markeredgewidth=1.1,
+                    label="värdet för kommunen saknas eller är skyddat",
+                )
+            )
+        notes = []
+        if any_counts:
+            notes.append("Antal beror på befolkningens storlek och visas bara för kommunen.")
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=min(len(handles), 4),
+            fontsize=7.5,
+            title=" ".join(notes) or None,
+            title_fontsize=7,
+        )
+        if title is None and names.get(ROLE_MUNICIPALITY):
+            title = f"Nyckeltal för {names[ROLE_MUNICIPALITY]}, länet och riket"
+        if title:
+            fig.suptitle(title, fontweight="bold", fontsize=10.5)
+    return fig
+
+
+def regional_figure(regional: pd.DataFrame, highlight: str | None = None) -> Figure:
+    """Latest values of every municipality per KPI, from :func:`regional_frame`.
+
+    One panel per KPI (three columns, the municipalities top to bottom on a shared axis): a dot
+    per municipality (``gid="dot"``; the ``highlight`` municipality in strong blue and bold,
+    the others lighter when one is highlighted), the county as a dashed vertical line
+    (``gid="county"``) and the country as a dotted one (``"country"``). A municipality whose
+    value is missing or protected shows its short status instead of a dot
+    (``"status-text"``). A count KPI has no county and country lines (counts depend on the size
+    of the area). Each panel has its own scale; its title gives the label and the year.
+    """
+    import matplotlib as mpl
+    from matplotlib.lines import Line2D
+
+    from fouanalys.present.style import FIG_DPI, FIG_WIDTH, RC, style_axes
+
+    kpis = list(dict.fromkeys(regional["kpi"]))
+    members = regional.loc[regional["role"] == ROLE_MEMBER]
+    areas = list(dict.fromkeys(members["area"]))
+    names = dict(zip(members["area"], members["area_name"], strict=False))
+    y = {a: i for i, a in enumerate(areas)}
+    ncols = 3 if len(kpis) > 4 else max(len(kpis), 1)
+    nrows = int(np.ceil(max(len(kpis), 1) / ncols))
+    wider = {
+        ROLE_COUNTY: {"color": _COUNTY_COLOR, "lw": 1.1, "linestyle": "--", "gid": "county"},
+        ROLE_COUNTRY: {"color": _COUNTRY_COLOR, "lw": 1.2, "linestyle": ":", "gid": "country"},
+    }
+    wider_names = {
+        role: regional.loc[regional["role"] == role, "area_name"].iloc[0]
+        for role in wider
+        if (regional["role"] == role).any()
+    }
+    any_counts = False
+
+    with mpl.rc_context(RC):
+        fig = Figure(
+            figsize=(FIG_WIDTH, 1.0 + nrows * (0.6 + 0.16 * max(len(areas), 1))),
+            dpi=FIG_DPI,
+            layout="constrained",
+        )
+        axes = list(np.atleast_1d(fig.subplots(nrows, ncols, sharey=True)).ravel())
+        for ax, kpi in zip(axes, kpis, strict=False):
+            part = regional.loc[regional["kpi"] == kpi]
+            first = part.iloc[0]
+            count = first["unit"] in COUNT_UNITS
+            any_counts |= count
+            own = part.loc[part["role"] == ROLE_MEMBER]
+            refs = part.loc[part["role"].isin(wider) & part["value"].notna()]
+            if count:
+                refs = refs.iloc[0:0]
+            values = pd.concat([own["value"], refs["value"]]).dropna().astype(float)
+            lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
+            span = hi - lo if hi > lo else max(abs(hi) * 0.1, 1.0)
+            left = lo - span * 0.12
+            ax.set_xlim(max(left, 0.0) if lo >= 0 else left, hi + span * 0.12)
+            for r in refs.itertuples(index=False):
+                ax.axvline(float(r.value), **wider[r.role])
+            for r in own.itertuples(index=False):
+                if pd.isna(r.value):
+                    ax.annotate(
+                        short_status(r.status_text),
+                        (0, y[r.area]),
+                        xytext=(2, 0),
+                        xycoords=("axes fraction", "data"),
+                        textcoords="offset points",
+                        va="center",
+                        ha="left",
+                        fontsize=6.5,
+                        color=_STATUS_COLOR,
+                        style="italic",
+                        gid="status-text",
+                    )
+                    continue
+                strong = highlight is None or r.area == highlight
+                ax.plot(
+                    [float(r.value)],
+                    [y[r.area]],
+                    "o",
+                    gid="dot",
+                    zorder=4,
+                    color=_MUNICIPALITY_COLOR if strong else _OTHERS_COLOR,
+                    markersize=5.5 if highlight is not None and strong else 4.5,
+                )
+            ax.set_ylim(len(areas) - 0.5, -0.5)
+            ax.set_title(
+                wrap_label(f"{first['label']} ({int(first['year'])})", 27), fontsize=7.5, loc="left"
+            )
+            ax.set_xlabel(first["unit_label"], fontsize=6.5, color="#444444")
+            _value_axis(ax.xaxis, *ax.get_xlim(), nbins=4)
+            style_axes(ax, grid_axis="y")
+            ax.tick_params(axis="x", labelsize=6.5)
+            ax.tick_params(axis="y", length=0, labelsize=7)
+        if axes:
+            axes[0].set_yticks(range(len(areas)), [names[a] for a in areas])
+            for ax in axes[::ncols]:
+                ax.tick_params(axis="y", labelleft=True)
+                for tick, area in zip(ax.get_yticklabels(), areas, strict=False):
+                    if area == highlight:
+                        tick.set_fontweight("bold")
+        for ax in axes[len(kpis) :]:
+            ax.set_visible(False)
+        handles = [
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="o",
+                markersize=4.5,
+                color=_MUNICIPALITY_COLOR,
+                label=names.get(highlight, "kommunen") if highlight else "kommunerna",
+            )
+        ]
+        if highlight:
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    marker="o",
+                    markersize=4.5,
+                    color=_OTHERS_COLOR,
+                    label="övriga kommuner",
+                )
+            )
+        for role, style in wider.items():
+            if role in wider_names:
+                kw = {k: v for k, v in style.items() if k != "gid"}
+                handles.append(Line2D([], [], label=wider_names[role], **kw))
+        notes = ["Skyddat eller saknas: inget värde publicerat."]
+        if any_counts:
+            notes.append("Antal jämförs inte med länet och riket.")
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=len(handles),
+            fontsize=7.5,
+            title=" ".join(notes),
+            title_fontsize=7,
+        )
+        fig.suptitle("Nyckeltal kommun för kommun, senaste år", fontweight="bold", fontsize=10.5)
+    return fig

@@ -1,0 +1,41 @@
+"""Chapter 02, Riskfaktorer.
+
+The display frames, sentences and figures its notebook shows."""
+
+from fouanalys.chapters.riskfaktorer.display import (
+    PROFILE_KINDS,
+    association_display,
+    association_frame,
+    grades,
+    index_table,
+    priority_matrix,
+    priority_sentences,
+    priority_table,
+    profile_frame,
+    survey_year,
+    trend_frame,
+    trend_table,
+)
+from fouanalys.chapters.riskfaktorer.figures import (
+    association_figure,
+    ctc_profile_figure,
+    trend_figure,
+)
+
+__all__ = [
+    "PROFILE_KINDS",
+    "association_display",
+    "association_figure",
+    "association_frame",
+    "ctc_profile_figure",
+    "grades",
+    "index_table",
+    "priority_matrix",
+    "priority_sentences",
+    "priority_table",
+    "profile_frame",
+    "survey_year",
+    "trend_figure",
+    "trend_frame",
+    "trend_table",
+]

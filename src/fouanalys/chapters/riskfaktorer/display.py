@@ -1,0 +1,766 @@
+"""Chapter 02, *Riskfaktorer*: display frames and plain-Swedish sentences for the chapter.
+
+Pure functions over the processed tables ``prevalence``, ``priorities`` and ``associations``
+(their columns are fixed in the prevalence module's contract). Each function returns a tidy
+frame (for figures and tests), a display frame with Swedish column labels and text cells (for
+the report; ``"–"`` marks a suppressed or missing value), or Swedish sentences. Nothing here
+reads files, computes statistics afresh or draws.
+
+Number formats follow Swedish print: percent without decimals and a no-break space before the
+sign (``"31 %"``), decimal comma, an en dash between interval bounds (``"(27–35)"``) and a real
+minus sign; when a bound is negative the interval reads ``"(−2 till 8)"`` instead, so that the
+dash is never mistaken for a minus (with no-break spaces around "till").
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.exceptions import FouanalysError
+from fouanalys.present.labels import (
+    KIND_LABELS,
+    KIND_SHORT,
+    REST_OF_REGION,
+    grade_label,
+    group_label,
+    group_order,
+    group_phrase,
+    sex_label,
+)
+from fouanalys.present.tables import unbroken
+from fouanalys.present.text import (
+    DASH,
+    NBSP,
+    format_difference,
+    format_interval,
+    format_number,
+    format_ratio,
+    format_share,
+    format_share_ci,
+    is_missing,
+    lower_first,
+    percent_points,
+)
+from fouanalys.prevalence import ASSOCIATION_COLUMNS
+
+#: Kinds shown in the profile and the priority list, in that order.
+PROFILE_KINDS = ("risk", "protective")
+
+
+def _municipality_year(frame: pd.DataFrame, kommunkod: str, year: int) -> pd.DataFrame:
+    return frame.loc[
+        (frame["municipality_code"] == kommunkod) & (frame["year"].astype("Int64") == int(year))
+    ]
+
+
+def _factor_frame(codebook: Codebook, kinds: tuple[str, ...] = PROFILE_KINDS) -> pd.DataFrame:
+    """factor, label, domain, domain_label, kind, kind_label, order (kind, domain, codebook)."""
+    domains = [d.id for d in codebook.domains]
+    domain_labels = codebook.labels("domains")
+    rows = []
+    for pos, idx in enumerate(codebook.indices):
+        if idx.kind not in kinds:
+            continue
+        rows.append(
+            {
+                "factor": idx.id,
+                "label": idx.label,
+                "domain": idx.domain,
+                "domain_label": domain_labels.get(idx.domain, idx.domain),
+                "kind": idx.kind,
+                "kind_label": KIND_LABELS[idx.kind],
+                "_key": (kinds.index(idx.kind), domains.index(idx.domain), pos),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame = frame.sort_values("_key", kind="stable").drop(columns="_key").reset_index(drop=True)
+    frame["order"] = range(len(frame))
+    return frame
+
+
+def index_table(codebook: Codebook | None = None) -> pd.DataFrame:
+    """The indices the chapter uses and how each is scored, as a display frame.
+
+    Columns: ``Faktor``, ``Område`` (domain), ``Typ`` (Risk / Skydd / Utfall), ``Frågor``
+    (number of survey items), ``Gränsvärde`` (the cut-point in words) and ``Minst besvarade``
+    (items a student must have answered for the index to count).
+    """
+    codebook = codebook or load_codebook()
+    factors = _factor_frame(codebook, kinds=("risk", "protective", "outcome"))
+    rows = []
+    for factor in factors["factor"]:
+        idx = codebook.index(factor)
+        if idx.scoring == "mean":
+            cut = f"medelvärde minst {format_number(idx.cut_point, 2)} på skalan 0–1"
+        else:
+            cut = (
+                f"minst {format_number(idx.cut_point)} av {len(idx.items)} frågor med "
+                f"svarskod {idx.item_threshold} eller högre"
+            )
+        rows.append(
+            {
+                "Faktor": idx.label,
+                "Område": codebook.labels("domains").get(idx.domain, idx.domain),
+                "Typ": KIND_SHORT[idx.kind],
+                "Frågor": str(len(idx.items)),
+                "Gränsvärde": cut,
+                "Minst besvarade": str(idx.min_answered),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --- choosing what to show ------------------------------------------------------------------
+
+
+def survey_year(prevalence: pd.DataFrame, kommunkod: str, year: object = None) -> int:
+    """The survey year to report: ``year`` when the data have it, else the latest one.
+
+    Raises :class:`FouanalysError` when the municipality has no rows, or not for ``year``.
+    """
+    years = sorted(
+        int(y)
+        for y in prevalence.loc[prevalence["municipality_code"] == kommunkod, "year"].unique()
+        if not is_missing(y)
+    )
+    if not years:
+        raise FouanalysError(
+            f"Prevalenstabellen har inga rader för kommun {kommunkod}. Kontrollera att "
+            "enkäten innehåller svar från kommunen och kör 'fouanalys build' igen."
+        )
+    if is_missing(year):
+        return years[-1]
+    if int(year) not in years:  # type: ignore[arg-type]
+        raise FouanalysError(
+            f"Enkäten har inga svar från kommun {kommunkod} år {year}. "
+            f"Tillgängliga år: {', '.join(map(str, years))}."
+        )
+    return int(year)  # type: ignore[arg-type]
+
+
+def grades(
+    prevalence: pd.DataFrame,
+    kommunkod: str,
+    year: int,
+    codebook: Codebook | None = None,
+) -> list[str]:
+    """The grade ids (codebook order) the municipality has prevalence rows for in ``year``."""
+    codebook = codebook or load_codebook()
+    rows = _municipality_year(prevalence, kommunkod, year)
+    present = set(rows["grade"])
+    return [g.id for g in codebook.survey.grades if g.id in present]
+
+
+# --- the profile ----------------------------------------------------------------------------
+
+
+def profile_frame(
+    prevalence: pd.DataFrame,
+    priorities: pd.DataFrame,
+    kommunkod: str,
+    year: int,
+    grade: str | None = None,
+    codebook: Codebook | None = None,
+    sexes: list[str] | None = None,
+) -> pd.DataFrame:
+    """One municipality's CTC-style profile for one year and grade (default: all grades).
+
+    One row per risk or protective factor and sex (the codebook's sexes unless ``sexes`` is
+    given; the all-sexes label is allowed), ordered risk factors first, then protective, each
+    by domain (codebook order), then sex. Columns:
+
+    ``municipality_code``, ``municipality_name``, ``year`` (int), ``grade``, ``grade_label``,
+    ``sex``, ``sex_label``, ``factor``, ``label`` (Swedish factor label), ``domain``,
+    ``domain_label``, ``kind`` ("risk" | "protective"), ``kind_label``, ``order`` (int, the
+    factor's position), ``n`` (Int64), ``share``, ``ci_low``, ``ci_high`` (float; NA when
+    suppressed), ``suppressed`` (bool), ``reference_share``, ``reference_ci_low``,
+    ``reference_ci_high`` (the other municipalities pooled, from ``priorities``; NA where the
+    priorities row is suppressed or missing), ``elevated`` (bool).
+
+    A factor or sex without a prevalence row gets NA shares and ``suppressed`` False.
+    Raises :class:`FouanalysError` when the municipality has no rows for the year and grade.
+    """
+    codebook = codebook or load_codebook()
+    all_label = codebook.survey.all_label
+    grade = all_label if grade is None else grade
+    sexes = list(sexes) if sexes is not None else [s.id for s in codebook.survey.sexes]
+    year = int(year)
+
+    rows = prevalence.loc[
+        (prevalence["municipality_code"] == kommunkod)
+        & (prevalence["year"].astype("Int64") == year)
+        & (prevalence["grade"] == grade)
+    ]
+    if rows.empty:
+        raise FouanalysError(
+            f"Prevalenstabellen har inga rader för kommun {kommunkod}, år {year} och "
+            f"{lower_first(grade_label(grade, codebook))}."
+        )
+    factors = _factor_frame(codebook)
+    grid = factors.merge(pd.DataFrame({"sex": sexes}), how="cross")
+    values = rows[["factor", "sex", "n", "share", "ci_low", "ci_high", "suppressed"]]
+    frame = grid.merge(values, on=["factor", "sex"], how="left")
+
+    ref_cols = ["reference_share", "reference_ci_low", "reference_ci_high", "elevated"]
+    prio = priorities.loc[
+        (priorities["municipality_code"] == kommunkod)
+        & (priorities["year"].astype("Int64") == year)
+        & (priorities["grade"] == grade),
+        ["factor", "sex", *ref_cols],
+    ]
+    frame = frame.merge(prio, on=["factor", "sex"], how="left")
+
+    frame["municipality_code"] = kommunkod
+    frame["municipality_name"] = codebook.municipality_name(kommunkod)
+    frame["year"] = year
+    frame["grade"] = grade
+    frame["grade_label"] = grade_label(grade, codebook)
+    frame["sex_label"] = frame["sex"].map(lambda s: sex_label(s, codebook))
+    frame["n"] = frame["n"].astype("Int64")
+    for col in ("share", "ci_low", "ci_high", *ref_cols[:3]):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    frame["suppressed"] = frame["suppressed"].astype("boolean").fillna(False).astype(bool)
+    frame["elevated"] = frame["elevated"].astype("boolean").fillna(False).astype(bool)
+    sex_rank = {s: i for i, s in enumerate(sexes)}
+    frame = frame.assign(_s=frame["sex"].map(sex_rank)).sort_values(["order", "_s"])
+    columns = [
+        "municipality_code",
+        "municipality_name",
+        "year",
+        "grade",
+        "grade_label",
+        "sex",
+        "sex_label",
+        "factor",
+        "label",
+        "domain",
+        "domain_label",
+        "kind",
+        "kind_label",
+        "order",
+        "n",
+        "share",
+        "ci_low",
+        "ci_high",
+        "suppressed",
+        *ref_cols,
+    ]
+    return frame[columns].reset_index(drop=True)
+
+
+# --- priorities -----------------------------------------------------------------------------
+
+
+def _published_elevated(rows: pd.DataFrame) -> pd.Series:
+    """Rows that stand out and are published (a suppressed row never counts as elevated)."""
+    return (
+        rows["elevated"].astype("boolean").fillna(False)
+        & ~rows["suppressed"].astype("boolean").fillna(True)
+        & rows["share"].notna()
+    ).astype(bool)
+
+
+def _favourable(rows: pd.DataFrame) -> pd.Series:
+    """Published rows whose difference is certain and favourable (risk lower, protection higher)."""
+    published = ~rows["suppressed"].astype("boolean").fillna(True)
+    low = pd.to_numeric(rows["diff_low"], errors="coerce")
+    high = pd.to_numeric(rows["diff_high"], errors="coerce")
+    risk = rows["kind"] == "risk"
+    return (published & ((risk & (high < 0)) | (~risk & (low > 0)))).astype(bool)
+
+
+def _ranked_elevated(priorities: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Elevated, published rows ordered by rank, then broad groups first, then |difference|."""
+    rows = priorities.loc[_published_elevated(priorities)]
+    rows = rows.assign(
+        _rank=rows["rank"].astype("Float64").fillna(math.inf),
+        _group=[
+            group_order(g, s, codebook) for g, s in zip(rows["grade"], rows["sex"], strict=True)
+        ],
+        _size=-rows["difference"].astype(float).abs(),
+    )
+    return rows.sort_values(["_rank", "_group", "_size"], kind="stable")
+
+
+def _sentence(row, codebook: Codebook, labels: dict[str, str]) -> str:
+    word = "vanligare" if row.kind == "risk" else "ovanligare"
+    return (
+        f"{group_phrase(row.grade, row.sex, codebook)} är "
+        f"{lower_first(labels.get(row.factor, row.factor))} {word} än i övriga regionen: "
+        f"{format_share(row.share)} {format_interval(row.ci_low, row.ci_high)} mot "
+        f"{format_share(row.reference_share)} "
+        f"{format_interval(row.reference_ci_low, row.reference_ci_high)}."
+    )
+
+
+def _also_in(groups: list[str], published: int, shown: int = 3) -> str:
+    """The other groups a factor stands out in, named when few, else counted.
+
+    "Skillnaden finns också bland pojkar i årskurs 9 och flickor i gymnasiet år 2." or
+    "Skillnaden finns också i 6 av 8 andra grupper efter kön och årskurs."
+    """
+    if len(groups) > shown:
+        count = f"alla {published}" if len(groups) >= published else f"{len(groups)} av {published}"
+        return f"Skillnaden finns också i {count} andra grupper efter kön och årskurs."
+    text = groups[0] if len(groups) == 1 else ", ".join(groups[:-1]) + " och " + groups[-1]
+    return f"Skillnaden finns också bland {text}."
+
+
+def priority_sentences(
+    priorities: pd.DataFrame,
+    codebook: Codebook | None,
+    kommunkod: str,
+    year: int,
+    limit: int | None = None,
+    per_factor: bool = True,
+) -> list[str]:
+    """Plain Swedish sentences on the factors that stand out against the rest of the region.
+
+    Only elevated, published priorities rows of the municipality and year count (a suppressed
+    row never gives a sentence). A sentence reads "Bland flickor i gymnasiet år 2 är
+    impulsivitet och normbrytande attityder vanligare än i övriga regionen: 31 % (27–35) mot
+    22 % (21–23)."; a protective factor that stands out is *ovanligare*.
+
+    With ``per_factor`` (the default) there is one sentence per factor, about the broadest
+    group of students in which it stands out (all students, then one sex, then one grade, then
+    grade × sex), followed by "Skillnaden finns också bland …" naming the other groups it
+    stands out in (when more than three: "… i 6 av 8 andra grupper efter kön och årskurs",
+    counting published groups). Without it, one sentence per elevated row. Factors (rows) come
+    top ranked first; ties go to the broader group, then to the larger difference. With
+    ``limit``, at most that many sentences, then one saying how many more there are. When
+    nothing stands out, or nothing can be published, the list holds one sentence saying so.
+    """
+    codebook = codebook or load_codebook()
+    name = codebook.municipality_name(kommunkod)
+    rows = _municipality_year(priorities, kommunkod, year)
+    if rows.empty:
+        return [f"Det finns inga jämförelser med övriga regionen för {name} år {int(year)}."]
+    if rows["suppressed"].astype("boolean").fillna(True).all():
+        return [
+            f"Underlaget för {name} år {int(year)} är för litet för att jämföras med övriga "
+            "regionen utan att enskilda elevers svar riskerar att röjas."
+        ]
+    ranked = _ranked_elevated(rows, codebook)
+    if ranked.empty:
+        opening = (
+            f"I {name} ligger ingen risk- eller skyddsfaktor tydligt sämre till än i övriga "
+            f"regionen år {int(year)}"
+        )
+        if _favourable(rows).any():
+            return [f"{opening}; de skillnader som är statistiskt säkra är till kommunens fördel."]
+        return [f"{opening}: alla skillnader ryms inom den statistiska osäkerheten."]
+    labels = {i.id: i.label for i in codebook.indices}
+    sentences = []
+    if per_factor:
+        best = ranked.groupby("factor", sort=False)["_rank"].min()
+        ranked = ranked.assign(_best=ranked["factor"].map(best))
+        ranked = ranked.sort_values(["_best", "_group", "_size"], kind="stable")
+        published_by_factor = (
+            rows.loc[~rows["suppressed"].astype("boolean").fillna(True)].groupby("factor").size()
+        )
+        for factor in dict.fromkeys(ranked["factor"]):
+            part = ranked.loc[ranked["factor"] == factor]  # broadest group first
+            main = next(part.itertuples(index=False))
+            text = _sentence(main, codebook, labels)
+            others = [
+                group_phrase(g, s, codebook).removeprefix("Bland ")
+                for g, s in zip(part["grade"].iloc[1:], part["sex"].iloc[1:], strict=True)
+            ]
+            published = int(published_by_factor.get(factor, 0)) - 1
+            sentences.append(f"{text} {_also_in(others, published)}" if others else text)
+    else:
+        sentences = [_sentence(row, codebook, labels) for row in ranked.itertuples(index=False)]
+    if limit is not None and len(sentences) > limit:
+        rest = len(sentences) - limit
+        sentences = sentences[:limit]
+        noun = ("faktor", "faktorer") if per_factor else ("skillnad", "skillnader")
+        sentences.append(
+            f"Ytterligare {rest} {noun[rest != 1]} som skiljer sig från övriga regionen "
+            "redovisas under Prioriterade faktorer."
+        )
+    return sentences
+
+
+def priority_table(
+    priorities: pd.DataFrame,
+    codebook: Codebook | None,
+    kommunkod: str,
+    year: int,
+    grade: str | None = None,
+    sex: str | None = None,
+    elevated_only: bool = False,
+) -> pd.DataFrame:
+    """The municipality's factors against the rest of the region, as a display frame.
+
+    ``grade`` and ``sex`` pick one group of students (default: all students); ``"*"`` for
+    either lists every group and adds a ``Grupp`` column. One row per factor (and group).
+
+    Columns (all text, ``"–"`` when suppressed): [``Grupp``], ``Rang`` (1 = the largest
+    unfavourable difference within the group), ``Faktor``, ``Typ`` (Risk / Skydd), the
+    municipality's name (share with 95 % interval), ``Övriga regionen`` (the other
+    municipalities pooled), ``Skillnad`` (percentage points with its interval), ``Förändring
+    sedan <år>`` (percentage points since the previous survey; "sedan förra mätningen" when
+    the rows disagree on the year or have none) and ``Prioriterad`` ("ja" when the factor
+    stands out in the unfavourable direction). Rows: by rank, suppressed last; across groups,
+    each factor's rows together (factors by their best rank), broad groups first.
+
+    ``elevated_only`` keeps only the published rows that stand out, and then the columns
+    [``Grupp``], ``Faktor``, ``Typ``, the municipality, ``Övriga regionen``, ``Skillnad``.
+    Intervals are kept on one line (see :func:`unbroken`).
+    """
+    codebook = codebook or load_codebook()
+    all_label = codebook.survey.all_label
+    grade = all_label if grade is None else grade
+    sex = all_label if sex is None else sex
+    name = codebook.municipality_name(kommunkod)
+    rows = _municipality_year(priorities, kommunkod, year)
+    if grade != "*":
+        rows = rows.loc[rows["grade"] == grade]
+    if sex != "*":
+        rows = rows.loc[rows["sex"] == sex]
+    if elevated_only:
+        rows = rows.loc[_published_elevated(rows)]
+    rank = rows["rank"].astype("Float64").fillna(math.inf).astype(float)
+    rows = rows.assign(
+        _sup=rows["suppressed"].astype("boolean").fillna(True).astype(int),
+        _rank=rank,
+        _best=rank.groupby(rows["factor"]).transform("min"),
+        _group=[
+            group_order(g, s, codebook) for g, s in zip(rows["grade"], rows["sex"], strict=True)
+        ],
+        _order=rows["factor"].map({i.id: n for n, i in enumerate(codebook.indices)}),
+    ).sort_values(["_sup", "_best", "_order", "_group"], kind="stable")
+
+    previous = {int(p) for p in rows["previous_year"].dropna()}
+    change_header = (
+        f"Förändring sedan {previous.pop()}"
+        if len(previous) == 1
+        else "Förändring sedan förra mätningen"
+    )
+    labels = {i.id: i.label for i in codebook.indices}
+    out = pd.DataFrame(
+        {
+            "Grupp": [
+                group_label(g, s, codebook) for g, s in zip(rows["grade"], rows["sex"], strict=True)
+            ],
+            "Rang": [DASH if is_missing(r) else str(int(r)) for r in rows["rank"]],
+            "Faktor": [labels.get(f, f) for f in rows["factor"]],
+            "Typ": [KIND_SHORT.get(k, k) for k in rows["kind"]],
+            name: [
+                format_share_ci(s, lo, hi)
+                for s, lo, hi in zip(rows["share"], rows["ci_low"], rows["ci_high"], strict=True)
+            ],
+            REST_OF_REGION: [
+                format_share_ci(s, lo, hi)
+                for s, lo, hi in zip(
+                    rows["reference_share"],
+                    rows["reference_ci_low"],
+                    rows["reference_ci_high"],
+                    strict=True,
+                )
+            ],
+            "Skillnad": [
+                format_difference(d, lo, hi)
+                for d, lo, hi in zip(
+                    rows["difference"], rows["diff_low"], rows["diff_high"], strict=True
+                )
+            ],
+            change_header: [
+                format_difference(c, lo, hi)
+                for c, lo, hi in zip(
+                    rows["change"], rows["change_low"], rows["change_high"], strict=True
+                )
+            ],
+            "Prioriterad": ["ja" if flag else "" for flag in _published_elevated(rows)],
+        }
+    )
+    if elevated_only:
+        out = out.drop(columns=["Rang", change_header, "Prioriterad"])
+    if grade != "*" and sex != "*":
+        out = out.drop(columns="Grupp")
+    return unbroken(out.reset_index(drop=True))
+
+
+def _group_columns(codebook: Codebook) -> list[tuple[str, str, str]]:
+    """(grade, sex, short header) for every group, broad groups first (as ``group_order``)."""
+    all_label = codebook.survey.all_label
+    groups = [
+        (g, s)
+        for g in [all_label, *[x.id for x in codebook.survey.grades]]
+        for s in [all_label, *[x.id for x in codebook.survey.sexes]]
+    ]
+    groups.sort(key=lambda gs: group_order(gs[0], gs[1], codebook))
+    headers = []
+    for g, s in groups:
+        who = sex_label(s, codebook)
+        if g == all_label:
+            headers.append((g, s, who))
+        elif s == all_label:
+            headers.append((g, s, g.replace(" ", NBSP)))
+        else:
+            headers.append((g, s, f"{g.replace(' ', NBSP)}, {lower_first(who)}"))
+    return headers
+
+
+def priority_matrix(
+    priorities: pd.DataFrame,
+    codebook: Codebook | None,
+    kommunkod: str,
+    year: int,
+) -> pd.DataFrame:
+    """Difference against the rest of the region for every factor and group of students.
+
+    A compact overview of where each factor stands out. One row per risk or protective factor
+    (risk first, by domain, as in the profile). Columns: ``Faktor`` and one per group of
+    students, broad groups first: ``Alla elever``, ``Pojkar``, ``Flickor``, ``Åk 9``, ``Gy 2``,
+    ``Åk 9, pojkar`` … Cells (text): the difference in percentage points, signed ("+9",
+    "−5"), followed by ``*`` when the factor stands out in the unfavourable direction (the
+    row is elevated); ``"–"`` when suppressed, ``""`` when the table has no such row.
+    """
+    codebook = codebook or load_codebook()
+    rows = _municipality_year(priorities, kommunkod, year).set_index(["factor", "grade", "sex"])
+    factors = _factor_frame(codebook)
+    out = {"Faktor": list(factors["label"])}
+    for grade, sex, header in _group_columns(codebook):
+        cells = []
+        for factor in factors["factor"]:
+            key = (factor, grade, sex)
+            if key not in rows.index:
+                cells.append("")
+                continue
+            row = rows.loc[key]
+            if isinstance(row, pd.DataFrame):
+                row = row.iloc[0]
+            suppressed = is_missing(row["suppressed"]) or bool(row["suppressed"])
+            if suppressed or is_missing(row["difference"]):
+                cells.append(DASH)
+                continue
+            text = format_number(percent_points(row["difference"]), signed=True)
+            elevated = not is_missing(row["elevated"]) and bool(row["elevated"])
+            cells.append(text + "*" if elevated else text)
+        out[header] = cells
+    return pd.DataFrame(out)
+
+
+# --- trends ---------------------------------------------------------------------------------
+
+
+def trend_frame(
+    prevalence: pd.DataFrame,
+    kommunkod: str,
+    codebook: Codebook | None = None,
+    grade: str | None = None,
+    sex: str | None = None,
+    factors: list[str] | None = None,
+) -> pd.DataFrame:
+    """Share above the cut-point per survey year, for the municipality and the whole region.
+
+    ``factors`` defaults to every index in codebook order (risk, protective and the outcome).
+    One row per factor × area × survey year present in the data for either area. Columns:
+    ``factor``, ``label``, ``kind``, ``area`` ("municipality" | "region"), ``area_label``
+    (municipality name, or the region's name), ``municipality_code``, ``year`` (int),
+    ``grade``, ``sex``, ``n`` (Int64), ``share``, ``ci_low``, ``ci_high`` (float, NA when
+    suppressed or missing) and ``suppressed`` (bool).
+    """
+    codebook = codebook or load_codebook()
+    all_label = codebook.survey.all_label
+    grade = all_label if grade is None else grade
+    sex = all_label if sex is None else sex
+    factors = list(factors) if factors is not None else [i.id for i in codebook.indices]
+    region = codebook.region.code
+    areas = {kommunkod: "municipality", region: "region"}
+    area_labels = {kommunkod: codebook.municipality_name(kommunkod), region: codebook.region.name}
+    rows = prevalence.loc[
+        prevalence["municipality_code"].isin(list(areas))
+        & (prevalence["grade"] == grade)
+        & (prevalence["sex"] == sex)
+        & prevalence["factor"].isin(factors)
+    ]
+    years = sorted({int(y) for y in rows["year"].dropna()})
+    grid = pd.MultiIndex.from_product(
+        [factors, list(areas), years], names=["factor", "municipality_code", "year"]
+    ).to_frame(index=False)
+    values = rows[
+        ["factor", "municipality_code", "year", "n", "share", "ci_low", "ci_high", "suppressed"]
+    ].assign(year=rows["year"].astype(int))
+    frame = grid.merge(values, on=["factor", "municipality_code", "year"], how="left")
+    index_info = {i.id: i for i in codebook.indices}
+    frame["label"] = frame["factor"].map(lambda f: index_info[f].label if f in index_info else f)
+    frame["kind"] = frame["factor"].map(lambda f: index_info[f].kind if f in index_info else "")
+    frame["area"] = frame["municipality_code"].map(areas)
+    frame["area_label"] = frame["municipality_code"].map(area_labels)
+    frame["grade"] = grade
+    frame["sex"] = sex
+    frame["n"] = frame["n"].astype("Int64")
+    for col in ("share", "ci_low", "ci_high"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    frame["suppressed"] = frame["suppressed"].astype("boolean").fillna(False).astype(bool)
+    frame["year"] = frame["year"].astype(int)
+    columns = [
+        "factor",
+        "label",
+        "kind",
+        "area",
+        "area_label",
+        "municipality_code",
+        "year",
+        "grade",
+        "sex",
+        "n",
+        "share",
+        "ci_low",
+        "ci_high",
+        "suppressed",
+    ]
+    return frame[columns].reset_index(drop=True)
+
+
+def trend_table(
+    trend: pd.DataFrame,
+    priorities: pd.DataFrame | None = None,
+    codebook: Codebook | None = None,
+) -> pd.DataFrame:
+    """The municipality's rows of ``trend_frame`` as a display frame, one row per factor.
+
+    Columns: ``Faktor``, ``Typ``, one column per survey year (the share, ``"–"`` when
+    suppressed) and, when ``priorities`` is given, ``Förändring sedan <år>`` — the latest
+    year's change since the previous survey in percentage points with its 95 % interval.
+    """
+    codebook = codebook or load_codebook()
+    own = trend.loc[trend["area"] == "municipality"]
+    if own.empty:
+        return pd.DataFrame(columns=["Faktor", "Typ"])
+    years = sorted(own["year"].unique())
+    factors = list(dict.fromkeys(own["factor"]))
+    wide = own.assign(text=[format_share(s) for s in own["share"]]).pivot(
+        index="factor", columns="year", values="text"
+    )
+    wide = wide.reindex(index=factors, columns=years).fillna(DASH)
+    info = own.drop_duplicates("factor").set_index("factor")
+    out = pd.DataFrame(
+        {
+            "Faktor": [info.at[f, "label"] for f in factors],
+            "Typ": [KIND_SHORT.get(info.at[f, "kind"], "") for f in factors],
+        }
+    )
+    for y in years:
+        out[str(int(y))] = list(wide[y])
+    if priorities is not None:
+        kommunkod = own["municipality_code"].iloc[0]
+        latest = int(years[-1])
+        grade, sex = own["grade"].iloc[0], own["sex"].iloc[0]
+        prio = _municipality_year(priorities, kommunkod, latest)
+        prio = prio.loc[(prio["grade"] == grade) & (prio["sex"] == sex)].set_index("factor")
+        previous = {int(p) for p in prio["previous_year"].dropna()}
+        header = (
+            f"Förändring sedan {previous.pop()}"
+            if len(previous) == 1
+            else "Förändring sedan förra mätningen"
+        )
+        out[header] = [
+            format_difference(
+                prio.at[f, "change"], prio.at[f, "change_low"], prio.at[f, "change_high"]
+            )
+            if f in prio.index
+            else DASH
+            for f in factors
+        ]
+    return unbroken(out)
+
+
+# --- associations ---------------------------------------------------------------------------
+
+
+def association_frame(
+    associations: pd.DataFrame,
+    kommunkod: str,
+    year: int,
+    codebook: Codebook | None = None,
+    grade: str | None = None,
+) -> pd.DataFrame:
+    """Risk ratios for the municipality and the whole region, for one year and grade.
+
+    One row per risk factor (codebook order) and area. Columns: ``factor``, ``label``,
+    ``area`` ("municipality" | "region"), ``area_label``, ``exposed_share`` (share of the
+    group above the factor's cut-point: n_exposed / (n_exposed + n_unexposed)), then the
+    contract columns ``n_exposed``, ``cases_exposed``, ``n_unexposed``, ``cases_unexposed``,
+    ``share_exposed``, ``share_unexposed``, ``risk_ratio``, ``rr_low``, ``rr_high``, ``paf``,
+    ``paf_low``, ``paf_high`` and ``suppressed`` (bool). Missing rows are NA, not suppressed.
+    """
+    codebook = codebook or load_codebook()
+    grade = codebook.survey.all_label if grade is None else grade
+    region = codebook.region.code
+    risk = [i.id for i in codebook.indices if i.kind == "risk"]
+    rows = associations.loc[
+        associations["municipality_code"].isin([kommunkod, region])
+        & (associations["year"].astype("Int64") == int(year))
+        & (associations["grade"] == grade)
+        & (associations["sex"] == codebook.survey.all_label)
+    ]
+    grid = pd.MultiIndex.from_product(
+        [risk, [kommunkod, region]], names=["factor", "municipality_code"]
+    ).to_frame(index=False)
+    numbers = ASSOCIATION_COLUMNS[ASSOCIATION_COLUMNS.index("n_exposed") : -1]
+    frame = grid.merge(
+        rows[["factor", "municipality_code", *numbers, "suppressed"]],
+        on=["factor", "municipality_code"],
+        how="left",
+    )
+    labels = {i.id: i.label for i in codebook.indices}
+    frame["label"] = frame["factor"].map(labels)
+    frame["area"] = frame["municipality_code"].map({kommunkod: "municipality", region: "region"})
+    frame["area_label"] = frame["municipality_code"].map(
+        {kommunkod: codebook.municipality_name(kommunkod), region: codebook.region.name}
+    )
+    for col in numbers[:4]:
+        frame[col] = frame[col].astype("Int64")
+    for col in numbers[4:]:
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    total = (frame["n_exposed"] + frame["n_unexposed"]).astype("Float64")
+    frame["exposed_share"] = (frame["n_exposed"].astype("Float64") / total).astype(float)
+    frame["suppressed"] = frame["suppressed"].astype("boolean").fillna(False).astype(bool)
+    columns = ["factor", "label", "area", "area_label", "municipality_code", "exposed_share"]
+    return frame[[*columns, *numbers, "suppressed"]].reset_index(drop=True)
+
+
+def association_display(
+    associations: pd.DataFrame,
+    kommunkod: str,
+    year: int,
+    codebook: Codebook | None = None,
+    grade: str | None = None,
+) -> pd.DataFrame:
+    """What goes with self-reported offending in one municipality, as a display frame.
+
+    One row per risk factor. Columns (text, ``"–"`` when suppressed): ``Riskfaktor``,
+    ``Över gränsvärdet`` (share of students above the factor's cut-point), ``Brott bland dem
+    över`` and ``Brott bland övriga`` (share reporting offending among students above and
+    below the cut-point), ``Relativ risk`` (with 95 % interval) and ``Tillskrivbar andel``
+    (population attributable fraction with its approximate interval). The region's ratios are
+    in ``association_frame`` and the figure.
+    """
+    codebook = codebook or load_codebook()
+    frame = association_frame(associations, kommunkod, year, codebook, grade)
+    own = frame.loc[frame["area"] == "municipality"].set_index("factor")
+    factors = list(own.index)
+    return unbroken(
+        pd.DataFrame(
+            {
+                "Riskfaktor": [own.at[f, "label"] for f in factors],
+                "Över gränsvärdet": [format_share(own.at[f, "exposed_share"]) for f in factors],
+                "Brott bland dem över": [format_share(own.at[f, "share_exposed"]) for f in factors],
+                "Brott bland övriga": [format_share(own.at[f, "share_unexposed"]) for f in factors],
+                "Relativ risk": [
+                    format_ratio(own.at[f, "risk_ratio"], own.at[f, "rr_low"], own.at[f, "rr_high"])
+                    for f in factors
+                ],
+                "Tillskrivbar andel": [
+                    format_share_ci(own.at[f, "paf"], own.at[f, "paf_low"], own.at[f, "paf_high"])
+                    for f in factors
+                ],
+            }
+        )
+    )

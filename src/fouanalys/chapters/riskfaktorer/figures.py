@@ -1,0 +1,428 @@
+"""Figures and display tables for the report chapters.
+
+Every figure function takes a tidy frame from an analysis module and returns a matplotlib
+:class:`~matplotlib.figure.Figure`, so researchers can restyle or save it. Figures are made with
+``Figure()`` directly, not through ``pyplot``: nothing is left open in pyplot's registry and a
+notebook shows a figure once, when it displays it (``display(fig)``). Labels are Swedish.
+Figures are sized for an A4 page (17 cm text width) and rendered at 150 dpi.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+if TYPE_CHECKING:
+    from fouanalys.codebook import Codebook
+from fouanalys.present.figures import move_legend_below
+from fouanalys.present.labels import CI_LABEL
+from fouanalys.present.style import (
+    FIG_DPI,
+    FIG_WIDTH,
+    PALETTE,
+    RC,
+    REGION_COLOR,
+    new_figure,
+    percent_limit,
+    percent_tick,
+    sex_palette,
+    style_axes,
+)
+
+
+def ctc_profile_figure(profile: pd.DataFrame, title: str | None = None) -> Figure:
+    """CTC-style profile from ``riskfaktorer.profile_frame``: share above the cut-point.
+
+    One panel for the risk factors and one for the protective factors, factors in the frame's
+    order (which groups them by domain), each labelled with its domain in small grey capitals
+    above its name. Per factor one bar per sex (seaborn, one colour per sex), a 95 % interval
+    whisker (line collections ``gid="ci"``, caps ``"ci-cap"``) and a black line across the
+    bar at the rest of the region's share (``gid="reference"``). A suppressed or missing share
+    draws no bar (a zero-width one), no whisker and a "–" at its base.
+    """
+    import matplotlib as mpl
+    import seaborn as sns
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS
+    from fouanalys.present.labels import KIND_LABELS, REST_OF_REGION
+    from fouanalys.present.text import DASH, wrap_label
+
+    kinds = [k for k in PROFILE_KINDS if k in set(profile["kind"])]
+    sexes = list(dict.fromkeys(profile["sex"]))
+    sex_labels = dict(zip(profile["sex"], profile["sex_label"], strict=False))
+    hue_order = [sex_labels[s] for s in sexes]
+    palette = {sex_labels[s]: c for s, c in sex_palette(sexes).items()}
+    data = profile.assign(
+        ylabel=[wrap_label(t, 34) for t in profile["label"]],
+        Kön=profile["sex_label"],
+        pct=pd.to_numeric(profile["share"], errors="coerce").astype(float).fillna(0) * 100,
+        shown=pd.to_numeric(profile["share"], errors="coerce").notna()
+        & ~profile["suppressed"].astype(bool),
+    )
+    n_factors = [data.loc[data["kind"] == k, "factor"].nunique() for k in kinds] or [1]
+    bar_rows = sum(n_factors) * max(len(sexes), 1)
+    height = 1.3 + 0.22 * bar_rows + 0.35 * len(kinds)
+    limit = percent_limit(profile["ci_high"], profile["share"], profile["reference_ci_high"])
+
+    with mpl.rc_context(RC):
+        fig = Figure(figsize=(FIG_WIDTH, height), dpi=FIG_DPI, layout="constrained")
+        axes = fig.subplots(
+            max(len(kinds), 1), 1, sharex=True, gridspec_kw={"height_ratios": n_factors}
+        )
+        axes = list(np.atleast_1d(axes))
+        for ax, kind in zip(axes, kinds, strict=False):
+            part = data.loc[data["kind"] == kind]
+            order = list(dict.fromkeys(part["ylabel"]))
+            sns.barplot(
+                data=part,
+                x="pct",
+                y="ylabel",
+                hue="Kön",
+                order=order,
+                hue_order=hue_order,
+                palette=palette,
+                orient="h",
+                errorbar=None,
+                width=0.8,
+                saturation=1,
+                legend=False,
+                ax=ax,
+            )
+            bar_height = 0.8 / max(len(sexes), 1)
+            for container, sex in zip(ax.containers, sexes, strict=False):
+                rows = part.loc[part["sex"] == sex].set_index("ylabel").reindex(order)
+                centres = np.array([b.get_y() + b.get_height() / 2 for b in container])
+                shown = rows["shown"].fillna(False).to_numpy(dtype=bool)
+                lo = rows["ci_low"].astype(float).to_numpy() * 100
+                hi = rows["ci_high"].astype(float).to_numpy() * 100
+                whisk = shown & ~np.isnan(lo) & ~np.isnan(hi)
+                if whisk.any():
+                    ax.hlines(
+                        centres[whisk], lo[whisk], hi[whisk], color="#333333", lw=0.8, gid="ci"
+                    )
+                    for edge in (lo, hi):  # short caps, a third of the bar high
+                        ax.vlines(
+                            edge[whisk],
+                            centres[whisk] - bar_height / 6,
+                            centres[whisk] + bar_height / 6,
+                            color="#333333",
+                            lw=0.8,
+                            gid="ci-cap",
+                        )
+                ref = rows["reference_share"].astype(float).to_numpy() * 100
+                has_ref = ~np.isnan(ref)
+                if has_ref.any():  # a black line across the bar: the rest of the region
+                    ax.vlines(
+                        ref[has_ref],
+                        centres[has_ref] - bar_height * 0.48,
+                        centres[has_ref] + bar_height * 0.48,
+                        color="black",
+                        lw=2.2,
+                        zorder=3,
+                        gid="reference",
+                    )
+                for yc in centres[~shown]:
+                    ax.annotate(
+                        DASH,
+                        (0, yc),
+                        xytext=(3, 0),
+                        textcoords="offset points",
+                        va="center",
+                        fontsize=9,
+                    )
+            # the domain as a small grey line above each factor's label (minor tick labels)
+            domains = part.drop_duplicates("ylabel").set_index("ylabel")["domain_label"]
+            ax.set_yticks(
+                [yi - 0.36 for yi in range(len(order))],
+                [str(domains[label]).upper() for label in order],
+                minor=True,
+            )
+            ax.set_yticks([yi + 0.1 for yi in range(len(order))], ax.get_yticklabels(), minor=False)
+            ax.tick_params(axis="y", which="minor", length=0, labelsize=6.5, labelcolor="#777777")
+            if not part["shown"].any():
+                ax.text(
+                    0.5,
+                    0.5,
+                    "Inga värden kan visas: för få svarande",
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="center",
+                    color="#666666",
+                    fontsize=8.5,
+                    gid="all-suppressed",
+                )
+            ax.set_title(KIND_LABELS[kind], loc="left")
+            ax.set_ylabel("")
+            ax.set_xlabel("")
+            ax.set_xlim(0, limit)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
+            ax.xaxis.set_major_formatter(FuncFormatter(percent_tick))
+            style_axes(ax, grid_axis="x")
+            ax.tick_params(axis="y", length=0)
+        axes[-1].set_xlabel("Andel elever över gränsvärdet")
+        handles = [Patch(color=palette[h], label=h) for h in hue_order]
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="|",
+                color="black",
+                linestyle="none",
+                markersize=10,
+                markeredgewidth=2.2,
+                label=REST_OF_REGION,
+            )
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="|",
+                color="#333333",
+                lw=0.8,
+                markersize=4,
+                markeredgewidth=0.8,
+                label=CI_LABEL,
+            )
+        )
+        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+        if title is None and not profile.empty:
+            first = profile.iloc[0]
+            title = (
+                f"Riskprofil {first['municipality_name']} {int(first['year'])}: "
+                f"{str(first['grade_label']).lower()}"
+            )
+        if title:
+            fig.suptitle(title, fontweight="bold", fontsize=10.5)
+    return fig
+
+
+def trend_figure(
+    prevalence: pd.DataFrame,
+    kommunkod: str,
+    codebook: Codebook | None = None,
+    grade: str | None = None,
+    sex: str | None = None,
+    factors: Sequence[str] | None = None,
+) -> Figure:
+    """Share above the cut-point per survey year, one small panel per factor (all by default).
+
+    ``grade`` and ``sex`` default to all students. Built from ``riskfaktorer.trend_frame``: the
+    municipality (coloured line with markers, ``gid="line-municipality"``) and the whole
+    region (grey dashed line), each with its 95 % interval as a band (``"band-…"``).
+    Suppressed years leave a gap in the municipality's line and show "–" above the axis.
+    Panels have their own y scale from 0, so read the level from the axis of each.
+    """
+    import matplotlib as mpl
+    import seaborn as sns
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from fouanalys.chapters.riskfaktorer.display import trend_frame
+    from fouanalys.codebook import load_codebook
+    from fouanalys.present.labels import grade_label, sex_label
+    from fouanalys.present.text import DASH, wrap_label
+
+    codebook = codebook or load_codebook()
+    trend = trend_frame(prevalence, kommunkod, codebook, grade=grade, sex=sex, factors=factors)
+    factor_ids = list(dict.fromkeys(trend["factor"]))
+    years = sorted(trend["year"].unique())
+    ncols = 3 if len(factor_ids) > 4 else max(len(factor_ids), 1)
+    nrows = int(np.ceil(max(len(factor_ids), 1) / ncols))
+    colors = {"municipality": PALETTE[0], "region": REGION_COLOR}
+    area_labels = dict(zip(trend["area"], trend["area_label"], strict=False))
+
+    with mpl.rc_context(RC):
+        fig = Figure(figsize=(FIG_WIDTH, 0.9 + 1.85 * nrows), dpi=FIG_DPI, layout="constrained")
+        axes = list(np.atleast_1d(fig.subplots(nrows, ncols, sharex=True)).ravel())
+        for ax, factor in zip(axes, factor_ids, strict=False):
+            part = trend.loc[trend["factor"] == factor].assign(
+                pct=lambda d: d["share"] * 100,
+                lo=lambda d: d["ci_low"] * 100,
+                hi=lambda d: d["ci_high"] * 100,
+            )
+            for area in ("region", "municipality"):
+                rows = part.loc[part["area"] == area].sort_values("year")
+                if rows.empty:
+                    continue
+                ax.fill_between(
+                    rows["year"].to_numpy(dtype=float),
+                    rows["lo"].to_numpy(dtype=float),
+                    rows["hi"].to_numpy(dtype=float),
+                    color=colors[area],
+                    alpha=0.18 if area == "municipality" else 0.12,
+                    linewidth=0,
+                    gid=f"band-{area}",
+                )
+                sns.lineplot(
+                    data=rows.dropna(subset=["pct"]),
+                    x="year",
+                    y="pct",
+                    color=colors[area],
+                    marker="o" if area == "municipality" else None,
+                    markersize=4,
+                    linestyle="-" if area == "municipality" else "--",
+                    linewidth=1.4 if area == "municipality" else 1.0,
+                    errorbar=None,
+                    ax=ax,
+                    gid=f"line-{area}",
+                )
+            hidden = part.loc[(part["area"] == "municipality") & part["pct"].isna(), "year"]
+            for year in hidden:
+                ax.annotate(
+                    DASH,
+                    (year, 0),
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontsize=9,
+                    color=colors["municipality"],
+                )
+            top = percent_limit(part["ci_high"], part["share"])
+            ax.set_ylim(0, top)
+            ax.set_title(wrap_label(part["label"].iloc[0], 28), fontsize=8.5, loc="left")
+            ax.set_xlabel("")
+            ax.set_ylabel("")
+            ax.set_xticks(years, [str(y) for y in years])
+            ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+            style_axes(ax)
+        for ax in axes[len(factor_ids) :]:
+            ax.set_visible(False)
+        handles = [
+            Line2D(
+                [],
+                [],
+                color=colors["municipality"],
+                marker="o",
+                markersize=4,
+                lw=1.4,
+                label=area_labels.get("municipality", "Kommunen"),
+            ),
+            Line2D(
+                [],
+                [],
+                color=colors["region"],
+                linestyle="--",
+                lw=1.0,
+                label=area_labels.get("region", "Regionen"),
+            ),
+            Patch(color=colors["municipality"], alpha=0.18, label=CI_LABEL),
+        ]
+        fig.legend(handles=handles, loc="outside lower center", ncols=3)
+        all_label = codebook.survey.all_label
+        grade = all_label if grade is None else grade
+        sex = all_label if sex is None else sex
+        who = sex_label(sex, codebook).lower()
+        where = grade_label(grade, codebook).lower()
+        fig.suptitle(
+            f"Andel över gränsvärdet per enkätår, {who}, {where}",
+            fontweight="bold",
+            fontsize=10.5,
+        )
+    return fig
+
+
+def association_figure(
+    associations: pd.DataFrame,
+    kommunkod: str,
+    year: int,
+    codebook: Codebook | None = None,
+    grade: str | None = None,
+) -> Figure:
+    """Risk ratios for self-reported offending per risk factor, with 95 % intervals (log scale).
+
+    From ``riskfaktorer.association_frame``: per risk factor a point for the municipality and
+    one for the whole region (seaborn), each with its interval as a horizontal line
+    (``gid="ci"``), and a vertical line at 1 (no difference). A suppressed or missing ratio
+    draws no point and a "–".
+    """
+    import matplotlib as mpl
+    import seaborn as sns
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    from fouanalys.chapters.riskfaktorer.display import association_frame
+    from fouanalys.codebook import load_codebook
+    from fouanalys.present.labels import grade_label
+    from fouanalys.present.text import DASH, wrap_label
+
+    codebook = codebook or load_codebook()
+    frame = association_frame(associations, kommunkod, year, codebook, grade)
+    factors = list(dict.fromkeys(frame["factor"]))
+    offsets = {"municipality": -0.15, "region": 0.15}
+    colors = {"municipality": PALETTE[0], "region": REGION_COLOR}
+    frame = frame.assign(
+        ypos=frame["factor"].map({f: i for i, f in enumerate(factors)})
+        + frame["area"].map(offsets),
+        Område=frame["area_label"],
+    )
+    finite = frame["risk_ratio"].notna() & ~frame["suppressed"]
+    shown = frame.loc[finite]
+    labels = dict(zip(frame["factor"], frame["label"], strict=False))
+    area_labels = dict(zip(frame["area"], frame["area_label"], strict=False))
+    bounds = pd.concat([shown["rr_low"], shown["rr_high"], shown["risk_ratio"]]).dropna()
+    bounds = bounds[bounds > 0]
+    lo = min(0.8, float(bounds.min()) * 0.85) if len(bounds) else 0.5
+    hi = max(1.5, float(bounds.max()) * 1.15) if len(bounds) else 4.0
+
+    fig = new_figure(height=1.2 + 0.5 * max(len(factors), 1))
+    ax = fig.axes[0]
+    with mpl.rc_context(RC):
+        ax.axvline(1, color="#888888", lw=0.8, linestyle=":")
+        for area in ("municipality", "region"):
+            rows = shown.loc[shown["area"] == area]
+            if rows.empty:
+                continue
+            ax.hlines(
+                rows["ypos"], rows["rr_low"], rows["rr_high"], color=colors[area], lw=1.2, gid="ci"
+            )
+        sns.scatterplot(
+            data=shown,
+            x="risk_ratio",
+            y="ypos",
+            hue="Område",
+            hue_order=[area_labels[a] for a in ("municipality", "region") if a in area_labels],
+            palette={area_labels[a]: colors[a] for a in colors if a in area_labels},
+            style="Område",
+            markers={area_labels.get("municipality", ""): "o", area_labels.get("region", ""): "s"},
+            s=36,
+            zorder=3,
+            ax=ax,
+        )
+        for row in frame.loc[~finite].itertuples(index=False):
+            ax.annotate(
+                DASH,
+                (1, row.ypos),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=9,
+                color=colors[row.area],
+            )
+        ax.set_xscale("log")
+        ax.set_xlim(lo, hi)
+        ticks = [t for t in (0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8, 12, 16) if lo <= t <= hi]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}".replace(".", ",")))
+        ax.set_yticks(range(len(factors)), [wrap_label(labels[f], 34) for f in factors])
+        ax.set_ylim(len(factors) - 0.5, -0.5)
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlabel("Relativ risk för självrapporterad brottslighet (logaritmisk skala)")
+        ax.set_ylabel("")
+        where = grade_label(codebook.survey.all_label if grade is None else grade, codebook)
+        ax.set_title(
+            f"Riskfaktorer och brottslighet i {codebook.municipality_name(kommunkod)} "
+            f"{int(year)}, {where.lower()}"
+        )
+        move_legend_below(fig, ax, ncols=2)
+    style_axes(ax, grid_axis="x")
+    return fig

@@ -1,0 +1,35 @@
+"""Chapter 01, Underlag och datakvalitet.
+
+The display frames, sentences and figures its notebook shows."""
+
+from fouanalys.chapters.underlag.display import (
+    INPUT_LABELS,
+    input_summary,
+    inventory_by_level,
+    population_pyramid,
+    response_counts,
+    response_counts_table,
+    validation_problems,
+    validation_summary,
+    validation_text,
+)
+from fouanalys.chapters.underlag.figures import (
+    inventory_by_level_figure,
+    population_pyramid_figure,
+    response_counts_figure,
+)
+
+__all__ = [
+    "INPUT_LABELS",
+    "input_summary",
+    "inventory_by_level",
+    "inventory_by_level_figure",
+    "population_pyramid",
+    "population_pyramid_figure",
+    "response_counts",
+    "response_counts_figure",
+    "response_counts_table",
+    "validation_problems",
+    "validation_summary",
+    "validation_text",
+]

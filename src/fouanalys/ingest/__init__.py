@@ -1,0 +1,1 @@
+"""Reading, checking and processing raw data, the synthetic example, and fetching public data."""

@@ -1,0 +1,1 @@
+"""Clients for public data: the shared HTTP layer, Kolada and SCB."""

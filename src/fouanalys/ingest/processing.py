@@ -1,0 +1,173 @@
+"""Processed tables: validated raw inputs written atomically as Parquet, with a manifest.
+
+``process()`` is the only writer of ``data/processed``. Every table is first written to a
+staging folder beside its destination, then moved into place with ``os.replace`` (atomic on one
+file system); the manifest goes last, so a reader that finds a manifest finds the tables it
+describes. If validation fails nothing is written and the previous tables stay as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from fouanalys import __version__
+from fouanalys.build.cache import sha256_file as file_sha256
+from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.config import (
+    DISCLOSURE_THRESHOLD,
+    PROCESSED_DATA_DIR,
+    VALIDATION_REPORT_DIR,
+    is_synthetic,
+    require_data_dir,
+)
+from fouanalys.exceptions import DataValidationError, FouanalysError
+
+log = logging.getLogger("fouanalys")
+
+MANIFEST = "manifest.json"
+#: Tables the build writes from the raw inputs (kolada only when the input exists).
+INPUT_TABLES = ("enkat", "insatser", "befolkning", "kolada")
+#: Aggregate tables derived from the inputs (no respondent-level rows).
+DERIVED_TABLES = (
+    "prevalence",
+    "priorities",
+    "associations",
+    "coverage",
+    "factor_coverage",
+    "targeting_coverage",
+    "knowledge_profile",
+    "gaps",
+)
+
+
+def data_version(inputs: Mapping[str, Mapping[str, object]]) -> str:
+    """A short id for one version of the raw data: a hash over the input files' hashes."""
+    joined = "".join(f"{name}:{meta['sha256']};" for name, meta in sorted(inputs.items()))
+    return hashlib.sha256(joined.encode()).hexdigest()[:12]
+
+
+def process(
+    data_dir: Path,
+    processed_dir: Path = PROCESSED_DATA_DIR,
+    codebook: Codebook | None = None,
+    report_dir: Path = VALIDATION_REPORT_DIR,
+) -> dict:
+    """Validate ``data_dir`` and write its typed tables and manifest to ``processed_dir``.
+
+    Returns the manifest. Raises :class:`DataValidationError` (nothing written) when the
+    inputs are invalid.
+    """
+    from fouanalys.ingest.validation import validate_data_dir  # imports Great Expectations: slow
+
+    require_data_dir(Path(data_dir))
+    codebook = codebook or load_codebook()
+    report, frames = validate_data_dir(Path(data_dir), codebook=codebook, report_dir=report_dir)
+    if not report.ok:
+        raise DataValidationError(report.problems, report_path=str(report_dir / "index.html"))
+
+    frames = dict(frames) | derived_tables(frames, codebook)
+    inputs = {name: dict(meta) for name, meta in report.files.items()}
+    from fouanalys.build.cache import package_hash, slice_hashes
+
+    manifest: dict = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "package_version": __version__,
+        "codebook_version": codebook.version,
+        "data_dir": str(Path(data_dir).resolve()),
+        "synthetic": is_synthetic(Path(data_dir)),
+        "data_version": data_version(inputs),
+        "inputs": inputs,
+        "validation": {"ok": True, "problems": [], "report": str(report_dir / "index.html")},
+        "disclosure_threshold": DISCLOSURE_THRESHOLD,
+        "tables": {},
+        # For incremental builds: the code that made the tables, and a hash of every table and
+        # of each municipality's rows in it (see fouanalys.build.cache).
+        "package_hash": package_hash(),
+        "slices": {name: slice_hashes(frame) for name, frame in frames.items()},
+    }
+    write_tables(frames, processed_dir, manifest)
+    return manifest
+
+
+def derived_tables(
+    frames: dict[str, pd.DataFrame], codebook: Codebook, threshold: int = DISCLOSURE_THRESHOLD
+) -> dict[str, pd.DataFrame]:
+    """The aggregate tables: survey prevalence, priorities and associations, and the
+    inventory's coverage along the life course with its gaps against the priorities.
+
+    Computed in memory from the typed inputs before anything is written, so a failure leaves
+    the processed folder as it was. Every published survey cell respects the disclosure
+    threshold.
+    """
+    from fouanalys.coverage import coverage_tables
+    from fouanalys.prevalence import association_table, prevalence_table, priorities_table
+    from fouanalys.scoring import score_indices
+
+    scores = score_indices(frames["enkat"], codebook)
+    priorities = priorities_table(scores, codebook, threshold=threshold)
+    return {
+        "prevalence": prevalence_table(scores, codebook, threshold=threshold),
+        "priorities": priorities,
+        "associations": association_table(scores, codebook, threshold=threshold),
+        **coverage_tables(frames["insatser"], frames["befolkning"], priorities, codebook),
+    }
+
+
+def write_tables(frames: Mapping[str, pd.DataFrame], processed_dir: Path, manifest: dict) -> None:
+    """Write every frame as ``<name>.parquet`` and then the manifest, each file atomically."""
+    processed_dir = Path(processed_dir)
+    processed_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=processed_dir))
+    try:
+        for name, frame in frames.items():
+            target = staging / f"{name}.parquet"
+            frame.to_parquet(target, index=False)
+            manifest["tables"][name] = {
+                "file": target.name,
+                "rows": len(frame),
+                "sha256": file_sha256(target),
+            }
+        (staging / MANIFEST).write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        # Tables first, manifest last: a manifest always describes tables that are in place.
+        for name in frames:
+            os.replace(staging / f"{name}.parquet", processed_dir / f"{name}.parquet")
+        for stale in INPUT_TABLES:
+            if stale not in frames and (processed_dir / f"{stale}.parquet").exists():
+                (processed_dir / f"{stale}.parquet").unlink()
+        os.replace(staging / MANIFEST, processed_dir / MANIFEST)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    log.info("Skrev %d bearbetade tabeller till %s", len(frames), processed_dir)
+
+
+def load_manifest(processed_dir: Path = PROCESSED_DATA_DIR) -> dict:
+    """Read the manifest of the processed tables, with a clear error when there is none."""
+    path = Path(processed_dir) / MANIFEST
+    if not path.is_file():
+        raise FouanalysError(
+            f"Det finns inga bearbetade tabeller i {processed_dir} (saknar {MANIFEST}). "
+            "Kör 'fouanalys build' (eller 'make build') först."
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_table(name: str, processed_dir: Path = PROCESSED_DATA_DIR) -> pd.DataFrame:
+    """Read one processed table, e.g. ``load_table("insatser")``."""
+    path = Path(processed_dir) / f"{name}.parquet"
+    if not path.is_file():
+        raise FouanalysError(
+            f"Tabellen {path.name} saknas i {processed_dir}. Kör 'fouanalys build' först."
+        )
+    return pd.read_parquet(path)

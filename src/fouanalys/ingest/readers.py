@@ -1,0 +1,707 @@
+"""Readers for the raw inputs: find a file, read it as text, type it.
+
+Every input is described declaratively in :data:`INPUTS` (its columns, their kinds and ranges).
+Reading happens in two steps so that validation can report the raw offending values:
+
+1. :func:`read_raw` reads a CSV (UTF-8 or the Swedish spreadsheet dialect: ``;``, decimal
+   comma, Windows-1252, optional BOM, optionally gzip-compressed) or an ``.xlsx`` file into a
+   frame of strings whose index is the spreadsheet row number, with headers renamed to their
+   canonical spelling.
+2. :func:`to_typed` turns a validated raw frame into the typed frame downstream code uses
+   (canonical codebook ids, nullable integers).
+
+Raw files are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from fouanalys.codebook import Codebook, normalize_key
+from fouanalys.exceptions import InputError, Problem
+
+Kind = Literal["int", "float", "text", "code", "codes", "municipality"]
+
+#: File endings accepted for an input, in the order they are looked for.
+SUFFIXES = (".csv", ".csv.gz", ".xlsx")
+#: How many leading rows are searched for a header row that is not on row 1.
+HEADER_SEARCH_ROWS = 20
+#: Cell texts read as "no value" besides a blank cell (R and Excel write these).
+NA_MARKERS = frozenset({"NA", "#N/A"})
+_DELIMITERS = (";", ",", "\t")
+_DELIMITER_NAMES = {";": "semikolon", ",": "komma", "\t": "tabb"}
+_SAVE_HINT = (
+    "Spara filen som 'CSV UTF-8 (kommaavgränsad)' eller 'CSV (semikolonavgränsad)' "
+    "i Excel, eller som .xlsx, och försök igen."
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input.
+
+    ``name`` is the canonical header (as problems name it), ``typed`` the column name in the
+    typed frame. ``kind`` says how values are read: ``int``/``float`` numbers, ``text`` free
+    text, ``code`` one id from codebook section ``section``, ``codes`` several ids separated by
+    ``;``, ``municipality`` a municipality code or name; an ``int`` column with a ``section``
+    (``survey_years``) only takes the codebook's values. ``required`` columns must exist;
+    ``nullable`` columns may have blank cells. ``low``/``high`` bound numbers (inclusive).
+    """
+
+    name: str
+    kind: Kind
+    required: bool = True
+    nullable: bool = False
+    section: str | None = None
+    low: float | None = None
+    high: float | None = None
+    typed: str | None = None
+    aliases: tuple[str, ...] = ()
+    #: False: an optional column that is absent stays absent in the typed frame (e.g. vikt).
+    keep_absent: bool = True
+
+    @property
+    def typed_name(self) -> str:
+        return self.typed or self.name
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One raw input: its columns, its key and whether the input may be absent."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    required: bool = True
+    label: str = ""
+    #: enkat: add one int column per codebook-scored item (range 1..levels of its index).
+    survey_items: bool = False
+    #: (a, b): column a must be <= column b.
+    ordered_pairs: tuple[tuple[str, str], ...] = ()
+
+
+_YEAR = {"low": 1990, "high": 2100}
+_AGE = {"low": 0, "high": 25}
+
+INPUTS: dict[str, InputSpec] = {
+    "enkat": InputSpec(
+        name="enkat",
+        label="Enkätsvar (Stockholmsenkäten)",
+        survey_items=True,
+        columns=(
+            Column("ar", "int", typed="ar", section="survey_years", **_YEAR),
+            Column("Hemkommun", "municipality", typed="kommunkod"),
+            Column("ARSKURS", "code", section="grades", typed="arskurs"),
+            Column("Kön", "code", nullable=True, section="survey_sexes", typed="kon"),
+            Column("vikt", "float", required=False, low=0, aliases=("weight",), keep_absent=False),
+        ),
+    ),
+    "insatser": InputSpec(
+        name="insatser",
+        label="Kartläggning av insatser",
+        key=("kommunkod", "insats"),
+        ordered_pairs=(("alder_fran", "alder_till"),),
+        columns=(
+            Column("kommunkod", "municipality", aliases=("kommun",)),
+            Column("insats", "text"),
+            Column("huvudman", "code", section="actors"),
+            Column("niva", "code", section="levels"),
+            Column("inriktning", "code", section="targeting"),
+            Column("alder_fran", "int", **_AGE),
+            Column("alder_till", "int", **_AGE),
+            Column("faktorer", "codes", section="indices"),
+            Column("push_pull", "codes", required=False, nullable=True, section="push_pull"),
+            Column("kunskapslage", "code", section="knowledge_levels"),
+            Column("deltagare_per_ar", "int", required=False, nullable=True, low=0),
+            Column("samverkan", "codes", nullable=True, section="actors"),
+            Column("status", "code", section="statuses"),
+            Column("kommentar", "text", required=False, nullable=True),
+        ),
+    ),
+    "befolkning": InputSpec(
+        name="befolkning",
+        label="Befolkning",
+        key=("kommunkod", "ar", "alder", "kon"),
+        columns=(
+            Column("kommunkod", "municipality", aliases=("kommun",)),
+            Column("ar", "int", **_YEAR),
+            Column("alder", "int", **_AGE),
+            Column("kon", "code", section="sexes"),
+            Column("antal", "int", low=0),
+        ),
+    ),
+    "kolada": InputSpec(
+        name="kolada",
+        label="Nyckeltal från Kolada",
+        required=False,
+        key=("kpi", "municipality_id", "year", "gender"),
+        columns=(
+            Column("kpi", "text"),
+            Column("municipality_id", "municipality", section="kolada_areas"),
+            Column("year", "int", **_YEAR),
+            Column("gender", "code", section="kolada_gender"),
+            Column("value", "float", nullable=True),
+            Column("status", "text", nullable=True),
+        ),
+    ),
+}
+
+
+def input_columns(name: str, codebook: Codebook) -> tuple[Column, ...]:
+    """Every column of input ``name``, with enkat's item columns taken from the codebook."""
+    spec = INPUTS[name]
+    if not spec.survey_items:
+        return spec.columns
+    levels: dict[str, int] = {}
+    for idx in codebook.indices:
+        for item in idx.items:
+            levels.setdefault(item.id, idx.levels)
+    items = tuple(
+        Column(item, "int", required=False, nullable=True, low=1, high=levels[item])
+        for item in codebook.survey_items()
+    )
+    return spec.columns + items
+
+
+# --- code folding (shared by validation and typing) -----------------------------------------
+
+
+def code_lookup(section: str, codebook: Codebook) -> dict[str, str | None]:
+    """Folded spelling -> canonical id for one coded column's vocabulary.
+
+    ``None`` as a target means "accepted, but no category" (e.g. Kön = "Vill inte svara").
+    """
+    out: dict[str, str | None] = {}
+    if section in ("grades", "sexes", "survey_sexes"):
+        out.update(codebook.alias_map("grades" if section == "grades" else "sexes"))
+        if section == "survey_sexes":
+            for other in codebook.survey.other_sex_values:
+                out.setdefault(normalize_key(other), None)
+        return out
+    if section == "kolada_gender":
+        return {"t": "T", "k": "K", "m": "M"}
+    for key, label in codebook.labels(section).items():
+        out[normalize_key(key)] = key
+        if label:
+            out.setdefault(normalize_key(label), key)
+    return out
+
+
+def allowed_codes(section: str, codebook: Codebook) -> list[str]:
+    """The canonical values a coded column accepts (for messages)."""
+    if section == "grades":
+        return [g.id for g in codebook.survey.grades]
+    if section in ("sexes", "survey_sexes"):
+        ids = [s.id for s in codebook.survey.sexes]
+        return ids + (list(codebook.survey.other_sex_values) if section == "survey_sexes" else [])
+    if section == "kolada_gender":
+        return ["T", "K", "M"]
+    return codebook.ids(section)
+
+
+def municipality_codes(section: str | None, codebook: Codebook) -> dict[str, str]:
+    """Accepted spelling -> municipality code (Kolada also allows the county and country)."""
+    lookup = dict(codebook.municipality_lookup())
+    if section == "kolada_areas":
+        for area in (codebook.county, codebook.country):
+            if area.kolada_id:
+                lookup[area.kolada_id] = area.kolada_id
+    return lookup
+
+
+def fold_municipality(value: object, lookup: dict[str, str]) -> str | None:
+    """The four-digit code for a code or name, or None when unknown."""
+    text = str(value).strip()
+    if text.isdigit() and len(text) <= 4:
+        return lookup.get(text.zfill(4))
+    return lookup.get(text) or lookup.get(normalize_key(text))
+
+
+def split_codes(value: object) -> list[str]:
+    """Split a ``;``-separated code list into its stripped, non-empty parts."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return []
+    return [part.strip() for part in str(value).split(";") if part.strip()]
+
+
+def folder(column: Column, codebook: Codebook) -> Callable[[str], str | None]:
+    """A function from one raw value to its canonical value, or None when unknown.
+
+    Only for ``code`` and ``municipality`` columns (and for each item of a ``codes`` list).
+    """
+    if column.kind == "municipality":
+        mlookup = municipality_codes(column.section, codebook)
+        return lambda v: fold_municipality(v, mlookup)
+    lookup = code_lookup(column.section or "", codebook)
+    sentinel = object()
+
+    def fold(value: str) -> str | None:
+        hit = lookup.get(normalize_key(value), sentinel)
+        return None if hit is sentinel else (hit if hit is not None else "")
+
+    return fold
+
+
+_SPACE = "[ \u00a0\u202f]"
+_INT_RE = rf"^[+-]?(\d+|\d{{1,3}}({_SPACE}\d{{3}})+)([.,]0)?$"
+_FLOAT_RE = rf"^[+-]?((\d+|\d{{1,3}}({_SPACE}\d{{3}})+)([.,]\d+)?|[.,]\d+)([eE][+-]?\d+)?$"
+INT_PATTERN = re.compile(_INT_RE)
+FLOAT_PATTERN = re.compile(_FLOAT_RE)
+
+
+def numeric_view(values: pd.Series, kind: Kind) -> pd.Series:
+    """Parse number texts (decimal comma or point, spaces between thousands) as float64.
+
+    Values that are not numbers of ``kind`` (``int`` or ``float``) become NaN.
+    """
+    pattern = _INT_RE if kind == "int" else _FLOAT_RE
+    text = values.astype("str")
+    ok = text.str.fullmatch(pattern).fillna(False).astype(bool)
+    cleaned = text.where(ok).str.replace(_SPACE, "", regex=True).str.replace(",", ".", regex=False)
+    try:  # a fast cast through Arrow: every remaining text is a number
+        numbers = cleaned.astype("float64[pyarrow]").to_numpy(dtype="float64", na_value=np.nan)
+        return pd.Series(numbers, index=values.index, dtype="float64")
+    except (ValueError, TypeError, ImportError):
+        return pd.to_numeric(cleaned, errors="coerce").astype("float64")
+
+
+def fold_series(values: pd.Series, fold: Callable[[str], str | None]) -> pd.Series:
+    """Apply ``fold`` to each distinct non-blank value (object dtype; blank stays None)."""
+    mapping = {v: fold(v) for v in values.dropna().unique()}
+    return values.map(mapping, na_action="ignore").astype("object")
+
+
+# --- finding and reading --------------------------------------------------------------------
+
+
+@dataclass
+class RawTable:
+    """A raw input read as text: str columns (blank = NA), index = spreadsheet row number."""
+
+    frame: pd.DataFrame
+    path: Path
+    header_row: int
+    encoding: str | None
+    delimiter: str | None
+    sha256: str
+    format: Literal["csv", "xlsx"] = "csv"
+    original_headers: dict[str, str] = field(default_factory=dict)  # canonical -> as written
+
+
+def find_input(data_dir: Path, name: str, required: bool = True) -> Path | None:
+    """Find ``name.csv``, ``name.csv.gz`` or ``name.xlsx`` in ``data_dir`` (any letter case).
+
+    Raises :class:`InputError` when a required input is missing, or when there are two
+    candidates for one input. Returns None for a missing optional input.
+    """
+    data_dir = Path(data_dir)
+    wanted = [f"{name}{suffix}" for suffix in SUFFIXES]
+    if not data_dir.is_dir():
+        raise InputError(
+            Problem(
+                file=wanted[0],
+                message=f"Datamappen {data_dir} finns inte.",
+                expected="en mapp med indatafilerna (ange den med --data-dir)",
+            )
+        )
+    found = sorted(p for p in data_dir.iterdir() if p.is_file() and p.name.lower() in wanted)
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise InputError(
+            Problem(
+                file=found[0].name,
+                message=f"Det finns flera filer för '{name}' i {data_dir}: {names}.",
+                expected=f"bara en av {', '.join(wanted)}; ta bort eller flytta de andra",
+            )
+        )
+    if found:
+        return found[0]
+    if not required:
+        return None
+    legacy = [p.name for p in data_dir.iterdir() if p.name.lower() == f"{name}.xls"]
+    hint = (
+        f" Filen {legacy[0]} är i det gamla Excel-formatet (.xls); spara den som .xlsx eller CSV."
+        if legacy
+        else ""
+    )
+    raise InputError(
+        Problem(
+            file=wanted[0],
+            message=(
+                f"Indatafilen för '{name}' saknas: letade efter {', '.join(wanted)} "
+                f"i {data_dir}.{hint}"
+            ),
+            expected=f"en fil med namnet {wanted[0]} (eller {wanted[1]} eller {wanted[2]})",
+        )
+    )
+
+
+def file_sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _row_of_offset(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _encoding_error(path: Path, message: str, offset: int, data: bytes) -> InputError:
+    row = _row_of_offset(data, offset)
+    return InputError(
+        Problem(
+            file=path.name,
+            message=f"Oväntad teckenkodning (unexpected encoding): {message} "
+            f"vid byte {offset} (rad {row}). {_SAVE_HINT}",
+            rows=(row,),
+            expected="UTF-8 eller Windows-1252 (Excels 'CSV (semikolonavgränsad)')",
+        )
+    )
+
+
+_MOJIBAKE = re.compile("Ã[\u0080-\u00bf\u2013-\u2122]")
+
+
+def decode_text(data: bytes, path: Path) -> tuple[str, str]:
+    """Decode CSV bytes: BOM -> utf-8-sig, valid UTF-8 -> utf-8, else strict Windows-1252.
+
+    Raises :class:`InputError` ("unexpected encoding") for UTF-16/NUL bytes, for bytes that are
+    invalid in both encodings, and for files that mix UTF-8 with something else.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE)):
+        raise _encoding_error(path, "filen är sparad som UTF-16 (Unicode-text)", 0, data)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise _encoding_error(path, "filen innehåller NUL-tecken (troligen UTF-16)", nul, data)
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise _encoding_error(
+                path, f"ogiltig UTF-8-byte 0x{data[exc.start + 3]:02X}", exc.start + 3, data
+            ) from exc
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as utf8_exc:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise _encoding_error(
+                path,
+                f"byten 0x{data[exc.start]:02X} är varken giltig UTF-8 eller Windows-1252",
+                exc.start,
+                data,
+            ) from exc
+        if _MOJIBAKE.search(text):
+            start = utf8_exc.start
+            raise _encoding_error(
+                path,
+                f"filen blandar UTF-8 med en annan kodning (ogiltig byte 0x{data[start]:02X})",
+                start,
+                data,
+            ) from utf8_exc
+        bad = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
+        if bad:
+            offset = len(text[: bad.start()].encode("cp1252"))
+            raise _encoding_error(
+                path, f"styrtecknet 0x{ord(bad.group()):02X} hör inte hemma i text", offset, data
+            ) from utf8_exc
+        return text, "cp1252"
+
+
+def sniff_delimiter(lines: list[str]) -> str:
+    """Pick ``;``, ``,`` or tab: the one most frequent in the header line (or sample)."""
+    for line in lines:
+        counts = {d: line.count(d) for d in _DELIMITERS}
+        best = max(counts, key=lambda d: (counts[d], d == ";"))
+        if counts[best] > 0:
+            return best
+    return ","
+
+
+def _header_keys(columns: tuple[Column, ...]) -> dict[str, str]:
+    """Folded header spelling -> canonical column name."""
+    keys: dict[str, str] = {}
+    for col in columns:
+        for spelling in (col.name, col.typed_name, *col.aliases):
+            keys.setdefault(normalize_key(spelling), col.name)
+    return keys
+
+
+def _check_header_row(rows: list[list[object]], path: Path, columns: tuple[Column, ...]) -> None:
+    """Raise when a later row looks more like the header than row 1 does."""
+    required = {normalize_key(c.name) for c in columns if c.required}
+    keys = _header_keys(columns)
+
+    def score(row: list[object]) -> int:
+        folded = {keys.get(normalize_key(v)) for v in row if v is not None and str(v).strip()}
+        return len({normalize_key(c) for c in folded if c} & required)
+
+    if not rows:
+        return
+    first = score(rows[0])
+    best_i, best = 0, first
+    for i, row in enumerate(rows[1:HEADER_SEARCH_ROWS], start=1):
+        s = score(row)
+        if s > best:
+            best_i, best = i, s
+    if best_i and best >= 2:
+        raise InputError(
+            Problem(
+                file=path.name,
+                message=(
+                    f"Kolumnnamnen verkar stå på rad {best_i + 1}, men rad 1 måste innehålla "
+                    "kolumnnamnen. Ta bort raderna ovanför (t.ex. en rubrik eller tomma rader) "
+                    "och spara filen igen."
+                ),
+                rows=(best_i + 1,),
+                expected="kolumnnamnen på rad 1",
+            )
+        )
+
+
+def _empty_error(path: Path, message: str) -> InputError:
+    return InputError(
+        Problem(
+            file=path.name, message=message, expected="kolumnnamn på rad 1 och minst en datarad"
+        )
+    )
+
+
+def _xlsx_cell(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_xlsx(data: bytes, path: Path) -> list[list[object]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise InputError(
+            Problem(
+                file=path.name,
+                message=f"Excel-filen kan inte läsas ({type(exc).__name__}: {exc}).",
+                expected="en .xlsx-fil sparad i Excel eller LibreOffice",
+            )
+        ) from exc
+    try:
+        ws = wb.worksheets[0]
+        return [[_xlsx_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
+def _read_csv_rows(text: str, delimiter: str, path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        rows = (int(match.group(1)),) if match else ()
+        raise InputError(
+            Problem(
+                file=path.name,
+                message=(
+                    "Raden har fler fält än rubrikraden (kontrollera avgränsaren "
+                    f"'{_DELIMITER_NAMES[delimiter]}' och citattecken)."
+                ),
+                rows=rows,
+                expected="lika många fält på varje rad som på rubrikraden",
+            )
+        ) from exc
+
+
+def read_raw(path: Path, name: str, codebook: Codebook) -> RawTable:
+    """Read one raw input as strings, detecting format, compression, encoding and delimiter.
+
+    The frame's index is the spreadsheet row number (the header is row 1, so data starts on
+    row 2); cells are stripped, blank cells are NA; recognised headers are renamed to their
+    canonical spelling, other columns keep theirs. Raises :class:`InputError` for an empty or
+    unreadable file, an unexpected encoding, or a header that is not on row 1.
+    """
+    path = Path(path)
+    columns = input_columns(name, codebook)
+    with open(path, "rb") as fh:  # read-only: raw files are never modified
+        data = fh.read()
+    digest = file_sha256(data)
+    if not data:
+        raise _empty_error(path, "Filen är tom (0 byte).")
+
+    encoding: str | None = None
+    delimiter: str | None = None
+    fmt: Literal["csv", "xlsx"]
+    if data[:4] == b"PK\x03\x04":
+        fmt = "xlsx"
+        rows = _read_xlsx(data, path)
+        _check_header_row(rows[:HEADER_SEARCH_ROWS], path, columns)
+        if not rows:
+            raise _empty_error(path, "Excel-filen är tom.")
+        width = max(len(r) for r in rows)
+        body = pd.DataFrame(
+            [list(r) + [None] * (width - len(r)) for r in rows], dtype=object
+        ).astype(object)
+    else:
+        fmt = "csv"
+        if data[:2] == b"\x1f\x8b":
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError) as exc:
+                raise InputError(
+                    Problem(
+                        file=path.name,
+                        message=f"Den gzip-komprimerade filen är skadad ({exc}).",
+                        expected="en hel .csv.gz-fil",
+                    )
+                ) from exc
+            if not data.strip():
+                raise _empty_error(path, "Filen är tom.")
+        elif path.suffix.lower() == ".xlsx":
+            raise InputError(
+                Problem(
+                    file=path.name,
+                    message="Filen heter .xlsx men är ingen Excel-fil.",
+                    expected="en .xlsx-fil sparad i Excel, eller byt namn till .csv",
+                )
+            )
+        text, encoding = decode_text(data, path)
+        if not text.strip():
+            raise _empty_error(path, "Filen är tom.")
+        sample_lines = [ln for ln in islice(io.StringIO(text), HEADER_SEARCH_ROWS) if ln.strip()]
+        delimiter = sniff_delimiter(sample_lines)
+        sample = list(islice(csv.reader(io.StringIO(text), delimiter=delimiter), 50))
+        _check_header_row(sample[:HEADER_SEARCH_ROWS], path, columns)
+        body = _read_csv_rows(text, delimiter, path)
+
+    header = [
+        "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+        for v in body.iloc[0].tolist()
+    ]
+    frame = body.iloc[1:]
+    frame.index = pd.RangeIndex(2, 2 + len(frame))
+    frame.columns = range(frame.shape[1])
+    frame = _clean_cells(frame)
+
+    # Headers: canonical names for recognised columns; drop unnamed empty columns.
+    keys = _header_keys(columns)
+    names: list[str] = []
+    original: dict[str, str] = {}
+    keep: list[int] = []
+    for j, head in enumerate(header):
+        if not head:
+            if frame[j].notna().any():
+                names.append(f"(namnlös kolumn {j + 1})")
+                keep.append(j)
+            continue
+        canonical = keys.get(normalize_key(head), head)
+        if canonical in original:
+            raise InputError(
+                Problem(
+                    file=path.name,
+                    column=canonical,
+                    message=(
+                        f"Kolumnen '{canonical}' finns två gånger "
+                        f"('{original[canonical]}' och '{head}')."
+                    ),
+                    rows=(1,),
+                    expected="varje kolumnnamn en gång",
+                )
+            )
+        original[canonical] = head
+        names.append(canonical)
+        keep.append(j)
+    frame = frame[keep]
+    frame.columns = names
+    frame = frame.dropna(how="all")
+    if frame.empty:
+        raise _empty_error(path, "Filen har kolumnnamn men inga datarader.")
+    frame.index.name = "rad"
+    return RawTable(
+        frame=frame,
+        path=path,
+        header_row=1,
+        encoding=encoding,
+        delimiter=delimiter,
+        sha256=digest,
+        format=fmt,
+        original_headers=original,
+    )
+
+
+def _clean_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Strip every cell; blank cells and NA markers become NA. Columns have pandas' str dtype."""
+    out = {}
+    for j in frame.columns:
+        col = frame[j].astype("str").str.strip()
+        out[j] = col.where(~col.isin(["", *NA_MARKERS]))
+    return pd.DataFrame(out, index=frame.index)
+
+
+# --- typing -----------------------------------------------------------------------------------
+
+
+def _int_column(values: pd.Series) -> pd.Series:
+    return numeric_view(values, "int").round().astype("Int64")
+
+
+def to_typed(raw: RawTable, name: str, codebook: Codebook) -> pd.DataFrame:
+    """The typed frame for a validated raw input (see the typed-frame contract).
+
+    Columns are those of the input spec, in spec order, named by their typed names: numbers as
+    ``Int64``/``Float64`` (NA when blank), codes as canonical codebook ids, code lists as
+    canonical ids joined by ``;`` ("" when blank), free text ("" when blank). enkat keeps only
+    ``ar, kommunkod, arskurs, kon`` and the codebook-scored items. The index is a RangeIndex.
+    """
+    frame = raw.frame
+    out: dict[str, pd.Series] = {}
+    for col in input_columns(name, codebook):
+        if col.name in frame.columns:
+            values = frame[col.name]
+        elif not col.keep_absent:
+            continue
+        else:
+            values = pd.Series([None] * len(frame), index=frame.index, dtype="object")
+        if col.kind == "int":
+            out[col.typed_name] = _int_column(values)
+        elif col.kind == "float":
+            out[col.typed_name] = numeric_view(values, "float").astype("Float64")
+        elif col.kind in ("code", "municipality"):
+            fold = folder(col, codebook)
+            folded = fold_series(values, lambda v, fold=fold: fold(v) or None)
+            out[col.typed_name] = folded.astype("str")
+        elif col.kind == "codes":
+            fold = folder(col, codebook)
+            out[col.typed_name] = values.map(
+                lambda v, fold=fold: ";".join(dict.fromkeys(fold(p) or p for p in split_codes(v)))
+            ).astype("str")
+        else:  # text
+            text = values.where(values.notna(), "") if col.nullable else values
+            out[col.typed_name] = text.astype("str")
+    typed = pd.DataFrame(out)
+    return typed.reset_index(drop=True)

@@ -1,0 +1,1073 @@
+"""Synthetic example data: survey answers, interventions and population for every municipality.
+
+The embedded example (``data/raw/example/``) is generated here, deterministically: every random
+draw comes from one explicit :class:`numpy.random.Generator` seeded with the given seed, so the
+same seed and scale give byte-identical files. The data are realistic in shape and scale, and
+clearly marked as synthetic; they are not results about any real municipality.
+
+Model, in brief:
+
+* **Population** (``befolkning``): single years of age 0–25 by sex for 2018–2024, from each
+  municipality's total inhabitants (growing or shrinking at a steady rate) and an age profile of
+  about 1.1–1.3 % of the inhabitants per year of age (about 51.5 % boys). Cohorts age from one
+  year to the next, with net migration plus noise; age 0 is a new birth cohort each year.
+* **Survey** (``enkat``, Stockholmsenkäten export layout): respondents per municipality, year,
+  grade and sex are Binomial(population of the grade's age, response rate). Every respondent
+  has one latent trait per codebook index, multivariate normal with correlations of 0.4–0.55
+  between risk domains, 0.35–0.5 between protective ones and −0.25 to −0.45 across; means are
+  shifted by municipality (:data:`MUNICIPALITY_RISK`), sex, grade and a mild trend (offending
+  declines). The outcome trait (self-reported offending) is a regression on the risk and
+  protective traits plus noise. Each item is drawn by a graded-response (ordered logit) model
+  from its index's trait with item-specific discrimination and thresholds; a reversed item is
+  coded so that a high trait gives a low code. Each index's location is calibrated so that the
+  share above its cut-point among all åk 9 respondents hits a target (:data:`TARGET_SHARE`).
+  About 3 % of items are left unanswered, and about 3 % of respondents break off.
+* **Interventions** (``insatser``): 15–40 per municipality (more in larger ones), drawn from a
+  catalogue of real Swedish programme types with plausible level, targeting, ages, factors,
+  actors and reach.
+* **Key figures** (``kolada``, Kolada's shape): every codebook KPI for the eight
+  municipalities, the county and the country, 2015–2024, with smooth trends, municipality
+  differences that follow their vulnerability, a few unpublished (``Missing``) rows and
+  small counts protected (``Privacy``). They come from their own random stream
+  (``default_rng([seed, 7])``), so adding or changing them leaves the other files as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fouanalys import config
+from fouanalys.codebook import Codebook, load_codebook
+
+logger = logging.getLogger("fouanalys")
+
+#: Columns of a Stockholmsenkäten export file, in order (the workbench's copy of the layout).
+EXPORT_COLUMNS: tuple[str, ...] = tuple(
+    """
+ar Hemkommun Skolkommun Skolenhetskod Skolnamn ARSKURS Kön F3_Omkodad f4a f4b f4c f4d f4e f4f
+f4g f4h f4i F5 f6a f6b F7 f8ma f8mb f8mc f8md f8me f8mf f8pa f8pb f8pc f8pd f8pe f8pf F9 F10 F11
+F12 F13 f66a f66b f66c f66d f66e f66f f66g f66h f66i f66j f66k f66l f66m f66n f66o f66p f66q
+f66r f66s f66t f66u f54a f54b f54c f54d f54e f54f f54g f54h f54i f54j f54k f54l f54m f54n f54o
+f54p f54q f54r F55 F56 F59 F65a F65b F65c F61 F88 F89 F90 F91 F92 F93 F94 F95 F96 F97 F98 F99
+F79 F80 F81 F82 f83a f83b f83c f83d f83e f83f f83g f83h F58 F70 f86a f86b f86c f86d f86e f86f
+f86g f86h f86i f86j F100 f101a f101b f101c f101d f101e f101f f101g f101h f101i f101j f101k f101l
+F67 F68 F14 FNY12020 F18 F34 F41 F47 F48 f53a f53b f53c f53d f53e f53f F73 F16 F20 F37 F44 F51
+F17 F21 f22a f22b f22c f22d f22e f22f F40 FNY22020 f36 F49 F35 F45 f75a f75b f75c f75d f75e f75f
+f75g f75h f75i f75j f75k f75l f75m f75n f75o f75p f75q f75r f75s f78aa f78ba f78ca f78da f78ea
+f60a f60b f60c f60d f60e f60f f60g f60h f60i F63 SkolID_gammal SkolSDO DIDkommun
+""".split()  # noqa: SIM905
+)
+
+#: Raw-layout columns of the intervention inventory and the population table.
+INSATSER_COLUMNS: tuple[str, ...] = (
+    "kommunkod", "insats", "huvudman", "niva", "inriktning", "alder_fran", "alder_till",
+    "faktorer", "push_pull", "kunskapslage", "deltagare_per_ar", "samverkan", "status",
+    "kommentar",
+)  # fmt: skip
+BEFOLKNING_COLUMNS: tuple[str, ...] = ("kommunkod", "ar", "alder", "kon", "antal")
+
+POPULATION_YEARS: tuple[int, ...] = tuple(range(2018, 2025))
+MAX_AGE = 25
+
+#: Inhabitants at the end of 2024 (SCB where known, else an estimate) and yearly growth rate.
+INHABITANTS_2024: dict[str, tuple[int, float]] = {
+    "0114": (50_323, 0.012),  # Upplands Väsby
+    "0123": (88_950, 0.013),  # Järfälla
+    "0125": (28_910, 0.010),  # Ekerö
+    "0139": (31_000, 0.018),  # Upplands-Bro
+    "0163": (77_000, 0.008),  # Sollentuna
+    "0183": (53_000, 0.016),  # Sundbyberg
+    "0184": (85_789, 0.006),  # Solna
+    "0191": (50_000, -0.001),  # Sigtuna
+}
+#: Relative share of children (0–18) and of young adults (19–25) in each municipality.
+AGE_PROFILE_FACTOR: dict[str, tuple[float, float]] = {
+    "0114": (1.00, 1.00),
+    "0123": (1.03, 0.97),
+    "0125": (1.06, 0.80),
+    "0139": (1.06, 0.92),
+    "0163": (1.04, 0.92),
+    "0183": (0.93, 1.20),
+    "0184": (0.90, 1.22),
+    "0191": (1.02, 1.00),
+}
+
+#: General risk level of each municipality's young people, in SD of the latent traits (the
+#: example's own choice, not a finding): higher in Sigtuna, Upplands-Bro, Upplands Väsby and
+#: Sundbyberg, lower in Ekerö and Sollentuna. Protective traits shift by -0.6 times this.
+MUNICIPALITY_RISK: dict[str, float] = {
+    "0114": 0.15,
+    "0123": 0.05,
+    "0125": -0.25,
+    "0139": 0.20,
+    "0163": -0.18,
+    "0183": 0.12,
+    "0184": -0.05,
+    "0191": 0.25,
+}
+#: Extra, domain-specific shifts: dense town centres have more visible disorder, Ekerö's
+#: young people are more attached to their neighbourhoods.
+MUNICIPALITY_DOMAIN_EXTRA: dict[tuple[str, str, str], float] = {
+    ("0183", "narsamhalle", "risk"): 0.15,
+    ("0184", "narsamhalle", "risk"): 0.12,
+    ("0191", "narsamhalle", "risk"): 0.15,
+    ("0125", "narsamhalle", "protective"): 0.20,
+    ("0139", "skola", "risk"): 0.10,
+}
+
+#: Difference boys minus girls, in SD, by (domain, kind): boys are higher on impulsivity,
+#: rule-breaking peers, weaker monitoring and offending; girls report slightly less parental
+#: warmth and slightly more positive school climate.
+SEX_EFFECT: dict[tuple[str, str], float] = {
+    ("individ", "risk"): 0.40,
+    ("kamrater_fritid", "risk"): 0.25,
+    ("familj", "risk"): 0.20,
+    ("skola", "risk"): 0.10,
+    ("familj", "protective"): 0.10,
+    ("skola", "protective"): -0.10,
+    ("utfall", "outcome"): 0.35,
+}
+#: Gy 2 minus åk 9, in SD: more drinking peers and less monitoring at 17, weaker school
+#: climate, less offending.
+GRADE_EFFECT: dict[tuple[str, str], float] = {
+    ("individ", "risk"): -0.05,
+    ("kamrater_fritid", "risk"): 0.35,
+    ("familj", "risk"): 0.20,
+    ("skola", "risk"): 0.05,
+    ("familj", "protective"): -0.10,
+    ("skola", "protective"): -0.15,
+    ("utfall", "outcome"): -0.25,
+}
+#: Change per year after 2018, in SD: offending and drinking peers decline.
+TREND_PER_YEAR: dict[tuple[str, str], float] = {
+    ("kamrater_fritid", "risk"): -0.025,
+    ("individ", "risk"): -0.01,
+    ("familj", "risk"): -0.01,
+    ("skola", "risk"): 0.005,
+    ("narsamhalle", "risk"): -0.005,
+    ("utfall", "outcome"): -0.035,
+}
+#: Weight of each (domain, kind) trait in the latent offending trait (before standardising).
+OUTCOME_WEIGHTS: dict[tuple[str, str], float] = {
+    ("individ", "risk"): 0.40,
+    ("kamrater_fritid", "risk"): 0.35,
+    ("familj", "risk"): 0.12,
+    ("skola", "risk"): 0.15,
+    ("narsamhalle", "risk"): 0.08,
+}
+#: Share above the cut-point among all åk 9 respondents that each index is calibrated to.
+TARGET_SHARE: dict[str, float] = {
+    "impulsivitet": 0.19,
+    "kamrater_normbrott": 0.18,
+    "bristande_tillsyn": 0.18,
+    "skolmisslyckande": 0.22,
+    "narsamhalle_brister": 0.18,
+    "foraldrastod": 0.68,
+    "skolanknytning": 0.56,
+    "omradesanknytning": 0.63,
+    "kriminalitet": 0.26,
+}
+DEFAULT_TARGET_SHARE = {"risk": 0.20, "protective": 0.62, "outcome": 0.25}
+
+ITEM_NONRESPONSE = 0.03
+BREAKOFF_SHARE = 0.03
+
+
+# --- population -----------------------------------------------------------------------------
+def _age_profile(code: str) -> np.ndarray:
+    """Expected share of the inhabitants at each single year of age 0..25."""
+    base = np.array(
+        [0.0125] * 6 + [0.0128] * 7 + [0.0125] * 3 + [0.0118] * 3 + [0.0105] * 4 + [0.0115] * 3
+    )
+    child, young = AGE_PROFILE_FACTOR.get(code, (1.0, 1.0))
+    return base * np.where(np.arange(MAX_AGE + 1) <= 18, child, young)
+
+
+def _population(cb: Codebook, rng: np.random.Generator, scale: float) -> pd.DataFrame:
+    ages = np.arange(MAX_AGE + 1)
+    years = np.array(POPULATION_YEARS)
+    rows = []
+    for m in cb.municipalities:
+        total_2024, growth = INHABITANTS_2024.get(m.code, (50_000, 0.01))
+        totals = total_2024 * (1 + growth) ** (years - 2024) * scale
+        profile = _age_profile(m.code)
+        for sex, share in (("Pojke", 0.515), ("Flicka", 0.485)):
+            expected = totals[:, None] * profile[None, :] * share  # year x age
+            state = expected[0] * (1 + rng.normal(0, 0.03, ages.size))
+            counts = [state]
+            for y in range(1, years.size):
+                ratio = expected[y, 1:] / expected[y - 1, :-1]
+                aged = state[:-1] * ratio * (1 + rng.normal(0, 0.012, ages.size - 1))
+                born = expected[y, 0] * (1 + rng.normal(0, 0.03))
+                state = np.concatenate([[born], aged])
+                counts.append(state)
+            for y, c in zip(years, counts, strict=True):
+                antal = np.maximum(np.rint(c), 0).astype(np.int64)
+                rows.append(
+                    pd.DataFrame(
+                        {"kommunkod": m.code, "ar": y, "alder": ages, "kon": sex, "antal": antal}
+                    )
+                )
+    out = pd.concat(rows, ignore_index=True)
+    out = out.sort_values(["kommunkod", "ar", "kon", "alder"], ignore_index=True)
+    out["ar"] = out["ar"].astype("int64")
+    return out[list(BEFOLKNING_COLUMNS)]
+
+
+# --- survey ---------------------------------------------------------------------------------
+@dataclass
+class _Respondents:
+    muni: np.ndarray  # index into cb.municipalities
+    year: np.ndarray
+    grade: np.ndarray  # index into cb.survey.grades
+    boy: np.ndarray  # bool, the respondent's sex in the model
+
+
+def _respondents(cb: Codebook, pop: pd.DataFrame, rng: np.random.Generator) -> _Respondents:
+    """Respondents per municipality, year, grade and sex: Binomial(cohort, response rate)."""
+    lookup = pop.set_index(["kommunkod", "ar", "alder", "kon"])["antal"]
+    muni, year, grade, boy = [], [], [], []
+    for mi, m in enumerate(cb.municipalities):
+        base = {0: rng.uniform(0.77, 0.86), 1: rng.uniform(0.63, 0.76)}
+        for y in cb.survey.years:
+            for gi, g in enumerate(cb.survey.grades):
+                lo, hi = (0.75, 0.88) if gi == 0 else (0.60, 0.80)
+                rate = float(np.clip(base[min(gi, 1)] + rng.normal(0, 0.025), lo, hi))
+                for is_boy, sex in ((True, "Pojke"), (False, "Flicka")):
+                    cohort = int(lookup.get((m.code, y, g.age, sex), 0))
+                    n = int(rng.binomial(cohort, rate))
+                    muni.append(np.full(n, mi))
+                    year.append(np.full(n, y))
+                    grade.append(np.full(n, gi))
+                    boy.append(np.full(n, is_boy))
+    return _Respondents(
+        muni=np.concatenate(muni).astype(np.int64),
+        year=np.concatenate(year).astype(np.int64),
+        grade=np.concatenate(grade).astype(np.int64),
+        boy=np.concatenate(boy).astype(bool),
+    )
+
+
+def _trait_correlation(cb: Codebook) -> np.ndarray:
+    """Correlation of the latent traits of the risk and protective indices."""
+    idx = [i for i in cb.indices if i.kind != "outcome"]
+    r = np.eye(len(idx))
+    for a, ia in enumerate(idx):
+        for b, ib in enumerate(idx):
+            if a == b:
+                continue
+            same = ia.domain == ib.domain
+            if ia.kind == ib.kind == "risk":
+                v = 0.40 + 0.15 * same
+            elif ia.kind == ib.kind:
+                v = 0.35 + 0.15 * same
+            else:
+                v = -0.25 - 0.20 * same
+            r[a, b] = v
+    while np.linalg.eigvalsh(r).min() < 1e-3:  # keep it positive definite for any codebook
+        r = 0.9 * r + 0.1 * np.eye(len(idx))
+    return r
+
+
+def _latent_traits(cb: Codebook, resp: _Respondents, rng: np.random.Generator) -> np.ndarray:
+    """One latent trait per codebook index (columns in codebook order), shifted per group.
+
+    Risk and protective traits are correlated normals plus shifts by municipality, sex, grade
+    and year; an outcome trait is a regression on those (shifted) traits plus noise, scaled to
+    about unit variance, plus its own sex, grade and trend shifts.
+    """
+    n = resp.muni.size
+    rp = [j for j, i in enumerate(cb.indices) if i.kind != "outcome"]
+    corr = _trait_correlation(cb)
+    theta = np.zeros((n, len(cb.indices)))
+    theta[:, rp] = rng.standard_normal((n, len(rp))) @ np.linalg.cholesky(corr).T
+    codes = cb.municipality_codes
+    muni_idio = rng.normal(0, 0.08, (len(codes), len(cb.indices)))
+
+    def shift(j: int) -> np.ndarray:
+        index = cb.indices[j]
+        key = (index.domain, index.kind)
+        sign = {"risk": 1.0, "protective": -0.6, "outcome": 0.0}[index.kind]
+        by_muni = np.array(
+            [
+                sign * MUNICIPALITY_RISK.get(c, 0.0)
+                + MUNICIPALITY_DOMAIN_EXTRA.get((c, index.domain, index.kind), 0.0)
+                + (muni_idio[mi, j] if index.kind != "outcome" else 0.0)
+                for mi, c in enumerate(codes)
+            ]
+        )
+        return (
+            by_muni[resp.muni]
+            + SEX_EFFECT.get(key, 0.0) * np.where(resp.boy, 0.5, -0.5)
+            + GRADE_EFFECT.get(key, 0.0) * (resp.grade > 0)
+            + TREND_PER_YEAR.get(key, 0.0) * (resp.year - 2018)
+        )
+
+    for j in rp:
+        theta[:, j] += shift(j)
+    weights = np.array(
+        [
+            OUTCOME_WEIGHTS.get((cb.indices[j].domain, "risk"), 0.1)
+            if cb.indices[j].kind == "risk"
+            else -0.05
+            for j in rp
+        ]
+    )
+    explained = float(weights @ corr @ weights)
+    noise_var = explained * (1 / 0.55 - 1)
+    for j, index in enumerate(cb.indices):
+        if index.kind == "outcome":
+            eps = rng.standard_normal(n) * np.sqrt(noise_var)
+            theta[:, j] = (theta[:, rp] @ weights + eps) / np.sqrt(explained + noise_var)
+            theta[:, j] += shift(j)
+    return theta
+
+
+@dataclass
+class _ItemParams:
+    discrimination: np.ndarray  # (items,)
+    thresholds: np.ndarray  # (items, levels-1), increasing, before the index offset
+
+
+def _item_params(index, rng: np.random.Generator) -> _ItemParams:
+    k = len(index.items)
+    steps_n = index.levels - 1
+    a = rng.uniform(1.4, 2.4, k)
+    if index.scoring == "count":
+        loc = rng.permutation(np.linspace(0.0, 1.6, k))
+        steps = np.linspace(0.0, 1.8, steps_n)
+    else:
+        loc = rng.normal(0.0, 0.35, k)
+        steps = np.linspace(-1.0, 1.0, steps_n) * 1.1
+    spread = rng.uniform(0.85, 1.15, k)
+    return _ItemParams(a, loc[:, None] + steps[None, :] * spread[:, None])
+
+
+def _categories(theta: np.ndarray, p: _ItemParams, offset: float, u: np.ndarray) -> np.ndarray:
+    """Graded response: 0..levels-1, higher = more of what the index measures.
+
+    The category is the number of thresholds ``j`` with ``P(Y >= j) > u``, i.e. with
+    ``a * (theta - b_j - offset) > logit(u)``, for one uniform ``u`` per answer.
+    """
+    a = p.discrimination[None, :, None]
+    z = a * (theta[:, None, None] - (p.thresholds[None, :, :] + offset))
+    return (z > _logit(u)[:, :, None]).sum(axis=2)
+
+
+def _logit(u: np.ndarray) -> np.ndarray:
+    return np.log(u) - np.log1p(-u)
+
+
+def _flagged(index, cat: np.ndarray) -> np.ndarray:
+    """Whether each respondent is above the cut-point (all items answered)."""
+    codes = _codes(index, cat)
+    if index.scoring == "count":
+        return (codes >= index.item_threshold).sum(axis=1) >= index.cut_point
+    rev = np.array([it.reverse for it in index.items])
+    scored = np.where(rev[None, :], index.levels - codes, codes - 1) / (index.levels - 1)
+    return scored.mean(axis=1) >= index.cut_point - 1e-9
+
+
+def _codes(index, cat: np.ndarray) -> np.ndarray:
+    """Response codes 1..levels; a reversed item gives a low code for a high trait."""
+    rev = np.array([it.reverse for it in index.items])
+    return np.where(rev[None, :], index.levels - cat, cat + 1)
+
+
+def _calibrate(index, theta, p: _ItemParams, u, target: float) -> float:
+    """The offset of an index's thresholds that puts ``target`` of the sample above its cut."""
+    a = p.discrimination[None, :, None]
+    base = a * (theta[:, None, None] - p.thresholds[None, :, :]) - _logit(u)[:, :, None]
+    lo, hi = -6.0, 6.0
+    for _ in range(24):
+        mid = (lo + hi) / 2
+        share = _flagged(index, (base > a * mid).sum(axis=2)).mean()
+        if share > target:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def _survey(cb: Codebook, pop: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    resp = _respondents(cb, pop, rng)
+    n = resp.muni.size
+    theta = _latent_traits(cb, resp, rng)
+    calib = resp.grade == 0
+    # calibrate on every second åk 9 respondent (at most 20 000) for speed
+    calib = calib & (np.cumsum(calib) % 2 == 0) & (np.cumsum(calib) <= 40_000)
+
+    items: dict[str, np.ndarray] = {}
+    for j, index in enumerate(cb.indices):
+        params = _item_params(index, rng)
+        u = rng.random((n, len(index.items)))
+        target = TARGET_SHARE.get(index.id, DEFAULT_TARGET_SHARE[index.kind])
+        offset = _calibrate(index, theta[calib, j], params, u[calib], target)
+        codes = _codes(index, _categories(theta[:, j], params, offset, u))
+        for k, item in enumerate(index.items):
+            items.setdefault(item.id, codes[:, k].astype(np.int8))
+
+    # Missing answers: item non-response, then break-off (everything after a point is blank).
+    item_ids = list(items)
+    position = {c: i for i, c in enumerate(EXPORT_COLUMNS)}
+    order = sorted(item_ids, key=lambda c: position.get(c, len(position)))
+    propensity = rng.beta(1.2, 1.2 / ITEM_NONRESPONSE - 1.2, n)
+    item_factor = rng.uniform(0.6, 1.4, len(order))
+    missing = rng.random((n, len(order))) < propensity[:, None] * item_factor[None, :]
+    breaks = rng.random(n) < BREAKOFF_SHARE
+    start = rng.integers(int(0.2 * len(order)), len(order), n)
+    missing |= breaks[:, None] & (np.arange(len(order))[None, :] >= start[:, None])
+    for k, c in enumerate(order):
+        items[c] = np.where(missing[:, k], 0, items[c])
+
+    names = np.array([m.name for m in cb.municipalities], dtype=object)
+    grades = np.array([g.id for g in cb.survey.grades], dtype=object)
+    hem = names[resp.muni]
+    kon = np.where(resp.boy, "Pojke", "Flicka").astype(object)
+    other = rng.random(n)
+    kon[other < 0.008] = "Annat"
+    kon[(other >= 0.008) & (other < 0.011)] = "Vill inte svara"
+    kon[(other >= 0.011) & (other < 0.017)] = None
+    # Most go to school where they live; more in gy 2 commute (often to Stockholm).
+    elsewhere = rng.random(n) < np.where(resp.grade > 0, 0.30, 0.07)
+    to_stockholm = rng.random(n) < 0.6
+    other_muni = names[(resp.muni + rng.integers(1, len(names), n)) % len(names)]
+    skolkommun = np.where(elsewhere, np.where(to_stockholm, "Stockholm", other_muni), hem)
+
+    columns: dict[str, object] = {}
+    filled = {
+        "ar": resp.year,
+        "Hemkommun": hem,
+        "Skolkommun": skolkommun.astype(object),
+        "ARSKURS": grades[resp.grade],
+        "Kön": kon,
+        "DIDkommun": hem,
+    }
+    text_blank = {"Skolenhetskod", "Skolnamn", "SkolID_gammal", "SkolSDO"}
+    all_columns = list(EXPORT_COLUMNS) + [c for c in item_ids if c not in position]
+    for c in all_columns:
+        if c in filled:
+            columns[c] = filled[c]
+        elif c in items:
+            columns[c] = pd.arrays.IntegerArray(items[c].astype(np.int64), items[c] == 0)
+        elif c in text_blank:
+            columns[c] = pd.Series([None] * n, dtype=object)
+        else:
+            columns[c] = pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool))
+    frame = pd.DataFrame(columns)
+    frame["ar"] = frame["ar"].astype("int64")
+    logger.debug("Syntetisk enkät: %d svarande", n)
+    return frame
+
+
+# --- interventions --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Programme:
+    name: str
+    huvudman: str
+    niva: str
+    inriktning: str
+    ages: tuple[int, int]
+    faktorer: tuple[str, ...]
+    partners: tuple[str, ...]
+    kunskapslage: str
+    participants: tuple[int, int] | None  # per year, for a municipality of 60 000
+    push_pull: tuple[str, ...] = ()
+    core: bool = False
+
+
+def _p(name, huvudman, niva, inriktning, ages, faktorer, partners, kunskap, deltagare, pp="",
+       core=False) -> _Programme:  # fmt: skip
+    return _Programme(
+        name, huvudman, niva, inriktning, ages, tuple(faktorer.split()), tuple(partners.split()),
+        kunskap, deltagare, tuple(pp.split()), core,
+    )  # fmt: skip
+
+
+#: Programme types Swedish municipalities run (RISE's intervention list and common municipal
+#: work), with the level, targeting, ages, factors and actors typical for each.
+CATALOGUE: tuple[_Programme, ...] = (
+    _p("Familjecentral", "socialtjänst", "förebygga", "universell", (0, 5),
+       "foraldrastod bristande_tillsyn", "barnhälsovård region förskola", "kunskapsbaserad",
+       (300, 900), core=True),
+    _p("Växa tryggt (Rinkebymodellen) – utökade hembesök", "barnhälsovård", "förebygga",
+       "selektiv", (0, 1), "foraldrastod bristande_tillsyn", "socialtjänst region",
+       "lovande", (40, 150)),
+    _p("ABC – Alla barn i centrum", "socialtjänst", "förebygga", "universell", (3, 12),
+       "foraldrastod bristande_tillsyn", "förskola skola civilsamhälle", "evidensbaserad",
+       (40, 150)),
+    _p("De otroliga åren", "socialtjänst", "förebygga", "selektiv", (3, 8),
+       "foraldrastod bristande_tillsyn impulsivitet", "förskola region", "evidensbaserad",
+       (20, 60)),
+    _p("Triple P – föräldrastöd", "socialtjänst", "förebygga", "universell", (2, 12),
+       "foraldrastod bristande_tillsyn", "förskola skola barnhälsovård", "evidensbaserad",
+       (30, 200)),
+    _p("COPE – föräldrautbildning", "socialtjänst", "förebygga", "selektiv", (3, 12),
+       "foraldrastod bristande_tillsyn", "skola elevhälsa region", "evidensbaserad", (30, 120)),
+    _p("Komet – föräldraprogram", "socialtjänst", "förhindra", "selektiv", (3, 11),
+       "bristande_tillsyn foraldrastod impulsivitet", "skola region", "evidensbaserad",
+       (20, 80)),
+    _p("Family Check-Up (iKomet)", "socialtjänst", "förhindra", "selektiv", (2, 17),
+       "bristande_tillsyn foraldrastod", "skola elevhälsa", "evidensbaserad", (15, 60)),
+    _p("Connect – föräldrastöd för tonårsföräldrar", "socialtjänst", "förebygga", "selektiv",
+       (12, 18), "foraldrastod bristande_tillsyn", "skola region", "evidensbaserad", (20, 80)),
+    _p("Föräldrastödsgrupper för tonårsföräldrar", "socialtjänst", "förebygga", "universell",
+       (12, 17), "foraldrastod bristande_tillsyn", "skola civilsamhälle", "kunskapsbaserad",
+       (30, 150)),
+    _p("Älskade förbannade tonåring (ÄFT)", "socialtjänst", "förebygga", "universell",
+       (12, 18), "foraldrastod bristande_tillsyn", "skola fritid", "lovande", (30, 120)),
+    _p("Barnhälsovårdens föräldragrupper", "barnhälsovård", "förebygga", "universell", (0, 1),
+       "foraldrastod", "socialtjänst förskola", "kunskapsbaserad", (200, 700)),
+    _p("Skol-KOMET", "skola", "förebygga", "selektiv", (6, 12),
+       "skolmisslyckande skolanknytning impulsivitet", "elevhälsa socialtjänst",
+       "evidensbaserad", (20, 80)),
+    _p("Olweusprogrammet mot mobbning", "skola", "förebygga", "universell", (7, 15),
+       "skolanknytning", "elevhälsa", "evidensbaserad", (800, 3000)),
+    _p("PAX i skolan", "skola", "förebygga", "universell", (6, 12),
+       "skolanknytning impulsivitet", "elevhälsa fritid", "evidensbaserad", (1000, 4000)),
+    _p("MVP – Mentors in Violence Prevention", "skola", "förebygga", "universell", (13, 18),
+       "impulsivitet kamrater_normbrott", "elevhälsa fritid civilsamhälle", "lovande",
+       (200, 900), pp="normer respekt"),
+    _p("PATHS – social och emotionell träning", "skola", "förebygga", "universell", (6, 10),
+       "impulsivitet skolanknytning", "elevhälsa", "evidensbaserad", (200, 1200)),
+    _p("KiVa mot mobbning", "skola", "förebygga", "universell", (7, 15), "skolanknytning",
+       "elevhälsa", "evidensbaserad", (500, 2500)),
+    _p("YAM – Youth Aware of Mental Health", "region", "förebygga", "universell", (13, 16),
+       "skolanknytning", "skola elevhälsa", "evidensbaserad", (300, 1000),
+       pp="psykisk_halsa"),
+    _p("PALS – positivt beteendestöd i skolan", "skola", "förebygga", "universell", (6, 15),
+       "skolanknytning skolmisslyckande", "elevhälsa", "evidensbaserad", (500, 2000)),
+    _p("Närvaroteam mot problematisk skolfrånvaro", "skola", "förhindra", "indikerad",
+       (7, 16), "skolmisslyckande", "elevhälsa socialtjänst", "kunskapsbaserad", (40, 150),
+       pp="utbildning"),
+    _p("Läxhjälp och studiestöd", "fritid", "förebygga", "universell", (10, 18),
+       "skolmisslyckande", "skola civilsamhälle", "lovande", (100, 500),
+       pp="utbildning lyckas"),
+    _p("SSPF – skola, socialtjänst, polis och fritid", "socialtjänst", "förhindra",
+       "indikerad", (12, 17), "kamrater_normbrott bristande_tillsyn skolmisslyckande",
+       "skola polis fritid", "kunskapsbaserad", (30, 120),
+       pp="exponering natverkskontakter tillhorighet", core=True),
+    _p("Fältassistenter", "fältgrupp", "förhindra", "selektiv", (12, 20),
+       "kamrater_normbrott narsamhalle_brister", "polis fritid skola socialtjänst",
+       "kunskapsbaserad", (200, 800), pp="exponering uttrakning", core=True),
+    _p("Sociala insatsgrupper (SIG)", "socialtjänst", "förhindra", "indikerad", (15, 25),
+       "kamrater_normbrott impulsivitet", "polis skola arbetsmarknad kriminalvård",
+       "kunskapsbaserad", (10, 40), pp="natverkskontakter pengar karriar framtidsutsikter"),
+    _p("Avhopparverksamhet", "socialtjänst", "riskreducera", "indikerad", (15, 25),
+       "kamrater_normbrott", "polis kriminalvård arbetsmarknad bostadsbolag", "lovande",
+       (3, 20), pp="skydd natverkskontakter karriar familjesubstitut", core=True),
+    _p("MST – multisystemisk terapi", "socialtjänst", "riskreducera", "indikerad", (12, 17),
+       "bristande_tillsyn kamrater_normbrott skolmisslyckande", "skola region",
+       "evidensbaserad", (8, 30)),
+    _p("FFT – funktionell familjeterapi", "socialtjänst", "riskreducera", "indikerad",
+       (11, 18), "bristande_tillsyn foraldrastod impulsivitet", "region skola",
+       "evidensbaserad", (10, 40)),
+    _p("Mentorsprogram för unga", "civilsamhälle", "förhindra", "selektiv", (12, 18),
+       "kamrater_normbrott skolanknytning", "skola fritid socialtjänst", "lovande", (20, 80),
+       pp="familjesubstitut tillhorighet lyckas identitet"),
+    _p("Feriejobb för ungdomar", "arbetsmarknad", "förebygga", "universell", (15, 19),
+       "kamrater_normbrott omradesanknytning", "civilsamhälle bostadsbolag fritid",
+       "kunskapsbaserad", (200, 900), pp="pengar arbetsmarknad framtidsutsikter"),
+    _p("Nattvandring", "civilsamhälle", "förebygga", "universell", (12, 18),
+       "narsamhalle_brister omradesanknytning", "polis fritid trygghetssamordning",
+       "ej bedömd", None),
+    _p("Trygghetsvandringar", "trygghetssamordning", "förhindra", "universell", (0, 25),
+       "narsamhalle_brister", "polis bostadsbolag civilsamhälle", "kunskapsbaserad", None),
+    _p("Öppen fritidsverksamhet (fritidsgårdar)", "fritid", "förebygga", "universell",
+       (10, 18), "kamrater_normbrott omradesanknytning", "civilsamhälle fältgrupp socialtjänst",
+       "kunskapsbaserad", (400, 1500), pp="uttrakning tillhorighet spanning", core=True),
+    _p("Kameraövervakning och situationell prevention", "trygghetssamordning", "förhindra",
+       "universell", (0, 25), "narsamhalle_brister", "polis bostadsbolag", "kunskapsbaserad",
+       None),
+    _p("Konflikthantering och medling", "socialtjänst", "förhindra", "selektiv", (12, 21),
+       "impulsivitet", "skola polis", "lovande", (20, 80)),
+    _p("Medling vid brott", "socialtjänst", "riskreducera", "indikerad", (12, 21),
+       "impulsivitet kamrater_normbrott", "polis", "kunskapsbaserad", (10, 50)),
+    _p("Ungdomstjänst", "socialtjänst", "riskreducera", "indikerad", (15, 20),
+       "impulsivitet kamrater_normbrott", "polis arbetsmarknad", "kunskapsbaserad", (10, 40)),
+    _p("Språk och samspel i förskolan", "förskola", "förebygga", "selektiv", (1, 5),
+       "foraldrastod", "barnhälsovård socialtjänst", "kunskapsbaserad", (100, 400)),
+    _p("Lovaktiviteter och idrott för alla", "fritid", "förebygga", "universell", (6, 16),
+       "omradesanknytning kamrater_normbrott", "civilsamhälle skola", "ej bedömd",
+       (500, 2000), pp="uttrakning"),
+    _p("Platssamverkan med bostadsbolag", "bostadsbolag", "förebygga", "universell", (0, 25),
+       "narsamhalle_brister omradesanknytning", "trygghetssamordning polis civilsamhälle",
+       "lovande", None),
+    _p("EST – effektiv samordning för trygghet", "trygghetssamordning", "förhindra",
+       "universell", (12, 25), "narsamhalle_brister kamrater_normbrott",
+       "polis socialtjänst fritid skola", "kunskapsbaserad", None),
+    _p("Unga vuxna – stöd till sysselsättning", "arbetsmarknad", "förhindra", "selektiv",
+       (16, 25), "skolmisslyckande", "socialtjänst skola", "kunskapsbaserad", (50, 200),
+       pp="arbetsmarknad framtidsutsikter utbildning"),
+    _p("Kommunala aktivitetsansvaret (KAA)", "arbetsmarknad", "förhindra", "selektiv",
+       (16, 19), "skolmisslyckande", "skola socialtjänst", "kunskapsbaserad", (100, 400),
+       pp="utbildning framtidsutsikter"),
+    _p("Stödgrupper för barn som anhöriga", "socialtjänst", "förhindra", "selektiv", (4, 18),
+       "foraldrastod", "skola elevhälsa region", "kunskapsbaserad", (20, 80)),
+    _p("Mottagning för unga med missbruk", "region", "riskreducera", "indikerad", (13, 25),
+       "kamrater_normbrott impulsivitet", "socialtjänst", "kunskapsbaserad", (30, 120)),
+    _p("Kontaktpolis och skolpolis", "polis", "förhindra", "universell", (12, 18),
+       "kamrater_normbrott narsamhalle_brister", "skola fritid", "ej bedömd", None),
+    _p("Cannabisprogram för unga (CPU)", "socialtjänst", "riskreducera", "indikerad",
+       (14, 22), "kamrater_normbrott", "region", "kunskapsbaserad", (10, 40)),
+    _p("Samordnad individuell plan (SIP) för unga i riskzon", "socialtjänst", "förhindra",
+       "indikerad", (12, 20), "skolmisslyckande bristande_tillsyn", "region skola elevhälsa",
+       "kunskapsbaserad", None),
+    _p("Kontaktperson och kontaktfamilj", "socialtjänst", "förhindra", "selektiv", (6, 20),
+       "foraldrastod kamrater_normbrott", "skola", "kunskapsbaserad", (20, 100)),
+    _p("Boendestöd och utslussning för unga vuxna", "socialtjänst", "riskreducera",
+       "indikerad", (18, 25), "kamrater_normbrott", "bostadsbolag arbetsmarknad kriminalvård",
+       "ej bedömd", (5, 30), pp="skydd framtidsutsikter"),
+)  # fmt: skip
+
+_COMMENTS: tuple[str, ...] = (
+    "Finansieras delvis med statsbidrag.",
+    "Utvärdering pågår tillsammans med FoU Nordväst.",
+    "Riktas främst till de mest utsatta områdena.",
+    "Startade efter kartläggning av lägesbilden.",
+    "Personalbrist under året gav färre deltagare.",
+    "Utökas till fler skolor nästa läsår.",
+    "Deltagarantal avser unika personer.",
+    "Genomförs på flera språk.",
+)
+#: One comment that a report must escape (HTML) and a CSV writer must quote.
+_SPECIAL_COMMENT = ("0139", 'Samverkan <skola & fritid>; kallas "Trygg i Bro" lokalt.')
+
+
+def _covered(chosen: list[_Programme], levels: list[str], targets: list[str]) -> bool:
+    return {p.niva for p in chosen} >= set(levels) and {p.inriktning for p in chosen} >= set(
+        targets
+    )
+
+
+def _cover_levels(
+    chosen: list[_Programme], rest: list[_Programme], n: int, levels: list[str],
+    targets: list[str],
+) -> list[_Programme]:  # fmt: skip
+    """Make every municipality work at every level and with every targeting, keeping ``n``."""
+    chosen = list(chosen)
+    for attr, wanted in (("niva", levels), ("inriktning", targets)):
+        for w in wanted:
+            if not any(getattr(p, attr) == w for p in chosen):
+                extra = [p for p in rest if getattr(p, attr) == w and p not in chosen]
+                chosen += extra[:1]
+    while len(chosen) > n:  # drop the latest random picks that are not needed for coverage
+        for p in reversed(chosen):
+            if not p.core and _covered([q for q in chosen if q is not p], levels, targets):
+                chosen.remove(p)
+                break
+        else:
+            break
+    return chosen
+
+
+def _interventions(cb: Codebook, rng: np.random.Generator) -> pd.DataFrame:
+    actors = set(cb.ids("actors"))
+    sspf = [a.id for a in cb.actors if a.sspf]
+    factor_ids = [i.id for i in cb.indices if i.kind in ("risk", "protective")]
+    pp_ids = set(cb.ids("push_pull"))
+    levels, targets = cb.ids("levels"), cb.ids("targeting")
+    statuses = cb.ids("statuses")
+    knowledge = set(cb.ids("knowledge_levels"))
+    sizes = {m.code: INHABITANTS_2024.get(m.code, (50_000, 0.0))[0] for m in cb.municipalities}
+    small, large = min(sizes.values()), max(sizes.values())
+    rows = []
+    for m in cb.municipalities:
+        frac = (sizes[m.code] - small) / (large - small) if large > small else 0.5
+        n = int(np.clip(round(16 + 20 * frac + rng.integers(-2, 3)), 15, 40))
+        n = min(n, len(CATALOGUE))
+        core = [p for p in CATALOGUE if p.core]
+        rest = [p for p in CATALOGUE if not p.core]
+        chosen = core + [rest[i] for i in rng.permutation(len(rest))[: max(n - len(core), 0)]]
+        chosen = _cover_levels(chosen, rest, n, levels, targets)
+        chosen.sort(key=lambda p: CATALOGUE.index(p))
+        size = sizes[m.code] / 60_000
+        for p in chosen:
+            faktorer = [f for f in p.faktorer if f in factor_ids] or [
+                factor_ids[int(rng.integers(len(factor_ids)))]
+            ]
+            partners = [a for a in p.partners if a in actors and a != p.huvudman]
+            keep = rng.random(len(partners)) < 0.8
+            partners = [a for a, k in zip(partners, keep, strict=True) if k] or partners[:1]
+            if rng.random() < 0.25:  # sometimes an SSPF actor joins in
+                extra = sspf[int(rng.integers(len(sspf)))] if sspf else None
+                if extra and extra != p.huvudman and extra not in partners:
+                    partners.append(extra)
+            lo_age, hi_age = p.ages
+            if hi_age - lo_age >= 4 and rng.random() < 0.3:  # local variation of the ages
+                lo_age = min(lo_age + int(rng.integers(0, 2)), hi_age)
+                hi_age = max(hi_age - int(rng.integers(0, 2)), lo_age)
+            deltagare = None
+            if p.participants is not None and rng.random() >= 0.12:
+                lo, hi = p.participants
+                deltagare = max(round(rng.uniform(lo, hi) * size), 1)
+            r = rng.random()
+            status = statuses[0] if r < 0.80 else statuses[1] if r < 0.92 else statuses[2]
+            kommentar = _COMMENTS[int(rng.integers(len(_COMMENTS)))] if rng.random() < 0.3 else ""
+            if m.code == _SPECIAL_COMMENT[0] and p.name.startswith("SSPF"):
+                kommentar = _SPECIAL_COMMENT[1]
+            rows.append(
+                {
+                    "kommunkod": m.code,
+                    "insats": p.name,
+                    "huvudman": p.huvudman if p.huvudman in actors else sorted(actors)[0],
+                    "niva": p.niva if p.niva in levels else levels[0],
+                    "inriktning": p.inriktning if p.inriktning in targets else targets[0],
+                    "alder_fran": lo_age,
+                    "alder_till": hi_age,
+                    "faktorer": ";".join(faktorer),
+                    "push_pull": ";".join(x for x in p.push_pull if x in pp_ids),
+                    "kunskapslage": p.kunskapslage if p.kunskapslage in knowledge else "ej bedömd",
+                    "deltagare_per_ar": deltagare,
+                    "samverkan": ";".join(partners),
+                    "status": status,
+                    "kommentar": kommentar,
+                }
+            )
+    out = pd.DataFrame(rows, columns=list(INSATSER_COLUMNS))
+    out["alder_fran"] = out["alder_fran"].astype("int64")
+    out["alder_till"] = out["alder_till"].astype("int64")
+    out["deltagare_per_ar"] = out["deltagare_per_ar"].astype("Int64")
+    return out
+
+
+# --- Kolada key figures ---------------------------------------------------------------------
+#: Columns of ``kolada.csv``, in Kolada's shape (one row per KPI, area, year and gender).
+KOLADA_COLUMNS: tuple[str, ...] = ("kpi", "municipality_id", "year", "gender", "value", "status")
+KOLADA_YEARS: tuple[int, ...] = tuple(range(2015, 2025))
+#: Inhabitants of the county and the country at the end of 2024 (SCB, rounded) and the yearly
+#: growth rate, for the count KPIs of the county and country rows.
+KOLADA_WIDER_AREAS: dict[str, tuple[int, float]] = {
+    "0001": (2_455_000, 0.012),  # Stockholms län
+    "0000": (10_588_000, 0.007),  # Riket
+}
+#: A count below this is published as ``Privacy`` with no value (the example's own rule, in
+#: the spirit of the statistics agencies' small-count suppression). When one sex is protected
+#: the other is too, so that neither can be recovered from the total.
+KOLADA_PRIVACY_LIMIT = 10
+#: Rows published as ``Missing`` with no value: (KPI, area or None for every area, years).
+KOLADA_MISSING: tuple[tuple[str, str | None, tuple[int, ...]], ...] = (
+    ("N02904", None, (2024,)),  # the latest year is not yet published
+    ("N17625", "0125", (2015, 2016)),  # not reported for Ekerö in the first years
+)
+
+
+@dataclass(frozen=True)
+class _KpiModel:
+    """How one synthetic KPI behaves (the example's own choices, in the KPI's unit).
+
+    ``level`` is the country's value in 2015 (for a count KPI: per 1 000 inhabitants);
+    ``trend`` the relative change per year; ``county`` the county's level relative to the
+    country; ``vulnerability`` the relative shift per unit of a municipality's vulnerability
+    score (minus one to plus one, from :data:`MUNICIPALITY_RISK`); ``spread`` the SD of a
+    municipality's own relative offset; ``noise`` the relative year-to-year noise of a
+    municipality; ``women`` the women's value relative to the men's; ``decimals`` how Kolada
+    rounds it.
+    """
+
+    level: float
+    trend: float
+    county: float
+    vulnerability: float
+    spread: float = 0.05
+    noise: float = 0.03
+    women: float = 1.0
+    decimals: int = 1
+
+
+KOLADA_MODEL: dict[str, _KpiModel] = {
+    "N02797": _KpiModel(6.8, -0.015, 0.82, 0.25, women=0.85),
+    "N02906": _KpiModel(7.3, -0.015, 0.83, 0.25, women=0.85),
+    "N15428": _KpiModel(84.5, 0.002, 1.04, -0.045, spread=0.012, noise=0.008, women=1.04),
+    "N17625": _KpiModel(8.5, 0.01, 1.12, 0.25, spread=0.08, noise=0.04, women=0.8),
+    "N02904": _KpiModel(13.0, -0.025, 0.92, 0.45, spread=0.08, noise=0.025),
+    "N31807": _KpiModel(4.3, -0.025, 0.82, 0.35, spread=0.08, noise=0.025),
+    "N07403": _KpiModel(1000, 0.0, 1.12, 0.2, spread=0.08, noise=0.035, decimals=0),
+    "U07417": _KpiModel(4800, -0.03, 1.12, 0.15, spread=0.15, noise=0.04, decimals=0),
+    "U07452": _KpiModel(2300, -0.03, 1.05, 0.25, spread=0.15, noise=0.05, decimals=0),
+    "N07907": _KpiModel(17.0, 0.005, 1.15, 0.2, spread=0.1, noise=0.02, women=0.98),
+    "N33812": _KpiModel(1.9, -0.01, 0.7, 0.35, spread=0.1, women=0.9, decimals=0),
+    "N33813": _KpiModel(0.8, -0.05, 0.8, 0.35, spread=0.1, women=0.5, decimals=0),
+}
+#: A KPI the model does not know (a codebook addition) gets a neutral level in its unit.
+_DEFAULT_KPI_LEVEL = {"procent": 10.0, "per_1000": 10.0, "per_100000": 1000.0, "antal": 1.0}
+
+
+def _inhabitants(area: str, year: int) -> float:
+    total, growth = KOLADA_WIDER_AREAS.get(area) or INHABITANTS_2024.get(area, (50_000, 0.01))
+    return total * (1 + growth) ** (year - 2024)
+
+
+def _kpi_model(kpi, codebook: Codebook) -> _KpiModel:
+    model = KOLADA_MODEL.get(kpi.id)
+    if model is not None:
+        return model
+    unit = codebook.kolada_unit(kpi.unit)
+    level = _DEFAULT_KPI_LEVEL.get(unit.id, 10.0)
+    if kpi.plausible is not None:
+        level = sum(kpi.plausible) / 2
+    return _KpiModel(level, 0.0, 1.0, 0.2 if not kpi.higher_is_better else -0.05, decimals=1)
+
+
+def _kolada_rows(kpi, codebook: Codebook, rng: np.random.Generator) -> list[dict]:
+    """Rows of one KPI for every area, year and (where Kolada divides it) gender."""
+    model = _kpi_model(kpi, codebook)
+    unit = codebook.kolada_unit(kpi.unit)
+    count = unit.id == "antal"
+    low = unit.low if unit.low is not None else 0.0
+    high = unit.high if unit.high is not None else np.inf
+    if kpi.plausible is not None:
+        low, high = max(low, kpi.plausible[0]), min(high, kpi.plausible[1])
+    areas = list(codebook.kolada_areas())
+    years = np.array(KOLADA_YEARS)
+    # The county's and the country's smooth level; each municipality is the county shifted by
+    # its vulnerability and its own offset, with a slightly different slope.
+    smooth = model.level * (1 + model.trend) ** (years - years[0])
+    share_women = model.women / (1 + model.women)
+    rows = []
+    for area in areas:
+        if area == "0000":
+            base, noise = smooth, 0.004
+        elif area == "0001":
+            base, noise = smooth * model.county, 0.008
+        else:
+            score = MUNICIPALITY_RISK.get(area, 0.0) / 0.25
+            offset = model.vulnerability * score + rng.normal(0, model.spread)
+            slope = rng.normal(0, 0.006)
+            base = smooth * model.county * (1 + offset) * (1 + slope) ** (years - years[0])
+            noise = model.noise
+        values = base * (1 + rng.normal(0, noise, years.size))
+        for year, value in zip(years, values, strict=True):
+            if count:
+                total = int(rng.poisson(max(value, 0) * _inhabitants(area, int(year)) / 1000))
+                women = int(rng.binomial(total, share_women))
+                by_gender = {"T": float(total), "K": float(women), "M": float(total - women)}
+                protected = {g for g, v in by_gender.items() if v < KOLADA_PRIVACY_LIMIT}
+                if protected & {"K", "M"}:
+                    protected |= {"K", "M"}
+            else:
+                value = float(np.clip(value, low, high))
+                women_value = 2 * value * share_women
+                by_gender = {
+                    "T": value,
+                    "K": float(np.clip(women_value, low, high)),
+                    "M": float(np.clip(2 * value - women_value, low, high)),
+                }
+                protected = set()
+            for gender in ("T", "K", "M") if kpi.by_gender else ("T",):
+                status = "Privacy" if gender in protected else ""
+                rows.append(
+                    {
+                        "kpi": kpi.id,
+                        "municipality_id": area,
+                        "year": int(year),
+                        "gender": gender,
+                        "value": None if status else round(by_gender[gender], model.decimals),
+                        "status": status,
+                    }
+                )
+    for missing_kpi, missing_area, missing_years in KOLADA_MISSING:
+        if missing_kpi != kpi.id:
+            continue
+        for row in rows:
+            if row["year"] in missing_years and missing_area in (None, row["municipality_id"]):
+                row["value"], row["status"] = None, "Missing"
+    return rows
+
+
+def kolada_frame(codebook: Codebook | None = None, seed: int = config.DEFAULT_SEED) -> pd.DataFrame:
+    """Synthetic key figures in Kolada's shape for every codebook KPI (``kolada.csv``).
+
+    Columns: ``kpi``, ``municipality_id`` (the eight municipality codes, ``0001`` Stockholms
+    län, ``0000`` Riket), ``year`` (2015–2024), ``gender`` (``T``; also ``K`` and ``M`` for a
+    KPI Kolada divides by gender), ``value`` (Float64, <NA> when not published) and ``status``
+    (``""``, ``Missing`` or ``Privacy``). Levels, trends and municipality differences follow
+    :data:`KOLADA_MODEL`; counts (unit ``antal``) are Poisson draws from each area's
+    inhabitants and protected below :data:`KOLADA_PRIVACY_LIMIT`; :data:`KOLADA_MISSING` lists
+    the unpublished rows. Draws come from their own stream (``default_rng([seed, 7])``), so the
+    other example files do not change when this does.
+    """
+    cb = codebook or load_codebook()
+    rng = np.random.default_rng([seed, 7])
+    rows = [row for kpi in cb.kolada_kpis for row in _kolada_rows(kpi, cb, rng)]
+    out = pd.DataFrame(rows, columns=list(KOLADA_COLUMNS))
+    out["year"] = out["year"].astype("int64")
+    out["value"] = out["value"].astype("Float64")
+    return out
+
+
+def _kolada_bytes(frame: pd.DataFrame, codebook: Codebook) -> bytes:
+    """``kolada.csv``: UTF-8, comma, header; each value with its KPI's decimals, blank if none."""
+    decimals = {k.id: _kpi_model(k, codebook).decimals for k in codebook.kolada_kpis}
+    values = [
+        "" if pd.isna(v) else f"{float(v):.{decimals.get(kpi, 1)}f}"
+        for kpi, v in zip(frame["kpi"], frame["value"], strict=True)
+    ]
+    return frame.assign(value=values).to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+# --- public API -----------------------------------------------------------------------------
+def generate(
+    seed: int = config.DEFAULT_SEED, scale: float = 1.0, codebook: Codebook | None = None
+) -> dict[str, pd.DataFrame]:
+    """Generate the synthetic raw inputs for every municipality in the codebook.
+
+    Returns raw-layout frames (the raw input contract, before reading and validation):
+
+    - ``enkat``: one row per respondent, every Stockholmsenkäten export column in export order
+      (``ar``, ``Hemkommun`` as a name, ``Skolkommun``, …, ``ARSKURS``, ``Kön``, items as
+      nullable integer response codes 1..levels, blank = no answer, ``DIDkommun``); columns the
+      codebook does not score are blank.
+    - ``insatser``: kommunkod, insats, huvudman, niva, inriktning, alder_fran, alder_till,
+      faktorer, push_pull, kunskapslage, deltagare_per_ar (nullable), samverkan, status,
+      kommentar.
+    - ``befolkning``: kommunkod, ar (2018–2024), alder (0–25), kon (Pojke/Flicka), antal.
+    - ``kolada``: kpi, municipality_id, year, gender, value, status (see :func:`kolada_frame`).
+
+    ``scale`` multiplies the population (and so the number of respondents); the key figures
+    describe whole municipalities and do not depend on it.
+    """
+    if scale <= 0:
+        raise ValueError("scale must be positive")
+    cb = codebook or load_codebook()
+    rng = np.random.default_rng(seed)
+    pop = _population(cb, rng, scale)
+    enkat = _survey(cb, pop, rng)
+    insatser = _interventions(cb, rng)
+    kolada = kolada_frame(cb, seed)
+    return {"enkat": enkat, "insatser": insatser, "befolkning": pop, "kolada": kolada}
+
+
+def _enkat_bytes(frame: pd.DataFrame) -> bytes:
+    text = frame.to_csv(index=False, lineterminator="\n")
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=6) as gz:
+        gz.write(text.encode("utf-8"))
+    return buf.getvalue()
+
+
+def _insatser_bytes(frame: pd.DataFrame) -> bytes:
+    """Excel's "CSV (semikolonavgränsad)": ``;``, Windows-1252, CRLF, decimal comma."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(frame.columns)
+    for row in frame.itertuples(index=False):
+        writer.writerow(_excel_cell(v) for v in row)
+    return buf.getvalue().encode("cp1252")
+
+
+def _excel_cell(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float | np.floating):
+        return f"{value:g}".replace(".", ",")
+    return str(value)
+
+
+def _befolkning_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _marker_text(seed: int, scale: float) -> str:
+    return (
+        "Syntetiska exempeldata — inte verkliga resultat.\n\n"
+        "Filerna i den här mappen är påhittade. De är genererade av programmet med\n"
+        f"    fouanalys synth --seed {seed}\n"
+        f"(skala {scale:g}) och liknar riktiga underlag till form och storlek, men de beskriver\n"
+        "inga verkliga ungdomar, insatser eller kommuner. Använd dem inte som resultat.\n"
+        "Nyckeltalen i kolada.csv har Koladas form men är också påhittade: de är inte\n"
+        "hämtade från Kolada och är inte kommunernas verkliga värden.\n"
+    )
+
+
+def _readme_text(seed: int, scale: float) -> str:
+    return f"""# Syntetiska exempeldata
+
+**Syntetiska exempeldata — inte verkliga resultat.** Allt i den här mappen är påhittat och
+genererat av `fouanalys.ingest.synthetic` (kommandot `fouanalys synth --seed {seed}`, skala
+{scale:g}). Samma frö ger byte för byte samma filer. Filen `{config.SYNTHETIC_MARKER}` markerar
+mappen som syntetisk; rapporter som byggs härifrån får en banderoll om det.
+
+- `enkat.csv.gz` — enkätsvar i Stockholmsenkätens exportformat (alla kolumner, i exportens
+  ordning), en rad per svarande; år 2018, 2020, 2022 och 2024, åk 9 och gy 2. UTF-8, komma,
+  gzip. Svarskoder 1..antal svarsalternativ, tomt = inget svar. Kolumner som kodboken inte
+  använder är tomma.
+- `insatser.csv` — kartläggning av insatser, en rad per insats och kommun (15–40 per kommun).
+  Excels "CSV (semikolonavgränsad)": semikolon, Windows-1252, CRLF.
+- `befolkning.csv` — befolkning per kommun, år (2018–2024), ettårsålder 0–25 och kön. UTF-8,
+  komma.
+- `kolada.csv` — nyckeltal i Koladas form (`kpi, municipality_id, year, gender, value,
+  status`) för kodbokens nyckeltal, de åtta kommunerna, Stockholms län (0001) och riket
+  (0000), 2015–2024. UTF-8, komma. Också syntetiska: de är inte hämtade från Kolada. Några
+  värden är markerade som ej publicerade (`Missing`) eller skyddade för att de bygger på få
+  personer (`Privacy`); de har då inget värde. Riktiga värden hämtas med `fouanalys fetch
+  kolada`.
+
+Hur data skapas: antalet svarande är binomialfördelat ur årskullens storlek och en rimlig
+svarsfrekvens. Varje svarande har korrelerade latenta drag (risk- och skyddsfaktorer) som
+skiljer sig något mellan kommuner, kön, årskurs och år; varje fråga besvaras enligt en
+ordinal logitmodell. Skillnaderna mellan kommunerna är exemplets egna val och säger ingenting
+om de verkliga kommunerna. Insatserna är vanliga svenska programtyper med påhittad omfattning.
+Nyckeltalen följer en jämn trend på en rimlig nivå för varje nyckeltal, med skillnader mellan
+kommunerna och lite slumpmässigt brus; andelar och tal per invånare ligger för länet och riket
+nära kommunernas genomsnitt, och antal följer områdets folkmängd.
+"""
+
+
+def write_example(
+    out_dir: Path | str = config.EXAMPLE_DATA_DIR,
+    seed: int = config.DEFAULT_SEED,
+    scale: float = 1.0,
+) -> dict[str, Path]:
+    """Generate and write the synthetic example into ``out_dir``.
+
+    Writes ``enkat.csv.gz``, ``insatser.csv``, ``befolkning.csv``, ``kolada.csv``, the marker
+    file (``config.SYNTHETIC_MARKER``) and ``README.md``, atomically: everything is written to
+    temporary files first and then moved into place, so an interrupted run leaves the old
+    files. Returns the paths by name (``enkat``, ``insatser``, ``befolkning``, ``kolada``,
+    ``marker``, ``readme``).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    codebook = load_codebook()
+    frames = generate(seed=seed, scale=scale, codebook=codebook)
+    payloads = {
+        "enkat": ("enkat.csv.gz", _enkat_bytes(frames["enkat"])),
+        "insatser": ("insatser.csv", _insatser_bytes(frames["insatser"])),
+        "befolkning": ("befolkning.csv", _befolkning_bytes(frames["befolkning"])),
+        "kolada": ("kolada.csv", _kolada_bytes(frames["kolada"], codebook)),
+        "marker": (config.SYNTHETIC_MARKER, _marker_text(seed, scale).encode("utf-8")),
+        "readme": ("README.md", _readme_text(seed, scale).encode("utf-8")),
+    }
+    tmp_paths: dict[str, Path] = {}
+    try:
+        for key, (name, data) in payloads.items():
+            tmp = out / f".{name}.tmp-{os.getpid()}"
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            tmp_paths[key] = tmp
+        paths = {}
+        for key, (name, _) in payloads.items():
+            os.replace(tmp_paths[key], out / name)
+            paths[key] = out / name
+    finally:
+        for tmp in tmp_paths.values():
+            tmp.unlink(missing_ok=True)
+    logger.info(
+        "Syntetiska exempeldata skrivna till %s (frö %d, %d svarande)",
+        out,
+        seed,
+        len(frames["enkat"]),
+    )
+    return paths

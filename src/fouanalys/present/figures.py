@@ -1,0 +1,121 @@
+"""Figure helpers every chapter shares: captions, heatmaps, legends, text measurements."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from fouanalys.codebook import Codebook
+from fouanalys.present.style import FIG_DPI, UNKNOWN_STYLE
+
+
+def move_legend_below(fig: Figure, ax, ncols: int) -> None:
+    """Replace an axes legend with one figure legend under the plot."""
+    handles, labels = ax.get_legend_handles_labels()
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=ncols)
+
+
+def unknown_cell(x: float, y: float, width: float, height: float):
+    """The hatched patch over a heatmap cell whose reach is unknown."""
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x, y), width, height, zorder=1, gid="unknown", **UNKNOWN_STYLE)
+
+
+def literal(text: object) -> str:
+    """Free text for a matplotlib label: ``$`` escaped so it never starts mathtext."""
+    return str(text).replace("$", r"\$")
+
+
+def stage_ticks(codebook: Codebook, width: int = 14) -> list[str]:
+    """Stage labels for an axis: the name wrapped, the ages below ("Högstadium\\n13–15 år")."""
+    import textwrap
+
+    from fouanalys.present.labels import age_span
+
+    return [
+        textwrap.fill(s.label, width=width, break_long_words=False)
+        + "\n"
+        + age_span(s.age_from, s.age_to)
+        for s in sorted(codebook.life_stages, key=lambda s: s.age_from)
+    ]
+
+
+def text_width(text: str, size: float) -> float:
+    """Width in inches of ``text`` set in DejaVu Sans at ``size`` points."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    prop = FontProperties(family="DejaVu Sans", size=size)
+    width, _height, _descent = text_to_path.get_text_width_height_descent(text, prop, ismath=False)
+    return float(width) / 72
+
+
+def heatmap(ax, matrix: pd.DataFrame, cmap, norm):
+    """Draw ``matrix`` as a grid of cells, row 0 at the top; NA cells are left blank.
+
+    Cell (row i, column j) spans ``[j, j+1] × [i, i+1]`` in data coordinates, with white
+    gaps between cells. Matplotlib only: seaborn's import alone costs more than a second per
+    notebook, and these grids need nothing from it. Returns the mesh (for a colour bar).
+    """
+    values = np.ma.masked_invalid(matrix.to_numpy(dtype=float))
+    n_rows, n_cols = values.shape
+    mesh = ax.pcolormesh(
+        np.arange(n_cols + 1),
+        np.arange(n_rows + 1),
+        values,
+        cmap=cmap,
+        norm=norm,
+        edgecolors="white",
+        linewidth=1.5,
+    )
+    ax.set_xlim(0, n_cols)
+    ax.set_ylim(n_rows, 0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return mesh
+
+
+# --- captions -------------------------------------------------------------------------------
+
+
+class Captioned:
+    """A figure with its caption, for the report: ``display(plots.captioned(fig, "Text"))``.
+
+    Displays as the figure's PNG with the caption in the output's metadata
+    (``{"fouanalys": {"caption": ...}}``); the report template numbers the figures of a chapter
+    and prints "Figur N. Text" under each. ``figure`` stays a plain matplotlib Figure that a
+    researcher can restyle before displaying.
+    """
+
+    def __init__(self, figure: Figure, caption: str):
+        self.figure = figure
+        self.caption = caption
+
+    def _png(self) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=FIG_DPI, facecolor="white")
+        return buffer.getvalue()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        import base64
+
+        data = {
+            "image/png": base64.b64encode(self._png()).decode("ascii"),
+            "text/plain": f"<Figur: {self.caption}>",
+        }
+        return data, {"fouanalys": {"caption": self.caption}}
+
+
+def captioned(figure: Figure, caption: str) -> Captioned:
+    """Wrap a figure with its caption for display in a report chapter."""
+    return Captioned(figure, caption)

@@ -1,0 +1,89 @@
+"""Swedish labels of codebook things: grades, sexes, groups, life stages, factor kinds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fouanalys.codebook import Codebook
+from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.present.text import DASH, NBSP, is_missing, lower_first
+
+SEX_LABELS = {"Pojke": "Pojkar", "Flicka": "Flickor"}
+#: Legend text for a 95 % confidence interval.
+CI_LABEL = "95\u00a0% konfidensintervall"
+
+#: Plural headings for the kinds of index.
+KIND_LABELS = {"risk": "Riskfaktorer", "protective": "Skyddsfaktorer", "outcome": "Utfall"}
+#: Short kind labels for table cells.
+KIND_SHORT = {"risk": "Risk", "protective": "Skydd", "outcome": "Utfall"}
+
+#: Legend label of the comparison in the profile and the priority list.
+REST_OF_REGION = "Övriga regionen"
+
+
+def grade_label(grade: str, codebook: Codebook) -> str:
+    """Swedish label of a grade id; the all-grades label becomes "Båda årskurserna"."""
+    if grade == codebook.survey.all_label:
+        return "Båda årskurserna" if len(codebook.survey.grades) == 2 else "Alla årskurser"
+    return {g.id: g.label for g in codebook.survey.grades}.get(grade, str(grade))
+
+
+def sex_label(sex: str, codebook: Codebook) -> str:
+    """Swedish plural label of a sex id ("Pojkar", "Flickor"); all sexes are "Alla elever"."""
+    if sex == codebook.survey.all_label:
+        return "Alla elever"
+    return {s.id: s.label for s in codebook.survey.sexes}.get(sex, str(sex))
+
+
+def group_label(grade: str, sex: str, codebook: Codebook) -> str:
+    """A group of students as a table cell: "Flickor, gymnasiet år 2", "Alla elever"."""
+    all_label = codebook.survey.all_label
+    who = sex_label(sex, codebook)
+    if grade == all_label:
+        return who
+    return f"{who}, {lower_first(grade_label(grade, codebook))}"
+
+
+def group_phrase(grade: str, sex: str, codebook: Codebook) -> str:
+    """A group of students as the opening of a sentence.
+
+    "Bland pojkar i årskurs 9", "Bland alla elever i årskurs 9", "Bland flickor i båda
+    årskurserna", "Bland alla elever".
+    """
+    all_label = codebook.survey.all_label
+    who = lower_first(sex_label(sex, codebook))
+    if grade == all_label and sex == all_label:
+        return f"Bland {who}"
+    return f"Bland {who} i {lower_first(grade_label(grade, codebook))}"
+
+
+def group_order(grade: str, sex: str, codebook: Codebook) -> int:
+    """Broad groups first: all students, then by sex, then by grade, then grade × sex."""
+    all_label = codebook.survey.all_label
+    grades = [all_label, *[g.id for g in codebook.survey.grades]]
+    sexes = [all_label, *[s.id for s in codebook.survey.sexes]]
+    g = grades.index(grade) if grade in grades else len(grades)
+    s = sexes.index(sex) if sex in sexes else len(sexes)
+    tier = (g > 0) * 2 + (s > 0)  # 0 all, 1 sex only, 2 grade only, 3 grade × sex
+    return tier * 100 + g * 10 + s
+
+
+def age_span(age_from: object, age_to: object) -> str:
+    """An age span in words: ``(13, 15) -> "13–15 år"``, ``(4, 4) -> "4 år"``.
+
+    A no-break space keeps the number and "år" together.
+    """
+    if is_missing(age_from) or is_missing(age_to):
+        return DASH
+    a, b = int(age_from), int(age_to)  # type: ignore[call-overload]
+    return f"{a}{NBSP}år" if a == b else f"{a}–{b}{NBSP}år"
+
+
+def stage_label(stage: str, codebook: Codebook | None = None, ages: bool = True) -> str:
+    """A life stage as text: ``"13-15" -> "Högstadium (13–15 år)"`` (``ages=False``: name only)."""
+    codebook = codebook or load_codebook()
+    for s in codebook.life_stages:
+        if s.id == stage:
+            return f"{s.label} ({age_span(s.age_from, s.age_to)})" if ages else s.label
+    return str(stage)

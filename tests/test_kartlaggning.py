@@ -124,7 +124,7 @@ def grid(dim: str, values: list[str], cells: dict, kommunkod: str = "0123") -> p
     return frame
 
 
-def gap_row(factor: str, stage: str, status: str, rank: int, text: str = "", **kw) -> dict:
+def gap_row(factor: str, stage: str, status: str, rank: int, **kw) -> dict:
     row = {
         "municipality_code": "0123",
         "factor": factor,
@@ -136,8 +136,8 @@ def gap_row(factor: str, stage: str, status: str, rank: int, text: str = "", **k
         "participants": pd.NA,
         "reach_per_1000": pd.NA,
         "best_knowledge": None,
+        "reach_complete": True,
         "status": status,
-        "text": text,
     }
     row.update(kw)
     return row
@@ -153,14 +153,12 @@ def gaps_frame(rows: list[dict]) -> pd.DataFrame:
 def gaps() -> pd.DataFrame:
     return gaps_frame(
         [
-            gap_row("kamrater_normbrott", "13-15", "saknas", 2, "B saknas 13–15."),
-            gap_row("skolmisslyckande", "6-12", "tunn", 1, "A tunn 6–12."),
-            gap_row("skolmisslyckande", "16-18", "saknas", 1, "A saknas 16–18."),
-            gap_row("skolmisslyckande", "13-15", "saknas", 1, "A saknas 13–15 <b>."),
+            gap_row("kamrater_normbrott", "13-15", "saknas", 2),
+            gap_row("skolmisslyckande", "6-12", "tunn", 1, best_knowledge="ej bedömd"),
+            gap_row("skolmisslyckande", "16-18", "saknas", 1),
+            gap_row("skolmisslyckande", "13-15", "saknas", 1),
             gap_row("kamrater_normbrott", "16-18", "finns", 2),
-            gap_row(
-                "impulsivitet", "13-15", "saknas", 1, "Annan kommun.", municipality_code="0114"
-            ),
+            gap_row("impulsivitet", "13-15", "saknas", 1, municipality_code="0114"),
         ]
     )
 
@@ -169,7 +167,7 @@ def gaps() -> pd.DataFrame:
 
 
 def test_number_formats():
-    assert [fa_text.format_count(v) for v in (0, 2.5, 2393, 12105.4, None)] == [
+    assert [fa_text.format_number(v) for v in (0, 2.5, 2393, 12105.4, None)] == [
         "0",
         "3",
         f"2{TS}393",
@@ -430,20 +428,26 @@ def test_factor_cells_mark_applicable_priority_and_gaps(gaps):
 
 
 def test_gap_list_orders_missing_first_then_by_rank(gaps):
+    school, peers = "Skolmisslyckande och låg skolanknytning", "Kamrater med normbrytande beteende"
     assert k.gap_list(gaps, "0123", CB) == [
-        "A saknas 13–15 &lt;b&gt;.",  # escaped for Markdown
-        "A saknas 16–18.",
-        "B saknas 13–15.",
-        "A tunn 6–12.",
+        f"{school} är förhöjt, men ingen pågående insats riktar sig mot det för 13–15 år.",
+        f"{school} är förhöjt, men ingen pågående insats riktar sig mot det för 16–18 år.",
+        f"{peers} är förhöjt, men ingen pågående insats riktar sig mot det för 13–15 år.",
+        f"{school} är förhöjt, men bara två pågående insatser riktar sig mot det för 6–12 år, "
+        "med okänd räckvidd och utan bedömd kunskapsgrund.",
     ]
-    assert k.gap_list(gaps, "0123", CB, limit=2) == [
-        "A saknas 13–15 &lt;b&gt;.",
-        "A saknas 16–18.",
+    assert k.gap_list(gaps, "0123", CB, limit=2)[2:] == [
         "Ytterligare 2 luckor redovisas under Luckor.",
     ]
     assert k.gap_list(gaps, "0123", CB, limit=3)[-1] == (
         "Ytterligare 1 lucka redovisas under Luckor."
     )
+
+
+def test_gap_sentence_is_escaped_for_markdown(gaps, monkeypatch):
+    label = {**CB.labels("indices"), "skolmisslyckande": "Skola <b>"}
+    monkeypatch.setattr(type(CB), "labels", lambda self, kind: label)
+    assert k.gap_list(gaps, "0123", CB, limit=1)[0].startswith("Skola &lt;b&gt; är förhöjt")
 
 
 def test_gap_list_without_gaps(gaps):

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fouanalys.chapters.natverk import removal_sentence
 from fouanalys.exceptions import FouanalysError, NetworkModelError
 from fouanalys.network import (
     REMOVAL_COLUMNS,
@@ -28,7 +29,6 @@ from fouanalys.network import (
     block_model_adjacency,
     cascade_rounds,
     removal_experiment,
-    removal_sentence,
     removal_summary,
     threshold_cascade,
 )

@@ -29,7 +29,6 @@ import pandas as pd
 
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.exceptions import FouanalysError
-from fouanalys.present.text import format_number
 
 log = logging.getLogger("fouanalys")
 
@@ -84,25 +83,9 @@ GAP_COLUMNS = [
     "participants",
     "reach_per_1000",
     "best_knowledge",
+    "reach_complete",
     "status",
-    "text",
 ]
-
-_NBSP = "\u00a0"
-_NUMBER_WORDS = {
-    1: "en",
-    2: "två",
-    3: "tre",
-    4: "fyra",
-    5: "fem",
-    6: "sex",
-    7: "sju",
-    8: "åtta",
-    9: "nio",
-    10: "tio",
-    11: "elva",
-    12: "tolv",
-}
 
 
 # --- population -----------------------------------------------------------------------------
@@ -470,57 +453,6 @@ def knowledge_profile(placed: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
 # --- gaps -----------------------------------------------------------------------------------
 
 
-def stage_phrase(stage: str, codebook: Codebook) -> str:
-    """A life stage as Swedish text: ``"13-15" -> "13–15 år"``."""
-    for s in codebook.life_stages:
-        if s.id == stage:
-            return f"{s.age_from}–{s.age_to} år"
-    return f"{stage} år"
-
-
-def _count_phrase(n: int) -> str:
-    word = _NUMBER_WORDS.get(n, str(n))
-    return f"{word} pågående {'insats' if n == 1 else 'insatser'}"
-
-
-def _reach_text(reach: float) -> str:
-    decimals = 1 if round(reach, 1) < 10 else 0
-    return f"{format_number(reach, decimals)} per 1{_NBSP}000"
-
-
-def gap_sentence(row: pd.Series | object, label: str, stage_text: str) -> str:
-    """The plain Swedish sentence for one gap row (status "saknas" or "tunn"); "" for "finns".
-
-    ``row`` needs ``kind, elevated, rank, status, interventions, reach_per_1000,
-    reach_complete, best_knowledge``.
-    """
-    status = row.status
-    if status == PRESENT:
-        return ""
-    subject = label[:1].upper() + label[1:]
-    protective = row.kind == "protective"
-    if row.elevated:
-        why = "är lägre än i övriga regionen" if protective else "är förhöjt"
-    else:
-        why = f"ligger högt i kommunens prioritering (plats {int(row.rank)})"
-    verb = "stärker det" if protective else "riktar sig mot det"
-    if status == MISSING:
-        return f"{subject} {why}, men ingen pågående insats {verb} för {stage_text}."
-    reasons = []
-    reach = row.reach_per_1000
-    if pd.isna(reach):
-        reasons.append("med okänd räckvidd")
-    elif row.reach_complete and reach < THIN_REACH_PER_1000:
-        reasons.append(f"med låg räckvidd ({_reach_text(float(reach))})")
-    if row.best_knowledge == UNASSESSED:
-        reasons.append("utan bedömd kunskapsgrund")
-    detail = " och ".join(reasons)
-    return (
-        f"{subject} {why}, men bara {_count_phrase(int(row.interventions))} {verb} "
-        f"för {stage_text}, {detail}."
-    )
-
-
 def priority_factors(
     priorities: pd.DataFrame, codebook: Codebook, year: int | None = None, top_n: int = 3
 ) -> pd.DataFrame:
@@ -569,14 +501,14 @@ def gap_table(
     ``participants``, ``reach_per_1000`` (Float64, NA when unknown); ``best_knowledge`` (str,
     NA when none); ``status`` (str: "saknas" without an ongoing intervention; "tunn" when the
     only ones are "ej bedömd" or their known reach is below :data:`THIN_REACH_PER_1000` with no
-    intervention of unknown reach; else "finns"); ``text`` (str: a plain Swedish sentence for
-    "saknas" and "tunn", "" for "finns"). Sorted by municipality, rank, factor and stage.
+    intervention of unknown reach; else "finns"); ``reach_complete`` (bool: every ongoing
+    intervention there reports participants). Codes and numbers only: the chapter words them.
+    Sorted by municipality, rank, factor and stage.
     """
     prio = priority_factors(priorities, codebook, year=year, top_n=top_n)
     stages_of = {i.id: i.stages for i in codebook.indices}
     stage_order = {s: n for n, s in enumerate(codebook.ids("life_stages"))}
     factor_order = {f: n for n, f in enumerate(codebook.ids("indices"))}
-    labels = codebook.labels("indices")
     prio = prio.assign(stage=prio["factor"].map(stages_of)).explode("stage")
     prio = prio.loc[prio["stage"].notna()]
     cells = factor_coverage[
@@ -598,10 +530,6 @@ def gap_table(
     low_reach = (gaps["reach_complete"] & (reach < THIN_REACH_PER_1000)).fillna(False)
     thin = (gaps["best_knowledge"] == UNASSESSED) | low_reach.astype(bool)
     gaps["status"] = np.where(gaps["interventions"] == 0, MISSING, np.where(thin, THIN, PRESENT))
-    gaps["text"] = [
-        gap_sentence(r, labels.get(r.factor, r.factor), stage_phrase(r.stage, codebook))
-        for r in gaps.itertuples(index=False)
-    ]
     gaps = gaps.assign(
         _rank=gaps["rank"].astype("Float64").fillna(np.inf),
         _factor=gaps["factor"].map(factor_order),
@@ -619,8 +547,8 @@ def gap_table(
             "participants": pd.array(gaps["participants"].to_numpy(), dtype="Float64"),
             "reach_per_1000": pd.array(gaps["reach_per_1000"].to_numpy(), dtype="Float64"),
             "best_knowledge": pd.Series(gaps["best_knowledge"].to_numpy(), dtype="str"),
+            "reach_complete": gaps["reach_complete"].to_numpy(dtype=bool),
             "status": pd.Series(gaps["status"].to_numpy(), dtype="str"),
-            "text": pd.Series(gaps["text"].to_numpy(), dtype="str"),
         }
     )
     return out[GAP_COLUMNS]

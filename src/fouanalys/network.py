@@ -28,7 +28,6 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackNoConvergence
 
 from fouanalys.exceptions import NetworkModelError
-from fouanalys.present.text import NBSP, format_count
 
 log = logging.getLogger("fouanalys")
 
@@ -566,72 +565,3 @@ def removal_summary(frame: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-
-
-def _people(count: float) -> str:
-    """ "person" or "personer" for a count as it is printed (rounded)."""
-    return "person" if round(count) == 1 else "personer"
-
-
-def removal_sentence(summary: pd.DataFrame) -> str:
-    """One plain-Swedish sentence reading :func:`removal_summary` at its biggest k.
-
-    Compares the cascade (people activated beyond the starting group) when the k most central
-    members are taken out with the average when as many random ones are, and, when the summary
-    has k = 0, with the cascade when nobody is taken out. For example: "Om de 20 mest centrala
-    ungdomarna nås och inte längre deltar i nätverket, minskar kaskaden från 412 till 35
-    personer utöver startgruppen, mot i genomsnitt 398 (90 % av slumpdragningarna gav 380–410)
-    om lika många slumpvis valda ungdomar nås."
-    """
-    if summary.empty or "removed" not in summary.columns:
-        raise NetworkModelError("Sammanfattningen är tom; kör removal_experiment först.")
-    k = int(summary["removed"].max())
-    central = summary[(summary["strategy"] == "central") & (summary["removed"] == k)]
-    at_random = summary[(summary["strategy"] == "random") & (summary["removed"] == k)]
-    if central.empty:
-        raise NetworkModelError(
-            f"Sammanfattningen saknar raden för de {k} mest centrala; kör removal_experiment "
-            "med det antalet."
-        )
-    after = float(central["cascade_mean"].iloc[0])
-    who = "den mest centrala ungdomen" if k == 1 else f"de {k} mest centrala ungdomarna"
-    start = f"Om {who} nås och inte längre deltar i nätverket,"
-    base = summary[(summary["strategy"] == "central") & (summary["removed"] == 0)]
-    if k > 0 and not base.empty:
-        before = float(base["cascade_mean"].iloc[0])
-        if round(after) < round(before):
-            change = (
-                f"minskar kaskaden från {format_count(before)} till {format_count(after)} "
-                f"{_people(after)} utöver startgruppen"
-            )
-        elif round(after) > round(before):
-            change = (
-                f"växer kaskaden från {format_count(before)} till {format_count(after)} "
-                f"{_people(after)} utöver startgruppen"
-            )
-        else:
-            change = (
-                f"blir kaskaden oförändrad, {format_count(after)} {_people(after)} utöver "
-                "startgruppen"
-            )
-    elif k == 0:
-        return (
-            f"Utan att någon tas bort når kaskaden {format_count(after)} {_people(after)} utöver "
-            "startgruppen."
-        )
-    else:
-        change = f"når kaskaden {format_count(after)} {_people(after)} utöver startgruppen"
-    if at_random.empty:
-        return f"{start} {change}."
-    row = at_random.iloc[0]
-    spread = (
-        f" (90{NBSP}% av slumpdragningarna gav {format_count(row['cascade_p5'])}–"
-        f"{format_count(row['cascade_p95'])})"
-        if int(row["runs"]) > 1
-        else ""
-    )
-    many = "en slumpvis vald ungdom" if k == 1 else "lika många slumpvis valda ungdomar"
-    return (
-        f"{start} {change}, mot i genomsnitt {format_count(row['cascade_mean'])}{spread} om "
-        f"{many} nås."
-    )

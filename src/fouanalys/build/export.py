@@ -55,6 +55,7 @@ from fouanalys.config import (
     TEMPLATE_DIR,
 )
 from fouanalys.exceptions import FouanalysError
+from fouanalys.present.text import DASH, format_number
 
 log = logging.getLogger("fouanalys")
 
@@ -274,9 +275,9 @@ def toc_html(headings: Sequence[Heading], title: str = "Innehåll") -> str:
 
 def _number_text(value: object) -> str:
     try:
-        return f"{int(value):,}".replace(",", "\u202f")  # type: ignore[call-overload]
+        return format_number(int(value))  # type: ignore[call-overload]
     except (TypeError, ValueError):
-        return "–"
+        return DASH
 
 
 def _parameter_text(value: object) -> str:

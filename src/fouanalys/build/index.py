@@ -19,6 +19,7 @@ from urllib.parse import quote
 from fouanalys import __version__
 from fouanalys.config import SYNTHETIC_BANNER
 from fouanalys.exceptions import FouanalysError
+from fouanalys.present.text import DASH, NBSP, format_number
 
 
 def _write_payload(fd: int, payload: bytes) -> None:
@@ -108,9 +109,9 @@ def _link(target: object, base: Path, text: str) -> str:
 
 def _seconds(value: object) -> str:
     try:
-        return f"{float(value):.1f}\u00a0s".replace(".", ",")  # type: ignore[arg-type]
+        return f"{format_number(float(value), 1)}{NBSP}s"  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return "–"
+        return DASH
 
 
 def _is_region(code: str) -> bool:

@@ -16,7 +16,7 @@ from fouanalys.chapters.riskfaktorer.display import priority_table, survey_year
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.present.labels import KIND_SHORT, age_span, group_label
 from fouanalys.present.tables import Table, unbroken
-from fouanalys.present.text import DASH, format_count, format_interval, format_share
+from fouanalys.present.text import DASH, format_interval, format_number, format_share
 
 
 def _code(municipality: object, codebook: Codebook) -> str:
@@ -62,7 +62,7 @@ def prevalence_display(
             "Typ": [KIND_SHORT.get(k, k) for k in rows["kind"]],
             "Område": [domains.get(d, d) for d in rows["domain"]],
             "Svarande": [
-                DASH if h else format_count(n) for h, n in zip(hidden, rows["n"], strict=True)
+                DASH if h else format_number(n) for h, n in zip(hidden, rows["n"], strict=True)
             ],
             "Andel": [
                 DASH if h else format_share(s) for h, s in zip(hidden, rows["share"], strict=True)

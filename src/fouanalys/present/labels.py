@@ -87,3 +87,11 @@ def stage_label(stage: str, codebook: Codebook | None = None, ages: bool = True)
         if s.id == stage:
             return f"{s.label} ({age_span(s.age_from, s.age_to)})" if ages else s.label
     return str(stage)
+
+
+def stage_phrase(stage: str, codebook: Codebook) -> str:
+    """A life stage as Swedish text: ``"13-15" -> "13–15 år"``."""
+    for s in codebook.life_stages:
+        if s.id == stage:
+            return f"{s.age_from}–{s.age_to} år"
+    return f"{stage} år"

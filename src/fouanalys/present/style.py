@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from fouanalys.present.text import format_number, format_percent
+
 #: Width of a full-width report figure in inches (A4 text width is about 6.7 in).
 FIG_WIDTH = 7.0
 FIG_DPI = 150
@@ -35,7 +37,7 @@ RC = {
 
 def thousands_tick(value: float, _pos: object = None) -> str:
     """Swedish number format: thin space between thousands, no sign (for mirrored axes)."""
-    return f"{abs(value):,.0f}".replace(",", "\u202f")
+    return format_number(abs(value))
 
 
 def new_figure(height: float = 3.6, width: float = FIG_WIDTH, ncols: int = 1, **kw) -> Figure:
@@ -67,7 +69,7 @@ REGION_COLOR = "#555555"
 
 def percent_tick(value: float, _pos: object = None) -> str:
     """Axis tick in percent with a no-break space before the sign: "20 %"."""
-    return f"{value:.0f}\u00a0%"
+    return format_percent(value)
 
 
 def percent_limit(*columns: pd.Series) -> float:

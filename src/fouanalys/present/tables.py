@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from fouanalys.present.text import DASH_BETWEEN, WORD_JOINER
+from fouanalys.present.text import DASH_BETWEEN, WORD_JOINER, format_number
 
 
 class Table:
@@ -37,9 +37,9 @@ class Table:
         if value is None or (not isinstance(value, str) and pd.isna(value)):
             return self.na_rep
         if isinstance(value, int | np.integer):
-            return f"{int(value):,}".replace(",", "\u202f")
+            return format_number(value)
         if isinstance(value, float | np.floating):
-            return f"{value:,.1f}".replace(",", "\u202f").replace(".", ",")
+            return format_number(value, 1)
         return str(value)
 
     def _repr_html_(self) -> str:

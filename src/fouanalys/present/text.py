@@ -1,4 +1,16 @@
-"""The one number formatter and the Swedish words around numbers."""
+"""The one way a number becomes Swedish text, in tables, figure labels and running text alike.
+
+**One rounding rule:** half away from zero on the number as it is written (the shortest decimal
+form of the float), as SCB and Kolada publish: 0,125 → "0,13", 2,675 → "2,68", 16,5 % → "17 %".
+Python's ``round()`` and ``format()`` round half to even on the binary value (2.675 → "2,67",
+0.125 → "0,12"), so nothing a reader sees goes through them. Shares are turned into percent
+exactly (``Decimal``), so 0.145 is 14,5 % before it is rounded, never 14,499999… %.
+
+**One print form:** decimal comma, a real minus sign (U+2212), a narrow no-break space between
+thousands from 1 000 up ("2 393", never broken over two lines), a no-break space before "%",
+"–" for a value that is missing or suppressed. Every table cell, axis tick, bar label and
+sentence calls :func:`format_number` or one of the functions built on it below.
+"""
 
 from __future__ import annotations
 
@@ -10,28 +22,28 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-
-def _comma(value: float, decimals: int) -> str:
-    """A number with a decimal comma: ``0.47 -> "0,47"``."""
-    return f"{value:.{decimals}f}".replace(".", ",").replace("-", "\u2212")
-
-
-#: Shown for a number nobody reported (participants of an intervention).
-UNKNOWN = "okänt"
 #: Shown for a suppressed or missing value, in tables, sentences and figures.
 DASH = "–"
 #: No-break space between a number and its unit ("31 %").
 NBSP = "\u00a0"
+#: Narrow no-break space between thousands ("2 393").
+THOUSANDS = "\u202f"
 MINUS = "\u2212"
 #: Invisible, forbids a line break: keeps "(21–26)" on one line in a wrapping table cell.
 WORD_JOINER = "\u2060"
+#: An en dash between two numbers, where a word joiner keeps the range on one line.
 DASH_BETWEEN = re.compile(r"(?<=[0-9∞])–(?=[0-9∞\u2212])")
+#: Shown for a number nobody reported (participants of an intervention).
+UNKNOWN = "okänt"
+#: A reach that rests on an intervention without a participant count.
+UNKNOWN_REACH = "okänd"
 
 
-# --- formatting -----------------------------------------------------------------------------
+# --- numbers --------------------------------------------------------------------------------
 
 
 def is_missing(value: object) -> bool:
+    """Whether a value is None, NaN, NaT or pandas' NA (strings and numbers are not)."""
     if value is None:
         return True
     try:
@@ -40,30 +52,58 @@ def is_missing(value: object) -> bool:
         return False
 
 
-def format_number(value: object, decimals: int = 0, signed: bool = False) -> str:
-    """A number in Swedish print: decimal comma, real minus sign, ``"+"`` when ``signed``.
+def rounded(value: object, decimals: int = 0) -> Decimal:
+    """``value`` rounded by the module's rule (half away from zero) to ``decimals`` places,
+    never ``-0``: the number a reader sees, for deciding "1 person" or "personer"."""
+    exact = value if isinstance(value, Decimal) else Decimal(str(float(value)))
+    number = exact.quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+    return abs(number) if number == 0 else number
 
-    Rounds half away from zero on the number as written (0.145 → "0,15" with two decimals),
-    never shows "−0", writes an infinite value as "∞" and returns ``"–"`` for a missing value.
+
+def format_number(value: object, decimals: int = 0, signed: bool = False) -> str:
+    """A number in Swedish print: ``1234.5 -> "1 234,5"`` with one decimal, ``-0.04 -> "0,0"``.
+
+    The rounding rule and print form are the module's: half away from zero, decimal comma,
+    real minus, narrow no-break space between thousands; ``"+"`` before a positive number
+    when ``signed``; ``"∞"`` for an infinite value; ``"–"`` for a missing one.
     """
     if is_missing(value):
         return DASH
-    if math.isinf(float(value)):
+    if not isinstance(value, Decimal) and math.isinf(float(value)):
         return ("" if float(value) > 0 else MINUS) + "∞"
-    number = Decimal(str(float(value))).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
-    if number == 0:
-        number = abs(number)
-    text = f"{abs(number):.{decimals}f}".replace(".", ",")
+    number = rounded(value, decimals)
+    whole, _, fraction = f"{abs(number):.{decimals}f}".partition(".")
+    text = f"{int(whole):,d}".replace(",", THOUSANDS) + ("," + fraction if fraction else "")
     if number < 0:
         return MINUS + text
     return ("+" + text) if signed and number > 0 else text
 
 
-def percent_points(value: object) -> object:
-    """A share (0..1) as percent points, exactly (Decimal), or None when missing."""
+def format_significant(value: object, digits: int = 4) -> str:
+    """A number to ``digits`` significant digits without trailing zeros (model parameters):
+    ``0.0003 -> "0,0003"``, ``1.0 -> "1"``, ``0.123456 -> "0,1235"``."""
+    if is_missing(value):
+        return DASH
+    number = float(value)
+    if number == 0:
+        return "0"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(number))))
+    text = format_number(number, decimals)
+    return text.rstrip("0").rstrip(",") if "," in text else text
+
+
+def percent_points(value: object) -> Decimal | None:
+    """A share (0..1) as percent, exactly (``Decimal``), or None when missing."""
     if is_missing(value):
         return None
     return Decimal(str(float(value))) * 100
+
+
+def format_points(share: object, decimals: int = 0, signed: bool = False) -> str:
+    """A share (0..1) or a difference of shares as a number of percent (points), without the
+    sign: ``0.165 -> "17"``; ``"–"`` when missing."""
+    points = percent_points(share)
+    return DASH if points is None else format_number(points, decimals, signed=signed)
 
 
 def format_share(share: object, decimals: int = 0) -> str:
@@ -75,6 +115,11 @@ def format_share(share: object, decimals: int = 0) -> str:
     if points is None:
         return DASH
     return f"{format_number(points, decimals)}{NBSP}%"
+
+
+def format_percent(percent: object, decimals: int = 0) -> str:
+    """A number that already is in percent (an axis value): ``20 -> "20 %"``."""
+    return f"{format_number(percent, decimals)}{NBSP}%"
 
 
 def format_interval(low: object, high: object, decimals: int = 0, scale: float = 100) -> str:
@@ -128,7 +173,9 @@ def format_ratio(ratio: object, low: object, high: object, decimals: int = 1) ->
 
 
 def lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text else text
+    """The first letter in lower case, for a label inside a sentence ("Skolk" → "skolk"),
+    unless the first word is an abbreviation ("HVB", "SSPF") that keeps its capitals."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def wrap_label(text: str, width: int = 30) -> str:
@@ -136,30 +183,9 @@ def wrap_label(text: str, width: int = 30) -> str:
     return textwrap.fill(str(text), width=width, break_long_words=False)
 
 
-#: A reach that rests on an intervention without a participant count.
-UNKNOWN_REACH = "okänd"
-#: Narrow no-break space between thousands ("2 393"), as :class:`fouanalys.present.tables.Table`.
-THOUSANDS = "\u202f"
-
-
-# --- formatting -----------------------------------------------------------------------------
-
-
-def format_count(value: object) -> str:
-    """A whole number with a narrow no-break space between thousands: ``2393 -> "2 393"``.
-
-    A missing value gives ``"–"``.
-    """
-    if is_missing(value):
-        return DASH
-    text = format_number(value, 0)  # rounds half away from zero, real minus sign
-    sign, digits = (text[0], text[1:]) if not text[0].isdigit() else ("", text)
-    return sign + f"{int(digits):,d}".replace(",", THOUSANDS)
-
-
 def format_participants(value: object) -> str:
     """Participants a year: ``"2 393"``, or ``"okänt"`` when the inventory does not say."""
-    return UNKNOWN if is_missing(value) else format_count(value)
+    return UNKNOWN if is_missing(value) else format_number(value)
 
 
 def format_reach(value: object) -> str:
@@ -176,22 +202,28 @@ def format_reach(value: object) -> str:
         return "<0,1"
     if number == 0:
         return "0"
-    if number >= 999.5:
-        return format_count(number)
     return format_number(number, 0 if number >= 9.95 else 1)
+
+
+_NUMBER_WORDS = ("noll", "en", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio", "tio")
+_NUMBER_WORDS += ("elva", "tolv")
+
+
+def number_word(n: int) -> str:
+    """A small count as a word, as Swedish prose writes it ("två insatser"); 13 and up as
+    digits."""
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else format_number(n)
 
 
 def plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def join_words(words: list[str]) -> str:
-    """``["a", "b", "c"] -> "a, b och c"``."""
-    if not words:
-        return ""
-    if len(words) == 1:
-        return words[0]
-    return ", ".join(words[:-1]) + " och " + words[-1]
+def join_words(words: list[str], last: str = " och ") -> str:
+    """``["a", "b", "c"] -> "a, b och c"``; ``last=" eller "`` for alternatives."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + last + words[-1]
 
 
 def markdown_safe(text: str) -> str:

@@ -1,6 +1,7 @@
 """Chapter 03, Insatser längs livsförloppet.
 
-The display frames, sentences and figures its notebook shows."""
+The display frames, sentences and figures its notebook shows.
+"""
 
 from fouanalys.chapters.insatser.display import (
     ENDED,
@@ -15,6 +16,7 @@ from fouanalys.chapters.insatser.display import (
     factor_cells,
     factor_table,
     gap_list,
+    gap_sentence,
     gap_summary,
     inventory_sections,
     inventory_table,
@@ -27,6 +29,7 @@ from fouanalys.chapters.insatser.display import (
     push_pull_sentences,
     push_pull_summary,
     pyramid_frame,
+    reach_text,
     stage_table,
     status_counts,
     summary_sentences,
@@ -53,6 +56,7 @@ __all__ = [
     "factor_coverage_heatmap",
     "factor_table",
     "gap_list",
+    "gap_sentence",
     "gap_summary",
     "inventory_sections",
     "inventory_table",
@@ -66,6 +70,7 @@ __all__ = [
     "push_pull_sentences",
     "push_pull_summary",
     "pyramid_frame",
+    "reach_text",
     "stage_table",
     "status_counts",
     "summary_sentences",

@@ -20,22 +20,26 @@ and numbers only, and are HTML-escaped all the same.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import pandas as pd
 
 from fouanalys.codebook import Codebook, load_codebook
-from fouanalys.present.labels import age_span, stage_label
+from fouanalys.coverage import THIN_REACH_PER_1000, UNASSESSED
+from fouanalys.present.labels import age_span, stage_label, stage_phrase
 from fouanalys.present.tables import unbroken
 from fouanalys.present.text import (
     DASH,
+    NBSP,
     UNKNOWN_REACH,
-    format_count,
+    format_number,
     format_participants,
     format_reach,
     format_share,
     is_missing,
     join_words,
     markdown_safe,
+    number_word,
     plural,
 )
 
@@ -218,7 +222,7 @@ def stage_table(
         {
             "Livsskede": [s.label for s in stages],
             "Ålder": [age_span(s.age_from, s.age_to) for s in stages],
-            "Invånare": [format_count(population.get(s.id)) for s in stages],
+            "Invånare": [format_number(population.get(s.id)) for s in stages],
         },
         dtype=object,
     ).pipe(unbroken)
@@ -428,7 +432,8 @@ def _cell_state(interventions: int, reach: object, complete: bool) -> str:
     return "known" if complete else "partial"
 
 
-def _reach_text(state: str, reach: object) -> str:
+def reach_text(state: str, reach: object) -> str:
+    """A coverage cell's reach as printed: "0", "okänd", "≥12" (partly known) or "12"."""
     if state == "empty":
         return "0"
     if state == "unknown":
@@ -488,7 +493,7 @@ def _cells(
                     "reach_per_1000": reach,
                     "reach_complete": complete,
                     "state": state,
-                    "reach_text": _reach_text(state, reach),
+                    "reach_text": reach_text(state, reach),
                     "count_text": plural(n, "insats", "insatser") if n else "inga insatser",
                 }
             )
@@ -549,6 +554,40 @@ def factor_cells(
 # --- gaps -----------------------------------------------------------------------------------
 
 
+def _count_phrase(n: int) -> str:
+    return f"{number_word(n)} pågående {'insats' if n == 1 else 'insatser'}"
+
+
+def gap_sentence(row: Mapping | pd.Series, codebook: Codebook) -> str:
+    """The plain Swedish sentence for one row of the gap table (status "saknas" or "tunn");
+    "" for "finns". ``row``: a row of :func:`fouanalys.coverage.gap_table`, Series or dict."""
+    if row["status"] not in GAP_ORDER:
+        return ""
+    label = codebook.labels("indices").get(row["factor"], row["factor"])
+    subject = label[:1].upper() + label[1:]
+    protective = row["kind"] == "protective"
+    if row["elevated"]:
+        why = "är lägre än i övriga regionen" if protective else "är förhöjt"
+    else:
+        why = f"ligger högt i kommunens prioritering (plats {int(row['rank'])})"
+    verb = "stärker det" if protective else "riktar sig mot det"
+    stage = stage_phrase(row["stage"], codebook)
+    if row["status"] == "saknas":
+        return f"{subject} {why}, men ingen pågående insats {verb} för {stage}."
+    reasons = []
+    reach = row["reach_per_1000"]
+    if is_missing(reach):
+        reasons.append("med okänd räckvidd")
+    elif row["reach_complete"] and reach < THIN_REACH_PER_1000:
+        reasons.append(f"med låg räckvidd ({format_reach(reach)} per 1{NBSP}000)")
+    if row["best_knowledge"] == UNASSESSED:
+        reasons.append("utan bedömd kunskapsgrund")
+    return (
+        f"{subject} {why}, men bara {_count_phrase(int(row['interventions']))} {verb} "
+        f"för {stage}, {join_words(reasons)}."
+    )
+
+
 def _gap_rows(gaps: pd.DataFrame, kommunkod: str | None, codebook: Codebook) -> pd.DataFrame:
     rows = gaps if kommunkod is None else gaps.loc[gaps["municipality_code"] == kommunkod]
     rows = rows.loc[rows["status"].isin(GAP_ORDER)]
@@ -589,7 +628,7 @@ def gap_list(
             "Varje prioriterad faktor har minst en pågående insats med känd eller tillräcklig "
             "räckvidd i alla åldersgrupper där den kan påverkas."
         ]
-    sentences = [markdown_safe(str(t)) for t in rows["text"]]
+    sentences = [markdown_safe(gap_sentence(r, codebook)) for r in rows.to_dict("records")]
     if limit is not None and len(sentences) > limit:
         rest = len(sentences) - limit
         sentences = sentences[:limit]

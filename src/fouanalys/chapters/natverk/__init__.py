@@ -1,10 +1,12 @@
 """Chapter 04, Nätverksdynamik och samverkan.
 
-The display frames, sentences and figures its notebook shows."""
+The display frames, sentences and figures its notebook shows.
+"""
 
 from fouanalys.chapters.natverk.display import (
     lever_table,
     parameter_table,
+    removal_sentence,
     scenario_sentences,
     scenario_table,
 )
@@ -61,6 +63,7 @@ __all__ = [
     "lever_table",
     "outcome_figure",
     "parameter_table",
+    "removal_sentence",
     "scenario_figure",
     "scenario_sentences",
     "scenario_table",

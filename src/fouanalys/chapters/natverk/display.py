@@ -12,8 +12,15 @@ from collections.abc import Mapping
 import pandas as pd
 
 from fouanalys import recruitment as rec
-from fouanalys.present.style import thousands_tick
-from fouanalys.present.text import format_number, format_share
+from fouanalys.exceptions import NetworkModelError
+from fouanalys.present.text import (
+    NBSP,
+    format_number,
+    format_points,
+    format_share,
+    format_significant,
+    rounded,
+)
 
 # --- tables -------------------------------------------------------------------------------
 
@@ -21,9 +28,7 @@ from fouanalys.present.text import format_number, format_share
 def _format_value(value: float, integer: bool) -> str:
     """A parameter value in Swedish print: integers with thin spaces, others to four
     significant digits without trailing zeros (``0.0003 -> "0,0003"``, ``1.0 -> "1"``)."""
-    if integer:
-        return thousands_tick(value)
-    return f"{value:.4g}".replace(".", ",")
+    return format_number(value) if integer else format_significant(value)
 
 
 def parameter_table(values: Mapping[str, float] | None = None) -> pd.DataFrame:
@@ -56,7 +61,7 @@ def lever_table(inputs: rec.ModelInputs) -> pd.DataFrame:
         else:
             per_1000 = 1000 * value / young if young else 0
             values.append(
-                f"{thousands_tick(value)} platser per år "
+                f"{format_number(value)} platser per år "
                 f"({format_number(per_1000, 1)} per 1\u202f000 "
                 "unga 12–20 år)"
             )
@@ -89,7 +94,7 @@ def scenario_table(summary: pd.DataFrame) -> pd.DataFrame:
         if value == 0:
             return "–"
         if pct:
-            return f"{format_number(100 * value, 1, signed=True)} procentenheter"
+            return f"{format_points(value, 1, signed=True)} procentenheter"
         return format_number(value, 0, signed=True)
 
     return pd.DataFrame(
@@ -131,11 +136,11 @@ def scenario_sentences(summary: pd.DataFrame, municipality: str) -> list[str]:
         best_label = next(sc.strengthened[0] for sc in levers if sc.id == best)
         out.append(
             f"Av de tre hävstängerna var för sig minskar en förstärkning av *{best_label}* andelen "
-            f"som dras in mest, med {format_number(-100 * changes[best], 1)} procentenheter."
+            f"som dras in mest, med {format_points(-changes[best], 1)} procentenheter."
         )
     if "riskreducera" in s.index:
         change = s.loc["riskreducera", "harmed_change"]
-        people = "person" if round(abs(change)) == 1 else "personer"
+        people = "person" if rounded(abs(change)) == 1 else "personer"
         out.append(
             "Förstärkt riskreducerande arbete ändrar skadorna med "
             f"{format_number(change, 0, signed=True)} {people} "
@@ -145,8 +150,78 @@ def scenario_sentences(summary: pd.DataFrame, municipality: str) -> list[str]:
     if "alla" in s.index:
         out.append(
             "Alla tre tillsammans ändrar andelen med "
-            f"{format_number(100 * s.loc['alla', 'share_involved_by_21_change'], 1, signed=True)} "
+            f"{format_points(s.loc['alla', 'share_involved_by_21_change'], 1, signed=True)} "
             "procentenheter och de allvarligt skadade med "
             f"{format_number(s.loc['alla', 'harmed_change'], 0, signed=True)}."
         )
     return out
+
+
+def _people(count: float) -> str:
+    """ "person" or "personer" for a count as it is printed (rounded)."""
+    return "person" if rounded(count) == 1 else "personer"
+
+
+def removal_sentence(summary: pd.DataFrame) -> str:
+    """One plain-Swedish sentence reading
+    :func:`fouanalys.network.removal_summary` at its biggest k.
+
+    Compares the cascade (people activated beyond the starting group) when the k most central
+    members are taken out with the average when as many random ones are, and, when the summary
+    has k = 0, with the cascade when nobody is taken out. For example: "Om de 20 mest centrala
+    ungdomarna nås och inte längre deltar i nätverket, minskar kaskaden från 412 till 35
+    personer utöver startgruppen, mot i genomsnitt 398 (90 % av slumpdragningarna gav 380–410)
+    om lika många slumpvis valda ungdomar nås."
+    """
+    if summary.empty or "removed" not in summary.columns:
+        raise NetworkModelError("Sammanfattningen är tom; kör removal_experiment först.")
+    k = int(summary["removed"].max())
+    central = summary[(summary["strategy"] == "central") & (summary["removed"] == k)]
+    at_random = summary[(summary["strategy"] == "random") & (summary["removed"] == k)]
+    if central.empty:
+        raise NetworkModelError(
+            f"Sammanfattningen saknar raden för de {k} mest centrala; kör removal_experiment "
+            "med det antalet."
+        )
+    after = float(central["cascade_mean"].iloc[0])
+    who = "den mest centrala ungdomen" if k == 1 else f"de {k} mest centrala ungdomarna"
+    start = f"Om {who} nås och inte längre deltar i nätverket,"
+    base = summary[(summary["strategy"] == "central") & (summary["removed"] == 0)]
+    if k > 0 and not base.empty:
+        before = float(base["cascade_mean"].iloc[0])
+        if rounded(after) < rounded(before):
+            change = (
+                f"minskar kaskaden från {format_number(before)} till {format_number(after)} "
+                f"{_people(after)} utöver startgruppen"
+            )
+        elif rounded(after) > rounded(before):
+            change = (
+                f"växer kaskaden från {format_number(before)} till {format_number(after)} "
+                f"{_people(after)} utöver startgruppen"
+            )
+        else:
+            change = (
+                f"blir kaskaden oförändrad, {format_number(after)} {_people(after)} utöver "
+                "startgruppen"
+            )
+    elif k == 0:
+        return (
+            f"Utan att någon tas bort når kaskaden {format_number(after)} {_people(after)} utöver "
+            "startgruppen."
+        )
+    else:
+        change = f"når kaskaden {format_number(after)} {_people(after)} utöver startgruppen"
+    if at_random.empty:
+        return f"{start} {change}."
+    row = at_random.iloc[0]
+    spread = (
+        f" (90{NBSP}% av slumpdragningarna gav {format_number(row['cascade_p5'])}–"
+        f"{format_number(row['cascade_p95'])})"
+        if int(row["runs"]) > 1
+        else ""
+    )
+    many = "en slumpvis vald ungdom" if k == 1 else "lika många slumpvis valda ungdomar"
+    return (
+        f"{start} {change}, mot i genomsnitt {format_number(row['cascade_mean'])}{spread} om "
+        f"{many} nås."
+    )

@@ -32,7 +32,7 @@ from fouanalys.present.style import (
     style_axes,
     thousands_tick,
 )
-from fouanalys.present.text import _comma, format_number
+from fouanalys.present.text import format_number
 
 # --- chapter 04, Nätverksdynamik och samverkan: the collaboration network -------------------
 
@@ -343,7 +343,7 @@ def collaboration_comparison_figure(regional: pd.DataFrame, kommunkod: str | Non
     )
     panels = [
         ("actors", "Aktörer i nätverket", lambda v: f"{int(v)}", None),
-        ("density", "Täthet (0–1)", lambda v: _comma(v, 2), 1.0),
+        ("density", "Täthet (0–1)", lambda v: format_number(v, 2), 1.0),
         ("sspf_links", f"SSPF-par som samverkar\n(av {pairs})", lambda v: f"{int(v)}", pairs),
     ]
 
@@ -384,7 +384,7 @@ def collaboration_comparison_figure(regional: pd.DataFrame, kommunkod: str | Non
             else:
                 ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
             ax.xaxis.set_major_formatter(
-                FuncFormatter(lambda v, _p, c=column: _comma(v, 2 if c == "density" else 0))
+                FuncFormatter(lambda v, _p, c=column: format_number(v, 2 if c == "density" else 0))
             )
             style_axes(ax, grid_axis="x")
             ax.tick_params(axis="y", length=0)

@@ -33,7 +33,6 @@ intervention and the actor, with the closest codebook id as a suggestion.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 
 import networkx as nx
@@ -41,7 +40,13 @@ import pandas as pd
 
 from fouanalys.codebook import Codebook
 from fouanalys.collaboration import _ranked, actor_table, collaboration_edges
-from fouanalys.present.text import format_number
+from fouanalys.present.text import (
+    format_number,
+    join_words,
+    markdown_safe,
+    number_word,
+    plural,
+)
 
 #: Joins the two labels of an actor pair in text: "Skola–Polis".
 PAIR_JOIN = "–"
@@ -63,42 +68,7 @@ ACTOR_TABLE_NOTE = (
     "som är partner (0–1). Mellancentralitet: hur ofta aktören ligger på den kortaste vägen "
     "mellan två andra aktörer (0–1, utan hänsyn till länkarnas vikt)."
 )
-_NUMBER_WORDS = {
-    0: "noll",
-    1: "en",
-    2: "två",
-    3: "tre",
-    4: "fyra",
-    5: "fem",
-    6: "sex",
-    7: "sju",
-    8: "åtta",
-    9: "nio",
-    10: "tio",
-}
-
-
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _word(n: int) -> str:
-    return _NUMBER_WORDS.get(n, str(n))
-
-
-def _join(words: list[str]) -> str:
-    """``["a", "b", "c"] -> "a, b och c"``."""
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " och " + words[-1]
-
-
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
-def _safe(text: str) -> str:
-    """Text for Markdown: ``<``, ``>`` and ``&`` escaped so nothing renders as HTML."""
-    return html.escape(text, quote=False)
 
 
 def actor_display_table(graph: nx.Graph, codebook: Codebook | None = None) -> pd.DataFrame:
@@ -152,7 +122,7 @@ def edge_display_table(
 
 
 def _pairs_text(pairs: Iterable[tuple[str, str]]) -> str:
-    return _join([f"{a}{PAIR_JOIN}{b}" for a, b in pairs])
+    return join_words([f"{a}{PAIR_JOIN}{b}" for a, b in pairs])
 
 
 def _sspf_sentence(m: dict) -> str:
@@ -160,13 +130,15 @@ def _sspf_sentence(m: dict) -> str:
     present = set(m["sspf_present"])
     n_sspf = len(m["sspf_present"]) + len(m["sspf_missing"])
     if m["sspf_complete"]:
-        return f"Alla {_word(n_sspf)} SSPF-aktörer samverkar parvis i minst en pågående insats."
+        return (
+            f"Alla {number_word(n_sspf)} SSPF-aktörer samverkar parvis i minst en pågående insats."
+        )
     among_present = [p for p in m["sspf_missing_pairs"] if p[0] in present and p[1] in present]
     count = "inget" if linked == 0 else str(linked)
-    core = f"{count} av SSPF-kärnans {_word(total)} par samverkar"
+    core = f"{count} av SSPF-kärnans {number_word(total)} par samverkar"
     if m["sspf_missing"]:
         text = (
-            f"SSPF-kärnan är inte komplett: {_join(m['sspf_missing'])} deltar inte i någon "
+            f"SSPF-kärnan är inte komplett: {join_words(m['sspf_missing'])} deltar inte i någon "
             f"pågående insats, och {core}"
         )
         if among_present:
@@ -196,12 +168,12 @@ def collaboration_sentences(measures: dict, municipality_name: str) -> list[str]
     actors, links = m["actors"], m["links"]
     if actors == 0:
         return [
-            _safe(
+            markdown_safe(
                 f"{name} har inga pågående insatser i kartläggningen, så det finns inget "
                 "samverkansnätverk att beskriva."
             ),
-            _safe(
-                f"Ingen av SSPF-aktörerna ({_join(m['sspf_missing']).lower()}) deltar i "
+            markdown_safe(
+                f"Ingen av SSPF-aktörerna ({join_words(m['sspf_missing']).lower()}) deltar i "
                 "någon pågående insats."
             ),
         ]
@@ -218,7 +190,7 @@ def collaboration_sentences(measures: dict, municipality_name: str) -> list[str]
     else:
         first = (
             f"Samverkan i {name} binder ihop {actors} aktörer med "
-            f"{_plural(links, 'samverkanslänk', 'samverkanslänkar')} "
+            f"{plural(links, 'samverkanslänk', 'samverkanslänkar')} "
             f"(täthet {format_density(m['density'])})"
         )
         if joint is not None and total:
@@ -235,7 +207,8 @@ def collaboration_sentences(measures: dict, municipality_name: str) -> list[str]
     sentences = [first, _sspf_sentence(m)]
     if m["isolated"] and actors > 1:
         sentences.append(
-            f"{_join(m['isolated'])} driver pågående insatser på egen hand, utan samverkanspartner."
+            f"{join_words(m['isolated'])} driver pågående insatser på egen hand, "
+            "utan samverkanspartner."
         )
     if m["most_central"] is not None:
         others = actors - 1
@@ -249,7 +222,7 @@ def collaboration_sentences(measures: dict, municipality_name: str) -> list[str]
         sentences.append(
             f"Mest central är {m['most_central']}, som har gemensamma insatser med {tail}."
         )
-    return [_safe(s) for s in sentences]
+    return [markdown_safe(s) for s in sentences]
 
 
 def format_density(value: object) -> str:

@@ -1,6 +1,7 @@
 """Kolada key figures, a section of chapters 01 and 05.
 
-The display frames, sentences and figures chapters 01 and 05 show."""
+The display frames, sentences and figures chapters 01 and 05 show.
+"""
 
 from fouanalys.chapters.nyckeltal.display import (
     NO_KOLADA_TEXT,

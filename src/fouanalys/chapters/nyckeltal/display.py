@@ -40,7 +40,7 @@ from fouanalys.keyfigures import (
     _latest_year,
     unknown_kpis,
 )
-from fouanalys.present.text import DASH, NBSP, format_number
+from fouanalys.present.text import DASH, NBSP, format_number, join_words, lower_first
 
 #: Decimals shown per unit id (Kolada rounds percentages to one decimal).
 UNIT_DECIMALS = {"procent": 1, "per_1000": 1, "per_100000": 0, "antal": 0}
@@ -51,7 +51,6 @@ NO_KOLADA_TEXT = (
     "Hämta dem med `fouanalys fetch kolada --data-dir MAPP` (MAPP är rådatamappen) och bygg "
     "rapporten igen."
 )
-_GROUP = re.compile(r"(\d)(?=(\d{3})+(?!\d))")
 _SPACED_DIGITS = re.compile(r"(\d) (\d{3})")
 
 
@@ -61,16 +60,11 @@ def short_status(text: str) -> str:
     return text.split(" (")[0]
 
 
-def _group_thousands(text: str) -> str:
-    whole, sep, decimals = text.partition(",")
-    return _GROUP.sub("\\1\u202f", whole) + sep + decimals
-
-
 def format_value(value: object, unit: str, signed: bool = False) -> str:
     """A Kolada value in Swedish print with its unit's decimals: ``88.66, "procent" → "88,7"``,
     ``4436.6, "per_100000" → "4 437"`` (narrow no-break space between thousands); "–" when
     missing."""
-    return _group_thousands(format_number(value, UNIT_DECIMALS.get(unit, 1), signed=signed))
+    return format_number(value, UNIT_DECIMALS.get(unit, 1), signed=signed)
 
 
 def unit_text(unit_label: str) -> str:
@@ -92,15 +86,6 @@ def _with_unit(value: object, unit: str, unit_label: str) -> str:
     return format_value(value, unit) + _unit_suffix(unit_label)
 
 
-def _lower_first(text: str) -> str:
-    """Lower-case the first letter unless the word is an abbreviation ("HVB")."""
-    return text[:1].lower() + text[1:] if text[1:2].islower() else text
-
-
-def _join(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " och " + words[-1]
-
-
 def unknown_kpis_sentence(kolada: pd.DataFrame, codebook: Codebook | None = None) -> str:
     """One sentence naming the KPIs that are in the data but not shown, or "" when none."""
     ids = unknown_kpis(kolada, codebook)
@@ -108,7 +93,7 @@ def unknown_kpis_sentence(kolada: pd.DataFrame, codebook: Codebook | None = None
         return ""
     which, it = ("nyckeltalet", "det") if len(ids) == 1 else ("nyckeltalen", "de")
     return (
-        f"Kodboken beskriver inte {which} {_join(ids)} i kolada.csv, så {it} visas inte "
+        f"Kodboken beskriver inte {which} {join_words(ids)} i kolada.csv, så {it} visas inte "
         f"(lägg till {'det' if it == 'det' else 'dem'} under `kolada_kpis` i kodboken för att "
         f"visa {'det' if it == 'det' else 'dem'})."
     )
@@ -121,8 +106,8 @@ def absent_kpis_sentence(kolada: pd.DataFrame, codebook: Codebook | None = None)
     absent = [k for k in codebook.kolada_kpis if k.id not in present]
     if not absent:
         return ""
-    names = [f"{_lower_first(k.label)} ({k.id})" for k in absent]
-    return f"kolada.csv innehåller inga värden för {_join(names)}."
+    names = [f"{lower_first(k.label)} ({k.id})" for k in absent]
+    return f"kolada.csv innehåller inga värden för {join_words(names)}."
 
 
 def unit_notes(frame: pd.DataFrame, codebook: Codebook | None = None) -> list[str]:
@@ -314,13 +299,13 @@ def regional_sentences(regional: pd.DataFrame) -> list[str]:
             groups.setdefault(verdict, []).append(r.area_name)
         county_text = _with_unit(county_value, first["unit"], first["unit_label"])
         parts = [
-            f"{verdict} i {_join(names)}"
+            f"{verdict} i {join_words(names)}"
             for verdict, names in groups.items()
             if names and verdict != "i nivå med länet"
         ]
         if not parts:
             parts = ["alla kommuner med värden ligger i nivå med länet"]
-        parts += [f"{status} för {_join(names)}" for status, names in unpublished.items()]
+        parts += [f"{status} för {join_words(names)}" for status, names in unpublished.items()]
         out.append(
             f"{first['label']} {int(first['year'])} (länet {county_text}): "
             + "; ".join(parts)

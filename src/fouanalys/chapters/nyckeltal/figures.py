@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from fouanalys.chapters.nyckeltal.display import _group_thousands, _values, short_status
+from fouanalys.chapters.nyckeltal.display import _values, short_status
 from fouanalys.keyfigures import (
     COUNT_UNITS,
     ROLE_COUNTRY,
@@ -55,9 +55,7 @@ def _value_axis(axis, low: float, high: float, nbins: int = 5) -> None:
     ticks = ticks[(ticks >= low - 1e-9) & (ticks <= high + 1e-9)]
     decimals = next((d for d in range(4) if np.allclose(ticks, np.round(ticks, d), atol=1e-9)), 3)
     axis.set_major_locator(FixedLocator(ticks))
-    axis.set_major_formatter(
-        FuncFormatter(lambda v, _p: _group_thousands(format_number(v, decimals)))
-    )
+    axis.set_major_formatter(FuncFormatter(lambda v, _p: format_number(v, decimals)))
 
 
 def _year_axis(ax, years: list[int]) -> None:

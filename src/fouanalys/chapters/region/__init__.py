@@ -1,6 +1,7 @@
 """Chapter 05, Regional översikt.
 
-The display frames, sentences and figures its notebook shows."""
+The display frames, sentences and figures its notebook shows.
+"""
 
 from fouanalys.chapters.region.display import (
     COVERAGE_PROFILE_COLUMNS,

@@ -23,12 +23,20 @@ import math
 import numpy as np
 import pandas as pd
 
-from fouanalys.chapters.insatser.display import coverage_cells
+from fouanalys.chapters.insatser.display import coverage_cells, reach_text
 from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS
 from fouanalys.codebook import Codebook, load_codebook
-from fouanalys.coverage import THIN_REACH_PER_1000, regional_coverage, stage_phrase
+from fouanalys.coverage import THIN_REACH_PER_1000, regional_coverage
 from fouanalys.exceptions import FouanalysError
-from fouanalys.present.text import DASH, format_number, format_reach, format_share
+from fouanalys.present.labels import stage_phrase
+from fouanalys.present.text import (
+    DASH,
+    format_number,
+    format_reach,
+    format_share,
+    join_words,
+    lower_first,
+)
 
 #: Row label of the whole region in the side-by-side figures and tables.
 REGION_LABEL = "Hela regionen"
@@ -110,16 +118,6 @@ def _elevated(priorities: pd.DataFrame, codebook: Codebook, year: int) -> pd.Dat
     published = ~rows["suppressed"].astype("boolean").fillna(True).astype(bool)
     elevated = rows["elevated"].astype("boolean").fillna(False).astype(bool)
     return rows.loc[published & elevated & rows["share"].notna()]
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
-
-
-def _join(words: list[str], last: str = " och ") -> str:
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + last + words[-1]
 
 
 # --- factors: heatmap and forest plot -------------------------------------------------------
@@ -298,7 +296,7 @@ def coverage_profile_table(
     )
     out = pd.concat([cells, region_rows], ignore_index=True)
     out["text"] = [
-        _reach_text(s, r) for s, r in zip(out["state"], out["reach_per_1000"], strict=True)
+        reach_text(s, r) for s, r in zip(out["state"], out["reach_per_1000"], strict=True)
     ]
     order = {c: i for i, (c, _n, _r) in enumerate(_areas(codebook))}
     levels = {v: i for i, v in enumerate(codebook.ids("levels"))}
@@ -314,15 +312,6 @@ def coverage_profile_table(
     for col in ("reach_per_1000", "region_reach_per_1000"):
         out[col] = pd.to_numeric(out[col]).astype(float)
     return out
-
-
-def _reach_text(state: str, reach: object) -> str:
-    if state == "empty":
-        return "0"
-    if state == "unknown":
-        return format_reach(None)
-    text = format_reach(reach)
-    return f"≥{text}" if state == "partial" else text
 
 
 def thinnest_coverage(
@@ -395,7 +384,7 @@ def thinnest_coverage(
 
 def _factor_item(row, labels: dict[str, str]) -> str:
     return (
-        f"{_lower_first(labels.get(row.factor, row.factor))} "
+        f"{lower_first(labels.get(row.factor, row.factor))} "
         f"({format_share(row.share)} mot {format_share(row.reference_share)})"
     )
 
@@ -419,9 +408,9 @@ def _factor_part(
     risk = [_factor_item(r, labels) for r in named.itertuples() if r.kind == "risk"]
     protective = [_factor_item(r, labels) for r in named.itertuples() if r.kind != "risk"]
     if risk:
-        parts.append(f"fler elever över gränsvärdet för {_join(risk, ' samt ')}")
+        parts.append(f"fler elever över gränsvärdet för {join_words(risk, ' samt ')}")
     if protective:
-        parts.append(f"färre elever över gränsvärdet för {_join(protective, ' samt ')}")
+        parts.append(f"färre elever över gränsvärdet för {join_words(protective, ' samt ')}")
     text = f"{name} har {year} " + " och ".join(parts) + " än övriga regionen"
     if rest:
         text += f" (och ytterligare {rest} {'faktor' if rest == 1 else 'faktorer'})"
@@ -474,7 +463,7 @@ def _collaboration_part(row: pd.Series | None, regional: pd.DataFrame) -> str | 
         return "i samverkan har alla SSPF-par minst en gemensam insats"
     if len(parts) == 1 and parts[0].startswith("nätverket"):
         return "i samverkan har alla SSPF-par minst en gemensam insats, men " + parts[0]
-    return "i samverkan " + _join(parts)
+    return "i samverkan " + join_words(parts)
 
 
 def standout_sentences(

@@ -1,6 +1,7 @@
 """Chapter 02, Riskfaktorer.
 
-The display frames, sentences and figures its notebook shows."""
+The display frames, sentences and figures its notebook shows.
+"""
 
 from fouanalys.chapters.riskfaktorer.display import (
     PROFILE_KINDS,

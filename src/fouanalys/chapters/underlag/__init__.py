@@ -1,6 +1,7 @@
 """Chapter 01, Underlag och datakvalitet.
 
-The display frames, sentences and figures its notebook shows."""
+The display frames, sentences and figures its notebook shows.
+"""
 
 from fouanalys.chapters.underlag.display import (
     INPUT_LABELS,

@@ -16,6 +16,7 @@ import pandas as pd
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.config import DISCLOSURE_THRESHOLD
 from fouanalys.exceptions import FouanalysError
+from fouanalys.present.text import DASH, format_number
 
 #: Order in which the inputs are listed.
 _INPUT_ORDER = ("enkat", "insatser", "befolkning", "kolada")
@@ -137,8 +138,7 @@ def validation_summary(manifest: Mapping[str, object]) -> pd.DataFrame:
     ok = bool(validation.get("ok", not problems))
     tables: Mapping[str, Mapping[str, object]] = manifest.get("tables") or {}  # type: ignore[assignment]
     table_text = ", ".join(
-        f"{name} ({int(meta.get('rows', 0)):,} rader)".replace(",", "\u202f")
-        for name, meta in tables.items()
+        f"{name} ({format_number(int(meta.get('rows', 0)))} rader)" for name, meta in tables.items()
     )
     rows = [
         ("Validering", "godkänd" if ok else "underkänd"),
@@ -255,7 +255,7 @@ def response_counts_table(counts: pd.DataFrame, codebook: Codebook | None = None
         return pd.DataFrame(columns=["År", "Årskurs", *sex_cols])
     shown = counts.assign(
         text=[
-            "–" if sup else f"{int(n):,}".replace(",", "\u202f")
+            DASH if sup else format_number(n)
             for n, sup in zip(counts["n"], counts["suppressed"], strict=True)
         ],
         kon_label=counts["kon"].map(lambda k: sex_labels.get(k, k)),

@@ -1,0 +1,112 @@
+"""The one number formatter: one rounding rule and one print form in tables, figure labels and
+running text. Expected strings are written by hand from the rule (half away from zero on the
+number as written), not computed by the code under test."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.ticker import FuncFormatter
+
+from fouanalys.chapters.insatser import gap_sentence, reach_text
+from fouanalys.codebook import load_codebook
+from fouanalys.present.style import new_figure, percent_tick, thousands_tick
+from fouanalys.present.tables import Table
+from fouanalys.present.text import (
+    format_number,
+    format_points,
+    format_reach,
+    format_share,
+    format_significant,
+    number_word,
+    rounded,
+)
+
+CB = load_codebook()
+NNB = "\u202f"  # narrow no-break space between thousands
+NB = "\u00a0"
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [
+        (0.125, 2, "0,13"),  # half up; format() would give 0,12 (half to even)
+        (2.675, 2, "2,68"),  # binary 2.67499… but written 2.675
+        (2.5, 0, "3"),  # round() would give 2
+        (3.25, 1, "3,3"),
+        (-2.5, 0, "\u22123"),  # half away from zero, real minus
+        (-0.04, 1, "0,0"),  # never "−0,0"
+        (1234.5, 0, f"1{NNB}235"),
+        (12345.678, 1, f"12{NNB}345,7"),
+        (999, 0, "999"),
+        (Decimal("16.5"), 0, "17"),
+        (float("inf"), 0, "∞"),
+        (None, 0, "–"),
+        (np.nan, 1, "–"),
+    ],
+)
+def test_format_number_rounds_half_up_and_groups_thousands(value, decimals, expected):
+    assert format_number(value, decimals) == expected
+
+
+def test_shares_are_scaled_exactly_before_rounding():
+    # 0.145 * 100 is 14.499999999999998 in floating point; the share prints as 15 %.
+    assert 0.145 * 100 < 14.5
+    assert format_share(0.145) == f"15{NB}%"
+    assert format_points(0.145) == "15"
+    assert format_share(0.165) == f"17{NB}%"
+    assert format_points(-0.025, 1, signed=True) == "\u22122,5"
+    assert format_points(0.025, 0, signed=True) == "+3"
+
+
+def test_small_helpers():
+    assert format_significant(0.0003) == "0,0003"
+    assert format_significant(1.0) == "1"
+    assert format_significant(0.123456) == "0,1235"
+    assert format_significant(12.5) == "12,5"
+    assert number_word(2) == "två" and number_word(0) == "noll" and number_word(40) == "40"
+    assert rounded(2.5) == 3 and rounded(0.5) == 1
+
+
+@pytest.mark.parametrize("value", [0.125, 2.675, 16.5, 1234.55, 2.25, 12345.05])
+def test_the_same_value_prints_the_same_in_a_table_a_figure_and_the_text(value):
+    # A table cell (floats with one decimal, integers without).
+    table = Table(pd.DataFrame({"x": [value], "n": [int(value)]}))
+    html = table._repr_html_()
+    assert f">{format_number(value, 1)}<" in html
+    assert f">{format_number(int(value))}<" in html
+    # A figure's axis labels, drawn: percent and thousands ticks use the same formatter.
+    fig = new_figure()
+    ax = fig.axes[0]
+    ax.set_xlim(0, 2 * value)
+    ax.set_xticks([value])
+    ax.xaxis.set_major_formatter(FuncFormatter(percent_tick))
+    ax.set_yticks([value])
+    ax.yaxis.set_major_formatter(FuncFormatter(thousands_tick))
+    fig.canvas.draw()
+    assert ax.get_xticklabels()[0].get_text() == f"{format_number(value)}{NB}%"
+    assert ax.get_yticklabels()[0].get_text() == format_number(value)
+    # Running text: a share of value/100 in a sentence prints as the tick does.
+    assert format_share(value / 100) == ax.get_xticklabels()[0].get_text()
+
+
+def test_a_reach_reads_the_same_in_the_heatmap_and_the_gap_sentence():
+    reach = 8.25  # 1 decimal below 10: "8,3" (half up), never "8,2"
+    row = {
+        "factor": "kamrater_normbrott",
+        "kind": "risk",
+        "stage": "19-25",
+        "elevated": True,
+        "rank": 1,
+        "interventions": 1,
+        "reach_per_1000": reach,
+        "reach_complete": True,
+        "best_knowledge": "evidensbaserad",
+        "status": "tunn",
+    }
+    cell = reach_text("complete", reach)
+    assert cell == format_reach(reach) == "8,3"
+    assert f"med låg räckvidd ({cell} per 1{NB}000)" in gap_sentence(row, CB)

@@ -1,7 +1,7 @@
 """Incremental, interrupted and distributed builds, with small stand-in chapter notebooks.
 
 The chapters here are tiny notebooks under the real chapter ids (so the real dependency
-declarations of ``fouanalys.build.cache.CHAPTER_READS`` apply) that read a processed table; the
+declarations of ``fouanalys.chapters.registry`` apply) that read a processed table; the
 data is a copy of the embedded example, changed the way a researcher would change it.
 """
 
@@ -18,10 +18,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from fouanalys.build import runner
-from fouanalys.build.cache import CHAPTER_READS, key_path, slice_hashes
-from fouanalys.config import EXAMPLE_DATA_DIR
+from fouanalys.build import cache, runner
+from fouanalys.build.cache import key_path, slice_hashes
+from fouanalys.chapters import registry
+from fouanalys.config import EXAMPLE_DATA_DIR, PACKAGE_DIR
 from fouanalys.exceptions import BuildError
+from fouanalys.ingest import catalog
 
 CODES = ["0125", "0184", "0191"]  # Ekerö, Solna, Sigtuna
 
@@ -94,16 +96,74 @@ def test_every_chapter_declares_what_it_reads():
     """The declarations cover every table the chapter notebooks load."""
     import re
 
-    from fouanalys.config import MUNICIPALITY_CHAPTERS, NOTEBOOKS_DIR
+    from fouanalys.config import NOTEBOOKS_DIR
 
-    for chapter in MUNICIPALITY_CHAPTERS:
-        nb = nbformat.read(NOTEBOOKS_DIR / f"{chapter}.ipynb", as_version=4)
+    for chapter in registry.chapter_ids():
+        nb = nbformat.read(NOTEBOOKS_DIR / registry.notebook_file(chapter), as_version=4)
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
         loaded = set(re.findall(r'load_table\(\s*"(\w+)"', code))
         for names in re.findall(r"for name in \(([^)]*)\)", code):
             loaded |= set(re.findall(r'"(\w+)"', names))
         assert loaded, chapter
-        assert loaded <= set(CHAPTER_READS[chapter]), (chapter, loaded)
+        assert loaded <= set(registry.chapter(chapter).reads), (chapter, loaded)
+
+
+@pytest.fixture
+def package_copy(tmp_path, monkeypatch):
+    """A copy of the package's files that the code hashes read, and a way to edit one."""
+    copy = tmp_path / "package"
+    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(catalog, "PACKAGE_DIR", copy)
+    catalog.code_hash.cache_clear()
+
+    def append_comment(relative: str) -> None:
+        with open(copy / relative, "a", encoding="utf-8") as fh:
+            fh.write("# a comment\n")
+        catalog.code_hash.cache_clear()
+
+    yield append_comment
+    catalog.code_hash.cache_clear()
+
+
+def _hashes() -> tuple[str, dict[str, str]]:
+    ids = registry.chapter_ids()
+    return catalog.processing_hash(), {c: cache.chapter_code_hash(c) for c in ids}
+
+
+def test_code_hashes_follow_the_layers(package_copy):
+    processing, chapters = _hashes()
+    package_copy("present/text.py")  # presentation: every chapter, never processing
+    after, changed = _hashes()
+    assert after == processing
+    assert all(changed[c] != chapters[c] for c in chapters)
+    package_copy("chapters/natverk/figures.py")  # one chapter package: who lists it
+    again = _hashes()[1]
+    assert {c for c in again if again[c] != changed[c]} == {"04_natverk", "05_region"}
+    package_copy("prevalence.py")  # analysis: processing and so every chapter
+    assert _hashes()[0] != processing
+    package_copy("ingest/readers.py")
+    assert catalog.processing_hash() != after
+
+
+@pytest.mark.slow
+def test_a_presentation_change_reruns_chapters_and_leaves_processed_tables(
+    project, package_copy, monkeypatch
+):
+    root, _, _, build = project
+    assert build().ok
+    processed = root / "processed"
+    stamps = {p.name: p.stat().st_mtime_ns for p in processed.iterdir() if p.is_file()}
+    package_copy("present/style.py")
+
+    def no_processing(*a, **kw):
+        raise AssertionError("processing ran after a presentation-only change")
+
+    import fouanalys.ingest.processing
+
+    monkeypatch.setattr(fouanalys.ingest.processing, "process", no_processing)
+    second = build()
+    assert second.ok and executed(second) == set(CODES)  # every chapter again
+    assert {p.name: p.stat().st_mtime_ns for p in processed.iterdir() if p.is_file()} == stamps
 
 
 @pytest.mark.slow

@@ -440,9 +440,9 @@ def test_chapter_01_says_how_to_fetch_kolada_when_it_is_absent(tmp_path):
 
 
 def test_chapters_show_the_kolada_section_and_declare_the_table():
-    from fouanalys.build.cache import CHAPTER_READS
+    from fouanalys.chapters.registry import chapter
 
-    assert CHAPTER_READS["01_underlag"]["kolada"] == "all"
+    assert chapter("01_underlag").reads["kolada"] == "all"
     for name, heading in (
         ("01_underlag", "## Kommunens sammanhang: nyckeltal från Kolada"),
         ("05_region", "## Nyckeltal från Kolada"),

@@ -12,11 +12,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from fouanalys.build.runner import CHAPTER_TITLES, build, format_summary
+from fouanalys.build.runner import build, format_summary
+from fouanalys.chapters import registry
 from fouanalys.config import (
     EXAMPLE_DATA_DIR,
-    MUNICIPALITY_CHAPTERS,
-    REGION_CHAPTERS,
     SYNTHETIC_BANNER,
 )
 
@@ -41,8 +40,8 @@ def test_every_municipality_and_chapter_builds(built, codebook):
     assert summary.ok, format_summary(summary)
     done = {(r.municipality_code, r.chapter_id) for r in summary.results}
     assert done == {
-        (c, ch) for c in codebook.municipality_codes for ch in MUNICIPALITY_CHAPTERS
-    } | {(codebook.region.code, ch) for ch in REGION_CHAPTERS}
+        (c, ch) for c in codebook.municipality_codes for ch in registry.chapter_ids("municipality")
+    } | {(codebook.region.code, ch) for ch in registry.chapter_ids("region")}
     for r in summary.results:
         folder = "region" if r.municipality_code == codebook.region.code else r.municipality_code
         for suffix in ("ipynb", "html", "pdf"):
@@ -59,7 +58,7 @@ def test_chapters_are_in_swedish_without_code_and_carry_the_banner(built, codebo
         html = Path(r.html).read_text(encoding="utf-8")
         assert SYNTHETIC_BANNER in html
         assert codebook.municipality_name(r.municipality_code) in html
-        assert CHAPTER_TITLES[r.chapter_id] in html
+        assert registry.title(r.chapter_id) in html
         assert "import fouanalys" not in html and "load_table(" not in html
         assert "Traceback" not in html and "Warning" not in html
         assert re.search(r"<img[^>]+src=\"data:image/png;base64,", html), "no embedded figure"
@@ -70,7 +69,7 @@ def test_index_links_every_chapter_and_processed_manifest_is_complete(built, cod
     _, root = built
     index = (root / "reports" / "index.html").read_text(encoding="utf-8")
     for code in codebook.municipality_codes:
-        for chapter in MUNICIPALITY_CHAPTERS:
+        for chapter in registry.chapter_ids("municipality"):
             assert f"{code}/{chapter}.html" in index
             assert f"{code}/{chapter}.pdf" in index
         assert f"{code}/slutrapport.pdf" in index and f"{code}/slutrapport.html" in index

@@ -20,15 +20,16 @@ from fouanalys import config
 from fouanalys import recruitment as rec
 from fouanalys import workbench as wb
 from fouanalys.build import cache
+from fouanalys.chapters import registry
 from fouanalys.codebook import load_codebook
 from fouanalys.exceptions import DataValidationError, FouanalysError, Problem
-from fouanalys.ingest import processing
+from fouanalys.ingest import catalog, processing
 from fouanalys.ingest import readers as fio
 from fouanalys.present.tables import Table
 from fouanalys.prevalence import PREVALENCE_COLUMNS, PRIORITY_COLUMNS
 
 CB = load_codebook()
-CHAPTERS = [*config.MUNICIPALITY_CHAPTERS, *config.REGION_CHAPTERS]
+CHAPTERS = list(registry.chapter_ids())
 NBSP, WJ = "\u00a0", "\u2060"  # no-break space before "%", word joiner after an interval's dash
 BAD_ROW = Problem(
     file="befolkning.csv",
@@ -88,7 +89,7 @@ def _fake_process(calls):
             if found:
                 inputs[name] = {"file": found[0].name, "sha256": cache.sha256_file(found[0])}
         manifest = {
-            "package_hash": cache.package_hash(),
+            "processing_hash": catalog.processing_hash(),
             "slices": {"enkat": {"all": "x"}},
             "data_dir": str(Path(data_dir).resolve()),
             "synthetic": config.is_synthetic(Path(data_dir)),

@@ -15,7 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from fouanalys.config import CODEBOOK_PATH
+from fouanalys.config import codebook_path
 from fouanalys.exceptions import CodebookError, UnknownMunicipalityError
 
 
@@ -331,13 +331,14 @@ class Codebook(_Model):
 def load_codebook(path: Path | str | None = None) -> Codebook:
     """Read and validate the codebook (the packaged one unless ``path`` is given)."""
     if path is None:
-        return _load_default()
+        return _load_default(codebook_path())
     return _load(Path(path))
 
 
-@lru_cache(maxsize=1)
-def _load_default() -> Codebook:
-    return _load(CODEBOOK_PATH)
+@lru_cache(maxsize=4)
+def _load_default(path: Path) -> Codebook:
+    """The codebook at ``path``, read once per path (the one in use is looked up per call)."""
+    return _load(path)
 
 
 def _load(path: Path) -> Codebook:

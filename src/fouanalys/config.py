@@ -16,11 +16,17 @@ PROJ_ROOT = PACKAGE_DIR.parents[1]
 #: Environment variable naming another codebook (e.g. all 26 municipalities of the county).
 CODEBOOK_ENV = "FOUANALYS_CODEBOOK"
 PACKAGED_CODEBOOK = PACKAGE_DIR / "data" / "codebook.yaml"
-CODEBOOK_PATH = (
-    Path(os.environ[CODEBOOK_ENV]).expanduser().resolve()
-    if os.environ.get(CODEBOOK_ENV)
-    else PACKAGED_CODEBOOK
-)
+
+
+def codebook_path() -> Path:
+    """The codebook in use: ``$FOUANALYS_CODEBOOK`` when set (read at each call, so a notebook
+    or test can set it after import), else the packaged one."""
+    env = os.environ.get(CODEBOOK_ENV)
+    return Path(env).expanduser().resolve() if env else PACKAGED_CODEBOOK
+
+
+#: The codebook in use when the package was imported (prefer :func:`codebook_path`).
+CODEBOOK_PATH = codebook_path()
 TEMPLATE_DIR = PACKAGE_DIR / "build" / "templates"
 
 DATA_DIR = PROJ_ROOT / "data"
@@ -28,11 +34,18 @@ RAW_DATA_DIR = DATA_DIR / "raw"
 EXAMPLE_DATA_DIR = RAW_DATA_DIR / "example"
 #: Environment variable naming another folder for the processed tables (e.g. a test's own).
 PROCESSED_DIR_ENV = "FOUANALYS_PROCESSED_DIR"
-PROCESSED_DATA_DIR = (
-    Path(os.environ[PROCESSED_DIR_ENV]).expanduser().resolve()
-    if os.environ.get(PROCESSED_DIR_ENV)
-    else DATA_DIR / "processed"
-)
+
+
+def processed_data_dir() -> Path:
+    """The processed tables' folder: ``$FOUANALYS_PROCESSED_DIR`` when set (read at each
+    call), else ``data/processed``."""
+    env = os.environ.get(PROCESSED_DIR_ENV)
+    return Path(env).expanduser().resolve() if env else DATA_DIR / "processed"
+
+
+#: The processed folder when the package was imported; functions that take ``processed_dir``
+#: default to it (tests point it elsewhere).
+PROCESSED_DATA_DIR = processed_data_dir()
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 REPORTS_DIR = PROJ_ROOT / "reports"
 VALIDATION_REPORT_DIR = REPORTS_DIR / "validation"
@@ -47,17 +60,6 @@ DISCLOSURE_THRESHOLD = 5
 
 #: Seed for the synthetic example data and every other random draw by default.
 DEFAULT_SEED = 20261126
-
-#: Chapter notebooks executed once per municipality, in report order.
-MUNICIPALITY_CHAPTERS: tuple[str, ...] = (
-    "01_underlag",
-    "02_riskfaktorer",
-    "03_insatser",
-    "04_natverk",
-)
-
-#: Chapter notebooks executed once for the whole region (``reports/region/``).
-REGION_CHAPTERS: tuple[str, ...] = ("05_region",)
 
 #: Banner on every page built from the embedded synthetic example data.
 SYNTHETIC_BANNER = "Syntetiska exempeldata — inte verkliga resultat"
@@ -89,9 +91,9 @@ def is_synthetic(data_dir: Path) -> bool:
 
 
 def require_data_dir(data_dir: Path) -> Path:
+    """The data directory, or a plain error when it does not exist."""
     from fouanalys.exceptions import FouanalysError
 
-    """The data directory, or a plain error when it does not exist."""
     if not Path(data_dir).is_dir():
         raise FouanalysError(
             f"Datamappen {data_dir} finns inte. Ange en befintlig mapp med --data-dir "

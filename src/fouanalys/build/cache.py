@@ -1,114 +1,65 @@
 """Content keys for incremental builds: what each build step reads, hashed.
 
-A chapter task is keyed by the hashes of everything it reads: the chapter notebook, the package
-code (every file of ``src/fouanalys``, codebook and report template included), its papermill
+A chapter task is keyed by the hashes of everything it reads: the chapter notebook, the code
+its output depends on (:func:`chapter_code_hash`: processing code, presentation layer, export
+templates and the chapter packages the registry lists for it), its papermill
 parameters and export formats, and the rows of the processed tables it uses — for most tables
 only the municipality's own rows, so that new rows for one municipality leave the others'
 chapters alone. The key is stored beside the chapter's outputs (``<chapter>.key.json``) only
 after the notebook, HTML and PDF are in place, so an interrupted build leaves every finished
 chapter usable and the next build completes the rest.
 
-The processing step is keyed by the raw input files' hashes and the package hash: when neither
-changed and the processed tables are in place, the build skips validation and processing.
+The processing step is keyed by the raw input files' hashes and the processing hash
+(:func:`fouanalys.ingest.catalog.processing_hash`: codebook, analysis modules, ingest/): when
+neither changed and the processed tables are in place, the build skips validation and
+processing. A change to presentation or chapter code never re-runs them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 
-from fouanalys.config import CODEBOOK_PATH, PACKAGE_DIR, is_synthetic
+from fouanalys.chapters.registry import READ_ALL, chapter
+from fouanalys.config import is_synthetic
+from fouanalys.exceptions import BuildError
+from fouanalys.ingest.catalog import (
+    code_hash,
+    processing_hash,
+    sha256_bytes,
+    sha256_file,
+    slice_hashes,  # noqa: F401  (the build's own name for it, used by tests)
+)
 
 # pandas is imported only where a frame is hashed: the no-change rebuild never needs it.
 
-#: Which processed tables each chapter reads, and whether it reads only the municipality's own
-#: rows ("own") or the whole table ("all", e.g. for a regional comparison). ``manifest`` means
-#: the chapter shows the raw files' facts (names, rows, hashes) from the manifest.
-CHAPTER_READS: dict[str, dict[str, str]] = {
-    "01_underlag": {
-        "enkat": "own",
-        "insatser": "own",
-        "befolkning": "own",
-        "manifest": "all",
-        # Kolada's trends compare the municipality with the county and country rows.
-        "kolada": "all",
-    },
-    "02_riskfaktorer": {"prevalence": "own", "priorities": "own", "associations": "own"},
-    "03_insatser": {
-        "insatser": "own",
-        "befolkning": "own",
-        "coverage": "own",
-        "factor_coverage": "own",
-        "targeting_coverage": "own",
-        "knowledge_profile": "own",
-        "gaps": "own",
-    },
-    # The collaboration part compares every municipality's collaboration measures.
-    "04_natverk": {
-        "prevalence": "own",
-        "associations": "own",
-        "insatser": "all",
-        "befolkning": "own",
-    },
-}
-#: A chapter not listed reads everything (always correct, never incremental across data).
-READ_ALL = "all"
-#: Columns that name the municipality of a row, by table kind.
-MUNICIPALITY_COLUMNS = ("municipality_code", "kommunkod", "municipality_id")
 KEY_SUFFIX = ".key.json"
+#: Package paths every chapter's output depends on beyond its own chapter packages: the
+#: presentation layer, the registry, the notebooks' views and the export templates.
+PRESENTATION_PARTS = (
+    "present",
+    "chapters/__init__.py",
+    "chapters/registry.py",
+    "chapters/views.py",
+    "workbench.py",
+    "build/export.py",
+    "build/templates",
+)
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-@cache
-def package_hash() -> str:
-    """One hash over every file of the installed package (code, codebook, templates), and the
-    codebook in use when ``$FOUANALYS_CODEBOOK`` points elsewhere."""
-    digest = hashlib.sha256()
-    digest.update(Path(CODEBOOK_PATH).read_bytes())
-    for path in sorted(PACKAGE_DIR.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def frame_hash(frame) -> str:
-    """A content hash of a frame: its columns, dtypes and every value, row order included."""
-    import pandas as pd
-
-    digest = hashlib.sha256()
-    digest.update(
-        json.dumps([list(map(str, frame.columns)), list(map(str, frame.dtypes))]).encode()
-    )
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
-
-
-def slice_hashes(frame) -> dict[str, str]:
-    """``{"all": hash of the table}`` plus one hash per municipality's rows, when the table has
-    a municipality column."""
-    out = {"all": frame_hash(frame)}
-    column = next((c for c in MUNICIPALITY_COLUMNS if c in frame.columns), None)
-    if column is not None:
-        for code, rows in frame.groupby(column, sort=True, dropna=True):
-            out[str(code)] = frame_hash(rows)
-    return out
+def chapter_code_hash(chapter_id: str) -> str:
+    """The hash of the code one chapter's output depends on: the processing code, the
+    presentation layer and the chapter packages the registry lists for it. A change to
+    another chapter's package leaves this chapter's key alone."""
+    try:
+        packages = chapter(chapter_id).packages
+    except BuildError:  # a notebook not in the registry: every chapter package
+        packages = ("",)
+    parts = (*PRESENTATION_PARTS, *(f"chapters/{p}" for p in packages))
+    return sha256_bytes((processing_hash() + code_hash(parts)).encode())
 
 
 def task_key(
@@ -116,7 +67,7 @@ def task_key(
     parameters: Mapping[str, object],
     formats: tuple[str, ...],
     manifest: Mapping,
-    chapter: str,
+    chapter_id: str,
     municipality_code: str,
 ) -> str | None:
     """The content key of one chapter task, or None when the manifest lacks slice hashes (a
@@ -124,7 +75,10 @@ def task_key(
     slices = manifest.get("slices")
     if not slices:
         return None
-    reads = CHAPTER_READS.get(chapter)
+    try:
+        reads = chapter(chapter_id).reads
+    except BuildError:
+        reads = None
     data: dict[str, object] = {}
     if reads is None:  # unknown chapter: everything it could read
         data = {name: hashes.get("all") for name, hashes in sorted(slices.items())}
@@ -140,7 +94,7 @@ def task_key(
             data[table] = hashes.get("all") if scope == READ_ALL else hashes.get(municipality_code)
     payload = {
         "notebook": sha256_file(Path(notebook)),
-        "package": package_hash(),
+        "code": chapter_code_hash(chapter_id),
         "parameters": {k: parameters[k] for k in sorted(parameters)},
         "formats": list(formats),
         "data": data,
@@ -220,7 +174,7 @@ def current_manifest(data_dir: Path, processed_dir: Path) -> dict | None:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if manifest.get("package_hash") != package_hash() or not manifest.get("slices"):
+    if manifest.get("processing_hash") != processing_hash() or not manifest.get("slices"):
         return None
     if manifest.get("data_dir") != str(Path(data_dir).resolve()):
         return None

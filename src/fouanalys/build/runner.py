@@ -24,14 +24,13 @@ from pathlib import Path
 
 from fouanalys import __version__
 from fouanalys.build.kernel import ensure_kernel
+from fouanalys.chapters import registry
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.config import (
     CELL_TIMEOUT,
     KERNEL_NAME,
-    MUNICIPALITY_CHAPTERS,
     NOTEBOOKS_DIR,
     PROCESSED_DATA_DIR,
-    REGION_CHAPTERS,
     REPORTS_DIR,
     VALIDATION_REPORT_DIR,
     default_data_dir,
@@ -39,15 +38,6 @@ from fouanalys.config import (
 from fouanalys.exceptions import BuildError, FouanalysError
 
 log = logging.getLogger("fouanalys")
-
-#: Swedish chapter titles, by notebook stem.
-CHAPTER_TITLES = {
-    "01_underlag": "Underlag och datakvalitet",
-    "02_riskfaktorer": "Riskfaktorer",
-    "03_insatser": "Insatser längs livsförloppet",
-    "04_natverk": "Nätverksdynamik och samverkan",
-    "05_region": "Regional översikt",
-}
 
 
 @dataclass
@@ -121,7 +111,7 @@ def plan_tasks(
     data_dir: Path,
     processed_dir: Path,
     reports_dir: Path,
-    chapters: Sequence[str] = MUNICIPALITY_CHAPTERS,
+    chapters: Sequence[str] = registry.chapter_ids("municipality"),
     formats: Sequence[str] = ("html", "pdf"),
     seed: int | None = None,
     notebooks_dir: Path = NOTEBOOKS_DIR,
@@ -139,11 +129,12 @@ def plan_tasks(
     units = [(code, codebook.municipality_name(code), code) for code in codes]
     tasks = []
     for chapter in chapters:
-        notebook = Path(notebooks_dir) / f"{chapter}.ipynb"
+        notebook = Path(notebooks_dir) / registry.notebook_file(chapter)
         if not notebook.is_file():
             raise BuildError(f"Kapitelnotebooken saknas: {notebook}")
         check_parameters_cell(notebook)
-        targets = [(region.code, region.name, "region")] if chapter in REGION_CHAPTERS else units
+        regional = registry.is_regional(chapter)
+        targets = [(region.code, region.name, "region")] if regional else units
         for code, name, folder in targets:
             parameters = {
                 "municipality": code,
@@ -163,7 +154,7 @@ def plan_tasks(
                         "municipality_code": code,
                         "municipality_name": name,
                         "chapter_id": chapter,
-                        "chapter_title": CHAPTER_TITLES.get(chapter, chapter),
+                        "chapter_title": registry.title(chapter),
                         "synthetic": bool(manifest.get("synthetic")),
                         "data_version": manifest.get("data_version", ""),
                         "built": date.today().isoformat(),
@@ -470,7 +461,7 @@ def build(
     reports_dir: Path = REPORTS_DIR,
     jobs: int | None = None,
     formats: Sequence[str] = ("html", "pdf"),
-    chapters: Sequence[str] = MUNICIPALITY_CHAPTERS + REGION_CHAPTERS,
+    chapters: Sequence[str] = registry.chapter_ids(),
     progress: bool = True,
     notebooks_dir: Path = NOTEBOOKS_DIR,
     force: bool = False,

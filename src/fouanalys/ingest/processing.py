@@ -21,7 +21,6 @@ from pathlib import Path
 import pandas as pd
 
 from fouanalys import __version__
-from fouanalys.build.cache import sha256_file as file_sha256
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.config import (
     DISCLOSURE_THRESHOLD,
@@ -31,6 +30,7 @@ from fouanalys.config import (
     require_data_dir,
 )
 from fouanalys.exceptions import DataValidationError, FouanalysError
+from fouanalys.ingest.catalog import sha256_file as file_sha256
 
 log = logging.getLogger("fouanalys")
 
@@ -77,7 +77,7 @@ def process(
 
     frames = dict(frames) | derived_tables(frames, codebook)
     inputs = {name: dict(meta) for name, meta in report.files.items()}
-    from fouanalys.build.cache import package_hash, slice_hashes
+    from fouanalys.ingest.catalog import processing_hash, slice_hashes
 
     manifest: dict = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -92,7 +92,7 @@ def process(
         "tables": {},
         # For incremental builds: the code that made the tables, and a hash of every table and
         # of each municipality's rows in it (see fouanalys.build.cache).
-        "package_hash": package_hash(),
+        "processing_hash": processing_hash(),
         "slices": {name: slice_hashes(frame) for name, frame in frames.items()},
     }
     write_tables(frames, processed_dir, manifest)

@@ -1,0 +1,145 @@
+"""Every report chapter, once: its id, Swedish title, notebook, the tables it reads and its scope.
+
+The runner plans tasks from it, the build cache keys each chapter by the tables and the code it
+lists, and the index page and final reports take titles and order from it. A new chapter is a
+notebook, a package under ``fouanalys.chapters`` and one entry here.
+
+``reads`` says which processed tables the chapter's notebook loads, and whether it needs only
+the municipality's own rows (``"own"``) or the whole table (``"all"``, e.g. to compare with
+the county or the other municipalities); ``"manifest"`` stands for the raw files' facts (names,
+rows, hashes) shown from the manifest. ``packages`` are the chapter packages its notebook and
+their display code use: a change to one of them re-runs this chapter, and only the chapters
+that list it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from fouanalys.exceptions import BuildError
+
+#: A table read in full rather than by the municipality's own rows.
+READ_ALL = "all"
+#: A table read only by the municipality's own rows.
+READ_OWN = "own"
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One report chapter."""
+
+    id: str
+    title: str
+    scope: Literal["municipality", "region"]
+    reads: Mapping[str, str]
+    packages: tuple[str, ...]
+    notebook: str = field(default="")
+
+    @property
+    def notebook_file(self) -> str:
+        """The notebook's file name in ``notebooks/``."""
+        return self.notebook or f"{self.id}.ipynb"
+
+
+CHAPTERS: tuple[Chapter, ...] = (
+    Chapter(
+        id="01_underlag",
+        title="Underlag och datakvalitet",
+        scope="municipality",
+        # Kolada's trends compare the municipality with the county and country rows.
+        reads={
+            "enkat": READ_OWN,
+            "insatser": READ_OWN,
+            "befolkning": READ_OWN,
+            "manifest": READ_ALL,
+            "kolada": READ_ALL,
+        },
+        packages=("underlag", "nyckeltal"),
+    ),
+    Chapter(
+        id="02_riskfaktorer",
+        title="Riskfaktorer",
+        scope="municipality",
+        reads={"prevalence": READ_OWN, "priorities": READ_OWN, "associations": READ_OWN},
+        packages=("riskfaktorer",),
+    ),
+    Chapter(
+        id="03_insatser",
+        title="Insatser längs livsförloppet",
+        scope="municipality",
+        reads={
+            "insatser": READ_OWN,
+            "befolkning": READ_OWN,
+            "coverage": READ_OWN,
+            "factor_coverage": READ_OWN,
+            "targeting_coverage": READ_OWN,
+            "knowledge_profile": READ_OWN,
+            "gaps": READ_OWN,
+        },
+        # The factor heatmap orders factors as chapter 02 does.
+        packages=("insatser", "riskfaktorer"),
+    ),
+    Chapter(
+        id="04_natverk",
+        title="Nätverksdynamik och samverkan",
+        scope="municipality",
+        # The collaboration part compares every municipality's collaboration measures.
+        reads={
+            "prevalence": READ_OWN,
+            "associations": READ_OWN,
+            "insatser": READ_ALL,
+            "befolkning": READ_OWN,
+        },
+        packages=("natverk",),
+    ),
+    Chapter(
+        id="05_region",
+        title="Regional översikt",
+        scope="region",
+        reads={
+            "prevalence": READ_ALL,
+            "priorities": READ_ALL,
+            "coverage": READ_ALL,
+            "insatser": READ_ALL,
+            "kolada": READ_ALL,
+            "manifest": READ_ALL,
+        },
+        packages=("region", "insatser", "riskfaktorer", "natverk", "nyckeltal"),
+    ),
+)
+
+_BY_ID = {c.id: c for c in CHAPTERS}
+
+
+def chapter(chapter_id: str) -> Chapter:
+    """The registered chapter ``chapter_id``; a BuildError naming the known ones otherwise."""
+    try:
+        return _BY_ID[chapter_id]
+    except KeyError:
+        known = ", ".join(_BY_ID)
+        raise BuildError(f"Okänt kapitel '{chapter_id}'; kapitlen är {known}.") from None
+
+
+def chapter_ids(scope: str | None = None) -> tuple[str, ...]:
+    """Chapter ids in report order, all or those of one scope ("municipality", "region")."""
+    return tuple(c.id for c in CHAPTERS if scope is None or c.scope == scope)
+
+
+def is_regional(chapter_id: str) -> bool:
+    """Whether a chapter is built once for the region (a notebook not registered is not)."""
+    found = _BY_ID.get(chapter_id)
+    return found is not None and found.scope == "region"
+
+
+def notebook_file(chapter_id: str) -> str:
+    """The chapter's notebook file name (``<id>.ipynb`` for a notebook not registered)."""
+    found = _BY_ID.get(chapter_id)
+    return found.notebook_file if found else f"{chapter_id}.ipynb"
+
+
+def title(chapter_id: str) -> str:
+    """The Swedish title of a chapter; the id itself for a notebook not registered."""
+    found = _BY_ID.get(chapter_id)
+    return found.title if found else chapter_id

@@ -37,6 +37,183 @@ from fouanalys.present.style import (
 )
 
 
+def _life_course_colors(codebook: Codebook, color_by: str) -> tuple:
+    """The row key, colours, labels and legend title for ``color_by`` (or an error)."""
+    from fouanalys.exceptions import FouanalysError
+
+    if color_by == "inriktning":
+        return "targeting", TARGETING_COLORS, codebook.labels("targeting"), "inriktning"
+    if color_by == "kunskapslage":
+        return (
+            "knowledge",
+            KNOWLEDGE_COLORS,
+            codebook.labels("knowledge_levels"),
+            "kunskapsläge",
+        )
+    raise FouanalysError(
+        f"Okänt färgval '{color_by}' för livsförloppsfiguren: välj 'inriktning' eller "
+        "'kunskapslage'."
+    )
+
+
+def _life_course_rows(frame: pd.DataFrame, codebook: Codebook) -> tuple:
+    """Y positions: the level bands (label, first y, last y), the bars (y, row), the empty
+    bands' y and the total height in rows."""
+    bands, rows, empty = [], [], []
+    y = 0.0
+    for level, level_label in codebook.labels("levels").items():
+        part = frame.loc[frame["level"] == level]
+        first = y
+        y += 1  # the band's heading
+        if part.empty:
+            empty.append(y)
+            y += 1
+        for row in part.itertuples(index=False):
+            rows.append((y, row))
+            y += 1
+        bands.append((level_label, first, y - 1))
+        y += 0.8
+    y -= 0.8
+    return bands, rows, empty, y
+
+
+def _draw_stage_bands(ax, stages: list, codebook: Codebook) -> None:
+    """Shade the life stages in turn, with a line between them and their names above."""
+    for n, stage in enumerate(stages):
+        ax.axvspan(stage.age_from, stage.age_to + 1, color=STAGE_SHADES[n % 2], lw=0, zorder=0)
+        if n:
+            ax.axvline(stage.age_from, color="#c9d3de", lw=0.6, zorder=0.5)
+    for label, stage in zip(stage_ticks(codebook, 14), stages, strict=True):
+        ax.text(
+            (stage.age_from + stage.age_to + 1) / 2,
+            1.006,
+            label,
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            color="#12355b",
+            linespacing=1.1,
+            gid="stage",
+        )
+
+
+def _draw_level_bands(ax, bands: list, empty: list, pad: float, size: float) -> None:
+    """Head each prevention-level band with its name, a line between bands, and say so in a
+    band without interventions."""
+    for n, (label, first, _last) in enumerate(bands):
+        if n:
+            ax.axhline(first - 0.9, color="#9aa9b8", lw=0.7, zorder=0.5)
+        ax.text(
+            pad,
+            first,
+            label.upper(),
+            ha="left",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+            color="#12355b",
+            gid="level",
+        )
+    for yy in empty:
+        ax.text(
+            0.3,
+            yy,
+            "Inga pågående eller planerade insatser",
+            va="center",
+            fontsize=size,
+            color="#666666",
+            style="italic",
+        )
+
+
+def _draw_intervention_bar(ax, yy: float, row, color: str) -> None:
+    """One intervention's bar: filled when ongoing, white with a coloured hatch when planned."""
+    if row.planned:
+        (bar,) = ax.barh(
+            yy,
+            row.end - row.start,
+            left=row.start,
+            height=0.72,
+            facecolor="white",
+            edgecolor=color,
+            hatch=PLANNED_HATCH,
+            linewidth=0.9,
+            zorder=2,
+        )
+    else:
+        (bar,) = ax.barh(
+            yy,
+            row.end - row.start,
+            left=row.start,
+            height=0.72,
+            color=color,
+            lw=0,
+            zorder=2,
+        )
+    bar.set_gid("planned" if row.planned else "intervention")
+
+
+def _draw_intervention_name(
+    ax, yy: float, row, color: str, size: float, per_age: float, pad: float, last_age: int
+) -> None:
+    """An intervention's name: on its bar when it fits, else on the roomier side of it."""
+    name = literal(row.insats)
+    need = text_width(row.insats, size) / per_age + 2 * pad  # in years of age
+    right, left = last_age - row.end, row.start
+    style = {"va": "center", "fontsize": size, "zorder": 3, "gid": "name"}
+    if need <= row.end - row.start:
+        on_white = row.planned or not reads_white(color)
+        box = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"}
+        ax.text(
+            row.start + pad,
+            yy,
+            name,
+            ha="left",
+            color="#1d1d1d" if on_white else "white",
+            bbox=box if row.planned else None,
+            **style,
+        )
+    elif need <= right or right >= left:
+        ax.text(row.end + pad, yy, name, ha="left", color="#1d1d1d", **style)
+    else:
+        ax.text(row.start - pad, yy, name, ha="right", color="#1d1d1d", **style)
+
+
+def _life_course_legend(
+    fig: Figure, present: set, colors: dict, labels: dict, legend_title: str
+) -> None:
+    """The colours in use (all when none is) and the planned hatch, under the plot."""
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(color=c, label=labels.get(k, k))
+        for k, c in colors.items()
+        if k in present or not present
+    ]
+    handles.append(
+        Patch(
+            facecolor="white",
+            edgecolor="#555555",
+            hatch=PLANNED_HATCH,
+            linewidth=0.9,
+            label="planerad (streckad)",
+        )
+    )
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=min(len(handles), 5),
+        title=f"Färg: {legend_title}. Fylld stapel: pågående insats.",
+        title_fontsize=8,
+    )
+
+
+def _suptitle(fig: Figure, text: str) -> None:
+    """The figure's bold title."""
+    fig.suptitle(text, fontweight="bold", fontsize=10.5)
+
+
 def life_course_figure(
     insatser: pd.DataFrame,
     kommunkod: str,
@@ -56,43 +233,16 @@ def life_course_figure(
     which. The height grows with the number of interventions.
     """
     import matplotlib as mpl
-    from matplotlib.patches import Patch
 
     from fouanalys.chapters.insatser.display import life_course_frame
     from fouanalys.codebook import load_codebook
-    from fouanalys.exceptions import FouanalysError
 
     codebook = codebook or load_codebook()
-    if color_by == "inriktning":
-        key, colors, labels = "targeting", TARGETING_COLORS, codebook.labels("targeting")
-        legend_title = "inriktning"
-    elif color_by == "kunskapslage":
-        key, colors, labels = "knowledge", KNOWLEDGE_COLORS, codebook.labels("knowledge_levels")
-        legend_title = "kunskapsläge"
-    else:
-        raise FouanalysError(
-            f"Okänt färgval '{color_by}' för livsförloppsfiguren: välj 'inriktning' eller "
-            "'kunskapslage'."
-        )
+    key, colors, labels, legend_title = _life_course_colors(codebook, color_by)
     frame = life_course_frame(insatser, kommunkod, codebook)
     stages = sorted(codebook.life_stages, key=lambda s: s.age_from)
     last_age = max(s.age_to for s in stages) + 1
-
-    bands, rows, empty = [], [], []  # (label, first y, last y), (y, row), y
-    y = 0.0
-    for level, level_label in codebook.labels("levels").items():
-        part = frame.loc[frame["level"] == level]
-        first = y
-        y += 1  # the band's heading
-        if part.empty:
-            empty.append(y)
-            y += 1
-        for row in part.itertuples(index=False):
-            rows.append((y, row))
-            y += 1
-        bands.append((level_label, first, y - 1))
-        y += 0.8
-    y -= 0.8
+    bands, rows, empty, y = _life_course_rows(frame, codebook)
     height = 1.8 + 0.2 * y
     size = 7.2
     per_age = (FIG_WIDTH - 0.6) / last_age  # inches per year of age (axes about 6.4 in wide)
@@ -101,92 +251,12 @@ def life_course_figure(
     with mpl.rc_context(RC):
         fig = Figure(figsize=(FIG_WIDTH, height), dpi=FIG_DPI, layout="constrained")
         ax = fig.subplots()
-        for n, stage in enumerate(stages):
-            ax.axvspan(stage.age_from, stage.age_to + 1, color=STAGE_SHADES[n % 2], lw=0, zorder=0)
-            if n:
-                ax.axvline(stage.age_from, color="#c9d3de", lw=0.6, zorder=0.5)
-        for label, stage in zip(stage_ticks(codebook, 14), stages, strict=True):
-            ax.text(
-                (stage.age_from + stage.age_to + 1) / 2,
-                1.006,
-                label,
-                transform=ax.get_xaxis_transform(),
-                ha="center",
-                va="bottom",
-                fontsize=7,
-                color="#12355b",
-                linespacing=1.1,
-                gid="stage",
-            )
-        for n, (label, first, _last) in enumerate(bands):
-            if n:
-                ax.axhline(first - 0.9, color="#9aa9b8", lw=0.7, zorder=0.5)
-            ax.text(
-                pad,
-                first,
-                label.upper(),
-                ha="left",
-                va="center",
-                fontsize=8,
-                fontweight="bold",
-                color="#12355b",
-                gid="level",
-            )
-        for yy in empty:
-            ax.text(
-                0.3,
-                yy,
-                "Inga pågående eller planerade insatser",
-                va="center",
-                fontsize=size,
-                color="#666666",
-                style="italic",
-            )
+        _draw_stage_bands(ax, stages, codebook)
+        _draw_level_bands(ax, bands, empty, pad, size)
         for yy, row in rows:
             color = colors.get(getattr(row, key), PALETTE[-1])
-            if row.planned:
-                (bar,) = ax.barh(
-                    yy,
-                    row.end - row.start,
-                    left=row.start,
-                    height=0.72,
-                    facecolor="white",
-                    edgecolor=color,
-                    hatch=PLANNED_HATCH,
-                    linewidth=0.9,
-                    zorder=2,
-                )
-            else:
-                (bar,) = ax.barh(
-                    yy,
-                    row.end - row.start,
-                    left=row.start,
-                    height=0.72,
-                    color=color,
-                    lw=0,
-                    zorder=2,
-                )
-            bar.set_gid("planned" if row.planned else "intervention")
-            name = literal(row.insats)
-            need = text_width(row.insats, size) / per_age + 2 * pad  # in years of age
-            right, left = last_age - row.end, row.start
-            style = {"va": "center", "fontsize": size, "zorder": 3, "gid": "name"}
-            if need <= row.end - row.start:
-                on_white = row.planned or not reads_white(color)
-                box = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"}
-                ax.text(
-                    row.start + pad,
-                    yy,
-                    name,
-                    ha="left",
-                    color="#1d1d1d" if on_white else "white",
-                    bbox=box if row.planned else None,
-                    **style,
-                )
-            elif need <= right or right >= left:
-                ax.text(row.end + pad, yy, name, ha="left", color="#1d1d1d", **style)
-            else:
-                ax.text(row.start - pad, yy, name, ha="right", color="#1d1d1d", **style)
+            _draw_intervention_bar(ax, yy, row, color)
+            _draw_intervention_name(ax, yy, row, color, size, per_age, pad, last_age)
         ax.set_ylim(y - 0.4, -0.6)
         ax.set_xlim(0, last_age)
         ax.set_xticks([a + 0.5 for a in range(last_age)], [str(a) for a in range(last_age)])
@@ -195,34 +265,84 @@ def life_course_figure(
         ax.set_xlabel("Ålder (år)")
         for spine in ("top", "right", "left"):
             ax.spines[spine].set_visible(False)
-        present = set(frame[key])
-        handles = [
-            Patch(color=c, label=labels.get(k, k))
-            for k, c in colors.items()
-            if k in present or not present
-        ]
-        handles.append(
-            Patch(
-                facecolor="white",
-                edgecolor="#555555",
-                hatch=PLANNED_HATCH,
-                linewidth=0.9,
-                label="planerad (streckad)",
-            )
-        )
-        fig.legend(
-            handles=handles,
-            loc="outside lower center",
-            ncols=min(len(handles), 5),
-            title=f"Färg: {legend_title}. Fylld stapel: pågående insats.",
-            title_fontsize=8,
-        )
-        fig.suptitle(
-            f"Insatser längs livsförloppet i {codebook.municipality_name(kommunkod)}",
-            fontweight="bold",
-            fontsize=10.5,
-        )
+        _life_course_legend(fig, set(frame[key]), colors, labels, legend_title)
+        _suptitle(fig, f"Insatser längs livsförloppet i {codebook.municipality_name(kommunkod)}")
     return fig
+
+
+def _planned_text(planned: int) -> str:
+    """ "1 planerad", "2 planerade"."""
+    return f"{planned} {'planerad' if planned == 1 else 'planerade'}"
+
+
+def _stage_columns(ax, codebook: Codebook, stages: list) -> None:
+    """A heatmap's stage columns: the stage names on top, no tick marks."""
+    ax.set_xticks([i + 0.5 for i in range(len(stages))], stage_ticks(codebook)[: len(stages)])
+    ax.tick_params(axis="both", length=0, labelrotation=0)
+    ax.tick_params(axis="x", labelsize=7.5)
+
+
+def _reach_matrix(cells: pd.DataFrame, levels: list, stages: list) -> pd.DataFrame:
+    """Reach per level (rows) and stage (columns); an empty cell is 0, an unknown one NA."""
+    value = cells.assign(
+        shown=np.where(cells["state"] == "empty", 0.0, cells["reach_per_1000"].astype(float))
+    )
+    return value.pivot(index="level", columns="stage", values="shown").reindex(
+        index=levels, columns=stages
+    )
+
+
+def _annotate_reach_cell(ax, row, xi: int, yi: int, norm, vmax: float, cmap) -> None:
+    """One coverage cell's text: the reach, the interventions and any planned ones; an
+    unknown reach hatched."""
+    if row.state == "unknown":
+        ax.add_patch(unknown_cell(xi + 0.03, yi + 0.03, 0.94, 0.94))
+    shade = norm(row.reach_per_1000) * vmax if row.state in ("known", "partial") else 0.0
+    color = heat_text_color(float(shade), vmax, cmap)
+    box = (
+        {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"}
+        if row.state == "unknown"
+        else None
+    )
+    ax.text(
+        xi + 0.5,
+        yi + 0.4,
+        row.reach_text,
+        ha="center",
+        va="center",
+        fontsize=9.5,
+        fontweight="bold",
+        color=color,
+        bbox=box,
+        zorder=3,
+        gid=f"reach-{row.state}",
+    )
+    extra = row.count_text
+    if row.planned:
+        extra += f"\n+{_planned_text(row.planned)}"
+    ax.text(
+        xi + 0.5,
+        yi + 0.62,
+        extra,
+        ha="center",
+        va="top",
+        fontsize=7,
+        color=color,
+        bbox=box,
+        zorder=3,
+        linespacing=1.05,
+    )
+
+
+def _coverage_legend(fig: Figure) -> None:
+    """What a hatched cell and "≥" mean, under the plot."""
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(**UNKNOWN_STYLE, label="okänd: ingen insats i rutan anger antal deltagare"),
+        Patch(color="none", label="≥: minst, någon insats saknar antal deltagare"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=7.5)
 
 
 def coverage_heatmap(
@@ -239,7 +359,6 @@ def coverage_heatmap(
     """
     import matplotlib as mpl
     from matplotlib.colors import PowerNorm
-    from matplotlib.patches import Patch
 
     from fouanalys.chapters.insatser.display import coverage_cells
     from fouanalys.codebook import load_codebook
@@ -248,12 +367,7 @@ def coverage_heatmap(
     cells = coverage_cells(coverage, kommunkod, codebook)
     levels = list(dict.fromkeys(cells["level"]))
     stages = list(dict.fromkeys(cells["stage"]))
-    value = cells.assign(
-        shown=np.where(cells["state"] == "empty", 0.0, cells["reach_per_1000"].astype(float))
-    )
-    matrix = value.pivot(index="level", columns="stage", values="shown").reindex(
-        index=levels, columns=stages
-    )
+    matrix = _reach_matrix(cells, levels, stages)
     vmax = float(np.nanmax(matrix.to_numpy())) if matrix.notna().any().any() else 1.0
     vmax = max(vmax, 1.0)
     cmap = mpl.colormaps["Blues"]
@@ -272,62 +386,120 @@ def coverage_heatmap(
         colorbar.ax.yaxis.set_major_formatter(FuncFormatter(thousands_tick))
         for row in cells.itertuples(index=False):
             xi, yi = stages.index(row.stage), levels.index(row.level)
-            if row.state == "unknown":
-                ax.add_patch(unknown_cell(xi + 0.03, yi + 0.03, 0.94, 0.94))
-            shade = norm(row.reach_per_1000) * vmax if row.state in ("known", "partial") else 0.0
-            color = heat_text_color(float(shade), vmax, cmap)
-            box = (
-                {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"}
-                if row.state == "unknown"
-                else None
-            )
-            ax.text(
-                xi + 0.5,
-                yi + 0.4,
-                row.reach_text,
-                ha="center",
-                va="center",
-                fontsize=9.5,
-                fontweight="bold",
-                color=color,
-                bbox=box,
-                zorder=3,
-                gid=f"reach-{row.state}",
-            )
-            extra = row.count_text
-            if row.planned:
-                extra += f"\n+{row.planned} {'planerad' if row.planned == 1 else 'planerade'}"
-            ax.text(
-                xi + 0.5,
-                yi + 0.62,
-                extra,
-                ha="center",
-                va="top",
-                fontsize=7,
-                color=color,
-                bbox=box,
-                zorder=3,
-                linespacing=1.05,
-            )
+            _annotate_reach_cell(ax, row, xi, yi, norm, vmax, cmap)
         labels = codebook.labels("levels")
         ax.set_yticks([i + 0.5 for i in range(len(levels))], [labels[v] for v in levels])
-        ax.set_xticks([i + 0.5 for i in range(len(stages))], stage_ticks(codebook)[: len(stages)])
-        ax.tick_params(axis="both", length=0, labelrotation=0)
-        ax.tick_params(axis="x", labelsize=7.5)
+        _stage_columns(ax, codebook, stages)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.xaxis.tick_top()
-        fig.suptitle(
-            f"Räckvidd per åldersgrupp och nivå i {codebook.municipality_name(kommunkod)}",
-            fontweight="bold",
-            fontsize=10.5,
+        _suptitle(
+            fig, f"Räckvidd per åldersgrupp och nivå i {codebook.municipality_name(kommunkod)}"
         )
-        handles = [
-            Patch(**UNKNOWN_STYLE, label="okänd: ingen insats i rutan anger antal deltagare"),
-            Patch(color="none", label="≥: minst, någon insats saknar antal deltagare"),
-        ]
-        fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=7.5)
+        _coverage_legend(fig)
     return fig
+
+
+def _draw_factor_cell(ax, row, xi: int, yi: int, vmax: float, cmap) -> None:
+    """One factor cell: grey when the factor cannot be addressed at the stage, else the
+    number of interventions, outlined when it is a gap."""
+    from matplotlib.patches import Rectangle
+
+    if not row.applicable:
+        ax.add_patch(
+            Rectangle(
+                (xi + 0.03, yi + 0.04),
+                0.94,
+                0.92,
+                facecolor=NOT_APPLICABLE_COLOR,
+                linewidth=0,
+                zorder=1,
+                gid="not-applicable",
+            )
+        )
+        return
+    ax.text(
+        xi + 0.5,
+        yi + 0.5,
+        str(row.interventions),
+        ha="center",
+        va="center",
+        fontsize=8.5,
+        fontweight="bold" if row.priority else "normal",
+        color=heat_text_color(row.interventions, vmax * 1.25, cmap),
+        zorder=3,
+    )
+    if row.gap:
+        ax.add_patch(
+            Rectangle(
+                (xi + 0.06, yi + 0.08),
+                0.88,
+                0.84,
+                fill=False,
+                edgecolor=GAP_COLORS[row.gap],
+                linewidth=2.2,
+                linestyle="-" if row.gap == "saknas" else "--",
+                zorder=4,
+                gid=f"gap-{row.gap}",
+            )
+        )
+
+
+def _factor_rows(ax, factors: list, info: pd.DataFrame) -> None:
+    """The factor names as row labels, priority factors marked "★" and bold."""
+    from fouanalys.present.text import wrap_label
+
+    labels = [
+        ("★ " if info.at[f, "priority"] else "") + wrap_label(info.at[f, "label"], 34)
+        for f in factors
+    ]
+    ax.set_yticks([i + 0.5 for i in range(len(factors))], labels)
+    for tick, f in zip(ax.get_yticklabels(), factors, strict=True):
+        if info.at[f, "priority"]:
+            tick.set_fontweight("bold")
+
+
+def _draw_kind_bands(ax, factors: list, info: pd.DataFrame) -> None:
+    """A line between risk and protective factors and each kind's name on the right."""
+    from fouanalys.present.labels import KIND_LABELS
+
+    kinds = list(dict.fromkeys(info["kind"]))
+    for kind in kinds[1:]:
+        first = next(i for i, f in enumerate(factors) if info.at[f, "kind"] == kind)
+        ax.axhline(first, color="#12355b", lw=1.2)
+    for kind in kinds:
+        rows = [i for i, f in enumerate(factors) if info.at[f, "kind"] == kind]
+        ax.text(
+            1.012,
+            (min(rows) + max(rows) + 1) / 2,
+            KIND_LABELS.get(kind, kind),
+            transform=ax.get_yaxis_transform(),
+            rotation=270,
+            ha="left",
+            va="center",
+            fontsize=8,
+            color="#12355b",
+        )
+
+
+def _factor_legend(fig: Figure) -> None:
+    """What the star, the outlines and the grey cells mean, under the plot."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [
+        Line2D([], [], color="none", label="★ prioriterad faktor (fet stil)"),
+        Patch(fill=False, edgecolor=GAP_COLORS["saknas"], linewidth=2, label="saknar insats"),
+        Patch(
+            fill=False,
+            edgecolor=GAP_COLORS["tunn"],
+            linewidth=2,
+            linestyle="--",
+            label="tunn täckning",
+        ),
+        Patch(color=NOT_APPLICABLE_COLOR, label="kan inte påverkas i åldern"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=7.5)
 
 
 def factor_coverage_heatmap(
@@ -347,13 +519,9 @@ def factor_coverage_heatmap(
     """
     import matplotlib as mpl
     from matplotlib.colors import Normalize
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch, Rectangle
 
     from fouanalys.chapters.insatser.display import factor_cells
     from fouanalys.codebook import load_codebook
-    from fouanalys.present.labels import KIND_LABELS
-    from fouanalys.present.text import wrap_label
 
     codebook = codebook or load_codebook()
     cells = factor_cells(factor_coverage, gaps, kommunkod, codebook)
@@ -376,96 +544,66 @@ def factor_coverage_heatmap(
         heatmap(ax, matrix, cmap, Normalize(vmin=0, vmax=vmax * 1.25))
         for row in cells.itertuples(index=False):
             xi, yi = stages.index(row.stage), factors.index(row.factor)
-            if not row.applicable:
-                ax.add_patch(
-                    Rectangle(
-                        (xi + 0.03, yi + 0.04),
-                        0.94,
-                        0.92,
-                        facecolor=NOT_APPLICABLE_COLOR,
-                        linewidth=0,
-                        zorder=1,
-                        gid="not-applicable",
-                    )
-                )
-                continue
-            ax.text(
-                xi + 0.5,
-                yi + 0.5,
-                str(row.interventions),
-                ha="center",
-                va="center",
-                fontsize=8.5,
-                fontweight="bold" if row.priority else "normal",
-                color=heat_text_color(row.interventions, vmax * 1.25, cmap),
-                zorder=3,
-            )
-            if row.gap:
-                ax.add_patch(
-                    Rectangle(
-                        (xi + 0.06, yi + 0.08),
-                        0.88,
-                        0.84,
-                        fill=False,
-                        edgecolor=GAP_COLORS[row.gap],
-                        linewidth=2.2,
-                        linestyle="-" if row.gap == "saknas" else "--",
-                        zorder=4,
-                        gid=f"gap-{row.gap}",
-                    )
-                )
-        labels = [
-            ("★ " if info.at[f, "priority"] else "") + wrap_label(info.at[f, "label"], 34)
-            for f in factors
-        ]
-        ax.set_yticks([i + 0.5 for i in range(len(factors))], labels)
-        for tick, f in zip(ax.get_yticklabels(), factors, strict=True):
-            if info.at[f, "priority"]:
-                tick.set_fontweight("bold")
-        ax.set_xticks([i + 0.5 for i in range(len(stages))], stage_ticks(codebook)[: len(stages)])
-        ax.tick_params(axis="both", length=0, labelrotation=0)
-        ax.tick_params(axis="x", labelsize=7.5)
+            _draw_factor_cell(ax, row, xi, yi, vmax, cmap)
+        _factor_rows(ax, factors, info)
+        _stage_columns(ax, codebook, stages)
         ax.tick_params(axis="y", labelsize=7.5)
         ax.xaxis.tick_top()
         ax.set_xlabel("")
         ax.set_ylabel("")
-        kinds = list(dict.fromkeys(info["kind"]))
-        for kind in kinds[1:]:
-            first = next(i for i, f in enumerate(factors) if info.at[f, "kind"] == kind)
-            ax.axhline(first, color="#12355b", lw=1.2)
-        for kind in kinds:
-            rows = [i for i, f in enumerate(factors) if info.at[f, "kind"] == kind]
-            ax.text(
-                1.012,
-                (min(rows) + max(rows) + 1) / 2,
-                KIND_LABELS.get(kind, kind),
-                transform=ax.get_yaxis_transform(),
-                rotation=270,
-                ha="left",
-                va="center",
-                fontsize=8,
-                color="#12355b",
-            )
-        fig.suptitle(
+        _draw_kind_bands(ax, factors, info)
+        _suptitle(
+            fig,
             f"Pågående insatser per faktor och åldersgrupp i "
             f"{codebook.municipality_name(kommunkod)}",
-            fontweight="bold",
-            fontsize=10.5,
         )
-        handles = [
-            Line2D([], [], color="none", label="★ prioriterad faktor (fet stil)"),
-            Patch(fill=False, edgecolor=GAP_COLORS["saknas"], linewidth=2, label="saknar insats"),
-            Patch(
-                fill=False,
-                edgecolor=GAP_COLORS["tunn"],
-                linewidth=2,
-                linestyle="--",
-                label="tunn täckning",
-            ),
-            Patch(color=NOT_APPLICABLE_COLOR, label="kan inte påverkas i åldern"),
-        ]
-        fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=7.5)
+        _factor_legend(fig)
     return fig
+
+
+def _pyramid_text(row, age_text: str) -> str:
+    """The text beside a targeting's bar: participants and reach, unknown counts, planned."""
+    from fouanalys.present.text import format_participants, format_reach
+
+    if row.with_participants:
+        lines = [f"{format_participants(row.participants)} deltagare per år"]
+        if not np.isnan(row.reach_per_1000):
+            lines.append(
+                f"({format_reach(row.reach_per_1000)} per 1\u00a0000 invånare {age_text} år)"
+            )
+    elif row.interventions:
+        lines = ["antal deltagare okänt"]
+    else:
+        lines = ["inga pågående insatser"]
+    notes = []
+    if row.without_participants and row.with_participants:
+        notes.append(f"{row.without_participants} utan antal deltagare")
+    if row.planned:
+        notes.append(_planned_text(row.planned))
+    if notes:
+        lines.append(", ".join(notes))
+    return "\n".join(lines)
+
+
+def _draw_pyramid_bar(ax, yi: int, row, widest: float) -> None:
+    """A targeting's centred bar with its number of interventions, on it or beside it."""
+    n = float(row.interventions)
+    color = TARGETING_COLORS.get(row.targeting, PALETTE[-1])
+    (bar,) = ax.barh(yi, n, left=-n / 2, height=0.8, color=color, linewidth=0)
+    bar.set_gid(f"targeting-{row.targeting}")
+    count = f"{row.interventions} {'insats' if row.interventions == 1 else 'insatser'}"
+    inside = n >= widest * 0.35
+    ax.text(
+        0 if inside else -n / 2 - widest * 0.03,
+        yi,
+        count,
+        ha="center" if inside else "right",
+        va="center",
+        fontsize=9,
+        fontweight="bold",
+        color="white" if inside and reads_white(color) else "#1d1d1d",
+        gid="count",
+    )
 
 
 def targeting_pyramid_figure(
@@ -486,7 +624,6 @@ def targeting_pyramid_figure(
 
     from fouanalys.chapters.insatser.display import pyramid_frame
     from fouanalys.codebook import load_codebook
-    from fouanalys.present.text import format_participants, format_reach
 
     codebook = codebook or load_codebook()
     frame = pyramid_frame(insatser, kommunkod, codebook, targeting_coverage)
@@ -500,45 +637,11 @@ def targeting_pyramid_figure(
         fig = Figure(figsize=(FIG_WIDTH, 3.1), dpi=FIG_DPI, layout="constrained")
         ax = fig.subplots()
         for yi, row in enumerate(frame.itertuples(index=False)):
-            n = float(row.interventions)
-            color = TARGETING_COLORS.get(row.targeting, PALETTE[-1])
-            (bar,) = ax.barh(yi, n, left=-n / 2, height=0.8, color=color, linewidth=0)
-            bar.set_gid(f"targeting-{row.targeting}")
-            count = f"{row.interventions} {'insats' if row.interventions == 1 else 'insatser'}"
-            inside = n >= widest * 0.35
-            ax.text(
-                0 if inside else -n / 2 - widest * 0.03,
-                yi,
-                count,
-                ha="center" if inside else "right",
-                va="center",
-                fontsize=9,
-                fontweight="bold",
-                color="white" if inside and reads_white(color) else "#1d1d1d",
-                gid="count",
-            )
-            if row.with_participants:
-                lines = [f"{format_participants(row.participants)} deltagare per år"]
-                if not np.isnan(row.reach_per_1000):
-                    lines.append(
-                        f"({format_reach(row.reach_per_1000)} per 1\u00a0000 invånare "
-                        f"{age_text} år)"
-                    )
-            elif row.interventions:
-                lines = ["antal deltagare okänt"]
-            else:
-                lines = ["inga pågående insatser"]
-            notes = []
-            if row.without_participants and row.with_participants:
-                notes.append(f"{row.without_participants} utan antal deltagare")
-            if row.planned:
-                notes.append(f"{row.planned} {'planerad' if row.planned == 1 else 'planerade'}")
-            if notes:
-                lines.append(", ".join(notes))
+            _draw_pyramid_bar(ax, yi, row, widest)
             ax.text(
                 column,
                 yi,
-                "\n".join(lines),
+                _pyramid_text(row, age_text),
                 ha="left",
                 va="center",
                 fontsize=7.5,
@@ -559,9 +662,7 @@ def targeting_pyramid_figure(
         ax.tick_params(axis="y", length=0, labelsize=8)
         for spine in ("top", "right", "bottom", "left"):
             ax.spines[spine].set_visible(False)
-        fig.suptitle(
-            f"Pågående insatser efter inriktning i {codebook.municipality_name(kommunkod)}",
-            fontweight="bold",
-            fontsize=10.5,
+        _suptitle(
+            fig, f"Pågående insatser efter inriktning i {codebook.municipality_name(kommunkod)}"
         )
     return fig

@@ -72,6 +72,186 @@ def _circle_positions(codebook: Codebook) -> dict[str, tuple[float, float]]:
     return {a: (float(np.cos(t)), float(np.sin(t))) for a, t in zip(ids, angles, strict=True)}
 
 
+def _draw_links(ax, graph, pos: dict, sspf: list, width) -> list:
+    """The links: the SSPF core's missing pairs dotted, every link as wide as its weight (SSPF
+    links on top), and the weights written on them when few. Returns the sorted links."""
+    import itertools
+
+    for a, b in itertools.combinations(sspf, 2):  # the core's missing pairs, dotted
+        if not graph.has_edge(a, b):
+            (xa, ya), (xb, yb) = pos[a], pos[b]
+            ax.plot(
+                [xa, xb],
+                [ya, yb],
+                color=SSPF_COLOR,
+                lw=1.1,
+                linestyle=(0, (1, 2.5)),
+                alpha=0.9,
+                zorder=1,
+                gid="sspf-missing",
+            )
+    edges = sorted(
+        graph.edges(data="weight", default=1),
+        key=lambda e: (e[0] in sspf and e[1] in sspf, e[2]),
+    )
+    for a, b, w in edges:
+        core = a in sspf and b in sspf
+        (xa, ya), (xb, yb) = pos.get(a, (0.0, 0.0)), pos.get(b, (0.0, 0.0))
+        ax.plot(
+            [xa, xb],
+            [ya, yb],
+            color=SSPF_COLOR if core else LINK_COLOR,
+            lw=width(int(w)),
+            alpha=0.9 if core else 0.45,
+            solid_capstyle="round",
+            zorder=2 if core else 1.5,
+            gid="link",
+        )
+    if 0 < len(edges) <= MAX_WEIGHT_LABELS:
+        for a, b, w in edges:
+            (xa, ya), (xb, yb) = pos.get(a, (0.0, 0.0)), pos.get(b, (0.0, 0.0))
+            ax.text(
+                xa + 0.42 * (xb - xa),
+                ya + 0.42 * (yb - ya),
+                str(int(w)),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="#1d1d1d",
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+                zorder=4,
+                gid="weight",
+            )
+    return edges
+
+
+def _draw_actor_node(ax, x: float, y: float, actor, isolated: bool, count: int, area: float):
+    """A present actor's filled circle with its number of interventions in it."""
+    fill = ISOLATED_COLOR if isolated else SSPF_COLOR if actor.sspf else ACTOR_COLOR
+    ax.scatter(
+        [x],
+        [y],
+        s=area,
+        color=fill,
+        edgecolors=SSPF_COLOR if actor.sspf and isolated else "white",
+        linewidths=2.0 if actor.sspf and isolated else 1.0,
+        zorder=5,
+        gid="actor-node",
+    )
+    ax.text(
+        x,
+        y,
+        str(count),
+        ha="center",
+        va="center",
+        fontsize=7.5,
+        fontweight="bold",
+        color="white" if reads_white(fill) else "#1d1d1d",
+        zorder=6,
+        gid="actor-count",
+    )
+
+
+def _draw_actor(ax, actor, pos: dict, graph, counts: dict, size) -> None:
+    """One codebook actor at its place: a circle (or a dashed ring when absent) and its label
+    outside the circle."""
+    import textwrap
+
+    x, y = pos[actor.id]
+    present = actor.id in graph
+    isolated = present and graph.degree(actor.id) == 0
+    if present:
+        _draw_actor_node(ax, x, y, actor, isolated, counts[actor.id], size(actor.id))
+        radius = np.sqrt(size(actor.id)) / 2
+    else:
+        ax.scatter(
+            [x],
+            [y],
+            s=70,
+            facecolors="white",
+            edgecolors=ABSENT_COLOR,
+            linewidths=1.0,
+            linestyle="--",
+            zorder=5,
+            gid="absent-node",
+        )
+        radius = np.sqrt(70) / 2
+    ha = "left" if x > 0.05 else "right" if x < -0.05 else "center"
+    va = "bottom" if y > 0.5 else "top" if y < -0.5 else "center"
+    offset = radius + 3
+    ax.annotate(
+        literal(textwrap.fill(actor.label, 22, break_on_hyphens=False)),
+        (x, y),
+        xytext=(offset * x, offset * y),
+        textcoords="offset points",
+        ha=ha,
+        va=va,
+        fontsize=8,
+        linespacing=1.05,
+        fontweight="bold" if actor.sspf and present else "normal",
+        fontstyle="normal" if present else "italic",
+        color="#1d1d1d" if present and not isolated else "#666666" if present else "#8a8a8a",
+        zorder=6,
+        gid="actor-label" if present else "absent-label",
+    )
+
+
+def _dot(color: str, label: str, **kw):
+    """A legend entry of a round marker."""
+    from matplotlib.lines import Line2D
+
+    style = {"marker": "o", "markersize": 8, "markeredgecolor": "white"} | kw
+    return Line2D([], [], linestyle="none", color=color, label=label, **style)
+
+
+def _collaboration_handles(graph, pos: dict, sspf: list, edges: list, heaviest: int, width):
+    """Legend entries for the kinds of actors and links the drawing shows."""
+    import itertools
+
+    from matplotlib.lines import Line2D
+
+    nodes = list(graph.nodes)
+    isolated = [n for n in nodes if graph.degree(n) == 0]
+    handles = []
+    if any(n in sspf and graph.degree(n) > 0 for n in nodes):
+        handles.append(_dot(SSPF_COLOR, "SSPF-aktör"))
+    if any(n not in sspf and graph.degree(n) > 0 for n in nodes):
+        handles.append(_dot(ACTOR_COLOR, "annan aktör"))
+    if isolated:
+        handles.append(_dot(ISOLATED_COLOR, "utan samverkanspartner"))
+    if len(nodes) < len(pos):
+        handles.append(
+            _dot("white", "ingen pågående insats", markeredgecolor=ABSENT_COLOR, markersize=6)
+        )
+    if any(a in sspf and b in sspf for a, b, _w in edges):
+        handles.append(Line2D([], [], color=SSPF_COLOR, lw=2.2, label="samverkan inom SSPF"))
+    if any(not (a in sspf and b in sspf) for a, b, _w in edges):
+        handles.append(Line2D([], [], color=LINK_COLOR, lw=2.2, alpha=0.6, label="övrig samverkan"))
+    if any(not graph.has_edge(a, b) for a, b in itertools.combinations(sspf, 2)):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=SSPF_COLOR,
+                lw=1.1,
+                linestyle=(0, (1, 2.5)),
+                label="SSPF-par utan gemensam insats",
+            )
+        )
+    if heaviest > 1:
+        handles += [
+            Line2D([], [], color="#555555", lw=width(1), label="1 gemensam insats"),
+            Line2D(
+                [],
+                [],
+                color="#555555",
+                lw=width(heaviest),
+                label=f"{heaviest} gemensamma insatser",
+            ),
+        ]
+    return handles
+
+
 def collaboration_figure(
     graph, codebook: Codebook | None = None, title: str | None = None
 ) -> Figure:
@@ -88,11 +268,7 @@ def collaboration_figure(
     drawn on top, SSPF pairs without a shared intervention are dotted (``gid="sspf-missing"``).
     With at most ``MAX_WEIGHT_LABELS`` links, each carries its weight (``gid="weight"``).
     """
-    import itertools
-    import textwrap
-
     import matplotlib as mpl
-    from matplotlib.lines import Line2D
 
     from fouanalys.codebook import load_codebook
 
@@ -117,117 +293,9 @@ def collaboration_figure(
         ax.set_xlim(-1.95, 1.95)
         ax.set_ylim(-1.3, 1.3)
         ax.set_axis_off()
-
-        for a, b in itertools.combinations(sspf, 2):  # the core's missing pairs, dotted
-            if not graph.has_edge(a, b):
-                (xa, ya), (xb, yb) = pos[a], pos[b]
-                ax.plot(
-                    [xa, xb],
-                    [ya, yb],
-                    color=SSPF_COLOR,
-                    lw=1.1,
-                    linestyle=(0, (1, 2.5)),
-                    alpha=0.9,
-                    zorder=1,
-                    gid="sspf-missing",
-                )
-        edges = sorted(
-            graph.edges(data="weight", default=1),
-            key=lambda e: (e[0] in sspf and e[1] in sspf, e[2]),
-        )
-        for a, b, w in edges:
-            core = a in sspf and b in sspf
-            (xa, ya), (xb, yb) = pos.get(a, (0.0, 0.0)), pos.get(b, (0.0, 0.0))
-            ax.plot(
-                [xa, xb],
-                [ya, yb],
-                color=SSPF_COLOR if core else LINK_COLOR,
-                lw=width(int(w)),
-                alpha=0.9 if core else 0.45,
-                solid_capstyle="round",
-                zorder=2 if core else 1.5,
-                gid="link",
-            )
-        if 0 < len(edges) <= MAX_WEIGHT_LABELS:
-            for a, b, w in edges:
-                (xa, ya), (xb, yb) = pos.get(a, (0.0, 0.0)), pos.get(b, (0.0, 0.0))
-                ax.text(
-                    xa + 0.42 * (xb - xa),
-                    ya + 0.42 * (yb - ya),
-                    str(int(w)),
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="#1d1d1d",
-                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
-                    zorder=4,
-                    gid="weight",
-                )
-
+        edges = _draw_links(ax, graph, pos, sspf, width)
         for actor in codebook.actors:
-            x, y = pos[actor.id]
-            present = actor.id in graph
-            isolated = present and graph.degree(actor.id) == 0
-            if present:
-                fill = ISOLATED_COLOR if isolated else SSPF_COLOR if actor.sspf else ACTOR_COLOR
-                ax.scatter(
-                    [x],
-                    [y],
-                    s=size(actor.id),
-                    color=fill,
-                    edgecolors=SSPF_COLOR if actor.sspf and isolated else "white",
-                    linewidths=2.0 if actor.sspf and isolated else 1.0,
-                    zorder=5,
-                    gid="actor-node",
-                )
-                ax.text(
-                    x,
-                    y,
-                    str(counts[actor.id]),
-                    ha="center",
-                    va="center",
-                    fontsize=7.5,
-                    fontweight="bold",
-                    color="white" if reads_white(fill) else "#1d1d1d",
-                    zorder=6,
-                    gid="actor-count",
-                )
-                radius = np.sqrt(size(actor.id)) / 2
-            else:
-                ax.scatter(
-                    [x],
-                    [y],
-                    s=70,
-                    facecolors="white",
-                    edgecolors=ABSENT_COLOR,
-                    linewidths=1.0,
-                    linestyle="--",
-                    zorder=5,
-                    gid="absent-node",
-                )
-                radius = np.sqrt(70) / 2
-            ha = "left" if x > 0.05 else "right" if x < -0.05 else "center"
-            va = "bottom" if y > 0.5 else "top" if y < -0.5 else "center"
-            offset = radius + 3
-            ax.annotate(
-                literal(textwrap.fill(actor.label, 22, break_on_hyphens=False)),
-                (x, y),
-                xytext=(offset * x, offset * y),
-                textcoords="offset points",
-                ha=ha,
-                va=va,
-                fontsize=8,
-                linespacing=1.05,
-                fontweight="bold" if actor.sspf and present else "normal",
-                fontstyle="normal" if present else "italic",
-                color="#1d1d1d"
-                if present and not isolated
-                else "#666666"
-                if present
-                else "#8a8a8a",
-                zorder=6,
-                gid="actor-label" if present else "absent-label",
-            )
+            _draw_actor(ax, actor, pos, graph, counts, size)
         if graph.number_of_nodes() == 0:
             ax.text(
                 0,
@@ -240,52 +308,7 @@ def collaboration_figure(
                 style="italic",
                 gid="empty",
             )
-
-        def dot(color: str, label: str, **kw) -> Line2D:
-            style = {"marker": "o", "markersize": 8, "markeredgecolor": "white"} | kw
-            return Line2D([], [], linestyle="none", color=color, label=label, **style)
-
-        nodes = list(graph.nodes)
-        isolated = [n for n in nodes if graph.degree(n) == 0]
-        handles = []
-        if any(n in sspf and graph.degree(n) > 0 for n in nodes):
-            handles.append(dot(SSPF_COLOR, "SSPF-aktör"))
-        if any(n not in sspf and graph.degree(n) > 0 for n in nodes):
-            handles.append(dot(ACTOR_COLOR, "annan aktör"))
-        if isolated:
-            handles.append(dot(ISOLATED_COLOR, "utan samverkanspartner"))
-        if len(nodes) < len(pos):
-            handles.append(
-                dot("white", "ingen pågående insats", markeredgecolor=ABSENT_COLOR, markersize=6)
-            )
-        if any(a in sspf and b in sspf for a, b, _w in edges):
-            handles.append(Line2D([], [], color=SSPF_COLOR, lw=2.2, label="samverkan inom SSPF"))
-        if any(not (a in sspf and b in sspf) for a, b, _w in edges):
-            handles.append(
-                Line2D([], [], color=LINK_COLOR, lw=2.2, alpha=0.6, label="övrig samverkan")
-            )
-        if any(not graph.has_edge(a, b) for a, b in itertools.combinations(sspf, 2)):
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color=SSPF_COLOR,
-                    lw=1.1,
-                    linestyle=(0, (1, 2.5)),
-                    label="SSPF-par utan gemensam insats",
-                )
-            )
-        if heaviest > 1:
-            handles += [
-                Line2D([], [], color="#555555", lw=width(1), label="1 gemensam insats"),
-                Line2D(
-                    [],
-                    [],
-                    color="#555555",
-                    lw=width(heaviest),
-                    label=f"{heaviest} gemensamma insatser",
-                ),
-            ]
+        handles = _collaboration_handles(graph, pos, sspf, edges, heaviest, width)
         fig.legend(
             handles=handles,
             loc="outside lower center",
@@ -307,6 +330,59 @@ def collaboration_figure(
     return fig
 
 
+def _comparison_panel(ax, values, panel: tuple, y, colors: list, current: list, empty: list):
+    """One panel of the comparison: a bar per municipality with its value, the mean dashed."""
+    from matplotlib.ticker import FixedLocator
+
+    column, heading, fmt, top = panel
+    limit = top if top is not None else max(float(values.max(initial=0)), 1.0)
+    bars = ax.barh(y, values, color=colors, height=0.7, linewidth=0)
+    for bar, is_current in zip(bars, current, strict=True):
+        bar.set_gid("bar-current" if is_current else "bar-other")
+    for yi, value, none in zip(y, values, empty, strict=True):
+        ax.text(
+            value + limit * 0.02,
+            yi,
+            "inga insatser" if none else fmt(value),
+            va="center",
+            ha="left",
+            fontsize=7.5,
+            color="#666666" if none else "#1d1d1d",
+            style="italic" if none else "normal",
+            bbox={"boxstyle": "square,pad=0.05", "facecolor": "white", "edgecolor": "none"},
+            zorder=4,
+            gid="value",
+        )
+    shown = [v for v, none in zip(values, empty, strict=True) if not none]
+    if shown:
+        ax.axvline(float(np.mean(shown)), color="#333333", lw=0.9, linestyle="--", gid="mean")
+    ax.set_xlim(0, limit * 1.22)
+    ax.set_title(heading, fontsize=8.5, loc="left")
+    if column == "density":
+        ax.xaxis.set_major_locator(FixedLocator([0, 0.25, 0.5, 0.75, 1]))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    ax.xaxis.set_major_formatter(
+        FuncFormatter(lambda v, _p, c=column: format_number(v, 2 if c == "density" else 0))
+    )
+    style_axes(ax, grid_axis="x")
+    ax.tick_params(axis="y", length=0)
+
+
+def _comparison_legend(fig: Figure, kommunkod: str | None, names: list, codes: list) -> None:
+    """The highlighted municipality, the others and the mean line, under the plot."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [
+        Line2D([], [], color="#333333", lw=0.9, linestyle="--", label="medel för kommunerna")
+    ]
+    if kommunkod is not None:
+        handles.insert(0, Patch(color=HIGHLIGHT_COLOR, label=names[codes.index(kommunkod)]))
+        handles.insert(1, Patch(color=OTHERS_COLOR, label="övriga kommuner"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=7.5)
+
+
 def collaboration_comparison_figure(regional: pd.DataFrame, kommunkod: str | None = None) -> Figure:
     """The collaboration networks of all municipalities side by side.
 
@@ -319,9 +395,6 @@ def collaboration_comparison_figure(regional: pd.DataFrame, kommunkod: str | Non
     municipality without ongoing interventions says so instead of bars.
     """
     import matplotlib as mpl
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-    from matplotlib.ticker import FixedLocator
 
     from fouanalys.exceptions import NetworkModelError
 
@@ -352,54 +425,15 @@ def collaboration_comparison_figure(regional: pd.DataFrame, kommunkod: str | Non
             figsize=(FIG_WIDTH, 1.3 + 0.32 * max(len(codes), 1)), dpi=FIG_DPI, layout="constrained"
         )
         axes = fig.subplots(1, 3, sharey=True)
-        for ax, (column, heading, fmt, top) in zip(axes, panels, strict=True):
-            values = pd.to_numeric(regional[column], errors="coerce").fillna(0).to_numpy(float)
-            limit = top if top is not None else max(float(values.max(initial=0)), 1.0)
-            bars = ax.barh(y, values, color=colors, height=0.7, linewidth=0)
-            for bar, is_current in zip(bars, current, strict=True):
-                bar.set_gid("bar-current" if is_current else "bar-other")
-            for yi, value, none in zip(y, values, empty, strict=True):
-                ax.text(
-                    value + limit * 0.02,
-                    yi,
-                    "inga insatser" if none else fmt(value),
-                    va="center",
-                    ha="left",
-                    fontsize=7.5,
-                    color="#666666" if none else "#1d1d1d",
-                    style="italic" if none else "normal",
-                    bbox={"boxstyle": "square,pad=0.05", "facecolor": "white", "edgecolor": "none"},
-                    zorder=4,
-                    gid="value",
-                )
-            shown = [v for v, none in zip(values, empty, strict=True) if not none]
-            if shown:
-                ax.axvline(
-                    float(np.mean(shown)), color="#333333", lw=0.9, linestyle="--", gid="mean"
-                )
-            ax.set_xlim(0, limit * 1.22)
-            ax.set_title(heading, fontsize=8.5, loc="left")
-            if column == "density":
-                ax.xaxis.set_major_locator(FixedLocator([0, 0.25, 0.5, 0.75, 1]))
-            else:
-                ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-            ax.xaxis.set_major_formatter(
-                FuncFormatter(lambda v, _p, c=column: format_number(v, 2 if c == "density" else 0))
-            )
-            style_axes(ax, grid_axis="x")
-            ax.tick_params(axis="y", length=0)
+        for ax, panel in zip(axes, panels, strict=True):
+            values = pd.to_numeric(regional[panel[0]], errors="coerce").fillna(0).to_numpy(float)
+            _comparison_panel(ax, values, panel, y, colors, current, empty)
         axes[0].set_yticks(y, names)
         axes[0].set_ylim(len(codes) - 0.5, -0.5)
         for tick, is_current in zip(axes[0].get_yticklabels(), current, strict=True):
             if is_current:
                 tick.set_fontweight("bold")
-        handles = [
-            Line2D([], [], color="#333333", lw=0.9, linestyle="--", label="medel för kommunerna")
-        ]
-        if kommunkod is not None:
-            handles.insert(0, Patch(color=HIGHLIGHT_COLOR, label=names[codes.index(kommunkod)]))
-            handles.insert(1, Patch(color=OTHERS_COLOR, label="övriga kommuner"))
-        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=7.5)
+        _comparison_legend(fig, kommunkod, names, codes)
         fig.suptitle("Samverkan kommun för kommun", fontweight="bold", fontsize=10.5)
     return fig
 

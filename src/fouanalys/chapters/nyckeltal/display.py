@@ -140,8 +140,8 @@ def source_caption(synthetic: bool = False) -> str:
     return "Källa: Kolada (RKA), CC BY 4.0."
 
 
-def _values(part: pd.DataFrame, role: str) -> pd.Series:
-    """Value by year for one role (float, NaN when missing)."""
+def role_values(part: pd.DataFrame, role: str) -> pd.Series:
+    """Value by year for one role of one KPI's rows (float, NaN when missing)."""
     rows = part.loc[part["role"] == role]
     return pd.Series(rows["value"].astype(float).to_numpy(), index=rows["year"].astype(int))
 
@@ -215,7 +215,7 @@ def comparison_sentences(trend: pd.DataFrame) -> list[str]:
         label = first["label"]
         where = part.loc[part["role"] == ROLE_MUNICIPALITY, "area_name"]
         where = where.iloc[0] if len(where) else "kommunen"
-        own = _values(part, ROLE_MUNICIPALITY).dropna()
+        own = role_values(part, ROLE_MUNICIPALITY).dropna()
         if own.empty:
             out.append(f"{label}: Kolada har inga värden för {where} i underlaget.")
             continue

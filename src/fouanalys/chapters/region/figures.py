@@ -44,6 +44,117 @@ def _heatmap_text_color(rgba) -> str:
     return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "#1d1d1d"
 
 
+def _kind_norms(table: pd.DataFrame):
+    """One colour scale per kind of factor, over the shares shown, padded."""
+    from matplotlib.colors import Normalize
+
+    norms = {}
+    for kind in PROFILE_KINDS:
+        values = table.loc[(table["kind"] == kind) & (table["state"] == "shown"), "share"]
+        values = values.astype(float).dropna()
+        lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
+        pad = max((hi - lo) * 0.15, 0.02)
+        norms[kind] = Normalize(vmin=lo - pad, vmax=hi + pad)
+    return norms
+
+
+def _draw_share_cell(ax, row, xi: int, yi: int, norms: dict, cmaps: dict) -> None:
+    """One heatmap cell: coloured by its share (grey when suppressed), framed and marked when
+    elevated, with its text."""
+    from matplotlib.patches import Rectangle
+
+    if row.state == "shown":
+        scale = 0.08 + 0.72 * float(np.clip(norms[row.kind](float(row.share)), 0, 1))
+        color = cmaps.get(row.kind, cmaps["risk"])(scale)
+        text_color = _heatmap_text_color(color)
+        gid = "cell"
+    else:
+        color, text_color, gid = _SUPPRESSED_COLOR, "#555555", "suppressed"
+    ax.add_patch(Rectangle((xi + 0.03, yi + 0.05), 0.94, 0.9, facecolor=color, lw=0, gid=gid))
+    text = row.text
+    if row.elevated:
+        text = f"{ELEVATED_MARKS.get(row.kind, '▲')} {text}"
+        ax.add_patch(
+            Rectangle(
+                (xi + 0.07, yi + 0.11),
+                0.86,
+                0.78,
+                fill=False,
+                edgecolor=_ELEVATED_COLOR,
+                linewidth=1.8,
+                zorder=3,
+                gid="elevated",
+            )
+        )
+    ax.text(
+        xi + 0.5,
+        yi + 0.5,
+        text,
+        ha="center",
+        va="center",
+        fontsize=8,
+        fontweight="bold" if row.elevated or row.is_region else "normal",
+        color=text_color,
+        zorder=4,
+        gid="value",
+    )
+
+
+def _draw_kind_columns(ax, factors: list, info: pd.DataFrame) -> None:
+    """A line between risk and protective columns and each kind's name under the columns."""
+    kinds = list(dict.fromkeys(info["kind"]))
+    for kind in kinds[1:]:
+        first = next(i for i, f in enumerate(factors) if info.at[f, "kind"] == kind)
+        ax.axvline(first, color="#12355b", lw=1.2)
+    for kind in kinds:
+        cols = [i for i, f in enumerate(factors) if info.at[f, "kind"] == kind]
+        ax.text(
+            (min(cols) + max(cols) + 1) / 2,
+            -0.02,
+            KIND_LABELS.get(kind, kind).upper(),
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="top",
+            fontsize=7,
+            color="#12355b",
+            fontweight="bold",
+        )
+
+
+def _factor_heatmap_legend(fig: Figure) -> None:
+    """What the marks and the grey cells mean, under the plot."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [
+        Line2D(
+            [],
+            [],
+            color="none",
+            label="▲ / ▼ med ram: statistiskt säkert sämre än övriga regionen",
+        ),
+        Patch(color=_SUPPRESSED_COLOR, label="– för få svarande, visas inte"),
+    ]
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=2,
+        fontsize=7.5,
+        title="Mörkare färg: större andel. ▲ riskfaktor vanligare, ▼ skyddsfaktor ovanligare.",
+        title_fontsize=7.5,
+    )
+
+
+def _area_rows(ax, areas: list, names: dict, region_rows: list, lw: float) -> None:
+    """Areas as row labels of a grid without spines; the region's row bold, below a line."""
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_yticks([i + 0.5 for i in range(len(areas))], [names[a] for a in areas])
+    for i in region_rows:
+        ax.get_yticklabels()[i].set_fontweight("bold")
+        ax.axhline(i, color="#12355b", lw=lw)
+
+
 def factor_heatmap_figure(table: pd.DataFrame, title: str | None = None) -> Figure:
     """Heatmap of :func:`factor_heatmap_table`: areas as rows, factors as columns.
 
@@ -55,9 +166,6 @@ def factor_heatmap_figure(table: pd.DataFrame, title: str | None = None) -> Figu
     line. Risk and protective columns are headed by their kind.
     """
     import matplotlib as mpl
-    from matplotlib.colors import Normalize
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch, Rectangle
 
     from fouanalys.present.style import FIG_DPI, FIG_WIDTH, RC
 
@@ -70,13 +178,7 @@ def factor_heatmap_figure(table: pd.DataFrame, title: str | None = None) -> Figu
         for i, a in enumerate(areas)
         if table.loc[table["municipality_code"] == a, "is_region"].any()
     ]
-    norms = {}
-    for kind in PROFILE_KINDS:
-        values = table.loc[(table["kind"] == kind) & (table["state"] == "shown"), "share"]
-        values = values.astype(float).dropna()
-        lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
-        pad = max((hi - lo) * 0.15, 0.02)
-        norms[kind] = Normalize(vmin=lo - pad, vmax=hi + pad)
+    norms = _kind_norms(table)
     cmaps = {k: mpl.colormaps[c] for k, c in _KIND_CMAPS.items()}
 
     with mpl.rc_context(RC):
@@ -86,51 +188,10 @@ def factor_heatmap_figure(table: pd.DataFrame, title: str | None = None) -> Figu
         ax = fig.subplots()
         for row in table.itertuples(index=False):
             xi, yi = factors.index(row.factor), areas.index(row.municipality_code)
-            if row.state == "shown":
-                scale = 0.08 + 0.72 * float(np.clip(norms[row.kind](float(row.share)), 0, 1))
-                color = cmaps.get(row.kind, cmaps["risk"])(scale)
-                text_color = _heatmap_text_color(color)
-                gid = "cell"
-            else:
-                color, text_color, gid = _SUPPRESSED_COLOR, "#555555", "suppressed"
-            ax.add_patch(
-                Rectangle((xi + 0.03, yi + 0.05), 0.94, 0.9, facecolor=color, lw=0, gid=gid)
-            )
-            text = row.text
-            if row.elevated:
-                text = f"{ELEVATED_MARKS.get(row.kind, '▲')} {text}"
-                ax.add_patch(
-                    Rectangle(
-                        (xi + 0.07, yi + 0.11),
-                        0.86,
-                        0.78,
-                        fill=False,
-                        edgecolor=_ELEVATED_COLOR,
-                        linewidth=1.8,
-                        zorder=3,
-                        gid="elevated",
-                    )
-                )
-            ax.text(
-                xi + 0.5,
-                yi + 0.5,
-                text,
-                ha="center",
-                va="center",
-                fontsize=8,
-                fontweight="bold" if row.elevated or row.is_region else "normal",
-                color=text_color,
-                zorder=4,
-                gid="value",
-            )
+            _draw_share_cell(ax, row, xi, yi, norms, cmaps)
         ax.set_xlim(0, len(factors))
         ax.set_ylim(len(areas), 0)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-        ax.set_yticks([i + 0.5 for i in range(len(areas))], [names[a] for a in areas])
-        for i in region_rows:
-            ax.get_yticklabels()[i].set_fontweight("bold")
-            ax.axhline(i, color="#12355b", lw=1.2)
+        _area_rows(ax, areas, names, region_rows, 1.2)
         ax.set_xticks(
             [i + 0.5 for i in range(len(factors))],
             [wrap_label(info.at[f, "label"], 13) for f in factors],
@@ -138,45 +199,128 @@ def factor_heatmap_figure(table: pd.DataFrame, title: str | None = None) -> Figu
         ax.xaxis.tick_top()
         ax.tick_params(axis="both", length=0)
         ax.tick_params(axis="x", labelsize=6.8)
-        kinds = list(dict.fromkeys(info["kind"]))
-        for kind in kinds[1:]:
-            first = next(i for i, f in enumerate(factors) if info.at[f, "kind"] == kind)
-            ax.axvline(first, color="#12355b", lw=1.2)
-        for kind in kinds:
-            cols = [i for i, f in enumerate(factors) if info.at[f, "kind"] == kind]
-            ax.text(
-                (min(cols) + max(cols) + 1) / 2,
-                -0.02,
-                KIND_LABELS.get(kind, kind).upper(),
-                transform=ax.get_xaxis_transform(),
-                ha="center",
-                va="top",
-                fontsize=7,
-                color="#12355b",
-                fontweight="bold",
-            )
-        handles = [
-            Line2D(
-                [],
-                [],
-                color="none",
-                label="▲ / ▼ med ram: statistiskt säkert sämre än övriga regionen",
-            ),
-            Patch(color=_SUPPRESSED_COLOR, label="– för få svarande, visas inte"),
-        ]
-        fig.legend(
-            handles=handles,
-            loc="outside lower center",
-            ncols=2,
-            fontsize=7.5,
-            title="Mörkare färg: större andel. ▲ riskfaktor vanligare, ▼ skyddsfaktor ovanligare.",
-            title_fontsize=7.5,
-        )
+        _draw_kind_columns(ax, factors, info)
+        _factor_heatmap_legend(fig)
         if title is None and len(table):
             title = f"Andel elever över gränsvärdet per kommun, {int(table['year'].iloc[0])}"
         if title:
             fig.suptitle(title, fontweight="bold", fontsize=10.5)
     return fig
+
+
+def _forest_limits(part: pd.DataFrame) -> tuple[float, float]:
+    """The x range of a forest panel in percent: every interval, the region's too, padded."""
+    first = part.iloc[0]
+    values = pd.concat([part["ci_low"], part["ci_high"]]).astype(float).dropna() * 100
+    if pd.notna(first["region_share"]):
+        values = pd.concat(
+            [
+                values,
+                pd.Series(
+                    [
+                        float(first["region_ci_low"]) * 100,
+                        float(first["region_ci_high"]) * 100,
+                    ]
+                ),
+            ]
+        )
+    lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 100.0)
+    pad = max((hi - lo) * 0.1, 1.0)
+    return max(lo - pad, 0.0), min(hi + pad, 100.0)
+
+
+def _draw_forest_row(ax, row, yi: int, lo: float) -> None:
+    """One municipality's point and interval, or a "–" when suppressed."""
+    if row.state != "shown":
+        ax.annotate(
+            DASH,
+            (lo, yi),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9,
+            color="#555555",
+            gid="suppressed",
+        )
+        return
+    color = _ELEVATED_COLOR if row.elevated else _POINT_COLOR
+    ax.hlines(yi, float(row.ci_low) * 100, float(row.ci_high) * 100, color=color, lw=1.2, gid="ci")
+    ax.plot(
+        [float(row.share) * 100],
+        [yi],
+        marker="D" if row.elevated else "o",
+        markersize=4.5,
+        color=color,
+        zorder=3,
+    )
+
+
+def _draw_forest_panel(ax, part: pd.DataFrame, y: dict) -> None:
+    """One factor's panel: the region's share and band, each municipality's interval."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    from fouanalys.present.style import percent_tick, style_axes
+
+    first = part.iloc[0]
+    lo, hi = _forest_limits(part)
+    if pd.notna(first["region_share"]):
+        ax.axvspan(
+            float(first["region_ci_low"]) * 100,
+            float(first["region_ci_high"]) * 100,
+            color="#bbbbbb",
+            alpha=0.35,
+            lw=0,
+            gid="region-band",
+        )
+        ax.axvline(
+            float(first["region_share"]) * 100,
+            color="#333333",
+            lw=1.0,
+            linestyle="--",
+            gid="region",
+        )
+    for row in part.itertuples(index=False):
+        _draw_forest_row(ax, row, y[row.municipality_code], lo)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(len(y) - 0.5, -0.5)
+    ax.set_title(wrap_label(first["label"], 24), fontsize=8, loc="left")
+    ax.xaxis.set_major_formatter(FuncFormatter(percent_tick))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+    ax.tick_params(axis="x", labelsize=7)
+    style_axes(ax, grid_axis="x")
+    ax.tick_params(axis="y", length=0)
+
+
+def _forest_handles() -> list:
+    """Legend entries of the forest plot."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from fouanalys.present.labels import CI_LABEL
+
+    return [
+        Line2D(
+            [],
+            [],
+            color=_POINT_COLOR,
+            marker="o",
+            markersize=4.5,
+            lw=1.2,
+            label="kommunen, med " + CI_LABEL,
+        ),
+        Line2D(
+            [],
+            [],
+            color=_ELEVATED_COLOR,
+            marker="D",
+            markersize=4.5,
+            lw=1.2,
+            label="statistiskt säkert sämre\nän övriga regionen",
+        ),
+        Line2D([], [], color="#333333", lw=1.0, linestyle="--", label=REGION_LABEL.lower()),
+        Patch(color="#bbbbbb", alpha=0.35, label=f"{REGION_LABEL.lower()}, {CI_LABEL}"),
+        Line2D([], [], color="none", label="– för få svarande"),
+    ]
 
 
 def forest_figure(
@@ -196,12 +340,8 @@ def forest_figure(
     its own percent scale.
     """
     import matplotlib as mpl
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    from fouanalys.present.labels import CI_LABEL
-    from fouanalys.present.style import FIG_DPI, FIG_WIDTH, RC, percent_tick, style_axes
+    from fouanalys.present.style import FIG_DPI, FIG_WIDTH, RC
 
     codebook = codebook or load_codebook()
     frame = forest_frame(prevalence, codebook, year, priorities, factors)
@@ -221,105 +361,11 @@ def forest_figure(
         )
         axes = list(np.atleast_1d(fig.subplots(nrows, ncols, sharey=True)).ravel())
         for ax, factor in zip(axes, factor_ids, strict=False):
-            part = frame.loc[frame["factor"] == factor]
-            first = part.iloc[0]
-            values = pd.concat([part["ci_low"], part["ci_high"]]).astype(float).dropna() * 100
-            if pd.notna(first["region_share"]):
-                values = pd.concat(
-                    [
-                        values,
-                        pd.Series(
-                            [
-                                float(first["region_ci_low"]) * 100,
-                                float(first["region_ci_high"]) * 100,
-                            ]
-                        ),
-                    ]
-                )
-            lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 100.0)
-            pad = max((hi - lo) * 0.1, 1.0)
-            lo, hi = max(lo - pad, 0.0), min(hi + pad, 100.0)
-            if pd.notna(first["region_share"]):
-                ax.axvspan(
-                    float(first["region_ci_low"]) * 100,
-                    float(first["region_ci_high"]) * 100,
-                    color="#bbbbbb",
-                    alpha=0.35,
-                    lw=0,
-                    gid="region-band",
-                )
-                ax.axvline(
-                    float(first["region_share"]) * 100,
-                    color="#333333",
-                    lw=1.0,
-                    linestyle="--",
-                    gid="region",
-                )
-            for row in part.itertuples(index=False):
-                yi = y[row.municipality_code]
-                if row.state != "shown":
-                    ax.annotate(
-                        DASH,
-                        (lo, yi),
-                        xytext=(3, 0),
-                        textcoords="offset points",
-                        va="center",
-                        fontsize=9,
-                        color="#555555",
-                        gid="suppressed",
-                    )
-                    continue
-                color = _ELEVATED_COLOR if row.elevated else _POINT_COLOR
-                ax.hlines(
-                    yi,
-                    float(row.ci_low) * 100,
-                    float(row.ci_high) * 100,
-                    color=color,
-                    lw=1.2,
-                    gid="ci",
-                )
-                ax.plot(
-                    [float(row.share) * 100],
-                    [yi],
-                    marker="D" if row.elevated else "o",
-                    markersize=4.5,
-                    color=color,
-                    zorder=3,
-                )
-            ax.set_xlim(lo, hi)
-            ax.set_ylim(len(areas) - 0.5, -0.5)
-            ax.set_title(wrap_label(first["label"], 24), fontsize=8, loc="left")
-            ax.xaxis.set_major_formatter(FuncFormatter(percent_tick))
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
-            ax.tick_params(axis="x", labelsize=7)
-            style_axes(ax, grid_axis="x")
-            ax.tick_params(axis="y", length=0)
+            _draw_forest_panel(ax, frame.loc[frame["factor"] == factor], y)
         axes[0].set_yticks(range(len(areas)), [names[a] for a in areas])
         for ax in axes[len(factor_ids) :]:
             ax.set_axis_off()
-        handles = [
-            Line2D(
-                [],
-                [],
-                color=_POINT_COLOR,
-                marker="o",
-                markersize=4.5,
-                lw=1.2,
-                label="kommunen, med " + CI_LABEL,
-            ),
-            Line2D(
-                [],
-                [],
-                color=_ELEVATED_COLOR,
-                marker="D",
-                markersize=4.5,
-                lw=1.2,
-                label="statistiskt säkert sämre\nän övriga regionen",
-            ),
-            Line2D([], [], color="#333333", lw=1.0, linestyle="--", label=REGION_LABEL.lower()),
-            Patch(color="#bbbbbb", alpha=0.35, label=f"{REGION_LABEL.lower()}, {CI_LABEL}"),
-            Line2D([], [], color="none", label="– för få svarande"),
-        ]
+        handles = _forest_handles()
         if len(axes) > len(factor_ids):
             axes[-1].legend(handles=handles, loc="center", fontsize=7.5, frameon=False)
         else:
@@ -332,6 +378,97 @@ def forest_figure(
                 fontsize=10.5,
             )
     return fig
+
+
+def _draw_reach_cell(ax, row, xi: int, yi: int, cmap, norm) -> None:
+    """One area's reach cell: hatched when unknown, pale when empty, with its text."""
+    from matplotlib.patches import Rectangle
+
+    from fouanalys.present.figures import unknown_cell
+
+    if row.state == "unknown":
+        ax.add_patch(unknown_cell(xi + 0.02, yi + 0.06, 0.96, 0.88))
+    elif row.state == "empty":
+        ax.add_patch(
+            Rectangle(
+                (xi + 0.02, yi + 0.06),
+                0.96,
+                0.88,
+                facecolor="#f4f4f4",
+                linewidth=0,
+                zorder=1,
+                gid="empty",
+            )
+        )
+    dark = (
+        row.state in ("known", "partial")
+        and _heatmap_text_color(cmap(norm(row.reach_per_1000))) == "white"
+    )
+    ax.text(
+        xi + 0.5,
+        yi + 0.5,
+        row.text,
+        ha="center",
+        va="center",
+        fontsize=7,
+        fontweight="bold" if row.is_region else "normal",
+        color="white" if dark else "#1d1d1d",
+        bbox=(
+            {"boxstyle": "square,pad=0.08", "facecolor": "white", "edgecolor": "none"}
+            if row.state == "unknown"
+            else None
+        ),
+        zorder=3,
+    )
+
+
+def _draw_level_panel(ax, part: pd.DataFrame, areas: list, stages: list, cmap, norm):
+    """One prevention level's heatmap of reach, areas by stages. Returns the mesh."""
+    matrix = part.assign(
+        value=np.where(part["state"].isin(["known", "partial"]), part["reach_per_1000"], np.nan)
+    ).pivot(index="municipality_code", columns="stage", values="value")
+    matrix = matrix.reindex(index=areas, columns=stages)
+    values = np.ma.masked_invalid(matrix.to_numpy(dtype=float))
+    mesh = ax.pcolormesh(
+        np.arange(len(stages) + 1),
+        np.arange(len(areas) + 1),
+        values,
+        cmap=cmap,
+        norm=norm,
+        edgecolors="white",
+        linewidth=1.2,
+    )
+    for row in part.itertuples(index=False):
+        xi, yi = stages.index(row.stage), areas.index(row.municipality_code)
+        _draw_reach_cell(ax, row, xi, yi, cmap, norm)
+    ax.set_xlim(0, len(stages))
+    ax.set_ylim(len(areas), 0)
+    return mesh
+
+
+def _coverage_profile_legend(fig: Figure, axes: list, mesh) -> None:
+    """The colour bar (when anything is drawn) and what the cells mean, under the plot."""
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter
+
+    from fouanalys.present.style import UNKNOWN_STYLE, thousands_tick
+
+    if mesh is not None:
+        bar = fig.colorbar(
+            mesh,
+            ax=axes,
+            shrink=0.5,
+            aspect=30,
+            label="Deltagare per år per 1\u00a0000 invånare",
+        )
+        bar.outline.set_visible(False)
+        bar.ax.yaxis.set_major_formatter(FuncFormatter(thousands_tick))
+    handles = [
+        Patch(facecolor="#f4f4f4", label="0: ingen pågående insats"),
+        Patch(**UNKNOWN_STYLE, label="okänd: ingen insats anger antal deltagare"),
+        Patch(color="none", label="≥: minst, någon insats saknar antal"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=7.5)
 
 
 def coverage_profile_figure(
@@ -347,11 +484,9 @@ def coverage_profile_figure(
     """
     import matplotlib as mpl
     from matplotlib.colors import PowerNorm
-    from matplotlib.patches import Patch, Rectangle
-    from matplotlib.ticker import FuncFormatter
 
-    from fouanalys.present.figures import stage_ticks, unknown_cell
-    from fouanalys.present.style import FIG_DPI, FIG_WIDTH, RC, UNKNOWN_STYLE, thousands_tick
+    from fouanalys.present.figures import stage_ticks
+    from fouanalys.present.style import FIG_DPI, FIG_WIDTH, RC
 
     codebook = codebook or load_codebook()
     table = coverage_profile_table(coverage, codebook)
@@ -366,6 +501,7 @@ def coverage_profile_figure(
     stage_ticks = dict(
         zip(sorted(stages, key=lambda s: int(s.split("-")[0])), stage_ticks(codebook), strict=False)
     )
+    region_rows = [i for i, a in enumerate(areas) if a == codebook.region.code]
 
     with mpl.rc_context(RC):
         fig = Figure(
@@ -377,67 +513,8 @@ def coverage_profile_figure(
         mesh = None
         for ax, level in zip(axes, levels, strict=True):
             part = table.loc[table["level"] == level]
-            matrix = part.assign(
-                value=np.where(
-                    part["state"].isin(["known", "partial"]), part["reach_per_1000"], np.nan
-                )
-            ).pivot(index="municipality_code", columns="stage", values="value")
-            matrix = matrix.reindex(index=areas, columns=stages)
-            values = np.ma.masked_invalid(matrix.to_numpy(dtype=float))
-            mesh = ax.pcolormesh(
-                np.arange(len(stages) + 1),
-                np.arange(len(areas) + 1),
-                values,
-                cmap=cmap,
-                norm=norm,
-                edgecolors="white",
-                linewidth=1.2,
-            )
-            for row in part.itertuples(index=False):
-                xi, yi = stages.index(row.stage), areas.index(row.municipality_code)
-                if row.state == "unknown":
-                    ax.add_patch(unknown_cell(xi + 0.02, yi + 0.06, 0.96, 0.88))
-                elif row.state == "empty":
-                    ax.add_patch(
-                        Rectangle(
-                            (xi + 0.02, yi + 0.06),
-                            0.96,
-                            0.88,
-                            facecolor="#f4f4f4",
-                            linewidth=0,
-                            zorder=1,
-                            gid="empty",
-                        )
-                    )
-                dark = (
-                    row.state in ("known", "partial")
-                    and _heatmap_text_color(cmap(norm(row.reach_per_1000))) == "white"
-                )
-                ax.text(
-                    xi + 0.5,
-                    yi + 0.5,
-                    row.text,
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    fontweight="bold" if row.is_region else "normal",
-                    color="white" if dark else "#1d1d1d",
-                    bbox=(
-                        {"boxstyle": "square,pad=0.08", "facecolor": "white", "edgecolor": "none"}
-                        if row.state == "unknown"
-                        else None
-                    ),
-                    zorder=3,
-                )
-            ax.set_xlim(0, len(stages))
-            ax.set_ylim(len(areas), 0)
-            for spine in ax.spines.values():
-                spine.set_visible(False)
-            ax.set_yticks([i + 0.5 for i in range(len(areas))], [names[a] for a in areas])
-            for i, a in enumerate(areas):
-                if a == codebook.region.code:
-                    ax.get_yticklabels()[i].set_fontweight("bold")
-                    ax.axhline(i, color="#12355b", lw=1.0)
+            mesh = _draw_level_panel(ax, part, areas, stages, cmap, norm)
+            _area_rows(ax, areas, names, region_rows, 1.0)
             ax.tick_params(axis="both", length=0, labelsize=7.5)
             ax.set_title(
                 str(part["level_label"].iloc[0]), loc="left", fontsize=9, color="#12355b", pad=3
@@ -449,22 +526,7 @@ def coverage_profile_figure(
         axes[0].tick_params(axis="x", labelsize=7, labeltop=True, labelbottom=False)
         for ax in axes[1:]:
             ax.tick_params(axis="x", labeltop=False, labelbottom=False)
-        if mesh is not None:
-            bar = fig.colorbar(
-                mesh,
-                ax=axes,
-                shrink=0.5,
-                aspect=30,
-                label="Deltagare per år per 1\u00a0000 invånare",
-            )
-            bar.outline.set_visible(False)
-            bar.ax.yaxis.set_major_formatter(FuncFormatter(thousands_tick))
-        handles = [
-            Patch(facecolor="#f4f4f4", label="0: ingen pågående insats"),
-            Patch(**UNKNOWN_STYLE, label="okänd: ingen insats anger antal deltagare"),
-            Patch(color="none", label="≥: minst, någon insats saknar antal"),
-        ]
-        fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=7.5)
+        _coverage_profile_legend(fig, axes, mesh)
         fig.suptitle(
             title or "Räckvidd per åldersgrupp och nivå, kommun för kommun",
             fontweight="bold",

@@ -51,9 +51,10 @@ validate: $(STAMP)
 synth: $(STAMP)
 	$(BIN)/fouanalys synth $(ARGS)
 
-## Run the linter and the whole test suite
+## Run the linter, the layer contracts (import-linter) and the whole test suite
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(ARGS)
 
 ## Lint with ruff

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -326,6 +327,14 @@ class Codebook(_Model):
             for spelling in [e.id, e.label, *e.aliases]:
                 out[normalize_key(spelling)] = e.id
         return out
+
+
+def split_codes(value: object) -> list[str]:
+    """Split a ``;``-separated code list (as the inventory writes factors and partners) into
+    its stripped, non-empty parts; a missing value is an empty list."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return []
+    return [part.strip() for part in str(value).split(";") if part.strip()]
 
 
 def load_codebook(path: Path | str | None = None) -> Codebook:

@@ -8,10 +8,8 @@ import itertools
 import networkx as nx
 import pandas as pd
 
-from fouanalys.codebook import Codebook, load_codebook, normalize_key
+from fouanalys.codebook import Codebook, load_codebook, normalize_key, split_codes
 from fouanalys.exceptions import NetworkModelError
-from fouanalys.ingest.readers import split_codes
-from fouanalys.present.text import is_missing
 
 ONGOING = "pågående"
 
@@ -29,9 +27,14 @@ def _suggestion(value: str, known: list[str]) -> str | None:
     return close[0] if close else None
 
 
+def _blank(value: object) -> bool:
+    """Whether an inventory cell is empty (None, NaN or pandas' NA)."""
+    return value is None or bool(pd.isna(value))
+
+
 def _actors_of(row) -> list[str]:
     """The actors of one intervention row: huvudman first, then partners, without repeats."""
-    actors = [] if is_missing(row.huvudman) else [str(row.huvudman).strip()]
+    actors = [] if _blank(row.huvudman) else [str(row.huvudman).strip()]
     actors += split_codes(row.samverkan)
     return list(dict.fromkeys(a for a in actors if a))
 
@@ -42,11 +45,11 @@ def _check_actors(rows: pd.DataFrame, name: str, kommunkod: str, codebook: Codeb
     known_set = set(known)
     problems = []
     for row in rows.itertuples(index=False):
-        if is_missing(row.huvudman) or not str(row.huvudman).strip():
+        if _blank(row.huvudman) or not str(row.huvudman).strip():
             problems.append(f"insatsen '{row.insats}' saknar huvudman (kolumnen huvudman)")
         for column in ("huvudman", "samverkan"):
             value = getattr(row, column)
-            ids = [] if is_missing(value) else split_codes(value)
+            ids = [] if _blank(value) else split_codes(value)
             for actor in ids:
                 if actor in known_set:
                     continue

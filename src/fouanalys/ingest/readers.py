@@ -30,7 +30,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from fouanalys.codebook import Codebook, normalize_key
+from fouanalys.codebook import Codebook, normalize_key, split_codes
 from fouanalys.exceptions import InputError, Problem
 
 Kind = Literal["int", "float", "text", "code", "codes", "municipality"]
@@ -228,13 +228,6 @@ def fold_municipality(value: object, lookup: dict[str, str]) -> str | None:
     if text.isdigit() and len(text) <= 4:
         return lookup.get(text.zfill(4))
     return lookup.get(text) or lookup.get(normalize_key(text))
-
-
-def split_codes(value: object) -> list[str]:
-    """Split a ``;``-separated code list into its stripped, non-empty parts."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return []
-    return [part.strip() for part in str(value).split(";") if part.strip()]
 
 
 def folder(column: Column, codebook: Codebook) -> Callable[[str], str | None]:

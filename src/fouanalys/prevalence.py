@@ -30,7 +30,7 @@ import pandas as pd
 from fouanalys.codebook import Codebook, Index
 from fouanalys.config import DISCLOSURE_THRESHOLD
 from fouanalys.disclosure import suppress
-from fouanalys.exceptions import FouanalysError
+from fouanalys.exceptions import FouanalysError, InvalidArgumentError
 
 log = logging.getLogger("fouanalys")
 
@@ -107,7 +107,9 @@ ASSOCIATION_COLUMNS = [
 # --- intervals ----------------------------------------------------------------------------------
 def _z(confidence: float) -> float:
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
+        raise InvalidArgumentError(
+            f"confidence must lie strictly between 0 and 1, got {confidence!r}"
+        )
     return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 

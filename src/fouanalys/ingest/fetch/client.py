@@ -35,7 +35,7 @@ from urllib3.util.retry import Retry
 
 from fouanalys import __version__, config
 from fouanalys.codebook import Codebook
-from fouanalys.exceptions import FetchError, InputError
+from fouanalys.exceptions import FetchError, InputError, InvalidArgumentError
 from fouanalys.ingest.readers import SUFFIXES, input_columns, read_raw
 
 log = logging.getLogger("fouanalys")
@@ -72,7 +72,7 @@ class Throttle:
         sleep: Callable[[float], None] = time.sleep,
     ):
         if max_calls < 1 or period <= 0:
-            raise ValueError("a throttle needs max_calls >= 1 and period > 0")
+            raise InvalidArgumentError("a throttle needs max_calls >= 1 and period > 0")
         self.max_calls = max_calls
         self.period = period
         self._clock = clock

@@ -25,7 +25,7 @@ import pandas as pd
 
 from fouanalys.codebook import KOLADA_KPI_PATTERN, Codebook, load_codebook, normalize_key
 from fouanalys.config import KOLADA_BASE_URL
-from fouanalys.exceptions import FetchError
+from fouanalys.exceptions import CellFormatError, FetchError, InvalidArgumentError
 from fouanalys.ingest.fetch.client import (
     ApiClient,
     FetchSummary,
@@ -419,7 +419,7 @@ def fetch_kolada(
     area_ids = resolve_areas(areas, codebook)
     year_ids = year_list(years, default_years())
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise ValueError(f"per_page must be 1..{MAX_PER_PAGE}")
+        raise InvalidArgumentError(f"per_page must be 1..{MAX_PER_PAGE}")
     own = client is None
     client = client or kolada_client(refresh=refresh)
     try:
@@ -461,7 +461,7 @@ def _float_cell(text: str | None) -> float:
     if text is None:
         return float("nan")
     if not FLOAT_PATTERN.match(text.strip()):
-        raise ValueError(text)
+        raise CellFormatError(text)
     return float(re.sub(r"[ \u00a0\u202f]", "", text.strip()).replace(",", "."))
 
 
@@ -481,20 +481,20 @@ def read_kolada(path: Path, codebook: Codebook | None = None) -> pd.DataFrame:
 
     def required(text: str | None) -> str:
         if not text or not text.strip():
-            raise ValueError(text)
+            raise CellFormatError(text)
         return text.strip()
 
     def gender(text: str | None) -> str:
         value = (text or "").strip().upper()
         if value not in GENDERS:
-            raise ValueError(text)
+            raise CellFormatError(text)
         return value
 
     def area_or_error(text: str | None) -> str:
         try:
             return area(text)
         except KeyError as exc:
-            raise ValueError(text) from exc
+            raise CellFormatError(text) from exc
 
     columns = {
         "kpi": parse_column(raw, "kpi", required, path, "ett Kolada-id"),

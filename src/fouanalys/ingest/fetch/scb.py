@@ -23,7 +23,7 @@ import pandas as pd
 
 from fouanalys.codebook import Codebook, load_codebook, normalize_key
 from fouanalys.config import SCB_BASE_URL
-from fouanalys.exceptions import FetchError
+from fouanalys.exceptions import CellFormatError, FetchError
 from fouanalys.ingest.fetch.client import (
     ApiClient,
     FetchSummary,
@@ -468,7 +468,7 @@ def fetch_befolkning(
 def _int_cell(text: str | None) -> int:
     value = (text or "").strip()
     if not INT_PATTERN.match(value):
-        raise ValueError(text)
+        raise CellFormatError(text)
     value = re.sub(r"[ \u00a0\u202f]", "", value)
     return int(re.sub(r"[.,]0$", "", value))
 
@@ -485,7 +485,7 @@ def read_befolkning(path: Path, codebook: Codebook | None = None) -> pd.DataFram
     def municipality(text: str | None) -> str:
         code = fold_municipality(text or "", lookup)
         if code is None:
-            raise ValueError(text)
+            raise CellFormatError(text)
         return code
 
     def sex(text: str | None) -> str:
@@ -494,14 +494,14 @@ def read_befolkning(path: Path, codebook: Codebook | None = None) -> pd.DataFram
     def count(text: str | None) -> int:
         value = _int_cell(text)
         if value < 0:
-            raise ValueError(text)
+            raise CellFormatError(text)
         return value
 
     def sex_or_error(text: str | None) -> str:
         try:
             return sex(text)
         except KeyError as exc:
-            raise ValueError(text) from exc
+            raise CellFormatError(text) from exc
 
     frame = pd.DataFrame(
         {

@@ -41,66 +41,43 @@ ALL = "Alla"
 #: Name of the optional survey-weight column in the scores frame.
 WEIGHT_COLUMN = "vikt"
 
-PREVALENCE_COLUMNS = [
-    "municipality_code",
-    "year",
-    "grade",
-    "sex",
-    "factor",
-    "domain",
-    "kind",
-    "n",
-    "cases",
-    "missing",
-    "share",
-    "n_eff",
-    "ci_low",
-    "ci_high",
-    "suppressed",
-]
-PRIORITY_COLUMNS = [
-    "municipality_code",
-    "year",
-    "grade",
-    "sex",
-    "factor",
-    "domain",
-    "kind",
-    "share",
-    "ci_low",
-    "ci_high",
+#: What identifies a cell of every survey table, and the factor's labels that follow it.
+_CELL_KEY = ["municipality_code", "year", "grade", "sex", "factor"]
+_LABELS = ["domain", "kind"]
+_INTERVAL = ["ci_low", "ci_high"]
+#: The priorities' comparison with the rest of the region (NA where it is not published).
+_REFERENCE_COLUMNS = [
     "reference_share",
     "reference_ci_low",
     "reference_ci_high",
     "difference",
     "diff_low",
     "diff_high",
-    "elevated",
-    "rank",
-    "previous_year",
-    "change",
-    "change_low",
-    "change_high",
+]
+_CHANGE_COLUMNS = ["change", "change_low", "change_high"]
+
+PREVALENCE_COLUMNS = [
+    *_CELL_KEY,
+    *_LABELS,
+    *("n", "cases", "missing", "share", "n_eff"),
+    *_INTERVAL,
+    "suppressed",
+]
+PRIORITY_COLUMNS = [
+    *_CELL_KEY,
+    *_LABELS,
+    "share",
+    *_INTERVAL,
+    *_REFERENCE_COLUMNS,
+    *("elevated", "rank", "previous_year"),
+    *_CHANGE_COLUMNS,
     "suppressed",
 ]
 ASSOCIATION_COLUMNS = [
-    "municipality_code",
-    "year",
-    "grade",
-    "sex",
-    "factor",
-    "n_exposed",
-    "cases_exposed",
-    "n_unexposed",
-    "cases_unexposed",
-    "share_exposed",
-    "share_unexposed",
-    "risk_ratio",
-    "rr_low",
-    "rr_high",
-    "paf",
-    "paf_low",
-    "paf_high",
+    *_CELL_KEY,
+    *("n_exposed", "cases_exposed", "n_unexposed", "cases_unexposed"),
+    *("share_exposed", "share_unexposed", "risk_ratio", "rr_low", "rr_high"),
+    *("paf", "paf_low", "paf_high"),
     "suppressed",
 ]
 
@@ -599,25 +576,15 @@ def priorities_table(
     return pd.DataFrame(
         {
             **_key_columns(flat),
-            **_floats(flat, ("share", "ci_low", "ci_high"), na),
+            **_floats(flat, ["share", *_INTERVAL], na),
             **_floats(flat, _REFERENCE_COLUMNS, no_ref),
             "elevated": flat["elevated"].astype(bool),
             "rank": _int(flat["rank"], no_ref),
             "previous_year": _int(flat["previous_year"], flat["no_previous"] | na),
-            **_floats(flat, ("change", "change_low", "change_high"), no_change),
+            **_floats(flat, _CHANGE_COLUMNS, no_change),
             "suppressed": na.astype(bool),
         }
     )
-
-
-_REFERENCE_COLUMNS = (
-    "reference_share",
-    "reference_ci_low",
-    "reference_ci_high",
-    "difference",
-    "diff_low",
-    "diff_high",
-)
 
 
 def _reference(cells: _Cells, sel: list[int], threshold: int, confidence: float) -> dict:

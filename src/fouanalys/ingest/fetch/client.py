@@ -35,8 +35,8 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError, ReadTimeoutEr
 from urllib3.util.retry import Retry
 
 from fouanalys import __version__, config
-from fouanalys.codebook import Codebook, load_codebook
-from fouanalys.exceptions import FetchError, InputError, InvalidArgumentError
+from fouanalys.codebook import Codebook, load_codebook, normalize_key
+from fouanalys.exceptions import CellFormatError, FetchError, InputError, InvalidArgumentError
 from fouanalys.ingest.readers import SUFFIXES, input_columns, read_raw
 
 log = logging.getLogger("fouanalys")
@@ -565,6 +565,14 @@ def parse_column(
             f"'{column}', rad {rows}: {values} — förväntat: {expected}."
         )
     return out
+
+
+def lookup_cell(table: dict[str, str], text: str | None) -> str:
+    """What ``table`` (keyed by folded text) gives for a cell; :class:`CellFormatError` if none."""
+    try:
+        return table[normalize_key(text or "")]
+    except KeyError as exc:
+        raise CellFormatError(text) from exc
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from fouanalys.ingest.fetch.client import (
     FetchSummary,
     chunk_joined,
     client_for,
+    lookup_cell,
     parse_column,
     read_existing,
     refuse_duplicate_keys,
@@ -469,7 +470,7 @@ def read_kolada(path: Path, codebook: Codebook | None = None) -> pd.DataFrame:
         value = (text or "").strip()
         if value.isdigit() and len(value) <= 4:
             return value.zfill(4)
-        return names[normalize_key(value)]  # KeyError -> reported below
+        return lookup_cell(names, value)
 
     def required(text: str | None) -> str:
         if not text or not text.strip():
@@ -482,16 +483,10 @@ def read_kolada(path: Path, codebook: Codebook | None = None) -> pd.DataFrame:
             raise CellFormatError(text)
         return value
 
-    def area_or_error(text: str | None) -> str:
-        try:
-            return area(text)
-        except KeyError as exc:
-            raise CellFormatError(text) from exc
-
     columns = {
         "kpi": parse_column(raw, "kpi", required, path, "ett Kolada-id"),
         "municipality_id": parse_column(
-            raw, "municipality_id", area_or_error, path, "en kommunkod med fyra siffror"
+            raw, "municipality_id", area, path, "en kommunkod med fyra siffror"
         ),
         "year": parse_column(raw, "year", lambda t: int(required(t)), path, "ett årtal"),
         "gender": parse_column(raw, "gender", gender, path, "T, K eller M"),

@@ -30,6 +30,7 @@ from fouanalys.ingest.fetch.client import (
     FetchedTable,
     FetchSummary,
     client_for,
+    lookup_cell,
     parse_column,
     read_existing,
     refuse_duplicate_keys,
@@ -468,7 +469,7 @@ def read_befolkning(path: Path, codebook: Codebook | None = None) -> pd.DataFram
         return code
 
     def sex(text: str | None) -> str:
-        return sexes[normalize_key(text or "")]
+        return lookup_cell(sexes, text)
 
     def count(text: str | None) -> int:
         value = _int_cell(text)
@@ -476,18 +477,12 @@ def read_befolkning(path: Path, codebook: Codebook | None = None) -> pd.DataFram
             raise CellFormatError(text)
         return value
 
-    def sex_or_error(text: str | None) -> str:
-        try:
-            return sex(text)
-        except KeyError as exc:
-            raise CellFormatError(text) from exc
-
     frame = pd.DataFrame(
         {
             "kommunkod": parse_column(raw, "kommunkod", municipality, path, "en kommun i kodboken"),
             "ar": parse_column(raw, "ar", _int_cell, path, "ett årtal"),
             "alder": parse_column(raw, "alder", _int_cell, path, "en ålder i hela år"),
-            "kon": parse_column(raw, "kon", sex_or_error, path, "Pojke eller Flicka"),
+            "kon": parse_column(raw, "kon", sex, path, "Pojke eller Flicka"),
             "antal": parse_column(raw, "antal", count, path, "ett antal (heltal, minst 0)"),
         }
     ).astype(_DTYPES)

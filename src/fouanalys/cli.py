@@ -13,8 +13,9 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fouanalys import __version__
 from fouanalys.config import (
@@ -27,7 +28,16 @@ from fouanalys.config import (
 )
 from fouanalys.exceptions import DataValidationError, FouanalysError
 
+if TYPE_CHECKING:
+    from fouanalys.ingest.fetch.client import FetchSummary
+
 log = logging.getLogger("fouanalys")
+
+_LAB_DESCRIPTION = (
+    "Starta JupyterLab på projektet, bara på den här datorn (127.0.0.1) och skyddad med en ny "
+    "token. Adressen med token skrivs ut; öppna den i en webbläsare."
+)
+_DATA_HELP = "mapp med rådata (standard: $FOUANALYS_DATA_DIR eller de inbäddade exempeldata)"
 
 
 def _data_dir(value: str | None) -> Path | None:
@@ -87,35 +97,31 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_fetch_kolada(args: argparse.Namespace) -> int:
+def _run_fetch(update: Callable[..., FetchSummary], args: argparse.Namespace, **wanted) -> int:
+    """Run one fetcher's update with the options all fetch commands share; print its summary."""
     from fouanalys.config import default_data_dir
-    from fouanalys.ingest.fetch.kolada import update_kolada
 
-    summary = update_kolada(
+    summary = update(
         data_dir=_data_dir(args.data_dir) or default_data_dir(),
-        kpis=args.kpi,
-        areas=args.municipality,
         years=args.years,
         base_url=args.base_url,
         refresh=args.refresh,
+        **wanted,
     )
     print(summary.text())
     return 0
+
+
+def cmd_fetch_kolada(args: argparse.Namespace) -> int:
+    from fouanalys.ingest.fetch.kolada import update_kolada
+
+    return _run_fetch(update_kolada, args, kpis=args.kpi, areas=args.municipality)
 
 
 def cmd_fetch_befolkning(args: argparse.Namespace) -> int:
-    from fouanalys.config import default_data_dir
     from fouanalys.ingest.fetch.scb import update_befolkning
 
-    summary = update_befolkning(
-        data_dir=_data_dir(args.data_dir) or default_data_dir(),
-        municipalities=args.municipality,
-        years=args.years,
-        base_url=args.base_url,
-        refresh=args.refresh,
-    )
-    print(summary.text())
-    return 0
+    return _run_fetch(update_befolkning, args, municipalities=args.municipality)
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
@@ -126,6 +132,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def _add_fetch_parser(sub: argparse._SubParsersAction) -> None:
+    """The subcommand ``fetch`` with one subcommand per source and their shared options."""
     p = sub.add_parser(
         "fetch",
         help="hämta offentliga data (Kolada, SCB) till datamappen",
@@ -152,20 +159,15 @@ def _add_fetch_parser(sub: argparse._SubParsersAction) -> None:
         "--refresh", action="store_true", help="fråga tjänsten igen även om svaret finns sparat"
     )
 
-    k = sources.add_parser(
+    k = _add_fetch_source(
+        sources,
+        common,
         "kolada",
-        parents=[common],
         help="nyckeltal från Kolada till kolada.csv",
         description="Hämta nyckeltal från Kolada (standard: kodbokens nyckeltal, dess kommuner, "
         "länet och riket, 2010 till i år) och skriv dem till kolada.csv.",
-    )
-    k.add_argument(
-        "--municipality",
-        "-m",
-        action="append",
-        metavar="KOD|NAMN",
-        help="kommun, län (0001) eller riket (0000) att hämta (kan upprepas; standard: "
-        "kodbokens kommuner, länet och riket)",
+        municipality_help="kommun, län (0001) eller riket (0000) att hämta (kan upprepas; "
+        "standard: kodbokens kommuner, länet och riket)",
     )
     k.add_argument(
         "--kpi",
@@ -173,36 +175,49 @@ def _add_fetch_parser(sub: argparse._SubParsersAction) -> None:
         metavar="ID",
         help="Kolada-id för ett nyckeltal, t.ex. N15428 (kan upprepas; standard: kodbokens)",
     )
-    k.add_argument(
-        "--base-url",
-        default=KOLADA_BASE_URL,
-        metavar="URL",
-        help=f"Koladas API-adress, för tester och speglar (standard: {KOLADA_BASE_URL})",
-    )
-    k.set_defaults(func=cmd_fetch_kolada)
+    _add_base_url(k, "Koladas", KOLADA_BASE_URL, cmd_fetch_kolada)
 
-    b = sources.add_parser(
+    b = _add_fetch_source(
+        sources,
+        common,
         "befolkning",
-        parents=[common],
         help="befolkning 0–25 år efter kön från SCB till befolkning.csv",
         description="Hämta folkmängden efter kommun, ålder 0–25 och kön från SCB:s tabell "
         "BefolkningNy (standard: kodbokens kommuner, från första enkätåret till senaste år) "
         "och skriv den till befolkning.csv.",
+        municipality_help="kommun att hämta (kan upprepas; standard: kodbokens kommuner)",
     )
-    b.add_argument(
-        "--municipality",
-        "-m",
-        action="append",
-        metavar="KOD|NAMN",
-        help="kommun att hämta (kan upprepas; standard: kodbokens kommuner)",
+    _add_base_url(b, "SCB:s", SCB_BASE_URL, cmd_fetch_befolkning)
+
+
+def _add_fetch_source(
+    sources: argparse._SubParsersAction,
+    common: argparse.ArgumentParser,
+    name: str,
+    *,
+    help: str,
+    description: str,
+    municipality_help: str,
+) -> argparse.ArgumentParser:
+    """The subcommand ``fetch <name>`` with the common options and ``--municipality``."""
+    p = sources.add_parser(name, parents=[common], help=help, description=description)
+    p.add_argument(
+        "--municipality", "-m", action="append", metavar="KOD|NAMN", help=municipality_help
     )
-    b.add_argument(
+    return p
+
+
+def _add_base_url(
+    p: argparse.ArgumentParser, whose: str, default: str, func: Callable[..., int]
+) -> None:
+    """A fetch source's ``--base-url`` (last in its help) and the command it runs."""
+    p.add_argument(
         "--base-url",
-        default=SCB_BASE_URL,
+        default=default,
         metavar="URL",
-        help=f"SCB:s API-adress, för tester och speglar (standard: {SCB_BASE_URL})",
+        help=f"{whose} API-adress, för tester och speglar (standard: {default})",
     )
-    b.set_defaults(func=cmd_fetch_befolkning)
+    p.set_defaults(func=func)
 
 
 def _year_range(text: str) -> tuple[int, int]:
@@ -235,11 +250,30 @@ def make_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="KOMMANDO")
 
-    data_help = "mapp med rådata (standard: $FOUANALYS_DATA_DIR eller de inbäddade exempeldata)"
     p = sub.add_parser("validate", help="läs och validera alla rådatafiler")
-    p.add_argument("--data-dir", help=data_help)
+    p.add_argument("--data-dir", help=_DATA_HELP)
     p.set_defaults(func=cmd_validate)
 
+    _add_build_parser(sub)
+
+    p = sub.add_parser("synth", help="skapa de syntetiska exempeldata på nytt")
+    p.add_argument("--out", default=str(EXAMPLE_DATA_DIR), help="målmapp")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="slumpfrö")
+    p.add_argument(
+        "--scale",
+        type=_positive_float,
+        default=1.0,
+        help="storleksfaktor (större data för prestandamätning)",
+    )
+    p.set_defaults(func=cmd_synth)
+
+    _add_fetch_parser(sub)
+    _add_lab_parser(sub)
+    return parser
+
+
+def _add_build_parser(sub: argparse._SubParsersAction) -> None:
+    """The subcommand ``build`` and its options."""
     p = sub.add_parser("build", help="validera, bearbeta och bygg alla kapitel och rapporter")
     p.add_argument(
         "--municipality",
@@ -270,7 +304,7 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="SEKUNDER",
         help=f"längsta tid för en notebookcell innan kapitlet avbryts (standard {CELL_TIMEOUT})",
     )
-    p.add_argument("--data-dir", help=data_help)
+    p.add_argument("--data-dir", help=_DATA_HELP)
     p.add_argument("--formats", default="html,pdf", help="exportformat, t.ex. html,pdf")
     p.add_argument(
         "--processed-dir", metavar="MAPP", help="mapp för bearbetade tabeller (data/processed)"
@@ -279,27 +313,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="visa ingen förloppsindikator")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("synth", help="skapa de syntetiska exempeldata på nytt")
-    p.add_argument("--out", default=str(EXAMPLE_DATA_DIR), help="målmapp")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="slumpfrö")
-    p.add_argument(
-        "--scale",
-        type=_positive_float,
-        default=1.0,
-        help="storleksfaktor (större data för prestandamätning)",
-    )
-    p.set_defaults(func=cmd_synth)
 
-    _add_fetch_parser(sub)
-
-    p = sub.add_parser(
-        "lab",
-        help="öppna JupyterLab på notebookmappen med projektets kärna",
-        description=(
-            "Starta JupyterLab på projektet, bara på den här datorn (127.0.0.1) och skyddad "
-            "med en ny token. Adressen med token skrivs ut; öppna den i en webbläsare."
-        ),
-    )
+def _add_lab_parser(sub: argparse._SubParsersAction) -> None:
+    """The subcommand ``lab`` and its options."""
+    lab_help = "öppna JupyterLab på notebookmappen med projektets kärna"
+    p = sub.add_parser("lab", help=lab_help, description=_LAB_DESCRIPTION)
     p.add_argument(
         "--port",
         type=_port,
@@ -312,7 +330,6 @@ def make_parser() -> argparse.ArgumentParser:
         help="öppna ingen webbläsare (görs ändå inte utan grafisk skärm)",
     )
     p.set_defaults(func=cmd_lab)
-    return parser
 
 
 def _positive_int(text: str) -> int:

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from fouanalys.config import codebook_path
-from fouanalys.exceptions import CodebookError, UnknownMunicipalityError
+from fouanalys.exceptions import CodebookEntryError, CodebookError, UnknownMunicipalityError
 
 
 def normalize_key(text: object) -> str:
@@ -103,17 +103,17 @@ class Index(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Index:
         if self.min_answered > len(self.items):
-            raise ValueError(
+            raise CodebookEntryError(
                 f"index {self.id}: min_answered={self.min_answered} exceeds its "
                 f"{len(self.items)} items"
             )
         if self.scoring == "count" and self.item_threshold is None:
-            raise ValueError(f"index {self.id}: scoring 'count' needs item_threshold")
+            raise CodebookEntryError(f"index {self.id}: scoring 'count' needs item_threshold")
         if self.scoring == "mean" and not 0 <= self.cut_point <= 1:
-            raise ValueError(f"index {self.id}: a 'mean' cut_point must lie in 0..1")
+            raise CodebookEntryError(f"index {self.id}: a 'mean' cut_point must lie in 0..1")
         ids = [i.id for i in self.items]
         if len(set(ids)) != len(ids):
-            raise ValueError(f"index {self.id}: an item is listed twice")
+            raise CodebookEntryError(f"index {self.id}: an item is listed twice")
         return self
 
 
@@ -126,9 +126,9 @@ class LifeStage(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> LifeStage:
         if self.age_from > self.age_to:
-            raise ValueError(f"life stage {self.id}: age_from > age_to")
+            raise CodebookEntryError(f"life stage {self.id}: age_from > age_to")
         if self.id != f"{self.age_from}-{self.age_to}":
-            raise ValueError(
+            raise CodebookEntryError(
                 f"life stage {self.id}: its id must carry its ages, '{self.age_from}-{self.age_to}'"
             )
         return self
@@ -215,33 +215,33 @@ class Codebook(_Model):
             keys = [getattr(e, "code", None) or e.id for e in getattr(self, name)]
             dupes = sorted({k for k in keys if keys.count(k) > 1})
             if dupes:
-                raise ValueError(f"{name}: duplicate ids {dupes}")
+                raise CodebookEntryError(f"{name}: duplicate ids {dupes}")
         domains = {d.id for d in self.domains}
         stages = {s.id for s in self.life_stages}
         for idx in self.indices:
             if idx.domain not in domains:
-                raise ValueError(f"index {idx.id}: unknown domain '{idx.domain}'")
+                raise CodebookEntryError(f"index {idx.id}: unknown domain '{idx.domain}'")
             bad = [s for s in idx.stages if s not in stages]
             if bad:
-                raise ValueError(f"index {idx.id}: unknown life stages {bad}")
+                raise CodebookEntryError(f"index {idx.id}: unknown life stages {bad}")
         units = {u.id: u for u in self.kolada_units}
         for kpi in self.kolada_kpis:
             unit = units.get(kpi.unit)
             if unit is None:
-                raise ValueError(f"kolada_kpis {kpi.id}: unknown unit '{kpi.unit}'")
+                raise CodebookEntryError(f"kolada_kpis {kpi.id}: unknown unit '{kpi.unit}'")
             if kpi.plausible is not None:
                 low, high = kpi.plausible
                 if not (low <= high and (unit.low is None or low >= unit.low)) or (
                     unit.high is not None and high > unit.high
                 ):
-                    raise ValueError(
+                    raise CodebookEntryError(
                         f"kolada_kpis {kpi.id}: plausible {list(kpi.plausible)} does not lie "
                         f"within its unit '{unit.id}'"
                     )
         ordered = sorted(self.life_stages, key=lambda s: s.age_from)
         for a, b in itertools.pairwise(ordered):
             if b.age_from != a.age_to + 1:
-                raise ValueError(f"life stages {a.id} and {b.id} leave a gap or overlap")
+                raise CodebookEntryError(f"life stages {a.id} and {b.id} leave a gap or overlap")
         return self
 
     # --- lookups -------------------------------------------------------------------------

@@ -41,6 +41,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.linalg import qr
 
+from fouanalys.exceptions import SuppressionError
+
 log = logging.getLogger("fouanalys")
 
 _TOL = 1e-8
@@ -143,7 +145,7 @@ def suppress(
             return mask
         target = int(np.flatnonzero(exposed.ravel())[0])
         mask.ravel()[_protector(target, mask, known, cost)] = True
-    raise RuntimeError("complementary suppression did not converge")  # pragma: no cover
+    raise SuppressionError("complementary suppression did not converge")  # pragma: no cover
 
 
 def _pair_pass(mask: np.ndarray, known: np.ndarray, cost: np.ndarray) -> None:
@@ -179,7 +181,7 @@ def _protector(target: int, mask: np.ndarray, known: np.ndarray, cost: np.ndarra
     if candidates.size == 0:
         candidates = np.flatnonzero(free)
     if candidates.size == 0:  # pragma: no cover - excluded by treating fixed cells as known
-        raise RuntimeError("no cell left to suppress")
+        raise SuppressionError("no cell left to suppress")
     candidates = candidates[np.argsort(flat_cost[candidates], kind="stable")]
     unknown = (mask & ~known).ravel()
     for c in candidates:

@@ -10,8 +10,20 @@ class FouanalysError(Exception):
     """Raised for any failure fouanalys can explain; the CLI prints it without a traceback."""
 
 
+class InvalidArgumentError(FouanalysError, ValueError):
+    """Raised when a function is called with an argument it cannot use; names the argument."""
+
+
 class CodebookError(FouanalysError):
     """Raised when the codebook YAML is missing, malformed or inconsistent."""
+
+
+class CodebookEntryError(CodebookError, ValueError):
+    """Raised when a codebook entry contradicts itself or another; pydantic reports it by file."""
+
+
+class SuppressionError(FouanalysError, RuntimeError):
+    """Raised when complementary suppression finds no cell to protect another (an internal bug)."""
 
 
 @dataclass(frozen=True)
@@ -103,3 +115,7 @@ class FetchError(FouanalysError):
 
     Nothing is written when it is raised; the message names the service and the URL.
     """
+
+
+class CellFormatError(FetchError, ValueError):
+    """Raised when one cell of an existing fetched file cannot be read; carries the cell text."""

@@ -473,35 +473,8 @@ def removal_experiment(
     """
     adjacency, outgoing, nodes, theta, seed_mask = _prepare(graph, thresholds, seeds)
     n = len(nodes)
-    index = {node: i for i, node in enumerate(nodes)}
-    if candidates is None:
-        pool = np.flatnonzero(~seed_mask)
-    else:
-        pool_list: list[int] = []
-        for node in candidates:
-            if node not in index:
-                raise NetworkModelError(
-                    f"Kandidaten {node!r} finns inte i grafen; bara noder i grafen kan tas bort."
-                )
-            pool_list.append(index[node])
-        pool = np.array(list(dict.fromkeys(pool_list)), dtype=np.int64)
-    ks = []
-    for k in removed:
-        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k <= len(pool):
-            raise NetworkModelError(
-                f"Antalet att ta bort ({k!r}) måste vara ett heltal mellan 0 och antalet "
-                f"kandidater ({len(pool)})."
-            )
-        ks.append(int(k))
-    if isinstance(n_random, bool) or not isinstance(n_random, numbers.Integral) or n_random < 0:
-        raise NetworkModelError(
-            f"Antalet slumpdragningar (n_random={n_random!r}) måste vara ett heltal ≥ 0."
-        )
-    if centrality not in CENTRALITIES:
-        raise NetworkModelError(
-            f"Okänt centralitetsmått {centrality!r}; välj ett av {', '.join(CENTRALITIES)}."
-        )
-
+    pool = _candidate_pool(nodes, seed_mask, candidates)
+    ks = _removal_counts(removed, len(pool), n_random, centrality)
     scores = _centrality_scores(graph, nodes, centrality, rng)
     ranked = pool[np.argsort(-scores[pool], kind="stable")]
     degree = np.diff(adjacency.indptr)
@@ -530,6 +503,46 @@ def removal_experiment(
     return frame.astype(
         {"removed": "int64", "replicate": "int64", "cascade_size": "int64", "final_share": float}
     )
+
+
+def _candidate_pool(
+    nodes: Sequence[Hashable], seed_mask: np.ndarray, candidates: Iterable[Hashable] | None
+) -> np.ndarray:
+    """Positions of the nodes that may be taken out (default: every non-seed), in given order."""
+    if candidates is None:
+        return np.flatnonzero(~seed_mask)
+    index = {node: i for i, node in enumerate(nodes)}
+    pool_list: list[int] = []
+    for node in candidates:
+        if node not in index:
+            raise NetworkModelError(
+                f"Kandidaten {node!r} finns inte i grafen; bara noder i grafen kan tas bort."
+            )
+        pool_list.append(index[node])
+    return np.array(list(dict.fromkeys(pool_list)), dtype=np.int64)
+
+
+def _removal_counts(
+    removed: Sequence[int], n_pool: int, n_random: int, centrality: str
+) -> list[int]:
+    """The checked numbers of members to take out; also checks ``n_random`` and ``centrality``."""
+    ks = []
+    for k in removed:
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k <= n_pool:
+            raise NetworkModelError(
+                f"Antalet att ta bort ({k!r}) måste vara ett heltal mellan 0 och antalet "
+                f"kandidater ({n_pool})."
+            )
+        ks.append(int(k))
+    if isinstance(n_random, bool) or not isinstance(n_random, numbers.Integral) or n_random < 0:
+        raise NetworkModelError(
+            f"Antalet slumpdragningar (n_random={n_random!r}) måste vara ett heltal ≥ 0."
+        )
+    if centrality not in CENTRALITIES:
+        raise NetworkModelError(
+            f"Okänt centralitetsmått {centrality!r}; välj ett av {', '.join(CENTRALITIES)}."
+        )
+    return ks
 
 
 def removal_summary(frame: pd.DataFrame) -> pd.DataFrame:

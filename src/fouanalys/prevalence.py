@@ -21,6 +21,7 @@ counts, and computes every interval on whole arrays. Disclosure control is in
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -30,7 +31,7 @@ import pandas as pd
 from fouanalys.codebook import Codebook, Index
 from fouanalys.config import DISCLOSURE_THRESHOLD
 from fouanalys.disclosure import suppress
-from fouanalys.exceptions import FouanalysError
+from fouanalys.exceptions import FouanalysError, InvalidArgumentError
 
 log = logging.getLogger("fouanalys")
 
@@ -40,66 +41,43 @@ ALL = "Alla"
 #: Name of the optional survey-weight column in the scores frame.
 WEIGHT_COLUMN = "vikt"
 
-PREVALENCE_COLUMNS = [
-    "municipality_code",
-    "year",
-    "grade",
-    "sex",
-    "factor",
-    "domain",
-    "kind",
-    "n",
-    "cases",
-    "missing",
-    "share",
-    "n_eff",
-    "ci_low",
-    "ci_high",
-    "suppressed",
-]
-PRIORITY_COLUMNS = [
-    "municipality_code",
-    "year",
-    "grade",
-    "sex",
-    "factor",
-    "domain",
-    "kind",
-    "share",
-    "ci_low",
-    "ci_high",
+#: What identifies a cell of every survey table, and the factor's labels that follow it.
+_CELL_KEY = ["municipality_code", "year", "grade", "sex", "factor"]
+_LABELS = ["domain", "kind"]
+_INTERVAL = ["ci_low", "ci_high"]
+#: The priorities' comparison with the rest of the region (NA where it is not published).
+_REFERENCE_COLUMNS = [
     "reference_share",
     "reference_ci_low",
     "reference_ci_high",
     "difference",
     "diff_low",
     "diff_high",
-    "elevated",
-    "rank",
-    "previous_year",
-    "change",
-    "change_low",
-    "change_high",
+]
+_CHANGE_COLUMNS = ["change", "change_low", "change_high"]
+
+PREVALENCE_COLUMNS = [
+    *_CELL_KEY,
+    *_LABELS,
+    *("n", "cases", "missing", "share", "n_eff"),
+    *_INTERVAL,
+    "suppressed",
+]
+PRIORITY_COLUMNS = [
+    *_CELL_KEY,
+    *_LABELS,
+    "share",
+    *_INTERVAL,
+    *_REFERENCE_COLUMNS,
+    *("elevated", "rank", "previous_year"),
+    *_CHANGE_COLUMNS,
     "suppressed",
 ]
 ASSOCIATION_COLUMNS = [
-    "municipality_code",
-    "year",
-    "grade",
-    "sex",
-    "factor",
-    "n_exposed",
-    "cases_exposed",
-    "n_unexposed",
-    "cases_unexposed",
-    "share_exposed",
-    "share_unexposed",
-    "risk_ratio",
-    "rr_low",
-    "rr_high",
-    "paf",
-    "paf_low",
-    "paf_high",
+    *_CELL_KEY,
+    *("n_exposed", "cases_exposed", "n_unexposed", "cases_unexposed"),
+    *("share_exposed", "share_unexposed", "risk_ratio", "rr_low", "rr_high"),
+    *("paf", "paf_low", "paf_high"),
     "suppressed",
 ]
 
@@ -107,7 +85,9 @@ ASSOCIATION_COLUMNS = [
 # --- intervals ----------------------------------------------------------------------------------
 def _z(confidence: float) -> float:
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
+        raise InvalidArgumentError(
+            f"confidence must lie strictly between 0 and 1, got {confidence!r}"
+        )
     return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
@@ -387,10 +367,7 @@ def _prevalence_cells(
         share = full["swy"] / full["sw"]
         n_eff = full["sw"] ** 2 / full["sw2"]
     p, low, high = _wilson(share * n_eff, n_eff, _z(confidence))
-    suppressed = np.empty(share.shape, dtype=bool)
-    for f in range(len(factors)):
-        for t in range(y):
-            suppressed[f, t] = suppress(full["n"][f, t], threshold)
+    suppressed = _suppress_per_year(full["n"], threshold)
     return _Cells(
         layout=lay,
         factors=factors,
@@ -406,6 +383,23 @@ def _prevalence_cells(
         high=high,
         suppressed=suppressed,
     )
+
+
+def _suppress_per_year(
+    total: np.ndarray, threshold: int, primary: np.ndarray | None = None
+) -> np.ndarray:
+    """Suppression masks for (factor, year, …) counts: one table per factor and year.
+
+    ``primary`` (same shape) marks cells to hide besides those below the threshold.
+    """
+    suppressed = np.empty(total.shape, dtype=bool)
+    for f in range(total.shape[0]):
+        for t in range(total.shape[1]):
+            if primary is None:
+                suppressed[f, t] = suppress(total[f, t], threshold)
+            else:
+                suppressed[f, t] = suppress(total[f, t], threshold, primary=primary[f, t])
+    return suppressed
 
 
 # --- tidy output -------------------------------------------------------------------------------
@@ -425,6 +419,11 @@ def _int(values: np.ndarray, na: np.ndarray) -> pd.arrays.IntegerArray:
 
 def _float(values: np.ndarray, na: np.ndarray) -> np.ndarray:
     return np.where(na, np.nan, values).astype(float)
+
+
+def _floats(flat: dict, names: Sequence[str], na: np.ndarray) -> dict[str, np.ndarray]:
+    """Float columns ``names`` of ``flat``, in that order, NaN where ``na``."""
+    return {k: _float(flat[k], na) for k in names}
 
 
 def _flatten(arrays: dict[str, np.ndarray], keep: np.ndarray, order: tuple[int, ...]) -> dict:
@@ -508,13 +507,8 @@ def prevalence_table(
     out = pd.DataFrame(
         {
             **_key_columns(flat),
-            "n": _int(flat["n"], na),
-            "cases": _int(flat["cases"], na),
-            "missing": _int(flat["missing"], na),
-            "share": _float(flat["share"], na),
-            "n_eff": _float(flat["n_eff"], na),
-            "ci_low": _float(flat["ci_low"], na),
-            "ci_high": _float(flat["ci_high"], na),
+            **{k: _int(flat[k], na) for k in ("n", "cases", "missing")},
+            **_floats(flat, ("share", "n_eff", "ci_low", "ci_high"), na),
             "suppressed": na.astype(bool),
         }
     )
@@ -562,11 +556,45 @@ def priorities_table(
     region is their difference and reveals nothing new.
     """
     cells = _prevalence_cells(scores, codebook, threshold, confidence)
-    z = _z(confidence)
     lay = cells.layout
     sel = [i for i, f in enumerate(cells.factors) if f.kind in ("risk", "protective")]
     factors = [cells.factors[i] for i in sel]
     m = len(lay.municipalities) - 1
+    share, neff = cells.share[sel][:, :, :m], cells.n_eff[sel][:, :, :m]
+    sup = cells.suppressed[sel][:, :, :m]
+    values = {
+        "share": share,
+        "ci_low": cells.low[sel][:, :, :m],
+        "ci_high": cells.high[sel][:, :, :m],
+        **_reference(cells, sel, threshold, confidence),
+    }
+    values.update(_ranking(factors, values))
+    values.update(_change(lay, share, neff, sup, confidence))
+    values["suppressed"] = sup
+    flat = _rows(lay, factors, values, sup.shape, region=False)
+    na, no_ref, no_change = flat["suppressed"], flat["no_ref"], flat["no_change"]
+    return pd.DataFrame(
+        {
+            **_key_columns(flat),
+            **_floats(flat, ["share", *_INTERVAL], na),
+            **_floats(flat, _REFERENCE_COLUMNS, no_ref),
+            "elevated": flat["elevated"].astype(bool),
+            "rank": _int(flat["rank"], no_ref),
+            "previous_year": _int(flat["previous_year"], flat["no_previous"] | na),
+            **_floats(flat, _CHANGE_COLUMNS, no_change),
+            "suppressed": na.astype(bool),
+        }
+    )
+
+
+def _reference(cells: _Cells, sel: list[int], threshold: int, confidence: float) -> dict:
+    """Each municipality cell against the rest of the region (region minus the municipality).
+
+    Returns ``reference_share``, ``reference_ci_low/high`` (Wilson), ``difference`` and
+    ``diff_low/high`` (Newcombe), and ``no_ref``: cells whose reference is not published
+    (the cell or its region cell suppressed, or too few respondents in the rest of the region).
+    """
+    m = len(cells.layout.municipalities) - 1
 
     def muni(a: np.ndarray) -> np.ndarray:
         return a[sel][:, :, :m]
@@ -582,18 +610,32 @@ def priorities_table(
     with np.errstate(invalid="ignore", divide="ignore"):
         ref_share = np.clip(rest_swy / rest_sw, 0.0, 1.0)
         ref_neff = rest_sw**2 / rest_sw2
-    _, ref_low, ref_high = _wilson(ref_share * ref_neff, ref_neff, z)
+    _, ref_low, ref_high = _wilson(ref_share * ref_neff, ref_neff, _z(confidence))
     diff_low, diff_high = newcombe_interval(
         share * neff, neff, ref_share * ref_neff, ref_neff, confidence
     )
     no_ref = sup | region(cells.suppressed) | (rest_n < threshold) | np.isnan(ref_share)
-    difference = np.where(no_ref, np.nan, share - ref_share)
-    diff_low, diff_high = np.where(no_ref, np.nan, diff_low), np.where(no_ref, np.nan, diff_high)
+    return {
+        "reference_share": ref_share,
+        "reference_ci_low": ref_low,
+        "reference_ci_high": ref_high,
+        "difference": np.where(no_ref, np.nan, share - ref_share),
+        "diff_low": np.where(no_ref, np.nan, diff_low),
+        "diff_high": np.where(no_ref, np.nan, diff_high),
+        "no_ref": no_ref,
+    }
 
+
+def _ranking(factors: list[Index], ref: dict) -> dict:
+    """``elevated`` and ``rank`` within municipality × year × grade × sex (1 = highest priority).
+
+    Risk factors rank by difference descending, protective ones ascending, in one ranking; ties
+    keep codebook order.
+    """
     kind = np.array([f.kind for f in factors], dtype=object)[:, None, None, None, None]
     risk = kind == "risk"
-    elevated = np.where(risk, diff_low > 0, diff_high < 0) & ~no_ref
-    key = np.where(risk, difference, -difference)
+    elevated = np.where(risk, ref["diff_low"] > 0, ref["diff_high"] < 0) & ~ref["no_ref"]
+    key = np.where(risk, ref["difference"], -ref["difference"])
     order = np.argsort(np.where(np.isnan(key), np.inf, -key), axis=0, kind="stable")
     rank = np.empty(order.shape, dtype=np.int64)
     np.put_along_axis(
@@ -602,63 +644,36 @@ def priorities_table(
         np.broadcast_to(np.arange(1, len(factors) + 1)[:, None, None, None, None], order.shape),
         axis=0,
     )
+    return {"elevated": elevated, "rank": rank}
 
+
+def _change(
+    lay: _Layout, share: np.ndarray, neff: np.ndarray, sup: np.ndarray, confidence: float
+) -> dict:
+    """The change since the latest earlier year with respondents (Newcombe interval).
+
+    ``no_previous`` marks cells without such a year, ``no_change`` also those where either
+    cell is suppressed.
+    """
+    m = len(lay.municipalities) - 1
     prev = _previous(lay.present[:, :m])  # (Y, M)
     prev_idx = np.broadcast_to(np.maximum(prev, 0)[None, :, :, None, None], share.shape)
     prev_share = np.take_along_axis(share, prev_idx, axis=1)
     prev_neff = np.take_along_axis(neff, prev_idx, axis=1)
     prev_sup = np.take_along_axis(sup, prev_idx, axis=1)
-    no_change = sup | prev_sup | (prev < 0)[None, :, :, None, None]
     change_low, change_high = newcombe_interval(
         share * neff, neff, prev_share * prev_neff, prev_neff, confidence
     )
-    previous_year = np.where(prev >= 0, lay.years[np.maximum(prev, 0)], 0)[None, :, :, None, None]
-
-    values = {
-        "share": share,
-        "ci_low": muni(cells.low),
-        "ci_high": muni(cells.high),
-        "reference_share": ref_share,
-        "reference_ci_low": ref_low,
-        "reference_ci_high": ref_high,
-        "difference": difference,
-        "diff_low": diff_low,
-        "diff_high": diff_high,
-        "elevated": elevated,
-        "rank": rank,
-        "no_ref": no_ref,
-        "previous_year": previous_year,
+    return {
+        "previous_year": np.where(prev >= 0, lay.years[np.maximum(prev, 0)], 0)[
+            None, :, :, None, None
+        ],
         "no_previous": (prev < 0)[None, :, :, None, None],
         "change": share - prev_share,
         "change_low": change_low,
         "change_high": change_high,
-        "no_change": no_change,
-        "suppressed": sup,
+        "no_change": sup | prev_sup | (prev < 0)[None, :, :, None, None],
     }
-    flat = _rows(lay, factors, values, sup.shape, region=False)
-    na, no_ref, no_change = flat["suppressed"], flat["no_ref"], flat["no_change"]
-    out = pd.DataFrame(
-        {
-            **_key_columns(flat),
-            "share": _float(flat["share"], na),
-            "ci_low": _float(flat["ci_low"], na),
-            "ci_high": _float(flat["ci_high"], na),
-            "reference_share": _float(flat["reference_share"], no_ref),
-            "reference_ci_low": _float(flat["reference_ci_low"], no_ref),
-            "reference_ci_high": _float(flat["reference_ci_high"], no_ref),
-            "difference": _float(flat["difference"], no_ref),
-            "diff_low": _float(flat["diff_low"], no_ref),
-            "diff_high": _float(flat["diff_high"], no_ref),
-            "elevated": flat["elevated"].astype(bool),
-            "rank": _int(flat["rank"], no_ref),
-            "previous_year": _int(flat["previous_year"], flat["no_previous"] | na),
-            "change": _float(flat["change"], no_change),
-            "change_low": _float(flat["change_low"], no_change),
-            "change_high": _float(flat["change_high"], no_change),
-            "suppressed": na.astype(bool),
-        }
-    )
-    return out
 
 
 def association_table(
@@ -704,10 +719,54 @@ def association_table(
     _require(scores, [f.id for f in [*risks, outcome[0]]])
     enc = _encode(scores, codebook)
     lay = enc.layout
+    c, sw, sw2 = _exposure_counts(scores, enc, risks, outcome[0])
+    n_exp, cases_exp = c[..., 2] + c[..., 3], c[..., 3]
+    n_unexp, cases_unexp = c[..., 0] + c[..., 1], c[..., 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w_exp, w_unexp = sw[..., 2] + sw[..., 3], sw[..., 0] + sw[..., 1]
+        share_exp, share_unexp = sw[..., 3] / w_exp, sw[..., 1] / w_unexp
+        neff_exp = w_exp**2 / (sw2[..., 2] + sw2[..., 3])
+        neff_unexp = w_unexp**2 / (sw2[..., 0] + sw2[..., 1])
+        p_exposed = w_exp / (w_exp + w_unexp)
+    rr = risk_ratio(share_exp * neff_exp, neff_exp, share_unexp * neff_unexp, neff_unexp)
+    rr_low, rr_high = risk_ratio_interval(
+        share_exp * neff_exp, neff_exp, share_unexp * neff_unexp, neff_unexp, confidence
+    )
+
+    sup = _suppress_per_year(
+        n_exp + n_unexp, threshold, primary=(n_exp < threshold) | (n_unexp < threshold)
+    )
+    values = {
+        "n_exposed": n_exp,
+        "cases_exposed": cases_exp,
+        "n_unexposed": n_unexp,
+        "cases_unexposed": cases_unexp,
+        "share_exposed": share_exp,
+        "share_unexposed": share_unexp,
+        "risk_ratio": rr,
+        "rr_low": rr_low,
+        "rr_high": rr_high,
+        "paf": attributable_fraction(rr, p_exposed),
+        "paf_low": attributable_fraction(rr_low, p_exposed),
+        "paf_high": attributable_fraction(rr_high, p_exposed),
+        "suppressed": sup,
+    }
+    return _association_frame(_rows(lay, risks, values, sup.shape, region=True), codebook)
+
+
+def _exposure_counts(
+    scores: pd.DataFrame, enc: _Encoded, risks: list[Index], outcome: Index
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts, weight sums and squared weight sums per (factor, year, municipality + region,
+    grade + all, slot): slot = 2·factor flag + outcome flag, among respondents with both flags.
+
+    Without weights the sums are the counts.
+    """
+    lay = enc.layout
     y, m, g = len(lay.years), len(lay.municipalities) - 1, len(lay.grades) - 1
     size = y * m * g
     cell = enc.cell // 3
-    out_flag = _flag(scores, outcome[0].id)
+    out_flag = _flag(scores, outcome.id)
     counts = np.empty((len(risks), size * 4))
     sums = np.empty((len(risks), size * 4))
     squares = np.empty((len(risks), size * 4))
@@ -727,44 +786,11 @@ def association_table(
 
     c = margins(counts)
     sw, sw2 = (c, c) if enc.weights is None else (margins(sums), margins(squares))
-    n_exp, cases_exp = c[..., 2] + c[..., 3], c[..., 3]
-    n_unexp, cases_unexp = c[..., 0] + c[..., 1], c[..., 1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w_exp, w_unexp = sw[..., 2] + sw[..., 3], sw[..., 0] + sw[..., 1]
-        share_exp, share_unexp = sw[..., 3] / w_exp, sw[..., 1] / w_unexp
-        neff_exp = w_exp**2 / (sw2[..., 2] + sw2[..., 3])
-        neff_unexp = w_unexp**2 / (sw2[..., 0] + sw2[..., 1])
-        p_exposed = w_exp / (w_exp + w_unexp)
-    rr = risk_ratio(share_exp * neff_exp, neff_exp, share_unexp * neff_unexp, neff_unexp)
-    rr_low, rr_high = risk_ratio_interval(
-        share_exp * neff_exp, neff_exp, share_unexp * neff_unexp, neff_unexp, confidence
-    )
+    return c, sw, sw2
 
-    sup = np.empty(n_exp.shape, dtype=bool)
-    total = n_exp + n_unexp
-    for f in range(len(risks)):
-        for t in range(y):
-            sup[f, t] = suppress(
-                total[f, t],
-                threshold,
-                primary=(n_exp[f, t] < threshold) | (n_unexp[f, t] < threshold),
-            )
-    values = {
-        "n_exposed": n_exp,
-        "cases_exposed": cases_exp,
-        "n_unexposed": n_unexp,
-        "cases_unexposed": cases_unexp,
-        "share_exposed": share_exp,
-        "share_unexposed": share_unexp,
-        "risk_ratio": rr,
-        "rr_low": rr_low,
-        "rr_high": rr_high,
-        "paf": attributable_fraction(rr, p_exposed),
-        "paf_low": attributable_fraction(rr_low, p_exposed),
-        "paf_high": attributable_fraction(rr_high, p_exposed),
-        "suppressed": sup,
-    }
-    flat = _rows(lay, risks, values, sup.shape, region=True)
+
+def _association_frame(flat: dict, codebook: Codebook) -> pd.DataFrame:
+    """The tidy association table from its flattened cells (suppressed rows all NA)."""
     na = flat["suppressed"]
     out = {
         "municipality_code": flat["municipality_code"].astype(str),

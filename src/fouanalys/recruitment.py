@@ -784,6 +784,8 @@ def _start_states(
     return state, career
 
 
+# simulate stays one function: it is the model's monthly loop, and its hazards read best next
+# to each other in the order the month's draws are used (ageing is apart, in helpers below).
 def simulate(
     pop: Population,
     profile: RiskProfile,
@@ -882,22 +884,45 @@ def simulate(
             if t > window_start:
                 aged_out += len(out)
                 ever_involved += int(ever[out].sum())
-            age_months[out] = 12 * 12
             state[out] = NOT_INVOLVED
-            career[out] = 0
-            ever[out] = False
-            violence_until[out] = -1
-            for s in (0, 1):
-                who = out[pop.sex[out] == s]
-                if len(who):
-                    share = np.broadcast_to(profile.shares[s, 0], (len(who), flags.shape[1]))
-                    flags[who] = _draw_flags(share, profile.sign, params["latent_korrelation"], rng)
+            _replace_aged_out(out, age_months, career, ever, violence_until)
+            _redraw_flags(out, flags, pop, profile, params, rng)
         age_idx = age_months // 12 - AGES[0]
         # Scores change only for those with a birthday this month (new 12-year-olds included).
         birthday = np.flatnonzero(age_months % 12 == 0)
         push[birthday], pull[birthday] = _factor_scores(flags[birthday], age_idx[birthday], weights)
         counts[t] = np.bincount(state, minlength=len(STATES))
     return Run(counts, entered_risk, recruited, exits, harmed, aged_out, ever_involved, pop.scale)
+
+
+def _replace_aged_out(
+    out: np.ndarray,
+    age_months: np.ndarray,
+    career: np.ndarray,
+    ever: np.ndarray,
+    violence_until: np.ndarray,
+) -> None:
+    """Reset the places of those who turned 21 to a new, uninvolved 12-year-old (in place)."""
+    age_months[out] = 12 * 12
+    career[out] = 0
+    ever[out] = False
+    violence_until[out] = -1
+
+
+def _redraw_flags(
+    out: np.ndarray,
+    flags: np.ndarray,
+    pop: Population,
+    profile: RiskProfile,
+    params: Mapping[str, float],
+    rng: np.random.Generator,
+) -> None:
+    """Draw the risk flags of the new 12-year-olds in places ``out``, boys first (in place)."""
+    for s in (0, 1):
+        who = out[pop.sex[out] == s]
+        if len(who):
+            share = np.broadcast_to(profile.shares[s, 0], (len(who), flags.shape[1]))
+            flags[who] = _draw_flags(share, profile.sign, params["latent_korrelation"], rng)
 
 
 # --- scenarios and ensembles ----------------------------------------------------------------

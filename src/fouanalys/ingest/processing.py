@@ -37,17 +37,6 @@ log = logging.getLogger("fouanalys")
 MANIFEST = "manifest.json"
 #: Tables the build writes from the raw inputs (kolada only when the input exists).
 INPUT_TABLES = ("enkat", "insatser", "befolkning", "kolada")
-#: Aggregate tables derived from the inputs (no respondent-level rows).
-DERIVED_TABLES = (
-    "prevalence",
-    "priorities",
-    "associations",
-    "coverage",
-    "factor_coverage",
-    "targeting_coverage",
-    "knowledge_profile",
-    "gaps",
-)
 
 
 def data_version(inputs: Mapping[str, Mapping[str, object]]) -> str:

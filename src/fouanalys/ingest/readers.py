@@ -552,45 +552,10 @@ def read_raw(path: Path, name: str, codebook: Codebook) -> RawTable:
     fmt: Literal["csv", "xlsx"]
     if data[:4] == b"PK\x03\x04":
         fmt = "xlsx"
-        rows = _read_xlsx(data, path)
-        _check_header_row(rows[:HEADER_SEARCH_ROWS], path, columns)
-        if not rows:
-            raise _empty_error(path, "Excel-filen är tom.")
-        width = max(len(r) for r in rows)
-        body = pd.DataFrame(
-            [list(r) + [None] * (width - len(r)) for r in rows], dtype=object
-        ).astype(object)
+        body = _xlsx_body(data, path, columns)
     else:
         fmt = "csv"
-        if data[:2] == b"\x1f\x8b":
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError) as exc:
-                raise InputError(
-                    Problem(
-                        file=path.name,
-                        message=f"Den gzip-komprimerade filen är skadad ({exc}).",
-                        expected="en hel .csv.gz-fil",
-                    )
-                ) from exc
-            if not data.strip():
-                raise _empty_error(path, "Filen är tom.")
-        elif path.suffix.lower() == ".xlsx":
-            raise InputError(
-                Problem(
-                    file=path.name,
-                    message="Filen heter .xlsx men är ingen Excel-fil.",
-                    expected="en .xlsx-fil sparad i Excel, eller byt namn till .csv",
-                )
-            )
-        text, encoding = decode_text(data, path)
-        if not text.strip():
-            raise _empty_error(path, "Filen är tom.")
-        sample_lines = [ln for ln in islice(io.StringIO(text), HEADER_SEARCH_ROWS) if ln.strip()]
-        delimiter = sniff_delimiter(sample_lines)
-        sample = list(islice(csv.reader(io.StringIO(text), delimiter=delimiter), 50))
-        _check_header_row(sample[:HEADER_SEARCH_ROWS], path, columns)
-        body = _read_csv_rows(text, delimiter, path)
+        body, encoding, delimiter = _csv_body(data, path, columns)
 
     header = [
         "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
@@ -600,8 +565,79 @@ def read_raw(path: Path, name: str, codebook: Codebook) -> RawTable:
     frame.index = pd.RangeIndex(2, 2 + len(frame))
     frame.columns = range(frame.shape[1])
     frame = _clean_cells(frame)
+    frame, original = _named_columns(frame, header, columns, path)
+    frame = frame.dropna(how="all")
+    if frame.empty:
+        raise _empty_error(path, "Filen har kolumnnamn men inga datarader.")
+    frame.index.name = "rad"
+    return RawTable(
+        frame=frame,
+        path=path,
+        header_row=1,
+        encoding=encoding,
+        delimiter=delimiter,
+        sha256=digest,
+        format=fmt,
+        original_headers=original,
+    )
 
-    # Headers: canonical names for recognised columns; drop unnamed empty columns.
+
+def _xlsx_body(data: bytes, path: Path, columns: tuple[Column, ...]) -> pd.DataFrame:
+    """An Excel file's first sheet as an object frame, header row included, rows padded."""
+    rows = _read_xlsx(data, path)
+    _check_header_row(rows[:HEADER_SEARCH_ROWS], path, columns)
+    if not rows:
+        raise _empty_error(path, "Excel-filen är tom.")
+    width = max(len(r) for r in rows)
+    return pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object).astype(
+        object
+    )
+
+
+def _csv_body(
+    data: bytes, path: Path, columns: tuple[Column, ...]
+) -> tuple[pd.DataFrame, str, str]:
+    """A (possibly gzipped) CSV file as an object frame, header row included, with the
+    encoding and delimiter found. Raises :class:`InputError` for a broken or empty file."""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise InputError(
+                Problem(
+                    file=path.name,
+                    message=f"Den gzip-komprimerade filen är skadad ({exc}).",
+                    expected="en hel .csv.gz-fil",
+                )
+            ) from exc
+        if not data.strip():
+            raise _empty_error(path, "Filen är tom.")
+    elif path.suffix.lower() == ".xlsx":
+        raise InputError(
+            Problem(
+                file=path.name,
+                message="Filen heter .xlsx men är ingen Excel-fil.",
+                expected="en .xlsx-fil sparad i Excel, eller byt namn till .csv",
+            )
+        )
+    text, encoding = decode_text(data, path)
+    if not text.strip():
+        raise _empty_error(path, "Filen är tom.")
+    sample_lines = [ln for ln in islice(io.StringIO(text), HEADER_SEARCH_ROWS) if ln.strip()]
+    delimiter = sniff_delimiter(sample_lines)
+    sample = list(islice(csv.reader(io.StringIO(text), delimiter=delimiter), 50))
+    _check_header_row(sample[:HEADER_SEARCH_ROWS], path, columns)
+    return _read_csv_rows(text, delimiter, path), encoding, delimiter
+
+
+def _named_columns(
+    frame: pd.DataFrame, header: list[str], columns: tuple[Column, ...], path: Path
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Name the columns: canonical names for recognised headers, unnamed empty columns dropped.
+
+    Returns the renamed frame and each canonical name's header as written. Raises
+    :class:`InputError` when two headers mean the same column.
+    """
     keys = _header_keys(columns)
     names: list[str] = []
     original: dict[str, str] = {}
@@ -631,20 +667,7 @@ def read_raw(path: Path, name: str, codebook: Codebook) -> RawTable:
         keep.append(j)
     frame = frame[keep]
     frame.columns = names
-    frame = frame.dropna(how="all")
-    if frame.empty:
-        raise _empty_error(path, "Filen har kolumnnamn men inga datarader.")
-    frame.index.name = "rad"
-    return RawTable(
-        frame=frame,
-        path=path,
-        header_row=1,
-        encoding=encoding,
-        delimiter=delimiter,
-        sha256=digest,
-        format=fmt,
-        original_headers=original,
-    )
+    return frame, original
 
 
 def _clean_cells(frame: pd.DataFrame) -> pd.DataFrame:

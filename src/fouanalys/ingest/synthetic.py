@@ -47,6 +47,7 @@ import pandas as pd
 
 from fouanalys import config
 from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.exceptions import InvalidArgumentError
 
 logger = logging.getLogger("fouanalys")
 
@@ -937,7 +938,7 @@ def generate(
     describe whole municipalities and do not depend on it.
     """
     if scale <= 0:
-        raise ValueError("scale must be positive")
+        raise InvalidArgumentError("scale must be positive")
     cb = codebook or load_codebook()
     rng = np.random.default_rng(seed)
     pop = _population(cb, rng, scale)

@@ -205,10 +205,9 @@ def build_checks(name: str, raw: RawTable, codebook: Codebook) -> FileChecks:
     fc = FileChecks(name=name, raw=raw)
     main: dict[str, pd.Series] = {}
     lists: list[pd.Series] = []
-    checks = fc.checks
     present: set[str] = set()
 
-    checks.append(
+    fc.checks.append(
         Check(
             gxe.ExpectTableRowCountToBeBetween(min_value=1),
             "main",
@@ -228,7 +227,7 @@ def build_checks(name: str, raw: RawTable, codebook: Codebook) -> FileChecks:
             continue
         if c not in frame.columns:
             if col.required:
-                checks.append(
+                fc.checks.append(
                     Check(
                         gxe.ExpectColumnToExist(column=c),
                         "main",
@@ -239,116 +238,156 @@ def build_checks(name: str, raw: RawTable, codebook: Codebook) -> FileChecks:
                 )
             continue
         present.add(c)
-        values = frame[c]
-        main[c] = values
-        pick = _raw_values(frame, c)
-        if not col.nullable:
-            checks.append(
-                Check(
-                    gxe.ExpectColumnValuesToNotBeNull(column=c),
-                    "main",
-                    c,
-                    "Värde saknas.",
-                    "ett värde i varje rad",
-                )
-            )
-        if col.kind in ("int", "float"):
-            regex = (INT_PATTERN if col.kind == "int" else FLOAT_PATTERN).pattern
-            what = "ett heltal" if col.kind == "int" else "ett tal"
-            checks.append(
-                Check(
-                    gxe.ExpectColumnValuesToMatchRegex(column=c, regex=regex),
-                    "main",
-                    c,
-                    f"Värdet är inte {what}.",
-                    _range_text(col)
-                    + (" (decimalkomma eller decimalpunkt går bra)" if col.kind == "float" else ""),
-                    pick,
-                )
-            )
-            main[c + _NUM] = numeric_view(values, col.kind)
-            if col.section == "survey_years":
-                years = [float(y) for y in codebook.survey.years]
-                checks.append(
-                    Check(
-                        gxe.ExpectColumnValuesToBeInSet(column=c + _NUM, value_set=years),
-                        "main",
-                        c,
-                        "Enkätåret finns inte i kodboken.",
-                        "ett av kodbokens enkätår: "
-                        + ", ".join(str(y) for y in codebook.survey.years)
-                        + " (ett nytt år läggs till under survey.years i kodboken)",
-                        pick,
-                    )
-                )
-            if col.low is not None or col.high is not None:
-                checks.append(
-                    Check(
-                        gxe.ExpectColumnValuesToBeBetween(
-                            column=c + _NUM, min_value=col.low, max_value=col.high
-                        ),
-                        "main",
-                        c,
-                        "Värdet ligger utanför det tillåtna intervallet.",
-                        _range_text(col),
-                        pick,
-                    )
-                )
-        elif col.kind in ("code", "municipality"):
-            fold = folder(col, codebook)
-            folded = fold_series(values, fold)
-            main[c + _FOLD] = folded.where(folded.notna() | values.isna(), values)
-            if col.kind == "municipality":
-                allowed = sorted(set(municipality_codes(col.section, codebook).values()))
-                message, expected = "Okänd kommun.", _municipality_list(codebook, col)
-            else:
-                allowed = allowed_codes(col.section or "", codebook)
-                message = "Okänd kod."
-                expected = "en av: " + ", ".join(allowed)
-                if col.section == "survey_sexes":  # "Vill inte svara" folds to "" (no category)
-                    allowed = [*allowed, ""]
-            if col.kind == "municipality":
-                names = [m.name for m in codebook.municipalities]
-                suggest = suggester([*names, *codebook.municipality_codes])
-            else:
-                suggest = suggester(allowed_codes(col.section or "", codebook))
-            checks.append(
-                Check(
-                    gxe.ExpectColumnValuesToBeInSet(column=c + _FOLD, value_set=allowed),
-                    "main",
-                    c,
-                    message,
-                    expected,
-                    pick,
-                    suggest=suggest,
-                )
-            )
-        elif col.kind == "codes":
-            fold = folder(col, codebook)
-            exploded = values.map(split_codes, na_action="ignore").explode().dropna()
-            exploded = exploded.map(lambda v, fold=fold: fold(v) or v).astype("object")
-            lists.append(exploded.rename(c))
-            allowed = allowed_codes(col.section or "", codebook)
-            checks.append(
-                Check(
-                    gxe.ExpectColumnValuesToBeInSet(column=c, value_set=allowed),
-                    "lists",
-                    c,
-                    "Okänd kod i listan.",
-                    "koder åtskilda med semikolon (;), var och en av: " + ", ".join(allowed),
-                    _listed_values,
-                    suggest=suggester(allowed),
-                )
-            )
+        _column_checks(fc, col, frame, codebook, main, lists)
 
     if item_cols:
         _item_checks(fc, item_cols)
     if spec.survey_items:
         fc.problems.extend(_index_coverage(raw, codebook))
+    _key_and_order_checks(fc, name, codebook, present)
+    fc.views["main"] = pd.DataFrame(main, index=frame.index).rename_axis(None)
+    if lists:
+        # A long frame: one row per list item, in that list's column; the index (repeated)
+        # is still the spreadsheet row.
+        fc.views["lists"] = (
+            pd.concat([s.to_frame() for s in lists], axis=0).astype("object").rename_axis(None)
+        )
+    return fc
+
+
+def _column_checks(
+    fc: FileChecks,
+    col: Column,
+    frame: pd.DataFrame,
+    codebook: Codebook,
+    main: dict[str, pd.Series],
+    lists: list[pd.Series],
+) -> None:
+    """Add one present column's views (to ``main`` or ``lists``) and its checks to ``fc``."""
+    gxe = _gx().expectations
+    c = col.name
+    values = frame[c]
+    main[c] = values
+    pick = _raw_values(frame, c)
+    if not col.nullable:
+        fc.checks.append(
+            Check(
+                gxe.ExpectColumnValuesToNotBeNull(column=c),
+                "main",
+                c,
+                "Värde saknas.",
+                "ett värde i varje rad",
+            )
+        )
+    if col.kind in ("int", "float"):
+        main[c + _NUM] = numeric_view(values, col.kind)
+        fc.checks.extend(_number_checks(col, codebook, pick))
+    elif col.kind in ("code", "municipality"):
+        fold = folder(col, codebook)
+        folded = fold_series(values, fold)
+        main[c + _FOLD] = folded.where(folded.notna() | values.isna(), values)
+        fc.checks.append(_code_check(col, codebook, pick))
+    elif col.kind == "codes":
+        fold = folder(col, codebook)
+        exploded = values.map(split_codes, na_action="ignore").explode().dropna()
+        exploded = exploded.map(lambda v, fold=fold: fold(v) or v).astype("object")
+        lists.append(exploded.rename(c))
+        allowed = allowed_codes(col.section or "", codebook)
+        fc.checks.append(
+            Check(
+                gxe.ExpectColumnValuesToBeInSet(column=c, value_set=allowed),
+                "lists",
+                c,
+                "Okänd kod i listan.",
+                "koder åtskilda med semikolon (;), var och en av: " + ", ".join(allowed),
+                _listed_values,
+                suggest=suggester(allowed),
+            )
+        )
+
+
+def _number_checks(col: Column, codebook: Codebook, pick: Callable) -> list[Check]:
+    """Checks of a number column: the text is a number, a survey year, within its range."""
+    gxe = _gx().expectations
+    c = col.name
+    regex = (INT_PATTERN if col.kind == "int" else FLOAT_PATTERN).pattern
+    what = "ett heltal" if col.kind == "int" else "ett tal"
+    checks = [
+        Check(
+            gxe.ExpectColumnValuesToMatchRegex(column=c, regex=regex),
+            "main",
+            c,
+            f"Värdet är inte {what}.",
+            _range_text(col)
+            + (" (decimalkomma eller decimalpunkt går bra)" if col.kind == "float" else ""),
+            pick,
+        )
+    ]
+    if col.section == "survey_years":
+        years = [float(y) for y in codebook.survey.years]
+        checks.append(
+            Check(
+                gxe.ExpectColumnValuesToBeInSet(column=c + _NUM, value_set=years),
+                "main",
+                c,
+                "Enkätåret finns inte i kodboken.",
+                "ett av kodbokens enkätår: "
+                + ", ".join(str(y) for y in codebook.survey.years)
+                + " (ett nytt år läggs till under survey.years i kodboken)",
+                pick,
+            )
+        )
+    if col.low is not None or col.high is not None:
+        checks.append(
+            Check(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=c + _NUM, min_value=col.low, max_value=col.high
+                ),
+                "main",
+                c,
+                "Värdet ligger utanför det tillåtna intervallet.",
+                _range_text(col),
+                pick,
+            )
+        )
+    return checks
+
+
+def _code_check(col: Column, codebook: Codebook, pick: Callable) -> Check:
+    """The check that a code or municipality column's folded values are known, with hints."""
+    gxe = _gx().expectations
+    if col.kind == "municipality":
+        allowed = sorted(set(municipality_codes(col.section, codebook).values()))
+        message, expected = "Okänd kommun.", _municipality_list(codebook, col)
+        names = [m.name for m in codebook.municipalities]
+        suggest = suggester([*names, *codebook.municipality_codes])
+    else:
+        allowed = allowed_codes(col.section or "", codebook)
+        message = "Okänd kod."
+        expected = "en av: " + ", ".join(allowed)
+        suggest = suggester(allowed_codes(col.section or "", codebook))
+        if col.section == "survey_sexes":  # "Vill inte svara" folds to "" (no category)
+            allowed = [*allowed, ""]
+    return Check(
+        gxe.ExpectColumnValuesToBeInSet(column=col.name + _FOLD, value_set=allowed),
+        "main",
+        col.name,
+        message,
+        expected,
+        pick,
+        suggest=suggest,
+    )
+
+
+def _key_and_order_checks(fc: FileChecks, name: str, codebook: Codebook, present: set[str]) -> None:
+    """Add the checks across columns: a unique key, and ordered pairs such as ages from ≤ to."""
+    gxe = _gx().expectations
+    spec = INPUTS[name]
+    frame = fc.raw.frame
     by_name = {col.name: col for col in input_columns(name, codebook)}
     if spec.key and all(k in present for k in spec.key):
         key_cols = [_key_view(by_name[k]) for k in spec.key]
-        checks.append(
+        fc.checks.append(
             Check(
                 gxe.ExpectCompoundColumnsToBeUnique(column_list=key_cols),
                 "main",
@@ -362,7 +401,7 @@ def build_checks(name: str, raw: RawTable, codebook: Codebook) -> FileChecks:
         )
     for low, high in spec.ordered_pairs:
         if low in present and high in present:
-            checks.append(
+            fc.checks.append(
                 Check(
                     gxe.ExpectColumnPairValuesAToBeGreaterThanB(
                         column_A=high + _NUM,
@@ -379,14 +418,6 @@ def build_checks(name: str, raw: RawTable, codebook: Codebook) -> FileChecks:
                     ],
                 )
             )
-    fc.views["main"] = pd.DataFrame(main, index=frame.index).rename_axis(None)
-    if lists:
-        # A long frame: one row per list item, in that list's column; the index (repeated)
-        # is still the spreadsheet row.
-        fc.views["lists"] = (
-            pd.concat([s.to_frame() for s in lists], axis=0).astype("object").rename_axis(None)
-        )
-    return fc
 
 
 def _index_coverage(raw: RawTable, codebook: Codebook) -> list[Problem]:
@@ -694,28 +725,14 @@ def kolada_problems(raw: RawTable, codebook: Codebook) -> list[Problem]:
       value given in another unit (per 1 000 where per 100 000 is meant) is caught.
     """
     frame = raw.frame
-    source = raw.path.name
     problems: list[Problem] = []
-
-    def problem(column: str, mask: pd.Series, message: str, expected: str) -> Problem:
-        rows = [int(r) for r in frame.index[mask]]
-        values = dict.fromkeys(str(v) for v in frame.loc[mask, column])
-        return Problem(
-            file=source,
-            column=column,
-            message=message,
-            rows=tuple(rows[:MAX_ROWS_LISTED]),
-            values=tuple(values)[:MAX_VALUES_LISTED],
-            expected=expected,
-            n_rows=len(rows) if len(rows) > MAX_ROWS_LISTED else None,
-        )
-
     kpi = frame["kpi"].astype("str").str.strip() if "kpi" in frame else None
     if kpi is not None:
         bad = frame["kpi"].notna() & ~kpi.str.fullmatch(KOLADA_KPI_PATTERN).fillna(False)
         if bad.any():
             problems.append(
-                problem(
+                _mask_problem(
+                    raw,
                     "kpi",
                     bad,
                     "Ser inte ut som ett nyckeltals-id i Kolada.",
@@ -723,65 +740,97 @@ def kolada_problems(raw: RawTable, codebook: Codebook) -> list[Problem]:
                 )
             )
     if "status" in frame:
-        known = {s.id for s in codebook.kolada_statuses}
-        status = frame["status"].astype("str").str.strip()
-        unknown = frame["status"].notna() & ~status.isin(known)
-        numeric = unknown & numeric_view(frame["status"], "float").notna()
-        if numeric.any():
-            problems.append(
-                problem(
-                    "status",
-                    numeric,
-                    "Ett tal i statuskolumnen: värdet har troligen hamnat i fel kolumn (till "
-                    "exempel decimalkomma i en kommaseparerad fil).",
-                    "tomt eller " + ", ".join(sorted(known)),
-                )
-            )
-        if (unknown & ~numeric).any():
-            problems.append(
-                problem(
-                    "status",
-                    unknown & ~numeric,
-                    "Okänd status från Kolada.",
-                    "tomt eller " + ", ".join(sorted(known)),
-                )
-            )
+        problems += _kolada_status_problems(raw, codebook)
     if kpi is not None and "value" in frame and codebook.kolada_kpis:
-        values = numeric_view(frame["value"], "float")
-        for entry in codebook.kolada_kpis:
-            unit = codebook.kolada_unit(entry.unit)
-            low, high = unit.low, unit.high
-            within = values.notna() & (kpi == entry.id)
-            if not within.any():
-                continue
-            outside = within & (
-                (values < low if low is not None else False)
-                | (values > high if high is not None else False)
+        problems += _kolada_value_problems(raw, codebook, kpi)
+    return problems
+
+
+def _mask_problem(
+    raw: RawTable, column: str, mask: pd.Series, message: str, expected: str
+) -> Problem:
+    """A Problem for the rows where ``mask`` holds, listing their values in ``column``."""
+    frame = raw.frame
+    rows = [int(r) for r in frame.index[mask]]
+    values = dict.fromkeys(str(v) for v in frame.loc[mask, column])
+    return Problem(
+        file=raw.path.name,
+        column=column,
+        message=message,
+        rows=tuple(rows[:MAX_ROWS_LISTED]),
+        values=tuple(values)[:MAX_VALUES_LISTED],
+        expected=expected,
+        n_rows=len(rows) if len(rows) > MAX_ROWS_LISTED else None,
+    )
+
+
+def _kolada_status_problems(raw: RawTable, codebook: Codebook) -> list[Problem]:
+    """Unknown statuses in kolada.csv; a number there is reported as a value in the wrong column."""
+    frame = raw.frame
+    known = {s.id for s in codebook.kolada_statuses}
+    expected = "tomt eller " + ", ".join(sorted(known))
+    status = frame["status"].astype("str").str.strip()
+    unknown = frame["status"].notna() & ~status.isin(known)
+    numeric = unknown & numeric_view(frame["status"], "float").notna()
+    problems: list[Problem] = []
+    if numeric.any():
+        problems.append(
+            _mask_problem(
+                raw,
+                "status",
+                numeric,
+                "Ett tal i statuskolumnen: värdet har troligen hamnat i fel kolumn (till "
+                "exempel decimalkomma i en kommaseparerad fil).",
+                expected,
             )
-            span = f"{_fmt(low)}–{_fmt(high)}" if high is not None else f"minst {_fmt(low)}"
-            if outside.any():
+        )
+    if (unknown & ~numeric).any():
+        problems.append(
+            _mask_problem(raw, "status", unknown & ~numeric, "Okänd status från Kolada.", expected)
+        )
+    return problems
+
+
+def _kolada_value_problems(raw: RawTable, codebook: Codebook, kpi: pd.Series) -> list[Problem]:
+    """Values of the codebook's KPIs outside their unit's range or their ``plausible`` range."""
+    values = numeric_view(raw.frame["value"], "float")
+    problems: list[Problem] = []
+    for entry in codebook.kolada_kpis:
+        unit = codebook.kolada_unit(entry.unit)
+        low, high = unit.low, unit.high
+        within = values.notna() & (kpi == entry.id)
+        if not within.any():
+            continue
+        outside = within & (
+            (values < low if low is not None else False)
+            | (values > high if high is not None else False)
+        )
+        span = f"{_fmt(low)}–{_fmt(high)}" if high is not None else f"minst {_fmt(low)}"
+        if outside.any():
+            problems.append(
+                _mask_problem(
+                    raw,
+                    "value",
+                    outside,
+                    f"Värdet ryms inte i enheten för {entry.id} ({entry.label}), som är "
+                    f"{unit.label}. Står värdet i fel enhet eller i fel kolumn?",
+                    f"{span} ({unit.label})",
+                )
+            )
+        if entry.plausible is not None:
+            p_low, p_high = entry.plausible
+            odd = within & ~outside & ((values < p_low) | (values > p_high))
+            if odd.any():
                 problems.append(
-                    problem(
+                    _mask_problem(
+                        raw,
                         "value",
-                        outside,
-                        f"Värdet ryms inte i enheten för {entry.id} ({entry.label}), som är "
-                        f"{unit.label}. Står värdet i fel enhet eller i fel kolumn?",
-                        f"{span} ({unit.label})",
+                        odd,
+                        f"Värdet är orimligt för {entry.id} ({entry.label}) i enheten "
+                        f"{unit.label}: det ser ut att vara angivet i en annan enhet.",
+                        f"{_fmt(p_low)}–{_fmt(p_high)} ({unit.label})",
                     )
                 )
-            if entry.plausible is not None:
-                p_low, p_high = entry.plausible
-                odd = within & ~outside & ((values < p_low) | (values > p_high))
-                if odd.any():
-                    problems.append(
-                        problem(
-                            "value",
-                            odd,
-                            f"Värdet är orimligt för {entry.id} ({entry.label}) i enheten "
-                            f"{unit.label}: det ser ut att vara angivet i en annan enhet.",
-                            f"{_fmt(p_low)}–{_fmt(p_high)} ({unit.label})",
-                        )
-                    )
     return problems
 
 

@@ -22,7 +22,8 @@ import re
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,8 +35,8 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError, ReadTimeoutEr
 from urllib3.util.retry import Retry
 
 from fouanalys import __version__, config
-from fouanalys.codebook import Codebook
-from fouanalys.exceptions import FetchError, InputError
+from fouanalys.codebook import Codebook, load_codebook, normalize_key
+from fouanalys.exceptions import CellFormatError, FetchError, InputError, InvalidArgumentError
 from fouanalys.ingest.readers import SUFFIXES, input_columns, read_raw
 
 log = logging.getLogger("fouanalys")
@@ -72,7 +73,7 @@ class Throttle:
         sleep: Callable[[float], None] = time.sleep,
     ):
         if max_calls < 1 or period <= 0:
-            raise ValueError("a throttle needs max_calls >= 1 and period > 0")
+            raise InvalidArgumentError("a throttle needs max_calls >= 1 and period > 0")
         self.max_calls = max_calls
         self.period = period
         self._clock = clock
@@ -322,6 +323,67 @@ class ApiClient:
         return FetchError(f"Frågan till {self.service} på {url} misslyckades: {exc}")
 
 
+def service_client(
+    service: str, max_calls: int, period: float, refresh: bool = False, **options: Any
+) -> ApiClient:
+    """An :class:`ApiClient` for ``service`` with its throttle and the default disk cache."""
+    options.setdefault("throttle", Throttle(max_calls, period))
+    options.setdefault("cache", default_cache(service))
+    return ApiClient(service, refresh=refresh, **options)
+
+
+@contextmanager
+def client_for(
+    client: ApiClient | None, make: Callable[..., ApiClient], refresh: bool
+) -> Iterator[ApiClient]:
+    """``client``, or a new one from ``make`` that is closed afterwards (a caller's is kept)."""
+    own = client is None
+    active = client or make(refresh=refresh)
+    try:
+        yield active
+    finally:
+        if own:
+            active.close()
+
+
+def unexpected(service: str, url: str, what: str) -> FetchError:
+    """The error for an answer of ``service`` at ``url`` that is not what was expected."""
+    return FetchError(f"{service} svarade oväntat på {url}: {what}.")
+
+
+def split_list(texts: Iterable[str]) -> Iterator[str]:
+    """The non-empty, stripped parts of comma-separated texts (as given on the command line)."""
+    for text in texts:
+        for part in str(text).split(","):
+            if part.strip():
+                yield part
+
+
+def resolve_codes(
+    texts: Iterable[str], by_name: Callable[[str], str | None], known: str
+) -> list[str]:
+    """Four-digit codes for comma-separated texts, without duplicates.
+
+    A number of at most four digits is padded; any other text is looked up with ``by_name``.
+    Raises :class:`FetchError` listing ``known`` for a text that is neither, or when nothing
+    was given.
+    """
+    out: list[str] = []
+    for part in split_list(texts):
+        value = part.strip()
+        if value.isdigit() and len(value) <= 4:
+            out.append(value.zfill(4))
+        elif (code := by_name(value)) is not None:
+            out.append(code)
+        else:
+            raise FetchError(
+                f"'{value}' är ingen kommunkod (fyra siffror) eller känd kommun. Kända: {known}."
+            )
+    if not out:
+        raise FetchError("Inga kommuner att hämta: ange --municipality med en kommunkod.")
+    return list(dict.fromkeys(out))
+
+
 def _why(reason: object) -> str:
     """A short account of why a connection failed."""
     text = str(reason)
@@ -505,6 +567,14 @@ def parse_column(
     return out
 
 
+def lookup_cell(table: dict[str, str], text: str | None) -> str:
+    """What ``table`` (keyed by folded text) gives for a cell; :class:`CellFormatError` if none."""
+    try:
+        return table[normalize_key(text or "")]
+    except KeyError as exc:
+        raise CellFormatError(text) from exc
+
+
 @dataclass(frozen=True)
 class Merge:
     """The merged table and how the fetched rows compare with the old ones."""
@@ -579,6 +649,86 @@ def refuse_duplicate_keys(
             f"Den befintliga filen {path} har två rader för {describe(frame[duplicated].iloc[0])}; "
             "den uppdateras inte. Rätta eller flytta den först."
         )
+
+
+@dataclass(frozen=True)
+class FetchedTable:
+    """How the fetcher of one raw input reads, scopes and writes its file.
+
+    ``selection_values`` turns a fetch's selection (``frame.attrs[selection_attr]``) into one
+    list of values per ``scope`` column; ``normalise`` gives fetched rows the file's columns and
+    types; ``empty_message`` may name the file as ``{file}``.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+    scope: tuple[str, ...]
+    selection_attr: str
+    selection_values: Callable[[dict], Sequence[Sequence[Any]]]
+    read: Callable[[Path, Codebook], pd.DataFrame]
+    normalise: Callable[[pd.DataFrame], pd.DataFrame]
+    empty_message: str
+
+    def scope_of(self, fetched: pd.DataFrame, selection: dict | None) -> pd.DataFrame:
+        """The combinations a fetch replaces: its selection, else those in ``fetched``."""
+        if selection is None:
+            return fetched[list(self.scope)].drop_duplicates()
+        return selection_scope(self.selection_values(selection), self.scope)
+
+
+def write_fetched(
+    table: FetchedTable,
+    frame: pd.DataFrame,
+    data_dir: Path | None,
+    selection: dict | None,
+    codebook: Codebook | None,
+) -> tuple[Path, Merge]:
+    """Merge fetched rows into ``table``'s file in ``data_dir`` (see :func:`write_merged`)."""
+    codebook = codebook or load_codebook()
+    directory = target_dir(data_dir)
+    path = output_path(directory, table.name)
+    old = table.read(path, codebook) if path.is_file() else None
+    fetched = table.normalise(frame)
+    if selection is None:
+        selection = frame.attrs.get(table.selection_attr)
+    merge = write_merged(
+        path,
+        old,
+        fetched,
+        table.key,
+        table.scope_of(fetched, selection),
+        table.columns,
+        table.empty_message.format(file=path.name),
+    )
+    return path, merge
+
+
+def update_table(
+    table: FetchedTable,
+    data_dir: Path | None,
+    codebook: Codebook | None,
+    client: ApiClient | None,
+    make_client: Callable[..., ApiClient],
+    refresh: bool,
+    fetch: Callable[[ApiClient, Codebook], pd.DataFrame],
+) -> tuple[pd.DataFrame, Path, Merge, ApiClient]:
+    """Check the target, fetch with ``fetch(client, codebook)``, merge into the file.
+
+    The data directory and any existing file are checked before anything is fetched, and
+    nothing is written unless everything was fetched and checked. Returns the fetched frame,
+    the path written, the merge and the client used (for its counts).
+    """
+    codebook = codebook or load_codebook()
+    directory = target_dir(data_dir)
+    path = output_path(directory, table.name)
+    if path.is_file():
+        table.read(path, codebook)  # fail before fetching when it cannot be merged
+    with client_for(client, make_client, refresh) as active:
+        frame = fetch(active, codebook)
+    selection = frame.attrs[table.selection_attr]
+    path, merge = write_fetched(table, frame, directory, selection, codebook)
+    return frame, path, merge, active
 
 
 def write_merged(

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -25,21 +26,23 @@ import pandas as pd
 
 from fouanalys.codebook import KOLADA_KPI_PATTERN, Codebook, load_codebook, normalize_key
 from fouanalys.config import KOLADA_BASE_URL
-from fouanalys.exceptions import FetchError
+from fouanalys.exceptions import CellFormatError, FetchError, InvalidArgumentError
 from fouanalys.ingest.fetch.client import (
     ApiClient,
+    FetchedTable,
     FetchSummary,
-    Merge,
-    Throttle,
     chunk_joined,
-    default_cache,
-    output_path,
+    client_for,
+    lookup_cell,
     parse_column,
     read_existing,
     refuse_duplicate_keys,
-    selection_scope,
-    target_dir,
-    write_merged,
+    resolve_codes,
+    service_client,
+    split_list,
+    unexpected,
+    update_table,
+    write_fetched,
     year_list,
 )
 from fouanalys.ingest.readers import FLOAT_PATTERN
@@ -68,9 +71,7 @@ KPI_ID = re.compile(rf"^{KOLADA_KPI_PATTERN}$")
 
 def kolada_client(refresh: bool = False, **options: Any) -> ApiClient:
     """An :class:`ApiClient` for Kolada: 5 requests a second, cached answers."""
-    options.setdefault("throttle", Throttle(MAX_CALLS, PERIOD))
-    options.setdefault("cache", default_cache(SERVICE))
-    return ApiClient(SERVICE, refresh=refresh, **options)
+    return service_client(SERVICE, MAX_CALLS, PERIOD, refresh, **options)
 
 
 def default_years(today: date | None = None) -> list[int]:
@@ -87,17 +88,14 @@ def resolve_kpis(kpis: Iterable[str] | None, codebook: Codebook) -> list[str]:
     if kpis is None:
         return [k.id for k in codebook.kolada_kpis]
     out: list[str] = []
-    for text in kpis:
-        for part in str(text).split(","):
-            kpi = part.strip().upper()
-            if not kpi:
-                continue
-            if not KPI_ID.match(kpi):
-                raise FetchError(
-                    f"'{part.strip()}' är inget Kolada-id för ett nyckeltal: ett id är en "
-                    "bokstav och fem siffror, t.ex. N15428."
-                )
-            out.append(kpi)
+    for part in split_list(kpis):
+        kpi = part.strip().upper()
+        if not KPI_ID.match(kpi):
+            raise FetchError(
+                f"'{part.strip()}' är inget Kolada-id för ett nyckeltal: ett id är en "
+                "bokstav och fem siffror, t.ex. N15428."
+            )
+        out.append(kpi)
     if not out:
         raise FetchError("Inga nyckeltal att hämta: ange --kpi med ett Kolada-id, t.ex. N15428.")
     return list(dict.fromkeys(out))
@@ -113,25 +111,8 @@ def resolve_areas(areas: Iterable[str] | None, codebook: Codebook) -> list[str]:
     if areas is None:
         return list(known)
     by_name = {normalize_key(name): code for code, name in known.items()}
-    out: list[str] = []
-    for text in areas:
-        for part in str(text).split(","):
-            value = part.strip()
-            if not value:
-                continue
-            if value.isdigit() and len(value) <= 4:
-                out.append(value.zfill(4))
-            elif normalize_key(value) in by_name:
-                out.append(by_name[normalize_key(value)])
-            else:
-                listed = ", ".join(f"{c} {n}" for c, n in known.items())
-                raise FetchError(
-                    f"'{value}' är ingen kommunkod (fyra siffror) eller känd kommun. "
-                    f"Kända: {listed}."
-                )
-    if not out:
-        raise FetchError("Inga kommuner att hämta: ange --municipality med en kommunkod.")
-    return list(dict.fromkeys(out))
+    listed = ", ".join(f"{c} {n}" for c, n in known.items())
+    return resolve_codes(areas, lambda value: by_name.get(normalize_key(value)), listed)
 
 
 # --- URLs ------------------------------------------------------------------------------------
@@ -193,8 +174,7 @@ def metadata_urls(base_url: str, entity: str, ids: Sequence[str], max_length: in
 # --- parsing (pure) --------------------------------------------------------------------------
 
 
-def _unexpected(url: str, what: str) -> FetchError:
-    return FetchError(f"{SERVICE} svarade oväntat på {url}: {what}.")
+_unexpected = partial(unexpected, SERVICE)
 
 
 def parse_envelope(payload: Any, url: str) -> tuple[list[Any], str | None]:
@@ -225,6 +205,49 @@ class Page:
     next_page: str | None
 
 
+def _require_fields(obj: Any, fields: Sequence[str], url: str, where: str) -> None:
+    """Raise :class:`FetchError` unless ``obj`` is a JSON object holding every one of ``fields``."""
+    if not isinstance(obj, dict):
+        raise _unexpected(url, f"{where} är inget objekt")
+    for field in fields:
+        if field not in obj:
+            raise _unexpected(url, f"{where} saknar fältet '{field}'")
+
+
+def _item_head(item: Any, url: str, where: str) -> tuple[str, str, int]:
+    """The checked ``(kpi, municipality, period)`` of one data item; a digit text year is read."""
+    _require_fields(item, ("kpi", "municipality", "period", "values"), url, where)
+    kpi, area, period = item["kpi"], item["municipality"], item["period"]
+    if not isinstance(kpi, str) or not isinstance(area, str):
+        raise _unexpected(url, f"{where}: 'kpi' och 'municipality' ska vara text")
+    if isinstance(period, str) and period.strip().isdigit():
+        period = int(period)
+    if not isinstance(period, int) or isinstance(period, bool):
+        raise _unexpected(url, f"{where}: 'period' är inget år ({item['period']!r})")
+    if not isinstance(item["values"], list):
+        raise _unexpected(url, f"{where}: 'values' är ingen lista")
+    return kpi, area, period
+
+
+def _value_cells(entry: Any, url: str, at: str) -> tuple[str, float, str]:
+    """The checked ``(gender, value, status)`` of one value entry; NaN and "" for nulls."""
+    _require_fields(entry, ("count", "gender", "status", "value"), url, at)
+    gender, status, value = entry["gender"], entry["status"], entry["value"]
+    if gender not in GENDERS:
+        raise _unexpected(url, f"{at}: okänt kön {gender!r} (väntade T, K eller M)")
+    if status is None:
+        status = ""
+    if not isinstance(status, str):
+        raise _unexpected(url, f"{at}: 'status' är ingen text ({status!r})")
+    if value is None:
+        number = float("nan")
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        raise _unexpected(url, f"{at}: 'value' är inget tal ({value!r})")
+    return gender, number, status
+
+
 def parse_kolada_page(payload: Any, url: str) -> Page:
     """Parse one page of ``/data`` into rows ``(kpi, municipality_id, year, gender, value,
     status)``; ``value`` NaN when null, ``status`` "" when none.
@@ -236,40 +259,10 @@ def parse_kolada_page(payload: Any, url: str) -> Page:
     rows: list[tuple[str, str, int, str, float, str]] = []
     for i, item in enumerate(items, start=1):
         where = f"post {i} av {len(items)}"
-        if not isinstance(item, dict):
-            raise _unexpected(url, f"{where} är inget objekt")
-        for field in ("kpi", "municipality", "period", "values"):
-            if field not in item:
-                raise _unexpected(url, f"{where} saknar fältet '{field}'")
-        kpi, area, period = item["kpi"], item["municipality"], item["period"]
-        if not isinstance(kpi, str) or not isinstance(area, str):
-            raise _unexpected(url, f"{where}: 'kpi' och 'municipality' ska vara text")
-        if isinstance(period, str) and period.strip().isdigit():
-            period = int(period)
-        if not isinstance(period, int) or isinstance(period, bool):
-            raise _unexpected(url, f"{where}: 'period' är inget år ({item['period']!r})")
-        if not isinstance(item["values"], list):
-            raise _unexpected(url, f"{where}: 'values' är ingen lista")
+        kpi, area, period = _item_head(item, url, where)
         for j, entry in enumerate(item["values"], start=1):
             at = f"{where} ({kpi}, {area}, {period}), värde {j}"
-            if not isinstance(entry, dict):
-                raise _unexpected(url, f"{at} är inget objekt")
-            for field in ("count", "gender", "status", "value"):
-                if field not in entry:
-                    raise _unexpected(url, f"{at} saknar fältet '{field}'")
-            gender, status, value = entry["gender"], entry["status"], entry["value"]
-            if gender not in GENDERS:
-                raise _unexpected(url, f"{at}: okänt kön {gender!r} (väntade T, K eller M)")
-            if status is None:
-                status = ""
-            if not isinstance(status, str):
-                raise _unexpected(url, f"{at}: 'status' är ingen text ({status!r})")
-            if value is None:
-                number = float("nan")
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                number = float(value)
-            else:
-                raise _unexpected(url, f"{at}: 'value' är inget tal ({value!r})")
+            gender, number, status = _value_cells(entry, url, at)
             rows.append((kpi, area, period, gender, number, status))
     return Page(rows=rows, next_page=next_page)
 
@@ -281,11 +274,7 @@ def parse_metadata(payload: Any, url: str, fields: Sequence[str] = ("id", "title
     """
     items, next_page = parse_envelope(payload, url)
     for i, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            raise _unexpected(url, f"post {i} av {len(items)} är inget objekt")
-        for field in fields:
-            if field not in item:
-                raise _unexpected(url, f"post {i} av {len(items)} saknar fältet '{field}'")
+        _require_fields(item, fields, url, f"post {i} av {len(items)}")
     return Page(rows=items, next_page=next_page)
 
 
@@ -349,6 +338,26 @@ def known_ids(
     return out
 
 
+def _known_or_raise(
+    client: ApiClient,
+    base_url: str,
+    entity: str,
+    ids: Sequence[str],
+    max_length: int,
+    what: str,
+    hint: str = "",
+) -> dict[str, str]:
+    """Kolada's title for each of ``ids``; raise :class:`FetchError` naming those it lacks."""
+    titles = known_ids(client, base_url, entity, ids, max_length)
+    unknown = [i for i in ids if i not in titles]
+    if unknown:
+        raise FetchError(
+            f"Kolada känner inte till {what} {', '.join(unknown)} (frågade "
+            f"{base_url.rstrip('/')}/{entity}/{','.join(ids)}).{hint}"
+        )
+    return titles
+
+
 def check_selection(
     client: ApiClient,
     base_url: str,
@@ -359,13 +368,8 @@ def check_selection(
 ) -> None:
     """Raise :class:`FetchError` for a KPI or area Kolada does not know, or an area the
     codebook does not list (kolada.csv may only hold those); log KPIs outside the codebook."""
-    titles = known_ids(client, base_url, "kpi", kpis, max_length)
-    unknown = [k for k in kpis if k not in titles]
-    if unknown:
-        raise FetchError(
-            f"Kolada känner inte till nyckeltalet {', '.join(unknown)} (frågade "
-            f"{base_url.rstrip('/')}/kpi/{','.join(kpis)}). Sök rätt id på kolada.se."
-        )
+    hint = " Sök rätt id på kolada.se."
+    titles = _known_or_raise(client, base_url, "kpi", kpis, max_length, "nyckeltalet", hint)
     outside = [k for k in kpis if codebook.kolada_kpi(k) is None]
     if outside:
         log.info(
@@ -376,13 +380,7 @@ def check_selection(
             else f"{len(outside)} nyckeltal ({', '.join(outside)})",
             "det" if len(outside) == 1 else "de",
         )
-    names = known_ids(client, base_url, "municipality", areas, max_length)
-    unknown = [a for a in areas if a not in names]
-    if unknown:
-        raise FetchError(
-            f"Kolada känner inte till kommunkoden {', '.join(unknown)} (frågade "
-            f"{base_url.rstrip('/')}/municipality/{','.join(areas)})."
-        )
+    names = _known_or_raise(client, base_url, "municipality", areas, max_length, "kommunkoden")
     listed = codebook.kolada_areas()
     outside = [a for a in areas if a not in listed]
     if outside:
@@ -419,23 +417,18 @@ def fetch_kolada(
     area_ids = resolve_areas(areas, codebook)
     year_ids = year_list(years, default_years())
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise ValueError(f"per_page must be 1..{MAX_PER_PAGE}")
-    own = client is None
-    client = client or kolada_client(refresh=refresh)
-    try:
+        raise InvalidArgumentError(f"per_page must be 1..{MAX_PER_PAGE}")
+    with client_for(client, kolada_client, refresh) as active:
         log.info(
             "Kontrollerar %d nyckeltal och %d kommuner i Kolada …", len(kpi_ids), len(area_ids)
         )
-        check_selection(client, base_url, kpi_ids, area_ids, codebook, max_url_length)
+        check_selection(active, base_url, kpi_ids, area_ids, codebook, max_url_length)
         rows: list[tuple[str, str, int, str, float, str]] = []
         urls = data_urls(base_url, kpi_ids, area_ids, year_ids, per_page, max_url_length)
         for i, url in enumerate(urls, start=1):
             label = "Kolada" if len(urls) == 1 else f"Kolada (fråga {i} av {len(urls)})"
-            for page in _pages(client, url, parse_kolada_page, label):
+            for page in _pages(active, url, parse_kolada_page, label):
                 rows.extend(page.rows)
-    finally:
-        if own:
-            client.close()
     frame = _deduplicated(frame_from_rows(rows), base_url)
     frame.attrs["kolada_selection"] = {"kpis": kpi_ids, "areas": area_ids, "years": year_ids}
     return frame
@@ -461,7 +454,7 @@ def _float_cell(text: str | None) -> float:
     if text is None:
         return float("nan")
     if not FLOAT_PATTERN.match(text.strip()):
-        raise ValueError(text)
+        raise CellFormatError(text)
     return float(re.sub(r"[ \u00a0\u202f]", "", text.strip()).replace(",", "."))
 
 
@@ -477,29 +470,23 @@ def read_kolada(path: Path, codebook: Codebook | None = None) -> pd.DataFrame:
         value = (text or "").strip()
         if value.isdigit() and len(value) <= 4:
             return value.zfill(4)
-        return names[normalize_key(value)]  # KeyError -> reported below
+        return lookup_cell(names, value)
 
     def required(text: str | None) -> str:
         if not text or not text.strip():
-            raise ValueError(text)
+            raise CellFormatError(text)
         return text.strip()
 
     def gender(text: str | None) -> str:
         value = (text or "").strip().upper()
         if value not in GENDERS:
-            raise ValueError(text)
+            raise CellFormatError(text)
         return value
-
-    def area_or_error(text: str | None) -> str:
-        try:
-            return area(text)
-        except KeyError as exc:
-            raise ValueError(text) from exc
 
     columns = {
         "kpi": parse_column(raw, "kpi", required, path, "ett Kolada-id"),
         "municipality_id": parse_column(
-            raw, "municipality_id", area_or_error, path, "en kommunkod med fyra siffror"
+            raw, "municipality_id", area, path, "en kommunkod med fyra siffror"
         ),
         "year": parse_column(raw, "year", lambda t: int(required(t)), path, "ett årtal"),
         "gender": parse_column(raw, "gender", gender, path, "T, K eller M"),
@@ -517,37 +504,23 @@ def read_kolada(path: Path, codebook: Codebook | None = None) -> pd.DataFrame:
     return frame
 
 
-def _scope(frame: pd.DataFrame, selection: dict | None) -> pd.DataFrame:
-    if selection is None:
-        return frame[list(SCOPE)].drop_duplicates()
-    years = [int(y) for y in selection["years"]]
-    return selection_scope([selection["kpis"], selection["areas"], years], SCOPE)
+def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Fetched rows in the file's columns and types (see :func:`frame_from_rows`)."""
+    return frame_from_rows(frame[list(COLUMNS)].itertuples(index=False, name=None))
 
 
-def _write(
-    frame: pd.DataFrame,
-    data_dir: Path | None,
-    selection: dict | None,
-    codebook: Codebook | None,
-) -> tuple[Path, Merge]:
-    codebook = codebook or load_codebook()
-    directory = target_dir(data_dir)
-    path = output_path(directory, "kolada")
-    old = read_kolada(path, codebook) if path.is_file() else None
-    fetched = frame_from_rows(frame[list(COLUMNS)].itertuples(index=False, name=None))
-    if selection is None:
-        selection = frame.attrs.get("kolada_selection")
-    merge = write_merged(
-        path,
-        old,
-        fetched,
-        KEY,
-        _scope(fetched, selection),
-        COLUMNS,
-        f"Kolada hade inga värden för urvalet, och {path.name} skulle bli tom; ingenting "
-        "skrevs. Kontrollera nyckeltal och år.",
-    )
-    return path, merge
+KOLADA = FetchedTable(
+    name="kolada",
+    columns=COLUMNS,
+    key=KEY,
+    scope=SCOPE,
+    selection_attr="kolada_selection",
+    selection_values=lambda sel: [sel["kpis"], sel["areas"], [int(y) for y in sel["years"]]],
+    read=lambda path, codebook: read_kolada(path, codebook),
+    normalise=_normalise,
+    empty_message="Kolada hade inga värden för urvalet, och {file} skulle bli tom; ingenting "
+    "skrevs. Kontrollera nyckeltal och år.",
+)
 
 
 def write_kolada(
@@ -565,7 +538,7 @@ def write_kolada(
     :class:`FetchError` (nothing written) for the synthetic example, an unreadable existing
     file, or kolada in another format beside it.
     """
-    return _write(frame, data_dir, selection, codebook)[0]
+    return write_fetched(KOLADA, frame, data_dir, selection, codebook)[0]
 
 
 def update_kolada(
@@ -586,34 +559,21 @@ def update_kolada(
     nothing is written unless everything was fetched and checked. ``options`` go to
     :func:`fetch_kolada` (``per_page``, ``max_url_length``).
     """
-    codebook = codebook or load_codebook()
-    directory = target_dir(data_dir)
-    path = output_path(directory, "kolada")
-    if path.is_file():
-        read_kolada(path, codebook)  # fail before fetching when it cannot be merged
-    own = client is None
-    client = client or kolada_client(refresh=refresh)
-    try:
-        frame = fetch_kolada(
-            kpis,
-            areas,
-            years,
-            base_url or KOLADA_BASE_URL,
-            client=client,
-            codebook=codebook,
-            **options,
-        )
-    finally:
-        if own:
-            client.close()
+
+    def fetch(active: ApiClient, book: Codebook) -> pd.DataFrame:
+        url = base_url or KOLADA_BASE_URL
+        return fetch_kolada(kpis, areas, years, url, client=active, codebook=book, **options)
+
+    frame, path, merge, used = update_table(
+        KOLADA, data_dir, codebook, client, kolada_client, refresh, fetch
+    )
     selection = frame.attrs["kolada_selection"]
-    path, merge = _write(frame, directory, selection, codebook)
     present = set(frame["kpi"][frame["value"].notna()])
     return FetchSummary.from_merge(
         SERVICE,
         path,
         merge,
-        client,
+        used,
         empty=tuple(k for k in selection["kpis"] if k not in present),
         empty_label="Nyckeltal utan några värden",
     )

@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +24,21 @@ import pandas as pd
 
 from fouanalys.codebook import Codebook, load_codebook, normalize_key
 from fouanalys.config import SCB_BASE_URL
-from fouanalys.exceptions import FetchError
+from fouanalys.exceptions import CellFormatError, FetchError
 from fouanalys.ingest.fetch.client import (
     ApiClient,
+    FetchedTable,
     FetchSummary,
-    Merge,
-    Throttle,
-    default_cache,
-    output_path,
+    client_for,
+    lookup_cell,
     parse_column,
     read_existing,
     refuse_duplicate_keys,
-    selection_scope,
-    target_dir,
-    write_merged,
+    resolve_codes,
+    service_client,
+    unexpected,
+    update_table,
+    write_fetched,
     year_list,
 )
 from fouanalys.ingest.readers import INT_PATTERN, fold_municipality
@@ -60,21 +62,19 @@ KEY = ("kommunkod", "ar", "alder", "kon")
 #: What one fetch covers: its rows replace the old rows of these combinations.
 SCOPE = ("kommunkod", "ar")
 _DIMS = {"Region": "region", "Alder": "ålder", "Kon": "kön", "Tid": "år"}
+_DTYPES = {"kommunkod": "str", "ar": "int64", "alder": "int64", "kon": "str", "antal": "int64"}
 
 
 def scb_client(refresh: bool = False, **options: Any) -> ApiClient:
     """An :class:`ApiClient` for SCB: at most 25 requests per 10 seconds, cached answers."""
-    options.setdefault("throttle", Throttle(MAX_CALLS, PERIOD))
-    options.setdefault("cache", default_cache(SERVICE))
-    return ApiClient(SERVICE, refresh=refresh, **options)
+    return service_client(SERVICE, MAX_CALLS, PERIOD, refresh, **options)
 
 
 def table_url(base_url: str = SCB_BASE_URL) -> str:
     return f"{base_url.rstrip('/')}/{TABLE}"
 
 
-def _unexpected(url: str, what: str) -> FetchError:
-    return FetchError(f"{SERVICE} svarade oväntat på {url}: {what}.")
+_unexpected = partial(unexpected, SERVICE)
 
 
 # --- parsing (pure) --------------------------------------------------------------------------
@@ -271,25 +271,10 @@ def resolve_municipalities(municipalities: Iterable[str] | None, codebook: Codeb
     if municipalities is None:
         return [m.code for m in codebook.municipalities]
     lookup = codebook.municipality_lookup()
-    out: list[str] = []
-    for text in municipalities:
-        for part in str(text).split(","):
-            value = part.strip()
-            if not value:
-                continue
-            if value.isdigit() and len(value) <= 4:
-                out.append(value.zfill(4))
-            elif fold_municipality(value, lookup):
-                out.append(str(fold_municipality(value, lookup)))
-            else:
-                known = ", ".join(f"{m.code} {m.name}" for m in codebook.municipalities)
-                raise FetchError(
-                    f"'{value}' är ingen kommunkod (fyra siffror) eller känd kommun. "
-                    f"Kända: {known}."
-                )
-    if not out:
-        raise FetchError("Inga kommuner att hämta: ange --municipality med en kommunkod.")
-    return list(dict.fromkeys(out))
+    known = ", ".join(f"{m.code} {m.name}" for m in codebook.municipalities)
+    return resolve_codes(
+        municipalities, lambda value: fold_municipality(value, lookup) or None, known
+    )
 
 
 def _sex_codes(kon: Variable, codebook: Codebook, url: str) -> dict[str, str]:
@@ -433,11 +418,9 @@ def fetch_befolkning(
     wanted_years = None if years is None else year_list(years, [])
     age_codes = [str(int(a)) for a in ages]
     url = table_url(base_url)
-    own = client is None
-    client = client or scb_client(refresh=refresh)
-    try:
+    with client_for(client, scb_client, refresh) as active:
         log.info("Läser tabellen %s hos SCB …", TABLE)
-        meta = client.get_json(url, parse=lambda p: parse_table_metadata(p, url))
+        meta = active.get_json(url, parse=lambda p: parse_table_metadata(p, url))
         chosen = _check_selection(meta, regions, age_codes, wanted_years, codebook, url)
         sexes = _sex_codes(meta["Kon"], codebook, url)
         per_region_year = len(age_codes) * len(sexes)
@@ -451,11 +434,8 @@ def fetch_befolkning(
                 part_years[0] if len(part_years) == 1 else f"{part_years[0]}–{part_years[-1]}",
             )
             query = build_query(part_regions, age_codes, list(sexes), part_years)
-            data = client.post_json(url, query, parse=lambda p: parse_jsonstat2(p, url))
+            data = active.post_json(url, query, parse=lambda p: parse_jsonstat2(p, url))
             frames.append(_population(data, part_regions, age_codes, sexes, part_years, url))
-    finally:
-        if own:
-            client.close()
     frame = pd.concat(frames, ignore_index=True)
     frame = frame.sort_values(list(KEY), kind="stable").reset_index(drop=True)
     frame.attrs["befolkning_selection"] = {"municipalities": regions, "years": chosen}
@@ -468,7 +448,7 @@ def fetch_befolkning(
 def _int_cell(text: str | None) -> int:
     value = (text or "").strip()
     if not INT_PATTERN.match(value):
-        raise ValueError(text)
+        raise CellFormatError(text)
     value = re.sub(r"[ \u00a0\u202f]", "", value)
     return int(re.sub(r"[.,]0$", "", value))
 
@@ -485,33 +465,27 @@ def read_befolkning(path: Path, codebook: Codebook | None = None) -> pd.DataFram
     def municipality(text: str | None) -> str:
         code = fold_municipality(text or "", lookup)
         if code is None:
-            raise ValueError(text)
+            raise CellFormatError(text)
         return code
 
     def sex(text: str | None) -> str:
-        return sexes[normalize_key(text or "")]
+        return lookup_cell(sexes, text)
 
     def count(text: str | None) -> int:
         value = _int_cell(text)
         if value < 0:
-            raise ValueError(text)
+            raise CellFormatError(text)
         return value
-
-    def sex_or_error(text: str | None) -> str:
-        try:
-            return sex(text)
-        except KeyError as exc:
-            raise ValueError(text) from exc
 
     frame = pd.DataFrame(
         {
             "kommunkod": parse_column(raw, "kommunkod", municipality, path, "en kommun i kodboken"),
             "ar": parse_column(raw, "ar", _int_cell, path, "ett årtal"),
             "alder": parse_column(raw, "alder", _int_cell, path, "en ålder i hela år"),
-            "kon": parse_column(raw, "kon", sex_or_error, path, "Pojke eller Flicka"),
+            "kon": parse_column(raw, "kon", sex, path, "Pojke eller Flicka"),
             "antal": parse_column(raw, "antal", count, path, "ett antal (heltal, minst 0)"),
         }
-    ).astype({"kommunkod": "str", "ar": "int64", "alder": "int64", "kon": "str", "antal": "int64"})
+    ).astype(_DTYPES)
     refuse_duplicate_keys(
         frame,
         KEY,
@@ -521,35 +495,17 @@ def read_befolkning(path: Path, codebook: Codebook | None = None) -> pd.DataFram
     return frame.sort_values(list(KEY), kind="stable").reset_index(drop=True)
 
 
-def _scope(frame: pd.DataFrame, selection: dict | None) -> pd.DataFrame:
-    if selection is None:
-        return frame[list(SCOPE)].drop_duplicates()
-    years = [int(y) for y in selection["years"]]
-    return selection_scope([selection["municipalities"], years], SCOPE)
-
-
-def _write(
-    frame: pd.DataFrame, data_dir: Path | None, selection: dict | None, codebook: Codebook | None
-) -> tuple[Path, Merge]:
-    codebook = codebook or load_codebook()
-    directory = target_dir(data_dir)
-    path = output_path(directory, "befolkning")
-    old = read_befolkning(path, codebook) if path.is_file() else None
-    fetched = frame[list(COLUMNS)].astype(
-        {"kommunkod": "str", "ar": "int64", "alder": "int64", "kon": "str", "antal": "int64"}
-    )
-    if selection is None:
-        selection = frame.attrs.get("befolkning_selection")
-    merge = write_merged(
-        path,
-        old,
-        fetched,
-        KEY,
-        _scope(fetched, selection),
-        COLUMNS,
-        f"SCB gav inga befolkningssiffror; {path.name} skrevs inte.",
-    )
-    return path, merge
+BEFOLKNING = FetchedTable(
+    name="befolkning",
+    columns=COLUMNS,
+    key=KEY,
+    scope=SCOPE,
+    selection_attr="befolkning_selection",
+    selection_values=lambda sel: [sel["municipalities"], [int(y) for y in sel["years"]]],
+    read=lambda path, codebook: read_befolkning(path, codebook),
+    normalise=lambda frame: frame[list(COLUMNS)].astype(_DTYPES),
+    empty_message="SCB gav inga befolkningssiffror; {file} skrevs inte.",
+)
 
 
 def write_befolkning(
@@ -566,7 +522,7 @@ def write_befolkning(
     kommunkod, ar, alder, kon. Raises :class:`FetchError` (nothing written) for the synthetic
     example, an unreadable existing file, or befolkning in another format beside it.
     """
-    return _write(frame, data_dir, selection, codebook)[0]
+    return write_fetched(BEFOLKNING, frame, data_dir, selection, codebook)[0]
 
 
 def update_befolkning(
@@ -585,24 +541,12 @@ def update_befolkning(
     Nothing is written unless everything was fetched and checked. ``options`` go to
     :func:`fetch_befolkning` (``ages``, ``max_cells``).
     """
-    codebook = codebook or load_codebook()
-    directory = target_dir(data_dir)
-    path = output_path(directory, "befolkning")
-    if path.is_file():
-        read_befolkning(path, codebook)  # fail before fetching when it cannot be merged
-    own = client is None
-    client = client or scb_client(refresh=refresh)
-    try:
-        frame = fetch_befolkning(
-            municipalities,
-            years,
-            base_url or SCB_BASE_URL,
-            client=client,
-            codebook=codebook,
-            **options,
-        )
-    finally:
-        if own:
-            client.close()
-    path, merge = _write(frame, directory, frame.attrs["befolkning_selection"], codebook)
-    return FetchSummary.from_merge(SERVICE, path, merge, client)
+
+    def fetch(active: ApiClient, book: Codebook) -> pd.DataFrame:
+        url = base_url or SCB_BASE_URL
+        return fetch_befolkning(municipalities, years, url, client=active, codebook=book, **options)
+
+    _, path, merge, used = update_table(
+        BEFOLKNING, data_dir, codebook, client, scb_client, refresh, fetch
+    )
+    return FetchSummary.from_merge(SERVICE, path, merge, used)

@@ -1,10 +1,5 @@
-"""Figures and display tables for the report chapters.
-
-Every figure function takes a tidy frame from an analysis module and returns a matplotlib
-:class:`~matplotlib.figure.Figure`, so researchers can restyle or save it. Figures are made with
-``Figure()`` directly, not through ``pyplot``: nothing is left open in pyplot's registry and a
-notebook shows a figure once, when it displays it (``display(fig)``). Labels are Swedish.
-Figures are sized for an A4 page (17 cm text width) and rendered at 150 dpi.
+"""Chapter 03's figures: interventions along the life course, reach per stage and level,
+factor coverage with its gaps, and the targeting pyramid.
 """
 
 from __future__ import annotations

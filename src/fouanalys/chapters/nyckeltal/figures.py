@@ -1,24 +1,5 @@
-"""Public key figures from Kolada: a municipality's trend against the county and the country.
-
-Pure functions over the processed ``kolada`` table (``kpi, municipality_id, year, gender,
-value, status``) and the codebook's ``kolada_kpis``, each returning a tidy frame, a display
-frame with Swedish headers, Swedish sentences or a matplotlib
-:class:`~matplotlib.figure.Figure`. Nothing here reads files.
-
-Conventions:
-
-- Only KPIs the codebook lists are shown, in codebook order, with Kolada's title verbatim and
-  the unit the codebook gives (which for two crime KPIs is not the one Kolada's title says; the
-  codebook's ``note`` explains it). Other KPIs in the file are named, not drawn.
-- Gender ``T`` (everyone) unless told otherwise.
-- A value Kolada does not publish is never drawn as a number: its status (``Missing``,
-  ``Privacy``, ``Not applicable``) is shown with the codebook's Swedish label, and a null value
-  without a status as "saknas". Lines break at a missing year; they are not interpolated.
-- *The latest year* of a KPI is the latest year in which Kolada has a value for at least one of
-  the areas shown; a missing value in that year is shown as missing, not replaced by an older
-  one (a sentence may add the latest known value, with its year).
-- Counts (unit ``antal``) depend on the size of the area, so they are not compared with the
-  county or the country, only followed over time.
+"""Figures of the Kolada key figures (chapters 01 and 05): the municipality's trend against
+the county and the country, and every municipality's latest value.
 """
 
 from __future__ import annotations

@@ -1,19 +1,5 @@
-"""Chapter 05, *Regional översikt*: all municipalities side by side.
-
-Pure functions over the processed tables (``prevalence``, ``priorities``, ``coverage``) and
-``samverkan.regional_collaboration``, each returning a tidy frame or Swedish sentences, and the
-chapter's figures built from those frames (each returns a matplotlib
-:class:`~matplotlib.figure.Figure`). Nothing here reads files or computes statistics afresh.
-
-Conventions:
-
-- The side-by-side views use one survey year (by default the latest year the region has rows
-  for), all grades and both sexes (the codebook's ``all_label``).
-- *Elevated* is the priorities table's flag: statistically certainly worse than the rest of the
-  region (a risk factor more common, a protective factor less common). A suppressed row is never
-  elevated.
-- Disclosure: a suppressed survey cell carries no number here, neither share nor interval nor
-  count; it shows as ``"–"`` (grey in figures).
+"""Chapter 05's figures: the factor heatmap, the forest plot of shares per municipality, and
+the coverage profile per level, stage and municipality.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fouanalys import config
 from fouanalys.build import export, index
 from fouanalys.codebook import load_codebook
 from fouanalys.config import NOTEBOOKS_DIR, SYNTHETIC_BANNER
@@ -489,6 +490,16 @@ def test_provenance_block_lists_inputs_commit_version_and_parameters():
         "<td>model</td><td><code>{&quot;a&quot;: 1}</code></td>" in block
     )
     assert "commit ee74a0d095e1" in html  # running footer
+
+    # paths print relative to the project, or by their last part outside it: never absolute
+    inside = {"data_dir": str(config.PROJ_ROOT / "data" / "raw" / "kommun"), "seed": 7}
+    outside = {"data_dir": "/srv/secret/home/kommun_x", "processed_dir": "/tmp/p/processed"}
+    for parameters, shown in ((inside, "data/raw/kommun"), (outside, "kommun_x")):
+        html, _ = export.ChapterHTMLExporter().from_notebook_node(
+            _chapter_notebook(parameters=parameters)
+        )
+        assert f"<td>data_dir</td><td><code>{shown}</code></td>" in html
+        assert "/srv/" not in html and "/tmp/" not in html and str(config.PROJ_ROOT) not in html
 
     # an older notebook without any provenance keys still renders
     bare = _tiny_notebook(False)

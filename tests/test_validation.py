@@ -352,6 +352,8 @@ def test_html_report(valid):
     assert text.startswith("<!DOCTYPE html>") and 'lang="sv"' in text
     assert "Godkänd" in text and valid["before"]["enkat.csv"] in text
     assert "http://" not in text and "https://" not in text  # self-contained
+    assert str(valid["root"]) not in text  # no machine path: only the folder's name
+    assert "<code>data</code>" in text
 
 
 def test_no_progress_bars_or_log_noise(tmp_path, capfd, caplog):

@@ -85,6 +85,20 @@ def default_data_dir() -> Path:
     return Path(env).expanduser().resolve() if env else EXAMPLE_DATA_DIR
 
 
+def shown_path(path: object) -> str:
+    """A path as a report may print it: relative to the project (``data/raw/example``) when it
+    lies inside it, else only its last part. Reports never show a machine's absolute paths."""
+    resolved = Path(str(path)).expanduser().resolve()
+    try:
+        return resolved.relative_to(PROJ_ROOT).as_posix()
+    except ValueError:
+        return resolved.name
+
+
+#: Parameters and report fields that hold a path, printed with :func:`shown_path`.
+PATH_PARAMETERS = ("data_dir", "processed_dir")
+
+
 def is_synthetic(data_dir: Path) -> bool:
     """Whether a data directory holds the synthetic example (it carries the marker file)."""
     return (Path(data_dir) / SYNTHETIC_MARKER).is_file()

@@ -50,9 +50,11 @@ from fouanalys.build.index import (
     write_index,  # noqa: F401
 )
 from fouanalys.config import (
+    PATH_PARAMETERS,
     PROCESSED_DATA_DIR,
     SYNTHETIC_BANNER,
     TEMPLATE_DIR,
+    shown_path,
 )
 from fouanalys.exceptions import FouanalysError
 from fouanalys.present.text import DASH, format_number
@@ -347,6 +349,8 @@ def provenance_html(infos: Sequence[Mapping[str, Any]], anchor: str | None = Non
     for info in infos:
         for name, value in (info.get("parameters") or {}).items():
             chapter = str(info.get("chapter_title") or info.get("chapter_id") or "")
+            if name in PATH_PARAMETERS and value:
+                value = shown_path(value)
             rows.setdefault((str(name), _parameter_text(value)), []).append(chapter)
     if rows:
         several = len(infos) > 1

@@ -35,6 +35,7 @@ from fouanalys.config import (
     VALIDATION_REPORT_DIR,
     default_data_dir,
     is_synthetic,
+    shown_path,
 )
 from fouanalys.exceptions import DataValidationError, InputError, Problem, ValidationReport
 from fouanalys.ingest.readers import (
@@ -883,7 +884,7 @@ def render_html(report: ValidationReport) -> str:
         parts.append(f'<p class="banner">{e(SYNTHETIC_BANNER)}</p>')
     parts.append("<h1>Validering av indata</h1>")
     parts.append(
-        f"<p>Datamapp: <code>{e(report.data_dir)}</code><br>"
+        f"<p>Datamapp: <code>{e(shown_path(report.data_dir))}</code><br>"
         f"Kontrollerad: {e(datetime.now().isoformat(timespec='seconds'))}</p>"
     )
     if report.ok:

@@ -15,7 +15,6 @@ from fouanalys.ingest.fetch.client import (
     ApiClient,
     ResponseCache,
     Throttle,
-    atomic_write_bytes,
     chunk_joined,
     csv_bytes,
     merge_rows,
@@ -23,6 +22,7 @@ from fouanalys.ingest.fetch.client import (
     target_dir,
     year_list,
 )
+from fouanalys.ingest.files import atomic_write
 
 PAYLOAD = {"values": [{"id": "N15428"}], "count": 1}
 
@@ -274,7 +274,7 @@ def test_output_path_refuses_another_format_beside(tmp_path):
 def test_atomic_write_and_csv_bytes(tmp_path):
     frame = pd.DataFrame({"a": ["x"], "v": [0.1 + 0.2], "s": [""]})
     path = tmp_path / "sub" / "t.csv"
-    atomic_write_bytes(path, csv_bytes(frame))
+    atomic_write(path, csv_bytes(frame))
     assert path.read_bytes() == b"a,v,s\nx,0.30000000000000004,\n"
     assert [p.name for p in path.parent.iterdir()] == ["t.csv"]  # no temp file left
     assert json.loads("0.30000000000000004") == pd.read_csv(path)["v"].iloc[0]

@@ -72,7 +72,7 @@ def test_build_with_invalid_data_runs_nothing_and_keeps_processed_tables(
     processed = tmp_path / "processed"
     processed.mkdir()
     (processed / "manifest.json").write_text("{}", encoding="utf-8")
-    monkeypatch.setattr("fouanalys.build.runner.PROCESSED_DATA_DIR", processed)
+    monkeypatch.setattr("fouanalys.config.PROCESSED_DATA_DIR", processed)
     monkeypatch.setattr("fouanalys.build.runner.REPORTS_DIR", tmp_path / "reports")
     from fouanalys.build import runner
 

@@ -8,9 +8,9 @@ import json
 import pandas as pd
 import pytest
 
+from fouanalys.config import MANIFEST_FILE
 from fouanalys.exceptions import FouanalysError
 from fouanalys.ingest.processing import (
-    MANIFEST,
     data_version,
     file_sha256,
     load_manifest,
@@ -67,7 +67,7 @@ def test_a_table_no_longer_produced_is_removed(tmp_path):
     write_tables(frames, tmp_path, {"tables": {}})
     write_tables(_frames(1), tmp_path, {"tables": {}})
     assert not (tmp_path / "kolada.parquet").exists()
-    assert "kolada" not in json.loads((tmp_path / MANIFEST).read_text())["tables"]
+    assert "kolada" not in json.loads((tmp_path / MANIFEST_FILE).read_text())["tables"]
 
 
 def test_missing_processed_tables_say_what_to_run(tmp_path):

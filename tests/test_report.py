@@ -17,6 +17,7 @@ from fouanalys.build import export, index
 from fouanalys.codebook import load_codebook
 from fouanalys.config import NOTEBOOKS_DIR, SYNTHETIC_BANNER
 from fouanalys.exceptions import FouanalysError
+from fouanalys.ingest import files
 from fouanalys.ingest.processing import write_tables
 from fouanalys.present import figures as fa_figures
 from fouanalys.present import style, tables
@@ -576,7 +577,7 @@ def test_full_disk_keeps_the_old_report(tmp_path, monkeypatch):
         os.write(fd, payload[:100])  # half a report reaches the temporary file
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(index, "_write_payload", full)
+    monkeypatch.setattr(files, "_write_payload", full)
     with pytest.raises(FouanalysError) as caught:
         export.write_final_report([chapter], tmp_path, "Slutrapport", formats=("html",))
     message = str(caught.value)

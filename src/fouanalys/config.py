@@ -36,16 +36,18 @@ EXAMPLE_DATA_DIR = RAW_DATA_DIR / "example"
 PROCESSED_DIR_ENV = "FOUANALYS_PROCESSED_DIR"
 
 
+#: The processed tables' default folder (``$FOUANALYS_PROCESSED_DIR`` overrides it).
+PROCESSED_DATA_DIR = DATA_DIR / "processed"
+
+
 def processed_data_dir() -> Path:
-    """The processed tables' folder: ``$FOUANALYS_PROCESSED_DIR`` when set (read at each
-    call), else ``data/processed``."""
+    """The processed tables' folder: ``$FOUANALYS_PROCESSED_DIR`` when set, else
+    :data:`PROCESSED_DATA_DIR`. Read at each call, so functions that take ``processed_dir=None``
+    follow a change made after import."""
     env = os.environ.get(PROCESSED_DIR_ENV)
-    return Path(env).expanduser().resolve() if env else DATA_DIR / "processed"
+    return Path(env).expanduser().resolve() if env else PROCESSED_DATA_DIR
 
 
-#: The processed folder when the package was imported; functions that take ``processed_dir``
-#: default to it (tests point it elsewhere).
-PROCESSED_DATA_DIR = processed_data_dir()
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 REPORTS_DIR = PROJ_ROOT / "reports"
 VALIDATION_REPORT_DIR = REPORTS_DIR / "validation"
@@ -61,6 +63,9 @@ DISCLOSURE_THRESHOLD = 5
 #: Seed for the synthetic example data and every other random draw by default.
 DEFAULT_SEED = 20261126
 
+#: The processed folder's manifest: the tables, their hashes and what they were made from.
+MANIFEST_FILE = "manifest.json"
+
 #: Banner on every page built from the embedded synthetic example data.
 SYNTHETIC_BANNER = "Syntetiska exempeldata — inte verkliga resultat"
 
@@ -74,7 +79,7 @@ CELL_TIMEOUT = 600
 KOLADA_BASE_URL = "https://api.kolada.se/v2"
 SCB_BASE_URL = "https://api.scb.se/OV0104/v1/doris/sv/ssd"
 #: Where fetched API answers are cached (git-ignored with the rest of data/processed).
-FETCH_CACHE_DIR = PROCESSED_DATA_DIR / "cache"
+FETCH_CACHE_DIR: Path | None = None  # None: ``cache/`` in :func:`processed_data_dir`
 #: How long a cached API answer is reused before it is fetched again, in seconds.
 FETCH_CACHE_MAX_AGE = 24 * 3600
 

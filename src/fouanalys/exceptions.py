@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 class FouanalysError(Exception):
@@ -94,12 +95,46 @@ class DataValidationError(FouanalysError):
         super().__init__("\n".join(lines))
 
 
+class UnusableDataError(DataValidationError):
+    """Raised when a notebook's data directory is missing or fails validation.
+
+    A notebook shows it as the plain problem list (see :meth:`_render_traceback_`): a heading
+    naming the folder, one line per problem and the path of the HTML validation report.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        problems: Sequence[Problem],
+        report_path: str | None = None,
+        heading: str | None = None,
+    ):
+        super().__init__(problems, report_path=report_path)
+        self.data_dir = Path(data_dir)
+        self.heading = heading or (
+            f"Underlaget i {self.data_dir} klarar inte valideringen: {len(self.problems)} problem"
+        )
+
+    def plain_lines(self) -> list[str]:
+        """The heading, one line per problem, the validation report and what to do."""
+        lines = [self.heading, ""]
+        lines += [f"- {problem}" for problem in self.problems]
+        lines.append("")
+        if self.report_path:
+            lines.append(f"Valideringsrapport: {self.report_path}")
+        lines.append(
+            "Rätta filerna (eller ange en annan data_dir i parametercellen) och kör "
+            "notebooken igen."
+        )
+        return lines
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback when a notebook cell raises this error."""
+        return self.plain_lines()
+
+
 class UnknownMunicipalityError(FouanalysError):
     """Raised when a municipality code or name is not in the codebook."""
-
-
-class NotebookRunError(FouanalysError):
-    """Raised when a chapter notebook fails; names the municipality, the cell and the kept copy."""
 
 
 class BuildError(FouanalysError):

@@ -28,7 +28,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 from fouanalys import config
@@ -38,51 +37,12 @@ from fouanalys.chapters.views import (  # noqa: F401  (offered to notebooks)
     priorities_display,
     scenario_display,
 )
-from fouanalys.exceptions import DataValidationError, Problem
+from fouanalys.exceptions import DataValidationError, Problem, UnusableDataError
 
 log = logging.getLogger("fouanalys")
 
 #: Environment variable that marks an unattended run (no progress bars), when set to anything.
 BATCH_ENV = "FOUANALYS_BATCH"
-MANIFEST = "manifest.json"
-
-
-class UnusableDataError(DataValidationError):
-    """Raised when a notebook's data directory is missing or fails validation.
-
-    A notebook shows it as the plain problem list (see :meth:`_render_traceback_`): a heading
-    naming the folder, one line per problem and the path of the HTML validation report.
-    """
-
-    def __init__(
-        self,
-        data_dir: Path,
-        problems: Sequence[Problem],
-        report_path: str | None = None,
-        heading: str | None = None,
-    ):
-        super().__init__(problems, report_path=report_path)
-        self.data_dir = Path(data_dir)
-        self.heading = heading or (
-            f"Underlaget i {self.data_dir} klarar inte valideringen: {len(self.problems)} problem"
-        )
-
-    def plain_lines(self) -> list[str]:
-        """The heading, one line per problem, the validation report and what to do."""
-        lines = [self.heading, ""]
-        lines += [f"- {problem}" for problem in self.problems]
-        lines.append("")
-        if self.report_path:
-            lines.append(f"Valideringsrapport: {self.report_path}")
-        lines.append(
-            "Rätta filerna (eller ange en annan data_dir i parametercellen) och kör "
-            "notebooken igen."
-        )
-        return lines
-
-    def _render_traceback_(self) -> list[str]:
-        """What IPython shows instead of a traceback when a notebook cell raises this error."""
-        return self.plain_lines()
 
 
 def project_path(value: object) -> Path:
@@ -123,7 +83,7 @@ def prepare(
     - Otherwise the raw data directory is ``data_dir`` (relative paths are taken from the
       project root) or, when None, :func:`fouanalys.config.default_data_dir` (the embedded
       example unless ``$FOUANALYS_DATA_DIR`` says otherwise); the tables go to
-      ``processed_dir`` or, when None, ``config.PROCESSED_DATA_DIR``. When they are up to date
+      ``processed_dir`` or, when None, ``config.processed_data_dir()``. When they are up to date
       with the raw files and the package (:func:`fouanalys.buildcache.current_manifest`) they
       are reused; else the data directory is validated and processed
       (:func:`fouanalys.processing.process`; about 20 s for the example), with a line saying
@@ -135,11 +95,11 @@ def prepare(
     """
     if processed_dir is not None and str(processed_dir) != "":
         processed = project_path(processed_dir)
-        if (processed / MANIFEST).is_file():
+        if (processed / config.MANIFEST_FILE).is_file():
             log.info("Använder de bearbetade tabellerna i %s", processed)
             return processed
     else:
-        processed = Path(config.PROCESSED_DATA_DIR)
+        processed = config.processed_data_dir()
 
     raw = project_path(data_dir) if data_dir not in (None, "") else config.default_data_dir()
     if not raw.is_dir():

@@ -18,13 +18,11 @@ processing. A change to presentation or chapter code never re-runs them.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from fouanalys.chapters.registry import READ_ALL, chapter
-from fouanalys.config import is_synthetic
+from fouanalys.config import MANIFEST_FILE, is_synthetic
 from fouanalys.exceptions import BuildError
 from fouanalys.ingest.catalog import (
     code_hash,
@@ -33,6 +31,7 @@ from fouanalys.ingest.catalog import (
     sha256_file,
     slice_hashes,  # noqa: F401  (the build's own name for it, used by tests)
 )
+from fouanalys.ingest.files import atomic_write
 
 # pandas is imported only where a frame is hashed: the no-change rebuild never needs it.
 
@@ -118,15 +117,7 @@ def read_key(output: Path) -> dict | None:
 
 def write_key(output: Path, record: Mapping) -> None:
     """Store a finished chapter's key record atomically (last step of a task)."""
-    path = key_path(output)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(dict(record), fh, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(key_path(output), json.dumps(dict(record), ensure_ascii=False, indent=1))
 
 
 def forget_key(output: Path) -> None:
@@ -169,7 +160,7 @@ def current_manifest(data_dir: Path, processed_dir: Path) -> dict | None:
     file bytes and JSON, so a rebuild with nothing changed imports neither pandas nor Great
     Expectations.
     """
-    path = Path(processed_dir) / "manifest.json"
+    path = Path(processed_dir) / MANIFEST_FILE
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

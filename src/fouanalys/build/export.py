@@ -45,18 +45,15 @@ from nbconvert.exporters import HTMLExporter
 from traitlets import default
 
 from fouanalys import __version__
-from fouanalys.build.index import (
-    atomic_write,
-    write_index,  # noqa: F401
-)
 from fouanalys.config import (
     PATH_PARAMETERS,
-    PROCESSED_DATA_DIR,
     SYNTHETIC_BANNER,
     TEMPLATE_DIR,
+    processed_data_dir,
     shown_path,
 )
 from fouanalys.exceptions import FouanalysError
+from fouanalys.ingest.files import atomic_write
 from fouanalys.present.text import DASH, format_number
 
 log = logging.getLogger("fouanalys")
@@ -114,7 +111,7 @@ def _papermill_parameters(nb: nbformat.NotebookNode) -> dict[str, Any]:
 def _manifest_for(params: Mapping[str, Any]) -> dict:
     from fouanalys.ingest.processing import load_manifest
 
-    processed = params.get("processed_dir") or PROCESSED_DATA_DIR
+    processed = params.get("processed_dir") or processed_data_dir()
     try:
         return load_manifest(Path(processed))
     except (FouanalysError, OSError, ValueError):

@@ -30,10 +30,10 @@ from fouanalys.config import (
     CELL_TIMEOUT,
     KERNEL_NAME,
     NOTEBOOKS_DIR,
-    PROCESSED_DATA_DIR,
     REPORTS_DIR,
     VALIDATION_REPORT_DIR,
     default_data_dir,
+    processed_data_dir,
 )
 from fouanalys.exceptions import BuildError, FouanalysError
 
@@ -386,7 +386,7 @@ def run_tasks(
     results: list[TaskResult] = []
     try:
         if scheduler:
-            _run_on_dask(tasks, scheduler, Path(processed_dir or PROCESSED_DATA_DIR), done)
+            _run_on_dask(tasks, scheduler, Path(processed_dir or processed_data_dir()), done)
         elif jobs <= 1 or len(tasks) <= 1:
             for task in tasks:
                 done(run_task(task))
@@ -457,7 +457,7 @@ def _run_on_dask(tasks: Sequence[Task], address: str, processed_dir: Path, done)
 def build(
     municipalities: Iterable[str] | None = None,
     data_dir: Path | None = None,
-    processed_dir: Path = PROCESSED_DATA_DIR,
+    processed_dir: Path | None = None,
     reports_dir: Path = REPORTS_DIR,
     jobs: int | None = None,
     formats: Sequence[str] = ("html", "pdf"),
@@ -481,6 +481,7 @@ def build(
     started = time.perf_counter()
     codebook = load_codebook()
     data_dir = Path(data_dir) if data_dir else default_data_dir()
+    processed_dir = Path(processed_dir or processed_data_dir())
     codes = resolve_municipalities(municipalities, codebook)
     unknown = [f for f in formats if f not in ("html", "pdf")]
     if unknown:

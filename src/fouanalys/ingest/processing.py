@@ -24,9 +24,10 @@ from fouanalys import __version__
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.config import (
     DISCLOSURE_THRESHOLD,
-    PROCESSED_DATA_DIR,
+    MANIFEST_FILE,
     VALIDATION_REPORT_DIR,
     is_synthetic,
+    processed_data_dir,
     require_data_dir,
 )
 from fouanalys.exceptions import DataValidationError, FouanalysError
@@ -34,7 +35,6 @@ from fouanalys.ingest.catalog import sha256_file as file_sha256
 
 log = logging.getLogger("fouanalys")
 
-MANIFEST = "manifest.json"
 #: Tables the build writes from the raw inputs (kolada only when the input exists).
 INPUT_TABLES = ("enkat", "insatser", "befolkning", "kolada")
 
@@ -47,7 +47,7 @@ def data_version(inputs: Mapping[str, Mapping[str, object]]) -> str:
 
 def process(
     data_dir: Path,
-    processed_dir: Path = PROCESSED_DATA_DIR,
+    processed_dir: Path | None = None,
     codebook: Codebook | None = None,
     report_dir: Path = VALIDATION_REPORT_DIR,
 ) -> dict:
@@ -59,6 +59,7 @@ def process(
     from fouanalys.ingest.validation import validate_data_dir  # imports Great Expectations: slow
 
     require_data_dir(Path(data_dir))
+    processed_dir = Path(processed_dir or processed_data_dir())
     codebook = codebook or load_codebook()
     report, frames = validate_data_dir(Path(data_dir), codebook=codebook, report_dir=report_dir)
     if not report.ok:
@@ -126,7 +127,7 @@ def write_tables(frames: Mapping[str, pd.DataFrame], processed_dir: Path, manife
                 "rows": len(frame),
                 "sha256": file_sha256(target),
             }
-        (staging / MANIFEST).write_text(
+        (staging / MANIFEST_FILE).write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
         )
         # Tables first, manifest last: a manifest always describes tables that are in place.
@@ -135,26 +136,28 @@ def write_tables(frames: Mapping[str, pd.DataFrame], processed_dir: Path, manife
         for stale in INPUT_TABLES:
             if stale not in frames and (processed_dir / f"{stale}.parquet").exists():
                 (processed_dir / f"{stale}.parquet").unlink()
-        os.replace(staging / MANIFEST, processed_dir / MANIFEST)
+        os.replace(staging / MANIFEST_FILE, processed_dir / MANIFEST_FILE)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     log.info("Skrev %d bearbetade tabeller till %s", len(frames), processed_dir)
 
 
-def load_manifest(processed_dir: Path = PROCESSED_DATA_DIR) -> dict:
+def load_manifest(processed_dir: Path | None = None) -> dict:
     """Read the manifest of the processed tables, with a clear error when there is none."""
-    path = Path(processed_dir) / MANIFEST
+    processed_dir = Path(processed_dir or processed_data_dir())
+    path = processed_dir / MANIFEST_FILE
     if not path.is_file():
         raise FouanalysError(
-            f"Det finns inga bearbetade tabeller i {processed_dir} (saknar {MANIFEST}). "
+            f"Det finns inga bearbetade tabeller i {processed_dir} (saknar {MANIFEST_FILE}). "
             "Kör 'fouanalys build' (eller 'make build') först."
         )
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def load_table(name: str, processed_dir: Path = PROCESSED_DATA_DIR) -> pd.DataFrame:
+def load_table(name: str, processed_dir: Path | None = None) -> pd.DataFrame:
     """Read one processed table, e.g. ``load_table("insatser")``."""
-    path = Path(processed_dir) / f"{name}.parquet"
+    processed_dir = Path(processed_dir or processed_data_dir())
+    path = processed_dir / f"{name}.parquet"
     if not path.is_file():
         raise FouanalysError(
             f"Tabellen {path.name} saknas i {processed_dir}. Kör 'fouanalys build' först."

@@ -17,7 +17,6 @@ import difflib
 import html
 import logging
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -38,6 +37,7 @@ from fouanalys.config import (
     shown_path,
 )
 from fouanalys.exceptions import DataValidationError, InputError, Problem, ValidationReport
+from fouanalys.ingest.files import atomic_write
 from fouanalys.ingest.readers import (
     FLOAT_PATTERN,
     INPUTS,
@@ -942,16 +942,5 @@ def render_html(report: ValidationReport) -> str:
 
 
 def write_html_report(report: ValidationReport, report_dir: Path = VALIDATION_REPORT_DIR) -> Path:
-    """Write ``report_dir/index.html`` atomically (temporary file, then ``os.replace``)."""
-    report_dir = Path(report_dir)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    target = report_dir / "index.html"
-    fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".html.tmp", dir=report_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(render_html(report))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    """Write ``report_dir/index.html`` atomically (:func:`fouanalys.ingest.files.atomic_write`)."""
+    return atomic_write(Path(report_dir) / "index.html", render_html(report))

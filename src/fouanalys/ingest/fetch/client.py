@@ -17,9 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -37,6 +35,7 @@ from urllib3.util.retry import Retry
 from fouanalys import __version__, config
 from fouanalys.codebook import Codebook, load_codebook, normalize_key
 from fouanalys.exceptions import CellFormatError, FetchError, InputError, InvalidArgumentError
+from fouanalys.ingest.files import atomic_write
 from fouanalys.ingest.readers import SUFFIXES, input_columns, read_raw
 
 log = logging.getLogger("fouanalys")
@@ -171,13 +170,15 @@ class ResponseCache:
             "payload": payload,
         }
         path = self.path(method, url, body)
-        atomic_write_bytes(path, json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+        atomic_write(path, json.dumps(entry, ensure_ascii=False).encode("utf-8"))
         return path
 
 
 def default_cache(service: str) -> ResponseCache:
     """The cache under ``config.FETCH_CACHE_DIR/<service>`` (looked up when called)."""
-    return ResponseCache(Path(config.FETCH_CACHE_DIR) / service.lower())
+    return ResponseCache(
+        Path(config.FETCH_CACHE_DIR or config.processed_data_dir() / "cache") / service.lower()
+    )
 
 
 class ApiClient:
@@ -748,25 +749,9 @@ def write_merged(
     merge = merge_rows(old, fetched, key, scope, sort=key)
     if merge.frame.empty:
         raise FetchError(empty_message)
-    atomic_write_bytes(path, csv_bytes(merge.frame[list(columns)]))
+    atomic_write(path, csv_bytes(merge.frame[list(columns)]))
     log.debug("Skrev %s (%d rader)", path, len(merge.frame))
     return merge
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -100,6 +100,100 @@ def _entry_status(entry: Mapping[str, Any]) -> tuple[str, str]:
     return "klar", "ok"
 
 
+def _status_line(entries: list[Mapping[str, Any]], groups: Mapping[str, list]) -> str:
+    """The summary under the title: chapters, municipalities, failures, reuse and run time."""
+    n_failed = sum(1 for e in entries if e.get("status") != "ok")
+    n_cached = sum(1 for e in entries if e.get("status") == "ok" and e.get("cached"))
+    total_seconds = sum(float(e.get("seconds") or 0) for e in entries if not e.get("cached"))
+    n_units = sum(1 for code in groups if not _is_region(code))
+    return (
+        f"{len(entries)} kapitel för {n_units} {'kommun' if n_units == 1 else 'kommuner'}"
+        + (" och regionen" if n_units < len(groups) else "")
+        + "; "
+        + (f"{n_failed} misslyckades" if n_failed else "alla klara")
+        + (f", {n_cached} oförändrade sedan förra bygget" if n_cached else "")
+        + f". Kapitlens sammanlagda körtid {_seconds(total_seconds)} (de körs parallellt)."
+    )
+
+
+def _finals_section(
+    final_reports: Mapping[str, Mapping[str, Any]],
+    groups: Mapping[str, list],
+    names: Mapping[str, str],
+    reports_dir: Path,
+) -> list[str]:
+    """The "Slutrapporter" table: the region's final report first, then each municipality's."""
+    esc = html.escape
+    out = [
+        '<section id="slutrapporter"><h2>Slutrapporter</h2>',
+        '<table class="finals"><thead><tr><th>Rapport</th><th>Länkar</th></tr></thead><tbody>',
+    ]
+    ordered = sorted(final_reports, key=lambda k: (k != "region" and not _is_region(k), k))
+    for key in ordered:
+        if key == "region" or _is_region(key):
+            region_code = next((c for c in groups if _is_region(c)), "")
+            label = names.get(key) or names.get(region_code) or "Regionen"
+        else:
+            label = names.get(key, key)
+        links = _final_links(final_reports[key], reports_dir) or "–"
+        out.append(f"<tr><td>Slutrapport – {esc(label)}</td><td>{links}</td></tr>")
+    out.append("</tbody></table></section>")
+    return out
+
+
+def _chapter_row(entry: Mapping[str, Any], reports_dir: Path) -> str:
+    """One chapter's table row: title (with the error of a failed one), status, links, time."""
+    esc = html.escape
+    text, css = _entry_status(entry)
+    chapter = str(entry.get("chapter_title") or entry.get("chapter_id") or "")
+    links = " · ".join(
+        s
+        for s in (
+            _link(entry.get("html"), reports_dir, "HTML"),
+            _link(entry.get("pdf"), reports_dir, "PDF"),
+        )
+        if s
+    )
+    cell = f"<td>{esc(chapter)}"
+    if css == "failed":
+        detail = str(entry.get("error") or "okänt fel")
+        failed_cell = entry.get("failed_cell")
+        if failed_cell in (None, ""):
+            failed_cell = entry.get("cell")
+        if failed_cell not in (None, "") and not detail.startswith("Cell"):
+            detail = f"Cell {failed_cell}: {detail}"
+        cell += f'<pre class="error">{esc(detail)}</pre>'
+    cell += "</td>"
+    seconds = "–" if entry.get("cached") else _seconds(entry.get("seconds"))
+    return (
+        f"<tr>{cell}"
+        f'<td class="{css}">{esc(text)}</td>'
+        f"<td>{links or '–'}</td>"
+        f"<td>{_link(entry.get('notebook'), reports_dir, 'ipynb') or '–'}</td>"
+        f'<td class="num">{esc(seconds)}</td></tr>'
+    )
+
+
+def _unit_section(
+    code: str, group: list, name: str, final: Mapping[str, Any] | None, reports_dir: Path
+) -> list[str]:
+    """One municipality's (or the region's) section: heading, final report, chapter table."""
+    esc = html.escape
+    shown_code = code and code != name and not _is_region(code)
+    heading = name + (f" ({code})" if shown_code else "")
+    out = [f'<section id="kommun-{esc(code)}">', f"<h2>{esc(heading)}</h2>"]
+    final_links = _final_links(final, reports_dir)
+    if final_links:
+        out.append(f'<p class="final">Slutrapport (alla kapitel): {final_links}</p>')
+    out.append(
+        "<table><thead><tr><th>Kapitel</th><th>Status</th><th>Rapport</th>"
+        '<th>Notebook</th><th class="num">Tid</th></tr></thead><tbody>'
+    )
+    out += [_chapter_row(entry, reports_dir) for entry in group]
+    out.append("</tbody></table></section>")
+    return out
+
+
 def write_index(
     reports_dir: Path | str,
     entries: Iterable[Mapping[str, Any]],
@@ -128,17 +222,6 @@ def write_index(
         code = str(entry.get("municipality_code") or "")
         groups.setdefault(code, []).append(entry)
         names.setdefault(code, str(entry.get("municipality_name") or code))
-
-    def final_for(code: str) -> Mapping[str, Any] | None:
-        found = final_reports.get(code)
-        if found is None and _is_region(code):
-            found = final_reports.get("region")
-        return found
-
-    n_failed = sum(1 for e in entries if e.get("status") != "ok")
-    n_cached = sum(1 for e in entries if e.get("status") == "ok" and e.get("cached"))
-    total_seconds = sum(float(e.get("seconds") or 0) for e in entries if not e.get("cached"))
-    n_units = sum(1 for code in groups if not _is_region(code))
     esc = html.escape
     out: list[str] = [
         "<!DOCTYPE html>",
@@ -154,80 +237,19 @@ def write_index(
     if synthetic:
         out.append(f'<div class="banner" role="note">{esc(SYNTHETIC_BANNER)}</div>')
     out.append(f"<h1>{esc(title)}</h1>")
-    status_line = (
-        f"{len(entries)} kapitel för {n_units} {'kommun' if n_units == 1 else 'kommuner'}"
-        + (" och regionen" if n_units < len(groups) else "")
-        + "; "
-        + (f"{n_failed} misslyckades" if n_failed else "alla klara")
-        + (f", {n_cached} oförändrade sedan förra bygget" if n_cached else "")
-        + f". Kapitlens sammanlagda körtid {_seconds(total_seconds)} (de körs parallellt)."
-    )
-    out.append(f'<p class="summary">{esc(status_line)}</p>')
+    out.append(f'<p class="summary">{esc(_status_line(entries, groups))}</p>')
     validation_index = reports_dir / "validation" / "index.html"
     if validation_index.is_file():
         out.append(
             f"<p>{_link(validation_index, reports_dir, 'Valideringsrapport för indata')}</p>"
         )
-
     if final_reports:
-        out.append('<section id="slutrapporter"><h2>Slutrapporter</h2>')
-        out.append(
-            '<table class="finals"><thead><tr><th>Rapport</th><th>Länkar</th></tr></thead><tbody>'
-        )
-        ordered = sorted(final_reports, key=lambda k: (k != "region" and not _is_region(k), k))
-        for key in ordered:
-            if key == "region" or _is_region(key):
-                region_code = next((c for c in groups if _is_region(c)), "")
-                label = names.get(key) or names.get(region_code) or "Regionen"
-            else:
-                label = names.get(key, key)
-            links = _final_links(final_reports[key], reports_dir) or "–"
-            out.append(f"<tr><td>Slutrapport – {esc(label)}</td><td>{links}</td></tr>")
-        out.append("</tbody></table></section>")
-
+        out += _finals_section(final_reports, groups, names, reports_dir)
     for code, group in groups.items():
-        shown_code = code and code != names[code] and not _is_region(code)
-        heading = names[code] + (f" ({code})" if shown_code else "")
-        out.append(f'<section id="kommun-{esc(code)}">')
-        out.append(f"<h2>{esc(heading)}</h2>")
-        final_links = _final_links(final_for(code), reports_dir)
-        if final_links:
-            out.append(f'<p class="final">Slutrapport (alla kapitel): {final_links}</p>')
-        out.append(
-            "<table><thead><tr><th>Kapitel</th><th>Status</th><th>Rapport</th>"
-            '<th>Notebook</th><th class="num">Tid</th></tr></thead><tbody>'
-        )
-        for entry in group:
-            text, css = _entry_status(entry)
-            chapter = str(entry.get("chapter_title") or entry.get("chapter_id") or "")
-            links = " · ".join(
-                s
-                for s in (
-                    _link(entry.get("html"), reports_dir, "HTML"),
-                    _link(entry.get("pdf"), reports_dir, "PDF"),
-                )
-                if s
-            )
-            cell = f"<td>{esc(chapter)}"
-            if css == "failed":
-                detail = str(entry.get("error") or "okänt fel")
-                failed_cell = entry.get("failed_cell")
-                if failed_cell in (None, ""):
-                    failed_cell = entry.get("cell")
-                if failed_cell not in (None, "") and not detail.startswith("Cell"):
-                    detail = f"Cell {failed_cell}: {detail}"
-                cell += f'<pre class="error">{esc(detail)}</pre>'
-            cell += "</td>"
-            seconds = "–" if entry.get("cached") else _seconds(entry.get("seconds"))
-            out.append(
-                f"<tr>{cell}"
-                f'<td class="{css}">{esc(text)}</td>'
-                f"<td>{links or '–'}</td>"
-                f"<td>{_link(entry.get('notebook'), reports_dir, 'ipynb') or '–'}</td>"
-                f'<td class="num">{esc(seconds)}</td></tr>'
-            )
-        out.append("</tbody></table></section>")
-
+        final = final_reports.get(code)
+        if final is None and _is_region(code):
+            final = final_reports.get("region")
+        out += _unit_section(code, group, names[code], final, reports_dir)
     built = datetime.now().strftime("%Y-%m-%d %H:%M")
     out.append(
         f"<footer>Byggd {esc(built)} med fouanalys {esc(__version__)}."

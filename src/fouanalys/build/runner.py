@@ -491,21 +491,7 @@ def build(
     require_data_dir(data_dir)
     if scheduler:
         connect_scheduler(scheduler).close()
-    from fouanalys.build.cache import current_manifest
-
-    manifest = None if force else current_manifest(data_dir, processed_dir)
-    if manifest is None:
-        from fouanalys.ingest.processing import process
-
-        log.info("Validerar och bearbetar %s", data_dir)
-        manifest = process(
-            data_dir,
-            processed_dir,
-            codebook=codebook,
-            report_dir=Path(reports_dir) / VALIDATION_REPORT_DIR.name,
-        )
-    else:
-        log.info("Rådata oförändrade sedan förra bygget; hoppar över validering och bearbetning")
+    manifest = _processed(data_dir, processed_dir, Path(reports_dir), codebook, force)
     tasks = plan_tasks(
         codes,
         manifest,
@@ -536,20 +522,46 @@ def build(
     results = sorted(cached + ran, key=lambda r: order[(r.municipality_code, r.chapter_id)])
     summary = BuildSummary(manifest=manifest, results=results)
     summary.final_reports = build_final_reports(tasks, summary.results, formats, jobs)
+    summary.index = _write_build_index(summary, Path(reports_dir), codebook)
+    summary.seconds = round(time.perf_counter() - started, 1)
+    return summary
 
+
+def _processed(
+    data_dir: Path, processed_dir: Path, reports_dir: Path, codebook: Codebook, force: bool
+) -> dict:
+    """The manifest of current processed tables: reused when raw data and processing code are
+    unchanged (no Great Expectations import), else made by validating and processing."""
+    from fouanalys.build.cache import current_manifest
+
+    manifest = None if force else current_manifest(data_dir, processed_dir)
+    if manifest is not None:
+        log.info("Rådata oförändrade sedan förra bygget; hoppar över validering och bearbetning")
+        return manifest
+    from fouanalys.ingest.processing import process
+
+    log.info("Validerar och bearbetar %s", data_dir)
+    return process(
+        data_dir,
+        processed_dir,
+        codebook=codebook,
+        report_dir=reports_dir / VALIDATION_REPORT_DIR.name,
+    )
+
+
+def _write_build_index(summary: BuildSummary, reports_dir: Path, codebook: Codebook) -> Path:
+    """The index page of a build: every chapter's status and links, and the final reports."""
     from fouanalys.build.index import write_index
 
-    summary.index = write_index(
-        Path(reports_dir),
-        [_index_entry(r, Path(reports_dir)) for r in summary.results],
-        synthetic=bool(manifest.get("synthetic")),
+    return write_index(
+        reports_dir,
+        [_index_entry(r, reports_dir) for r in summary.results],
+        synthetic=bool(summary.manifest.get("synthetic")),
         final_reports={
             ("region" if code == codebook.region.code else code): paths
             for code, paths in summary.final_reports.items()
         },
     )
-    summary.seconds = round(time.perf_counter() - started, 1)
-    return summary
 
 
 FINAL_REPORT = "slutrapport"

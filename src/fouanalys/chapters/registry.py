@@ -43,41 +43,35 @@ class Chapter:
         return self.notebook or f"{self.id}.ipynb"
 
 
+def _reads(own: str = "", whole: str = "") -> dict[str, str]:
+    """``reads`` from space-separated table names: ``_reads(own="gaps", whole="kolada")``."""
+    return {t: READ_OWN for t in own.split()} | {t: READ_ALL for t in whole.split()}
+
+
 CHAPTERS: tuple[Chapter, ...] = (
     Chapter(
         id="01_underlag",
         title="Underlag och datakvalitet",
         scope="municipality",
         # Kolada's trends compare the municipality with the county and country rows.
-        reads={
-            "enkat": READ_OWN,
-            "insatser": READ_OWN,
-            "befolkning": READ_OWN,
-            "manifest": READ_ALL,
-            "kolada": READ_ALL,
-        },
+        reads=_reads(own="enkat insatser befolkning", whole="manifest kolada"),
         packages=("underlag", "nyckeltal"),
     ),
     Chapter(
         id="02_riskfaktorer",
         title="Riskfaktorer",
         scope="municipality",
-        reads={"prevalence": READ_OWN, "priorities": READ_OWN, "associations": READ_OWN},
+        reads=_reads(own="prevalence priorities associations"),
         packages=("riskfaktorer",),
     ),
     Chapter(
         id="03_insatser",
         title="Insatser längs livsförloppet",
         scope="municipality",
-        reads={
-            "insatser": READ_OWN,
-            "befolkning": READ_OWN,
-            "coverage": READ_OWN,
-            "factor_coverage": READ_OWN,
-            "targeting_coverage": READ_OWN,
-            "knowledge_profile": READ_OWN,
-            "gaps": READ_OWN,
-        },
+        reads=_reads(
+            own="insatser befolkning coverage factor_coverage targeting_coverage "
+            "knowledge_profile gaps"
+        ),
         # The factor heatmap orders factors as chapter 02 does.
         packages=("insatser", "riskfaktorer"),
     ),
@@ -86,26 +80,14 @@ CHAPTERS: tuple[Chapter, ...] = (
         title="Nätverksdynamik och samverkan",
         scope="municipality",
         # The collaboration part compares every municipality's collaboration measures.
-        reads={
-            "prevalence": READ_OWN,
-            "associations": READ_OWN,
-            "insatser": READ_ALL,
-            "befolkning": READ_OWN,
-        },
+        reads=_reads(own="prevalence associations befolkning", whole="insatser"),
         packages=("natverk",),
     ),
     Chapter(
         id="05_region",
         title="Regional översikt",
         scope="region",
-        reads={
-            "prevalence": READ_ALL,
-            "priorities": READ_ALL,
-            "coverage": READ_ALL,
-            "insatser": READ_ALL,
-            "kolada": READ_ALL,
-            "manifest": READ_ALL,
-        },
+        reads=_reads(whole="prevalence priorities coverage insatser kolada manifest"),
         packages=("region", "insatser", "riskfaktorer", "natverk", "nyckeltal"),
     ),
 )

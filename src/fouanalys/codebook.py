@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -256,6 +257,13 @@ class Codebook(_Model):
             if m.code == code:
                 return m.name
         raise UnknownMunicipalityError(self._unknown_municipality(code))
+
+    def resolve_municipalities(self, selection: Iterable[object] | None) -> list[str]:
+        """Codes for the selected municipalities (codes or names), each once, in the order
+        given; every municipality when none is given."""
+        if not selection:
+            return self.municipality_codes
+        return list(dict.fromkeys(self.resolve_municipality(s) for s in selection))
 
     def resolve_municipality(self, value: object) -> str:
         """Return the four-digit code for a code or a name (tolerant of case and å/ä/ö)."""

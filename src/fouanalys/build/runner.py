@@ -96,14 +96,6 @@ class BuildSummary:
         return [r for r in self.results if not r.cached]
 
 
-def resolve_municipalities(selection: Iterable[str] | None, codebook: Codebook) -> list[str]:
-    """Codes for the selected municipalities (codes or names); all of them when none given."""
-    if not selection:
-        return codebook.municipality_codes
-    codes = [codebook.resolve_municipality(s) for s in selection]
-    return list(dict.fromkeys(codes))
-
-
 def plan_tasks(
     codes: Sequence[str],
     manifest: dict,
@@ -482,7 +474,7 @@ def build(
     codebook = load_codebook()
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     processed_dir = Path(processed_dir or processed_data_dir())
-    codes = resolve_municipalities(municipalities, codebook)
+    codes = codebook.resolve_municipalities(municipalities)
     unknown = [f for f in formats if f not in ("html", "pdf")]
     if unknown:
         raise FouanalysError(f"Okänt format {unknown}; välj bland html, pdf.")

@@ -265,7 +265,7 @@ def split_queries(
 # --- fetching --------------------------------------------------------------------------------
 
 
-def resolve_municipalities(municipalities: Iterable[str] | None, codebook: Codebook) -> list[str]:
+def _areas_to_fetch(municipalities: Iterable[str] | None, codebook: Codebook) -> list[str]:
     """Four-digit municipality codes (default: the codebook's); names the codebook knows are
     turned into codes. Raises :class:`FetchError` for anything else."""
     if municipalities is None:
@@ -414,7 +414,7 @@ def fetch_befolkning(
     an unexpected answer or a failed request.
     """
     codebook = codebook or load_codebook()
-    regions = resolve_municipalities(municipalities, codebook)
+    regions = _areas_to_fetch(municipalities, codebook)
     wanted_years = None if years is None else year_list(years, [])
     age_codes = [str(int(a)) for a in ages]
     url = table_url(base_url)

@@ -39,7 +39,9 @@ def _actors_of(row) -> list[str]:
     return list(dict.fromkeys(a for a in actors if a))
 
 
-def _check_actors(rows: pd.DataFrame, name: str, kommunkod: str, codebook: Codebook) -> None:
+def _check_actors(
+    rows: pd.DataFrame, name: str, municipality_code: str, codebook: Codebook
+) -> None:
     """Raise NetworkModelError listing every unknown or missing actor in ``rows``."""
     known = codebook.ids("actors")
     known_set = set(known)
@@ -62,7 +64,8 @@ def _check_actors(rows: pd.DataFrame, name: str, kommunkod: str, codebook: Codeb
         shown = "\n".join(f"  - {p}" for p in problems[:10])
         more = f"\n  (och {len(problems) - 10} till)" if len(problems) > 10 else ""
         raise NetworkModelError(
-            f"Samverkansnätverket för {name} ({kommunkod}) kan inte byggas:\n{shown}{more}\n"
+            f"Samverkansnätverket för {name} ({municipality_code}) kan inte byggas:\n"
+            f"{shown}{more}\n"
             f"Rätta kartläggningen (insatser). Kända aktörer: {', '.join(known)}."
         )
 
@@ -75,7 +78,7 @@ def _sspf_ids(codebook: Codebook) -> list[str]:
 
 
 def collaboration_graph(
-    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+    insatser: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
 ) -> nx.Graph:
     """The municipality's collaboration network from its ongoing interventions.
 
@@ -91,9 +94,9 @@ def collaboration_graph(
     codebook does not know, or has no huvudman.
     """
     codebook = codebook or load_codebook()
-    name = codebook.municipality_name(kommunkod)
-    rows = insatser.loc[insatser["kommunkod"] == kommunkod]
-    _check_actors(rows, name, kommunkod, codebook)
+    name = codebook.municipality_name(municipality_code)
+    rows = insatser.loc[insatser["kommunkod"] == municipality_code]
+    _check_actors(rows, name, municipality_code, codebook)
     ongoing = rows.loc[rows["status"] == ONGOING]
 
     count: dict[str, int] = {}
@@ -109,7 +112,7 @@ def collaboration_graph(
             weights[pair] = weights.get(pair, 0) + 1
 
     graph = nx.Graph(
-        kommunkod=kommunkod,
+        municipality_code=municipality_code,
         municipality=name,
         interventions=len(ongoing),
         joint_interventions=joint,

@@ -109,7 +109,7 @@ def unknown_kpis(kolada: pd.DataFrame, codebook: Codebook | None = None) -> list
 
 def trend_frame(
     kolada: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     codebook: Codebook | None = None,
     gender: str = "T",
 ) -> pd.DataFrame:
@@ -128,12 +128,12 @@ def trend_frame(
     codebook = codebook or load_codebook()
     areas = codebook.kolada_areas()
     county, country = codebook.county.kolada_id, codebook.country.kolada_id
-    if kommunkod not in areas or kommunkod in (county, country):
+    if municipality_code not in areas or municipality_code in (county, country):
         raise FouanalysError(
-            f"'{kommunkod}' är inte en av kodbokens kommuner; nyckeltalen från Kolada visas "
-            f"för kommunerna {', '.join(c for c in areas if c not in (county, country))}."
+            f"'{municipality_code}' är inte en av kodbokens kommuner; nyckeltalen från Kolada "
+            f"visas för kommunerna {', '.join(c for c in areas if c not in (county, country))}."
         )
-    roles = {kommunkod: ROLE_MUNICIPALITY, county: ROLE_COUNTY, country: ROLE_COUNTRY}
+    roles = {municipality_code: ROLE_MUNICIPALITY, county: ROLE_COUNTY, country: ROLE_COUNTRY}
     data = _clean(kolada)
     data = data.loc[(data["gender"] == gender) & data["municipality_id"].isin(roles)]
     frames = []

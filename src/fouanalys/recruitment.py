@@ -396,15 +396,15 @@ def _share(
 
 
 def risk_profile(
-    prevalence: pd.DataFrame, associations: pd.DataFrame, kommunkod: str, codebook: Codebook
+    prevalence: pd.DataFrame, associations: pd.DataFrame, municipality_code: str, codebook: Codebook
 ) -> RiskProfile:
     """The municipality's risk profile for the model, from its latest survey year.
 
     Suppressed cells fall back to the grade total, then to the region (``sources`` records
     which cell each share came from). Risk ratios below 1 or missing give weight 0.
     """
-    year = _latest_year(prevalence, kommunkod)
-    codes = (kommunkod, codebook.region.code)
+    year = _latest_year(prevalence, municipality_code)
+    codes = (municipality_code, codebook.region.code)
     factors = [ix for ix in codebook.indices if ix.kind in ("risk", "protective")]
     outcome = next(ix.id for ix in codebook.indices if ix.kind == "outcome")
     shares = np.zeros((2, 2, len(factors)))
@@ -445,12 +445,12 @@ def risk_profile(
     )
 
 
-def population_counts(befolkning: pd.DataFrame, kommunkod: str) -> np.ndarray:
+def population_counts(befolkning: pd.DataFrame, municipality_code: str) -> np.ndarray:
     """Population aged 12..20 in the latest year, as an array ``[sex (Pojke, Flicka), age]``."""
-    rows = befolkning[befolkning["kommunkod"] == kommunkod]
+    rows = befolkning[befolkning["kommunkod"] == municipality_code]
     if rows.empty:
         raise NetworkModelError(
-            f"Kommun {kommunkod} saknas i befolkningsunderlaget; modellen behöver antalet "
+            f"Kommun {municipality_code} saknas i befolkningsunderlaget; modellen behöver antalet "
             "12–20-åringar."
         )
     rows = rows[rows["ar"] == rows["ar"].max()]
@@ -460,7 +460,7 @@ def population_counts(befolkning: pd.DataFrame, kommunkod: str) -> np.ndarray:
         counts[s] = [int(by_age.get(a, 0)) for a in AGES]
     if counts.sum() == 0:
         raise NetworkModelError(
-            f"Kommun {kommunkod} har inga 12–20-åringar i befolkningsunderlaget."
+            f"Kommun {municipality_code} har inga 12–20-åringar i befolkningsunderlaget."
         )
     return counts
 
@@ -490,11 +490,11 @@ def _ids(text: object) -> list[str]:
 def lever_inputs(
     insatser: pd.DataFrame,
     befolkning: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     profile: RiskProfile,
 ) -> Levers:
     """Current reach of each level from the ongoing interventions of ``kommunkod``."""
-    rows = befolkning[befolkning["kommunkod"] == kommunkod]
+    rows = befolkning[befolkning["kommunkod"] == municipality_code]
     rows = rows[rows["ar"] == rows["ar"].max()]
     pop = rows.groupby("alder")["antal"].sum()
     pop_by_age = {int(a): int(n) for a, n in pop.items()}
@@ -503,7 +503,9 @@ def lever_inputs(
     reduce = np.zeros(N_AGES)
     counted = dict.fromkeys(LEVELS, 0)
     unknown = dict.fromkeys(LEVELS, 0)
-    ongoing = insatser[(insatser["kommunkod"] == kommunkod) & (insatser["status"] == "pågående")]
+    ongoing = insatser[
+        (insatser["kommunkod"] == municipality_code) & (insatser["status"] == "pågående")
+    ]
     factor_pos = {f: i for i, f in enumerate(profile.factors)}
     for row in ongoing.itertuples(index=False):
         lo, hi = int(row.alder_fran), int(row.alder_till)
@@ -950,21 +952,23 @@ SCENARIOS: tuple[Scenario, ...] = (
 class ModelInputs:
     """Everything the model takes from one municipality's processed tables."""
 
-    kommunkod: str
+    municipality_code: str
     profile: RiskProfile
     counts: np.ndarray
     levers: Levers
 
 
 def model_inputs(
-    tables: Mapping[str, pd.DataFrame], kommunkod: str, codebook: Codebook
+    tables: Mapping[str, pd.DataFrame], municipality_code: str, codebook: Codebook
 ) -> ModelInputs:
     """The model's inputs from the processed tables ``prevalence``, ``associations``,
     ``insatser`` and ``befolkning``."""
-    profile = risk_profile(tables["prevalence"], tables["associations"], kommunkod, codebook)
-    counts = population_counts(tables["befolkning"], kommunkod)
-    levers = lever_inputs(tables["insatser"], tables["befolkning"], kommunkod, profile)
-    return ModelInputs(kommunkod, profile, counts, levers)
+    profile = risk_profile(
+        tables["prevalence"], tables["associations"], municipality_code, codebook
+    )
+    counts = population_counts(tables["befolkning"], municipality_code)
+    levers = lever_inputs(tables["insatser"], tables["befolkning"], municipality_code, profile)
+    return ModelInputs(municipality_code, profile, counts, levers)
 
 
 @dataclass(frozen=True)

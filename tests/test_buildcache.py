@@ -19,11 +19,12 @@ import nbformat
 import pytest
 
 from fouanalys.build import cache, runner
-from fouanalys.build.cache import key_path, slice_hashes
+from fouanalys.build.cache import key_path
 from fouanalys.chapters import registry
 from fouanalys.config import EXAMPLE_DATA_DIR, PACKAGE_DIR
 from fouanalys.exceptions import BuildError
 from fouanalys.ingest import catalog
+from fouanalys.ingest.catalog import slice_hashes
 
 CODES = ["0125", "0184", "0191"]  # Ekerö, Solna, Sigtuna
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from fouanalys.codebook import load_codebook, normalize_key
-from fouanalys.config import CODEBOOK_PATH
+from fouanalys.config import codebook_path
 from fouanalys.exceptions import CodebookError, UnknownMunicipalityError
 
 
@@ -99,7 +99,7 @@ def _write(tmp_path: Path, data) -> Path:
 
 @pytest.fixture
 def raw_codebook() -> dict:
-    return yaml.safe_load(CODEBOOK_PATH.read_text(encoding="utf-8"))
+    return yaml.safe_load(codebook_path().read_text(encoding="utf-8"))
 
 
 def test_malformed_yaml_names_the_file(tmp_path):

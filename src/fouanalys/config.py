@@ -25,8 +25,6 @@ def codebook_path() -> Path:
     return Path(env).expanduser().resolve() if env else PACKAGED_CODEBOOK
 
 
-#: The codebook in use when the package was imported (prefer :func:`codebook_path`).
-CODEBOOK_PATH = codebook_path()
 TEMPLATE_DIR = PACKAGE_DIR / "build" / "templates"
 
 DATA_DIR = PROJ_ROOT / "data"

@@ -29,7 +29,6 @@ from fouanalys.ingest.catalog import (
     processing_hash,
     sha256_bytes,
     sha256_file,
-    slice_hashes,  # noqa: F401  (the build's own name for it, used by tests)
 )
 from fouanalys.ingest.files import atomic_write
 

@@ -205,8 +205,21 @@ def format_reach(value: object) -> str:
     return format_number(number, 0 if number >= 9.95 else 1)
 
 
-_NUMBER_WORDS = ("noll", "en", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio", "tio")
-_NUMBER_WORDS += ("elva", "tolv")
+_NUMBER_WORDS = (
+    "noll",
+    "en",
+    "två",
+    "tre",
+    "fyra",
+    "fem",
+    "sex",
+    "sju",
+    "åtta",
+    "nio",
+    "tio",
+    "elva",
+    "tolv",
+)
 
 
 def number_word(n: int) -> str:

@@ -22,6 +22,24 @@ def move_legend_below(fig: Figure, ax, ncols: int) -> None:
         fig.legend(handles, labels, loc="outside lower center", ncols=ncols)
 
 
+def hbar_plot(ax, data: pd.DataFrame, x: str, y: str, hue: str, order, hue_order, palette, **kw):
+    """Horizontal seaborn bars of ``x`` per ``y`` category in ``order``, one per ``hue``."""
+    import seaborn as sns
+
+    return sns.barplot(
+        data=data,
+        x=x,
+        y=y,
+        hue=hue,
+        order=order,
+        hue_order=hue_order,
+        palette=palette,
+        orient="h",
+        ax=ax,
+        **kw,
+    )
+
+
 def unknown_cell(x: float, y: float, width: float, height: float):
     """The hatched patch over a heatmap cell whose reach is unknown."""
     from matplotlib.patches import Rectangle

@@ -56,8 +56,12 @@ def _municipality_year(frame: pd.DataFrame, kommunkod: str, year: int) -> pd.Dat
     ]
 
 
-def _factor_frame(codebook: Codebook, kinds: tuple[str, ...] = PROFILE_KINDS) -> pd.DataFrame:
-    """factor, label, domain, domain_label, kind, kind_label, order (kind, domain, codebook)."""
+def factor_frame(codebook: Codebook, kinds: tuple[str, ...] = PROFILE_KINDS) -> pd.DataFrame:
+    """The codebook's indices of ``kinds`` as a frame, one row per factor in display order.
+
+    Columns: ``factor``, ``label``, ``domain``, ``domain_label``, ``kind``, ``kind_label`` and
+    ``order`` (0, 1, …): sorted by kind (in ``kinds`` order), domain, then codebook order.
+    """
     domains = [d.id for d in codebook.domains]
     domain_labels = codebook.labels("domains")
     rows = []
@@ -89,7 +93,7 @@ def index_table(codebook: Codebook | None = None) -> pd.DataFrame:
     (items a student must have answered for the index to count).
     """
     codebook = codebook or load_codebook()
-    factors = _factor_frame(codebook, kinds=("risk", "protective", "outcome"))
+    factors = factor_frame(codebook, kinds=("risk", "protective", "outcome"))
     rows = []
     for factor in factors["factor"]:
         idx = codebook.index(factor)
@@ -199,7 +203,7 @@ def profile_frame(
             f"Prevalenstabellen har inga rader för kommun {kommunkod}, år {year} och "
             f"{lower_first(grade_label(grade, codebook))}."
         )
-    factors = _factor_frame(codebook)
+    factors = factor_frame(codebook)
     grid = factors.merge(pd.DataFrame({"sex": sexes}), how="cross")
     values = rows[["factor", "sex", "n", "share", "ci_low", "ci_high", "suppressed"]]
     frame = grid.merge(values, on=["factor", "sex"], how="left")
@@ -522,7 +526,7 @@ def priority_matrix(
     """
     codebook = codebook or load_codebook()
     rows = _municipality_year(priorities, kommunkod, year).set_index(["factor", "grade", "sex"])
-    factors = _factor_frame(codebook)
+    factors = factor_frame(codebook)
     out = {"Faktor": list(factors["label"])}
     for grade, sex, header in _group_columns(codebook):
         cells = []

@@ -14,7 +14,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
-from fouanalys.present.figures import move_legend_below
+from fouanalys.present.figures import hbar_plot, move_legend_below
 from fouanalys.present.labels import CI_LABEL
 from fouanalys.present.style import (
     FIG_DPI,
@@ -30,6 +30,174 @@ from fouanalys.present.style import (
 )
 
 
+def _profile_data(profile: pd.DataFrame) -> pd.DataFrame:
+    """The profile with its plotting columns: wrapped ``ylabel``, ``Kön``, ``pct``, ``shown``."""
+    from fouanalys.present.text import wrap_label
+
+    share = pd.to_numeric(profile["share"], errors="coerce")
+    return profile.assign(
+        ylabel=[wrap_label(t, 34) for t in profile["label"]],
+        Kön=profile["sex_label"],
+        pct=share.astype(float).fillna(0) * 100,
+        shown=share.notna() & ~profile["suppressed"].astype(bool),
+    )
+
+
+def _whiskers(ax, centres: np.ndarray, rows: pd.DataFrame, bar_height: float) -> None:
+    """The 95 % interval whiskers of one sex's bars, with short caps a third of the bar high."""
+    shown = rows["shown"].fillna(False).to_numpy(dtype=bool)
+    lo = rows["ci_low"].astype(float).to_numpy() * 100
+    hi = rows["ci_high"].astype(float).to_numpy() * 100
+    whisk = shown & ~np.isnan(lo) & ~np.isnan(hi)
+    if not whisk.any():
+        return
+    ax.hlines(centres[whisk], lo[whisk], hi[whisk], color="#333333", lw=0.8, gid="ci")
+    for edge in (lo, hi):
+        ax.vlines(
+            edge[whisk],
+            centres[whisk] - bar_height / 6,
+            centres[whisk] + bar_height / 6,
+            color="#333333",
+            lw=0.8,
+            gid="ci-cap",
+        )
+
+
+def _reference_marks(ax, centres: np.ndarray, rows: pd.DataFrame, bar_height: float) -> None:
+    """A black line across each bar at the rest of the region's share."""
+    ref = rows["reference_share"].astype(float).to_numpy() * 100
+    has_ref = ~np.isnan(ref)
+    if has_ref.any():
+        ax.vlines(
+            ref[has_ref],
+            centres[has_ref] - bar_height * 0.48,
+            centres[has_ref] + bar_height * 0.48,
+            color="black",
+            lw=2.2,
+            zorder=3,
+            gid="reference",
+        )
+
+
+def _profile_marks(ax, part: pd.DataFrame, order: list[str], sexes: list[str]) -> None:
+    """Whiskers, reference lines and a "–" for hidden shares over each sex's bars."""
+    from fouanalys.present.text import DASH
+
+    bar_height = 0.8 / max(len(sexes), 1)
+    for container, sex in zip(ax.containers, sexes, strict=False):
+        rows = part.loc[part["sex"] == sex].set_index("ylabel").reindex(order)
+        centres = np.array([b.get_y() + b.get_height() / 2 for b in container])
+        _whiskers(ax, centres, rows, bar_height)
+        _reference_marks(ax, centres, rows, bar_height)
+        shown = rows["shown"].fillna(False).to_numpy(dtype=bool)
+        for yc in centres[~shown]:
+            ax.annotate(
+                DASH, (0, yc), xytext=(3, 0), textcoords="offset points", va="center", fontsize=9
+            )
+
+
+def _domain_ticks(ax, part: pd.DataFrame, order: list[str]) -> None:
+    """The domain as a small grey line above each factor's label (minor tick labels)."""
+    domains = part.drop_duplicates("ylabel").set_index("ylabel")["domain_label"]
+    ax.set_yticks(
+        [yi - 0.36 for yi in range(len(order))],
+        [str(domains[label]).upper() for label in order],
+        minor=True,
+    )
+    ax.set_yticks([yi + 0.1 for yi in range(len(order))], ax.get_yticklabels(), minor=False)
+    ax.tick_params(axis="y", which="minor", length=0, labelsize=6.5, labelcolor="#777777")
+
+
+def _profile_panel(ax, part: pd.DataFrame, sexes: list[str], hue_order, palette) -> None:
+    """One kind's panel of the profile: bars per factor and sex with their marks."""
+    order = list(dict.fromkeys(part["ylabel"]))
+    hbar_plot(
+        ax,
+        part,
+        "pct",
+        "ylabel",
+        "Kön",
+        order,
+        hue_order,
+        palette,
+        errorbar=None,
+        width=0.8,
+        saturation=1,
+        legend=False,
+    )
+    _profile_marks(ax, part, order, sexes)
+    _domain_ticks(ax, part, order)
+    if not part["shown"].any():
+        ax.text(
+            0.5,
+            0.5,
+            "Inga värden kan visas: för få svarande",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color="#666666",
+            fontsize=8.5,
+            gid="all-suppressed",
+        )
+
+
+def _percent_x_axis(ax, limit: float) -> None:
+    """The profile panel's x axis: 0 to ``limit`` in percent, x grid, no y ticks or labels."""
+    ax.set_ylabel("")
+    ax.set_xlabel("")
+    ax.set_xlim(0, limit)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
+    ax.xaxis.set_major_formatter(FuncFormatter(percent_tick))
+    style_axes(ax, grid_axis="x")
+    ax.tick_params(axis="y", length=0)
+
+
+def _profile_handles(palette: dict[str, str], hue_order: list[str]) -> list:
+    """Legend entries: one patch per sex, the rest of the region's line, the interval."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from fouanalys.present.labels import REST_OF_REGION
+
+    handles = [Patch(color=palette[h], label=h) for h in hue_order]
+    handles.append(
+        Line2D(
+            [],
+            [],
+            marker="|",
+            color="black",
+            linestyle="none",
+            markersize=10,
+            markeredgewidth=2.2,
+            label=REST_OF_REGION,
+        )
+    )
+    handles.append(
+        Line2D(
+            [],
+            [],
+            marker="|",
+            color="#333333",
+            lw=0.8,
+            markersize=4,
+            markeredgewidth=0.8,
+            label=CI_LABEL,
+        )
+    )
+    return handles
+
+
+def _profile_title(profile: pd.DataFrame) -> str | None:
+    """The default title: "Riskprofil <kommun> <år>: <årskurs>", or None for an empty profile."""
+    if profile.empty:
+        return None
+    first = profile.iloc[0]
+    return (
+        f"Riskprofil {first['municipality_name']} {int(first['year'])}: "
+        f"{str(first['grade_label']).lower()}"
+    )
+
+
 def ctc_profile_figure(profile: pd.DataFrame, title: str | None = None) -> Figure:
     """CTC-style profile from ``riskfaktorer.profile_frame``: share above the cut-point.
 
@@ -41,26 +209,16 @@ def ctc_profile_figure(profile: pd.DataFrame, title: str | None = None) -> Figur
     draws no bar (a zero-width one), no whisker and a "–" at its base.
     """
     import matplotlib as mpl
-    import seaborn as sns
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS
-    from fouanalys.present.labels import KIND_LABELS, REST_OF_REGION
-    from fouanalys.present.text import DASH, wrap_label
+    from fouanalys.present.labels import KIND_LABELS
 
     kinds = [k for k in PROFILE_KINDS if k in set(profile["kind"])]
     sexes = list(dict.fromkeys(profile["sex"]))
     sex_labels = dict(zip(profile["sex"], profile["sex_label"], strict=False))
     hue_order = [sex_labels[s] for s in sexes]
     palette = {sex_labels[s]: c for s, c in sex_palette(sexes).items()}
-    data = profile.assign(
-        ylabel=[wrap_label(t, 34) for t in profile["label"]],
-        Kön=profile["sex_label"],
-        pct=pd.to_numeric(profile["share"], errors="coerce").astype(float).fillna(0) * 100,
-        shown=pd.to_numeric(profile["share"], errors="coerce").notna()
-        & ~profile["suppressed"].astype(bool),
-    )
+    data = _profile_data(profile)
     n_factors = [data.loc[data["kind"] == k, "factor"].nunique() for k in kinds] or [1]
     bar_rows = sum(n_factors) * max(len(sexes), 1)
     height = 1.3 + 0.22 * bar_rows + 0.35 * len(kinds)
@@ -73,127 +231,13 @@ def ctc_profile_figure(profile: pd.DataFrame, title: str | None = None) -> Figur
         )
         axes = list(np.atleast_1d(axes))
         for ax, kind in zip(axes, kinds, strict=False):
-            part = data.loc[data["kind"] == kind]
-            order = list(dict.fromkeys(part["ylabel"]))
-            sns.barplot(
-                data=part,
-                x="pct",
-                y="ylabel",
-                hue="Kön",
-                order=order,
-                hue_order=hue_order,
-                palette=palette,
-                orient="h",
-                errorbar=None,
-                width=0.8,
-                saturation=1,
-                legend=False,
-                ax=ax,
-            )
-            bar_height = 0.8 / max(len(sexes), 1)
-            for container, sex in zip(ax.containers, sexes, strict=False):
-                rows = part.loc[part["sex"] == sex].set_index("ylabel").reindex(order)
-                centres = np.array([b.get_y() + b.get_height() / 2 for b in container])
-                shown = rows["shown"].fillna(False).to_numpy(dtype=bool)
-                lo = rows["ci_low"].astype(float).to_numpy() * 100
-                hi = rows["ci_high"].astype(float).to_numpy() * 100
-                whisk = shown & ~np.isnan(lo) & ~np.isnan(hi)
-                if whisk.any():
-                    ax.hlines(
-                        centres[whisk], lo[whisk], hi[whisk], color="#333333", lw=0.8, gid="ci"
-                    )
-                    for edge in (lo, hi):  # short caps, a third of the bar high
-                        ax.vlines(
-                            edge[whisk],
-                            centres[whisk] - bar_height / 6,
-                            centres[whisk] + bar_height / 6,
-                            color="#333333",
-                            lw=0.8,
-                            gid="ci-cap",
-                        )
-                ref = rows["reference_share"].astype(float).to_numpy() * 100
-                has_ref = ~np.isnan(ref)
-                if has_ref.any():  # a black line across the bar: the rest of the region
-                    ax.vlines(
-                        ref[has_ref],
-                        centres[has_ref] - bar_height * 0.48,
-                        centres[has_ref] + bar_height * 0.48,
-                        color="black",
-                        lw=2.2,
-                        zorder=3,
-                        gid="reference",
-                    )
-                for yc in centres[~shown]:
-                    ax.annotate(
-                        DASH,
-                        (0, yc),
-                        xytext=(3, 0),
-                        textcoords="offset points",
-                        va="center",
-                        fontsize=9,
-                    )
-            # the domain as a small grey line above each factor's label (minor tick labels)
-            domains = part.drop_duplicates("ylabel").set_index("ylabel")["domain_label"]
-            ax.set_yticks(
-                [yi - 0.36 for yi in range(len(order))],
-                [str(domains[label]).upper() for label in order],
-                minor=True,
-            )
-            ax.set_yticks([yi + 0.1 for yi in range(len(order))], ax.get_yticklabels(), minor=False)
-            ax.tick_params(axis="y", which="minor", length=0, labelsize=6.5, labelcolor="#777777")
-            if not part["shown"].any():
-                ax.text(
-                    0.5,
-                    0.5,
-                    "Inga värden kan visas: för få svarande",
-                    transform=ax.transAxes,
-                    ha="center",
-                    va="center",
-                    color="#666666",
-                    fontsize=8.5,
-                    gid="all-suppressed",
-                )
+            _profile_panel(ax, data.loc[data["kind"] == kind], sexes, hue_order, palette)
             ax.set_title(KIND_LABELS[kind], loc="left")
-            ax.set_ylabel("")
-            ax.set_xlabel("")
-            ax.set_xlim(0, limit)
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
-            ax.xaxis.set_major_formatter(FuncFormatter(percent_tick))
-            style_axes(ax, grid_axis="x")
-            ax.tick_params(axis="y", length=0)
+            _percent_x_axis(ax, limit)
         axes[-1].set_xlabel("Andel elever över gränsvärdet")
-        handles = [Patch(color=palette[h], label=h) for h in hue_order]
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="|",
-                color="black",
-                linestyle="none",
-                markersize=10,
-                markeredgewidth=2.2,
-                label=REST_OF_REGION,
-            )
-        )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="|",
-                color="#333333",
-                lw=0.8,
-                markersize=4,
-                markeredgewidth=0.8,
-                label=CI_LABEL,
-            )
-        )
+        handles = _profile_handles(palette, hue_order)
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
-        if title is None and not profile.empty:
-            first = profile.iloc[0]
-            title = (
-                f"Riskprofil {first['municipality_name']} {int(first['year'])}: "
-                f"{str(first['grade_label']).lower()}"
-            )
+        title = _profile_title(profile) if title is None else title
         if title:
             fig.suptitle(title, fontweight="bold", fontsize=10.5)
     return fig

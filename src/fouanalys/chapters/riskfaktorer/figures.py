@@ -243,6 +243,109 @@ def ctc_profile_figure(profile: pd.DataFrame, title: str | None = None) -> Figur
     return fig
 
 
+def _trend_area(ax, rows: pd.DataFrame, area: str, color: str) -> None:
+    """One area's line over the survey years with its 95 % interval as a band."""
+    import seaborn as sns
+
+    own = area == "municipality"
+    ax.fill_between(
+        rows["year"].to_numpy(dtype=float),
+        rows["lo"].to_numpy(dtype=float),
+        rows["hi"].to_numpy(dtype=float),
+        color=color,
+        alpha=0.18 if own else 0.12,
+        linewidth=0,
+        gid=f"band-{area}",
+    )
+    sns.lineplot(
+        data=rows.dropna(subset=["pct"]),
+        x="year",
+        y="pct",
+        color=color,
+        marker="o" if own else None,
+        markersize=4,
+        linestyle="-" if own else "--",
+        linewidth=1.4 if own else 1.0,
+        errorbar=None,
+        ax=ax,
+        gid=f"line-{area}",
+    )
+
+
+def _trend_panel(ax, part: pd.DataFrame, years: list, colors: dict[str, str]) -> None:
+    """One factor's panel: both areas' lines, a "–" over each suppressed year, its axes."""
+    from fouanalys.present.text import DASH, wrap_label
+
+    part = part.assign(
+        pct=lambda d: d["share"] * 100,
+        lo=lambda d: d["ci_low"] * 100,
+        hi=lambda d: d["ci_high"] * 100,
+    )
+    for area in ("region", "municipality"):
+        rows = part.loc[part["area"] == area].sort_values("year")
+        if not rows.empty:
+            _trend_area(ax, rows, area, colors[area])
+    hidden = part.loc[(part["area"] == "municipality") & part["pct"].isna(), "year"]
+    for year in hidden:
+        ax.annotate(
+            DASH,
+            (year, 0),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            color=colors["municipality"],
+        )
+    ax.set_ylim(0, percent_limit(part["ci_high"], part["share"]))
+    ax.set_title(wrap_label(part["label"].iloc[0], 28), fontsize=8.5, loc="left")
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_xticks(years, [str(y) for y in years])
+    ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+    style_axes(ax)
+
+
+def _trend_handles(colors: dict[str, str], area_labels: dict[str, str]) -> list:
+    """Legend entries: the municipality's line, the region's dashed line, the interval band."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    return [
+        Line2D(
+            [],
+            [],
+            color=colors["municipality"],
+            marker="o",
+            markersize=4,
+            lw=1.4,
+            label=area_labels.get("municipality", "Kommunen"),
+        ),
+        Line2D(
+            [],
+            [],
+            color=colors["region"],
+            linestyle="--",
+            lw=1.0,
+            label=area_labels.get("region", "Regionen"),
+        ),
+        Patch(color=colors["municipality"], alpha=0.18, label=CI_LABEL),
+    ]
+
+
+def _trend_title(codebook: Codebook, grade: str | None, sex: str | None) -> str:
+    """The trend figure's title, naming the group (all students when not given)."""
+    from fouanalys.present.labels import grade_label, sex_label
+
+    all_label = codebook.survey.all_label
+    grade = all_label if grade is None else grade
+    sex = all_label if sex is None else sex
+    who = sex_label(sex, codebook).lower()
+    where = grade_label(grade, codebook).lower()
+    return f"Andel över gränsvärdet per enkätår, {who}, {where}"
+
+
 def trend_figure(
     prevalence: pd.DataFrame,
     kommunkod: str,
@@ -260,14 +363,9 @@ def trend_figure(
     Panels have their own y scale from 0, so read the level from the axis of each.
     """
     import matplotlib as mpl
-    import seaborn as sns
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     from fouanalys.chapters.riskfaktorer.display import trend_frame
     from fouanalys.codebook import load_codebook
-    from fouanalys.present.labels import grade_label, sex_label
-    from fouanalys.present.text import DASH, wrap_label
 
     codebook = codebook or load_codebook()
     trend = trend_frame(prevalence, kommunkod, codebook, grade=grade, sex=sex, factors=factors)
@@ -282,92 +380,73 @@ def trend_figure(
         fig = Figure(figsize=(FIG_WIDTH, 0.9 + 1.85 * nrows), dpi=FIG_DPI, layout="constrained")
         axes = list(np.atleast_1d(fig.subplots(nrows, ncols, sharex=True)).ravel())
         for ax, factor in zip(axes, factor_ids, strict=False):
-            part = trend.loc[trend["factor"] == factor].assign(
-                pct=lambda d: d["share"] * 100,
-                lo=lambda d: d["ci_low"] * 100,
-                hi=lambda d: d["ci_high"] * 100,
-            )
-            for area in ("region", "municipality"):
-                rows = part.loc[part["area"] == area].sort_values("year")
-                if rows.empty:
-                    continue
-                ax.fill_between(
-                    rows["year"].to_numpy(dtype=float),
-                    rows["lo"].to_numpy(dtype=float),
-                    rows["hi"].to_numpy(dtype=float),
-                    color=colors[area],
-                    alpha=0.18 if area == "municipality" else 0.12,
-                    linewidth=0,
-                    gid=f"band-{area}",
-                )
-                sns.lineplot(
-                    data=rows.dropna(subset=["pct"]),
-                    x="year",
-                    y="pct",
-                    color=colors[area],
-                    marker="o" if area == "municipality" else None,
-                    markersize=4,
-                    linestyle="-" if area == "municipality" else "--",
-                    linewidth=1.4 if area == "municipality" else 1.0,
-                    errorbar=None,
-                    ax=ax,
-                    gid=f"line-{area}",
-                )
-            hidden = part.loc[(part["area"] == "municipality") & part["pct"].isna(), "year"]
-            for year in hidden:
-                ax.annotate(
-                    DASH,
-                    (year, 0),
-                    xytext=(0, 2),
-                    textcoords="offset points",
-                    ha="center",
-                    va="bottom",
-                    fontsize=9,
-                    color=colors["municipality"],
-                )
-            top = percent_limit(part["ci_high"], part["share"])
-            ax.set_ylim(0, top)
-            ax.set_title(wrap_label(part["label"].iloc[0], 28), fontsize=8.5, loc="left")
-            ax.set_xlabel("")
-            ax.set_ylabel("")
-            ax.set_xticks(years, [str(y) for y in years])
-            ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
-            ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
-            style_axes(ax)
+            _trend_panel(ax, trend.loc[trend["factor"] == factor], years, colors)
         for ax in axes[len(factor_ids) :]:
             ax.set_visible(False)
-        handles = [
-            Line2D(
-                [],
-                [],
-                color=colors["municipality"],
-                marker="o",
-                markersize=4,
-                lw=1.4,
-                label=area_labels.get("municipality", "Kommunen"),
-            ),
-            Line2D(
-                [],
-                [],
-                color=colors["region"],
-                linestyle="--",
-                lw=1.0,
-                label=area_labels.get("region", "Regionen"),
-            ),
-            Patch(color=colors["municipality"], alpha=0.18, label=CI_LABEL),
-        ]
-        fig.legend(handles=handles, loc="outside lower center", ncols=3)
-        all_label = codebook.survey.all_label
-        grade = all_label if grade is None else grade
-        sex = all_label if sex is None else sex
-        who = sex_label(sex, codebook).lower()
-        where = grade_label(grade, codebook).lower()
-        fig.suptitle(
-            f"Andel över gränsvärdet per enkätår, {who}, {where}",
-            fontweight="bold",
-            fontsize=10.5,
-        )
+        fig.legend(handles=_trend_handles(colors, area_labels), loc="outside lower center", ncols=3)
+        fig.suptitle(_trend_title(codebook, grade, sex), fontweight="bold", fontsize=10.5)
     return fig
+
+
+def _ratio_limits(shown: pd.DataFrame) -> tuple[float, float]:
+    """The log axis's limits: the shown ratios and intervals with room, 1 always inside."""
+    bounds = pd.concat([shown["rr_low"], shown["rr_high"], shown["risk_ratio"]]).dropna()
+    bounds = bounds[bounds > 0]
+    lo = min(0.8, float(bounds.min()) * 0.85) if len(bounds) else 0.5
+    hi = max(1.5, float(bounds.max()) * 1.15) if len(bounds) else 4.0
+    return lo, hi
+
+
+def _ratio_points(ax, frame: pd.DataFrame, finite: pd.Series, colors: dict[str, str]) -> None:
+    """Each area's ratios as points with interval lines, and a "–" where a ratio is hidden."""
+    import seaborn as sns
+
+    from fouanalys.present.text import DASH
+
+    shown = frame.loc[finite]
+    area_labels = dict(zip(frame["area"], frame["area_label"], strict=False))
+    for area in ("municipality", "region"):
+        rows = shown.loc[shown["area"] == area]
+        if rows.empty:
+            continue
+        ax.hlines(
+            rows["ypos"], rows["rr_low"], rows["rr_high"], color=colors[area], lw=1.2, gid="ci"
+        )
+    sns.scatterplot(
+        data=shown,
+        x="risk_ratio",
+        y="ypos",
+        hue="Område",
+        hue_order=[area_labels[a] for a in ("municipality", "region") if a in area_labels],
+        palette={area_labels[a]: colors[a] for a in colors if a in area_labels},
+        style="Område",
+        markers={area_labels.get("municipality", ""): "o", area_labels.get("region", ""): "s"},
+        s=36,
+        zorder=3,
+        ax=ax,
+    )
+    for row in frame.loc[~finite].itertuples(index=False):
+        ax.annotate(
+            DASH,
+            (1, row.ypos),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9,
+            color=colors[row.area],
+        )
+
+
+def _log_ratio_axis(ax, lo: float, hi: float) -> None:
+    """A log x axis from ``lo`` to ``hi`` with round ratios as ticks, decimal comma."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    ticks = [t for t in (0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8, 12, 16) if lo <= t <= hi]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}".replace(".", ",")))
 
 
 def association_figure(
@@ -385,13 +464,11 @@ def association_figure(
     draws no point and a "–".
     """
     import matplotlib as mpl
-    import seaborn as sns
-    from matplotlib.ticker import FixedLocator, NullLocator
 
     from fouanalys.chapters.riskfaktorer.display import association_frame
     from fouanalys.codebook import load_codebook
     from fouanalys.present.labels import grade_label
-    from fouanalys.present.text import DASH, wrap_label
+    from fouanalys.present.text import wrap_label
 
     codebook = codebook or load_codebook()
     frame = association_frame(associations, kommunkod, year, codebook, grade)
@@ -404,54 +481,15 @@ def association_figure(
         Område=frame["area_label"],
     )
     finite = frame["risk_ratio"].notna() & ~frame["suppressed"]
-    shown = frame.loc[finite]
     labels = dict(zip(frame["factor"], frame["label"], strict=False))
-    area_labels = dict(zip(frame["area"], frame["area_label"], strict=False))
-    bounds = pd.concat([shown["rr_low"], shown["rr_high"], shown["risk_ratio"]]).dropna()
-    bounds = bounds[bounds > 0]
-    lo = min(0.8, float(bounds.min()) * 0.85) if len(bounds) else 0.5
-    hi = max(1.5, float(bounds.max()) * 1.15) if len(bounds) else 4.0
+    lo, hi = _ratio_limits(frame.loc[finite])
 
     fig = new_figure(height=1.2 + 0.5 * max(len(factors), 1))
     ax = fig.axes[0]
     with mpl.rc_context(RC):
         ax.axvline(1, color="#888888", lw=0.8, linestyle=":")
-        for area in ("municipality", "region"):
-            rows = shown.loc[shown["area"] == area]
-            if rows.empty:
-                continue
-            ax.hlines(
-                rows["ypos"], rows["rr_low"], rows["rr_high"], color=colors[area], lw=1.2, gid="ci"
-            )
-        sns.scatterplot(
-            data=shown,
-            x="risk_ratio",
-            y="ypos",
-            hue="Område",
-            hue_order=[area_labels[a] for a in ("municipality", "region") if a in area_labels],
-            palette={area_labels[a]: colors[a] for a in colors if a in area_labels},
-            style="Område",
-            markers={area_labels.get("municipality", ""): "o", area_labels.get("region", ""): "s"},
-            s=36,
-            zorder=3,
-            ax=ax,
-        )
-        for row in frame.loc[~finite].itertuples(index=False):
-            ax.annotate(
-                DASH,
-                (1, row.ypos),
-                xytext=(4, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=9,
-                color=colors[row.area],
-            )
-        ax.set_xscale("log")
-        ax.set_xlim(lo, hi)
-        ticks = [t for t in (0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8, 12, 16) if lo <= t <= hi]
-        ax.xaxis.set_major_locator(FixedLocator(ticks))
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}".replace(".", ",")))
+        _ratio_points(ax, frame, finite, colors)
+        _log_ratio_axis(ax, lo, hi)
         ax.set_yticks(range(len(factors)), [wrap_label(labels[f], 34) for f in factors])
         ax.set_ylim(len(factors) - 0.5, -0.5)
         ax.tick_params(axis="y", length=0)

@@ -40,6 +40,21 @@ def hbar_plot(ax, data: pd.DataFrame, x: str, y: str, hue: str, order, hue_order
     )
 
 
+def kind_runs(factors: list, info: pd.DataFrame) -> list[tuple[str, int, int]]:
+    """Each kind of ``info`` (indexed by factor) in order, with its first and last position."""
+    runs = []
+    for kind in dict.fromkeys(info["kind"]):
+        at = [i for i, f in enumerate(factors) if info.at[f, "kind"] == kind]
+        runs.append((kind, min(at), max(at)))
+    return runs
+
+
+def note_text(ax, x: float, y: float, text: str, fontsize: float, italic: bool = True, **kw):
+    """Grey text, vertically centred, saying a panel or band has nothing to show."""
+    style = {"style": "italic"} if italic else {}
+    return ax.text(x, y, text, va="center", fontsize=fontsize, color="#666666", **style, **kw)
+
+
 def unknown_cell(x: float, y: float, width: float, height: float):
     """The hatched patch over a heatmap cell whose reach is unknown."""
     from matplotlib.patches import Rectangle

@@ -13,7 +13,15 @@ from matplotlib.ticker import FuncFormatter
 
 if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
-from fouanalys.present.figures import heatmap, literal, stage_ticks, text_width, unknown_cell
+from fouanalys.present.figures import (
+    heatmap,
+    kind_runs,
+    literal,
+    note_text,
+    stage_ticks,
+    text_width,
+    unknown_cell,
+)
 from fouanalys.present.style import (
     FIG_DPI,
     FIG_WIDTH,
@@ -111,15 +119,7 @@ def _draw_level_bands(ax, bands: list, empty: list, pad: float, size: float) -> 
             gid="level",
         )
     for yy in empty:
-        ax.text(
-            0.3,
-            yy,
-            "Inga pågående eller planerade insatser",
-            va="center",
-            fontsize=size,
-            color="#666666",
-            style="italic",
-        )
+        note_text(ax, 0.3, yy, "Inga pågående eller planerade insatser", size)
 
 
 def _draw_intervention_bar(ax, yy: float, row, color: str) -> None:
@@ -458,15 +458,13 @@ def _draw_kind_bands(ax, factors: list, info: pd.DataFrame) -> None:
     """A line between risk and protective factors and each kind's name on the right."""
     from fouanalys.present.labels import KIND_LABELS
 
-    kinds = list(dict.fromkeys(info["kind"]))
-    for kind in kinds[1:]:
-        first = next(i for i, f in enumerate(factors) if info.at[f, "kind"] == kind)
+    runs = kind_runs(factors, info)
+    for _kind, first, _last in runs[1:]:
         ax.axhline(first, color="#12355b", lw=1.2)
-    for kind in kinds:
-        rows = [i for i, f in enumerate(factors) if info.at[f, "kind"] == kind]
+    for kind, first, last in runs:
         ax.text(
             1.012,
-            (min(rows) + max(rows) + 1) / 2,
+            (first + last + 1) / 2,
             KIND_LABELS.get(kind, kind),
             transform=ax.get_yaxis_transform(),
             rotation=270,

@@ -16,6 +16,7 @@ from fouanalys.chapters.region.display import (
 )
 from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS
 from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.present.figures import kind_runs
 from fouanalys.present.labels import KIND_LABELS
 from fouanalys.present.text import DASH, wrap_label
 
@@ -88,14 +89,12 @@ def _draw_share_cell(ax, row, xi: int, yi: int, norms: dict, cmaps: dict) -> Non
 
 def _draw_kind_columns(ax, factors: list, info: pd.DataFrame) -> None:
     """A line between risk and protective columns and each kind's name under the columns."""
-    kinds = list(dict.fromkeys(info["kind"]))
-    for kind in kinds[1:]:
-        first = next(i for i, f in enumerate(factors) if info.at[f, "kind"] == kind)
+    runs = kind_runs(factors, info)
+    for _kind, first, _last in runs[1:]:
         ax.axvline(first, color="#12355b", lw=1.2)
-    for kind in kinds:
-        cols = [i for i, f in enumerate(factors) if info.at[f, "kind"] == kind]
+    for kind, first, last in runs:
         ax.text(
-            (min(cols) + max(cols) + 1) / 2,
+            (first + last + 1) / 2,
             -0.02,
             KIND_LABELS.get(kind, kind).upper(),
             transform=ax.get_xaxis_transform(),

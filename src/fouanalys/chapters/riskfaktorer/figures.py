@@ -14,7 +14,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
-from fouanalys.present.figures import hbar_plot, move_legend_below
+from fouanalys.present.figures import hbar_plot, move_legend_below, note_text
 from fouanalys.present.labels import CI_LABEL
 from fouanalys.present.style import (
     FIG_DPI,
@@ -128,15 +128,15 @@ def _profile_panel(ax, part: pd.DataFrame, sexes: list[str], hue_order, palette)
     _profile_marks(ax, part, order, sexes)
     _domain_ticks(ax, part, order)
     if not part["shown"].any():
-        ax.text(
+        note_text(
+            ax,
             0.5,
             0.5,
             "Inga värden kan visas: för få svarande",
+            8.5,
+            italic=False,
             transform=ax.transAxes,
             ha="center",
-            va="center",
-            color="#666666",
-            fontsize=8.5,
             gid="all-suppressed",
         )
 

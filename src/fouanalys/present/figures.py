@@ -40,13 +40,36 @@ def hbar_plot(ax, data: pd.DataFrame, x: str, y: str, hue: str, order, hue_order
     )
 
 
-def kind_runs(factors: list, info: pd.DataFrame) -> list[tuple[str, int, int]]:
+def _kind_runs(factors: list, info: pd.DataFrame) -> list[tuple[str, int, int]]:
     """Each kind of ``info`` (indexed by factor) in order, with its first and last position."""
     runs = []
     for kind in dict.fromkeys(info["kind"]):
         at = [i for i, f in enumerate(factors) if info.at[f, "kind"] == kind]
         runs.append((kind, min(at), max(at)))
     return runs
+
+
+def draw_kind_divisions(
+    ax, factors: list, info: pd.DataFrame, rows: bool, offset: float, upper: bool = False, **kw
+) -> None:
+    """A line between the kinds of ``factors`` (risk, protective) along the rows or columns of
+    a heatmap, and each kind's name at ``offset`` across the axis (``kw`` styles the name)."""
+    from fouanalys.present.labels import KIND_LABELS
+
+    runs = _kind_runs(factors, info)
+    line = ax.axhline if rows else ax.axvline
+    for _kind, first, _last in runs[1:]:
+        line(first, color="#12355b", lw=1.2)
+    for kind, first, last in runs:
+        label = KIND_LABELS.get(kind, kind)
+        middle = (first + last + 1) / 2
+        ax.text(
+            *((offset, middle) if rows else (middle, offset)),
+            label.upper() if upper else label,
+            transform=ax.get_yaxis_transform() if rows else ax.get_xaxis_transform(),
+            color="#12355b",
+            **kw,
+        )
 
 
 def note_text(ax, x: float, y: float, text: str, fontsize: float, italic: bool = True, **kw):

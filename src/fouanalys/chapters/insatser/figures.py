@@ -14,8 +14,8 @@ from matplotlib.ticker import FuncFormatter
 if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
 from fouanalys.present.figures import (
+    draw_kind_divisions,
     heatmap,
-    kind_runs,
     literal,
     note_text,
     stage_ticks,
@@ -456,23 +456,9 @@ def _factor_rows(ax, factors: list, info: pd.DataFrame) -> None:
 
 def _draw_kind_bands(ax, factors: list, info: pd.DataFrame) -> None:
     """A line between risk and protective factors and each kind's name on the right."""
-    from fouanalys.present.labels import KIND_LABELS
-
-    runs = kind_runs(factors, info)
-    for _kind, first, _last in runs[1:]:
-        ax.axhline(first, color="#12355b", lw=1.2)
-    for kind, first, last in runs:
-        ax.text(
-            1.012,
-            (first + last + 1) / 2,
-            KIND_LABELS.get(kind, kind),
-            transform=ax.get_yaxis_transform(),
-            rotation=270,
-            ha="left",
-            va="center",
-            fontsize=8,
-            color="#12355b",
-        )
+    draw_kind_divisions(
+        ax, factors, info, rows=True, offset=1.012, rotation=270, ha="left", va="center", fontsize=8
+    )
 
 
 def _factor_legend(fig: Figure) -> None:

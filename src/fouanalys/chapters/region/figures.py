@@ -16,8 +16,7 @@ from fouanalys.chapters.region.display import (
 )
 from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS
 from fouanalys.codebook import Codebook, load_codebook
-from fouanalys.present.figures import kind_runs
-from fouanalys.present.labels import KIND_LABELS
+from fouanalys.present.figures import draw_kind_divisions
 from fouanalys.present.text import DASH, wrap_label
 
 _ELEVATED_COLOR = "#a4000f"
@@ -89,21 +88,18 @@ def _draw_share_cell(ax, row, xi: int, yi: int, norms: dict, cmaps: dict) -> Non
 
 def _draw_kind_columns(ax, factors: list, info: pd.DataFrame) -> None:
     """A line between risk and protective columns and each kind's name under the columns."""
-    runs = kind_runs(factors, info)
-    for _kind, first, _last in runs[1:]:
-        ax.axvline(first, color="#12355b", lw=1.2)
-    for kind, first, last in runs:
-        ax.text(
-            (first + last + 1) / 2,
-            -0.02,
-            KIND_LABELS.get(kind, kind).upper(),
-            transform=ax.get_xaxis_transform(),
-            ha="center",
-            va="top",
-            fontsize=7,
-            color="#12355b",
-            fontweight="bold",
-        )
+    draw_kind_divisions(
+        ax,
+        factors,
+        info,
+        rows=False,
+        offset=-0.02,
+        upper=True,
+        ha="center",
+        va="top",
+        fontsize=7,
+        fontweight="bold",
+    )
 
 
 def _factor_heatmap_legend(fig: Figure) -> None:

@@ -78,6 +78,11 @@ def note_text(ax, x: float, y: float, text: str, fontsize: float, italic: bool =
     return ax.text(x, y, text, va="center", fontsize=fontsize, color="#666666", **style, **kw)
 
 
+def cell_text(ax, x: float, y: float, text: str, fontsize: float, color: str, **kw):
+    """A heatmap cell's text, horizontally centred at (x, y) and drawn above the cells."""
+    return ax.text(x, y, text, ha="center", fontsize=fontsize, color=color, zorder=3, **kw)
+
+
 def unknown_cell(x: float, y: float, width: float, height: float):
     """The hatched patch over a heatmap cell whose reach is unknown."""
     from matplotlib.patches import Rectangle

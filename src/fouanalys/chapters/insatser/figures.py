@@ -14,6 +14,7 @@ from matplotlib.ticker import FuncFormatter
 if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
 from fouanalys.present.figures import (
+    cell_text,
     draw_kind_divisions,
     heatmap,
     literal,
@@ -299,34 +300,22 @@ def _annotate_reach_cell(ax, row, xi: int, yi: int, norm, vmax: float, cmap) -> 
         if row.state == "unknown"
         else None
     )
-    ax.text(
+    cell_text(
+        ax,
         xi + 0.5,
         yi + 0.4,
         row.reach_text,
-        ha="center",
+        9.5,
+        color,
         va="center",
-        fontsize=9.5,
         fontweight="bold",
-        color=color,
         bbox=box,
-        zorder=3,
         gid=f"reach-{row.state}",
     )
     extra = row.count_text
     if row.planned:
         extra += f"\n+{_planned_text(row.planned)}"
-    ax.text(
-        xi + 0.5,
-        yi + 0.62,
-        extra,
-        ha="center",
-        va="top",
-        fontsize=7,
-        color=color,
-        bbox=box,
-        zorder=3,
-        linespacing=1.05,
-    )
+    cell_text(ax, xi + 0.5, yi + 0.62, extra, 7, color, va="top", bbox=box, linespacing=1.05)
 
 
 def _coverage_legend(fig: Figure) -> None:

@@ -16,7 +16,7 @@ from fouanalys.chapters.region.display import (
 )
 from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS
 from fouanalys.codebook import Codebook, load_codebook
-from fouanalys.present.figures import draw_kind_divisions
+from fouanalys.present.figures import cell_text, draw_kind_divisions
 from fouanalys.present.text import DASH, wrap_label
 
 _ELEVATED_COLOR = "#a4000f"
@@ -385,21 +385,20 @@ def _draw_reach_cell(ax, row, xi: int, yi: int, cmap, norm) -> None:
         row.state in ("known", "partial")
         and _heatmap_text_color(cmap(norm(row.reach_per_1000))) == "white"
     )
-    ax.text(
+    cell_text(
+        ax,
         xi + 0.5,
         yi + 0.5,
         row.text,
-        ha="center",
+        7,
+        "white" if dark else "#1d1d1d",
         va="center",
-        fontsize=7,
         fontweight="bold" if row.is_region else "normal",
-        color="white" if dark else "#1d1d1d",
         bbox=(
             {"boxstyle": "square,pad=0.08", "facecolor": "white", "edgecolor": "none"}
             if row.state == "unknown"
             else None
         ),
-        zorder=3,
     )
 
 

@@ -78,9 +78,18 @@ def note_text(ax, x: float, y: float, text: str, fontsize: float, italic: bool =
     return ax.text(x, y, text, va="center", fontsize=fontsize, color="#666666", **style, **kw)
 
 
-def cell_text(ax, x: float, y: float, text: str, fontsize: float, color: str, **kw):
+def cell_text(
+    ax, x: float, y: float, text: str, fontsize: float, color: str, zorder: float = 3, **kw
+):
     """A heatmap cell's text, horizontally centred at (x, y) and drawn above the cells."""
-    return ax.text(x, y, text, ha="center", fontsize=fontsize, color=color, zorder=3, **kw)
+    return ax.text(x, y, text, ha="center", fontsize=fontsize, color=color, zorder=zorder, **kw)
+
+
+def cell_rect(ax, x: float, y: float, width: float, height: float, **style):
+    """Add a rectangle over part of a heatmap cell (a fill, a frame or an outline)."""
+    from matplotlib.patches import Rectangle
+
+    return ax.add_patch(Rectangle((x, y), width, height, **style))
 
 
 def unknown_cell(x: float, y: float, width: float, height: float):

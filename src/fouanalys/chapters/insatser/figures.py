@@ -14,6 +14,7 @@ from matplotlib.ticker import FuncFormatter
 if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
 from fouanalys.present.figures import (
+    cell_rect,
     cell_text,
     draw_kind_divisions,
     heatmap,
@@ -390,28 +391,27 @@ def _draw_factor_cell(ax, row, xi: int, yi: int, vmax: float, cmap) -> None:
     from matplotlib.patches import Rectangle
 
     if not row.applicable:
-        ax.add_patch(
-            Rectangle(
-                (xi + 0.03, yi + 0.04),
-                0.94,
-                0.92,
-                facecolor=NOT_APPLICABLE_COLOR,
-                linewidth=0,
-                zorder=1,
-                gid="not-applicable",
-            )
+        cell_rect(
+            ax,
+            xi + 0.03,
+            yi + 0.04,
+            0.94,
+            0.92,
+            facecolor=NOT_APPLICABLE_COLOR,
+            linewidth=0,
+            zorder=1,
+            gid="not-applicable",
         )
         return
-    ax.text(
+    cell_text(
+        ax,
         xi + 0.5,
         yi + 0.5,
         str(row.interventions),
-        ha="center",
+        8.5,
+        heat_text_color(row.interventions, vmax * 1.25, cmap),
         va="center",
-        fontsize=8.5,
         fontweight="bold" if row.priority else "normal",
-        color=heat_text_color(row.interventions, vmax * 1.25, cmap),
-        zorder=3,
     )
     if row.gap:
         ax.add_patch(

@@ -16,7 +16,7 @@ from fouanalys.chapters.region.display import (
 )
 from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS
 from fouanalys.codebook import Codebook, load_codebook
-from fouanalys.present.figures import cell_text, draw_kind_divisions
+from fouanalys.present.figures import cell_rect, cell_text, draw_kind_divisions
 from fouanalys.present.text import DASH, wrap_label
 
 _ELEVATED_COLOR = "#a4000f"
@@ -60,28 +60,28 @@ def _draw_share_cell(ax, row, xi: int, yi: int, norms: dict, cmaps: dict) -> Non
     text = row.text
     if row.elevated:
         text = f"{ELEVATED_MARKS.get(row.kind, '▲')} {text}"
-        ax.add_patch(
-            Rectangle(
-                (xi + 0.07, yi + 0.11),
-                0.86,
-                0.78,
-                fill=False,
-                edgecolor=_ELEVATED_COLOR,
-                linewidth=1.8,
-                zorder=3,
-                gid="elevated",
-            )
+        cell_rect(
+            ax,
+            xi + 0.07,
+            yi + 0.11,
+            0.86,
+            0.78,
+            fill=False,
+            edgecolor=_ELEVATED_COLOR,
+            linewidth=1.8,
+            zorder=3,
+            gid="elevated",
         )
-    ax.text(
+    cell_text(
+        ax,
         xi + 0.5,
         yi + 0.5,
         text,
-        ha="center",
-        va="center",
-        fontsize=8,
-        fontweight="bold" if row.elevated or row.is_region else "normal",
-        color=text_color,
+        8,
+        text_color,
         zorder=4,
+        va="center",
+        fontweight="bold" if row.elevated or row.is_region else "normal",
         gid="value",
     )
 

@@ -22,6 +22,76 @@ def move_legend_below(fig: Figure, ax, ncols: int) -> None:
         fig.legend(handles, labels, loc="outside lower center", ncols=ncols)
 
 
+def hbar_plot(ax, data: pd.DataFrame, x: str, y: str, hue: str, order, hue_order, palette, **kw):
+    """Horizontal seaborn bars of ``x`` per ``y`` category in ``order``, one per ``hue``."""
+    import seaborn as sns
+
+    return sns.barplot(
+        data=data,
+        x=x,
+        y=y,
+        hue=hue,
+        order=order,
+        hue_order=hue_order,
+        palette=palette,
+        orient="h",
+        ax=ax,
+        **kw,
+    )
+
+
+def _kind_runs(factors: list, info: pd.DataFrame) -> list[tuple[str, int, int]]:
+    """Each kind of ``info`` (indexed by factor) in order, with its first and last position."""
+    runs = []
+    for kind in dict.fromkeys(info["kind"]):
+        at = [i for i, f in enumerate(factors) if info.at[f, "kind"] == kind]
+        runs.append((kind, min(at), max(at)))
+    return runs
+
+
+def draw_kind_divisions(
+    ax, factors: list, info: pd.DataFrame, rows: bool, offset: float, upper: bool = False, **kw
+) -> None:
+    """A line between the kinds of ``factors`` (risk, protective) along the rows or columns of
+    a heatmap, and each kind's name at ``offset`` across the axis (``kw`` styles the name)."""
+    from fouanalys.present.labels import KIND_LABELS
+
+    runs = _kind_runs(factors, info)
+    line = ax.axhline if rows else ax.axvline
+    for _kind, first, _last in runs[1:]:
+        line(first, color="#12355b", lw=1.2)
+    for kind, first, last in runs:
+        label = KIND_LABELS.get(kind, kind)
+        middle = (first + last + 1) / 2
+        ax.text(
+            *((offset, middle) if rows else (middle, offset)),
+            label.upper() if upper else label,
+            transform=ax.get_yaxis_transform() if rows else ax.get_xaxis_transform(),
+            color="#12355b",
+            **kw,
+        )
+
+
+def note_text(ax, x: float, y: float, text: str, fontsize: float, italic: bool = True, **kw):
+    """Grey text, vertically centred, saying a panel or band has nothing to show."""
+    style = {"style": "italic"} if italic else {}
+    return ax.text(x, y, text, va="center", fontsize=fontsize, color="#666666", **style, **kw)
+
+
+def cell_text(
+    ax, x: float, y: float, text: str, fontsize: float, color: str, zorder: float = 3, **kw
+):
+    """A heatmap cell's text, horizontally centred at (x, y) and drawn above the cells."""
+    return ax.text(x, y, text, ha="center", fontsize=fontsize, color=color, zorder=zorder, **kw)
+
+
+def cell_rect(ax, x: float, y: float, width: float, height: float, **style):
+    """Add a rectangle over part of a heatmap cell (a fill, a frame or an outline)."""
+    from matplotlib.patches import Rectangle
+
+    return ax.add_patch(Rectangle((x, y), width, height, **style))
+
+
 def unknown_cell(x: float, y: float, width: float, height: float):
     """The hatched patch over a heatmap cell whose reach is unknown."""
     from matplotlib.patches import Rectangle

@@ -527,10 +527,10 @@ def factor_cells(
     the factor can be addressed at that stage), ``priority`` (bool: the factor is in the gap
     table) and ``gap`` (the gap status of the cell, "saknas", "tunn" or "" when none).
     """
-    from fouanalys.chapters.riskfaktorer.display import _factor_frame
+    from fouanalys.chapters.riskfaktorer.display import factor_frame
 
     codebook = codebook or load_codebook()
-    factors = _factor_frame(codebook)
+    factors = factor_frame(codebook)
     frame = _cells(factor_coverage, kommunkod, codebook, "factor", list(factors["factor"]))
     info = factors.set_index("factor")
     frame.insert(1, "label", frame["factor"].map(info["label"]))

@@ -13,7 +13,17 @@ from matplotlib.ticker import FuncFormatter
 
 if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
-from fouanalys.present.figures import heatmap, literal, stage_ticks, text_width, unknown_cell
+from fouanalys.present.figures import (
+    cell_rect,
+    cell_text,
+    draw_kind_divisions,
+    heatmap,
+    literal,
+    note_text,
+    stage_ticks,
+    text_width,
+    unknown_cell,
+)
 from fouanalys.present.style import (
     FIG_DPI,
     FIG_WIDTH,
@@ -111,15 +121,7 @@ def _draw_level_bands(ax, bands: list, empty: list, pad: float, size: float) -> 
             gid="level",
         )
     for yy in empty:
-        ax.text(
-            0.3,
-            yy,
-            "Inga pågående eller planerade insatser",
-            va="center",
-            fontsize=size,
-            color="#666666",
-            style="italic",
-        )
+        note_text(ax, 0.3, yy, "Inga pågående eller planerade insatser", size)
 
 
 def _draw_intervention_bar(ax, yy: float, row, color: str) -> None:
@@ -299,34 +301,22 @@ def _annotate_reach_cell(ax, row, xi: int, yi: int, norm, vmax: float, cmap) -> 
         if row.state == "unknown"
         else None
     )
-    ax.text(
+    cell_text(
+        ax,
         xi + 0.5,
         yi + 0.4,
         row.reach_text,
-        ha="center",
+        9.5,
+        color,
         va="center",
-        fontsize=9.5,
         fontweight="bold",
-        color=color,
         bbox=box,
-        zorder=3,
         gid=f"reach-{row.state}",
     )
     extra = row.count_text
     if row.planned:
         extra += f"\n+{_planned_text(row.planned)}"
-    ax.text(
-        xi + 0.5,
-        yi + 0.62,
-        extra,
-        ha="center",
-        va="top",
-        fontsize=7,
-        color=color,
-        bbox=box,
-        zorder=3,
-        linespacing=1.05,
-    )
+    cell_text(ax, xi + 0.5, yi + 0.62, extra, 7, color, va="top", bbox=box, linespacing=1.05)
 
 
 def _coverage_legend(fig: Figure) -> None:
@@ -401,28 +391,27 @@ def _draw_factor_cell(ax, row, xi: int, yi: int, vmax: float, cmap) -> None:
     from matplotlib.patches import Rectangle
 
     if not row.applicable:
-        ax.add_patch(
-            Rectangle(
-                (xi + 0.03, yi + 0.04),
-                0.94,
-                0.92,
-                facecolor=NOT_APPLICABLE_COLOR,
-                linewidth=0,
-                zorder=1,
-                gid="not-applicable",
-            )
+        cell_rect(
+            ax,
+            xi + 0.03,
+            yi + 0.04,
+            0.94,
+            0.92,
+            facecolor=NOT_APPLICABLE_COLOR,
+            linewidth=0,
+            zorder=1,
+            gid="not-applicable",
         )
         return
-    ax.text(
+    cell_text(
+        ax,
         xi + 0.5,
         yi + 0.5,
         str(row.interventions),
-        ha="center",
+        8.5,
+        heat_text_color(row.interventions, vmax * 1.25, cmap),
         va="center",
-        fontsize=8.5,
         fontweight="bold" if row.priority else "normal",
-        color=heat_text_color(row.interventions, vmax * 1.25, cmap),
-        zorder=3,
     )
     if row.gap:
         ax.add_patch(
@@ -456,25 +445,9 @@ def _factor_rows(ax, factors: list, info: pd.DataFrame) -> None:
 
 def _draw_kind_bands(ax, factors: list, info: pd.DataFrame) -> None:
     """A line between risk and protective factors and each kind's name on the right."""
-    from fouanalys.present.labels import KIND_LABELS
-
-    kinds = list(dict.fromkeys(info["kind"]))
-    for kind in kinds[1:]:
-        first = next(i for i, f in enumerate(factors) if info.at[f, "kind"] == kind)
-        ax.axhline(first, color="#12355b", lw=1.2)
-    for kind in kinds:
-        rows = [i for i, f in enumerate(factors) if info.at[f, "kind"] == kind]
-        ax.text(
-            1.012,
-            (min(rows) + max(rows) + 1) / 2,
-            KIND_LABELS.get(kind, kind),
-            transform=ax.get_yaxis_transform(),
-            rotation=270,
-            ha="left",
-            va="center",
-            fontsize=8,
-            color="#12355b",
-        )
+    draw_kind_divisions(
+        ax, factors, info, rows=True, offset=1.012, rotation=270, ha="left", va="center", fontsize=8
+    )
 
 
 def _factor_legend(fig: Figure) -> None:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from fouanalys import recruitment as rec
-from fouanalys.present.figures import literal
+from fouanalys.present.figures import literal, note_text
 from fouanalys.present.style import (
     FIG_DPI,
     FIG_WIDTH,
@@ -292,17 +292,7 @@ def collaboration_figure(
         for actor in codebook.actors:
             _draw_actor(ax, actor, pos, graph, counts, size)
         if graph.number_of_nodes() == 0:
-            ax.text(
-                0,
-                0,
-                "Inga pågående insatser",
-                ha="center",
-                va="center",
-                fontsize=9,
-                color="#666666",
-                style="italic",
-                gid="empty",
-            )
+            note_text(ax, 0, 0, "Inga pågående insatser", 9, ha="center", gid="empty")
         handles = _collaboration_handles(graph, pos, sspf, edges, heaviest, width)
         fig.legend(
             handles=handles,

@@ -39,7 +39,7 @@ import networkx as nx
 import pandas as pd
 
 from fouanalys.codebook import Codebook
-from fouanalys.collaboration import _ranked, actor_table, collaboration_edges
+from fouanalys.collaboration import actor_table, collaboration_edges
 from fouanalys.present.text import (
     format_number,
     join_words,
@@ -80,7 +80,9 @@ def actor_display_table(graph: nx.Graph, codebook: Codebook | None = None) -> pd
     then weighted degree, then codebook order. Show it with
     ``plots.table(df, caption, note=ACTOR_TABLE_NOTE, numeric=ACTOR_TABLE_NUMERIC)``.
     """
-    table = _ranked(actor_table(graph, codebook))
+    table = actor_table(graph, codebook).sort_values(  # codebook order breaks ties
+        ["degree_centrality", "joint"], ascending=False, kind="stable"
+    )
     out = pd.DataFrame(
         {
             "Aktör": table["label"],

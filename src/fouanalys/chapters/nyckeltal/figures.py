@@ -16,6 +16,7 @@ from fouanalys.keyfigures import (
     ROLE_MEMBER,
     ROLE_MUNICIPALITY,
 )
+from fouanalys.present.figures import note_text
 from fouanalys.present.text import format_number, wrap_label
 
 _MUNICIPALITY_COLOR = "#0173b2"
@@ -146,16 +147,14 @@ def _draw_trend_panel(ax, part: pd.DataFrame, names: dict) -> tuple[bool, bool]:
     ax.set_ylim(max(bottom, 0.0) if lo >= 0 else bottom, hi + span * 0.15)
     marks = False
     if not has_own:
-        ax.text(
+        note_text(
+            ax,
             0.5,
             0.5,
             f"Inga värden för\n{names.get(ROLE_MUNICIPALITY, 'kommunen')}",
+            7.5,
             transform=ax.transAxes,
             ha="center",
-            va="center",
-            fontsize=7.5,
-            color="#666666",
-            style="italic",
             gid="no-data",
         )
     elif len(gaps):

@@ -16,7 +16,7 @@ from fouanalys.chapters.region.display import (
 )
 from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS
 from fouanalys.codebook import Codebook, load_codebook
-from fouanalys.present.labels import KIND_LABELS
+from fouanalys.present.figures import cell_rect, cell_text, draw_kind_divisions
 from fouanalys.present.text import DASH, wrap_label
 
 _ELEVATED_COLOR = "#a4000f"
@@ -60,51 +60,46 @@ def _draw_share_cell(ax, row, xi: int, yi: int, norms: dict, cmaps: dict) -> Non
     text = row.text
     if row.elevated:
         text = f"{ELEVATED_MARKS.get(row.kind, '▲')} {text}"
-        ax.add_patch(
-            Rectangle(
-                (xi + 0.07, yi + 0.11),
-                0.86,
-                0.78,
-                fill=False,
-                edgecolor=_ELEVATED_COLOR,
-                linewidth=1.8,
-                zorder=3,
-                gid="elevated",
-            )
+        cell_rect(
+            ax,
+            xi + 0.07,
+            yi + 0.11,
+            0.86,
+            0.78,
+            fill=False,
+            edgecolor=_ELEVATED_COLOR,
+            linewidth=1.8,
+            zorder=3,
+            gid="elevated",
         )
-    ax.text(
+    cell_text(
+        ax,
         xi + 0.5,
         yi + 0.5,
         text,
-        ha="center",
-        va="center",
-        fontsize=8,
-        fontweight="bold" if row.elevated or row.is_region else "normal",
-        color=text_color,
+        8,
+        text_color,
         zorder=4,
+        va="center",
+        fontweight="bold" if row.elevated or row.is_region else "normal",
         gid="value",
     )
 
 
 def _draw_kind_columns(ax, factors: list, info: pd.DataFrame) -> None:
     """A line between risk and protective columns and each kind's name under the columns."""
-    kinds = list(dict.fromkeys(info["kind"]))
-    for kind in kinds[1:]:
-        first = next(i for i, f in enumerate(factors) if info.at[f, "kind"] == kind)
-        ax.axvline(first, color="#12355b", lw=1.2)
-    for kind in kinds:
-        cols = [i for i, f in enumerate(factors) if info.at[f, "kind"] == kind]
-        ax.text(
-            (min(cols) + max(cols) + 1) / 2,
-            -0.02,
-            KIND_LABELS.get(kind, kind).upper(),
-            transform=ax.get_xaxis_transform(),
-            ha="center",
-            va="top",
-            fontsize=7,
-            color="#12355b",
-            fontweight="bold",
-        )
+    draw_kind_divisions(
+        ax,
+        factors,
+        info,
+        rows=False,
+        offset=-0.02,
+        upper=True,
+        ha="center",
+        va="top",
+        fontsize=7,
+        fontweight="bold",
+    )
 
 
 def _factor_heatmap_legend(fig: Figure) -> None:
@@ -390,21 +385,20 @@ def _draw_reach_cell(ax, row, xi: int, yi: int, cmap, norm) -> None:
         row.state in ("known", "partial")
         and _heatmap_text_color(cmap(norm(row.reach_per_1000))) == "white"
     )
-    ax.text(
+    cell_text(
+        ax,
         xi + 0.5,
         yi + 0.5,
         row.text,
-        ha="center",
+        7,
+        "white" if dark else "#1d1d1d",
         va="center",
-        fontsize=7,
         fontweight="bold" if row.is_region else "normal",
-        color="white" if dark else "#1d1d1d",
         bbox=(
             {"boxstyle": "square,pad=0.08", "facecolor": "white", "edgecolor": "none"}
             if row.state == "unknown"
             else None
         ),
-        zorder=3,
     )
 
 

@@ -56,8 +56,12 @@ def _municipality_year(frame: pd.DataFrame, kommunkod: str, year: int) -> pd.Dat
     ]
 
 
-def _factor_frame(codebook: Codebook, kinds: tuple[str, ...] = PROFILE_KINDS) -> pd.DataFrame:
-    """factor, label, domain, domain_label, kind, kind_label, order (kind, domain, codebook)."""
+def factor_frame(codebook: Codebook, kinds: tuple[str, ...] = PROFILE_KINDS) -> pd.DataFrame:
+    """The codebook's indices of ``kinds`` as a frame, one row per factor in display order.
+
+    Columns: ``factor``, ``label``, ``domain``, ``domain_label``, ``kind``, ``kind_label`` and
+    ``order`` (0, 1, …): sorted by kind (in ``kinds`` order), domain, then codebook order.
+    """
     domains = [d.id for d in codebook.domains]
     domain_labels = codebook.labels("domains")
     rows = []
@@ -89,7 +93,7 @@ def index_table(codebook: Codebook | None = None) -> pd.DataFrame:
     (items a student must have answered for the index to count).
     """
     codebook = codebook or load_codebook()
-    factors = _factor_frame(codebook, kinds=("risk", "protective", "outcome"))
+    factors = factor_frame(codebook, kinds=("risk", "protective", "outcome"))
     rows = []
     for factor in factors["factor"]:
         idx = codebook.index(factor)
@@ -157,6 +161,46 @@ def grades(
 # --- the profile ----------------------------------------------------------------------------
 
 
+_PROFILE_COLUMNS = [
+    "municipality_code",
+    "municipality_name",
+    "year",
+    "grade",
+    "grade_label",
+    "sex",
+    "sex_label",
+    "factor",
+    "label",
+    "domain",
+    "domain_label",
+    "kind",
+    "kind_label",
+    "order",
+    "n",
+    "share",
+    "ci_low",
+    "ci_high",
+    "suppressed",
+]
+
+
+def _grade_rows(frame: pd.DataFrame, kommunkod: str, year: int, grade: str) -> pd.DataFrame:
+    """The rows of one municipality, survey year and grade."""
+    return frame.loc[
+        (frame["municipality_code"] == kommunkod)
+        & (frame["year"].astype("Int64") == year)
+        & (frame["grade"] == grade)
+    ]
+
+
+def _type_values(frame: pd.DataFrame, floats: tuple[str, ...]) -> None:
+    """In place: ``n`` as Int64, ``floats`` as float (NA if not a number), ``suppressed`` bool."""
+    frame["n"] = frame["n"].astype("Int64")
+    for col in floats:
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    frame["suppressed"] = frame["suppressed"].astype("boolean").fillna(False).astype(bool)
+
+
 def profile_frame(
     prevalence: pd.DataFrame,
     priorities: pd.DataFrame,
@@ -189,28 +233,19 @@ def profile_frame(
     sexes = list(sexes) if sexes is not None else [s.id for s in codebook.survey.sexes]
     year = int(year)
 
-    rows = prevalence.loc[
-        (prevalence["municipality_code"] == kommunkod)
-        & (prevalence["year"].astype("Int64") == year)
-        & (prevalence["grade"] == grade)
-    ]
+    rows = _grade_rows(prevalence, kommunkod, year, grade)
     if rows.empty:
         raise FouanalysError(
             f"Prevalenstabellen har inga rader för kommun {kommunkod}, år {year} och "
             f"{lower_first(grade_label(grade, codebook))}."
         )
-    factors = _factor_frame(codebook)
+    factors = factor_frame(codebook)
     grid = factors.merge(pd.DataFrame({"sex": sexes}), how="cross")
     values = rows[["factor", "sex", "n", "share", "ci_low", "ci_high", "suppressed"]]
     frame = grid.merge(values, on=["factor", "sex"], how="left")
 
     ref_cols = ["reference_share", "reference_ci_low", "reference_ci_high", "elevated"]
-    prio = priorities.loc[
-        (priorities["municipality_code"] == kommunkod)
-        & (priorities["year"].astype("Int64") == year)
-        & (priorities["grade"] == grade),
-        ["factor", "sex", *ref_cols],
-    ]
+    prio = _grade_rows(priorities, kommunkod, year, grade)[["factor", "sex", *ref_cols]]
     frame = frame.merge(prio, on=["factor", "sex"], how="left")
 
     frame["municipality_code"] = kommunkod
@@ -219,36 +254,11 @@ def profile_frame(
     frame["grade"] = grade
     frame["grade_label"] = grade_label(grade, codebook)
     frame["sex_label"] = frame["sex"].map(lambda s: sex_label(s, codebook))
-    frame["n"] = frame["n"].astype("Int64")
-    for col in ("share", "ci_low", "ci_high", *ref_cols[:3]):
-        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
-    frame["suppressed"] = frame["suppressed"].astype("boolean").fillna(False).astype(bool)
+    _type_values(frame, ("share", "ci_low", "ci_high", *ref_cols[:3]))
     frame["elevated"] = frame["elevated"].astype("boolean").fillna(False).astype(bool)
     sex_rank = {s: i for i, s in enumerate(sexes)}
     frame = frame.assign(_s=frame["sex"].map(sex_rank)).sort_values(["order", "_s"])
-    columns = [
-        "municipality_code",
-        "municipality_name",
-        "year",
-        "grade",
-        "grade_label",
-        "sex",
-        "sex_label",
-        "factor",
-        "label",
-        "domain",
-        "domain_label",
-        "kind",
-        "kind_label",
-        "order",
-        "n",
-        "share",
-        "ci_low",
-        "ci_high",
-        "suppressed",
-        *ref_cols,
-    ]
-    return frame[columns].reset_index(drop=True)
+    return frame[[*_PROFILE_COLUMNS, *ref_cols]].reset_index(drop=True)
 
 
 # --- priorities -----------------------------------------------------------------------------
@@ -416,6 +426,26 @@ def priority_table(
     grade = all_label if grade is None else grade
     sex = all_label if sex is None else sex
     name = codebook.municipality_name(kommunkod)
+    rows = _priority_rows(priorities, codebook, kommunkod, year, grade, sex, elevated_only)
+    change_header = _change_header(rows)
+    out = pd.DataFrame(_priority_columns(rows, codebook, name, change_header))
+    if elevated_only:
+        out = out.drop(columns=["Rang", change_header, "Prioriterad"])
+    if grade != "*" and sex != "*":
+        out = out.drop(columns="Grupp")
+    return unbroken(out.reset_index(drop=True))
+
+
+def _priority_rows(
+    priorities: pd.DataFrame,
+    codebook: Codebook,
+    kommunkod: str,
+    year: int,
+    grade: str,
+    sex: str,
+    elevated_only: bool,
+) -> pd.DataFrame:
+    """The priority rows of the table's groups in table order (rank, suppressed last)."""
     rows = _municipality_year(priorities, kommunkod, year)
     if grade != "*":
         rows = rows.loc[rows["grade"] == grade]
@@ -424,7 +454,7 @@ def priority_table(
     if elevated_only:
         rows = rows.loc[_published_elevated(rows)]
     rank = rows["rank"].astype("Float64").fillna(math.inf).astype(float)
-    rows = rows.assign(
+    return rows.assign(
         _sup=rows["suppressed"].astype("boolean").fillna(True).astype(int),
         _rank=rank,
         _best=rank.groupby(rows["factor"]).transform("min"),
@@ -434,54 +464,54 @@ def priority_table(
         _order=rows["factor"].map({i.id: n for n, i in enumerate(codebook.indices)}),
     ).sort_values(["_sup", "_best", "_order", "_group"], kind="stable")
 
+
+def _change_header(rows: pd.DataFrame) -> str:
+    """The change column's header: "Förändring sedan <år>" when the rows agree on one year."""
     previous = {int(p) for p in rows["previous_year"].dropna()}
-    change_header = (
-        f"Förändring sedan {previous.pop()}"
-        if len(previous) == 1
-        else "Förändring sedan förra mätningen"
-    )
+    if len(previous) == 1:
+        return f"Förändring sedan {previous.pop()}"
+    return "Förändring sedan förra mätningen"
+
+
+def _priority_columns(
+    rows: pd.DataFrame, codebook: Codebook, name: str, change_header: str
+) -> dict[str, list[str]]:
+    """The priority table's text columns, every group's, in table order."""
     labels = {i.id: i.label for i in codebook.indices}
-    out = pd.DataFrame(
-        {
-            "Grupp": [
-                group_label(g, s, codebook) for g, s in zip(rows["grade"], rows["sex"], strict=True)
-            ],
-            "Rang": [DASH if is_missing(r) else str(int(r)) for r in rows["rank"]],
-            "Faktor": [labels.get(f, f) for f in rows["factor"]],
-            "Typ": [KIND_SHORT.get(k, k) for k in rows["kind"]],
-            name: [
-                format_share_ci(s, lo, hi)
-                for s, lo, hi in zip(rows["share"], rows["ci_low"], rows["ci_high"], strict=True)
-            ],
-            REST_OF_REGION: [
-                format_share_ci(s, lo, hi)
-                for s, lo, hi in zip(
-                    rows["reference_share"],
-                    rows["reference_ci_low"],
-                    rows["reference_ci_high"],
-                    strict=True,
-                )
-            ],
-            "Skillnad": [
-                format_difference(d, lo, hi)
-                for d, lo, hi in zip(
-                    rows["difference"], rows["diff_low"], rows["diff_high"], strict=True
-                )
-            ],
-            change_header: [
-                format_difference(c, lo, hi)
-                for c, lo, hi in zip(
-                    rows["change"], rows["change_low"], rows["change_high"], strict=True
-                )
-            ],
-            "Prioriterad": ["ja" if flag else "" for flag in _published_elevated(rows)],
-        }
-    )
-    if elevated_only:
-        out = out.drop(columns=["Rang", change_header, "Prioriterad"])
-    if grade != "*" and sex != "*":
-        out = out.drop(columns="Grupp")
-    return unbroken(out.reset_index(drop=True))
+    return {
+        "Grupp": [
+            group_label(g, s, codebook) for g, s in zip(rows["grade"], rows["sex"], strict=True)
+        ],
+        "Rang": [DASH if is_missing(r) else str(int(r)) for r in rows["rank"]],
+        "Faktor": [labels.get(f, f) for f in rows["factor"]],
+        "Typ": [KIND_SHORT.get(k, k) for k in rows["kind"]],
+        name: [
+            format_share_ci(s, lo, hi)
+            for s, lo, hi in zip(rows["share"], rows["ci_low"], rows["ci_high"], strict=True)
+        ],
+        REST_OF_REGION: [
+            format_share_ci(s, lo, hi)
+            for s, lo, hi in zip(
+                rows["reference_share"],
+                rows["reference_ci_low"],
+                rows["reference_ci_high"],
+                strict=True,
+            )
+        ],
+        "Skillnad": [
+            format_difference(d, lo, hi)
+            for d, lo, hi in zip(
+                rows["difference"], rows["diff_low"], rows["diff_high"], strict=True
+            )
+        ],
+        change_header: [
+            format_difference(c, lo, hi)
+            for c, lo, hi in zip(
+                rows["change"], rows["change_low"], rows["change_high"], strict=True
+            )
+        ],
+        "Prioriterad": ["ja" if flag else "" for flag in _published_elevated(rows)],
+    }
 
 
 def _group_columns(codebook: Codebook) -> list[tuple[str, str, str]]:
@@ -522,7 +552,7 @@ def priority_matrix(
     """
     codebook = codebook or load_codebook()
     rows = _municipality_year(priorities, kommunkod, year).set_index(["factor", "grade", "sex"])
-    factors = _factor_frame(codebook)
+    factors = factor_frame(codebook)
     out = {"Faktor": list(factors["label"])}
     for grade, sex, header in _group_columns(codebook):
         cells = []
@@ -594,10 +624,7 @@ def trend_frame(
     frame["area_label"] = frame["municipality_code"].map(area_labels)
     frame["grade"] = grade
     frame["sex"] = sex
-    frame["n"] = frame["n"].astype("Int64")
-    for col in ("share", "ci_low", "ci_high"):
-        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
-    frame["suppressed"] = frame["suppressed"].astype("boolean").fillna(False).astype(bool)
+    _type_values(frame, ("share", "ci_low", "ci_high"))
     frame["year"] = frame["year"].astype(int)
     columns = [
         "factor",

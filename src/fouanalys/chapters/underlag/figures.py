@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from fouanalys.present.figures import move_legend_below
+from fouanalys.present.figures import hbar_plot, move_legend_below
 from fouanalys.present.labels import SEX_LABELS
 from fouanalys.present.style import (
     PALETTE,
@@ -29,7 +29,6 @@ def population_pyramid_figure(df: pd.DataFrame) -> Figure:
     shows counts as positive numbers on both sides and age 25 is at the top.
     """
     import matplotlib as mpl
-    import seaborn as sns
 
     ages = list(range(0, 26))
     frame = df.loc[df["kon"].isin(SEX_COLORS)].copy()
@@ -40,17 +39,17 @@ def population_pyramid_figure(df: pd.DataFrame) -> Figure:
     fig = new_figure(height=4.2)
     ax = fig.axes[0]
     with mpl.rc_context(RC):
-        sns.barplot(
-            data=frame,
-            x="signed",
-            y="alder",
-            hue="Kön",
-            orient="h",
+        hbar_plot(
+            ax,
+            frame,
+            "signed",
+            "alder",
+            "Kön",
+            None,
+            [SEX_LABELS["Pojke"], SEX_LABELS["Flicka"]],
+            {SEX_LABELS[k]: v for k, v in SEX_COLORS.items()},
             dodge=False,
-            palette={SEX_LABELS[k]: v for k, v in SEX_COLORS.items()},
             width=0.85,
-            hue_order=[SEX_LABELS["Pojke"], SEX_LABELS["Flicka"]],
-            ax=ax,
             legend=True,
         )
         limit = float(frame["antal"].max() or 1) * 1.08
@@ -128,7 +127,6 @@ def inventory_by_level_figure(df: pd.DataFrame) -> Figure:
     written at the end of its group.
     """
     import matplotlib as mpl
-    import seaborn as sns
 
     statuses = [c for c in df.columns if c not in ("Nivå", "Totalt")]
     levels = list(df["Nivå"])
@@ -138,17 +136,7 @@ def inventory_by_level_figure(df: pd.DataFrame) -> Figure:
     fig = new_figure(height=2.6)
     ax = fig.axes[0]
     with mpl.rc_context(RC):
-        sns.barplot(
-            data=long,
-            x="Antal",
-            y="Nivå",
-            hue="Status",
-            order=levels,
-            hue_order=statuses,
-            palette=palette,
-            orient="h",
-            ax=ax,
-        )
+        hbar_plot(ax, long, "Antal", "Nivå", "Status", levels, statuses, palette)
         totals = long.groupby("Nivå", sort=False)["Antal"].sum().reindex(levels)
         peak = float(long["Antal"].max() or 1)
         for yi, total in enumerate(totals.to_numpy()):

@@ -218,13 +218,10 @@ def actor_table(graph: nx.Graph, codebook: Codebook | None = None) -> pd.DataFra
     )
 
 
-def _ranked(table: pd.DataFrame) -> pd.DataFrame:
-    """``actor_table`` rows, most central first (degree centrality, weighted degree, order)."""
-    ranked = table.assign(_pos=range(len(table)))
-    ranked = ranked.sort_values(
-        ["degree_centrality", "joint", "_pos"], ascending=[False, False, True], kind="stable"
-    )
-    return ranked.drop(columns="_pos")
+def ranked_actors(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`actor_table` rows, most central first: degree centrality, then weighted degree
+    (``joint``), then the table's own (codebook) order — the rule "most central" means."""
+    return table.sort_values(["degree_centrality", "joint"], ascending=False, kind="stable")
 
 
 # --- measures -------------------------------------------------------------------------------
@@ -253,7 +250,7 @@ def collaboration_measures(graph: nx.Graph, codebook: Codebook | None = None) ->
     linked = [(a, b) for a, b in pairs if graph.has_edge(a, b)]
     missing_pairs = [(labels[a], labels[b]) for a, b in pairs if not graph.has_edge(a, b)]
     table = actor_table(graph, codebook)
-    top = _ranked(table).head(1)
+    top = ranked_actors(table).head(1)
     has_links = graph.number_of_edges() > 0
     return {
         "actors": graph.number_of_nodes(),

@@ -39,7 +39,7 @@ import networkx as nx
 import pandas as pd
 
 from fouanalys.codebook import Codebook
-from fouanalys.collaboration import actor_table, collaboration_edges
+from fouanalys.collaboration import actor_table, collaboration_edges, ranked_actors
 from fouanalys.present.text import (
     format_number,
     join_words,
@@ -78,11 +78,9 @@ def actor_display_table(graph: nx.Graph, codebook: Codebook | None = None) -> pd
     ``Samverkanspartner``, ``Samverkan totalt``, ``Gradcentralitet`` and ``Mellancentralitet``
     (two decimals, decimal comma). Rows ordered as the most-central rule: degree centrality,
     then weighted degree, then codebook order. Show it with
-    ``plots.table(df, caption, note=ACTOR_TABLE_NOTE, numeric=ACTOR_TABLE_NUMERIC)``.
+    ``table(df, caption, note=ACTOR_TABLE_NOTE, numeric=ACTOR_TABLE_NUMERIC)``.
     """
-    table = actor_table(graph, codebook).sort_values(  # codebook order breaks ties
-        ["degree_centrality", "joint"], ascending=False, kind="stable"
-    )
+    table = ranked_actors(actor_table(graph, codebook))
     out = pd.DataFrame(
         {
             "Aktör": table["label"],

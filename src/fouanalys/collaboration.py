@@ -87,7 +87,7 @@ def collaboration_graph(
     (Swedish), ``sspf`` (bool) and ``interventions`` (number of ongoing interventions the actor
     takes part in). Every pair of actors of an intervention is linked; the edge attribute
     ``weight`` is the number of ongoing interventions the pair shares. Graph attributes:
-    ``kommunkod``, ``municipality`` (name), ``interventions`` (ongoing interventions) and
+    ``municipality_code``, ``municipality`` (name), ``interventions`` (ongoing interventions) and
     ``joint_interventions`` (those with more than one actor).
 
     Raises NetworkModelError when a row of the municipality (any status) names an actor the

@@ -493,7 +493,7 @@ def lever_inputs(
     municipality_code: str,
     profile: RiskProfile,
 ) -> Levers:
-    """Current reach of each level from the ongoing interventions of ``kommunkod``."""
+    """Current reach of each level from the ongoing interventions of ``municipality_code``."""
     rows = befolkning[befolkning["kommunkod"] == municipality_code]
     rows = rows[rows["ar"] == rows["ar"].max()]
     pop = rows.groupby("alder")["antal"].sum()

@@ -1,7 +1,7 @@
 """The build: validate, process, execute each chapter notebook per municipality, export.
 
 Each (municipality, chapter) is one task, run in a pool of worker processes. A task executes
-the chapter notebook with papermill into ``reports/<kommunkod>/<chapter>.ipynb`` (kept even
+the chapter notebook with papermill into ``reports/<municipality_code>/<chapter>.ipynb`` (kept even
 when it fails: papermill writes it as it goes), then exports it to HTML and PDF. A failing
 task never stops the others; the summary names the municipality, the cell and the kept
 notebook, and the build's exit status reflects it.

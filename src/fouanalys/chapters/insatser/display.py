@@ -56,9 +56,9 @@ EVIDENCE = "evidensbaserad"
 # --- selecting ------------------------------------------------------------------------------
 
 
-def municipality_inventory(insatser: pd.DataFrame, kommunkod: str) -> pd.DataFrame:
+def municipality_inventory(insatser: pd.DataFrame, municipality_code: str) -> pd.DataFrame:
     """The municipality's rows of the typed ``insatser`` frame (same columns), index reset."""
-    return insatser.loc[insatser["kommunkod"] == kommunkod].reset_index(drop=True)
+    return insatser.loc[insatser["kommunkod"] == municipality_code].reset_index(drop=True)
 
 
 def _ordered(rows: pd.DataFrame, codebook: Codebook, by_status: bool = True) -> pd.DataFrame:
@@ -87,18 +87,18 @@ def _ids(text: object) -> list[str]:
 
 
 def status_counts(
-    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+    insatser: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
 ) -> dict[str, int]:
     """Number of interventions per status id (codebook order, every status present)."""
     codebook = codebook or load_codebook()
-    rows = municipality_inventory(insatser, kommunkod)
+    rows = municipality_inventory(insatser, municipality_code)
     counts = rows["status"].value_counts()
     return {s: int(counts.get(s, 0)) for s in codebook.ids("statuses")}
 
 
-def evidence_share(insatser: pd.DataFrame, kommunkod: str) -> float:
+def evidence_share(insatser: pd.DataFrame, municipality_code: str) -> float:
     """Share (0..1) of the ongoing interventions that are evidence-based; NaN when none."""
-    rows = municipality_inventory(insatser, kommunkod)
+    rows = municipality_inventory(insatser, municipality_code)
     ongoing = rows.loc[rows["status"] == ONGOING]
     if ongoing.empty:
         return math.nan
@@ -107,7 +107,7 @@ def evidence_share(insatser: pd.DataFrame, kommunkod: str) -> float:
 
 def summary_sentences(
     insatser: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     codebook: Codebook | None = None,
     knowledge_profile: pd.DataFrame | None = None,
 ) -> list[str]:
@@ -123,8 +123,8 @@ def summary_sentences(
     HTML-escaped for Markdown.
     """
     codebook = codebook or load_codebook()
-    name = codebook.municipality_name(kommunkod)
-    counts = status_counts(insatser, kommunkod, codebook)
+    name = codebook.municipality_name(municipality_code)
+    counts = status_counts(insatser, municipality_code, codebook)
     total = sum(counts.values())
     if total == 0:
         return [markdown_safe(f"Kartläggningen för {name} innehåller inga insatser.")]
@@ -139,7 +139,7 @@ def summary_sentences(
     else:
         parts = [plural(counts[s], *words.get(s, (s, s))) for s in present]
         sentences = [f"{what}: {join_words(parts)}."]
-    rows = municipality_inventory(insatser, kommunkod)
+    rows = municipality_inventory(insatser, municipality_code)
     ongoing = rows.loc[rows["status"] == ONGOING]
     n_ongoing = len(ongoing)
     if n_ongoing == 0:
@@ -160,7 +160,7 @@ def summary_sentences(
             f"{n_evidence} av de {n_ongoing} pågående insatserna "
             f"({format_share(n_evidence / n_ongoing)}) är {adjective}"
         )
-    reach = _evidence_reach(knowledge_profile, kommunkod) if n_evidence else None
+    reach = _evidence_reach(knowledge_profile, municipality_code) if n_evidence else None
     if reach is not None:
         text += (
             f" och står för {format_share(reach)} av deltagarna i de insatser som anger "
@@ -184,12 +184,12 @@ def summary_sentences(
     return [markdown_safe(t) for t in sentences]
 
 
-def _evidence_reach(knowledge_profile: pd.DataFrame | None, kommunkod: str) -> float | None:
+def _evidence_reach(knowledge_profile: pd.DataFrame | None, municipality_code: str) -> float | None:
     """Share of the known participants that are in evidence-based interventions, or None."""
     if knowledge_profile is None or knowledge_profile.empty:
         return None
     rows = knowledge_profile.loc[
-        (knowledge_profile["municipality_code"] == kommunkod)
+        (knowledge_profile["municipality_code"] == municipality_code)
         & (knowledge_profile["knowledge"] == EVIDENCE)
     ]
     if rows.empty or is_missing(rows["share_of_reach"].iloc[0]):
@@ -200,14 +200,14 @@ def _evidence_reach(knowledge_profile: pd.DataFrame | None, kommunkod: str) -> f
 # --- method ---------------------------------------------------------------------------------
 
 
-def population_year(befolkning: pd.DataFrame, kommunkod: str) -> int | None:
+def population_year(befolkning: pd.DataFrame, municipality_code: str) -> int | None:
     """The population year the coverage tables use: the municipality's latest (None if none)."""
-    years = befolkning.loc[befolkning["kommunkod"] == kommunkod, "ar"].dropna()
+    years = befolkning.loc[befolkning["kommunkod"] == municipality_code, "ar"].dropna()
     return int(years.max()) if len(years) else None
 
 
 def stage_table(
-    coverage: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+    coverage: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
 ) -> pd.DataFrame:
     """The life stages with their ages and population, as a display frame.
 
@@ -215,7 +215,7 @@ def stage_table(
     and ``Invånare`` (the stage's population in ``coverage``; "–" when missing).
     """
     codebook = codebook or load_codebook()
-    rows = coverage.loc[coverage["municipality_code"] == kommunkod]
+    rows = coverage.loc[coverage["municipality_code"] == municipality_code]
     population = rows.drop_duplicates("stage").set_index("stage")["population"]
     stages = sorted(codebook.life_stages, key=lambda s: s.age_from)
     return pd.DataFrame(
@@ -233,7 +233,7 @@ def stage_table(
 
 def inventory_table(
     insatser: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     codebook: Codebook | None = None,
     status: str | None = None,
     compact: bool = False,
@@ -252,7 +252,7 @@ def inventory_table(
     Names are left as written: :func:`fouanalys.present.tables.table` escapes them.
     """
     codebook = codebook or load_codebook()
-    rows = _ordered(municipality_inventory(insatser, kommunkod), codebook)
+    rows = _ordered(municipality_inventory(insatser, municipality_code), codebook)
     if status is not None:
         rows = rows.loc[rows["status"] == status].reset_index(drop=True)
     actors = codebook.labels("actors")
@@ -297,7 +297,7 @@ INVENTORY_CAPTIONS = {
 
 
 def inventory_sections(
-    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+    insatser: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
 ) -> list[tuple[str, pd.DataFrame]]:
     """The inventory split by status, for the printed chapter: ``[(caption, table), ...]``.
 
@@ -308,7 +308,7 @@ def inventory_sections(
     statuses = codebook.labels("statuses")
     out = []
     for status in statuses:
-        table = inventory_table(insatser, kommunkod, codebook, status=status, compact=True)
+        table = inventory_table(insatser, municipality_code, codebook, status=status, compact=True)
         if len(table):
             caption = INVENTORY_CAPTIONS.get(status, f"{statuses[status]} insatser")
             out.append((f"{caption} ({len(table)})", table))
@@ -316,7 +316,7 @@ def inventory_sections(
 
 
 def factor_table(
-    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+    insatser: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
 ) -> pd.DataFrame:
     """What each intervention says it addresses, as a display frame.
 
@@ -325,7 +325,7 @@ def factor_table(
     "–" when none). Ids not in the codebook are shown as written.
     """
     codebook = codebook or load_codebook()
-    rows = _ordered(municipality_inventory(insatser, kommunkod), codebook)
+    rows = _ordered(municipality_inventory(insatser, municipality_code), codebook)
     statuses = codebook.labels("statuses")
     factors = codebook.labels("indices")
     push_pull = codebook.labels("push_pull")
@@ -345,7 +345,7 @@ def factor_table(
 
 
 def comment_table(
-    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+    insatser: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
 ) -> pd.DataFrame:
     """The inventory's comments: ``Insats`` and ``Kommentar``, only rows with a comment.
 
@@ -353,7 +353,7 @@ def comment_table(
     escapes it).
     """
     codebook = codebook or load_codebook()
-    rows = _ordered(municipality_inventory(insatser, kommunkod), codebook)
+    rows = _ordered(municipality_inventory(insatser, municipality_code), codebook)
     comment = rows["kommentar"].fillna("").astype(str).str.strip()
     rows = rows.loc[comment != ""]
     return pd.DataFrame(
@@ -366,7 +366,7 @@ def comment_table(
 
 
 def life_course_frame(
-    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+    insatser: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
 ) -> pd.DataFrame:
     """The interventions of the life-course figure: ongoing and planned, one row each.
 
@@ -378,7 +378,7 @@ def life_course_frame(
     NA when not given).
     """
     codebook = codebook or load_codebook()
-    rows = municipality_inventory(insatser, kommunkod)
+    rows = municipality_inventory(insatser, municipality_code)
     rows = rows.loc[rows["status"].isin([ONGOING, PLANNED])]
     rows = _ordered(rows, codebook, by_status=False)
     levels = codebook.labels("levels")
@@ -443,7 +443,7 @@ def reach_text(state: str, reach: object) -> str:
 
 
 def coverage_cells(
-    coverage: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+    coverage: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
 ) -> pd.DataFrame:
     """The stage × level grid of ``coverage`` for one municipality, with the text of each cell.
 
@@ -456,14 +456,14 @@ def coverage_cells(
     ("4 insatser", "1 insats", "inga insatser").
     """
     codebook = codebook or load_codebook()
-    return _cells(coverage, kommunkod, codebook, "level", codebook.ids("levels"))
+    return _cells(coverage, municipality_code, codebook, "level", codebook.ids("levels"))
 
 
 def _cells(
-    table: pd.DataFrame, kommunkod: str, codebook: Codebook, key: str, keys: list[str]
+    table: pd.DataFrame, municipality_code: str, codebook: Codebook, key: str, keys: list[str]
 ) -> pd.DataFrame:
     stages = [s.id for s in sorted(codebook.life_stages, key=lambda s: s.age_from)]
-    rows = table.loc[table["municipality_code"] == kommunkod].set_index([key, "stage"])
+    rows = table.loc[table["municipality_code"] == municipality_code].set_index([key, "stage"])
     records = []
     for k in keys:
         for stage in stages:
@@ -504,9 +504,9 @@ def _cells(
     return frame
 
 
-def priority_factors(gaps: pd.DataFrame, kommunkod: str) -> list[str]:
+def priority_factors(gaps: pd.DataFrame, municipality_code: str) -> list[str]:
     """The municipality's priority factors (those in the gap table), best rank first."""
-    rows = gaps.loc[gaps["municipality_code"] == kommunkod]
+    rows = gaps.loc[gaps["municipality_code"] == municipality_code]
     if rows.empty:
         return []
     rank = rows.groupby("factor", sort=False)["rank"].min().astype("Float64").fillna(math.inf)
@@ -516,7 +516,7 @@ def priority_factors(gaps: pd.DataFrame, kommunkod: str) -> list[str]:
 def factor_cells(
     factor_coverage: pd.DataFrame,
     gaps: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     codebook: Codebook | None = None,
 ) -> pd.DataFrame:
     """The factor × stage grid of ``factor_coverage`` for one municipality, for the heatmap.
@@ -531,7 +531,7 @@ def factor_cells(
 
     codebook = codebook or load_codebook()
     factors = factor_frame(codebook)
-    frame = _cells(factor_coverage, kommunkod, codebook, "factor", list(factors["factor"]))
+    frame = _cells(factor_coverage, municipality_code, codebook, "factor", list(factors["factor"]))
     info = factors.set_index("factor")
     frame.insert(1, "label", frame["factor"].map(info["label"]))
     frame.insert(2, "kind", frame["factor"].map(info["kind"]))
@@ -539,7 +539,7 @@ def factor_cells(
     frame["applicable"] = [
         s in stages.get(f, set()) for f, s in zip(frame["factor"], frame["stage"], strict=True)
     ]
-    own = gaps.loc[gaps["municipality_code"] == kommunkod]
+    own = gaps.loc[gaps["municipality_code"] == municipality_code]
     frame["priority"] = frame["factor"].isin(set(own["factor"]))
     status = {
         (f, s): st for f, s, st in zip(own["factor"], own["stage"], own["status"], strict=True)
@@ -588,8 +588,14 @@ def gap_sentence(row: Mapping | pd.Series, codebook: Codebook) -> str:
     )
 
 
-def _gap_rows(gaps: pd.DataFrame, kommunkod: str | None, codebook: Codebook) -> pd.DataFrame:
-    rows = gaps if kommunkod is None else gaps.loc[gaps["municipality_code"] == kommunkod]
+def _gap_rows(
+    gaps: pd.DataFrame, municipality_code: str | None, codebook: Codebook
+) -> pd.DataFrame:
+    rows = (
+        gaps
+        if municipality_code is None
+        else gaps.loc[gaps["municipality_code"] == municipality_code]
+    )
     rows = rows.loc[rows["status"].isin(GAP_ORDER)]
     stage_order = {
         s.id: i for i, s in enumerate(sorted(codebook.life_stages, key=lambda s: s.age_from))
@@ -607,7 +613,7 @@ def _gap_rows(gaps: pd.DataFrame, kommunkod: str | None, codebook: Codebook) -> 
 
 def gap_list(
     gaps: pd.DataFrame,
-    kommunkod: str | None = None,
+    municipality_code: str | None = None,
     codebook: Codebook | None = None,
     limit: int | None = None,
 ) -> list[str]:
@@ -619,9 +625,13 @@ def gap_list(
     there are no gaps, one sentence says so. Sentences are HTML-escaped for Markdown.
     """
     codebook = codebook or load_codebook()
-    rows = _gap_rows(gaps, kommunkod, codebook)
+    rows = _gap_rows(gaps, municipality_code, codebook)
     if rows.empty:
-        own = gaps if kommunkod is None else gaps.loc[gaps["municipality_code"] == kommunkod]
+        own = (
+            gaps
+            if municipality_code is None
+            else gaps.loc[gaps["municipality_code"] == municipality_code]
+        )
         if own.empty:
             return ["Det finns inga prioriterade faktorer att jämföra insatserna med."]
         return [
@@ -636,14 +646,16 @@ def gap_list(
     return sentences
 
 
-def gap_summary(gaps: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None) -> str:
+def gap_summary(
+    gaps: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
+) -> str:
     """One sentence counting the gaps among the priority factor × stage cells.
 
     "För de 3 prioriterade faktorerna finns 11 kombinationer av faktor och åldersgrupp där
     faktorn kan påverkas. I 2 av dem saknas pågående insatser och i 1 är täckningen tunn."
     """
     codebook = codebook or load_codebook()
-    own = gaps.loc[gaps["municipality_code"] == kommunkod]
+    own = gaps.loc[gaps["municipality_code"] == municipality_code]
     if own.empty:
         return "Det finns inga prioriterade faktorer att jämföra insatserna med."
     factors = own["factor"].nunique()
@@ -671,7 +683,7 @@ def gap_summary(gaps: pd.DataFrame, kommunkod: str, codebook: Codebook | None = 
 
 def pyramid_frame(
     insatser: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     codebook: Codebook | None = None,
     targeting_coverage: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
@@ -685,10 +697,10 @@ def pyramid_frame(
     ``reach_per_1000`` (1 000 × participants / population, NaN when either is missing).
     """
     codebook = codebook or load_codebook()
-    rows = municipality_inventory(insatser, kommunkod)
+    rows = municipality_inventory(insatser, municipality_code)
     population = math.nan
     if targeting_coverage is not None:
-        own = targeting_coverage.loc[targeting_coverage["municipality_code"] == kommunkod]
+        own = targeting_coverage.loc[targeting_coverage["municipality_code"] == municipality_code]
         if not own.empty:
             population = float(own.drop_duplicates("stage")["population"].astype(float).sum())
     labels = codebook.labels("targeting")
@@ -720,7 +732,7 @@ def pyramid_frame(
 
 
 def knowledge_table(
-    knowledge_profile: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+    knowledge_profile: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
 ) -> pd.DataFrame:
     """The ongoing interventions by knowledge level, as a display frame.
 
@@ -732,7 +744,7 @@ def knowledge_table(
     or no known participants.
     """
     codebook = codebook or load_codebook()
-    rows = knowledge_profile.loc[knowledge_profile["municipality_code"] == kommunkod]
+    rows = knowledge_profile.loc[knowledge_profile["municipality_code"] == municipality_code]
     rows = rows.set_index("knowledge")
     out = []
     for k, label in codebook.labels("knowledge_levels").items():
@@ -757,7 +769,7 @@ def knowledge_table(
 
 
 def push_pull_summary(
-    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+    insatser: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """The push and pull factors the ongoing interventions address, and those they do not.
 
@@ -766,7 +778,7 @@ def push_pull_summary(
     count; ids that are not in the codebook are ignored.
     """
     codebook = codebook or load_codebook()
-    rows = municipality_inventory(insatser, kommunkod)
+    rows = municipality_inventory(insatser, municipality_code)
     named = {i for v in rows.loc[rows["status"] == ONGOING, "push_pull"] for i in _ids(v)}
     kinds = codebook.ids("push_pull_kinds")
     addressed: dict[str, list[str]] = {k: [] for k in kinds}
@@ -778,11 +790,11 @@ def push_pull_summary(
 
 
 def push_pull_planned(
-    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+    insatser: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
 ) -> list[str]:
     """Labels of push/pull factors only planned interventions address (codebook order)."""
     codebook = codebook or load_codebook()
-    rows = municipality_inventory(insatser, kommunkod)
+    rows = municipality_inventory(insatser, municipality_code)
     ongoing = {i for v in rows.loc[rows["status"] == ONGOING, "push_pull"] for i in _ids(v)}
     planned = {i for v in rows.loc[rows["status"] == PLANNED, "push_pull"] for i in _ids(v)}
     return [f.label for f in codebook.push_pull if f.id in planned - ongoing]
@@ -792,7 +804,7 @@ _KIND_WORDS = {"push": "Pushfaktorer", "pull": "Pullfaktorer"}
 
 
 def push_pull_sentences(
-    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+    insatser: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
 ) -> list[str]:
     """Markdown lines on the push and pull factors, addressed and not, for the chapter.
 
@@ -802,7 +814,7 @@ def push_pull_sentences(
     planned interventions would add some, a line naming them.
     """
     codebook = codebook or load_codebook()
-    addressed, not_addressed = push_pull_summary(insatser, kommunkod, codebook)
+    addressed, not_addressed = push_pull_summary(insatser, municipality_code, codebook)
     lines = []
     for kind in codebook.ids("push_pull_kinds"):
         word = _KIND_WORDS.get(kind, kind)
@@ -821,7 +833,7 @@ def push_pull_sentences(
             )
         elif yes:
             lines.append(f"**{word}:** alla tas upp av minst en pågående insats.")
-    planned = push_pull_planned(insatser, kommunkod, codebook)
+    planned = push_pull_planned(insatser, municipality_code, codebook)
     if planned:
         lines.append(f"**Bara i planerade insatser:** {join_words(planned)}.")
     return [markdown_safe(line) for line in lines]

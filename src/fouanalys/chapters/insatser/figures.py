@@ -213,7 +213,7 @@ def _suptitle(fig: Figure, text: str) -> None:
 
 def life_course_figure(
     insatser: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     codebook: Codebook | None = None,
     color_by: str = "inriktning",
 ) -> Figure:
@@ -236,7 +236,7 @@ def life_course_figure(
 
     codebook = codebook or load_codebook()
     key, colors, labels, legend_title = _life_course_colors(codebook, color_by)
-    frame = life_course_frame(insatser, kommunkod, codebook)
+    frame = life_course_frame(insatser, municipality_code, codebook)
     stages = sorted(codebook.life_stages, key=lambda s: s.age_from)
     last_age = max(s.age_to for s in stages) + 1
     bands, rows, empty, y = _life_course_rows(frame, codebook)
@@ -263,7 +263,9 @@ def life_course_figure(
         for spine in ("top", "right", "left"):
             ax.spines[spine].set_visible(False)
         _life_course_legend(fig, set(frame[key]), colors, labels, legend_title)
-        _suptitle(fig, f"Insatser längs livsförloppet i {codebook.municipality_name(kommunkod)}")
+        _suptitle(
+            fig, f"Insatser längs livsförloppet i {codebook.municipality_name(municipality_code)}"
+        )
     return fig
 
 
@@ -331,7 +333,7 @@ def _coverage_legend(fig: Figure) -> None:
 
 
 def coverage_heatmap(
-    coverage: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+    coverage: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
 ) -> Figure:
     """Reach per 1 000 inhabitants per life stage (columns) and prevention level (rows).
 
@@ -349,7 +351,7 @@ def coverage_heatmap(
     from fouanalys.codebook import load_codebook
 
     codebook = codebook or load_codebook()
-    cells = coverage_cells(coverage, kommunkod, codebook)
+    cells = coverage_cells(coverage, municipality_code, codebook)
     levels = list(dict.fromkeys(cells["level"]))
     stages = list(dict.fromkeys(cells["stage"]))
     matrix = _reach_matrix(cells, levels, stages)
@@ -379,7 +381,8 @@ def coverage_heatmap(
         ax.set_ylabel("")
         ax.xaxis.tick_top()
         _suptitle(
-            fig, f"Räckvidd per åldersgrupp och nivå i {codebook.municipality_name(kommunkod)}"
+            fig,
+            f"Räckvidd per åldersgrupp och nivå i {codebook.municipality_name(municipality_code)}",
         )
         _coverage_legend(fig)
     return fig
@@ -473,7 +476,7 @@ def _factor_legend(fig: Figure) -> None:
 def factor_coverage_heatmap(
     factor_coverage: pd.DataFrame,
     gaps: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     codebook: Codebook | None = None,
 ) -> Figure:
     """Ongoing interventions per risk or protective factor (rows) and life stage (columns).
@@ -492,7 +495,7 @@ def factor_coverage_heatmap(
     from fouanalys.codebook import load_codebook
 
     codebook = codebook or load_codebook()
-    cells = factor_cells(factor_coverage, gaps, kommunkod, codebook)
+    cells = factor_cells(factor_coverage, gaps, municipality_code, codebook)
     factors = list(dict.fromkeys(cells["factor"]))
     stages = list(dict.fromkeys(cells["stage"]))
     matrix = (
@@ -523,7 +526,7 @@ def factor_coverage_heatmap(
         _suptitle(
             fig,
             f"Pågående insatser per faktor och åldersgrupp i "
-            f"{codebook.municipality_name(kommunkod)}",
+            f"{codebook.municipality_name(municipality_code)}",
         )
         _factor_legend(fig)
     return fig
@@ -576,7 +579,7 @@ def _draw_pyramid_bar(ax, yi: int, row, widest: float) -> None:
 
 def targeting_pyramid_figure(
     insatser: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     codebook: Codebook | None = None,
     targeting_coverage: pd.DataFrame | None = None,
 ) -> Figure:
@@ -594,7 +597,7 @@ def targeting_pyramid_figure(
     from fouanalys.codebook import load_codebook
 
     codebook = codebook or load_codebook()
-    frame = pyramid_frame(insatser, kommunkod, codebook, targeting_coverage)
+    frame = pyramid_frame(insatser, municipality_code, codebook, targeting_coverage)
     widest = max(float(frame["interventions"].max()), 1.0)
     ages = sorted(codebook.life_stages, key=lambda s: s.age_from)
     age_text = f"{ages[0].age_from}–{ages[-1].age_to}"
@@ -631,6 +634,7 @@ def targeting_pyramid_figure(
         for spine in ("top", "right", "bottom", "left"):
             ax.spines[spine].set_visible(False)
         _suptitle(
-            fig, f"Pågående insatser efter inriktning i {codebook.municipality_name(kommunkod)}"
+            fig,
+            f"Pågående insatser efter inriktning i {codebook.municipality_name(municipality_code)}",
         )
     return fig

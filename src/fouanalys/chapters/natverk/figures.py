@@ -354,7 +354,9 @@ def _comparison_panel(ax, values, panel: tuple, y, colors: list, current: list, 
     ax.tick_params(axis="y", length=0)
 
 
-def _comparison_legend(fig: Figure, kommunkod: str | None, names: list, codes: list) -> None:
+def _comparison_legend(
+    fig: Figure, municipality_code: str | None, names: list, codes: list
+) -> None:
     """The highlighted municipality, the others and the mean line, under the plot."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -362,20 +364,22 @@ def _comparison_legend(fig: Figure, kommunkod: str | None, names: list, codes: l
     handles = [
         Line2D([], [], color="#333333", lw=0.9, linestyle="--", label="medel för kommunerna")
     ]
-    if kommunkod is not None:
-        handles.insert(0, Patch(color=HIGHLIGHT_COLOR, label=names[codes.index(kommunkod)]))
+    if municipality_code is not None:
+        handles.insert(0, Patch(color=HIGHLIGHT_COLOR, label=names[codes.index(municipality_code)]))
         handles.insert(1, Patch(color=OTHERS_COLOR, label="övriga kommuner"))
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=7.5)
 
 
-def collaboration_comparison_figure(regional: pd.DataFrame, kommunkod: str | None = None) -> Figure:
+def collaboration_comparison_figure(
+    regional: pd.DataFrame, municipality_code: str | None = None
+) -> Figure:
     """The collaboration networks of all municipalities side by side.
 
     From ``samverkan.regional_collaboration``: three panels of horizontal bars sharing the
     municipalities (in the frame's order, top to bottom): actors in the network, density
     (0–1) and SSPF pairs that share an ongoing intervention (of ``sspf_pairs``, 6). Each bar
     carries its value (decimal comma); a dashed line marks the mean of the municipalities
-    (``gid="mean"``). The municipality ``kommunkod`` is highlighted (coloured bars
+    (``gid="mean"``). The municipality ``municipality_code`` is highlighted (coloured bars
     ``gid="bar-current"``, bold name); the others are light grey (``gid="bar-other"``). A
     municipality without ongoing interventions says so instead of bars.
     """
@@ -384,14 +388,14 @@ def collaboration_comparison_figure(regional: pd.DataFrame, kommunkod: str | Non
     from fouanalys.exceptions import NetworkModelError
 
     codes = regional["municipality_code"].astype(str).tolist()
-    if kommunkod is not None and kommunkod not in codes:
+    if municipality_code is not None and municipality_code not in codes:
         raise NetworkModelError(
-            f"Kommunen '{kommunkod}' finns inte i den regionala jämförelsen av samverkan "
+            f"Kommunen '{municipality_code}' finns inte i den regionala jämförelsen av samverkan "
             f"(där finns: {', '.join(codes)})."
         )
     names = regional["municipality"].astype(str).tolist()
     y = np.arange(len(codes))
-    current = [c == kommunkod for c in codes]
+    current = [c == municipality_code for c in codes]
     colors = [HIGHLIGHT_COLOR if c else OTHERS_COLOR for c in current]
     pairs = int(regional["sspf_pairs"].max()) if "sspf_pairs" in regional and len(codes) else 6
     empty = (
@@ -418,7 +422,7 @@ def collaboration_comparison_figure(regional: pd.DataFrame, kommunkod: str | Non
         for tick, is_current in zip(axes[0].get_yticklabels(), current, strict=True):
             if is_current:
                 tick.set_fontweight("bold")
-        _comparison_legend(fig, kommunkod, names, codes)
+        _comparison_legend(fig, municipality_code, names, codes)
         fig.suptitle("Samverkan kommun för kommun", fontweight="bold", fontsize=10.5)
     return fig
 

@@ -50,9 +50,10 @@ from fouanalys.prevalence import ASSOCIATION_COLUMNS
 PROFILE_KINDS = ("risk", "protective")
 
 
-def _municipality_year(frame: pd.DataFrame, kommunkod: str, year: int) -> pd.DataFrame:
+def _municipality_year(frame: pd.DataFrame, municipality_code: str, year: int) -> pd.DataFrame:
     return frame.loc[
-        (frame["municipality_code"] == kommunkod) & (frame["year"].astype("Int64") == int(year))
+        (frame["municipality_code"] == municipality_code)
+        & (frame["year"].astype("Int64") == int(year))
     ]
 
 
@@ -120,26 +121,28 @@ def index_table(codebook: Codebook | None = None) -> pd.DataFrame:
 # --- choosing what to show ------------------------------------------------------------------
 
 
-def survey_year(prevalence: pd.DataFrame, kommunkod: str, year: object = None) -> int:
+def survey_year(prevalence: pd.DataFrame, municipality_code: str, year: object = None) -> int:
     """The survey year to report: ``year`` when the data have it, else the latest one.
 
     Raises :class:`FouanalysError` when the municipality has no rows, or not for ``year``.
     """
     years = sorted(
         int(y)
-        for y in prevalence.loc[prevalence["municipality_code"] == kommunkod, "year"].unique()
+        for y in prevalence.loc[
+            prevalence["municipality_code"] == municipality_code, "year"
+        ].unique()
         if not is_missing(y)
     )
     if not years:
         raise FouanalysError(
-            f"Prevalenstabellen har inga rader för kommun {kommunkod}. Kontrollera att "
+            f"Prevalenstabellen har inga rader för kommun {municipality_code}. Kontrollera att "
             "enkäten innehåller svar från kommunen och kör 'fouanalys build' igen."
         )
     if is_missing(year):
         return years[-1]
     if int(year) not in years:  # type: ignore[arg-type]
         raise FouanalysError(
-            f"Enkäten har inga svar från kommun {kommunkod} år {year}. "
+            f"Enkäten har inga svar från kommun {municipality_code} år {year}. "
             f"Tillgängliga år: {', '.join(map(str, years))}."
         )
     return int(year)  # type: ignore[arg-type]
@@ -147,13 +150,13 @@ def survey_year(prevalence: pd.DataFrame, kommunkod: str, year: object = None) -
 
 def grades(
     prevalence: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     year: int,
     codebook: Codebook | None = None,
 ) -> list[str]:
     """The grade ids (codebook order) the municipality has prevalence rows for in ``year``."""
     codebook = codebook or load_codebook()
-    rows = _municipality_year(prevalence, kommunkod, year)
+    rows = _municipality_year(prevalence, municipality_code, year)
     present = set(rows["grade"])
     return [g.id for g in codebook.survey.grades if g.id in present]
 
@@ -184,10 +187,10 @@ _PROFILE_COLUMNS = [
 ]
 
 
-def _grade_rows(frame: pd.DataFrame, kommunkod: str, year: int, grade: str) -> pd.DataFrame:
+def _grade_rows(frame: pd.DataFrame, municipality_code: str, year: int, grade: str) -> pd.DataFrame:
     """The rows of one municipality, survey year and grade."""
     return frame.loc[
-        (frame["municipality_code"] == kommunkod)
+        (frame["municipality_code"] == municipality_code)
         & (frame["year"].astype("Int64") == year)
         & (frame["grade"] == grade)
     ]
@@ -204,7 +207,7 @@ def _type_values(frame: pd.DataFrame, floats: tuple[str, ...]) -> None:
 def profile_frame(
     prevalence: pd.DataFrame,
     priorities: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     year: int,
     grade: str | None = None,
     codebook: Codebook | None = None,
@@ -233,10 +236,10 @@ def profile_frame(
     sexes = list(sexes) if sexes is not None else [s.id for s in codebook.survey.sexes]
     year = int(year)
 
-    rows = _grade_rows(prevalence, kommunkod, year, grade)
+    rows = _grade_rows(prevalence, municipality_code, year, grade)
     if rows.empty:
         raise FouanalysError(
-            f"Prevalenstabellen har inga rader för kommun {kommunkod}, år {year} och "
+            f"Prevalenstabellen har inga rader för kommun {municipality_code}, år {year} och "
             f"{lower_first(grade_label(grade, codebook))}."
         )
     factors = factor_frame(codebook)
@@ -245,11 +248,11 @@ def profile_frame(
     frame = grid.merge(values, on=["factor", "sex"], how="left")
 
     ref_cols = ["reference_share", "reference_ci_low", "reference_ci_high", "elevated"]
-    prio = _grade_rows(priorities, kommunkod, year, grade)[["factor", "sex", *ref_cols]]
+    prio = _grade_rows(priorities, municipality_code, year, grade)[["factor", "sex", *ref_cols]]
     frame = frame.merge(prio, on=["factor", "sex"], how="left")
 
-    frame["municipality_code"] = kommunkod
-    frame["municipality_name"] = codebook.municipality_name(kommunkod)
+    frame["municipality_code"] = municipality_code
+    frame["municipality_name"] = codebook.municipality_name(municipality_code)
     frame["year"] = year
     frame["grade"] = grade
     frame["grade_label"] = grade_label(grade, codebook)
@@ -322,7 +325,7 @@ def _also_in(groups: list[str], published: int, shown: int = 3) -> str:
 def priority_sentences(
     priorities: pd.DataFrame,
     codebook: Codebook | None,
-    kommunkod: str,
+    municipality_code: str,
     year: int,
     limit: int | None = None,
     per_factor: bool = True,
@@ -344,8 +347,8 @@ def priority_sentences(
     nothing stands out, or nothing can be published, the list holds one sentence saying so.
     """
     codebook = codebook or load_codebook()
-    name = codebook.municipality_name(kommunkod)
-    rows = _municipality_year(priorities, kommunkod, year)
+    name = codebook.municipality_name(municipality_code)
+    rows = _municipality_year(priorities, municipality_code, year)
     if rows.empty:
         return [f"Det finns inga jämförelser med övriga regionen för {name} år {int(year)}."]
     if rows["suppressed"].astype("boolean").fillna(True).all():
@@ -397,7 +400,7 @@ def priority_sentences(
 def priority_table(
     priorities: pd.DataFrame,
     codebook: Codebook | None,
-    kommunkod: str,
+    municipality_code: str,
     year: int,
     grade: str | None = None,
     sex: str | None = None,
@@ -425,8 +428,8 @@ def priority_table(
     all_label = codebook.survey.all_label
     grade = all_label if grade is None else grade
     sex = all_label if sex is None else sex
-    name = codebook.municipality_name(kommunkod)
-    rows = _priority_rows(priorities, codebook, kommunkod, year, grade, sex, elevated_only)
+    name = codebook.municipality_name(municipality_code)
+    rows = _priority_rows(priorities, codebook, municipality_code, year, grade, sex, elevated_only)
     change_header = _change_header(rows)
     out = pd.DataFrame(_priority_columns(rows, codebook, name, change_header))
     if elevated_only:
@@ -439,14 +442,14 @@ def priority_table(
 def _priority_rows(
     priorities: pd.DataFrame,
     codebook: Codebook,
-    kommunkod: str,
+    municipality_code: str,
     year: int,
     grade: str,
     sex: str,
     elevated_only: bool,
 ) -> pd.DataFrame:
     """The priority rows of the table's groups in table order (rank, suppressed last)."""
-    rows = _municipality_year(priorities, kommunkod, year)
+    rows = _municipality_year(priorities, municipality_code, year)
     if grade != "*":
         rows = rows.loc[rows["grade"] == grade]
     if sex != "*":
@@ -538,7 +541,7 @@ def _group_columns(codebook: Codebook) -> list[tuple[str, str, str]]:
 def priority_matrix(
     priorities: pd.DataFrame,
     codebook: Codebook | None,
-    kommunkod: str,
+    municipality_code: str,
     year: int,
 ) -> pd.DataFrame:
     """Difference against the rest of the region for every factor and group of students.
@@ -551,7 +554,9 @@ def priority_matrix(
     row is elevated); ``"–"`` when suppressed, ``""`` when the table has no such row.
     """
     codebook = codebook or load_codebook()
-    rows = _municipality_year(priorities, kommunkod, year).set_index(["factor", "grade", "sex"])
+    rows = _municipality_year(priorities, municipality_code, year).set_index(
+        ["factor", "grade", "sex"]
+    )
     factors = factor_frame(codebook)
     out = {"Faktor": list(factors["label"])}
     for grade, sex, header in _group_columns(codebook):
@@ -580,7 +585,7 @@ def priority_matrix(
 
 def trend_frame(
     prevalence: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     codebook: Codebook | None = None,
     grade: str | None = None,
     sex: str | None = None,
@@ -601,8 +606,11 @@ def trend_frame(
     sex = all_label if sex is None else sex
     factors = list(factors) if factors is not None else [i.id for i in codebook.indices]
     region = codebook.region.code
-    areas = {kommunkod: "municipality", region: "region"}
-    area_labels = {kommunkod: codebook.municipality_name(kommunkod), region: codebook.region.name}
+    areas = {municipality_code: "municipality", region: "region"}
+    area_labels = {
+        municipality_code: codebook.municipality_name(municipality_code),
+        region: codebook.region.name,
+    }
     rows = prevalence.loc[
         prevalence["municipality_code"].isin(list(areas))
         & (prevalence["grade"] == grade)
@@ -676,10 +684,10 @@ def trend_table(
     for y in years:
         out[str(int(y))] = list(wide[y])
     if priorities is not None:
-        kommunkod = own["municipality_code"].iloc[0]
+        municipality_code = own["municipality_code"].iloc[0]
         latest = int(years[-1])
         grade, sex = own["grade"].iloc[0], own["sex"].iloc[0]
-        prio = _municipality_year(priorities, kommunkod, latest)
+        prio = _municipality_year(priorities, municipality_code, latest)
         prio = prio.loc[(prio["grade"] == grade) & (prio["sex"] == sex)].set_index("factor")
         previous = {int(p) for p in prio["previous_year"].dropna()}
         header = (
@@ -703,7 +711,7 @@ def trend_table(
 
 def association_frame(
     associations: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     year: int,
     codebook: Codebook | None = None,
     grade: str | None = None,
@@ -722,13 +730,13 @@ def association_frame(
     region = codebook.region.code
     risk = [i.id for i in codebook.indices if i.kind == "risk"]
     rows = associations.loc[
-        associations["municipality_code"].isin([kommunkod, region])
+        associations["municipality_code"].isin([municipality_code, region])
         & (associations["year"].astype("Int64") == int(year))
         & (associations["grade"] == grade)
         & (associations["sex"] == codebook.survey.all_label)
     ]
     grid = pd.MultiIndex.from_product(
-        [risk, [kommunkod, region]], names=["factor", "municipality_code"]
+        [risk, [municipality_code, region]], names=["factor", "municipality_code"]
     ).to_frame(index=False)
     numbers = ASSOCIATION_COLUMNS[ASSOCIATION_COLUMNS.index("n_exposed") : -1]
     frame = grid.merge(
@@ -738,9 +746,14 @@ def association_frame(
     )
     labels = {i.id: i.label for i in codebook.indices}
     frame["label"] = frame["factor"].map(labels)
-    frame["area"] = frame["municipality_code"].map({kommunkod: "municipality", region: "region"})
+    frame["area"] = frame["municipality_code"].map(
+        {municipality_code: "municipality", region: "region"}
+    )
     frame["area_label"] = frame["municipality_code"].map(
-        {kommunkod: codebook.municipality_name(kommunkod), region: codebook.region.name}
+        {
+            municipality_code: codebook.municipality_name(municipality_code),
+            region: codebook.region.name,
+        }
     )
     for col in numbers[:4]:
         frame[col] = frame[col].astype("Int64")
@@ -755,7 +768,7 @@ def association_frame(
 
 def association_display(
     associations: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     year: int,
     codebook: Codebook | None = None,
     grade: str | None = None,
@@ -770,7 +783,7 @@ def association_display(
     in ``association_frame`` and the figure.
     """
     codebook = codebook or load_codebook()
-    frame = association_frame(associations, kommunkod, year, codebook, grade)
+    frame = association_frame(associations, municipality_code, year, codebook, grade)
     own = frame.loc[frame["area"] == "municipality"].set_index("factor")
     factors = list(own.index)
     return unbroken(

@@ -348,7 +348,7 @@ def _trend_title(codebook: Codebook, grade: str | None, sex: str | None) -> str:
 
 def trend_figure(
     prevalence: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     codebook: Codebook | None = None,
     grade: str | None = None,
     sex: str | None = None,
@@ -368,7 +368,9 @@ def trend_figure(
     from fouanalys.codebook import load_codebook
 
     codebook = codebook or load_codebook()
-    trend = trend_frame(prevalence, kommunkod, codebook, grade=grade, sex=sex, factors=factors)
+    trend = trend_frame(
+        prevalence, municipality_code, codebook, grade=grade, sex=sex, factors=factors
+    )
     factor_ids = list(dict.fromkeys(trend["factor"]))
     years = sorted(trend["year"].unique())
     ncols = 3 if len(factor_ids) > 4 else max(len(factor_ids), 1)
@@ -451,7 +453,7 @@ def _log_ratio_axis(ax, lo: float, hi: float) -> None:
 
 def association_figure(
     associations: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     year: int,
     codebook: Codebook | None = None,
     grade: str | None = None,
@@ -471,7 +473,7 @@ def association_figure(
     from fouanalys.present.text import wrap_label
 
     codebook = codebook or load_codebook()
-    frame = association_frame(associations, kommunkod, year, codebook, grade)
+    frame = association_frame(associations, municipality_code, year, codebook, grade)
     factors = list(dict.fromkeys(frame["factor"]))
     offsets = {"municipality": -0.15, "region": 0.15}
     colors = {"municipality": PALETTE[0], "region": REGION_COLOR}
@@ -497,7 +499,7 @@ def association_figure(
         ax.set_ylabel("")
         where = grade_label(codebook.survey.all_label if grade is None else grade, codebook)
         ax.set_title(
-            f"Riskfaktorer och brottslighet i {codebook.municipality_name(kommunkod)} "
+            f"Riskfaktorer och brottslighet i {codebook.municipality_name(municipality_code)} "
             f"{int(year)}, {where.lower()}"
         )
         move_legend_below(fig, ax, ncols=2)

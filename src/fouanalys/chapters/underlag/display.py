@@ -187,7 +187,7 @@ def _grade_order(codebook: Codebook) -> list[str]:
 
 def response_counts(
     enkat: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     threshold: int = DISCLOSURE_THRESHOLD,
     codebook: Codebook | None = None,
 ) -> pd.DataFrame:
@@ -207,7 +207,7 @@ def response_counts(
     all_label = codebook.survey.all_label
     sexes = [s.id for s in codebook.survey.sexes]
     columns = ["ar", "arskurs", "kon", "n", "suppressed"]
-    data = enkat.loc[enkat["kommunkod"] == kommunkod, ["ar", "arskurs", "kon"]]
+    data = enkat.loc[enkat["kommunkod"] == municipality_code, ["ar", "arskurs", "kon"]]
     if data.empty:
         frame = pd.DataFrame(columns=columns)
         return frame.astype(
@@ -273,7 +273,7 @@ def response_counts_table(counts: pd.DataFrame, codebook: Codebook | None = None
 
 
 def inventory_by_level(
-    insatser: pd.DataFrame, kommunkod: str, codebook: Codebook | None = None
+    insatser: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
 ) -> pd.DataFrame:
     """Number of interventions in one municipality per prevention level and status.
 
@@ -284,7 +284,7 @@ def inventory_by_level(
     codebook = codebook or load_codebook()
     level_labels = codebook.labels("levels")
     status_labels = codebook.labels("statuses")
-    data = insatser.loc[insatser["kommunkod"] == kommunkod]
+    data = insatser.loc[insatser["kommunkod"] == municipality_code]
     counts = (
         data.groupby(["niva", "status"]).size().unstack("status")
         if not data.empty
@@ -301,7 +301,7 @@ def inventory_by_level(
 
 def population_pyramid(
     befolkning: pd.DataFrame,
-    kommunkod: str,
+    municipality_code: str,
     year: int | None = None,
     codebook: Codebook | None = None,
 ) -> pd.DataFrame:
@@ -313,10 +313,10 @@ def population_pyramid(
     """
     codebook = codebook or load_codebook()
     sexes = [s.id for s in codebook.survey.sexes]
-    data = befolkning.loc[befolkning["kommunkod"] == kommunkod]
+    data = befolkning.loc[befolkning["kommunkod"] == municipality_code]
     if data.empty:
         raise FouanalysError(
-            f"Befolkningstabellen har inga rader för kommun {kommunkod}. Kontrollera "
+            f"Befolkningstabellen har inga rader för kommun {municipality_code}. Kontrollera "
             "kommunkoden i befolkningsfilen."
         )
     years = sorted(int(y) for y in data["ar"].dropna().unique())
@@ -324,7 +324,7 @@ def population_pyramid(
         year = years[-1]
     elif int(year) not in years:
         raise FouanalysError(
-            f"Befolkningstabellen har inga rader för år {year} i kommun {kommunkod}. "
+            f"Befolkningstabellen har inga rader för år {year} i kommun {municipality_code}. "
             f"Tillgängliga år: {', '.join(map(str, years))}."
         )
     data = data.loc[data["ar"] == year]

@@ -421,7 +421,7 @@ def test_factor_cells_mark_applicable_priority_and_gaps(gaps):
     assert school["priority"].all()
     priority = set(cells.loc[cells["priority"], "factor"])
     assert priority == {"skolmisslyckande", "kamrater_normbrott"}  # 0114's factor is not here
-    assert k.priority_factors(gaps, "0123") == ["skolmisslyckande", "kamrater_normbrott"]
+    assert k.gap_factors(gaps, "0123") == ["skolmisslyckande", "kamrater_normbrott"]
 
 
 # --- gaps -------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def summary_frame() -> pd.DataFrame:
 
 
 def test_parameter_table_formats_in_swedish():
-    table = nv.parameter_table({"rekrytering_bakgrund": 0.0003, "omrade_storlek": 1200})
+    table = nv.parameter_display_table({"rekrytering_bakgrund": 0.0003, "omrade_storlek": 1200})
     value = dict(zip(table["Parameter"], table["Värde"], strict=True))
     assert value["rekrytering_bakgrund"] == "0,0003"
     assert value["omrade_storlek"] == "1\u202f200"
@@ -48,7 +48,7 @@ def test_parameter_table_formats_in_swedish():
 
 def test_scenario_display_and_sentences_by_hand():
     summary = summary_frame()
-    table = nv.scenario_table(summary)
+    table = nv.scenario_display_table(summary)
     assert table.loc[0, "Har varit i nätverket vid 21"] == "3,0\u00a0% (2,4\u00a0%–3,6\u00a0%)"
     assert table.loc[0, "Skillnad mot nuläget"] == "–"
     assert table.loc[2, "Skillnad mot nuläget"] == "−0,6 procentenheter"

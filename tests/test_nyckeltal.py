@@ -93,7 +93,7 @@ def kolada() -> pd.DataFrame:
 
 @pytest.fixture
 def trend(kolada) -> pd.DataFrame:
-    return keyfigures.trend_frame(kolada, KOMMUN, CB)
+    return keyfigures.kpi_trends(kolada, KOMMUN, CB)
 
 
 def _panels(fig: Figure) -> list:
@@ -178,14 +178,14 @@ def test_statuses_read_as_the_codebook_labels(trend):
 
 def test_trend_frame_rejects_a_non_municipality(kolada):
     with pytest.raises(FouanalysError, match="inte en av kodbokens kommuner"):
-        keyfigures.trend_frame(kolada, LAN, CB)
+        keyfigures.kpi_trends(kolada, LAN, CB)
 
 
 # --- the figure -------------------------------------------------------------------------------
 
 
 def test_figure_has_one_panel_per_kpi_with_data_and_no_zero_for_missing(trend):
-    fig = ny.trend_figure(trend)
+    fig = ny.kpi_trend_figure(trend)
     assert isinstance(fig, Figure)
     titles = [ax.get_title(loc="left").replace("\n", " ") for ax in _panels(fig)]
     assert titles == [CB.kolada_kpi(k).label for k in dict.fromkeys(trend["kpi"])]
@@ -207,7 +207,7 @@ def test_figure_has_one_panel_per_kpi_with_data_and_no_zero_for_missing(trend):
 
 
 def test_figure_marks_protected_and_missing_years(trend):
-    fig = ny.trend_figure(trend)
+    fig = ny.kpi_trend_figure(trend)
     expected = {
         "Elever i åk 9": {2022: "skyddat"},
         "Anmälda våldsbrott": {2020: "saknas", 2021: "saknas"},
@@ -242,7 +242,7 @@ def test_figure_marks_protected_and_missing_years(trend):
 
 
 def test_trend_table_formats_swedish_and_shows_status_text(trend):
-    table = ny.trend_table(trend).set_index("Nyckeltal (Koladas titel)")
+    table = ny.kpi_trend_table(trend).set_index("Nyckeltal (Koladas titel)")
     assert list(table.columns) == [
         "Enhet",
         "År",
@@ -305,7 +305,7 @@ def test_sentences_read_with_higher_is_better(trend):
 )
 def test_verdict_follows_the_direction_of_the_kpi(kpi, own, county, verdict):
     frame = pd.DataFrame([_row(kpi, KOMMUN, 2024, own), _row(kpi, LAN, 2024, county)])
-    (sentence,) = ny.comparison_sentences(keyfigures.trend_frame(frame, KOMMUN, CB))
+    (sentence,) = ny.comparison_sentences(keyfigures.kpi_trends(frame, KOMMUN, CB))
     assert sentence.endswith(f": {verdict}.")
 
 

@@ -203,7 +203,7 @@ def test_heatmap_table_missing_area_and_default_year():
     sigtuna = table.loc[table["municipality_code"] == "0191"]
     assert (sigtuna["state"] == "missing").all() and (sigtuna["text"] == "–").all()
     assert not sigtuna["suppressed"].any()
-    assert rg.survey_year(prevalence, CB) == YEAR
+    assert rg.latest_survey_year(prevalence, CB) == YEAR
 
 
 def test_forest_frame_carries_the_region():

@@ -107,7 +107,7 @@ def unknown_kpis(kolada: pd.DataFrame, codebook: Codebook | None = None) -> list
 # --- one municipality -----------------------------------------------------------------------
 
 
-def trend_frame(
+def kpi_trends(
     kolada: pd.DataFrame,
     municipality_code: str,
     codebook: Codebook | None = None,
@@ -178,7 +178,7 @@ def regional_frame(
 
     Per KPI with rows in the table (codebook order), its latest year (the latest with a value
     for any area), and per area in the codebook's order (the eight municipalities, the county,
-    the country) one row. Columns: those of :func:`trend_frame` (``kpi`` … ``higher_is_better``,
+    the country) one row. Columns: those of :func:`kpi_trends` (``kpi`` … ``higher_is_better``,
     ``year``, ``area``, ``area_name``, ``value``, ``status``, ``status_text``) with ``role``
     "kommun", "länet" or "riket". An area without a row that year has no value and status "".
     """

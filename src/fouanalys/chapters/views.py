@@ -11,7 +11,7 @@ import pandas as pd
 
 from fouanalys import config
 from fouanalys.chapters.insatser.display import coverage_cells
-from fouanalys.chapters.natverk.display import scenario_table
+from fouanalys.chapters.natverk.display import scenario_display_table
 from fouanalys.chapters.riskfaktorer.display import priority_table, survey_year
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.present.labels import KIND_SHORT, age_span, group_label
@@ -145,11 +145,11 @@ def coverage_display(
 
 def scenario_display(summary: pd.DataFrame) -> Table:
     """The recruitment model's scenario outcomes (chapter 04's table,
-    :func:`fouanalys.chapters.natverk.scenario_table` over
+    :func:`fouanalys.chapters.natverk.scenario_display_table` over
     :func:`fouanalys.recruitment.scenario_summary`): per scenario the share that has been in
     the network by 21 and the numbers in the network and harmed, with 90 % bands."""
     return Table(
-        scenario_table(summary),
+        scenario_display_table(summary),
         caption="Utfall per scenario, medelvärde och spridning (90 %) mellan körningarna",
         numeric=[],
     )

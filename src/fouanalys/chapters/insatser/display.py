@@ -504,7 +504,7 @@ def _cells(
     return frame
 
 
-def priority_factors(gaps: pd.DataFrame, municipality_code: str) -> list[str]:
+def gap_factors(gaps: pd.DataFrame, municipality_code: str) -> list[str]:
     """The municipality's priority factors (those in the gap table), best rank first."""
     rows = gaps.loc[gaps["municipality_code"] == municipality_code]
     if rows.empty:

@@ -4,11 +4,11 @@ The display frames, sentences and figures its notebook shows.
 """
 
 from fouanalys.chapters.natverk.display import (
-    lever_table,
-    parameter_table,
+    lever_display_table,
+    parameter_display_table,
     removal_sentence,
+    scenario_display_table,
     scenario_sentences,
-    scenario_table,
 )
 from fouanalys.chapters.natverk.figures import (
     ABSENT_COLOR,
@@ -60,13 +60,13 @@ __all__ = [
     "collaboration_sentences",
     "edge_display_table",
     "format_density",
-    "lever_table",
+    "lever_display_table",
     "outcome_figure",
-    "parameter_table",
+    "parameter_display_table",
     "removal_sentence",
+    "scenario_display_table",
     "scenario_figure",
     "scenario_sentences",
-    "scenario_table",
     "state_diagram_figure",
     "structure_figure",
 ]

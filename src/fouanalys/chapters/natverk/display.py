@@ -31,7 +31,7 @@ def _format_value(value: float, integer: bool) -> str:
     return format_number(value) if integer else format_significant(value)
 
 
-def parameter_table(values: Mapping[str, float] | None = None) -> pd.DataFrame:
+def parameter_display_table(values: Mapping[str, float] | None = None) -> pd.DataFrame:
     """The parameter table for the report: Parameter, Värde, Betydelse, Källa."""
     table = rec.parameter_table(values)
     integer = {p.name: p.integer for p in rec.PARAMETERS}
@@ -48,7 +48,7 @@ def parameter_table(values: Mapping[str, float] | None = None) -> pd.DataFrame:
     )
 
 
-def lever_table(inputs: rec.ModelInputs) -> pd.DataFrame:
+def lever_display_table(inputs: rec.ModelInputs) -> pd.DataFrame:
     """The municipality's current levers in words: Nivå, Nuläge, Insatser med/utan deltagarantal."""
     table = rec.lever_table(inputs.levers, inputs.counts, inputs.profile)
     young = int(inputs.counts.sum())
@@ -75,7 +75,7 @@ def lever_table(inputs: rec.ModelInputs) -> pd.DataFrame:
     )
 
 
-def scenario_table(summary: pd.DataFrame) -> pd.DataFrame:
+def scenario_display_table(summary: pd.DataFrame) -> pd.DataFrame:
     """The scenario outcomes for the report, with 90 % bands over the ensemble."""
 
     def share(row, m):

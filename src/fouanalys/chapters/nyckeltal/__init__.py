@@ -9,21 +9,21 @@ from fouanalys.chapters.nyckeltal.display import (
     absent_kpis_sentence,
     comparison_sentences,
     format_value,
+    kpi_trend_table,
     notes,
     regional_sentences,
     regional_table,
     role_values,
     short_status,
     source_caption,
-    trend_table,
     unit_notes,
     unit_text,
     unknown_kpis_sentence,
 )
 from fouanalys.chapters.nyckeltal.figures import (
     TICK_STEPS,
+    kpi_trend_figure,
     regional_figure,
-    trend_figure,
 )
 
 __all__ = [
@@ -33,6 +33,8 @@ __all__ = [
     "absent_kpis_sentence",
     "comparison_sentences",
     "format_value",
+    "kpi_trend_figure",
+    "kpi_trend_table",
     "notes",
     "regional_figure",
     "regional_sentences",
@@ -40,8 +42,6 @@ __all__ = [
     "role_values",
     "short_status",
     "source_caption",
-    "trend_figure",
-    "trend_table",
     "unit_notes",
     "unit_text",
     "unknown_kpis_sentence",

@@ -154,7 +154,7 @@ def _cell(part: pd.DataFrame, role: str, year: int) -> tuple[object, str]:
     return rows["value"].iloc[0], str(rows["status_text"].iloc[0])
 
 
-def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
+def kpi_trend_table(trend: pd.DataFrame) -> pd.DataFrame:
     """Display frame: per KPI its latest year's values and the municipality's five-year change.
 
     Columns (Swedish headers): ``Nyckeltal (Koladas titel)``, ``Enhet`` (the codebook's unit,

@@ -205,8 +205,8 @@ def _trend_legend(fig: Figure, names: dict, any_marks: bool, any_counts: bool) -
     )
 
 
-def trend_figure(trend: pd.DataFrame, title: str | None = None) -> Figure:
-    """Small multiples from :func:`trend_frame`: one panel per KPI, years on x.
+def kpi_trend_figure(trend: pd.DataFrame, title: str | None = None) -> Figure:
+    """Small multiples from :func:`fouanalys.keyfigures.kpi_trends`: one panel per KPI, years on x.
 
     The municipality is a strong blue line with markers (``gid="line-kommunen"``), the county a
     dark dashed line (``"line-länet"``) and the country a lighter dotted one (``"line-riket"``);

@@ -15,9 +15,9 @@ from fouanalys.chapters.region.display import (
     coverage_profile_table,
     factor_heatmap_table,
     forest_frame,
+    latest_survey_year,
     overview_table,
     standout_sentences,
-    survey_year,
     thinnest_coverage,
 )
 from fouanalys.chapters.region.figures import (
@@ -41,8 +41,8 @@ __all__ = [
     "factor_heatmap_table",
     "forest_figure",
     "forest_frame",
+    "latest_survey_year",
     "overview_table",
     "standout_sentences",
-    "survey_year",
     "thinnest_coverage",
 ]

@@ -75,7 +75,7 @@ def _all_rows(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     return frame.loc[(frame["grade"] == all_label) & (frame["sex"] == all_label)]
 
 
-def survey_year(prevalence: pd.DataFrame, codebook: Codebook | None = None) -> int:
+def latest_survey_year(prevalence: pd.DataFrame, codebook: Codebook | None = None) -> int:
     """The latest survey year with all-students rows for the region (else for anyone)."""
     codebook = codebook or load_codebook()
     rows = _all_rows(prevalence, codebook)
@@ -133,7 +133,7 @@ def factor_heatmap_table(
 
     One row per area × factor: the codebook's municipalities in codebook order, then the region
     (``is_region``), and per area the risk factors then the protective factors (codebook order).
-    ``year`` defaults to :func:`survey_year`.
+    ``year`` defaults to :func:`latest_survey_year`.
 
     Columns: ``municipality_code, municipality`` (name; the region is "Hela regionen"),
     ``is_region`` (bool), ``year`` (int), ``factor, label, kind`` (str); ``n`` (Int64),
@@ -143,7 +143,7 @@ def factor_heatmap_table(
     row for the area and year); ``text`` ("31 %", "–" when not shown).
     """
     codebook = codebook or load_codebook()
-    year = survey_year(prevalence, codebook) if year is None else int(year)
+    year = latest_survey_year(prevalence, codebook) if year is None else int(year)
     rows = _all_rows(prevalence, codebook)
     rows = rows.loc[rows["year"].astype("Int64") == year].drop_duplicates(
         ["municipality_code", "factor"]

@@ -19,10 +19,6 @@ from fouanalys.present.tables import Table, unbroken
 from fouanalys.present.text import DASH, format_interval, format_number, format_share
 
 
-def _code(municipality: object, codebook: Codebook) -> str:
-    return codebook.resolve_municipality(municipality)
-
-
 def prevalence_display(
     prevalence: pd.DataFrame,
     municipality: object,
@@ -40,7 +36,7 @@ def prevalence_display(
     and ``95 % konfidensintervall`` (``"(27–35)"``); ``"–"`` where the cell is suppressed.
     """
     codebook = codebook or load_codebook()
-    code = _code(municipality, codebook)
+    code = codebook.resolve_municipality(municipality)
     year = survey_year(prevalence, code, year)
     all_label = codebook.survey.all_label
     grade = all_label if grade is None else grade
@@ -94,11 +90,11 @@ def priorities_display(
     codebook: Codebook | None = None,
 ) -> Table:
     """The municipality's factors ranked against the rest of the region (chapter 02's table,
-    :func:`fouanalys.chapters.riskfaktorer.priority_table`): Rang, Faktor, Typ, the municipality's
-    share
-    with its interval, Övriga regionen, Skillnad, Förändring, Prioriterad."""
+    :func:`fouanalys.chapters.riskfaktorer.priority_table`): Rang, Faktor, Typ, the
+    municipality's share with its interval, Övriga regionen, Skillnad, Förändring,
+    Prioriterad."""
     codebook = codebook or load_codebook()
-    code = _code(municipality, codebook)
+    code = codebook.resolve_municipality(municipality)
     year = survey_year(priorities, code, year)
     return Table(
         priority_table(priorities, codebook, code, year, grade=grade, sex=sex),
@@ -121,7 +117,7 @@ def coverage_display(
     (:func:`fouanalys.chapters.insatser.coverage_cells`).
     """
     codebook = codebook or load_codebook()
-    code = _code(municipality, codebook)
+    code = codebook.resolve_municipality(municipality)
     cells = coverage_cells(coverage, code, codebook)
     stages = {s.id: f"{s.label} ({age_span(s.age_from, s.age_to)})" for s in codebook.life_stages}
     cells = cells.assign(

@@ -121,8 +121,9 @@ def overhead(tmp: Path) -> dict[str, float]:
         ("kernel start (empty notebook)", "x = 1"),
         (
             "kernel start + chapter imports",
-            "%matplotlib inline\nfrom fouanalys import config, natverk, network, plots, "
-            "recruitment, samverkan, riskfaktorer, kartlaggning, underlag",
+            "%matplotlib inline\nfrom fouanalys import collaboration, config, network, "
+            "recruitment\nfrom fouanalys.chapters import insatser, natverk, riskfaktorer, "
+            "underlag\nfrom fouanalys.present import captioned, table",
         ),
     ]:
         nb = nbformat.v4.new_notebook()

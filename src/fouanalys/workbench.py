@@ -84,9 +84,9 @@ def prepare(
       project root) or, when None, :func:`fouanalys.config.default_data_dir` (the embedded
       example unless ``$FOUANALYS_DATA_DIR`` says otherwise); the tables go to
       ``processed_dir`` or, when None, ``config.processed_data_dir()``. When they are up to date
-      with the raw files and the package (:func:`fouanalys.buildcache.current_manifest`) they
+      with the raw files and the package (:func:`fouanalys.build.cache.current_manifest`) they
       are reused; else the data directory is validated and processed
-      (:func:`fouanalys.processing.process`; about 20 s for the example), with a line saying
+      (:func:`fouanalys.ingest.processing.process`; about 20 s for the example), with a line saying
       so in the notebook.
 
     Raises :class:`UnusableDataError` when the data directory does not exist or fails

@@ -227,7 +227,7 @@ def number_content(fragment: str, numbering: Numbering, prefix: str = "") -> str
     """Number figures and tables and anchor h2/h3 headings in a chapter's content.
 
     Captioned figures (an empty ``fou-fignum`` span from the template) get "Figur N.",
-    captioned ``plots.table`` tables get "Tabell N." and ``id="{prefix}tabell-N"``, and each
+    captioned ``present.table`` tables get "Tabell N." and ``id="{prefix}tabell-N"``, and each
     h2/h3 gets ``id="{prefix}avsnitt-N"`` (an existing id is replaced) and is appended to
     ``numbering.headings``. Counters continue from ``numbering``; returns the new fragment.
     """

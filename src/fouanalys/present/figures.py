@@ -157,7 +157,7 @@ def heatmap(ax, matrix: pd.DataFrame, cmap, norm):
 
 
 class Captioned:
-    """A figure with its caption, for the report: ``display(plots.captioned(fig, "Text"))``.
+    """A figure with its caption, for the report: ``display(captioned(fig, "Text"))``.
 
     Displays as the figure's PNG with the caption in the output's metadata
     (``{"fouanalys": {"caption": ...}}``); the report template numbers the figures of a chapter

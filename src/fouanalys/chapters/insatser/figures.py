@@ -585,7 +585,8 @@ def targeting_pyramid_figure(
 ) -> Figure:
     """The prevention pyramid: ongoing interventions per targeting, universal at the base.
 
-    From ``kartlaggning.pyramid_frame``: one centred bar per targeting (universell at the
+    From :func:`fouanalys.chapters.insatser.pyramid_frame`: one centred bar per targeting
+    (universell at the
     bottom, indikerad at the top), as wide as the number of ongoing interventions
     (``gid="targeting-<id>"``), the number written on it and, in a column to the right, the
     known participants a year (with reach per 1 000 inhabitants aged 0–25 when

@@ -1,7 +1,7 @@
 """Chapter 04, Nätverksdynamik och samverkan: figures, tables and sentences for the model part.
 
 The model itself lives in :mod:`fouanalys.recruitment`, the graph engine in
-:mod:`fouanalys.network` and the collaboration network in :mod:`fouanalys.samverkan`; this
+:mod:`fouanalys.network` and the collaboration network in :mod:`fouanalys.collaboration`; this
 module turns their results into what the chapter shows, in Swedish.
 """
 

@@ -3,7 +3,7 @@
 Pure functions over the typed ``insatser`` frame: a :mod:`networkx` graph of the actors who run
 the municipality's ongoing interventions, tidy frames and measures computed from it, display
 frames with Swedish headers, and plain Swedish sentences for chapter 04 (*Nätverksdynamik och
-samverkan*) and the regional overview. The drawings are in :mod:`fouanalys.plots`
+samverkan*) and the regional overview. The drawings are in :mod:`fouanalys.chapters.natverk.figures`
 (``collaboration_figure``, ``collaboration_comparison_figure``).
 
 Decisions (the chapter's text relies on them):
@@ -51,7 +51,7 @@ from fouanalys.present.text import (
 #: Joins the two labels of an actor pair in text: "Skola–Polis".
 PAIR_JOIN = "–"
 #: Numeric columns of :func:`actor_display_table` and :func:`edge_display_table`
-#: (for ``plots.table(..., numeric=...)``, which right-aligns them).
+#: (for ``table(..., numeric=...)``, which right-aligns them).
 ACTOR_TABLE_NUMERIC = (
     "Pågående insatser",
     "Samverkanspartner",

@@ -586,8 +586,7 @@ def targeting_pyramid_figure(
     """The prevention pyramid: ongoing interventions per targeting, universal at the base.
 
     From :func:`fouanalys.chapters.insatser.pyramid_frame`: one centred bar per targeting
-    (universell at the
-    bottom, indikerad at the top), as wide as the number of ongoing interventions
+    (universell at the bottom, indikerad at the top), as wide as the number of ongoing interventions
     (``gid="targeting-<id>"``), the number written on it and, in a column to the right, the
     known participants a year (with reach per 1 000 inhabitants aged 0–25 when
     ``targeting_coverage`` is given), how many interventions give no count and any planned.

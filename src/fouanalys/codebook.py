@@ -13,7 +13,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -340,7 +339,9 @@ class Codebook(_Model):
 def split_codes(value: object) -> list[str]:
     """Split a ``;``-separated code list (as the inventory writes factors and partners) into
     its stripped, non-empty parts; a missing value is an empty list."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    from pandas import isna  # here, not at the top: the no-change rebuild never needs pandas
+
+    if value is None or (not isinstance(value, str) and bool(isna(value))):
         return []
     return [part.strip() for part in str(value).split(";") if part.strip()]
 

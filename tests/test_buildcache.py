@@ -296,3 +296,15 @@ def test_dask_executor_gives_the_same_chapters(project):
     assert shown("dask") == shown("local") != []
     assert (root / "dask" / "0125" / "03_insatser.html").is_file()
     assert key_path(root / "dask" / "0125" / "03_insatser.ipynb").is_file()
+
+
+def test_the_no_change_path_imports_neither_pandas_nor_great_expectations():
+    """A no-change rebuild reads only bytes and JSON: importing the runner and the cache must
+    not pull in pandas, matplotlib or Great Expectations (seconds on every rebuild)."""
+    heavy = ("pandas", "matplotlib", "great_expectations")
+    code = (
+        "import sys\nfrom fouanalys.build import cache, runner\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -10,9 +10,9 @@ import pytest
 
 from fouanalys.config import MANIFEST_FILE
 from fouanalys.exceptions import FouanalysError
+from fouanalys.ingest.catalog import sha256_file
 from fouanalys.ingest.processing import (
     data_version,
-    file_sha256,
     load_manifest,
     load_table,
     write_tables,
@@ -84,4 +84,4 @@ def test_data_version_changes_with_any_input_hash(tmp_path):
     assert data_version(a) == data_version(dict(reversed(a.items())))
     path = tmp_path / "x.bin"
     path.write_bytes(b"abc")
-    assert file_sha256(path) == hashlib.sha256(b"abc").hexdigest()
+    assert sha256_file(path) == hashlib.sha256(b"abc").hexdigest()

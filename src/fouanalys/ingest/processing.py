@@ -31,7 +31,7 @@ from fouanalys.config import (
     require_data_dir,
 )
 from fouanalys.exceptions import DataValidationError, FouanalysError
-from fouanalys.ingest.catalog import sha256_file as file_sha256
+from fouanalys.ingest.catalog import sha256_file
 
 log = logging.getLogger("fouanalys")
 
@@ -125,7 +125,7 @@ def write_tables(frames: Mapping[str, pd.DataFrame], processed_dir: Path, manife
             manifest["tables"][name] = {
                 "file": target.name,
                 "rows": len(frame),
-                "sha256": file_sha256(target),
+                "sha256": sha256_file(target),
             }
         (staging / MANIFEST_FILE).write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"

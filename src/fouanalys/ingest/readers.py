@@ -18,7 +18,6 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import hashlib
 import io
 import re
 from collections.abc import Callable
@@ -32,6 +31,7 @@ import pandas as pd
 
 from fouanalys.codebook import Codebook, normalize_key, split_codes
 from fouanalys.exceptions import InputError, Problem
+from fouanalys.ingest.catalog import sha256_bytes
 
 Kind = Literal["int", "float", "text", "code", "codes", "municipality"]
 
@@ -342,10 +342,6 @@ def find_input(data_dir: Path, name: str, required: bool = True) -> Path | None:
     )
 
 
-def file_sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _row_of_offset(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
@@ -543,7 +539,7 @@ def read_raw(path: Path, name: str, codebook: Codebook) -> RawTable:
     columns = input_columns(name, codebook)
     with open(path, "rb") as fh:  # read-only: raw files are never modified
         data = fh.read()
-    digest = file_sha256(data)
+    digest = sha256_bytes(data)
     if not data:
         raise _empty_error(path, "Filen är tom (0 byte).")
 

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
+from fouanalys.present.labels import KIND_LABELS, age_span
 from fouanalys.present.style import FIG_DPI, UNKNOWN_STYLE
 
 
@@ -54,7 +55,6 @@ def draw_kind_divisions(
 ) -> None:
     """A line between the kinds of ``factors`` (risk, protective) along the rows or columns of
     a heatmap, and each kind's name at ``offset`` across the axis (``kw`` styles the name)."""
-    from fouanalys.present.labels import KIND_LABELS
 
     runs = _kind_runs(factors, info)
     line = ax.axhline if rows else ax.axvline
@@ -107,8 +107,6 @@ def literal(text: object) -> str:
 def stage_ticks(codebook: Codebook, width: int = 14) -> list[str]:
     """Stage labels for an axis: the name wrapped, the ages below ("Högstadium\\n13–15 år")."""
     import textwrap
-
-    from fouanalys.present.labels import age_span
 
     return [
         textwrap.fill(s.label, width=width, break_long_words=False)

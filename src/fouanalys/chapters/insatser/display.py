@@ -24,6 +24,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from fouanalys.chapters.riskfaktorer.display import factor_frame
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.coverage import THIN_REACH_PER_1000, UNASSESSED
 from fouanalys.present.labels import age_span, stage_label, stage_phrase
@@ -527,7 +528,6 @@ def factor_cells(
     the factor can be addressed at that stage), ``priority`` (bool: the factor is in the gap
     table) and ``gap`` (the gap status of the cell, "saknas", "tunn" or "" when none).
     """
-    from fouanalys.chapters.riskfaktorer.display import factor_frame
 
     codebook = codebook or load_codebook()
     factors = factor_frame(codebook)

@@ -13,6 +13,14 @@ from matplotlib.ticker import FuncFormatter
 
 if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
+from fouanalys.chapters.insatser.display import (
+    coverage_cells,
+    factor_cells,
+    life_course_frame,
+    pyramid_frame,
+)
+from fouanalys.codebook import load_codebook
+from fouanalys.exceptions import FouanalysError
 from fouanalys.present.figures import (
     cell_rect,
     cell_text,
@@ -40,11 +48,11 @@ from fouanalys.present.style import (
     reads_white,
     thousands_tick,
 )
+from fouanalys.present.text import format_participants, format_reach, wrap_label
 
 
 def _life_course_colors(codebook: Codebook, color_by: str) -> tuple:
     """The row key, colours, labels and legend title for ``color_by`` (or an error)."""
-    from fouanalys.exceptions import FouanalysError
 
     if color_by == "inriktning":
         return "targeting", TARGETING_COLORS, codebook.labels("targeting"), "inriktning"
@@ -231,9 +239,6 @@ def life_course_figure(
     """
     import matplotlib as mpl
 
-    from fouanalys.chapters.insatser.display import life_course_frame
-    from fouanalys.codebook import load_codebook
-
     codebook = codebook or load_codebook()
     key, colors, labels, legend_title = _life_course_colors(codebook, color_by)
     frame = life_course_frame(insatser, municipality_code, codebook)
@@ -347,9 +352,6 @@ def coverage_heatmap(
     import matplotlib as mpl
     from matplotlib.colors import PowerNorm
 
-    from fouanalys.chapters.insatser.display import coverage_cells
-    from fouanalys.codebook import load_codebook
-
     codebook = codebook or load_codebook()
     cells = coverage_cells(coverage, municipality_code, codebook)
     levels = list(dict.fromkeys(cells["level"]))
@@ -434,7 +436,6 @@ def _draw_factor_cell(ax, row, xi: int, yi: int, vmax: float, cmap) -> None:
 
 def _factor_rows(ax, factors: list, info: pd.DataFrame) -> None:
     """The factor names as row labels, priority factors marked "★" and bold."""
-    from fouanalys.present.text import wrap_label
 
     labels = [
         ("★ " if info.at[f, "priority"] else "") + wrap_label(info.at[f, "label"], 34)
@@ -491,9 +492,6 @@ def factor_coverage_heatmap(
     import matplotlib as mpl
     from matplotlib.colors import Normalize
 
-    from fouanalys.chapters.insatser.display import factor_cells
-    from fouanalys.codebook import load_codebook
-
     codebook = codebook or load_codebook()
     cells = factor_cells(factor_coverage, gaps, municipality_code, codebook)
     factors = list(dict.fromkeys(cells["factor"]))
@@ -534,7 +532,6 @@ def factor_coverage_heatmap(
 
 def _pyramid_text(row, age_text: str) -> str:
     """The text beside a targeting's bar: participants and reach, unknown counts, planned."""
-    from fouanalys.present.text import format_participants, format_reach
 
     if row.with_participants:
         lines = [f"{format_participants(row.participants)} deltagare per år"]
@@ -592,9 +589,6 @@ def targeting_pyramid_figure(
     ``targeting_coverage`` is given), how many interventions give no count and any planned.
     """
     import matplotlib as mpl
-
-    from fouanalys.chapters.insatser.display import pyramid_frame
-    from fouanalys.codebook import load_codebook
 
     codebook = codebook or load_codebook()
     frame = pyramid_frame(insatser, municipality_code, codebook, targeting_coverage)

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from fouanalys import recruitment as rec
+from fouanalys.codebook import load_codebook
+from fouanalys.exceptions import NetworkModelError
 from fouanalys.present.figures import literal, note_text
 from fouanalys.present.style import (
     FIG_DPI,
@@ -265,8 +267,6 @@ def collaboration_figure(
     """
     import matplotlib as mpl
 
-    from fouanalys.codebook import load_codebook
-
     codebook = codebook or load_codebook()
     pos = _circle_positions(codebook)
     sspf = [a.id for a in codebook.actors if a.sspf]
@@ -384,8 +384,6 @@ def collaboration_comparison_figure(
     municipality without ongoing interventions says so instead of bars.
     """
     import matplotlib as mpl
-
-    from fouanalys.exceptions import NetworkModelError
 
     codes = regional["municipality_code"].astype(str).tolist()
     if municipality_code is not None and municipality_code not in codes:

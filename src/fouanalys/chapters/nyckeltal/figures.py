@@ -17,6 +17,7 @@ from fouanalys.keyfigures import (
     ROLE_MUNICIPALITY,
 )
 from fouanalys.present.figures import note_text
+from fouanalys.present.style import FIG_DPI, FIG_WIDTH, RC, style_axes
 from fouanalys.present.text import format_number, wrap_label
 
 _MUNICIPALITY_COLOR = "#0173b2"
@@ -127,7 +128,6 @@ def _mark_status_years(ax, gaps: pd.DataFrame) -> None:
 
 def _draw_trend_panel(ax, part: pd.DataFrame, names: dict) -> tuple[bool, bool]:
     """One KPI's panel of the trend figure. Returns (count KPI, status marks drawn)."""
-    from fouanalys.present.style import style_axes
 
     first = part.iloc[0]
     years = sorted(int(y) for y in part["year"].unique())
@@ -219,8 +219,6 @@ def kpi_trend_figure(trend: pd.DataFrame, title: str | None = None) -> Figure:
     """
     import matplotlib as mpl
 
-    from fouanalys.present.style import FIG_DPI, FIG_WIDTH, RC
-
     kpis = list(dict.fromkeys(trend["kpi"]))
     ncols, nrows = _panel_grid(len(kpis))
     names = dict(zip(trend["role"], trend["area_name"], strict=False))
@@ -282,7 +280,6 @@ def _draw_member(ax, r, y: int, highlight: str | None) -> None:
 
 def _draw_regional_panel(ax, part: pd.DataFrame, y: dict, highlight: str | None) -> bool:
     """One KPI's panel of the regional figure. Returns whether the KPI is a count."""
-    from fouanalys.present.style import style_axes
 
     first = part.iloc[0]
     count = first["unit"] in COUNT_UNITS
@@ -368,8 +365,6 @@ def regional_figure(regional: pd.DataFrame, highlight: str | None = None) -> Fig
     of the area). Each panel has its own scale; its title gives the label and the year.
     """
     import matplotlib as mpl
-
-    from fouanalys.present.style import FIG_DPI, FIG_WIDTH, RC
 
     kpis = list(dict.fromkeys(regional["kpi"]))
     members = regional.loc[regional["role"] == ROLE_MEMBER]

@@ -16,7 +16,23 @@ from fouanalys.chapters.region.display import (
 )
 from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS
 from fouanalys.codebook import Codebook, load_codebook
-from fouanalys.present.figures import cell_rect, cell_text, draw_kind_divisions
+from fouanalys.present.figures import (
+    cell_rect,
+    cell_text,
+    draw_kind_divisions,
+    stage_ticks,
+    unknown_cell,
+)
+from fouanalys.present.labels import CI_LABEL
+from fouanalys.present.style import (
+    FIG_DPI,
+    FIG_WIDTH,
+    RC,
+    UNKNOWN_STYLE,
+    percent_tick,
+    style_axes,
+    thousands_tick,
+)
 from fouanalys.present.text import DASH, wrap_label
 
 _ELEVATED_COLOR = "#a4000f"
@@ -148,8 +164,6 @@ def factor_heatmap_figure(table: pd.DataFrame, title: str | None = None) -> Figu
     """
     import matplotlib as mpl
 
-    from fouanalys.present.style import FIG_DPI, FIG_WIDTH, RC
-
     areas = list(dict.fromkeys(table["municipality_code"]))
     names = dict(zip(table["municipality_code"], table["municipality"], strict=False))
     factors = list(dict.fromkeys(table["factor"]))
@@ -240,8 +254,6 @@ def _draw_forest_panel(ax, part: pd.DataFrame, y: dict) -> None:
     """One factor's panel: the region's share and band, each municipality's interval."""
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    from fouanalys.present.style import percent_tick, style_axes
-
     first = part.iloc[0]
     lo, hi = _forest_limits(part)
     if pd.notna(first["region_share"]):
@@ -276,8 +288,6 @@ def _forest_handles() -> list:
     """Legend entries of the forest plot."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-
-    from fouanalys.present.labels import CI_LABEL
 
     return [
         Line2D(
@@ -322,8 +332,6 @@ def forest_figure(
     """
     import matplotlib as mpl
 
-    from fouanalys.present.style import FIG_DPI, FIG_WIDTH, RC
-
     codebook = codebook or load_codebook()
     frame = forest_frame(prevalence, codebook, year, priorities, factors)
     factor_ids = list(dict.fromkeys(frame["factor"]))
@@ -364,8 +372,6 @@ def forest_figure(
 def _draw_reach_cell(ax, row, xi: int, yi: int, cmap, norm) -> None:
     """One area's reach cell: hatched when unknown, pale when empty, with its text."""
     from matplotlib.patches import Rectangle
-
-    from fouanalys.present.figures import unknown_cell
 
     if row.state == "unknown":
         ax.add_patch(unknown_cell(xi + 0.02, yi + 0.06, 0.96, 0.88))
@@ -431,8 +437,6 @@ def _coverage_profile_legend(fig: Figure, axes: list, mesh) -> None:
     from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter
 
-    from fouanalys.present.style import UNKNOWN_STYLE, thousands_tick
-
     if mesh is not None:
         bar = fig.colorbar(
             mesh,
@@ -465,9 +469,6 @@ def coverage_profile_figure(
     import matplotlib as mpl
     from matplotlib.colors import PowerNorm
 
-    from fouanalys.present.figures import stage_ticks
-    from fouanalys.present.style import FIG_DPI, FIG_WIDTH, RC
-
     codebook = codebook or load_codebook()
     table = coverage_profile_table(coverage, codebook)
     levels = list(dict.fromkeys(table["level"]))
@@ -478,7 +479,7 @@ def coverage_profile_figure(
     vmax = max(float(shown.max()) if len(shown) else 1.0, 1.0)
     cmap = mpl.colormaps["Blues"]
     norm = PowerNorm(gamma=0.5, vmin=0, vmax=vmax)
-    stage_ticks = dict(
+    tick_labels = dict(
         zip(sorted(stages, key=lambda s: int(s.split("-")[0])), stage_ticks(codebook), strict=False)
     )
     region_rows = [i for i, a in enumerate(areas) if a == codebook.region.code]
@@ -501,7 +502,7 @@ def coverage_profile_figure(
             )
         axes[0].xaxis.tick_top()
         axes[0].set_xticks(
-            [i + 0.5 for i in range(len(stages))], [stage_ticks.get(s, s) for s in stages]
+            [i + 0.5 for i in range(len(stages))], [tick_labels.get(s, s) for s in stages]
         )
         axes[0].tick_params(axis="x", labelsize=7, labeltop=True, labelbottom=False)
         for ax in axes[1:]:

@@ -14,8 +14,10 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
+from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS, association_frame, trend_frame
+from fouanalys.codebook import load_codebook
 from fouanalys.present.figures import hbar_plot, move_legend_below, note_text
-from fouanalys.present.labels import CI_LABEL
+from fouanalys.present.labels import CI_LABEL, KIND_LABELS, REST_OF_REGION, grade_label, sex_label
 from fouanalys.present.style import (
     FIG_DPI,
     FIG_WIDTH,
@@ -28,11 +30,11 @@ from fouanalys.present.style import (
     sex_palette,
     style_axes,
 )
+from fouanalys.present.text import DASH, wrap_label
 
 
 def _profile_data(profile: pd.DataFrame) -> pd.DataFrame:
     """The profile with its plotting columns: wrapped ``ylabel``, ``Kön``, ``pct``, ``shown``."""
-    from fouanalys.present.text import wrap_label
 
     share = pd.to_numeric(profile["share"], errors="coerce")
     return profile.assign(
@@ -81,7 +83,6 @@ def _reference_marks(ax, centres: np.ndarray, rows: pd.DataFrame, bar_height: fl
 
 def _profile_marks(ax, part: pd.DataFrame, order: list[str], sexes: list[str]) -> None:
     """Whiskers, reference lines and a "–" for hidden shares over each sex's bars."""
-    from fouanalys.present.text import DASH
 
     bar_height = 0.8 / max(len(sexes), 1)
     for container, sex in zip(ax.containers, sexes, strict=False):
@@ -157,8 +158,6 @@ def _profile_handles(palette: dict[str, str], hue_order: list[str]) -> list:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from fouanalys.present.labels import REST_OF_REGION
-
     handles = [Patch(color=palette[h], label=h) for h in hue_order]
     handles.append(
         Line2D(
@@ -209,9 +208,6 @@ def ctc_profile_figure(profile: pd.DataFrame, title: str | None = None) -> Figur
     draws no bar (a zero-width one), no whisker and a "–" at its base.
     """
     import matplotlib as mpl
-
-    from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS
-    from fouanalys.present.labels import KIND_LABELS
 
     kinds = [k for k in PROFILE_KINDS if k in set(profile["kind"])]
     sexes = list(dict.fromkeys(profile["sex"]))
@@ -274,7 +270,6 @@ def _trend_area(ax, rows: pd.DataFrame, area: str, color: str) -> None:
 
 def _trend_panel(ax, part: pd.DataFrame, years: list, colors: dict[str, str]) -> None:
     """One factor's panel: both areas' lines, a "–" over each suppressed year, its axes."""
-    from fouanalys.present.text import DASH, wrap_label
 
     part = part.assign(
         pct=lambda d: d["share"] * 100,
@@ -336,7 +331,6 @@ def _trend_handles(colors: dict[str, str], area_labels: dict[str, str]) -> list:
 
 def _trend_title(codebook: Codebook, grade: str | None, sex: str | None) -> str:
     """The trend figure's title, naming the group (all students when not given)."""
-    from fouanalys.present.labels import grade_label, sex_label
 
     all_label = codebook.survey.all_label
     grade = all_label if grade is None else grade
@@ -363,9 +357,6 @@ def trend_figure(
     Panels have their own y scale from 0, so read the level from the axis of each.
     """
     import matplotlib as mpl
-
-    from fouanalys.chapters.riskfaktorer.display import trend_frame
-    from fouanalys.codebook import load_codebook
 
     codebook = codebook or load_codebook()
     trend = trend_frame(
@@ -402,8 +393,6 @@ def _ratio_limits(shown: pd.DataFrame) -> tuple[float, float]:
 def _ratio_points(ax, frame: pd.DataFrame, finite: pd.Series, colors: dict[str, str]) -> None:
     """Each area's ratios as points with interval lines, and a "–" where a ratio is hidden."""
     import seaborn as sns
-
-    from fouanalys.present.text import DASH
 
     shown = frame.loc[finite]
     area_labels = dict(zip(frame["area"], frame["area_label"], strict=False))
@@ -466,11 +455,6 @@ def association_figure(
     draws no point and a "–".
     """
     import matplotlib as mpl
-
-    from fouanalys.chapters.riskfaktorer.display import association_frame
-    from fouanalys.codebook import load_codebook
-    from fouanalys.present.labels import grade_label
-    from fouanalys.present.text import wrap_label
 
     codebook = codebook or load_codebook()
     frame = association_frame(associations, municipality_code, year, codebook, grade)

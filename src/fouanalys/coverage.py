@@ -86,6 +86,14 @@ GAP_COLUMNS = [
     "reach_complete",
     "status",
 ]
+#: The gap table's column types: ids and statuses as text, counts as nullable integers.
+_GAP_DTYPES = {
+    **dict.fromkeys(["municipality_code", "factor", "kind", "stage", "best_knowledge"], "str"),
+    **dict.fromkeys(["elevated", "reach_complete"], "bool"),
+    **dict.fromkeys(["rank", "interventions"], "Int64"),
+    **dict.fromkeys(["participants", "reach_per_1000"], "Float64"),
+    "status": "str",
+}
 
 
 # --- population -----------------------------------------------------------------------------
@@ -535,22 +543,7 @@ def gap_table(
         _factor=gaps["factor"].map(factor_order),
         _stage=gaps["stage"].map(stage_order),
     ).sort_values(["municipality_code", "_rank", "_factor", "_stage"], kind="stable")
-    out = pd.DataFrame(
-        {
-            "municipality_code": pd.Series(gaps["municipality_code"].to_numpy(), dtype="str"),
-            "factor": pd.Series(gaps["factor"].to_numpy(), dtype="str"),
-            "kind": pd.Series(gaps["kind"].to_numpy(), dtype="str"),
-            "stage": pd.Series(gaps["stage"].to_numpy(), dtype="str"),
-            "elevated": gaps["elevated"].to_numpy(dtype=bool),
-            "rank": pd.array(gaps["rank"].to_numpy(), dtype="Int64"),
-            "interventions": pd.array(gaps["interventions"].to_numpy(), dtype="Int64"),
-            "participants": pd.array(gaps["participants"].to_numpy(), dtype="Float64"),
-            "reach_per_1000": pd.array(gaps["reach_per_1000"].to_numpy(), dtype="Float64"),
-            "best_knowledge": pd.Series(gaps["best_knowledge"].to_numpy(), dtype="str"),
-            "reach_complete": gaps["reach_complete"].to_numpy(dtype=bool),
-            "status": pd.Series(gaps["status"].to_numpy(), dtype="str"),
-        }
-    )
+    out = gaps.reset_index(drop=True)[GAP_COLUMNS].astype(_GAP_DTYPES)
     return out[GAP_COLUMNS]
 
 

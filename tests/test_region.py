@@ -213,6 +213,13 @@ def test_forest_frame_carries_the_region():
     assert first["region_share"] == pytest.approx(0.2 + 0.01 * len(CODES))
 
 
+def test_forest_without_priorities_marks_nothing_elevated():
+    # priorities is optional in the public functions; it used to fail with KeyError.
+    frame = rg.forest_frame(prevalence_frame(), CB)
+    assert set(frame["municipality_code"]) == set(CODES) and not frame["elevated"].any()
+    assert rg.forest_figure(prevalence_frame(), CB) is not None
+
+
 def test_chapter_municipality():
     assert rg.chapter_municipality("NV", CB) is None
     assert rg.chapter_municipality(None, CB) is None

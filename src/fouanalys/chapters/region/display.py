@@ -125,7 +125,7 @@ def _elevated(priorities: pd.DataFrame, codebook: Codebook, year: int) -> pd.Dat
 
 def factor_heatmap_table(
     prevalence: pd.DataFrame,
-    priorities: pd.DataFrame,
+    priorities: pd.DataFrame | None,
     codebook: Codebook | None = None,
     year: int | None = None,
 ) -> pd.DataFrame:
@@ -149,12 +149,10 @@ def factor_heatmap_table(
         ["municipality_code", "factor"]
     )
     cells = rows.set_index(["municipality_code", "factor"])
-    flagged = set(
-        zip(
-            *_elevated(priorities, codebook, year)[["municipality_code", "factor"]].to_numpy().T,
-            strict=False,
-        )
-    )
+    flagged = set()
+    if priorities is not None:
+        elevated = _elevated(priorities, codebook, year)
+        flagged = set(zip(elevated["municipality_code"], elevated["factor"], strict=True))
     records = []
     for code, name, is_region in _areas(codebook):
         for index in _factors(codebook):
@@ -213,10 +211,7 @@ def forest_frame(
     factor, NA when suppressed).
     """
     codebook = codebook or load_codebook()
-    empty = pd.DataFrame(columns=["municipality_code", "year", "grade", "sex", "factor"])
-    table = factor_heatmap_table(
-        prevalence, priorities if priorities is not None else empty, codebook, year
-    )
+    table = factor_heatmap_table(prevalence, priorities, codebook, year)
     if factors is not None:
         table = table.loc[table["factor"].isin(factors)]
     region = table.loc[table["is_region"]].set_index("factor")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.config import PROCESSED_DATA_DIR, REPORTS_DIR
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -28,3 +29,29 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"reference data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+def _tree_state(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``root`` with its size and modification time (empty when missing)."""
+    if not root.is_dir():
+        return {}
+    return {
+        p.relative_to(root).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def repository_outputs_untouched():
+    """Tests never write into the repository's ``reports/`` or ``data/processed/``: the build's
+    pages and tables there must still describe the build after ``make test``."""
+    before = {root: _tree_state(root) for root in (REPORTS_DIR, PROCESSED_DATA_DIR)}
+    yield
+    for root, state in before.items():
+        after = _tree_state(root)
+        changed = sorted(
+            name for name in set(state) | set(after) if state.get(name) != after.get(name)
+        )
+        if changed:
+            pytest.fail(f"the tests changed {root}: {', '.join(changed[:10])}", pytrace=False)

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from fouanalys.cli import main
-from fouanalys.config import EXAMPLE_DATA_DIR
+from fouanalys.config import EXAMPLE_DATA_DIR, REPORTS_DIR
 
 
 @pytest.fixture
@@ -47,9 +47,24 @@ def test_usage_errors_exit_2(argv, capsys):
 
 def test_validate_example_data_is_valid(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["validate", "--data-dir", str(EXAMPLE_DATA_DIR)]) == 0
+    args = ["validate", "--data-dir", str(EXAMPLE_DATA_DIR), "--report-dir", str(tmp_path / "v")]
+    assert main(args) == 0
     out = capsys.readouterr().out
     assert "giltiga" in out and "enkat" in out
+    assert f"Valideringsrapport: {tmp_path / 'v' / 'index.html'}" in out
+    assert "Godkänd" in (tmp_path / "v" / "index.html").read_text(encoding="utf-8")
+
+
+def test_validate_of_other_data_keeps_the_builds_page(broken_data, capsys):
+    """A validation of other data writes its own page beside that data and says where; the
+    build's page (reports/validation) is left alone."""
+    build_page = REPORTS_DIR / "validation" / "index.html"
+    before = build_page.stat().st_mtime_ns if build_page.exists() else None
+    assert main(["validate", "--data-dir", str(broken_data)]) == 1
+    own = broken_data.parent / f"{broken_data.name}-validering" / "index.html"
+    assert str(own) in capsys.readouterr().err
+    assert "Underkänd" in own.read_text(encoding="utf-8")
+    assert (build_page.stat().st_mtime_ns if build_page.exists() else None) == before
 
 
 def test_validate_names_file_column_row_and_value(broken_data, capsys):

@@ -24,7 +24,6 @@ from fouanalys.config import (
     EXAMPLE_DATA_DIR,
     KOLADA_BASE_URL,
     SCB_BASE_URL,
-    VALIDATION_REPORT_DIR,
 )
 from fouanalys.exceptions import DataValidationError, FouanalysError
 
@@ -45,13 +44,14 @@ def _data_dir(value: str | None) -> Path | None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from fouanalys.config import default_data_dir
+    from fouanalys.config import default_data_dir, validation_report_dir
     from fouanalys.ingest.processing import require_data_dir
     from fouanalys.ingest.validation import validate_data_dir
 
     data_dir = require_data_dir(_data_dir(args.data_dir) or default_data_dir())
-    report, _ = validate_data_dir(data_dir, report_dir=VALIDATION_REPORT_DIR)
-    report_path = VALIDATION_REPORT_DIR / "index.html"
+    report_dir = _data_dir(args.report_dir) or validation_report_dir(data_dir)
+    report, _ = validate_data_dir(data_dir, report_dir=report_dir)
+    report_path = report_dir / "index.html"
     if report.ok:
         rows = ", ".join(f"{m['file']} ({m['rows']} rader)" for m in report.files.values())
         print(f"Indata i {data_dir} är giltiga: {rows}.")
@@ -252,6 +252,12 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="läs och validera alla rådatafiler")
     p.add_argument("--data-dir", help=_DATA_HELP)
+    p.add_argument(
+        "--report-dir",
+        metavar="MAPP",
+        help="mapp för valideringsrapporten (standard: reports/validation för standarddata, "
+        "annars MAPP-validering bredvid datamappen)",
+    )
     p.set_defaults(func=cmd_validate)
 
     _add_build_parser(sub)

@@ -88,6 +88,20 @@ def default_data_dir() -> Path:
     return Path(env).expanduser().resolve() if env else EXAMPLE_DATA_DIR
 
 
+def validation_report_dir(data_dir: Path | str | None = None) -> Path:
+    """Where a validation page of ``data_dir`` goes, so one of other data never replaces the
+    build's.
+
+    The default data (``$FOUANALYS_DATA_DIR`` or the embedded example, what ``make build``
+    validates) has its page in :data:`VALIDATION_REPORT_DIR`, the page the build's index links
+    to. Any other folder ``X`` gets its own page in ``X-validering/`` beside it.
+    """
+    data = Path(data_dir).expanduser().resolve() if data_dir is not None else default_data_dir()
+    if data == default_data_dir():
+        return VALIDATION_REPORT_DIR
+    return data.parent / f"{data.name}-validering"
+
+
 def shown_path(path: object) -> str:
     """A path as a report may print it: relative to the project (``data/raw/example``) when it
     lies inside it, else only its last part. Reports never show a machine's absolute paths."""

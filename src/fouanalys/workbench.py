@@ -123,7 +123,7 @@ def prepare(
 
     from fouanalys.ingest import processing
 
-    report = Path(report_dir) if report_dir is not None else Path(config.VALIDATION_REPORT_DIR)
+    report = Path(report_dir) if report_dir is not None else config.validation_report_dir(raw)
     shown = _status(
         f"Validerar och bearbetar underlaget i `{raw}` (första gången tar det omkring 20 s; "
         "sedan återanvänds tabellerna så länge filerna är oförändrade)…"

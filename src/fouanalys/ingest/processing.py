@@ -25,10 +25,10 @@ from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.config import (
     DISCLOSURE_THRESHOLD,
     MANIFEST_FILE,
-    VALIDATION_REPORT_DIR,
     is_synthetic,
     processed_data_dir,
     require_data_dir,
+    validation_report_dir,
 )
 from fouanalys.exceptions import DataValidationError, FouanalysError
 from fouanalys.ingest.catalog import sha256_file
@@ -49,9 +49,12 @@ def process(
     data_dir: Path,
     processed_dir: Path | None = None,
     codebook: Codebook | None = None,
-    report_dir: Path = VALIDATION_REPORT_DIR,
+    report_dir: Path | None = None,
 ) -> dict:
     """Validate ``data_dir`` and write its typed tables and manifest to ``processed_dir``.
+
+    The validation page goes to ``report_dir``, by default
+    :func:`fouanalys.config.validation_report_dir` (the build's page only for the default data).
 
     Returns the manifest. Raises :class:`DataValidationError` (nothing written) when the
     inputs are invalid.
@@ -61,6 +64,7 @@ def process(
     require_data_dir(Path(data_dir))
     processed_dir = Path(processed_dir or processed_data_dir())
     codebook = codebook or load_codebook()
+    report_dir = Path(report_dir or validation_report_dir(data_dir))
     report, frames = validate_data_dir(Path(data_dir), codebook=codebook, report_dir=report_dir)
     if not report.ok:
         raise DataValidationError(report.problems, report_path=str(report_dir / "index.html"))

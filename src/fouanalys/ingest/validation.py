@@ -31,10 +31,10 @@ import pandas as pd
 from fouanalys.codebook import KOLADA_KPI_PATTERN, Codebook, load_codebook, normalize_key
 from fouanalys.config import (
     SYNTHETIC_BANNER,
-    VALIDATION_REPORT_DIR,
     default_data_dir,
     is_synthetic,
     shown_path,
+    validation_report_dir,
 )
 from fouanalys.exceptions import DataValidationError, InputError, Problem, ValidationReport
 from fouanalys.ingest.files import atomic_write
@@ -625,9 +625,11 @@ def _row_number(label: Any) -> int:
 def validate_data_dir(
     data_dir: Path | None = None,
     codebook: Codebook | None = None,
-    report_dir: Path = VALIDATION_REPORT_DIR,
+    report_dir: Path | None = None,
 ) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
-    """Read and validate every input in ``data_dir``; write the HTML report to ``report_dir``.
+    """Read and validate every input in ``data_dir``; write the HTML report to ``report_dir``
+    (by default :func:`fouanalys.config.validation_report_dir`: the build's page only for the
+    default data).
 
     Returns the report (all problems in all files) and, when there are no problems, the typed
     frames by input name (``enkat``, ``insatser``, ``befolkning`` and, when present,
@@ -677,7 +679,7 @@ def validate_data_dir(
     frames: dict[str, pd.DataFrame] = {}
     if report.ok:
         frames = {name: to_typed(raw, name, codebook) for name, raw in raws.items()}
-    write_html_report(report, Path(report_dir))
+    write_html_report(report, Path(report_dir or validation_report_dir(data_dir)))
     return report, frames
 
 
@@ -842,12 +844,13 @@ def _fmt(number: float | None) -> str:
 def check_data_dir(
     data_dir: Path | None = None,
     codebook: Codebook | None = None,
-    report_dir: Path = VALIDATION_REPORT_DIR,
+    report_dir: Path | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Validate ``data_dir`` and return its typed frames; raise DataValidationError if invalid."""
+    report_dir = Path(report_dir or validation_report_dir(data_dir))
     report, frames = validate_data_dir(data_dir, codebook=codebook, report_dir=report_dir)
     if not report.ok:
-        raise DataValidationError(report.problems, report_path=str(Path(report_dir) / "index.html"))
+        raise DataValidationError(report.problems, report_path=str(report_dir / "index.html"))
     return frames
 
 
@@ -941,6 +944,6 @@ def render_html(report: ValidationReport) -> str:
     return "\n".join(parts)
 
 
-def write_html_report(report: ValidationReport, report_dir: Path = VALIDATION_REPORT_DIR) -> Path:
+def write_html_report(report: ValidationReport, report_dir: Path) -> Path:
     """Write ``report_dir/index.html`` atomically (:func:`fouanalys.ingest.files.atomic_write`)."""
     return atomic_write(Path(report_dir) / "index.html", render_html(report))

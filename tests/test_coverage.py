@@ -18,6 +18,7 @@ from fouanalys.chapters.insatser import gap_sentence
 from fouanalys.codebook import load_codebook
 from fouanalys.exceptions import FouanalysError
 from fouanalys.ingest import readers
+from fouanalys.priority import priority_factors
 
 CB = load_codebook()
 NB = "\u00a0"
@@ -34,6 +35,17 @@ def _stage_of(age: int) -> str | None:
         if lo <= age <= hi:
             return sid
     return None
+
+
+def _covered_stages(age_from: int, age_to: int) -> set[str]:
+    """Stages whose years the span holds at least half of, or that hold the whole span."""
+    covered = set()
+    for sid, lo, hi in STAGES:
+        years = sum(1 for a in range(age_from, age_to + 1) if lo <= a <= hi)
+        inside = lo <= age_from and age_to <= hi
+        if years and (2 * years >= hi - lo + 1 or inside):
+            covered.add(sid)
+    return covered
 
 
 def reference_population(befolkning: pd.DataFrame) -> dict:
@@ -65,7 +77,14 @@ def reference_cells(insatser: pd.DataFrame, befolkning: pd.DataFrame, dim: str) 
         if row.status not in ("pågående", "planerad"):
             continue
         ages = pop[row.kommunkod]
-        span = range(int(row.alder_fran), int(row.alder_till) + 1)
+        covered = _covered_stages(int(row.alder_fran), int(row.alder_till))
+        span = [
+            a
+            for a in range(int(row.alder_fran), int(row.alder_till) + 1)
+            if _stage_of(a) in covered
+        ]
+        if not span:
+            continue
         total = sum(ages.get(a, 0) for a in span)
         per_stage: dict = {}
         for a in span:
@@ -180,7 +199,8 @@ def hand_insatser(rows: list[dict] | None = None) -> pd.DataFrame:
         rows
         if rows is not None
         else [
-            # A: spans three stages; 220 participants over ages 10–17 (pop 300 + 600 + 200)
+            # A: 220 participants over ages 10–17; covers 13–15 and 16–18 (2 of 3 years) but
+            # not 6–12 (3 of 7 years), so its participants go to ages 13–17 (pop 600 + 200)
             insats("A", 10, 17, 220, faktorer="impulsivitet"),
             # B: no participant count
             insats(
@@ -214,11 +234,11 @@ def hand_insatser(rows: list[dict] | None = None) -> pd.DataFrame:
                 status="avslutad",
                 faktorer="kamrater_normbrott",
             ),
-            # F: over two ages without population: spread uniformly
+            # F: one age without population, inside 16–18: all its participants there
             insats(
                 "F",
                 18,
-                19,
+                18,
                 10,
                 niva="riskreducera",
                 inriktning="indikerad",
@@ -270,14 +290,14 @@ def test_stage_population_uses_latest_year_both_sexes(hand):
 def test_place_spreads_participants_by_population(hand):
     placed = hand["placed"]
     a = placed.loc[placed["intervention"] == "A"]
-    assert a["stage"].tolist() == ["6-12", "13-15", "16-18"]
-    assert a["overlap_from"].tolist() == [10, 13, 16]
-    assert a["overlap_to"].tolist() == [12, 15, 17]
-    assert a["participants"].tolist() == pytest.approx([60.0, 120.0, 40.0])
-    assert a["population_stage"].tolist() == [700, 600, 200]
+    assert a["stage"].tolist() == ["13-15", "16-18"]  # 10–12 is 3 of 6–12's 7 years
+    assert a["overlap_from"].tolist() == [13, 16]
+    assert a["overlap_to"].tolist() == [15, 17]
+    assert a["participants"].tolist() == pytest.approx([220 * 600 / 800, 220 * 200 / 800])
+    assert a["population_stage"].tolist() == [600, 200]
     assert set(a["age_from"]) == {10} and set(a["age_to"]) == {17}
     f = placed.loc[placed["intervention"] == "F"]
-    assert f["participants"].tolist() == pytest.approx([5.0, 5.0])  # uniform: no population
+    assert f["participants"].tolist() == pytest.approx([10.0])  # no population: uniform
     b = placed.loc[placed["intervention"] == "B"]
     assert len(b) == 1 and pd.isna(b["participants"].iloc[0])
     assert set(placed["status"]) == {"pågående", "planerad", "avslutad"}
@@ -286,17 +306,37 @@ def test_place_spreads_participants_by_population(hand):
     assert str(placed["population_stage"].dtype) == "Int64"
 
 
+@pytest.mark.parametrize(
+    "span, stages",
+    [
+        ((12, 17), ["13-15", "16-18"]),  # MST: 1 of 6–12's 7 years is not coverage
+        ((0, 1), ["0-5"]),  # made for part of one stage: that stage's
+        ((0, 25), ["0-5", "6-12", "13-15", "16-18", "19-25"]),  # every stage whole
+        ((3, 8), ["0-5"]),  # 3 of 6 years of 0–5 is half; 3 of 7 years of 6–12 is not
+        ((9, 15), ["6-12", "13-15"]),  # 4 of 7 years is more than half
+        ((12, 13), []),  # 1 of 7 and 1 of 3 years: no stage is covered
+    ],
+)
+def test_an_intervention_covers_a_stage_only_for_half_its_years(span, stages):
+    insatser = hand_insatser([insats("X", *span, 70)])
+    placed = cov.place_on_life_course(insatser, hand_befolkning(), CB)
+    assert placed["stage"].tolist() == stages
+    assert sorted(_covered_stages(*span), key=[s for s, _, _ in STAGES].index) == stages
+    if stages:  # every participant lands in a covered stage
+        assert placed["participants"].sum() == pytest.approx(70)
+    assert cov.MIN_STAGE_SHARE == 0.5
+
+
 def test_coverage_by_hand(hand):
     table = hand["coverage"]
     assert len(table) == len(CB.municipalities) * len(STAGES) * len(CB.levels)
-    # A alone over 6–12: 60 participants of 700
+    # A does not cover 6–12 (3 of 7 years): nothing there
     c = cell(table, "6-12", "förebygga")
-    assert (c.interventions, c.participants, c.population) == (1, 60, 700)
-    assert c.reach_per_1000 == pytest.approx(1000 * 60 / 700)
-    # two interventions in one cell: A (120) + C (30) over 600
+    assert (c.interventions, c.population) == (0, 700) and pd.isna(c.participants)
+    # two interventions in one cell: A (165) + C (30) over 600
     c = cell(table, "13-15", "förebygga")
-    assert c.interventions == 2 and c.participants == pytest.approx(150)
-    assert c.reach_per_1000 == pytest.approx(250) and c.reach_complete
+    assert c.interventions == 2 and c.participants == pytest.approx(195)
+    assert c.reach_per_1000 == pytest.approx(325) and c.reach_complete
     # B gives no participant count: counted, reach unknown, not zero
     c = cell(table, "13-15", "förhindra")
     assert c.interventions == 1 and c.without_participants == 1 and c.with_participants == 0
@@ -306,8 +346,8 @@ def test_coverage_by_hand(hand):
     c = cell(table, "0-5", "förebygga")
     assert c.interventions == 0 and c.planned == 1 and pd.isna(c.participants)
     c = cell(table, "16-18", "riskreducera")
-    assert c.interventions == 1 and c.participants == pytest.approx(5)  # F only, not E
-    assert c.reach_per_1000 == pytest.approx(25)
+    assert c.interventions == 1 and c.participants == pytest.approx(10)  # F only, not E
+    assert c.reach_per_1000 == pytest.approx(50)
     assert table["planned"].sum() == 1
     # a municipality without interventions: zeros, unknown reach, population known
     c = cell(table, "13-15", "förebygga", kommun="0123")
@@ -344,7 +384,7 @@ def test_grids_have_contract_dtypes_and_order(hand):
 
 def test_hand_grids_match_loop(hand):
     ins, bef = hand["insatser"], hand["befolkning"]
-    assert assert_matches_reference(hand["coverage"], ins, bef, "niva", "level") == 5
+    assert assert_matches_reference(hand["coverage"], ins, bef, "niva", "level") == 3
     assert assert_matches_reference(hand["targeting"], ins, bef, "inriktning", "targeting")
     assert assert_matches_reference(hand["factor"], ins, bef, "faktorer", "factor")
 
@@ -353,9 +393,10 @@ def test_factor_coverage_by_hand(hand):
     table = hand["factor"]
     assert set(table["factor"]) == set(FACTORS)  # "kriminalitet" (an outcome) is left out
     c = cell(table, "13-15", "impulsivitet", "factor")
-    assert c.interventions == 2 and c.reach_per_1000 == pytest.approx(250)
-    c = cell(table, "19-25", "kamrater_normbrott", "factor")
-    assert c.interventions == 1 and c.reach_per_1000 == pytest.approx(1000 * 5 / 600)
+    assert c.interventions == 2 and c.reach_per_1000 == pytest.approx(325)
+    c = cell(table, "16-18", "kamrater_normbrott", "factor")
+    assert c.interventions == 1 and c.reach_per_1000 == pytest.approx(1000 * 10 / 200)
+    assert cell(table, "19-25", "kamrater_normbrott", "factor").interventions == 0
     c = cell(table, "0-5", "foraldrastod", "factor")
     assert c.interventions == 0 and c.planned == 1
 
@@ -364,7 +405,7 @@ def test_population_falls_back_to_placed(hand):
     table = cov.coverage_table(hand["placed"], CB)
     assert cell(table, "13-15", "förebygga").population == 600
     assert pd.isna(cell(table, "0-5", "förebygga", kommun="0123").population)
-    assert cell(table, "13-15", "förebygga").reach_per_1000 == pytest.approx(250)
+    assert cell(table, "13-15", "förebygga").reach_per_1000 == pytest.approx(325)
 
 
 def test_knowledge_profile_by_hand(hand):
@@ -414,7 +455,15 @@ def prio(
     sex="Alla",
     suppressed=False,
     kommun="0114",
+    favourable=False,
 ) -> dict:
+    """A priorities row; ``favourable``: the interval lies wholly on the better side."""
+    risk = CB.index(factor).kind == "risk"
+    low, high = (0.01, 0.05) if elevated else (-0.02, 0.02)
+    if favourable:
+        low, high = -0.05, -0.01
+    if not risk:
+        low, high = -high, -low
     return {
         "municipality_code": kommun,
         "year": year,
@@ -424,6 +473,9 @@ def prio(
         "domain": CB.index(factor).domain,
         "kind": CB.index(factor).kind,
         "share": 0.3,
+        "difference": (low + high) / 2,
+        "diff_low": low,
+        "diff_high": high,
         "elevated": elevated,
         "rank": rank,
         "suppressed": suppressed,
@@ -433,23 +485,24 @@ def prio(
 def hand_priorities() -> pd.DataFrame:
     rows = [
         prio("skolmisslyckande", 1, True),
-        prio("impulsivitet", 2),  # high rank, not elevated
+        prio("impulsivitet", 2),  # not elevated for all students …
+        prio("impulsivitet", 1, True, grade="Åk 9", sex="Flicka"),  # … but in one group
         prio("kamrater_normbrott", 3, True),
-        prio("foraldrastod", 4, True),  # protective, elevated beyond top_n
-        prio("skolanknytning", 5),  # neither: left out (unless top_n ≥ 5)
+        prio("foraldrastod", 4, True),  # protective, elevated
+        prio("skolanknytning", 5),  # nowhere elevated: not prioritised
         prio("narsamhalle_brister", 6, True, suppressed=True),  # suppressed: ignored
-        prio("bristande_tillsyn", 7),
-        prio("omradesanknytning", 8),
+        prio("bristande_tillsyn", 8, favourable=True),  # better off overall …
+        prio("bristande_tillsyn", 1, True, grade="Åk 9"),  # … so one group does not count
+        prio("omradesanknytning", 7),
         prio("omradesanknytning", 1, True, year=2022),  # an older year
-        prio("bristande_tillsyn", 1, True, grade="Åk 9"),  # a subgroup: ignored
     ]
     frame = pd.DataFrame(rows)
-    return frame.astype({"year": "Int64", "rank": "Int64"})
+    return frame.astype({"year": "int64", "rank": "Int64"})
 
 
 @pytest.fixture(scope="module")
 def gaps(hand):
-    return cov.gap_table(hand["factor"], hand_priorities(), CB)
+    return cov.gap_table(hand["factor"], priority_factors(hand_priorities(), CB), CB)
 
 
 def gap(gaps, factor, stage):
@@ -458,16 +511,20 @@ def gap(gaps, factor, stage):
     return rows.iloc[0]
 
 
-def test_gap_rows_are_priority_factors_by_their_stages(gaps):
+def test_gap_rows_are_prioritised_factors_by_their_stages(gaps):
     assert list(gaps.columns) == cov.GAP_COLUMNS
     assert set(gaps["municipality_code"]) == {"0114"}
+    # impulsivitet counts through one group; bristande_tillsyn does not (better off overall);
+    # skolanknytning never stands out; the suppressed row and the older year do not count
     factors = ["skolmisslyckande", "impulsivitet", "kamrater_normbrott", "foraldrastod"]
     assert list(dict.fromkeys(gaps["factor"])) == factors  # by rank
     for f in factors:
         assert gaps.loc[gaps["factor"] == f, "stage"].tolist() == CB.index(f).stages
     assert gaps["rank"].tolist() == sorted(gaps["rank"].tolist())
-    assert str(gaps["rank"].dtype) == "Int64" and gaps["elevated"].dtype == bool
+    assert set(gaps["year"]) == {2024}
+    assert str(gaps["rank"].dtype) == "Int64" and str(gaps["unknown_reach"].dtype) == "Int64"
     assert str(gaps["reach_per_1000"].dtype) == "Float64"
+    assert set(gaps["status"]) <= set(cov.GAP_STATUSES)
 
 
 def test_gap_status_and_sentences(gaps):
@@ -475,54 +532,77 @@ def test_gap_status_and_sentences(gaps):
         return gap_sentence(row, CB)
 
     g = gap(gaps, "skolmisslyckande", "6-12")
-    assert g.status == "saknas" and g.interventions == 0 and g.elevated
+    assert g.status == "saknas" and g.interventions == 0
     assert text(g) == (
-        "Skolmisslyckande och låg skolanknytning är förhöjt, men ingen pågående insats riktar "
-        "sig mot det för 6–12 år."
+        "Skolmisslyckande och låg skolanknytning är prioriterad, men ingen pågående insats "
+        "riktar sig mot den för 6–12 år (saknas)."
     )
-    g = gap(gaps, "skolmisslyckande", "13-15")  # only B: "ej bedömd", unknown reach
-    assert g.status == "tunn" and g.best_knowledge == "ej bedömd"
+    g = gap(gaps, "skolmisslyckande", "13-15")  # only B, which gives no participants
+    assert g.status == "okänd" and g.unknown_reach == 1 and pd.isna(g.reach_per_1000)
     assert text(g) == (
-        "Skolmisslyckande och låg skolanknytning är förhöjt, men bara en pågående insats riktar "
-        "sig mot det för 13–15 år, med okänd räckvidd och utan bedömd kunskapsgrund."
+        "Skolmisslyckande och låg skolanknytning är prioriterad, och en pågående insats "
+        "riktar sig mot den för 13–15 år, men ingen av dem anger antal deltagare: om "
+        f"räckvidden når 20 per 1{NB}000 är okänt (okänd)."
     )
-    g = gap(gaps, "impulsivitet", "13-15")  # A + C: 250 per 1 000
+    g = gap(gaps, "impulsivitet", "13-15")  # A + C: 195 of 600
     assert g.status == "finns" and text(g) == "" and g.interventions == 2
-    assert g.reach_per_1000 == pytest.approx(250) and g.best_knowledge == "evidensbaserad"
-    g = gap(gaps, "impulsivitet", "19-25")
-    assert g.status == "saknas" and not g.elevated
-    assert text(g) == (
-        "Impulsivitet och normbrytande attityder ligger högt i kommunens prioritering "
-        "(plats 2), men ingen pågående insats riktar sig mot det för 19–25 år."
-    )
-    assert gap(gaps, "kamrater_normbrott", "16-18").status == "finns"  # F: 25 per 1 000
-    g = gap(gaps, "kamrater_normbrott", "19-25")  # F: 8.3 per 1 000, below the threshold
-    assert g.status == "tunn" and g.reach_per_1000 == pytest.approx(1000 * 5 / 600)
-    assert text(g) == (
-        "Kamrater med normbrytande beteende är förhöjt, men bara en pågående insats riktar sig "
-        f"mot det för 19–25 år, med låg räckvidd (8,3 per 1{NB}000)."
-    )
+    assert g.reach_per_1000 == pytest.approx(325) and g.best_knowledge == "evidensbaserad"
+    g = gap(gaps, "impulsivitet", "6-12")  # A reaches only 12-year-olds: no coverage
+    assert g.status == "saknas" and g.interventions == 0
+    g = gap(gaps, "kamrater_normbrott", "16-18")  # F: 10 of 200
+    assert g.status == "finns" and g.reach_per_1000 == pytest.approx(50)
     g = gap(gaps, "foraldrastod", "0-5")  # only the planned D: not coverage
     assert g.status == "saknas" and g.kind == "protective"
     assert text(g) == (
-        "Stöd och värme från föräldrar är lägre än i övriga regionen, men ingen pågående "
-        "insats stärker det för 0–5 år."
+        "Stöd och värme från föräldrar är prioriterad, men ingen pågående insats stärker den "
+        "för 0–5 år (saknas)."
     )
 
 
-def test_gap_threshold_is_the_module_constant(hand, monkeypatch):
-    monkeypatch.setattr(cov, "THIN_REACH_PER_1000", 30)
-    g = cov.gap_table(hand["factor"], hand_priorities(), CB)
-    assert gap(g, "kamrater_normbrott", "16-18").status == "tunn"  # 25 < 30
+def test_gap_thin_and_unknown_follow_the_threshold(hand, monkeypatch):
+    from fouanalys.chapters.insatser import display
+
+    monkeypatch.setattr(cov, "THIN_REACH_PER_1000", 60)
+    monkeypatch.setattr(display, "THIN_REACH_PER_1000", 60)
+    g = cov.gap_table(hand["factor"], priority_factors(hand_priorities(), CB), CB)
+    row = gap(g, "kamrater_normbrott", "16-18")  # 50 < 60, every intervention reports
+    assert row.status == "tunn" and row.unknown_reach == 0
+    assert gap_sentence(row, CB) == (
+        "Kamrater med normbrytande beteende är prioriterad, men en pågående insats riktar sig "
+        f"mot den för 16–18 år och når 50 per 1{NB}000 invånare, under 60 per 1{NB}000 (tunn)."
+    )
 
 
-def test_gap_top_n_and_year(hand):
-    wide = cov.gap_table(hand["factor"], hand_priorities(), CB, top_n=5)
-    assert "skolanknytning" in set(wide["factor"])
-    assert "narsamhalle_brister" not in set(wide["factor"])
-    narrow = cov.gap_table(hand["factor"], hand_priorities(), CB, top_n=1)
-    assert set(narrow["factor"]) == {"skolmisslyckande", "kamrater_normbrott", "foraldrastod"}
-    old = cov.gap_table(hand["factor"], hand_priorities(), CB, year=2022)
+def test_gap_status_rules_on_a_grid():
+    """Each status from its definition, cell by cell (saknas, tunn, okänd, finns)."""
+    cells = pd.DataFrame(
+        [
+            # stage, interventions, without participants, known reach
+            ("6-12", 0, 0, None),  # saknas
+            ("13-15", 2, 0, 12.0),  # tunn: all report, under 20
+            ("16-18", 2, 1, 12.0),  # okänd: one does not report, known reach under 20
+            ("19-25", 3, 2, 25.0),  # finns: known reach at the threshold or above
+        ],
+        columns=["stage", "interventions", "without_participants", "reach_per_1000"],
+    ).assign(
+        municipality_code="0114",
+        factor="impulsivitet",
+        participants=lambda f: f["reach_per_1000"],
+        best_knowledge="lovande",
+    )
+    table = pd.DataFrame([prio("impulsivitet", 1, True)]).astype({"rank": "Int64"})
+    g = cov.gap_table(cells, priority_factors(table, CB), CB)
+    assert g.set_index("stage")["status"].to_dict() == {
+        "6-12": "saknas",
+        "13-15": "tunn",
+        "16-18": "okänd",
+        "19-25": "finns",
+    }
+
+
+def test_gap_year(hand):
+    table = priority_factors(hand_priorities(), CB)
+    old = cov.gap_table(hand["factor"], table, CB, year=2022)
     assert set(old["factor"]) == {"omradesanknytning"}
 
 
@@ -535,10 +615,10 @@ def test_regional_coverage(hand):
     assert list(wide.columns) == ["stage", "level", *CB.municipality_codes, CB.region.code]
     assert len(wide) == len(STAGES) * len(CB.levels)
     row = wide.loc[(wide["stage"] == "13-15") & (wide["level"] == "förebygga")].iloc[0]
-    assert row["0114"] == pytest.approx(250)
+    assert row["0114"] == pytest.approx(325)
     assert pd.isna(row["0123"])
-    # pooled: 150 participants over 600 + 600 inhabitants (0125… have no population)
-    assert row[CB.region.code] == pytest.approx(1000 * 150 / 1200)
+    # pooled: 195 participants over 600 + 600 inhabitants (0125… have no population)
+    assert row[CB.region.code] == pytest.approx(1000 * 195 / 1200)
     counts = cov.regional_coverage(table, CB, value="interventions")
     assert CB.region.code not in counts.columns
     merged = table.loc[table["municipality_code"] == "0114", "interventions"].tolist()
@@ -589,8 +669,9 @@ def test_example_participants_are_conserved(example):
 def test_coverage_tables_bundle(example):
     priorities = pd.DataFrame(
         [prio("skolmisslyckande", 1, True, kommun=k) for k in CB.municipality_codes]
-    ).astype({"year": "Int64", "rank": "Int64"})
-    tables = cov.coverage_tables(example["insatser"], example["befolkning"], priorities, CB)
+    ).astype({"rank": "Int64"})
+    table = priority_factors(priorities, CB)
+    tables = cov.coverage_tables(example["insatser"], example["befolkning"], table, CB)
     assert set(tables) == {
         "coverage",
         "factor_coverage",
@@ -600,10 +681,10 @@ def test_coverage_tables_bundle(example):
     }
     gaps = tables["gaps"]
     assert len(gaps) == len(CB.municipality_codes) * len(CB.index("skolmisslyckande").stages)
-    assert set(gaps["status"]) <= {"saknas", "tunn", "finns"}
+    assert set(gaps["status"]) <= set(cov.GAP_STATUSES)
     assert "text" not in gaps.columns  # codes and numbers only; chapter 03 words them
     codes = {*CB.municipality_codes, *CB.ids("indices"), *CB.ids("life_stages")}
-    codes |= {*CB.ids("knowledge_levels"), "saknas", "tunn", "finns", "risk", "protective", "nan"}
+    codes |= {*CB.ids("knowledge_levels"), *cov.GAP_STATUSES, "risk", "protective", "nan"}
     for column in gaps.select_dtypes(include=["object", "string"]).columns:
         assert set(gaps[column].astype(str)) <= codes, column
     prof = tables["knowledge_profile"]
@@ -620,8 +701,9 @@ def test_every_gap_row_carries_its_own_cells_figures(example):
     priorities = pd.DataFrame(
         [prio(f, r, True, kommun=k) for k in reversed(CB.municipality_codes)
          for f, r in ranked.items()]
-    ).astype({"year": "Int64", "rank": "Int64"})  # fmt: skip
-    tables = cov.coverage_tables(example["insatser"], example["befolkning"], priorities, CB)
+    ).astype({"rank": "Int64"})  # fmt: skip
+    table = priority_factors(priorities, CB)
+    tables = cov.coverage_tables(example["insatser"], example["befolkning"], table, CB)
     keys = ["municipality_code", "factor", "stage"]
     merged = tables["gaps"].merge(tables["factor_coverage"], on=keys, suffixes=("", "_cell"))
     assert len(merged) == len(tables["gaps"])

@@ -129,14 +129,14 @@ def gap_row(factor: str, stage: str, status: str, rank: int, **kw) -> dict:
         "municipality_code": "0123",
         "factor": factor,
         "kind": CB.index(factor).kind,
+        "year": 2024,
         "stage": stage,
-        "elevated": True,
         "rank": rank,
         "interventions": 0 if status == "saknas" else 2,
         "participants": pd.NA,
         "reach_per_1000": pd.NA,
+        "unknown_reach": 0,
         "best_knowledge": None,
-        "reach_complete": True,
         "status": status,
     }
     row.update(kw)
@@ -154,7 +154,8 @@ def gaps() -> pd.DataFrame:
     return gaps_frame(
         [
             gap_row("kamrater_normbrott", "13-15", "saknas", 2),
-            gap_row("skolmisslyckande", "6-12", "tunn", 1, best_knowledge="ej bedömd"),
+            gap_row("skolmisslyckande", "6-12", "tunn", 1, reach_per_1000=8.04),
+            gap_row("kamrater_normbrott", "19-25", "okänd", 2, unknown_reach=2),
             gap_row("skolmisslyckande", "16-18", "saknas", 1),
             gap_row("skolmisslyckande", "13-15", "saknas", 1),
             gap_row("kamrater_normbrott", "16-18", "finns", 2),
@@ -417,6 +418,8 @@ def test_factor_cells_mark_applicable_priority_and_gaps(gaps):
     school = cells.loc[cells["factor"] == "skolmisslyckande"].set_index("stage")
     assert list(school["applicable"]) == [False, True, True, True, False]  # from the codebook
     assert list(school["gap"]) == ["", "tunn", "saknas", "saknas", ""]
+    peers = cells.loc[cells["factor"] == "kamrater_normbrott"].set_index("stage")
+    assert peers.at["19-25", "gap"] == "okänd" and peers.at["16-18", "gap"] == ""
     assert school.at["6-12", "interventions"] == 2
     assert school["priority"].all()
     priority = set(cells.loc[cells["priority"], "factor"])
@@ -429,32 +432,48 @@ def test_factor_cells_mark_applicable_priority_and_gaps(gaps):
 
 def test_gap_list_orders_missing_first_then_by_rank(gaps):
     school, peers = "Skolmisslyckande och låg skolanknytning", "Kamrater med normbrytande beteende"
+    limit = f"20 per 1{NB}000"
     assert k.gap_list(gaps, "0123", CB) == [
-        f"{school} är förhöjt, men ingen pågående insats riktar sig mot det för 13–15 år.",
-        f"{school} är förhöjt, men ingen pågående insats riktar sig mot det för 16–18 år.",
-        f"{peers} är förhöjt, men ingen pågående insats riktar sig mot det för 13–15 år.",
-        f"{school} är förhöjt, men bara två pågående insatser riktar sig mot det för 6–12 år, "
-        "med okänd räckvidd och utan bedömd kunskapsgrund.",
+        f"{school} är prioriterad, men ingen pågående insats riktar sig mot den för 13–15 år "
+        "(saknas).",
+        f"{school} är prioriterad, men ingen pågående insats riktar sig mot den för 16–18 år "
+        "(saknas).",
+        f"{peers} är prioriterad, men ingen pågående insats riktar sig mot den för 13–15 år "
+        "(saknas).",
+        f"{school} är prioriterad, men två pågående insatser riktar sig mot den för 6–12 år och "
+        f"når 8,0 per 1{NB}000 invånare, under {limit} (tunn).",
+        f"{peers} är prioriterad, och två pågående insatser riktar sig mot den för 19–25 år, men "
+        f"ingen av dem anger antal deltagare: om räckvidden når {limit} är okänt (okänd).",
     ]
     assert k.gap_list(gaps, "0123", CB, limit=2)[2:] == [
-        "Ytterligare 2 luckor redovisas under Luckor.",
+        "Ytterligare 3 luckor redovisas under Luckor.",
     ]
-    assert k.gap_list(gaps, "0123", CB, limit=3)[-1] == (
+    assert k.gap_list(gaps, "0123", CB, limit=4)[-1] == (
         "Ytterligare 1 lucka redovisas under Luckor."
+    )
+
+
+def test_gap_sentence_with_partly_known_reach():
+    row = gap_row("impulsivitet", "13-15", "okänd", 1, interventions=3, unknown_reach=1)
+    row["reach_per_1000"] = 12.4
+    assert k.gap_sentence(row, CB) == (
+        "Impulsivitet och normbrytande attityder är prioriterad, och tre pågående insatser "
+        "riktar sig mot den för 13–15 år, men en av dem anger inte antal deltagare; de övriga "
+        f"når 12 per 1{NB}000 invånare: om räckvidden når 20 per 1{NB}000 är okänt (okänd)."
     )
 
 
 def test_gap_sentence_is_escaped_for_markdown(gaps, monkeypatch):
     label = {**CB.labels("indices"), "skolmisslyckande": "Skola <b>"}
     monkeypatch.setattr(type(CB), "labels", lambda self, kind: label)
-    assert k.gap_list(gaps, "0123", CB, limit=1)[0].startswith("Skola &lt;b&gt; är förhöjt")
+    assert k.gap_list(gaps, "0123", CB, limit=1)[0].startswith("Skola &lt;b&gt; är prioriterad")
 
 
 def test_gap_list_without_gaps(gaps):
     covered = gaps.loc[gaps["status"] == "finns"]
     assert k.gap_list(covered, "0123", CB) == [
-        "Varje prioriterad faktor har minst en pågående insats med känd eller tillräcklig "
-        "räckvidd i alla åldersgrupper där den kan påverkas."
+        f"Varje prioriterad faktor når minst 20 per 1{NB}000 invånare med pågående insatser i "
+        "alla åldersgrupper där den kan påverkas."
     ]
     assert k.gap_list(gaps, "0125", CB) == [
         "Det finns inga prioriterade faktorer att jämföra insatserna med."
@@ -463,16 +482,21 @@ def test_gap_list_without_gaps(gaps):
 
 def test_gap_summary(gaps):
     assert k.gap_summary(gaps, "0123", CB) == (
-        "För de 2 prioriterade faktorerna finns 5 kombinationer av faktor och åldersgrupp där "
-        "faktorn kan påverkas. I 3 av dem saknas pågående insatser och i 1 är täckningen tunn."
+        "För de två prioriterade faktorerna finns 6 kombinationer av faktor och åldersgrupp där "
+        "faktorn kan påverkas. I 3 saknas pågående insatser, i 1 är täckningen tunn, i 1 är "
+        f"räckvidden okänd och i 1 når insatserna minst 20 per 1{NB}000 invånare."
     )
-    only_thin = gaps.loc[(gaps["status"] != "saknas") & (gaps["factor"] == "skolmisslyckande")]
+    only_thin = gaps.loc[(gaps["status"] == "tunn")]
     assert k.gap_summary(only_thin, "0123", CB) == (
         "För den prioriterade faktorn finns 1 kombination av faktor och åldersgrupp där "
-        "faktorn kan påverkas. I 1 av dem är täckningen tunn."
+        "faktorn kan påverkas. I 1 är täckningen tunn."
     )
-    covered = gaps.loc[gaps["status"] == "finns"]
-    assert k.gap_summary(covered, "0123", CB).endswith("I alla finns pågående insatser.")
+    assert k.gap_summary(gaps, "0125", CB, year=2024) == (
+        "Ekerö har ingen prioriterad risk- eller skyddsfaktor år 2024: ingen faktor ligger "
+        "statistiskt säkert sämre till än i övriga regionen, för alla elever eller för någon "
+        "grupp efter kön och årskurs. Insatserna jämförs därför inte med några prioriteringar."
+    )
+    assert k.gap_counts(gaps, "0123") == {"saknas": 3, "tunn": 1, "okänd": 1, "finns": 1}
 
 
 # --- targeting, knowledge, push and pull --------------------------------------------------------

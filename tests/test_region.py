@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib import colors as mpl_colors
 from matplotlib.figure import Figure
 from support import run_chapter, write_example_processed
 
 from fouanalys import config
 from fouanalys.chapters import region as rg
 from fouanalys.codebook import load_codebook
+from fouanalys.priority import priority_factors
 
 CB = load_codebook()
 CHAPTER = config.PROJ_ROOT / "notebooks" / "05_region.ipynb"
@@ -287,24 +289,28 @@ def test_standout_sentences_content():
             "0183": {"density": 0.2},
         }
     )
-    sentences = rg.standout_sentences(priorities, cov, collab, CB, year=YEAR)
+    table = priority_factors(priorities, CB)
+    sentences = rg.standout_sentences(priorities, table, cov, collab, CB, year=YEAR)
     assert len(sentences) == len(CODES)
     by_code = dict(zip(CODES, sentences, strict=True))
     vasby = by_code["0114"]
-    assert vasby.startswith("Upplands Väsby har 2024 fler elever över gränsvärdet för impulsivitet")
-    assert "(20\u00a0% mot 15\u00a0%)" in vasby
-    assert (
-        "färre elever över gränsvärdet för stöd och värme från föräldrar (60\u00a0% mot 65\u00a0%)"
-        in vasby
+    assert vasby.startswith(
+        "Upplands Väsby har 2024 två prioriterade faktorer: impulsivitet och normbrytande "
+        "attityder (20\u00a0% mot 15\u00a0%) och stöd och värme från föräldrar "
+        "(60\u00a0% mot 65\u00a0%);"
     )
     assert "2 av 6 SSPF-par saknar en gemensam insats och 1 aktör saknar samverkanspartner" in vasby
     assert by_code["0125"].startswith("Ekerö har för få svarande 2024")
     assert "%" not in by_code["0125"].split(";")[0]  # no number from a suppressed row
-    assert "ligger inte statistiskt säkert sämre till" in by_code["0163"]
-    assert "(och ytterligare 1 faktor)" in by_code["0191"]
+    assert by_code["0163"].startswith("Sollentuna har ingen prioriterad risk- eller skyddsfaktor")
+    assert "fyra prioriterade faktorer" in by_code["0191"]
+    assert "och ytterligare en;" in by_code["0191"]
     assert "skolmisslyckande" in by_code["0191"]
     assert "föräldrar" not in by_code["0191"]  # fourth by rank: counted, not named
-    assert "räckvidden är tunnast på nivån förhindra för 16–18 år: 20 per" in by_code["0123"]
+    assert (
+        "ligger längst under regionens på nivån förhindra för 16–18 år: 20 per" in by_code["0123"]
+    )
+    assert "tunn" not in " ".join(sentences)  # "tunn" is a gap status, used for nothing else
     assert "mot 90 i hela regionen" in by_code["0123"]  # (7 × 100 + 20) / 8
     assert "inga pågående insatser att samverka kring" in by_code["0139"]
     assert "det glesaste i regionen (täthet 0,20" in by_code["0183"]
@@ -315,13 +321,44 @@ def test_overview_table():
     priorities = priorities_frame(
         {"0114": ["impulsivitet", "foraldrastod"]}, suppressed=[("0125", f) for f in FACTORS]
     )
-    table = rg.overview_table(priorities, collab_frame(**{"0114": {"sspf_links": 4}}), CB)
+    gaps = pd.DataFrame(
+        {
+            "municipality_code": ["0114"] * 4 + ["0123"],
+            "status": ["saknas", "saknas", "okänd", "finns", "tunn"],
+        }
+    )
+    collab = collab_frame(**{"0114": {"sspf_links": 4}})
+    table = rg.overview_table(priority_factors(priorities, CB), gaps, collab, CB)
     assert list(table["Kommun"]) == [m.name for m in CB.municipalities]
     row = table.iloc[0]
-    assert row["Sämre än övriga regionen"] == "2 av 8"
+    assert row["Prioriterade faktorer"] == 2
+    assert (row["Saknas"], row["Tunn"], row["Okänd"]) == (2, 0, 1)
+    assert (table.iloc[1]["Tunn"], table.iloc[1]["Prioriterade faktorer"]) == (1, 0)
     assert row["SSPF-par som samverkar"] == "4 av 6"
     assert row["Pågående insatser"] == 10
-    assert table.iloc[2]["Sämre än övriga regionen"] == "–"
+    assert table.iloc[2]["Prioriterade faktorer"] == 0  # suppressed rows never count
+    assert set(rg.OVERVIEW_NUMERIC) <= set(table.columns)
+
+
+def test_gap_status_figure_uses_the_status_colours():
+    from fouanalys.present.style import GAP_COLORS
+
+    gaps = pd.DataFrame(
+        {
+            "municipality_code": ["0114"] * 3 + ["0123"],
+            "status": ["saknas", "okänd", "okänd", "tunn"],
+        }
+    )
+    fig = rg.gap_status_figure(gaps, CB)
+    bars = [p for p in fig.axes[0].patches if p.get_gid()]
+    assert sorted(p.get_gid() for p in bars) == ["gap-okänd", "gap-saknas", "gap-tunn"]
+    for bar in bars:
+        status = bar.get_gid().removeprefix("gap-")
+        assert mpl_colors.to_hex(bar.get_facecolor()) == GAP_COLORS[status]
+    widths = {bar.get_gid(): bar.get_width() for bar in bars}
+    assert widths["gap-okänd"] == 2
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts.count("ingen prioriterad faktor") == len(CB.municipalities) - 2
 
 
 # --- figures --------------------------------------------------------------------------------

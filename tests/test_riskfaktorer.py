@@ -18,6 +18,7 @@ from fouanalys.config import NOTEBOOKS_DIR
 from fouanalys.exceptions import FouanalysError
 from fouanalys.present import labels, tables
 from fouanalys.present import text as fa_text
+from fouanalys.priority import priority_factors
 
 CHAPTER = NOTEBOOKS_DIR / "02_riskfaktorer.ipynb"
 NB = "\u00a0"  # no-break space
@@ -290,10 +291,14 @@ def elevated_example(**kw) -> dict:
     return prio_row("impulsivitet", **values)
 
 
+def sentences_of(prio: pd.DataFrame, year: int = 2024, **kw) -> list[str]:
+    """Chapter 02's sentences, with the prioritised set from the one rule."""
+    return rf.priority_sentences(prio, priority_factors(prio, CB), CB, "0123", year, **kw)
+
+
 def test_priority_sentence_exact():
     prio = priorities_frame([elevated_example(), prio_row("kamrater_normbrott", rank=2)])
-    assert rf.priority_sentences(prio, CB, "0123", 2024) == [EXAMPLE]
-    assert rf.priority_sentences(prio, CB, "0123", 2024, per_factor=False) == [EXAMPLE]
+    assert sentences_of(prio) == [EXAMPLE]
 
 
 def test_priority_sentence_protective():
@@ -317,7 +322,7 @@ def test_priority_sentence_protective():
             )
         ]
     )
-    assert rf.priority_sentences(prio, CB, "0123", 2024) == [
+    assert sentences_of(prio) == [
         "Bland pojkar i årskurs 9 är stöd och värme från föräldrar ovanligare än i övriga "
         f"regionen: 48{NB}% (44–52) mot 56{NB}% (55–57)."
     ]
@@ -332,14 +337,16 @@ def test_priority_sentences_ordered_by_rank():
             prio_row("bristande_tillsyn", elevated=False, rank=4),
         ]
     )
-    sentences = rf.priority_sentences(prio, CB, "0123", 2024)
+    sentences = sentences_of(prio)
     assert len(sentences) == 3
     assert "positivt skolklimat ovanligare" in sentences[0]
     assert "kamrater med normbrytande beteende vanligare" in sentences[1]
     assert "impulsivitet och normbrytande attityder vanligare" in sentences[2]
-    limited = rf.priority_sentences(prio, CB, "0123", 2024, limit=1)
+    limited = sentences_of(prio, limit=1)
     assert len(limited) == 2 and "positivt skolklimat" in limited[0]
-    assert limited[1].startswith("Ytterligare 2 faktorer ")
+    assert limited[1] == (
+        "Ytterligare 2 faktorer är prioriterade och redovisas under Prioriterade faktorer."
+    )
 
 
 def test_priority_sentences_one_per_factor_with_other_groups():
@@ -351,37 +358,46 @@ def test_priority_sentences_one_per_factor_with_other_groups():
             prio_row("impulsivitet", grade="Åk 9", sex="Alla"),
         ]
     )
-    sentences = rf.priority_sentences(prio, CB, "0123", 2024)
+    sentences = sentences_of(prio)
     assert len(sentences) == 1
     assert sentences[0].startswith("Bland alla elever är impulsivitet")  # broadest group
     assert sentences[0].endswith(
         "Skillnaden finns också bland pojkar i årskurs 9 och flickor i gymnasiet år 2."
     )
-    rows = rf.priority_sentences(prio, CB, "0123", 2024, per_factor=False)
-    assert len(rows) == 3
-    assert rows[0].startswith("Bland pojkar i årskurs 9")  # rank 1, broader than grade × sex
-    assert rows[1] == EXAMPLE
-    assert rows[2].startswith("Bland alla elever")  # rank 2
+
+
+def test_a_group_does_not_prioritise_a_factor_better_off_overall():
+    """The rule: one group standing out does not make a factor prioritised when all students
+    together are statistically certainly better off."""
+    prio = priorities_frame(
+        [
+            prio_row("impulsivitet", difference=-0.05, diff_low=-0.08, diff_high=-0.02),
+            elevated_example(),  # girls in Gy 2 stand out
+        ]
+    )
+    (sentence,) = sentences_of(prio)
+    assert sentence.startswith("Järfälla har ingen prioriterad risk- eller skyddsfaktor år 2024")
+    assert "till kommunens fördel" in sentence
 
 
 def test_suppressed_rows_never_give_a_sentence():
     hidden = suppress(elevated_example())
     hidden["elevated"] = True  # even if a producer left the flag on
     prio = priorities_frame([hidden, prio_row("kamrater_normbrott")])
-    (sentence,) = rf.priority_sentences(prio, CB, "0123", 2024)
+    (sentence,) = sentences_of(prio)
     assert "impulsivitet" not in sentence
-    assert sentence.startswith("I Järfälla ligger ingen risk- eller skyddsfaktor tydligt sämre")
+    assert sentence.startswith("Järfälla har ingen prioriterad risk- eller skyddsfaktor år 2024")
     assert "statistiska osäkerheten" in sentence
 
 
 def test_priority_sentences_when_nothing_stands_out():
     favourable = prio_row("impulsivitet", difference=-0.05, diff_low=-0.08, diff_high=-0.02)
-    (sentence,) = rf.priority_sentences(priorities_frame([favourable]), CB, "0123", 2024)
+    (sentence,) = sentences_of(priorities_frame([favourable]))
     assert "till kommunens fördel" in sentence
     all_hidden = priorities_frame([suppress(prio_row("impulsivitet"))])
-    (sentence,) = rf.priority_sentences(all_hidden, CB, "0123", 2024)
+    (sentence,) = sentences_of(all_hidden)
     assert "för litet" in sentence
-    (sentence,) = rf.priority_sentences(priorities_frame([prio_row()]), CB, "0123", 2020)
+    (sentence,) = sentences_of(priorities_frame([prio_row()]), year=2020)
     assert sentence == "Det finns inga jämförelser med övriga regionen för Järfälla år 2020."
 
 
@@ -442,7 +458,8 @@ def test_priority_table():
             elevated_example(),  # girls, Gy 2: not in the all-students table
         ]
     )
-    table = rf.priority_table(prio, CB, "0123", 2024)
+    assert "Prioriterad" not in rf.priority_table(prio, CB, "0123", 2024).columns  # no table given
+    table = rf.priority_table(prio, CB, "0123", 2024, priority_factors=priority_factors(prio, CB))
     assert list(table.columns) == [
         "Rang",
         "Faktor",
@@ -457,6 +474,8 @@ def test_priority_table():
     assert list(table["Faktor"])[:2] == ["Positivt skolklimat", CB.index("impulsivitet").label]
     assert table.iloc[1]["Järfälla"] == f"31{NB}% (27–{WJ}35)"
     assert table.iloc[1]["Skillnad"] == f"+9 (4–{WJ}14)"
+    # Prioriterad is the table's: impulsivitet and skolklimat stand out (skolklimat for all
+    # students, impulsivitet for all students and for girls in Gy 2)
     assert list(table["Prioriterad"]) == ["ja", "ja", "", ""]
     assert (table.iloc[3, 3:7] == "–").all()
     groups = rf.priority_table(prio, CB, "0123", 2024, grade="*", sex="*", elevated_only=True)

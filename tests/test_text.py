@@ -99,14 +99,13 @@ def test_a_reach_reads_the_same_in_the_heatmap_and_the_gap_sentence():
         "factor": "kamrater_normbrott",
         "kind": "risk",
         "stage": "19-25",
-        "elevated": True,
         "rank": 1,
         "interventions": 1,
         "reach_per_1000": reach,
-        "reach_complete": True,
+        "unknown_reach": 0,
         "best_knowledge": "evidensbaserad",
         "status": "tunn",
     }
     cell = reach_text("complete", reach)
     assert cell == format_reach(reach) == "8,3"
-    assert f"med låg räckvidd ({cell} per 1{NB}000)" in gap_sentence(row, CB)
+    assert f"och når {cell} per 1{NB}000 invånare" in gap_sentence(row, CB)

@@ -27,6 +27,7 @@ from fouanalys.ingest import catalog, processing
 from fouanalys.ingest import readers as fio
 from fouanalys.present.tables import Table
 from fouanalys.prevalence import PREVALENCE_COLUMNS, PRIORITY_COLUMNS
+from fouanalys.priority import priority_factors
 
 CB = load_codebook()
 CHAPTERS = list(registry.chapter_ids())
@@ -248,7 +249,10 @@ def test_priorities_display_is_the_chapters_ranked_table():
         change_high=0.05,
         suppressed=False,
     )
-    table = wb.priorities_display(pd.DataFrame([row]), "0123", codebook=CB)
+    frame = pd.DataFrame([row])
+    table = wb.priorities_display(
+        frame, "0123", codebook=CB, priority_factors=priority_factors(frame, CB)
+    )
     shown = table.frame
     assert list(shown.columns) == [
         "Rang",

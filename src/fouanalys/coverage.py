@@ -1,19 +1,24 @@
 """Interventions along the life course: coverage, reach per 1 000 and gaps against priorities.
 
 Pure functions over the typed ``insatser`` and ``befolkning`` frames and the ``priorities``
-table. An intervention's age span is laid over the codebook's life stages by overlap
+table. An intervention's age span is laid over the codebook's life stages it *covers*
 (:func:`place_on_life_course`); the coverage tables count the *ongoing* ("pågående")
 interventions per municipality × stage × level, factor or targeting, with their participants
 and reach per 1 000 inhabitants of the stage's ages; planned ones are counted apart and ended
-ones not at all. :func:`gap_table` sets that coverage against the municipality's priority
-factors and says, in plain Swedish, where nothing (or too little) is done.
+ones not at all. :func:`gap_table` sets that coverage against the municipality's prioritised
+factors (:mod:`fouanalys.priority`) and gives each factor × stage one status code.
 
 Conventions:
 
+- An intervention covers a stage when its age span holds at least
+  :data:`MIN_STAGE_SHARE` of the stage's years (whole years, both ends included), or when its
+  whole span lies inside the stage (one made for part of a stage, e.g. 0–1 år, is that
+  stage's). MST for 12–17 år does not cover 6–12 år (1 of 7 years); it covers 13–15 and 16–18.
 - Population is the latest year in ``befolkning`` for each municipality, both sexes summed,
   per single year of age.
-- An intervention with P participants a year over ages a..b puts in stage s the share
-  ``pop(a..b ∩ s) / pop(a..b)`` of P (uniformly over the ages when ``pop(a..b)`` is 0).
+- An intervention with P participants a year over ages a..b puts in a covered stage s the share
+  ``pop(a..b ∩ s) / pop(a..b ∩ covered stages)`` of P (uniformly over those ages when their
+  population is 0); its ages in stages it does not cover get none.
 - Reach of a cell = 1000 × Σ participants in the cell / pop(all ages of the stage).
 - An intervention without a participant count is counted, and its reach is unknown: a cell's
   participants and reach are NA (never 0) when no ongoing intervention in it reports
@@ -34,14 +39,17 @@ log = logging.getLogger("fouanalys")
 
 #: Known reach per 1 000 below which an addressed priority factor counts as thinly covered.
 THIN_REACH_PER_1000 = 20
+#: Share of a life stage's years an intervention's age span must hold to cover the stage.
+MIN_STAGE_SHARE = 0.5
 
 ONGOING = "pågående"
 PLANNED = "planerad"
 ENDED = "avslutad"
 #: The knowledge level that counts as "not assessed" (a thin basis).
 UNASSESSED = "ej bedömd"
-#: Gap statuses.
-MISSING, THIN, PRESENT = "saknas", "tunn", "finns"
+#: Gap statuses, one per prioritised factor × stage (see :func:`gap_table`).
+MISSING, THIN, UNKNOWN, PRESENT = "saknas", "tunn", "okänd", "finns"
+GAP_STATUSES = (MISSING, THIN, UNKNOWN, PRESENT)
 #: Kinds of index an intervention's factors are counted for.
 FACTOR_KINDS = ("risk", "protective")
 
@@ -74,24 +82,24 @@ CELL_COLUMNS = [
 ]
 GAP_COLUMNS = [
     "municipality_code",
+    "year",
     "factor",
     "kind",
     "stage",
-    "elevated",
     "rank",
     "interventions",
     "participants",
     "reach_per_1000",
+    "unknown_reach",
     "best_knowledge",
-    "reach_complete",
     "status",
 ]
 #: The gap table's column types: ids and statuses as text, counts as nullable integers.
 _GAP_DTYPES = {
     **dict.fromkeys(["municipality_code", "factor", "kind", "stage", "best_knowledge"], "str"),
-    **dict.fromkeys(["elevated", "reach_complete"], "bool"),
-    **dict.fromkeys(["rank", "interventions"], "Int64"),
+    **dict.fromkeys(["rank", "interventions", "unknown_reach"], "Int64"),
     **dict.fromkeys(["participants", "reach_per_1000"], "Float64"),
+    "year": "int64",
     "status": "str",
 }
 
@@ -182,11 +190,14 @@ def _check_municipalities(insatser: pd.DataFrame, with_population: set, codebook
 def place_on_life_course(
     insatser: pd.DataFrame, befolkning: pd.DataFrame, codebook: Codebook
 ) -> pd.DataFrame:
-    """Every intervention laid over the life stages its age span overlaps, with its participants.
+    """Every intervention laid over the life stages it covers, with its participants.
 
-    All statuses are kept (the coverage tables pick ongoing and planned ones). Participants
-    per year are spread over the ages a..b in proportion to each age's population (latest
-    year, both sexes); uniformly when the span has no population.
+    A stage is covered when the intervention's span holds at least :data:`MIN_STAGE_SHARE` of
+    its years or lies wholly inside it (see the module notes). All statuses are kept (the
+    coverage tables pick ongoing and planned ones). Participants per year are spread over the
+    ages of the covered stages in proportion to each age's population (latest year, both
+    sexes); uniformly when those ages have no population. An intervention that covers no stage
+    has no row.
 
     Columns: ``municipality_code, intervention, level, targeting, knowledge, status, stage``
     (str); ``age_from, age_to`` (Int64: the intervention's span); ``overlap_from, overlap_to``
@@ -209,15 +220,22 @@ def place_on_life_course(
     b = insatser["alder_till"].to_numpy(dtype=np.int64)
     lo = np.maximum(a[:, None], sf[None, :])  # (N, S)
     hi = np.minimum(b[:, None], st[None, :])
-    overlaps = lo <= hi
-    i, s = np.nonzero(overlaps)
+    years = np.maximum(hi - lo + 1, 0)
+    inside = (a[:, None] >= sf[None, :]) & (b[:, None] <= st[None, :])
+    covers = (years > 0) & ((years >= MIN_STAGE_SHARE * (st - sf + 1)[None, :]) | inside)
+    # Population and years of each intervention's ages that lie in the stages it covers.
+    row_pop = (
+        cum[m[:, None], np.where(covers, hi + 1, 0)] - cum[m[:, None], np.where(covers, lo, 0)]
+    )
+    covered_pop = row_pop.sum(axis=1).astype(float)
+    covered_years = np.where(covers, years, 0).sum(axis=1)
+    i, s = np.nonzero(covers)
     lo, hi, mi = lo[i, s], hi[i, s], m[i]
 
-    span_pop = (cum[mi, b[i] + 1] - cum[mi, a[i]]).astype(float)
     part_pop = (cum[mi, hi + 1] - cum[mi, lo]).astype(float)
-    uniform = span_pop <= 0
+    uniform = covered_pop[i] <= 0
     numerator = np.where(uniform, hi - lo + 1, part_pop)
-    denominator = np.where(uniform, b[i] - a[i] + 1, span_pop)
+    denominator = np.where(uniform, covered_years[i], covered_pop[i])
     given = insatser["deltagare_per_ar"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     participants = given[i] * numerator / denominator
 
@@ -461,59 +479,37 @@ def knowledge_profile(placed: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
 # --- gaps -----------------------------------------------------------------------------------
 
 
-def priority_factors(
-    priorities: pd.DataFrame, codebook: Codebook, year: int | None = None, top_n: int = 3
-) -> pd.DataFrame:
-    """The priority factors per municipality: elevated, or ranked ≤ ``top_n``.
-
-    From the rows for all grades and both sexes (the codebook's ``all_label``), not
-    suppressed, risk or protective, of ``year`` or else the municipality's latest year with
-    such rows. Columns: ``municipality_code, year, factor, kind, elevated, rank``.
-    """
-    all_label = codebook.survey.all_label
-    rows = priorities.loc[
-        (priorities["grade"] == all_label)
-        & (priorities["sex"] == all_label)
-        & ~priorities["suppressed"].astype("boolean").fillna(True).astype(bool)
-        & priorities["kind"].isin(FACTOR_KINDS)
-    ]
-    if year is not None:
-        rows = rows.loc[rows["year"].astype("Int64") == int(year)]
-    else:
-        latest = rows.groupby("municipality_code")["year"].transform("max")
-        rows = rows.loc[rows["year"] == latest]
-    rank = rows["rank"].astype("Int64")
-    elevated = rows["elevated"].astype("boolean").fillna(False).astype(bool)
-    keep = elevated | (rank <= top_n).fillna(False).astype(bool)
-    out = rows.loc[keep, ["municipality_code", "year", "factor", "kind"]].copy()
-    out["elevated"] = elevated[keep].to_numpy()
-    out["rank"] = rank[keep].to_numpy()
-    return out.reset_index(drop=True)
-
-
 def gap_table(
     factor_coverage: pd.DataFrame,
-    priorities: pd.DataFrame,
+    priority_table: pd.DataFrame,
     codebook: Codebook,
     year: int | None = None,
-    top_n: int = 3,
 ) -> pd.DataFrame:
-    """Priority factor × life stage: is the factor addressed there, how widely, how well?
+    """Prioritised factor × life stage: one status code, with the numbers behind it.
 
-    Priority factors come from :func:`priority_factors` (elevated or rank ≤ ``top_n`` in the
-    municipality's latest survey year, or ``year``; all grades and sexes; not suppressed).
-    Stages are those the codebook says the factor can be addressed in (``index.stages``).
+    Factors are the prioritised ones of :func:`fouanalys.priority.priority_factors` in
+    ``year`` or each municipality's latest survey year; stages are those the codebook says the
+    factor can be addressed in (``index.stages``). A municipality without a prioritised factor
+    has no rows. ``status``, from the ongoing interventions that cover the stage and list the
+    factor:
 
-    Columns: ``municipality_code, factor, kind, stage`` (str); ``elevated`` (bool); ``rank``
-    (Int64); ``interventions`` (Int64: ongoing ones addressing the factor in the stage);
-    ``participants``, ``reach_per_1000`` (Float64, NA when unknown); ``best_knowledge`` (str,
-    NA when none); ``status`` (str: "saknas" without an ongoing intervention; "tunn" when the
-    only ones are "ej bedömd" or their known reach is below :data:`THIN_REACH_PER_1000` with no
-    intervention of unknown reach; else "finns"); ``reach_complete`` (bool: every ongoing
-    intervention there reports participants). Codes and numbers only: the chapter words them.
-    Sorted by municipality, rank, factor and stage.
+    - ``"saknas"``: none;
+    - ``"tunn"``: all report participants and their reach is under :data:`THIN_REACH_PER_1000`;
+    - ``"okänd"``: some report no participants and the known reach is under the threshold;
+    - ``"finns"``: the known reach is at or above the threshold.
+
+    Columns: ``municipality_code`` (str), ``year`` (int), ``factor``, ``kind``, ``stage``
+    (str); ``rank`` (Int64: the factor's rank for all students); ``interventions`` (Int64:
+    covering ongoing ones); ``participants`` (Float64: their known participants a year, NA when
+    none is known); ``reach_per_1000`` (Float64: from the known participants, NA when none is
+    known); ``unknown_reach`` (Int64: covering interventions without a participant count);
+    ``best_knowledge`` (str, NA when none); ``status`` (str). Codes and numbers only: the
+    chapter words them. Sorted by municipality, rank, factor and stage.
     """
-    prio = priority_factors(priorities, codebook, year=year, top_n=top_n)
+    from fouanalys.priority import prioritised
+
+    prio = prioritised(priority_table, year=year)
+    prio = prio[["municipality_code", "year", "factor", "kind", "rank"]]
     stages_of = {i.id: i.stages for i in codebook.indices}
     stage_order = {s: n for n, s in enumerate(codebook.ids("life_stages"))}
     factor_order = {f: n for n, f in enumerate(codebook.ids("indices"))}
@@ -525,26 +521,31 @@ def gap_table(
             "stage",
             "factor",
             "interventions",
+            "without_participants",
             "participants",
             "reach_per_1000",
-            "reach_complete",
             "best_knowledge",
         ]
-    ]
+    ].rename(columns={"without_participants": "unknown_reach"})
     gaps = prio.merge(cells, on=["municipality_code", "factor", "stage"], how="left")
     gaps["interventions"] = gaps["interventions"].astype("Int64").fillna(0)
-    gaps["reach_complete"] = gaps["reach_complete"].astype("boolean").fillna(True).astype(bool)
-    reach = gaps["reach_per_1000"].astype("Float64")
-    low_reach = (gaps["reach_complete"] & (reach < THIN_REACH_PER_1000)).fillna(False)
-    thin = (gaps["best_knowledge"] == UNASSESSED) | low_reach.astype(bool)
-    gaps["status"] = np.where(gaps["interventions"] == 0, MISSING, np.where(thin, THIN, PRESENT))
+    gaps["unknown_reach"] = gaps["unknown_reach"].astype("Int64").fillna(0)
+    known = gaps["reach_per_1000"].astype("Float64").fillna(0).to_numpy(dtype=float)
+    gaps["status"] = np.select(
+        [
+            (gaps["interventions"] == 0).to_numpy(dtype=bool),
+            known >= THIN_REACH_PER_1000,
+            (gaps["unknown_reach"] > 0).to_numpy(dtype=bool),
+        ],
+        [MISSING, PRESENT, UNKNOWN],
+        default=THIN,
+    )
     gaps = gaps.assign(
         _rank=gaps["rank"].astype("Float64").fillna(np.inf),
         _factor=gaps["factor"].map(factor_order),
         _stage=gaps["stage"].map(stage_order),
     ).sort_values(["municipality_code", "_rank", "_factor", "_stage"], kind="stable")
-    out = gaps.reset_index(drop=True)[GAP_COLUMNS].astype(_GAP_DTYPES)
-    return out[GAP_COLUMNS]
+    return gaps.reset_index(drop=True)[GAP_COLUMNS].astype(_GAP_DTYPES)[GAP_COLUMNS]
 
 
 # --- regional comparison --------------------------------------------------------------------
@@ -596,10 +597,11 @@ def regional_coverage(
 def coverage_tables(
     insatser: pd.DataFrame,
     befolkning: pd.DataFrame,
-    priorities: pd.DataFrame,
+    priority_table: pd.DataFrame,
     codebook: Codebook,
 ) -> dict[str, pd.DataFrame]:
-    """The chapter's tables from the typed inputs and the priorities table.
+    """The chapter's tables from the typed inputs and the prioritised factors
+    (:func:`fouanalys.priority.priority_factors`).
 
     Returns ``{"coverage", "factor_coverage", "targeting_coverage", "knowledge_profile",
     "gaps"}``, each as the function of that name returns it (stage populations from
@@ -613,7 +615,7 @@ def coverage_tables(
         "factor_coverage": factor,
         "targeting_coverage": targeting_coverage_table(placed, codebook, population=population),
         "knowledge_profile": knowledge_profile(placed, codebook),
-        "gaps": gap_table(factor, priorities, codebook),
+        "gaps": gap_table(factor, priority_table, codebook),
     }
     log.debug(
         "coverage: %d interventions placed in %d intervention × stage rows, %d gap rows",

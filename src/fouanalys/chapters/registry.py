@@ -61,7 +61,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         id="02_riskfaktorer",
         title="Riskfaktorer",
         scope="municipality",
-        reads=_reads(own="prevalence priorities associations"),
+        reads=_reads(own="prevalence priorities priority_factors associations"),
         packages=("riskfaktorer",),
     ),
     Chapter(
@@ -70,7 +70,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         scope="municipality",
         reads=_reads(
             own="insatser befolkning coverage factor_coverage targeting_coverage "
-            "knowledge_profile gaps"
+            "knowledge_profile priority_factors gaps"
         ),
         # The factor heatmap orders factors as chapter 02 does.
         packages=("insatser", "riskfaktorer"),
@@ -87,7 +87,9 @@ CHAPTERS: tuple[Chapter, ...] = (
         id="05_region",
         title="Regional översikt",
         scope="region",
-        reads=_reads(whole="prevalence priorities coverage insatser kolada manifest"),
+        reads=_reads(
+            whole="prevalence priorities priority_factors gaps coverage insatser kolada manifest"
+        ),
         packages=("region", "insatser", "riskfaktorer", "natverk", "nyckeltal"),
     ),
 )

@@ -88,16 +88,25 @@ def priorities_display(
     grade: str | None = None,
     sex: str | None = None,
     codebook: Codebook | None = None,
+    priority_factors: pd.DataFrame | None = None,
 ) -> Table:
     """The municipality's factors ranked against the rest of the region (chapter 02's table,
     :func:`fouanalys.chapters.riskfaktorer.priority_table`): Rang, Faktor, Typ, the
-    municipality's share with its interval, Övriga regionen, Skillnad, Förändring,
-    Prioriterad."""
+    municipality's share with its interval, Övriga regionen, Skillnad, Förändring and, given
+    the ``priority_factors`` table, Prioriterad."""
     codebook = codebook or load_codebook()
     code = codebook.resolve_municipality(municipality)
     year = survey_year(priorities, code, year)
     return Table(
-        priority_table(priorities, codebook, code, year, grade=grade, sex=sex),
+        priority_table(
+            priorities,
+            codebook,
+            code,
+            year,
+            grade=grade,
+            sex=sex,
+            priority_factors=priority_factors,
+        ),
         caption=f"Risk- och skyddsfaktorer i {codebook.municipality_name(code)} {year} "
         "jämfört med övriga regionen",
         note="Andelar i procent, skillnader i procentenheter, med 95-procentsintervall.",

@@ -96,8 +96,9 @@ def process(
 def derived_tables(
     frames: dict[str, pd.DataFrame], codebook: Codebook, threshold: int = DISCLOSURE_THRESHOLD
 ) -> dict[str, pd.DataFrame]:
-    """The aggregate tables: survey prevalence, priorities and associations, and the
-    inventory's coverage along the life course with its gaps against the priorities.
+    """The aggregate tables: survey prevalence, priorities, the prioritised factors
+    (``priority_factors``, :mod:`fouanalys.priority`) and associations, and the inventory's
+    coverage along the life course with its gaps against the prioritised factors.
 
     Computed in memory from the typed inputs before anything is written, so a failure leaves
     the processed folder as it was. Every published survey cell respects the disclosure
@@ -105,15 +106,18 @@ def derived_tables(
     """
     from fouanalys.coverage import coverage_tables
     from fouanalys.prevalence import association_table, prevalence_table, priorities_table
+    from fouanalys.priority import priority_factors
     from fouanalys.scoring import score_indices
 
     scores = score_indices(frames["enkat"], codebook)
     priorities = priorities_table(scores, codebook, threshold=threshold)
+    prioritised = priority_factors(priorities, codebook)
     return {
         "prevalence": prevalence_table(scores, codebook, threshold=threshold),
         "priorities": priorities,
+        "priority_factors": prioritised,
         "associations": association_table(scores, codebook, threshold=threshold),
-        **coverage_tables(frames["insatser"], frames["befolkning"], priorities, codebook),
+        **coverage_tables(frames["insatser"], frames["befolkning"], prioritised, codebook),
     }
 
 

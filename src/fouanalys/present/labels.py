@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
 from fouanalys.codebook import Codebook, load_codebook
-from fouanalys.present.text import DASH, NBSP, is_missing, lower_first
+from fouanalys.coverage import MIN_STAGE_SHARE, THIN_REACH_PER_1000
+from fouanalys.present.text import DASH, NBSP, format_number, is_missing, lower_first
+from fouanalys.priority import group_rank
 
 SEX_LABELS = {"Pojke": "Pojkar", "Flicka": "Flickor"}
 #: Legend text for a 95 % confidence interval.
@@ -20,6 +22,22 @@ KIND_SHORT = {"risk": "Risk", "protective": "Skydd", "outcome": "Utfall"}
 
 #: Legend label of the comparison in the profile and the priority list.
 REST_OF_REGION = "Övriga regionen"
+#: The word for a prioritised factor (:mod:`fouanalys.priority`): used for nothing else.
+PRIORITISED = "prioriterad"
+#: The gap statuses of ``gaps.parquet`` (:func:`fouanalys.coverage.gap_table`) as a report
+#: shows them, in the order a list gives them, with what each means (legends, method text).
+GAP_STATUS_LABELS = {"saknas": "saknas", "tunn": "tunn", "okänd": "okänd", "finns": "finns"}
+
+
+def gap_meaning(status: str) -> str:
+    """What a gap status means, for legends and method text ("tunn: alla insatser …")."""
+    limit = f"{format_number(THIN_REACH_PER_1000)} per 1{NBSP}000"
+    return {
+        "saknas": "ingen pågående insats",
+        "tunn": f"alla insatser anger deltagare och räckvidden är under {limit}",
+        "okänd": f"någon insats anger inte deltagare och den kända räckvidden är under {limit}",
+        "finns": f"känd räckvidd minst {limit}",
+    }[status]
 
 
 def grade_label(grade: str, codebook: Codebook) -> str:
@@ -60,13 +78,7 @@ def group_phrase(grade: str, sex: str, codebook: Codebook) -> str:
 
 def group_order(grade: str, sex: str, codebook: Codebook) -> int:
     """Broad groups first: all students, then by sex, then by grade, then grade × sex."""
-    all_label = codebook.survey.all_label
-    grades = [all_label, *[g.id for g in codebook.survey.grades]]
-    sexes = [all_label, *[s.id for s in codebook.survey.sexes]]
-    g = grades.index(grade) if grade in grades else len(grades)
-    s = sexes.index(sex) if sex in sexes else len(sexes)
-    tier = (g > 0) * 2 + (s > 0)  # 0 all, 1 sex only, 2 grade only, 3 grade × sex
-    return tier * 100 + g * 10 + s
+    return group_rank(grade, sex, codebook)
 
 
 def age_span(age_from: object, age_to: object) -> str:
@@ -95,3 +107,32 @@ def stage_phrase(stage: str, codebook: Codebook) -> str:
         if s.id == stage:
             return f"{s.age_from}–{s.age_to} år"
     return f"{stage} år"
+
+
+def priority_rule() -> str:
+    """The one definition of *prioriterad* (:mod:`fouanalys.priority`), for every chapter's
+    method text."""
+    return (
+        f"**Prioriterad faktor.** En risk- eller skyddsfaktor är {PRIORITISED} i en kommun när "
+        "den ligger statistiskt säkert sämre till än i övriga regionen (en riskfaktor "
+        "vanligare, en skyddsfaktor ovanligare; hela 95-procentsintervallet för skillnaden på "
+        "den ogynnsamma sidan) för alla elever eller för minst en grupp efter kön och årskurs, "
+        "och inte ligger statistiskt säkert bättre till för alla elever tillsammans. Samma "
+        "regel gäller i alla kapitel, i regionöversikten och på startsidan. Har kommunen ingen "
+        f"{PRIORITISED} faktor står det så."
+    )
+
+
+def gap_rule() -> str:
+    """The one definition of the gap statuses and of what covers a life stage
+    (:func:`fouanalys.coverage.gap_table`), for method text."""
+    share = format_number(MIN_STAGE_SHARE * 100)
+    statuses = "; ".join(f"**{GAP_STATUS_LABELS[s]}**: {gap_meaning(s)}" for s in GAP_STATUS_LABELS)
+    return (
+        f"**Luckor.** Varje kombination av {PRIORITISED} faktor och livsskede där faktorn går "
+        "att påverka får en status utifrån de pågående insatser som anger faktorn och täcker "
+        f"livsskedet: {statuses}. En insats täcker ett livsskede när dess åldersspann omfattar "
+        f"minst {share}{NBSP}% av livsskedets år (hela år, båda ändarna medräknade), eller när "
+        "hela spannet ligger inom livsskedet. Räckvidden räknas bara på de insatser som anger "
+        "antal deltagare."
+    )

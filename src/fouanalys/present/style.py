@@ -107,7 +107,9 @@ UNKNOWN_STYLE = {
 
 
 #: Outline of a gap: no ongoing intervention ("saknas") and thin coverage ("tunn").
-GAP_COLORS = {"saknas": "#a4000f", "tunn": "#de8f05"}
+#: One colour and line style per gap status, the same in every chapter, figure and table.
+GAP_COLORS = {"saknas": "#a4000f", "tunn": "#de8f05", "okänd": "#6a3d9a", "finns": "#1b7837"}
+GAP_LINESTYLES = {"saknas": "-", "tunn": "--", "okänd": ":", "finns": "-"}
 NOT_APPLICABLE_COLOR = "#e4e4e4"
 STAGE_SHADES = ("#f2f5f8", "#ffffff")
 

@@ -26,8 +26,14 @@ import pandas as pd
 
 from fouanalys.chapters.riskfaktorer.display import factor_frame
 from fouanalys.codebook import Codebook, load_codebook
-from fouanalys.coverage import THIN_REACH_PER_1000, UNASSESSED
-from fouanalys.present.labels import age_span, stage_label, stage_phrase
+from fouanalys.coverage import THIN_REACH_PER_1000
+from fouanalys.present.labels import (
+    GAP_STATUS_LABELS,
+    PRIORITISED,
+    age_span,
+    stage_label,
+    stage_phrase,
+)
 from fouanalys.present.tables import unbroken
 from fouanalys.present.text import (
     DASH,
@@ -48,8 +54,8 @@ ONGOING = "pågående"
 PLANNED = "planerad"
 ENDED = "avslutad"
 #: A participant count that the inventory does not give.
-#: Gap statuses in the order the gap list gives them.
-GAP_ORDER = ("saknas", "tunn")
+#: Gap statuses that are gaps, in the order the gap list gives them ("finns" is none).
+GAP_ORDER = ("saknas", "tunn", "okänd")
 #: The knowledge level the summary counts as evidence-based.
 EVIDENCE = "evidensbaserad"
 
@@ -559,32 +565,36 @@ def _count_phrase(n: int) -> str:
 
 
 def gap_sentence(row: Mapping | pd.Series, codebook: Codebook) -> str:
-    """The plain Swedish sentence for one row of the gap table (status "saknas" or "tunn");
-    "" for "finns". ``row``: a row of :func:`fouanalys.coverage.gap_table`, Series or dict."""
-    if row["status"] not in GAP_ORDER:
+    """The plain Swedish sentence for one row of the gap table (status "saknas", "tunn" or
+    "okänd"); "" for "finns". ``row``: a row of :func:`fouanalys.coverage.gap_table`."""
+    status = row["status"]
+    if status not in GAP_ORDER:
         return ""
     label = codebook.labels("indices").get(row["factor"], row["factor"])
-    subject = label[:1].upper() + label[1:]
-    protective = row["kind"] == "protective"
-    if row["elevated"]:
-        why = "är lägre än i övriga regionen" if protective else "är förhöjt"
-    else:
-        why = f"ligger högt i kommunens prioritering (plats {int(row['rank'])})"
-    verb = "stärker det" if protective else "riktar sig mot det"
+    subject = f"{label[:1].upper()}{label[1:]} är {PRIORITISED}"
+    verb = "stärker den" if row["kind"] == "protective" else "riktar sig mot den"
     stage = stage_phrase(row["stage"], codebook)
-    if row["status"] == "saknas":
-        return f"{subject} {why}, men ingen pågående insats {verb} för {stage}."
-    reasons = []
-    reach = row["reach_per_1000"]
-    if is_missing(reach):
-        reasons.append("med okänd räckvidd")
-    elif row["reach_complete"] and reach < THIN_REACH_PER_1000:
-        reasons.append(f"med låg räckvidd ({format_reach(reach)} per 1{NBSP}000)")
-    if row["best_knowledge"] == UNASSESSED:
-        reasons.append("utan bedömd kunskapsgrund")
+    if status == "saknas":
+        return f"{subject}, men ingen pågående insats {verb} för {stage} (saknas)."
+    n = int(row["interventions"])
+    limit = f"{format_number(THIN_REACH_PER_1000)} per 1{NBSP}000"
+    if status == "tunn":
+        reach = format_reach(row["reach_per_1000"])
+        return (
+            f"{subject}, men {_count_phrase(n)} {verb} för {stage} och når {reach} per "
+            f"1{NBSP}000 invånare, under {limit} (tunn)."
+        )
+    unknown = int(row["unknown_reach"])
+    known = row["reach_per_1000"]
+    without = "ingen av dem anger" if unknown == n else f"{number_word(unknown)} av dem anger inte"
+    reach = (
+        ""
+        if is_missing(known)
+        else f"; de övriga når {format_reach(known)} per 1{NBSP}000 invånare"
+    )
     return (
-        f"{subject} {why}, men bara {_count_phrase(int(row['interventions']))} {verb} "
-        f"för {stage}, {join_words(reasons)}."
+        f"{subject}, och {_count_phrase(n)} {verb} för {stage}, men {without} antal "
+        f"deltagare{reach}: om räckvidden når {limit} är okänt (okänd)."
     )
 
 
@@ -617,12 +627,13 @@ def gap_list(
     codebook: Codebook | None = None,
     limit: int | None = None,
 ) -> list[str]:
-    """The gaps as plain Swedish sentences (the gap table's ``text``), most serious first.
+    """The gaps as plain Swedish sentences (:func:`gap_sentence`), most serious first.
 
-    Cells with no ongoing intervention ("saknas") come before thin ones ("tunn"); within
-    each, by the factor's rank (1 first), then factor (codebook order), then life stage. With
-    ``limit``, at most that many sentences and then one saying how many more there are. When
-    there are no gaps, one sentence says so. Sentences are HTML-escaped for Markdown.
+    Cells with no ongoing intervention ("saknas") come first, then thin ("tunn") and unknown
+    ("okänd") ones; within each, by the factor's rank (1 first), then factor (codebook order),
+    then life stage. With ``limit``, at most that many sentences and then one saying how many
+    more there are. When there are no gaps, one sentence says so. Sentences are HTML-escaped
+    for Markdown.
     """
     codebook = codebook or load_codebook()
     rows = _gap_rows(gaps, municipality_code, codebook)
@@ -633,10 +644,11 @@ def gap_list(
             else gaps.loc[gaps["municipality_code"] == municipality_code]
         )
         if own.empty:
-            return ["Det finns inga prioriterade faktorer att jämföra insatserna med."]
+            return [f"Det finns inga {PRIORITISED}e faktorer att jämföra insatserna med."]
         return [
-            "Varje prioriterad faktor har minst en pågående insats med känd eller tillräcklig "
-            "räckvidd i alla åldersgrupper där den kan påverkas."
+            f"Varje {PRIORITISED} faktor når minst {format_number(THIN_REACH_PER_1000)} per "
+            f"1{NBSP}000 invånare med pågående insatser i alla åldersgrupper där den kan "
+            "påverkas."
         ]
     sentences = [markdown_safe(gap_sentence(r, codebook)) for r in rows.to_dict("records")]
     if limit is not None and len(sentences) > limit:
@@ -646,34 +658,74 @@ def gap_list(
     return sentences
 
 
+def gap_counts(gaps: pd.DataFrame, municipality_code: str | None = None) -> dict[str, int]:
+    """How many prioritised factor × stage cells have each status (all four, zeros too)."""
+    own = (
+        gaps
+        if municipality_code is None
+        else gaps.loc[gaps["municipality_code"] == municipality_code]
+    )
+    counts = own["status"].value_counts()
+    return {status: int(counts.get(status, 0)) for status in GAP_STATUS_LABELS}
+
+
+def priority_year(priority_table: pd.DataFrame, municipality_code: str) -> int | None:
+    """The survey year the municipality's priorities (and so its gaps) are from: its latest."""
+    years = priority_table.loc[priority_table["municipality_code"] == municipality_code, "year"]
+    return int(years.max()) if len(years) else None
+
+
+def no_priority_sentence(municipality_code: str, year: int | None, codebook: Codebook) -> str:
+    """The plain statement for a municipality without a prioritised factor."""
+    name = codebook.municipality_name(municipality_code)
+    when = f" år {int(year)}" if year is not None else ""
+    return (
+        f"{name} har ingen {PRIORITISED} risk- eller skyddsfaktor{when}: ingen faktor ligger "
+        "statistiskt säkert sämre till än i övriga regionen, för alla elever eller för någon "
+        "grupp efter kön och årskurs. Insatserna jämförs därför inte med några prioriteringar."
+    )
+
+
 def gap_summary(
-    gaps: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
+    gaps: pd.DataFrame,
+    municipality_code: str,
+    codebook: Codebook | None = None,
+    year: int | None = None,
 ) -> str:
-    """One sentence counting the gaps among the priority factor × stage cells.
+    """One or two sentences counting the gaps among the prioritised factor × stage cells.
 
     "För de 3 prioriterade faktorerna finns 11 kombinationer av faktor och åldersgrupp där
-    faktorn kan påverkas. I 2 av dem saknas pågående insatser och i 1 är täckningen tunn."
+    faktorn kan påverkas. I 2 saknas pågående insatser, i 1 är täckningen tunn och i 3 är
+    räckvidden okänd." A municipality without a prioritised factor is told so plainly.
     """
     codebook = codebook or load_codebook()
     own = gaps.loc[gaps["municipality_code"] == municipality_code]
     if own.empty:
-        return "Det finns inga prioriterade faktorer att jämföra insatserna med."
+        return no_priority_sentence(municipality_code, year, codebook)
     factors = own["factor"].nunique()
     cells = len(own)
-    missing = int((own["status"] == "saknas").sum())
-    thin = int((own["status"] == "tunn").sum())
-    who = "den prioriterade faktorn" if factors == 1 else f"de {factors} prioriterade faktorerna"
+    counts = gap_counts(own)
+    who = (
+        f"den {PRIORITISED}e faktorn"
+        if factors == 1
+        else f"de {number_word(factors)} {PRIORITISED}e faktorerna"
+    )
     opening = (
         f"För {who} finns {plural(cells, 'kombination', 'kombinationer')} av faktor och "
         "åldersgrupp där faktorn kan påverkas."
     )
-    if missing == 0 and thin == 0:
-        return f"{opening} I alla finns pågående insatser."
     parts = []
-    if missing:
-        parts.append(f"i {missing} av dem saknas pågående insatser")
-    if thin:
-        parts.append(f"i {thin} {'av dem ' if not missing else ''}är täckningen tunn")
+    if counts["saknas"]:
+        parts.append(f"i {format_number(counts['saknas'])} saknas pågående insatser")
+    if counts["tunn"]:
+        parts.append(f"i {format_number(counts['tunn'])} är täckningen tunn")
+    if counts["okänd"]:
+        parts.append(f"i {format_number(counts['okänd'])} är räckvidden okänd")
+    if counts["finns"]:
+        parts.append(
+            f"i {format_number(counts['finns'])} når insatserna minst "
+            f"{format_number(THIN_REACH_PER_1000)} per 1{NBSP}000 invånare"
+        )
     text = join_words(parts)
     return f"{opening} {text[:1].upper()}{text[1:]}."
 

@@ -14,6 +14,7 @@ from matplotlib.ticker import FuncFormatter
 if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
 from fouanalys.chapters.insatser.display import (
+    GAP_ORDER,
     coverage_cells,
     factor_cells,
     life_course_frame,
@@ -32,10 +33,12 @@ from fouanalys.present.figures import (
     text_width,
     unknown_cell,
 )
+from fouanalys.present.labels import GAP_STATUS_LABELS, PRIORITISED
 from fouanalys.present.style import (
     FIG_DPI,
     FIG_WIDTH,
     GAP_COLORS,
+    GAP_LINESTYLES,
     KNOWLEDGE_COLORS,
     NOT_APPLICABLE_COLOR,
     PALETTE,
@@ -427,7 +430,7 @@ def _draw_factor_cell(ax, row, xi: int, yi: int, vmax: float, cmap) -> None:
                 fill=False,
                 edgecolor=GAP_COLORS[row.gap],
                 linewidth=2.2,
-                linestyle="-" if row.gap == "saknas" else "--",
+                linestyle=GAP_LINESTYLES[row.gap],
                 zorder=4,
                 gid=f"gap-{row.gap}",
             )
@@ -460,18 +463,20 @@ def _factor_legend(fig: Figure) -> None:
     from matplotlib.patches import Patch
 
     handles = [
-        Line2D([], [], color="none", label="★ prioriterad faktor (fet stil)"),
-        Patch(fill=False, edgecolor=GAP_COLORS["saknas"], linewidth=2, label="saknar insats"),
-        Patch(
-            fill=False,
-            edgecolor=GAP_COLORS["tunn"],
-            linewidth=2,
-            linestyle="--",
-            label="tunn täckning",
-        ),
+        Line2D([], [], color="none", label=f"★ {PRIORITISED} faktor (fet stil)"),
+        *[
+            Patch(
+                fill=False,
+                edgecolor=GAP_COLORS[status],
+                linewidth=2,
+                linestyle=GAP_LINESTYLES[status],
+                label=GAP_STATUS_LABELS[status],
+            )
+            for status in GAP_ORDER
+        ],
         Patch(color=NOT_APPLICABLE_COLOR, label="kan inte påverkas i åldern"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=7.5)
+    fig.legend(handles=handles, loc="outside lower center", ncols=5, fontsize=7.5)
 
 
 def factor_coverage_heatmap(
@@ -485,9 +490,10 @@ def factor_coverage_heatmap(
     From ``kartlaggning.factor_cells``, drawn as a heatmap: the number of ongoing
     interventions addressing the factor at that stage, written in the cell. A stage where the
     codebook says the factor cannot be addressed is grey and empty (``gid="not-applicable"``).
-    Priority factors (those in the gap table) have a bold label marked "★"; their gaps are
-    outlined: red for no ongoing intervention (``gid="gap-saknas"``), orange and dashed for
-    thin coverage (``gid="gap-tunn"``). Risk factors come first, then protective factors.
+    Prioritised factors (those in the gap table) have a bold label marked "★"; their gaps are
+    outlined in the gap status's colour and line style (``present.style.GAP_COLORS``,
+    ``gid="gap-saknas"``, ``"gap-tunn"``, ``"gap-okänd"``). Risk factors come first, then
+    protective factors.
     """
     import matplotlib as mpl
     from matplotlib.colors import Normalize

@@ -24,6 +24,7 @@ from fouanalys.chapters.region.figures import (
     coverage_profile_figure,
     factor_heatmap_figure,
     forest_figure,
+    gap_status_figure,
 )
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "factor_heatmap_table",
     "forest_figure",
     "forest_frame",
+    "gap_status_figure",
     "latest_survey_year",
     "overview_table",
     "standout_sentences",

@@ -23,20 +23,23 @@ import math
 import numpy as np
 import pandas as pd
 
-from fouanalys.chapters.insatser.display import coverage_cells, reach_text
+from fouanalys.chapters.insatser.display import GAP_ORDER, coverage_cells, gap_counts, reach_text
 from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.coverage import THIN_REACH_PER_1000, regional_coverage
 from fouanalys.exceptions import FouanalysError
-from fouanalys.present.labels import stage_phrase
+from fouanalys.present.labels import GAP_STATUS_LABELS, PRIORITISED, stage_phrase
 from fouanalys.present.text import (
     DASH,
     format_number,
     format_reach,
     format_share,
+    is_missing,
     join_words,
     lower_first,
+    number_word,
 )
+from fouanalys.priority import prioritised
 
 #: Row label of the whole region in the side-by-side figures and tables.
 REGION_LABEL = "Hela regionen"
@@ -378,6 +381,8 @@ def thinnest_coverage(
 
 
 def _factor_item(row, labels: dict[str, str]) -> str:
+    if is_missing(row.share) or is_missing(row.reference_share):
+        return lower_first(labels.get(row.factor, row.factor))
     return (
         f"{lower_first(labels.get(row.factor, row.factor))} "
         f"({format_share(row.share)} mot {format_share(row.reference_share)})"
@@ -387,28 +392,26 @@ def _factor_item(row, labels: dict[str, str]) -> str:
 def _factor_part(
     name: str, rows: pd.DataFrame, published: bool, year: int, labels: dict[str, str]
 ) -> str:
+    """The prioritised factors (``rows``: best rank first, with all students' shares)."""
     if not published:
         return f"{name} har för få svarande {year} för att jämföras med övriga regionen"
     if rows.empty:
         return (
-            f"{name} ligger inte statistiskt säkert sämre till än övriga regionen i någon risk- "
-            f"eller skyddsfaktor {year}"
+            f"{name} har ingen {PRIORITISED} risk- eller skyddsfaktor {year}: ingen ligger "
+            "statistiskt säkert sämre till än övriga regionen"
         )
-    rows = rows.assign(_rank=rows["rank"].astype("Float64").fillna(math.inf)).sort_values(
-        "_rank", kind="stable"
-    )
     named = rows.iloc[:MAX_NAMED_FACTORS]
     rest = len(rows) - len(named)
-    parts = []
-    risk = [_factor_item(r, labels) for r in named.itertuples() if r.kind == "risk"]
-    protective = [_factor_item(r, labels) for r in named.itertuples() if r.kind != "risk"]
-    if risk:
-        parts.append(f"fler elever över gränsvärdet för {join_words(risk, ' samt ')}")
-    if protective:
-        parts.append(f"färre elever över gränsvärdet för {join_words(protective, ' samt ')}")
-    text = f"{name} har {year} " + " och ".join(parts) + " än övriga regionen"
+    items = join_words([_factor_item(r, labels) for r in named.itertuples()])
+    count = len(rows)
+    what = (
+        f"{number_word(count)} {PRIORITISED} faktor"
+        if count == 1
+        else (f"{number_word(count)} {PRIORITISED}e faktorer")
+    )
+    text = f"{name} har {year} {what}: {items}"
     if rest:
-        text += f" (och ytterligare {rest} {'faktor' if rest == 1 else 'faktorer'})"
+        text += f" och ytterligare {number_word(rest)}"
     return text
 
 
@@ -429,8 +432,9 @@ def _coverage_part(thin: pd.Series | None, codebook: Codebook) -> str:
         who = f"alla de {others}" if others_with == others else f"{others_with} av de {others}"
         return f"{where} har kommunen ingen pågående insats, vilket {who} andra kommunerna har"
     return (
-        f"räckvidden är tunnast {where}: {format_reach(thin['reach_per_1000'])} per "
-        f"1\u00a0000 invånare mot {region} i hela regionen"
+        f"räckvidden ligger längst under regionens {where}: "
+        f"{format_reach(thin['reach_per_1000'])} per 1\u00a0000 invånare mot {region} i hela "
+        "regionen"
     )
 
 
@@ -461,8 +465,25 @@ def _collaboration_part(row: pd.Series | None, regional: pd.DataFrame) -> str | 
     return "i samverkan " + join_words(parts)
 
 
+def _prioritised_with_shares(
+    priorities: pd.DataFrame, priority_factors: pd.DataFrame, codebook: Codebook, year: int
+) -> pd.DataFrame:
+    """The prioritised factors of ``year`` (best rank first) with all students' share and the
+    rest of the region's, from ``priorities`` (NA where not published)."""
+    chosen = prioritised(priority_factors, year=year)
+    shares = _all_rows(priorities, codebook)
+    shares = shares.loc[shares["year"].astype("Int64") == int(year)]
+    shares = shares.loc[~shares["suppressed"].astype("boolean").fillna(True)]
+    return chosen[["municipality_code", "factor", "kind", "rank"]].merge(
+        shares[["municipality_code", "factor", "share", "reference_share"]],
+        on=["municipality_code", "factor"],
+        how="left",
+    )
+
+
 def standout_sentences(
     priorities: pd.DataFrame,
+    priority_factors: pd.DataFrame,
     coverage: pd.DataFrame,
     regional_collab: pd.DataFrame,
     codebook: Codebook | None = None,
@@ -470,15 +491,15 @@ def standout_sentences(
 ) -> list[str]:
     """One plain Swedish sentence per municipality (codebook order) on where it stands out.
 
-    Three parts, joined by semicolons: the factors in which it is statistically certainly worse
-    off than the rest of the region (all students, ``year`` or the latest year in
-    ``priorities``; at most :data:`MAX_NAMED_FACTORS` named, highest priority first, with its
-    share against the rest of the region's; suppressed rows never count); the level × stage
-    where its reach lies furthest below the region's (:func:`thinnest_coverage`); and its
-    collaboration gaps from ``samverkan.regional_collaboration`` (SSPF pairs without a joint
-    intervention, actors without partners). Example: "Sigtuna har 2024 fler elever över
-    gränsvärdet för otrygg och oorganiserad närmiljö (26 % mot 17 %) än övriga regionen;
-    räckvidden är tunnast på nivån förhindra för 13–15 år: 12 per 1 000 invånare mot 45 i
+    Three parts, joined by semicolons: its prioritised factors (``priority_factors``,
+    :mod:`fouanalys.priority`; ``year`` or the latest year in ``priorities``; at most
+    :data:`MAX_NAMED_FACTORS` named, best rank first, with all students' share against the
+    rest of the region's); the level × stage where its reach lies furthest below the region's
+    (:func:`thinnest_coverage`); and its collaboration gaps from
+    ``samverkan.regional_collaboration`` (SSPF pairs without a joint intervention, actors
+    without partners). Example: "Sigtuna har 2024 två prioriterade faktorer: otrygg och
+    oorganiserad närmiljö (26 % mot 17 %) och impulsivitet (30 % mot 24 %); räckvidden ligger
+    längst under regionens på nivån förhindra för 13–15 år: 12 per 1 000 invånare mot 45 i
     hela regionen; i samverkan saknar 2 av 6 SSPF-par en gemensam insats."
     """
     codebook = codebook or load_codebook()
@@ -486,7 +507,7 @@ def standout_sentences(
     if year is None:
         year = int(rows["year"].max()) if rows["year"].notna().any() else 0
     rows = rows.loc[rows["year"].astype("Int64") == int(year)]
-    elevated = _elevated(priorities, codebook, int(year))
+    chosen = _prioritised_with_shares(priorities, priority_factors, codebook, int(year))
     labels = codebook.labels("indices")
     thin = thinnest_coverage(coverage_profile_table(coverage, codebook)).set_index(
         "municipality_code"
@@ -499,7 +520,7 @@ def standout_sentences(
         parts = [
             _factor_part(
                 name,
-                elevated.loc[elevated["municipality_code"] == code],
+                chosen.loc[chosen["municipality_code"] == code],
                 published,
                 int(year),
                 labels,
@@ -516,34 +537,31 @@ def standout_sentences(
 
 
 def overview_table(
-    priorities: pd.DataFrame,
+    priority_factors: pd.DataFrame,
+    gaps: pd.DataFrame,
     regional_collab: pd.DataFrame,
     codebook: Codebook | None = None,
     year: int | None = None,
 ) -> pd.DataFrame:
     """The municipalities in brief, as a display frame (one row each, codebook order).
 
-    Columns: ``Kommun``; ``Sämre än övriga regionen`` ("2 av 8": factors statistically
-    certainly worse off, of those that can be published; "–" when none can); ``Pågående
-    insatser``, ``Aktörer i samverkan`` (int); ``SSPF-par som samverkar`` ("4 av 6").
+    Columns: ``Kommun``; ``Prioriterade faktorer`` (int, from ``priority_factors`` in
+    ``year`` or the latest year); ``Saknas``, ``Tunn``, ``Okänd`` (int: the prioritised
+    factor × stage cells of ``gaps`` with that status); ``Pågående insatser``, ``Aktörer i
+    samverkan`` (int); ``SSPF-par som samverkar`` ("4 av 6").
     """
     codebook = codebook or load_codebook()
-    rows = _all_rows(priorities, codebook)
-    if year is None:
-        year = int(rows["year"].max()) if rows["year"].notna().any() else 0
-    rows = rows.loc[(rows["year"].astype("Int64") == int(year)) & rows["kind"].isin(PROFILE_KINDS)]
-    elevated = _elevated(priorities, codebook, int(year))
+    chosen = prioritised(priority_factors, year=year)
     collab = regional_collab.set_index(regional_collab["municipality_code"].astype(str))
     records = []
     for code, name, _ in _areas(codebook, region=False):
-        own = rows.loc[rows["municipality_code"] == code]
-        published = int((~own["suppressed"].astype("boolean").fillna(True)).sum())
-        worse = int((elevated["municipality_code"] == code).sum())
         c = collab.loc[code] if code in collab.index else None
+        counts = gap_counts(gaps, code)
         records.append(
             {
                 "Kommun": name,
-                "Sämre än övriga regionen": f"{worse} av {published}" if published else DASH,
+                "Prioriterade faktorer": int((chosen["municipality_code"] == code).sum()),
+                **{GAP_STATUS_LABELS[k].capitalize(): counts[k] for k in GAP_ORDER},
                 "Pågående insatser": int(c["interventions"]) if c is not None else pd.NA,
                 "Aktörer i samverkan": int(c["actors"]) if c is not None else pd.NA,
                 "SSPF-par som samverkar": (
@@ -559,7 +577,10 @@ def overview_table(
 
 #: Columns of :func:`overview_table` that hold numbers (right-aligned in the report).
 OVERVIEW_NUMERIC = [
-    "Sämre än övriga regionen",
+    "Prioriterade faktorer",
+    "Saknas",
+    "Tunn",
+    "Okänd",
     "Pågående insatser",
     "Aktörer i samverkan",
     "SSPF-par som samverkar",

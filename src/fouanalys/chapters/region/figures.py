@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from fouanalys.chapters.insatser.display import gap_counts
 from fouanalys.chapters.region.display import (
     ELEVATED_MARKS,
     REGION_LABEL,
@@ -23,17 +24,19 @@ from fouanalys.present.figures import (
     stage_ticks,
     unknown_cell,
 )
-from fouanalys.present.labels import CI_LABEL
+from fouanalys.present.labels import CI_LABEL, GAP_STATUS_LABELS, PRIORITISED, gap_meaning
 from fouanalys.present.style import (
     FIG_DPI,
     FIG_WIDTH,
+    GAP_COLORS,
     RC,
     UNKNOWN_STYLE,
     percent_tick,
+    reads_white,
     style_axes,
     thousands_tick,
 )
-from fouanalys.present.text import DASH, wrap_label
+from fouanalys.present.text import DASH, format_number, wrap_label
 
 _ELEVATED_COLOR = "#a4000f"
 _POINT_COLOR = "#0173b2"
@@ -512,5 +515,61 @@ def coverage_profile_figure(
             title or "Räckvidd per åldersgrupp och nivå, kommun för kommun",
             fontweight="bold",
             fontsize=10.5,
+        )
+    return fig
+
+
+def gap_status_figure(gaps: pd.DataFrame, codebook: Codebook | None = None) -> Figure:
+    """Per municipality, its prioritised factor × stage cells by gap status, as stacked bars.
+
+    One bar per municipality (codebook order, top to bottom), segments in
+    :data:`fouanalys.present.style.GAP_COLORS` for "saknas", "tunn", "okänd" and "finns" (each
+    with ``gid="gap-<status>"``), the count written in each segment. A municipality without a
+    prioritised factor gets a bar of length 0 and the words "ingen prioriterad faktor".
+    """
+    import matplotlib as mpl
+
+    codebook = codebook or load_codebook()
+    areas = [(m.code, m.name) for m in codebook.municipalities]
+    statuses = list(GAP_STATUS_LABELS)
+    with mpl.rc_context(RC):
+        fig = Figure(
+            figsize=(FIG_WIDTH, 0.9 + 0.36 * len(areas)), dpi=FIG_DPI, layout="constrained"
+        )
+        ax = fig.subplots()
+        style_axes(ax, grid_axis="x")
+        for y, (code, _name) in enumerate(areas):
+            counts = gap_counts(gaps, code)
+            left = 0
+            for status in statuses:
+                n = counts[status]
+                if not n:
+                    continue
+                ax.barh(y, n, left=left, color=GAP_COLORS[status], height=0.7, gid=f"gap-{status}")
+                ax.text(
+                    left + n / 2,
+                    y,
+                    format_number(n),
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color="white" if reads_white(GAP_COLORS[status]) else "#1d1d1d",
+                )
+                left += n
+            if left == 0:
+                ax.text(0.1, y, f"ingen {PRIORITISED} faktor", va="center", fontsize=7.5)
+        ax.set_yticks(range(len(areas)), [name for _c, name in areas])
+        ax.invert_yaxis()
+        ax.set_xlabel(f"Kombinationer av {PRIORITISED} faktor och livsskede")
+        from matplotlib.patches import Patch
+
+        fig.legend(
+            handles=[
+                Patch(color=GAP_COLORS[s], label=f"{GAP_STATUS_LABELS[s]}: {gap_meaning(s)}")
+                for s in statuses
+            ],
+            loc="outside lower center",
+            ncols=2,
+            fontsize=7,
         )
     return fig

@@ -23,6 +23,7 @@ from fouanalys.exceptions import FouanalysError
 from fouanalys.present.labels import (
     KIND_LABELS,
     KIND_SHORT,
+    PRIORITISED,
     REST_OF_REGION,
     grade_label,
     group_label,
@@ -45,6 +46,7 @@ from fouanalys.present.text import (
     percent_points,
 )
 from fouanalys.prevalence import ASSOCIATION_COLUMNS
+from fouanalys.priority import prioritised, split_groups
 
 #: Kinds shown in the profile and the priority list, in that order.
 PROFILE_KINDS = ("risk", "protective")
@@ -285,17 +287,32 @@ def _favourable(rows: pd.DataFrame) -> pd.Series:
     return (published & ((risk & (high < 0)) | (~risk & (low > 0)))).astype(bool)
 
 
-def _ranked_elevated(priorities: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """Elevated, published rows ordered by rank, then broad groups first, then |difference|."""
-    rows = priorities.loc[_published_elevated(priorities)]
-    rows = rows.assign(
-        _rank=rows["rank"].astype("Float64").fillna(math.inf),
-        _group=[
-            group_order(g, s, codebook) for g, s in zip(rows["grade"], rows["sex"], strict=True)
-        ],
-        _size=-rows["difference"].astype(float).abs(),
+def _prioritised_rows(
+    priorities: pd.DataFrame,
+    priority_factors: pd.DataFrame,
+    municipality_code: str,
+    year: int,
+    codebook: Codebook,
+) -> list[tuple[str, pd.DataFrame]]:
+    """Each prioritised factor (:mod:`fouanalys.priority`, best rank first) with the priorities
+    rows of the groups that made it so, broadest group first."""
+    chosen = prioritised(priority_factors, municipality_code, year)
+    rows = _municipality_year(priorities, municipality_code, year).set_index(
+        ["factor", "grade", "sex"]
     )
-    return rows.sort_values(["_rank", "_group", "_size"], kind="stable")
+    out = []
+    for factor, groups in zip(chosen["factor"], chosen["groups"], strict=True):
+        keys = [(factor, g, s) for g, s in split_groups(groups) if (factor, g, s) in rows.index]
+        out.append((factor, rows.loc[keys].reset_index()))
+    return out
+
+
+def prioritised_factors(
+    priority_factors: pd.DataFrame, municipality_code: str, year: int | None = None
+) -> list[str]:
+    """The municipality's prioritised factors in ``year`` (default its latest), best rank
+    first, as ``priority_factors.parquet`` has them."""
+    return list(prioritised(priority_factors, municipality_code, year)["factor"])
 
 
 def _sentence(row, codebook: Codebook, labels: dict[str, str]) -> str:
@@ -324,27 +341,23 @@ def _also_in(groups: list[str], published: int, shown: int = 3) -> str:
 
 def priority_sentences(
     priorities: pd.DataFrame,
+    priority_factors: pd.DataFrame,
     codebook: Codebook | None,
     municipality_code: str,
     year: int,
     limit: int | None = None,
-    per_factor: bool = True,
 ) -> list[str]:
-    """Plain Swedish sentences on the factors that stand out against the rest of the region.
+    """Plain Swedish sentences on the municipality's prioritised factors.
 
-    Only elevated, published priorities rows of the municipality and year count (a suppressed
-    row never gives a sentence). A sentence reads "Bland flickor i gymnasiet år 2 är
-    impulsivitet och normbrytande attityder vanligare än i övriga regionen: 31 % (27–35) mot
-    22 % (21–23)."; a protective factor that stands out is *ovanligare*.
-
-    With ``per_factor`` (the default) there is one sentence per factor, about the broadest
-    group of students in which it stands out (all students, then one sex, then one grade, then
-    grade × sex), followed by "Skillnaden finns också bland …" naming the other groups it
-    stands out in (when more than three: "… i 6 av 8 andra grupper efter kön och årskurs",
-    counting published groups). Without it, one sentence per elevated row. Factors (rows) come
-    top ranked first; ties go to the broader group, then to the larger difference. With
-    ``limit``, at most that many sentences, then one saying how many more there are. When
-    nothing stands out, or nothing can be published, the list holds one sentence saying so.
+    The factors are those ``priority_factors`` (:func:`fouanalys.priority.priority_factors`)
+    marks prioritised; the numbers come from ``priorities``. One sentence per factor, best
+    rank first, about the broadest group of students in which it stands out: "Bland flickor i
+    gymnasiet år 2 är impulsivitet och normbrytande attityder vanligare än i övriga regionen:
+    31 % (27–35) mot 22 % (21–23)." (a protective factor is *ovanligare*), followed by
+    "Skillnaden finns också bland …" naming the other groups (when more than three: "… i 6 av
+    8 andra grupper efter kön och årskurs", counting published groups). With ``limit``, at
+    most that many sentences, then one saying how many more there are. Without a prioritised
+    factor, or without publishable comparisons, one sentence says so plainly.
     """
     codebook = codebook or load_codebook()
     name = codebook.municipality_name(municipality_code)
@@ -356,43 +369,36 @@ def priority_sentences(
             f"Underlaget för {name} år {int(year)} är för litet för att jämföras med övriga "
             "regionen utan att enskilda elevers svar riskerar att röjas."
         ]
-    ranked = _ranked_elevated(rows, codebook)
-    if ranked.empty:
+    chosen = _prioritised_rows(priorities, priority_factors, municipality_code, year, codebook)
+    if not chosen:
         opening = (
-            f"I {name} ligger ingen risk- eller skyddsfaktor tydligt sämre till än i övriga "
-            f"regionen år {int(year)}"
+            f"{name} har ingen {PRIORITISED} risk- eller skyddsfaktor år {int(year)}: ingen "
+            "faktor ligger statistiskt säkert sämre till än i övriga regionen, för alla elever "
+            "eller för någon grupp efter kön och årskurs"
         )
         if _favourable(rows).any():
-            return [f"{opening}; de skillnader som är statistiskt säkra är till kommunens fördel."]
-        return [f"{opening}: alla skillnader ryms inom den statistiska osäkerheten."]
+            return [f"{opening}. De skillnader som är statistiskt säkra är till kommunens fördel."]
+        return [f"{opening}; alla skillnader ryms inom den statistiska osäkerheten."]
     labels = {i.id: i.label for i in codebook.indices}
+    published_by_factor = (
+        rows.loc[~rows["suppressed"].astype("boolean").fillna(True)].groupby("factor").size()
+    )
     sentences = []
-    if per_factor:
-        best = ranked.groupby("factor", sort=False)["_rank"].min()
-        ranked = ranked.assign(_best=ranked["factor"].map(best))
-        ranked = ranked.sort_values(["_best", "_group", "_size"], kind="stable")
-        published_by_factor = (
-            rows.loc[~rows["suppressed"].astype("boolean").fillna(True)].groupby("factor").size()
-        )
-        for factor in dict.fromkeys(ranked["factor"]):
-            part = ranked.loc[ranked["factor"] == factor]  # broadest group first
-            main = next(part.itertuples(index=False))
-            text = _sentence(main, codebook, labels)
-            others = [
-                group_phrase(g, s, codebook).removeprefix("Bland ")
-                for g, s in zip(part["grade"].iloc[1:], part["sex"].iloc[1:], strict=True)
-            ]
-            published = int(published_by_factor.get(factor, 0)) - 1
-            sentences.append(f"{text} {_also_in(others, published)}" if others else text)
-    else:
-        sentences = [_sentence(row, codebook, labels) for row in ranked.itertuples(index=False)]
+    for factor, part in chosen:
+        main = next(part.itertuples(index=False))
+        text = _sentence(main, codebook, labels)
+        others = [
+            group_phrase(g, s, codebook).removeprefix("Bland ")
+            for g, s in zip(part["grade"].iloc[1:], part["sex"].iloc[1:], strict=True)
+        ]
+        published = int(published_by_factor.get(factor, 0)) - 1
+        sentences.append(f"{text} {_also_in(others, published)}" if others else text)
     if limit is not None and len(sentences) > limit:
         rest = len(sentences) - limit
         sentences = sentences[:limit]
-        noun = ("faktor", "faktorer") if per_factor else ("skillnad", "skillnader")
         sentences.append(
-            f"Ytterligare {rest} {noun[rest != 1]} som skiljer sig från övriga regionen "
-            "redovisas under Prioriterade faktorer."
+            f"Ytterligare {rest} {('faktor', 'faktorer')[rest != 1]} är {PRIORITISED}"
+            f"{'e' if rest != 1 else ''} och redovisas under Prioriterade faktorer."
         )
     return sentences
 
@@ -405,6 +411,7 @@ def priority_table(
     grade: str | None = None,
     sex: str | None = None,
     elevated_only: bool = False,
+    priority_factors: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The municipality's factors against the rest of the region, as a display frame.
 
@@ -416,9 +423,10 @@ def priority_table(
     municipality's name (share with 95 % interval), ``Övriga regionen`` (the other
     municipalities pooled), ``Skillnad`` (percentage points with its interval), ``Förändring
     sedan <år>`` (percentage points since the previous survey; "sedan förra mätningen" when
-    the rows disagree on the year or have none) and ``Prioriterad`` ("ja" when the factor
-    stands out in the unfavourable direction). Rows: by rank, suppressed last; across groups,
-    each factor's rows together (factors by their best rank), broad groups first.
+    the rows disagree on the year or have none) and, given ``priority_factors``
+    (``priority_factors.parquet``), ``Prioriterad`` ("ja" when that table marks the factor
+    prioritised; this function decides nothing). Rows: by rank, suppressed last; across
+    groups, each factor's rows together (factors by their best rank), broad groups first.
 
     ``elevated_only`` keeps only the published rows that stand out, and then the columns
     [``Grupp``], ``Faktor``, ``Typ``, the municipality, ``Övriga regionen``, ``Skillnad``.
@@ -432,8 +440,11 @@ def priority_table(
     rows = _priority_rows(priorities, codebook, municipality_code, year, grade, sex, elevated_only)
     change_header = _change_header(rows)
     out = pd.DataFrame(_priority_columns(rows, codebook, name, change_header))
+    if priority_factors is not None and not elevated_only:
+        chosen = set(prioritised_factors(priority_factors, municipality_code, year))
+        out["Prioriterad"] = ["ja" if f in chosen else "" for f in rows["factor"]]
     if elevated_only:
-        out = out.drop(columns=["Rang", change_header, "Prioriterad"])
+        out = out.drop(columns=["Rang", change_header])
     if grade != "*" and sex != "*":
         out = out.drop(columns="Grupp")
     return unbroken(out.reset_index(drop=True))
@@ -513,7 +524,6 @@ def _priority_columns(
                 rows["change"], rows["change_low"], rows["change_high"], strict=True
             )
         ],
-        "Prioriterad": ["ja" if flag else "" for flag in _published_elevated(rows)],
     }
 
 
@@ -550,8 +560,10 @@ def priority_matrix(
     (risk first, by domain, as in the profile). Columns: ``Faktor`` and one per group of
     students, broad groups first: ``Alla elever``, ``Pojkar``, ``Flickor``, ``Åk 9``, ``Gy 2``,
     ``Åk 9, pojkar`` … Cells (text): the difference in percentage points, signed ("+9",
-    "−5"), followed by ``*`` when the factor stands out in the unfavourable direction (the
-    row is elevated); ``"–"`` when suppressed, ``""`` when the table has no such row.
+    "−5"), followed by ``*`` when the group is statistically certainly worse off than in the
+    rest of the region (the row is elevated; whether the factor is *prioriterad* is
+    ``priority_factors``' call); ``"–"`` when suppressed, ``""`` when the table has no such
+    row.
     """
     codebook = codebook or load_codebook()
     rows = _municipality_year(priorities, municipality_code, year).set_index(

@@ -335,8 +335,8 @@ def test_scenario_display_formats_the_model_summary():
     table = wb.scenario_display(pd.DataFrame(rows))
     shown = table.frame.set_index("Scenario")
     assert shown.loc["Nuläge", "Har varit i nätverket vid 21"] == f"3,0{NBSP}% (2,4–3,6)"
-    assert shown.loc["Förhindra förstärkt", "Skillnad mot nuläget, procentenheter"] == "\u22120,6"
-    assert shown.loc["Förhindra förstärkt", "Rekryterade, förändring mot nuläget"] == (
+    assert shown.loc["Förhindra förstärkt", "Skillnad, procentenheter"] == "\u22120,6"
+    assert shown.loc["Förhindra förstärkt", "Rekryterade, förändring"] == (
         f"\u221220{NBSP}% (\u221230{NBSP}till{NBSP}\u221215)"
     )
     assert "i modellen" in table.caption and "12 körningar" in table.note

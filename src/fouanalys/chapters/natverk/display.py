@@ -97,12 +97,12 @@ def lever_display_table(inputs: rec.ModelInputs) -> pd.DataFrame:
 #: Header of the scenario table's column for the share who have been in the network by 21.
 SHARE_COLUMN = "Har varit i nätverket vid 21"
 #: Header of the column with its difference to nuläge, in percentage points.
-DIFFERENCE_COLUMN = "Skillnad mot nuläget, procentenheter"
+DIFFERENCE_COLUMN = "Skillnad, procentenheter"
 #: Headers of the relative changes against nuläge, by outcome of rec.RELATIVE_OUTCOMES.
 RELATIVE_COLUMNS = {
-    "recruited": "Rekryterade, förändring mot nuläget",
-    "in_network_end": "I nätverket efter tio år, förändring mot nuläget",
-    "harmed": "Allvarligt skadade, förändring mot nuläget",
+    "recruited": "Rekryterade, förändring",
+    "in_network_end": "I nätverket efter tio år, förändring",
+    "harmed": "Allvarligt skadade, förändring",
 }
 #: Decimals of the share and its difference in the scenario table and sentences.
 SHARE_DECIMALS = 1
@@ -173,9 +173,9 @@ def scenario_table_note(replicates: int, outcome_months: int) -> str:
         f"kommunen. Har varit i nätverket vid 21: andel av dem som fyllde 21 under modellens "
         f"sista {span} år, medelvärde över {format_number(replicates)} körningar med "
         f"10:e–90:e percentilen inom parentes. Skillnaden mot nuläget är skillnaden mellan de "
-        "avrundade andelarna i tabellen, så att varje rad går ihop. Förändringarna är i procent "
-        "av nuläget i samma körning: mittvärdet (median) och inom parentes 10:e–90:e "
-        "percentilen. Körningarna skiljer sig både i slumpen och i de osäkra parametrarnas "
+        "avrundade andelarna i tabellen, så att varje rad går ihop. Förändringarna är mot "
+        "nuläget, i procent av nuläget i samma körning: mittvärdet (median) och inom parentes "
+        "10:e–90:e percentilen. Körningarna skiljer sig både i slumpen och i de osäkra parametrarnas "
         "värden. – = nuläget är jämförelsen."
     )
 

@@ -175,8 +175,8 @@ def scenario_table_note(replicates: int, outcome_months: int) -> str:
         f"10:e–90:e percentilen inom parentes. Skillnaden mot nuläget är skillnaden mellan de "
         "avrundade andelarna i tabellen, så att varje rad går ihop. Förändringarna är mot "
         "nuläget, i procent av nuläget i samma körning: mittvärdet (median) och inom parentes "
-        "10:e–90:e percentilen. Körningarna skiljer sig både i slumpen och i de osäkra parametrarnas "
-        "värden. – = nuläget är jämförelsen."
+        "10:e–90:e percentilen. Körningarna skiljer sig både i slumpen och i de osäkra "
+        "parametrarnas värden. – = nuläget är jämförelsen."
     )
 
 

@@ -410,12 +410,14 @@ def test_ensemble_shapes_and_bands(ensemble, small):
     assert (bands["low"] <= bands["mean"] + 1e-9).all()
     assert (bands["mean"] <= bands["high"] + 1e-9).all()
     summary = rec.scenario_summary(ensemble).set_index("scenario")
-    assert summary.loc["nulage", "harmed_change"] == 0
+    assert summary.loc["nulage", "share_involved_by_21_change"] == 0
+    assert summary.loc["nulage", "harmed_rel"] == 0
+    m = "share_involved_by_21"
     direct = (
-        runs[runs["scenario"] == "alla"]["harmed"].to_numpy()
-        - runs[runs["scenario"] == "nulage"]["harmed"].to_numpy()
+        runs[runs["scenario"] == "alla"][m].to_numpy()
+        - runs[runs["scenario"] == "nulage"][m].to_numpy()
     ).mean()
-    assert summary.loc["alla", "harmed_change"] == pytest.approx(direct)
+    assert summary.loc["alla", f"{m}_change"] == pytest.approx(direct)
 
 
 def test_model_inputs_from_example_tables(tables):
@@ -426,3 +428,60 @@ def test_model_inputs_from_example_tables(tables):
         inputs, {"skala": 0.2, "manader": 36, "utfall_manader": 36}, replicates=2
     )
     assert results.runs["aged_out"].gt(0).all()
+
+
+def test_draws_stay_in_their_documented_ranges_and_fixed_ones_stay():
+    params = rec.model_parameters()
+    draws = [rec.draw_parameters(params, np.random.default_rng(k)) for k in range(30)]
+    for spec in rec.PARAMETERS:
+        values = np.array([d[spec.name] for d in draws])
+        if spec.spread == 1:
+            assert (values == params[spec.name]).all(), spec.name
+        else:
+            low, high = params[spec.name] / spec.spread, params[spec.name] * spec.spread
+            assert (values >= max(spec.low, low) - 1e-12).all(), spec.name
+            assert (values <= min(spec.high, high) + 1e-12).all(), spec.name
+            assert values.std() > 0, spec.name
+    # An override moves the range with it.
+    moved = rec.draw_parameters({"rekrytering": 0.02}, np.random.default_rng(1))
+    assert 0.01 <= moved["rekrytering"] <= 0.04
+
+
+def test_replicates_draw_parameters_shared_by_every_scenario(ensemble):
+    draws = ensemble.draws
+    assert len(draws) == 8 and draws["rekrytering"].nunique() == 8
+    assert draws["manader"].nunique() == 1  # fixed parameters are the same in every run
+
+
+def test_summary_bands_are_percentiles_over_the_runs(ensemble):
+    runs = ensemble.runs
+    summary = rec.scenario_summary(ensemble).set_index("scenario")
+    base = runs[runs["scenario"] == "nulage"].sort_values("replicate")
+    for sc in rec.SCENARIOS:
+        own = runs[runs["scenario"] == sc.id].sort_values("replicate")
+        share = own["share_involved_by_21"].to_numpy()
+        np.testing.assert_allclose(
+            summary.loc[sc.id, ["share_involved_by_21_low", "share_involved_by_21_high"]],
+            np.percentile(share, [10, 90]),
+        )
+        for m in rec.RELATIVE_OUTCOMES:
+            keep = base[m].to_numpy() > 0
+            change = own[m].to_numpy()[keep] / base[m].to_numpy()[keep] - 1
+            np.testing.assert_allclose(
+                summary.loc[sc.id, [f"{m}_rel_low", f"{m}_rel", f"{m}_rel_high"]].astype(float),
+                np.percentile(change, [10, 50, 90]),
+                err_msg=f"{sc.id} {m}",
+            )
+
+
+def test_bands_are_per_1000_young_people(ensemble):
+    bands = rec.scenario_bands(ensemble)
+    ts = ensemble.timeseries
+    one = ts[(ts["scenario"] == "alla") & (ts["month"] == 5)]
+    per_1000 = [
+        1000 * g.loc[g["state"] == rec.STATES[rec.IN_NETWORK], "count"].sum() / g["count"].sum()
+        for _, g in one.groupby("replicate")
+    ]
+    row = bands[(bands["scenario"] == "alla") & (bands["month"] == 5)].iloc[0]
+    assert row["mean"] == pytest.approx(np.mean(per_1000))
+    assert row["low"] == pytest.approx(np.percentile(per_1000, 10))

@@ -329,19 +329,21 @@ def test_scenario_display_formats_the_model_summary():
     rows = []
     for sc in rec.SCENARIOS:
         share = {"nulage": 0.030, "forhindra": 0.024}.get(sc.id, 0.029)
-        row = {"scenario": sc.id, "label": sc.label}
-        for m, v in [("share_involved_by_21", share), ("harmed", 10.0), ("in_network_end", 100)]:
-            base = {"share_involved_by_21": 0.030, "harmed": 10.0, "in_network_end": 100}[m]
-            row |= {m: v, f"{m}_low": v * 0.8, f"{m}_high": v * 1.2, f"{m}_change": v - base}
+        rel = {"nulage": 0.0, "forhindra": -0.2}.get(sc.id, -0.05)
+        row = {"scenario": sc.id, "label": sc.label, "replicates": 12}
+        m = "share_involved_by_21"
+        row |= {m: share, f"{m}_low": share * 0.8, f"{m}_high": share * 1.2}
+        for m in rec.RELATIVE_OUTCOMES:
+            row |= {f"{m}_rel": rel, f"{m}_rel_low": rel - 0.1, f"{m}_rel_high": rel + 0.05}
         rows.append(row)
     table = wb.scenario_display(pd.DataFrame(rows))
     shown = table.frame.set_index("Scenario")
-    assert shown.loc["Nuläge", "Har varit i nätverket vid 21"] == (
-        f"3,0{NBSP}% (2,4{NBSP}%–3,6{NBSP}%)"
+    assert shown.loc["Nuläge", "Har varit i nätverket vid 21"] == f"3,0{NBSP}% (2,4–3,6)"
+    assert shown.loc["Förhindra förstärkt", "Skillnad, procentenheter"] == "\u22120,6"
+    assert shown.loc["Förhindra förstärkt", "Rekryterade, förändring"] == (
+        f"\u221220{NBSP}% (\u221230{NBSP}till{NBSP}\u221215)"
     )
-    assert shown.loc["Förhindra förstärkt", "Skillnad mot nuläget"] == ("\u22120,6 procentenheter")
-    assert shown.loc["Nuläge", "I nätverket efter 10 år"] == "100 (80–120)"
-    assert "90 %" in table.caption
+    assert "i modellen" in table.caption and "12 körningar" in table.note
 
 
 # --- the notebooks, executed in this process: figures and progress ------------------------

@@ -70,6 +70,9 @@ class Parameter:
     meaning: str
     source: str = "antagande"
     integer: bool = False
+    #: Uncertainty: each replicate draws the value log-uniformly between value ÷ spread and
+    #: value × spread (within ``low``–``high``); 1 holds it fixed.
+    spread: float = 1.0
 
 
 PARAMETERS: tuple[Parameter, ...] = (
@@ -138,6 +141,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "Hur starkt riskfaktorerna slår igenom: faktorernas vikt är logaritmen av deras "
         "riskkvot för brott gånger detta tal (under 1 eftersom faktorerna överlappar)",
         "riskkvoterna kommer från kommunens enkät; multiplikatorn är ett antagande",
+        spread=1.5,
     ),
     Parameter("skyddsvikt", 0.3, 0.0, 2.0, "Hur mycket varje skyddsfaktor sänker risken"),
     Parameter(
@@ -146,6 +150,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         0.0,
         1.0,
         "Sannolikhet per månad att en ung i riskzonen lämnar den av sig själv",
+        spread=1.5,
     ),
     Parameter(
         "exponering",
@@ -153,6 +158,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         0.0,
         10.0,
         "Hur mycket varje kontakt i nätverket ökar glidningen in i riskzonen",
+        spread=2.0,
     ),
     Parameter(
         "rekrytering",
@@ -160,6 +166,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         0.0,
         1.0,
         "Rekryteringstryck per månad och kontakt i nätverket (för en ung i riskzonen)",
+        spread=2.0,
     ),
     Parameter(
         "rekrytering_bakgrund",
@@ -168,6 +175,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         0.1,
         "Rekrytering per månad utan kontakter i nätverket (t.ex. via sociala medier)",
         "Brå 2023: rekrytering kan gå på mindre än ett dygn; nivån är ett antagande",
+        spread=2.0,
     ),
     Parameter(
         "pojkar_faktor",
@@ -191,16 +199,32 @@ PARAMETERS: tuple[Parameter, ...] = (
         0.0,
         5.0,
         "Hur mycket en uppbyggd karriär sänker viljan att hoppa av",
+        spread=1.5,
     ),
-    Parameter("avhopp", 0.02, 0.0, 1.0, "Sannolikhet per månad att hoppa av i början av karriären"),
+    Parameter(
+        "avhopp",
+        0.02,
+        0.0,
+        1.0,
+        "Sannolikhet per månad att hoppa av i början av karriären",
+        spread=2.0,
+    ),
     Parameter(
         "radsla_hinder",
         0.6,
         0.0,
         1.0,
         "Hur mycket rädsla för repressalier hindrar avhopp när alla kontakter är i nätverket",
+        spread=1.5,
     ),
-    Parameter("vald", 0.008, 0.0, 1.0, "Sannolikhet per månad att utsättas för våld i nätverket"),
+    Parameter(
+        "vald",
+        0.008,
+        0.0,
+        1.0,
+        "Sannolikhet per månad att utsättas för våld i nätverket",
+        spread=2.0,
+    ),
     Parameter(
         "konflikt",
         0.3,
@@ -208,9 +232,15 @@ PARAMETERS: tuple[Parameter, ...] = (
         5.0,
         "Hur mycket varje kontakt i nätverket ökar risken för våld (konflikter)",
         "Green m.fl. 2017: våld sprids i nätverk; styrkan är ett antagande",
+        spread=2.0,
     ),
     Parameter(
-        "skada_vid_vald", 0.1, 0.0, 1.0, "Andel av våldshändelserna som leder till allvarlig skada"
+        "skada_vid_vald",
+        0.1,
+        0.0,
+        1.0,
+        "Andel av våldshändelserna som leder till allvarlig skada",
+        spread=1.5,
     ),
     Parameter(
         "vald_puttar",
@@ -218,6 +248,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         0.0,
         20.0,
         "Hur mycket ett nyligen upplevt våld ökar viljan att hoppa av",
+        spread=2.0,
     ),
     Parameter(
         "vald_minne", 6, 1, 60, "Månader som ett upplevt våld påverkar avhoppet", integer=True
@@ -228,6 +259,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         0.0,
         1.0,
         "Sannolikhet per månad att en avhoppad återvänder till nätverket",
+        spread=2.0,
     ),
     Parameter(
         "forebygga_effekt",
@@ -235,6 +267,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         0.0,
         1.0,
         "Hur mycket en förebyggande insats sänker vikten av den faktor den riktar sig mot",
+        spread=1.5,
     ),
     Parameter(
         "forhindra_atergang",
@@ -242,6 +275,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         0.0,
         10.0,
         "Hur mycket en plats i en förhindrande insats ökar återgången från riskzonen",
+        spread=2.0,
     ),
     Parameter(
         "forhindra_exponering",
@@ -249,6 +283,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         0.0,
         1.0,
         "Hur mycket en förhindrande insats minskar exponeringen för nätverket",
+        spread=1.5,
     ),
     Parameter(
         "riskreducera_avhopp",
@@ -256,6 +291,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         0.0,
         10.0,
         "Hur mycket en plats i avhopparverksamhet eller liknande ökar avhoppen",
+        spread=2.0,
     ),
     Parameter(
         "riskreducera_vald",
@@ -263,6 +299,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         0.0,
         1.0,
         "Hur mycket riskreducerande insatser minskar våldet mot dem som nås",
+        spread=1.5,
     ),
     Parameter(
         "forstarkning",
@@ -326,14 +363,40 @@ def model_parameters(overrides: Mapping[str, float] | None = None) -> dict[str, 
     return values
 
 
+def parameter_range(spec: Parameter, value: float) -> tuple[float, float]:
+    """The range a replicate draws ``spec`` from around ``value``: value ÷ spread to value ×
+    spread, kept within the parameter's allowed ``low``–``high``."""
+    return max(spec.low, value / spec.spread), min(spec.high, value * spec.spread)
+
+
+def draw_parameters(params: Mapping[str, float], rng: np.random.Generator) -> dict[str, float]:
+    """One draw of the uncertain parameters around ``params`` (log-uniform in
+    :func:`parameter_range`; a value of 0 or a spread of 1 stays as it is)."""
+    values = model_parameters(params)
+    for spec in PARAMETERS:
+        if spec.spread == 1 or values[spec.name] == 0:
+            continue
+        low, high = parameter_range(spec, values[spec.name])
+        values[spec.name] = float(np.exp(rng.uniform(np.log(low), np.log(high))))
+    return values
+
+
 def parameter_table(values: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """The parameter table: ``parameter, value, default, meaning, source`` (one row each)."""
+    """The parameter table, one row each: ``parameter, value, default, low, high, meaning,
+    source``; ``low``–``high`` is the range the ensemble draws it from (both equal to
+    ``value`` when the parameter is held fixed)."""
     values = model_parameters(values)
+    ranges = [
+        parameter_range(p, values[p.name]) if p.spread != 1 else (values[p.name],) * 2
+        for p in PARAMETERS
+    ]
     return pd.DataFrame(
         {
             "parameter": [p.name for p in PARAMETERS],
             "value": [values[p.name] for p in PARAMETERS],
             "default": [p.default for p in PARAMETERS],
+            "low": [lo for lo, _ in ranges],
+            "high": [hi for _, hi in ranges],
             "meaning": [p.meaning for p in PARAMETERS],
             "source": [p.source for p in PARAMETERS],
         }
@@ -974,11 +1037,13 @@ def model_inputs(
 @dataclass(frozen=True)
 class ScenarioResults:
     """An ensemble: ``runs`` has one row per scenario × replicate, ``timeseries`` one per
-    scenario × replicate × month × state (counts scaled to the real population)."""
+    scenario × replicate × month × state (model counts divided by ``skala``), ``draws`` one per
+    replicate with the parameter values it drew (``replicate`` and one column per parameter)."""
 
     runs: pd.DataFrame
     timeseries: pd.DataFrame
     params: dict
+    draws: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def scenario_levers(inputs: ModelInputs, scenario: Scenario, params: Mapping[str, float]) -> Levers:
@@ -996,12 +1061,16 @@ def run_scenarios(
     seed: int = 20261126,
     scenarios: Sequence[Scenario] = SCENARIOS,
     progress: bool = False,
+    uncertain: bool = True,
 ) -> ScenarioResults:
     """Run every scenario ``replicates`` times.
 
-    Replicate ``r`` draws one population and network (seed ``[seed, r, 0]``) and runs every
-    scenario on it with the same random numbers (seed ``[seed, r, 1]``: common random numbers),
-    so scenario differences within a replicate come from the levers, not from chance.
+    Replicate ``r`` draws one population and network (seed ``[seed, r, 0]``), and, when
+    ``uncertain``, one set of the uncertain parameters (:func:`draw_parameters`, seed
+    ``[seed, r, 2]``); it runs every scenario on them with the same random numbers (seed
+    ``[seed, r, 1]``: common random numbers), so scenario differences within a replicate come
+    from the levers, not from chance or the parameters. The spread between replicates is
+    chance and parameter uncertainty together.
 
     ``progress=True`` shows a :mod:`tqdm.auto` bar over the replicates (a widget in JupyterLab
     when ipywidgets is installed, else text); chapter 04 turns it on only when a person runs
@@ -1012,7 +1081,7 @@ def run_scenarios(
     if replicates < 1:
         raise NetworkModelError(f"Antalet upprepningar ska vara minst 1, inte {replicates}.")
     lever_sets = {sc.id: scenario_levers(inputs, sc, params) for sc in scenarios}
-    runs, series = [], []
+    runs, series, draws = [], [], []
     steps = range(replicates)
     if progress:
         from tqdm.auto import tqdm
@@ -1022,9 +1091,13 @@ def run_scenarios(
         pop = build_population(
             inputs.counts, inputs.profile, params, np.random.default_rng([seed, r, 0])
         )
+        drawn = (
+            draw_parameters(params, np.random.default_rng([seed, r, 2])) if uncertain else params
+        )
+        draws.append({"replicate": r} | drawn)
         for sc in scenarios:
             run = simulate(
-                pop, inputs.profile, lever_sets[sc.id], params, np.random.default_rng([seed, r, 1])
+                pop, inputs.profile, lever_sets[sc.id], drawn, np.random.default_rng([seed, r, 1])
             )
             runs.append(
                 {
@@ -1052,45 +1125,84 @@ def run_scenarios(
                     }
                 )
             )
-    return ScenarioResults(pd.DataFrame(runs), pd.concat(series, ignore_index=True), params)
+    return ScenarioResults(
+        pd.DataFrame(runs), pd.concat(series, ignore_index=True), params, pd.DataFrame(draws)
+    )
+
+
+#: Central share of the replicates a band covers: the 10th to the 90th percentile.
+BAND_LEVEL = 0.8
+#: Outcomes whose change against nuläge the summary gives relative to nuläge (in the same
+#: replicate): recruitments into the network, people in it at the end, people seriously harmed.
+RELATIVE_OUTCOMES = ("recruited", "in_network_end", "harmed")
 
 
 def scenario_bands(
-    results: ScenarioResults, state: str = STATES[IN_NETWORK], level: float = 0.9
+    results: ScenarioResults, state: str = STATES[IN_NETWORK], level: float = BAND_LEVEL
 ) -> pd.DataFrame:
-    """Mean and central ``level`` band of one state's count per scenario and month.
+    """Per scenario and month, one state's count per 1 000 young people in the model: the mean
+    over replicates and the central ``level`` band.
 
     Columns: ``scenario, month, mean, low, high``.
     """
-    ts = results.timeseries[results.timeseries["state"] == state]
+    ts = results.timeseries
+    keys = ["scenario", "replicate", "month"]
+    total = ts.groupby(keys, sort=False)["count"].sum().rename("total")
+    one = ts[ts["state"] == state].join(total, on=keys)
+    one = one.assign(per_1000=1000 * one["count"] / one["total"])
     q = (1 - level) / 2
-    grouped = ts.groupby(["scenario", "month"], sort=False)["count"]
+    grouped = one.groupby(["scenario", "month"], sort=False)["per_1000"]
     out = grouped.mean().rename("mean").to_frame()
     out["low"] = grouped.quantile(q)
     out["high"] = grouped.quantile(1 - q)
     return out.reset_index()
 
 
-def scenario_summary(results: ScenarioResults, level: float = 0.9) -> pd.DataFrame:
-    """Per scenario: mean and band of the outcomes, and the mean paired change against nuläge.
+def paired_relative_change(results: ScenarioResults, outcome: str) -> pd.DataFrame:
+    """Per scenario and replicate, ``outcome`` relative to nuläge in the same replicate:
+    scenario ÷ nuläge − 1 (NaN where nuläge is 0). Columns: ``scenario, replicate, change``."""
+    runs = results.runs
+    base = runs[runs["scenario"] == SCENARIOS[0].id].set_index("replicate")[outcome]
+    value = runs[outcome].to_numpy(dtype=float)
+    reference = runs["replicate"].map(base).to_numpy(dtype=float)
+    change = np.full(len(runs), np.nan)
+    np.divide(value, reference, out=change, where=reference > 0)
+    change -= 1.0
+    return pd.DataFrame(
+        {"scenario": runs["scenario"], "replicate": runs["replicate"], "change": change}
+    )
 
-    Columns: ``scenario, label``, then for ``share_involved_by_21``, ``harmed``,
-    ``in_network_end``: ``<m>`` (mean), ``<m>_low``, ``<m>_high`` (band over replicates) and
-    ``<m>_change`` (mean of the replicate-wise difference to nuläge).
+
+def scenario_summary(results: ScenarioResults, level: float = BAND_LEVEL) -> pd.DataFrame:
+    """Per scenario, the ensemble's outcomes as the chapter reads them.
+
+    Columns: ``scenario, label, replicates``; ``share_involved_by_21`` (mean over replicates),
+    ``share_involved_by_21_low``/``_high`` (central ``level`` band over replicates) and
+    ``share_involved_by_21_change`` (mean of the replicate-wise difference to nuläge); for each
+    of :data:`RELATIVE_OUTCOMES` ``<m>_rel`` (median over replicates of the relative change
+    against nuläge in the same replicate, :func:`paired_relative_change`), ``<m>_rel_low`` and
+    ``<m>_rel_high`` (its central ``level`` band). The relative changes leave out replicates
+    where nuläge has none of the outcome.
     """
     runs = results.runs
     q = (1 - level) / 2
     base = runs[runs["scenario"] == SCENARIOS[0].id].set_index("replicate")
     labels = {sc.id: sc.label for sc in SCENARIOS}
+    relative = {m: paired_relative_change(results, m) for m in RELATIVE_OUTCOMES}
     rows = []
     for sc_id, group in runs.groupby("scenario", sort=False):
-        row = {"scenario": sc_id, "label": labels.get(sc_id, sc_id)}
+        row = {"scenario": sc_id, "label": labels.get(sc_id, sc_id), "replicates": len(group)}
         g = group.set_index("replicate")
-        for m in ("share_involved_by_21", "harmed", "in_network_end"):
-            row[m] = g[m].mean()
-            row[f"{m}_low"] = g[m].quantile(q)
-            row[f"{m}_high"] = g[m].quantile(1 - q)
-            row[f"{m}_change"] = (g[m] - base[m].reindex(g.index)).mean() if len(base) else np.nan
+        m = "share_involved_by_21"
+        row[m] = g[m].mean()
+        row[f"{m}_low"] = g[m].quantile(q)
+        row[f"{m}_high"] = g[m].quantile(1 - q)
+        row[f"{m}_change"] = (g[m] - base[m].reindex(g.index)).mean() if len(base) else np.nan
+        for m, frame in relative.items():
+            change = frame.loc[frame["scenario"] == sc_id, "change"].dropna()
+            row[f"{m}_rel"] = change.median() if len(change) else np.nan
+            row[f"{m}_rel_low"] = change.quantile(q) if len(change) else np.nan
+            row[f"{m}_rel_high"] = change.quantile(1 - q) if len(change) else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import pandas as pd
 
 from fouanalys import config
+from fouanalys import recruitment as rec
 from fouanalys.chapters.insatser.display import coverage_cells
-from fouanalys.chapters.natverk.display import scenario_display_table
+from fouanalys.chapters.natverk.display import scenario_display_table, scenario_table_note
 from fouanalys.chapters.riskfaktorer.display import priority_table, survey_year
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.present.labels import KIND_SHORT, age_span, group_label
@@ -148,13 +149,19 @@ def coverage_display(
     )
 
 
-def scenario_display(summary: pd.DataFrame) -> Table:
+def scenario_display(summary: pd.DataFrame, outcome_months: int | None = None) -> Table:
     """The recruitment model's scenario outcomes (chapter 04's table,
     :func:`fouanalys.chapters.natverk.scenario_display_table` over
-    :func:`fouanalys.recruitment.scenario_summary`): per scenario the share that has been in
-    the network by 21 and the numbers in the network and harmed, with 90 % bands."""
+    :func:`fouanalys.recruitment.scenario_summary`): per scenario the share in the model that
+    has been in the network by 21 and the changes against nuläge in percent, with the 10th–90th
+    percentile over the runs. What the model shows under its assumptions, not a forecast.
+    ``outcome_months`` is the run's ``utfall_manader`` (default: the model's default)."""
+    replicates = int(summary["replicates"].max()) if "replicates" in summary else 0
     return Table(
         scenario_display_table(summary),
-        caption="Utfall per scenario, medelvärde och spridning (90 %) mellan körningarna",
+        caption="Utfall per scenario i modellen: andel och förändring mot nuläget",
+        note=scenario_table_note(
+            replicates, outcome_months or int(rec.model_parameters()["utfall_manader"])
+        ),
         numeric=[],
     )

@@ -4,11 +4,14 @@ The display frames, sentences and figures its notebook shows.
 """
 
 from fouanalys.chapters.natverk.display import (
+    PARAMETER_TABLE_NOTE,
+    format_relative,
     lever_display_table,
     parameter_display_table,
     removal_sentence,
     scenario_display_table,
     scenario_sentences,
+    scenario_table_note,
 )
 from fouanalys.chapters.natverk.figures import (
     ABSENT_COLOR,
@@ -52,6 +55,7 @@ __all__ = [
     "MAX_WEIGHT_LABELS",
     "OTHERS_COLOR",
     "PAIR_JOIN",
+    "PARAMETER_TABLE_NOTE",
     "SCENARIO_COLORS",
     "SSPF_COLOR",
     "actor_display_table",
@@ -60,6 +64,7 @@ __all__ = [
     "collaboration_sentences",
     "edge_display_table",
     "format_density",
+    "format_relative",
     "lever_display_table",
     "outcome_figure",
     "parameter_display_table",
@@ -67,6 +72,7 @@ __all__ = [
     "scenario_display_table",
     "scenario_figure",
     "scenario_sentences",
+    "scenario_table_note",
     "state_diagram_figure",
     "structure_figure",
 ]

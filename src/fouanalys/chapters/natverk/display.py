@@ -8,17 +8,21 @@ module turns their results into what the chapter shows, in Swedish.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 import pandas as pd
 
 from fouanalys import recruitment as rec
 from fouanalys.exceptions import NetworkModelError
 from fouanalys.present.text import (
+    DASH,
     NBSP,
+    format_interval,
     format_number,
-    format_points,
     format_share,
     format_significant,
+    is_missing,
+    percent_points,
     rounded,
 )
 
@@ -32,9 +36,14 @@ def _format_value(value: float, integer: bool) -> str:
 
 
 def parameter_display_table(values: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """The parameter table for the report: Parameter, Värde, Betydelse, Källa."""
+    """The parameter table for the report: Parameter, Värde, Osäkerhet (the range each run
+    draws it from, or "fast"), Betydelse, Källa."""
     table = rec.parameter_table(values)
     integer = {p.name: p.integer for p in rec.PARAMETERS}
+    spread = [
+        FIXED if lo == hi else f"{format_significant(lo, 2)}–{format_significant(hi, 2)}"
+        for lo, hi in zip(table["low"], table["high"], strict=True)
+    ]
     return pd.DataFrame(
         {
             "Parameter": table["parameter"],
@@ -42,10 +51,20 @@ def parameter_display_table(values: Mapping[str, float] | None = None) -> pd.Dat
                 _format_value(v, integer[n])
                 for n, v in zip(table["parameter"], table["value"], strict=True)
             ],
+            "Osäkerhet": spread,
             "Betydelse": table["meaning"],
             "Källa": table["source"],
         }
     )
+
+
+#: The Osäkerhet cell of a parameter that has the same value in every run.
+FIXED = "fast"
+PARAMETER_TABLE_NOTE = (
+    "Osäkerhet: det intervall som varje körning drar parameterns värde ur (jämnt fördelat på "
+    "logaritmisk skala); alla scenarier i samma körning får samma värden. "
+    f"{FIXED} = samma värde i alla körningar."
+)
 
 
 def lever_display_table(inputs: rec.ModelInputs) -> pd.DataFrame:
@@ -75,84 +94,160 @@ def lever_display_table(inputs: rec.ModelInputs) -> pd.DataFrame:
     )
 
 
+#: Header of the scenario table's column for the share who have been in the network by 21.
+SHARE_COLUMN = "Har varit i nätverket vid 21"
+#: Header of the column with its difference to nuläge, in percentage points.
+DIFFERENCE_COLUMN = "Skillnad, procentenheter"
+#: Headers of the relative changes against nuläge, by outcome of rec.RELATIVE_OUTCOMES.
+RELATIVE_COLUMNS = {
+    "recruited": "Rekryterade, förändring",
+    "in_network_end": "I nätverket efter tio år, förändring",
+    "harmed": "Allvarligt skadade, förändring",
+}
+#: Decimals of the share and its difference in the scenario table and sentences.
+SHARE_DECIMALS = 1
+
+
+def printed_difference(share: float, reference: float) -> Decimal:
+    """The difference of two shares in percentage points as the table prints it: the
+    difference of the two printed (rounded) percentages, so that a row adds up as printed."""
+    return rounded(percent_points(share), SHARE_DECIMALS) - rounded(
+        percent_points(reference), SHARE_DECIMALS
+    )
+
+
+def format_relative(change: float, low: float, high: float) -> str:
+    """A relative change with its band, in percent: ``"−19 % (−28 till −4)"``."""
+    if is_missing(change):
+        return DASH
+    return f"{format_number(100 * change, 0, signed=True)}{NBSP}% {format_interval(low, high)}"
+
+
 def scenario_display_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """The scenario outcomes for the report, with 90 % bands over the ensemble."""
+    """The scenario outcomes for the report (Tabell "Utfall per scenario i modellen").
 
-    def share(row, m):
-        return (
-            f"{format_share(row[m], 1)} ({format_share(row[m + '_low'], 1)}–"
-            f"{format_share(row[m + '_high'], 1)})"
-        )
+    Per scenario: the share who have been in the network by 21 with its band over the runs,
+    its difference to nuläge in percentage points (the difference of the printed shares, so
+    each row adds up as printed), and the relative change against nuläge in the same run of
+    recruitments, people in the network at the end and people seriously harmed, with bands.
+    Nuläge is the comparison and has "–" in the difference columns. No absolute numbers of
+    people: the model's counts are not a forecast for the municipality.
+    """
+    s = summary.reset_index(drop=True)
+    m = "share_involved_by_21"
+    reference = s.loc[s["scenario"] == rec.SCENARIOS[0].id, m]
+    base = reference.iloc[0] if len(reference) else float("nan")
+    frame = {
+        "Scenario": s["label"],
+        SHARE_COLUMN: [
+            f"{format_share(r[m], SHARE_DECIMALS)} "
+            f"{format_interval(r[m + '_low'], r[m + '_high'], SHARE_DECIMALS)}"
+            for _, r in s.iterrows()
+        ],
+        DIFFERENCE_COLUMN: [
+            DASH
+            if sc == rec.SCENARIOS[0].id or is_missing(base)
+            else format_number(printed_difference(v, base), SHARE_DECIMALS, signed=True)
+            for sc, v in zip(s["scenario"], s[m], strict=True)
+        ],
+    }
+    for outcome, header in RELATIVE_COLUMNS.items():
+        frame[header] = [
+            DASH
+            if r["scenario"] == rec.SCENARIOS[0].id
+            else format_relative(
+                r[f"{outcome}_rel"], r[f"{outcome}_rel_low"], r[f"{outcome}_rel_high"]
+            )
+            for _, r in s.iterrows()
+        ]
+    return pd.DataFrame(frame, dtype=object)
 
-    def count(row, m):
-        return (
-            f"{format_number(row[m], 0)} ({format_number(row[m + '_low'], 0)}–"
-            f"{format_number(row[m + '_high'], 0)})"
-        )
 
-    def change(value, pct: bool):
-        if value == 0:
-            return "–"
-        if pct:
-            return f"{format_points(value, 1, signed=True)} procentenheter"
-        return format_number(value, 0, signed=True)
-
-    return pd.DataFrame(
-        {
-            "Scenario": summary["label"],
-            "Har varit i nätverket vid 21": [
-                share(r, "share_involved_by_21") for _, r in summary.iterrows()
-            ],
-            "Skillnad mot nuläget": [
-                change(v, True) for v in summary["share_involved_by_21_change"]
-            ],
-            "I nätverket efter 10 år": [count(r, "in_network_end") for _, r in summary.iterrows()],
-            "Allvarligt skadade under 10 år": [count(r, "harmed") for _, r in summary.iterrows()],
-            "Skillnad, skadade": [change(v, False) for v in summary["harmed_change"]],
-        }
+def scenario_table_note(replicates: int, outcome_months: int) -> str:
+    """The note under the scenario table: what the numbers are, and that they are the
+    model's, not a forecast."""
+    years = outcome_months / 12
+    span = format_number(years) if rounded(years, 1) == rounded(years) else format_number(years, 1)
+    return (
+        f"Alla tal gäller modellen under dess antaganden, inte vad som kommer att hända i "
+        f"kommunen. Har varit i nätverket vid 21: andel av dem som fyllde 21 under modellens "
+        f"sista {span} år, medelvärde över {format_number(replicates)} körningar med "
+        f"10:e–90:e percentilen inom parentes. Skillnaden mot nuläget är skillnaden mellan de "
+        "avrundade andelarna i tabellen, så att varje rad går ihop. Förändringarna är mot "
+        "nuläget, i procent av nuläget i samma körning: mittvärdet (median) och inom parentes "
+        "10:e–90:e percentilen. Körningarna skiljer sig både i slumpen och i de osäkra "
+        "parametrarnas värden. – = nuläget är jämförelsen."
     )
 
 
 # --- sentences ----------------------------------------------------------------------------
 
 
+def _relative_phrase(what: str, change: float, low: float, high: float) -> str:
+    """A relative change in words, with the band over the runs: "minskar antalet rekryterade
+    med omkring 19 % (80 % av körningarna: 4–28 %)", or "ändrar … inte tydligt" when the band
+    holds both fewer and more."""
+    if is_missing(change):
+        return f"ändrar inte {what} (för få körningar med {what} i nuläget)"
+    pct = [rounded(100 * v) for v in (change, low, high)]
+    if pct[2] <= 0 and pct[0] < 0:
+        verb, a, b = "minskar", -pct[2], -pct[1]
+    elif pct[1] >= 0 and pct[0] > 0:
+        verb, a, b = "ökar", pct[1], pct[2]
+    else:
+        return (
+            f"ändrar inte {what} tydligt (80{NBSP}% av körningarna: "
+            f"{format_number(pct[1], signed=True)} till {format_number(pct[2], signed=True)}"
+            f"{NBSP}%)"
+        )
+    return (
+        f"{verb} {what} med omkring {format_number(abs(pct[0]))}{NBSP}% "
+        f"(80{NBSP}% av körningarna: {format_number(a)}–{format_number(b)}{NBSP}%)"
+    )
+
+
 def scenario_sentences(summary: pd.DataFrame, municipality: str) -> list[str]:
-    """Plain-Swedish reading of the scenarios: the level now and what each lever changes."""
+    """Plain-Swedish reading of the scenarios, as what the model shows under its assumptions:
+    the share drawn in under nuläge with its band, and each lever's effect relative to
+    nuläge. No counts of people: the model is a sketch, not a forecast."""
     s = summary.set_index("scenario")
     now = s.loc["nulage"]
+    m = "share_involved_by_21"
     out = [
-        f"Med dagens räckvidd har i modellen {format_share(now['share_involved_by_21'], 1)} av "
-        f"de unga i {municipality} varit i nätverket när de fyller 21 "
-        f"(90 % av körningarna: {format_share(now['share_involved_by_21_low'], 1)}–"
-        f"{format_share(now['share_involved_by_21_high'], 1)}), och omkring "
-        f"{format_number(now['harmed'], 0)} skadas allvarligt under tio år."
+        f"Med dagens räckvidd har i modellen {format_share(now[m], SHARE_DECIMALS)} av de unga "
+        f"varit i nätverket när de fyller 21 (80{NBSP}% av körningarna: "
+        f"{format_interval(now[m + '_low'], now[m + '_high'], SHARE_DECIMALS)[1:-1]}{NBSP}%). "
+        f"Det är en storhet i modellen, formad efter {municipality}s siffror, inte en "
+        f"uppskattning av hur många unga i {municipality} som dras in."
     ]
-    levers = [sc for sc in rec.SCENARIOS if len(sc.strengthened) == 1]
-    changes = {
-        sc.id: s.loc[sc.id, "share_involved_by_21_change"] for sc in levers if sc.id in s.index
-    }
-    if changes:
-        best = min(changes, key=changes.get)
-        best_label = next(sc.strengthened[0] for sc in levers if sc.id == best)
+
+    def rel(sc: str, outcome: str, what: str) -> str:
+        row = s.loc[sc]
+        return _relative_phrase(
+            what, row[f"{outcome}_rel"], row[f"{outcome}_rel_low"], row[f"{outcome}_rel_high"]
+        )
+
+    levers = [sc for sc in rec.SCENARIOS if len(sc.strengthened) == 1 and sc.id in s.index]
+    if levers:
+        best = min(levers, key=lambda sc: s.loc[sc.id, "recruited_rel"])
+        points = printed_difference(s.loc[best.id, m], now[m])
         out.append(
-            f"Av de tre hävstängerna var för sig minskar en förstärkning av *{best_label}* andelen "
-            f"som dras in mest, med {format_points(-changes[best], 1)} procentenheter."
+            f"Av de tre hävstängerna var för sig {rel(best.id, 'recruited', 'antalet rekryterade')}"
+            f" jämfört med nuläget i modellen när *{best.strengthened[0]}* förstärks; andelen "
+            "som har varit i nätverket vid 21 ändras med "
+            f"{format_number(points, SHARE_DECIMALS, signed=True)} procentenheter."
         )
     if "riskreducera" in s.index:
-        change = s.loc["riskreducera", "harmed_change"]
-        people = "person" if rounded(abs(change)) == 1 else "personer"
         out.append(
-            "Förstärkt riskreducerande arbete ändrar skadorna med "
-            f"{format_number(change, 0, signed=True)} {people} "
-            "under tio år; det verkar på dem som redan är inne, medan förebyggande och "
+            "Förstärkt riskreducerande arbete "
+            f"{rel('riskreducera', 'harmed', 'antalet allvarligt skadade')} jämfört med nuläget "
+            "i modellen; det verkar på dem som redan är inne, medan förebyggande och "
             "förhindrande arbete verkar på inflödet."
         )
     if "alla" in s.index:
         out.append(
-            "Alla tre tillsammans ändrar andelen med "
-            f"{format_points(s.loc['alla', 'share_involved_by_21_change'], 1, signed=True)} "
-            "procentenheter och de allvarligt skadade med "
-            f"{format_number(s.loc['alla', 'harmed_change'], 0, signed=True)}."
+            f"Alla tre tillsammans {rel('alla', 'recruited', 'antalet rekryterade')} och "
+            f"{rel('alla', 'harmed', 'antalet allvarligt skadade')}."
         )
     return out
 

@@ -546,64 +546,84 @@ def state_diagram_figure() -> Figure:
 # --- figures ------------------------------------------------------------------------------
 
 
+#: Opacity of a scenario's band in the scenario figure (nuläge's band is drawn as dotted lines).
+SCENARIO_BAND_ALPHA = 0.3
+
+
 def scenario_figure(results: rec.ScenarioResults, title: str | None = None) -> Figure:
-    """Young people in the network month by month, per scenario: mean line and 90 % band."""
+    """Young people in the network per 1 000 in the model, month by month: one panel per
+    strengthened scenario, each with nuläge for comparison (line: mean over the runs; band:
+    10th–90th percentile). At most two bands share a panel, so they stay readable in print."""
     bands = rec.scenario_bands(results)
-    fig = new_figure(height=3.8)
-    ax = fig.axes[0]
     labels = {sc.id: sc.label for sc in rec.SCENARIOS}
-    for sc_id, group in bands.groupby("scenario", sort=False):
+    reference_id = rec.SCENARIOS[0].id
+    others = [sc for sc in dict.fromkeys(bands["scenario"]) if sc != reference_id]
+    ncols = 2 if len(others) > 1 else 1
+    nrows = max(1, -(-len(others) // ncols))
+    fig = Figure(figsize=(FIG_WIDTH, 1.3 + 2.0 * nrows), dpi=FIG_DPI, layout="constrained")
+    import matplotlib as mpl
+
+    with mpl.rc_context(RC):
+        axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+    reference = bands[bands["scenario"] == reference_id]
+    top = float(bands["high"].max()) if len(bands) else 1.0
+    for ax, sc_id in zip(axes, others, strict=False):
+        ref_color = SCENARIO_COLORS[reference_id]
+        if not reference.empty:
+            years = reference["month"] / 12
+            for bound in ("low", "high"):  # nuläge's band as two thin dotted lines, no fill
+                ax.plot(years, reference[bound], color=ref_color, lw=0.8, ls=":")
+            ax.plot(years, reference["mean"], color=ref_color, lw=1.4, label=labels[reference_id])
+        group = bands[bands["scenario"] == sc_id]
         color = SCENARIO_COLORS.get(sc_id, "#777777")
         years = group["month"] / 12
-        ax.fill_between(years, group["low"], group["high"], color=color, alpha=0.12, lw=0)
-        ax.plot(
-            years,
-            group["mean"],
-            color=color,
-            lw=2 if sc_id == "nulage" else 1.5,
-            label=labels.get(sc_id, sc_id),
+        ax.fill_between(
+            years, group["low"], group["high"], color=color, alpha=SCENARIO_BAND_ALPHA, lw=0
         )
-    ax.set_xlabel("År från start")
-    ax.set_ylabel("Unga i nätverket")
-    ax.yaxis.set_major_formatter(thousands_tick)
-    ax.set_xlim(0, bands["month"].max() / 12)
-    ax.set_ylim(bottom=0)
+        ax.plot(years, group["mean"], color=color, lw=1.8, label=labels.get(sc_id, sc_id))
+        ax.set_title(labels.get(sc_id, sc_id), loc="left", fontsize=9.5)
+        ax.set_xlim(0, bands["month"].max() / 12)
+        ax.set_ylim(0, top * 1.05 if top > 0 else 1)
+        ax.yaxis.set_major_formatter(thousands_tick)
+        ax.xaxis.set_major_formatter(thousands_tick)
+        ax.legend(loc="upper right", fontsize=7.5, frameon=False)
+        style_axes(ax)
+    for ax in axes[len(others) :]:
+        ax.set_visible(False)
+    for ax in axes[::ncols]:
+        ax.set_ylabel("I nätverket per\n1\u202f000 unga i modellen", fontsize=8.5)
+    for ax in axes[(nrows - 1) * ncols :]:
+        ax.set_xlabel("År från start")
     if title:
-        ax.set_title(title, loc="left")
-    ax.legend(loc="upper left", ncols=2, fontsize=8)
-    style_axes(ax)
+        fig.suptitle(title, x=0.01, ha="left")
     return fig
 
 
 def outcome_figure(summary: pd.DataFrame) -> Figure:
-    """Two outcomes per scenario as points with 90 % bands: the share who have been in the
-    network by 21 and the number seriously harmed over the ten years."""
-    fig = new_figure(height=2.9, ncols=2, sharey=True)
-    y = np.arange(len(summary))[::-1]
+    """What each strengthened lever changes against nuläge in the model, in percent of nuläge
+    in the same run: recruitments and people seriously harmed, median (point) and 10th–90th
+    percentile over the runs (bar). Nuläge is the zero line."""
+    rows = summary[summary["scenario"] != rec.SCENARIOS[0].id].reset_index(drop=True)
+    fig = new_figure(height=0.9 + 0.45 * max(len(rows), 1), ncols=2, sharey=True)
+    y = np.arange(len(rows))[::-1]
     panels = [
-        ("share_involved_by_21", "Har varit i nätverket vid 21 års ålder", 100, "%"),
-        ("harmed", "Allvarligt skadade under tio år", 1, ""),
+        ("recruited", "Rekryterade"),
+        ("harmed", "Allvarligt skadade"),
     ]
-    for ax, (m, title, scale, unit) in zip(fig.axes, panels, strict=True):
-        colors = [SCENARIO_COLORS.get(s, "#777777") for s in summary["scenario"]]
-        mean = summary[m] * scale
-        ax.hlines(
-            y,
-            summary[f"{m}_low"] * scale,
-            summary[f"{m}_high"] * scale,
-            colors=colors,
-            lw=2.2,
-            alpha=0.6,
-        )
-        ax.scatter(mean, y, color=colors, s=36, zorder=3)
-        ax.axvline(mean.iloc[0], color="#333333", lw=0.8, ls="--")
+    colors = [SCENARIO_COLORS.get(s, "#777777") for s in rows["scenario"]]
+    for ax, (m, title) in zip(fig.axes, panels, strict=True):
+        ax.hlines(y, 100 * rows[f"{m}_rel_low"], 100 * rows[f"{m}_rel_high"], colors=colors, lw=2.4)
+        ax.scatter(100 * rows[f"{m}_rel"], y, color=colors, s=36, zorder=3, edgecolors="white")
+        ax.axvline(0, color=SCENARIO_COLORS[rec.SCENARIOS[0].id], lw=0.9, ls="--")
         ax.set_title(title, loc="left", fontsize=9.5)
-        ax.set_xlim(left=0)
+        ax.set_xlabel("Förändring mot nuläget i samma körning", fontsize=8.5)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.xaxis.set_major_formatter(
-            (lambda v, _p: format_number(v, 1) + "\u00a0%") if unit == "%" else thousands_tick
+            FuncFormatter(lambda v, _p: format_number(v, signed=True) + "\u00a0%")
         )
         style_axes(ax, grid_axis="x")
-    fig.axes[0].set_yticks(y, summary["label"])
+    fig.axes[0].set_yticks(y, rows["label"])
+    fig.axes[0].set_ylim(-0.6, len(rows) - 0.4)
     return fig
 
 

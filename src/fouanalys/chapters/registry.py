@@ -53,8 +53,9 @@ CHAPTERS: tuple[Chapter, ...] = (
         id="01_underlag",
         title="Underlag och datakvalitet",
         scope="municipality",
-        # Kolada's trends compare the municipality with the county and country rows.
-        reads=_reads(own="enkat insatser befolkning", whole="manifest kolada"),
+        # Kolada's trends compare the municipality with the county and country rows and rank
+        # it among all municipalities (placements per 1 000 need every municipality's population).
+        reads=_reads(own="enkat insatser", whole="manifest kolada befolkning"),
         packages=("underlag", "nyckeltal"),
     ),
     Chapter(
@@ -87,7 +88,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         id="05_region",
         title="Regional översikt",
         scope="region",
-        reads=_reads(whole="prevalence priorities coverage insatser kolada manifest"),
+        reads=_reads(whole="prevalence priorities coverage insatser kolada befolkning manifest"),
         packages=("region", "insatser", "riskfaktorer", "natverk", "nyckeltal"),
     ),
 )

@@ -250,9 +250,10 @@ def test_trend_table_formats_swedish_and_shows_status_text(trend):
         "Stockholms län",
         "Riket",
         "Förändring på 5 år",
+        "Plats bland kommunerna",
     ]
     behoriga = table.loc[CB.kolada_kpi("N15428").title]
-    assert behoriga.tolist() == ["andel (%)", "2024", "85,0", "90,0", "88,0", "+5,0"]
+    assert behoriga.tolist() == ["andel (%)", "2024", "85,0", "90,0", "88,0", "+5,0", "2 av 2"]
     vald = table.loc["Anmälda våldsbrott, antal/100 000 inv"]
     # 1 234,5 rounds half up to 1 235; thousands with a narrow no-break space
     assert vald["Järfälla"] == f"1{NNBSP}235" and vald["Stockholms län"] == f"1{NNBSP}000"
@@ -267,22 +268,29 @@ def test_trend_table_formats_swedish_and_shows_status_text(trend):
     assert table.loc[CB.kolada_kpi("N02904").title, "Järfälla"] == "saknas"
 
 
-def test_sentences_read_with_higher_is_better(trend):
+def test_sentences_say_when_there_are_too_few_years_to_judge(trend):
+    """Järfälla has 3 year-to-year changes of N15428 (2022 protected) and 2 of N07403: fewer
+    than MIN_VARIATION_CHANGES, so neither is called better nor worse."""
     sentences = dict(zip(dict.fromkeys(trend["kpi"]), ny.comparison_sentences(trend), strict=True))
+    undetermined = (
+        "kan inte bedömas (för få år med värden för att veta hur mycket kommunens värde brukar "
+        "ändras)."
+    )
     assert sentences["N15428"] == (
         "Elever i åk 9 behöriga till gymnasiets yrkesprogram: 85,0\u00a0% i Järfälla 2024 mot "
-        "90,0\u00a0% i länet: sämre än länet."
+        f"90,0\u00a0% i länet: {undetermined} Plats 2 av 2 kommuner (1 = bäst)."
     )
     assert sentences["N07403"] == (
         f"Anmälda våldsbrott: 1{NNBSP}235 per 100{NNBSP}000 invånare i Järfälla 2024 mot "
-        f"1{NNBSP}000 per 100{NNBSP}000 invånare i länet: sämre än länet."
+        f"1{NNBSP}000 per 100{NNBSP}000 invånare i länet: {undetermined} Plats 2 av 2 "
+        "kommuner (1 = bäst)."
     )
     assert sentences["U07417"].startswith(
         f"Anmälda stöld- och tillgreppsbrott: värdet för Järfälla 2024 är {PRIVACY}. "
         f"Senast kända värde: 4{NNBSP}000 per 100{NNBSP}000 invånare i Järfälla 2023 mot "
         f"4{NNBSP}500"
     )
-    assert sentences["U07417"].endswith("i länet: bättre än länet.")
+    assert sentences["U07417"].endswith(f"i länet: {undetermined}")  # alone: no place
     assert sentences["N33813"] == (
         "Barn och unga 0–20 år placerade på HVB: 40 i Järfälla 2024, mot 30 år 2019 "
         "(ett antal, som inte jämförs med länet)."
@@ -293,20 +301,170 @@ def test_sentences_read_with_higher_is_better(trend):
     )
 
 
+def _series(kpi: str, own: list[float], county: float, first: int = 2015) -> pd.DataFrame:
+    """Järfälla's values from ``first`` on, the county flat at ``county``."""
+    rows = [_row(kpi, KOMMUN, first + i, v) for i, v in enumerate(own)]
+    rows += [_row(kpi, LAN, first + i, county) for i in range(len(own))]
+    return pd.DataFrame(rows)
+
+
+#: Järfälla's N02797 moving by 0.3 each year (the usual change, by hand: 0.3), 5.1 in 2024.
+ZIGZAG = [5.4, 5.1] * 5
+
+
 @pytest.mark.parametrize(
     ("kpi", "own", "county", "verdict"),
     [
-        ("N15428", 92.0, 90.0, "bättre än länet"),  # higher is better
-        ("N15428", 85.0, 90.0, "sämre än länet"),
-        ("N07403", 800.0, 1000.0, "bättre än länet"),  # higher is worse
-        ("N07403", 1200.0, 1000.0, "sämre än länet"),
-        ("N07403", 1010.0, 1000.0, "i nivå med länet"),  # within 2 %
+        # 5.1 against 4.9: 0.2 points, within the usual change of 0.3 (was "sämre" at 2 %)
+        ("N02797", ZIGZAG, 4.9, "i nivå med länet"),
+        ("N02797", ZIGZAG, 4.0, "sämre än länet"),  # 1.1 points: larger than 0.3
+        ("N02797", ZIGZAG, 6.0, "bättre än länet"),  # higher is worse
+        ("N15428", [v + 80 for v in ZIGZAG], 84.9, "i nivå med länet"),
+        ("N15428", [v + 80 for v in ZIGZAG], 84.0, "bättre än länet"),  # higher is better
+        ("N15428", [v + 80 for v in ZIGZAG], 86.5, "sämre än länet"),
     ],
 )
-def test_verdict_follows_the_direction_of_the_kpi(kpi, own, county, verdict):
-    frame = pd.DataFrame([_row(kpi, KOMMUN, 2024, own), _row(kpi, LAN, 2024, county)])
+def test_verdict_needs_more_than_the_usual_year_to_year_change(kpi, own, county, verdict):
+    assert len(own) == 10 and own[-1] in (5.1, 85.1)
+    frame = _series(kpi, own, county)
     (sentence,) = ny.comparison_sentences(keyfigures.kpi_trends(frame, KOMMUN, CB))
-    assert sentence.endswith(f": {verdict}.")
+    assert f": {verdict} (skillnaden, " in sentence
+    diff = abs(own[-1] - county)
+    relation = "är större än" if verdict != "i nivå med länet" else "är inte större än"
+    assert f"{relation} kommunens vanliga förändring från ett år till nästa, 0,3 " in sentence
+    assert f"skillnaden, {f'{diff:.1f}'.replace('.', ',')} procentenheter" in sentence
+
+
+def test_usual_variation_is_the_median_absolute_change_of_the_own_series():
+    own = [10.0, 10.5, 9.5, 9.6, 11.6, 11.0, 11.2, 12.0, 11.0, 11.4]
+    frame = _series("N02797", own, 9.0)
+    frame.loc[(frame["municipality_id"] == KOMMUN) & (frame["year"] == 2019), "value"] = None
+    row = keyfigures.kpi_comparisons(frame, CB).query("area == @KOMMUN and year == 2024").iloc[0]
+    # by hand: consecutive pairs with both values (2018-2019 and 2019-2020 lost to the gap)
+    values = dict(zip(range(2015, 2025), own, strict=True))
+    del values[2019]
+    changes = [
+        abs(values[y] - values[y - 1]) for y in range(2016, 2025) if y - 1 in values and y in values
+    ]
+    assert int(row["changes"]) == len(changes) == 7
+    assert row["typical_change"] == pytest.approx(float(np.median(changes)))
+    assert row["difference"] == pytest.approx(11.4 - 9.0)
+    assert row["comparison"] == "worse"  # 2.4 > median, higher is worse
+
+
+def test_place_and_percentile_among_every_municipality_in_the_data():
+    from scipy.stats import percentileofscore
+
+    rng = np.random.default_rng(7)
+    codes = [f"{c:04d}" for c in range(1401, 1431)]  # 30 municipality codes
+    values = np.round(rng.uniform(2.0, 9.0, len(codes)), 1)
+    values[3] = values[4]  # a tie
+    rows = [
+        _row(kpi, c, 2024, float(v))
+        for c, v in zip(codes, values, strict=True)
+        for kpi in ("N02797", "N15428")
+    ]
+    rows += [_row("N02797", LAN, 2024, 5.0), _row("N02797", RIKET, 2024, 5.5)]
+    out = keyfigures.kpi_comparisons(pd.DataFrame(rows), CB)
+    assert set(out["area"]) == set(codes)  # county and country are not ranked
+    for kpi, higher_is_better in (("N02797", False), ("N15428", True)):
+        part = out.loc[out["kpi"] == kpi].set_index("area")
+        for i, code in enumerate(codes):
+            others = np.delete(values, i)
+            share_below = percentileofscore(others, values[i], kind="mean")
+            expected = share_below if higher_is_better else 100 - share_below
+            assert part.loc[code, "percentile"] == pytest.approx(expected)
+            better = (others > values[i]) if higher_is_better else (others < values[i])
+            assert part.loc[code, "rank"] == 1 + sum(better)
+            assert part.loc[code, "ranked"] == 30
+    assert ny.place_text(3, 30, 62.5) == "3 av 30, bättre än 63\u00a0%"  # half up
+    assert ny.place_text(3, 8, 71.4) == "3 av 8" and ny.place_text(1, 1, None) == "–"
+
+
+def test_placements_per_1000_young_people_from_the_raw_example_tables():
+    """The HVB and foster-home rates of the example against a computation straight from the
+    raw CSV files with the csv module."""
+    import csv
+
+    raw = config.PROJ_ROOT / "data" / "raw" / "example"
+    with open(raw / "befolkning.csv", encoding="utf-8") as f:
+        pop_rows = list(csv.DictReader(f))
+    with open(raw / "kolada.csv", encoding="utf-8") as f:
+        kolada_rows_ = list(csv.DictReader(f))
+    kolada = pd.read_csv(raw / "kolada.csv", dtype={"municipality_id": str, "status": str})
+    befolkning = pd.read_csv(raw / "befolkning.csv", dtype={"kommunkod": str})
+    rates = keyfigures.kpi_rates(kolada, befolkning, CB).set_index(
+        ["kpi", "municipality_id", "year"]
+    )
+    checked = 0
+    for kpi in ("N33812", "N33813"):
+        for code in ("0123", "0183"):
+            for year in (2018, 2024):
+                young = sum(
+                    int(r["antal"])
+                    for r in pop_rows
+                    if r["kommunkod"] == code and r["ar"] == str(year) and int(r["alder"]) <= 20
+                )
+                (count,) = [
+                    float(r["value"])
+                    for r in kolada_rows_
+                    if r["kpi"] == kpi
+                    and r["municipality_id"] == code
+                    and r["year"] == str(year)
+                    and r["gender"] == "T"
+                ]
+                got = rates.loc[(f"{kpi}_per1000", code, year), "value"]
+                assert got == pytest.approx(1000 * count / young)
+                checked += 1
+    assert checked == 8
+    assert not any(y < 2018 for _k, _c, y in rates.index)  # no population before 2018
+    # the trend shows the rate after its count, in print with one decimal
+    with_rates = keyfigures.with_rates(kolada, befolkning, CB)
+    trend = keyfigures.kpi_trends(with_rates, "0123", CB)
+    kpis = list(dict.fromkeys(trend["kpi"]))
+    assert kpis.index("N33813_per1000") == kpis.index("N33813") + 1
+    table = ny.kpi_trend_table(trend).set_index("Nyckeltal (Koladas titel)")
+    hvb = table.loc[CB.kolada_kpi("N33813").rate.title]
+    young = sum(
+        int(r["antal"])
+        for r in pop_rows
+        if r["kommunkod"] == "0123" and r["ar"] == "2024" and int(r["alder"]) <= 20
+    )
+    (count,) = [
+        float(r["value"])
+        for r in kolada_rows_
+        if r["kpi"] == "N33813"
+        and r["municipality_id"] == "0123"
+        and r["year"] == "2024"
+        and r["gender"] == "T"
+    ]
+    from decimal import ROUND_HALF_UP, Decimal
+
+    expected = Decimal(repr(1000 * count / young)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    assert hvb["Järfälla"] == str(expected).replace(".", ",")
+    assert hvb["Enhet"] == "antal per 1\u202f000 invånare 0–20 år*"  # note: how it is computed
+
+
+def test_rate_needs_every_age_of_the_band():
+    befolkning = pd.DataFrame(
+        [(KOMMUN, 2024, a, k, 100) for a in range(20) for k in ("Pojke", "Flicka")],
+        columns=["kommunkod", "ar", "alder", "kon", "antal"],
+    )  # ages 0-19 only: no 0-20 population
+    frame = pd.DataFrame([_row("N33813", KOMMUN, 2024, 40.0)])
+    assert keyfigures.kpi_rates(frame, befolkning, CB).empty
+    full = pd.concat(
+        [befolkning, pd.DataFrame([(KOMMUN, 2024, 20, "Pojke", 50)], columns=befolkning.columns)]
+    )
+    (rate,) = keyfigures.kpi_rates(frame, full, CB)["value"]
+    assert rate == pytest.approx(1000 * 40 / (20 * 2 * 100 + 50))
+
+
+def test_method_text_states_the_rule_and_how_many_are_ranked(kolada):
+    text = ny.method_text(keyfigures.regional_frame(kolada, CB))
+    assert "större än hur mycket kommunens eget värde brukar ändras från ett år till nästa" in text
+    assert "medianen av dess årliga förändringar de senaste tio åren" in text
+    assert "bland de två kommuner som underlaget har värden för" in text  # Järfälla and Ekerö
+    assert "%" not in text  # no fixed relative tolerance any more
 
 
 def test_kpis_outside_the_codebook_are_listed_not_drawn(kolada, trend):
@@ -369,11 +527,11 @@ def test_regional_table_and_sentences(kolada):
     sentences = {s.split(" 2024")[0]: s for s in ny.regional_sentences(regional)}
     assert sentences["Anmälda våldsbrott"].startswith(
         f"Anmälda våldsbrott 2024 (länet 1{NNBSP}000 per 100{NNBSP}000 invånare): "
-        "sämre än länet i Järfälla; bättre än länet i Ekerö; saknas för Upplands Väsby"
+        "bättre än länet i Ekerö; kan inte bedömas för Järfälla; saknas för Upplands Väsby"
     )
     assert sentences["Elever i åk 9 behöriga till gymnasiets yrkesprogram"].startswith(
         "Elever i åk 9 behöriga till gymnasiets yrkesprogram 2024 (länet 90,0\u00a0%): "
-        "sämre än länet i Järfälla; bättre än länet i Ekerö;"
+        "bättre än länet i Ekerö; kan inte bedömas för Järfälla;"
     )
     assert not any(s.startswith("Barn och unga 0–20 år placerade") for s in sentences)  # count
 

@@ -159,6 +159,20 @@ class KoladaUnit(_Model):
 KOLADA_KPI_PATTERN = r"[A-Z]\d{5}"
 
 
+class KoladaRate(_Model):
+    """A count KPI shown also per 1 000 inhabitants of some ages, from the population table.
+
+    ``ages`` is the inclusive age band the count is of (e.g. 0–20 for placements of children
+    and young people); ``label``, ``title`` and ``note`` are how reports name the rate.
+    """
+
+    ages: tuple[int, int]
+    unit: str
+    label: str
+    title: str
+    note: str | None = None
+
+
 class KoladaKpi(_Model):
     """A Kolada key figure the reports show: Kolada's title, a short label and its unit."""
 
@@ -170,6 +184,8 @@ class KoladaKpi(_Model):
     by_gender: bool = False
     plausible: tuple[float, float] | None = None
     note: str | None = None
+    #: For a count: the rate per 1 000 inhabitants of its ages that reports show beside it.
+    rate: KoladaRate | None = None
 
 
 class Codebook(_Model):
@@ -229,6 +245,14 @@ class Codebook(_Model):
             unit = units.get(kpi.unit)
             if unit is None:
                 raise CodebookEntryError(f"kolada_kpis {kpi.id}: unknown unit '{kpi.unit}'")
+            if kpi.rate is not None and kpi.rate.unit not in units:
+                raise CodebookEntryError(
+                    f"kolada_kpis {kpi.id}: unknown rate unit '{kpi.rate.unit}'"
+                )
+            if kpi.rate is not None and not 0 <= kpi.rate.ages[0] <= kpi.rate.ages[1]:
+                raise CodebookEntryError(
+                    f"kolada_kpis {kpi.id}: rate ages {list(kpi.rate.ages)} are not a band"
+                )
             if kpi.plausible is not None:
                 low, high = kpi.plausible
                 if not (low <= high and (unit.low is None or low >= unit.low)) or (

@@ -53,8 +53,9 @@ CHAPTERS: tuple[Chapter, ...] = (
         id="01_underlag",
         title="Underlag och datakvalitet",
         scope="municipality",
-        # Kolada's trends compare the municipality with the county and country rows.
-        reads=_reads(own="enkat insatser befolkning", whole="manifest kolada"),
+        # Kolada's trends compare the municipality with the county and country rows and rank
+        # it among all municipalities (placements per 1 000 need every municipality's population).
+        reads=_reads(own="enkat insatser", whole="manifest kolada befolkning"),
         packages=("underlag", "nyckeltal"),
     ),
     Chapter(
@@ -88,7 +89,8 @@ CHAPTERS: tuple[Chapter, ...] = (
         title="Regional översikt",
         scope="region",
         reads=_reads(
-            whole="prevalence priorities priority_factors gaps coverage insatser kolada manifest"
+            whole="prevalence priorities priority_factors gaps coverage insatser kolada "
+            "befolkning manifest"
         ),
         packages=("region", "insatser", "riskfaktorer", "natverk", "nyckeltal"),
     ),

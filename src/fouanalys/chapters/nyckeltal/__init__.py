@@ -4,13 +4,17 @@ The display frames, sentences and figures chapters 01 and 05 show.
 """
 
 from fouanalys.chapters.nyckeltal.display import (
+    COMPARISON_WORDS,
     NO_KOLADA_TEXT,
+    PLACE_COLUMN,
     UNIT_DECIMALS,
     absent_kpis_sentence,
     comparison_sentences,
     format_value,
     kpi_trend_table,
+    method_text,
     notes,
+    place_text,
     regional_sentences,
     regional_table,
     role_values,
@@ -27,7 +31,9 @@ from fouanalys.chapters.nyckeltal.figures import (
 )
 
 __all__ = [
+    "COMPARISON_WORDS",
     "NO_KOLADA_TEXT",
+    "PLACE_COLUMN",
     "TICK_STEPS",
     "UNIT_DECIMALS",
     "absent_kpis_sentence",
@@ -35,7 +41,9 @@ __all__ = [
     "format_value",
     "kpi_trend_figure",
     "kpi_trend_table",
+    "method_text",
     "notes",
+    "place_text",
     "regional_figure",
     "regional_sentences",
     "regional_table",

@@ -18,7 +18,12 @@ Conventions:
   the areas shown; a missing value in that year is shown as missing, not replaced by an older
   one (a sentence may add the latest known value, with its year).
 - Counts (unit ``antal``) depend on the size of the area, so they are not compared with the
-  county or the country, only followed over time.
+  county or the country, only followed over time; a count the codebook gives a ``rate`` for is
+  also shown per 1 000 inhabitants of its ages, ranked among the municipalities.
+- "Bättre" and "sämre" than the county follow one rule,
+  :func:`fouanalys.keyfigures.kpi_comparisons`, which :func:`method_text` states in words: only
+  a difference larger than the usual year-to-year change of the municipality's own figure is
+  called out.
 """
 
 from __future__ import annotations
@@ -29,21 +34,48 @@ import pandas as pd
 
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.keyfigures import (
+    BETTER,
     CHANGE_YEARS,
     COUNT_UNITS,
-    LEVEL_TOLERANCE,
+    MIN_VARIATION_CHANGES,
     MISSING_TEXT,
+    RATE_SUFFIX,
     ROLE_COUNTRY,
     ROLE_COUNTY,
     ROLE_MEMBER,
     ROLE_MUNICIPALITY,
+    SIMILAR,
+    UNDETERMINED,
+    VARIATION_YEARS,
+    WORSE,
     _latest_year,
+    shown_kpis,
     unknown_kpis,
 )
-from fouanalys.present.text import DASH, NBSP, format_number, join_words, lower_first
+from fouanalys.present.text import (
+    DASH,
+    NBSP,
+    format_number,
+    format_percent,
+    join_words,
+    lower_first,
+    number_word,
+)
 
 #: Decimals shown per unit id (Kolada rounds percentages to one decimal).
 UNIT_DECIMALS = {"procent": 1, "per_1000": 1, "per_100000": 0, "antal": 0}
+
+#: Words of the comparison codes of :func:`fouanalys.keyfigures.kpi_comparisons`.
+COMPARISON_WORDS = {
+    BETTER: "bättre än länet",
+    WORSE: "sämre än länet",
+    SIMILAR: "i nivå med länet",
+    UNDETERMINED: "kan inte bedömas",
+}
+#: Header of the municipality's place in :func:`kpi_trend_table`.
+PLACE_COLUMN = "Plats bland kommunerna"
+#: From this many municipalities on, a place is also given as a percentile ("bättre än 62 %").
+PERCENTILE_FROM = 20
 
 #: Shown instead of the Kolada sections when the data has no kolada.csv.
 NO_KOLADA_TEXT = (
@@ -113,11 +145,15 @@ def absent_kpis_sentence(kolada: pd.DataFrame, codebook: Codebook | None = None)
 def unit_notes(frame: pd.DataFrame, codebook: Codebook | None = None) -> list[str]:
     """For each KPI in ``frame`` (a trend or regional frame) with a codebook note: Kolada's
     title and the note, as Markdown."""
-    codebook = codebook or load_codebook()
+    by_id = {k.id: k for k in shown_kpis(codebook)}
     out = []
     for kpi_id in dict.fromkeys(frame["kpi"]):
-        kpi = codebook.kolada_kpi(str(kpi_id))
-        if kpi is not None and kpi.note:
+        kpi = by_id.get(str(kpi_id))
+        if kpi is None or not kpi.note:
+            continue
+        if _is_rate(kpi.id):  # computed here: it has no Kolada title
+            out.append(f"**{kpi.label}**: {unit_text(kpi.note)}")
+        else:
             out.append(f"**{kpi.label}** (Koladas titel: ”{kpi.title}”): {unit_text(kpi.note)}")
     return out
 
@@ -160,8 +196,10 @@ def kpi_trend_table(trend: pd.DataFrame) -> pd.DataFrame:
     Columns (Swedish headers): ``Nyckeltal (Koladas titel)``, ``Enhet`` (the codebook's unit,
     marked "*" when the codebook has a note on it), ``År`` (the latest year), one column per
     area named by it (the municipality, the county, the country) holding the value in Swedish
-    print or the status text in its place, and ``Förändring på 5 år`` (the municipality's
-    value minus its value five years earlier, signed; "–" when either is missing).
+    print or the status text in its place, ``Förändring på 5 år`` (the municipality's
+    value minus its value five years earlier, signed; "–" when either is missing) and
+    ``Plats bland kommunerna`` (:func:`place_text`, 1 = best; "–" for counts and missing
+    values).
     """
     columns = ["Nyckeltal (Koladas titel)", "Enhet", "År"]
     names = {
@@ -189,25 +227,71 @@ def kpi_trend_table(trend: pd.DataFrame) -> pd.DataFrame:
             if pd.isna(now) or pd.isna(before)
             else format_value(float(now) - float(before), first["unit"], signed=True)
         )
+        own = _row_of(part, ROLE_MUNICIPALITY, year)
+        row[PLACE_COLUMN] = (
+            DASH if own is None else place_text(own["rank"], own["ranked"], own["percentile"])
+        )
         rows.append(row)
-    return pd.DataFrame(rows, columns=columns + list(names.values()) + [change])
+    return pd.DataFrame(rows, columns=columns + list(names.values()) + [change, PLACE_COLUMN])
 
 
-def _verdict(value: float, county: float, higher_is_better: bool) -> str:
-    if abs(value - county) <= LEVEL_TOLERANCE * abs(county):
-        return "i nivå med länet"
-    better = (value > county) == higher_is_better
-    return "bättre än länet" if better else "sämre än länet"
+def _is_rate(kpi_id: object) -> bool:
+    return str(kpi_id).endswith(RATE_SUFFIX)
+
+
+def _difference_text(value: object, unit: str, unit_label: str) -> str:
+    """A difference in a KPI's unit, unsigned: "0,2 procentenheter", "457 per 100 000 …"."""
+    size = abs(float(value))
+    if "%" in unit_label:
+        return f"{format_value(size, unit)} procentenheter"
+    return _with_unit(size, unit, unit_label)
+
+
+def place_text(rank: object, ranked: object, percentile: object) -> str:
+    """A municipality's place: "4 av 8", or with many municipalities "143 av 290, bättre än
+    51 %" (:data:`PERCENTILE_FROM`); "–" without a place or when it is the only one ranked."""
+    if pd.isna(rank) or pd.isna(ranked) or int(ranked) < 2:
+        return DASH
+    text = f"{format_number(rank)} av {format_number(ranked)}"
+    if int(ranked) >= PERCENTILE_FROM and not pd.isna(percentile):
+        text += f", bättre än {format_percent(percentile)}"
+    return text
+
+
+def _row_of(part: pd.DataFrame, role: str, year: int) -> pd.Series | None:
+    rows = part.loc[(part["role"] == role) & (part["year"] == year)]
+    return None if rows.empty else rows.iloc[0]
+
+
+def _verdict_text(row: pd.Series, unit: str, unit_label: str) -> str:
+    """The comparison code of a municipality's row in words, with the difference and the usual
+    change it was judged against in brackets."""
+    code = row["comparison"]
+    if code == UNDETERMINED:
+        return (
+            f"{COMPARISON_WORDS[code]} (för få år med värden för att veta hur mycket "
+            "kommunens värde brukar ändras)"
+        )
+    diff = _difference_text(row["difference"], unit, unit_label)
+    usual = _difference_text(row["typical_change"], unit, unit_label)
+    relation = "större" if code in (BETTER, WORSE) else "inte större"
+    return (
+        f"{COMPARISON_WORDS[code]} (skillnaden, {diff}, är {relation} än kommunens vanliga "
+        f"förändring från ett år till nästa, {usual})"
+    )
 
 
 def comparison_sentences(trend: pd.DataFrame) -> list[str]:
     """One plain Swedish sentence per KPI in ``trend``: the municipality against the county.
 
-    In the latest year: "… 12,3 % i Järfälla 2024 mot 10,1 % i länet: sämre än länet." read
-    with ``higher_is_better`` (within :data:`LEVEL_TOLERANCE` of the county: "i nivå med
-    länet"). When the municipality's value that year is missing or protected the sentence
-    says so, and gives its latest known value with its year. A count is followed over time,
-    not compared. A KPI without any value for the municipality says so.
+    In the latest year: "… 12,3 % i Järfälla 2024 mot 10,1 % i länet: sämre än länet
+    (skillnaden, 2,2 procentenheter, är större än kommunens vanliga förändring från ett år till
+    nästa, 0,4 procentenheter). Plats 6 av 8 kommuner (1 = bäst)." The verdict is the
+    ``comparison`` code of :func:`fouanalys.keyfigures.kpi_comparisons` (the rule
+    :func:`method_text` states). When the municipality's value that year is missing or
+    protected the sentence says so, and gives its latest known value with its year. A count is
+    followed over time, not compared; a rate per 1 000 is ranked, not compared (the county has
+    none). A KPI without any value for the municipality says so.
     """
     out = []
     for _kpi, part in trend.groupby("kpi", sort=False):
@@ -245,11 +329,20 @@ def _phrase(kpi: pd.Series, where: str, own: pd.Series, year: int, part: pd.Data
             else f", mot {_with_unit(earlier, unit, unit_label)} år {year - CHANGE_YEARS}"
         )
         return f"{own_text}{since} (ett antal, som inte jämförs med länet)."
+    row = _row_of(part, ROLE_MUNICIPALITY, year)
+    place = ""
+    if row is not None and place_text(row["rank"], row["ranked"], row["percentile"]) != DASH:
+        place = (
+            f" Plats {place_text(row['rank'], row['ranked'], row['percentile'])} kommuner "
+            "(1 = bäst)."
+        )
+    if _is_rate(kpi["kpi"]):
+        return f"{own_text} (länet har inget sådant värde att jämföra med).{place}"
     county, county_text = _cell(part, ROLE_COUNTY, year)
-    if county_text:
-        return f"{own_text}; länets värde {short_status(county_text)}."
-    verdict = _verdict(float(own[year]), float(county), bool(kpi["higher_is_better"]))
-    return f"{own_text} mot {_with_unit(county, unit, unit_label)} i länet: {verdict}."
+    if county_text or row is None or pd.isna(row["comparison"]):
+        return f"{own_text}; länets värde {short_status(county_text or MISSING_TEXT)}.{place}"
+    verdict = _verdict_text(row, unit, unit_label)
+    return f"{own_text} mot {_with_unit(county, unit, unit_label)} i länet: {verdict}.{place}"
 
 
 def regional_table(regional: pd.DataFrame) -> pd.DataFrame:
@@ -277,10 +370,11 @@ def regional_sentences(regional: pd.DataFrame) -> list[str]:
     """One plain Swedish sentence per KPI of :func:`regional_frame`: which municipalities are
     worse and which better than the county in the latest year.
 
-    Read with ``higher_is_better``; a municipality within :data:`LEVEL_TOLERANCE` of the county
-    is "i nivå med länet" and not named. Municipalities without a published value are named
+    The verdicts are the ``comparison`` codes of :func:`fouanalys.keyfigures.kpi_comparisons`
+    (the rule :func:`method_text` states); a municipality "i nivå med länet" is not named, one
+    whose difference cannot be judged is. Municipalities without a published value are named
     with their status. Counts are not compared (they depend on the size of the area) and get no
-    sentence; nor does a KPI without a value for the county.
+    sentence; nor does a KPI without a value for the county (such as a rate per 1 000).
     """
     out = []
     for _kpi, part in regional.groupby("kpi", sort=False):
@@ -289,19 +383,19 @@ def regional_sentences(regional: pd.DataFrame) -> list[str]:
         if first["unit"] in COUNT_UNITS or county.empty:
             continue
         county_value = float(county.iloc[0])
-        groups: dict[str, list[str]] = {"sämre än länet": [], "bättre än länet": []}
+        groups: dict[str, list[str]] = {WORSE: [], BETTER: [], UNDETERMINED: []}
         unpublished: dict[str, list[str]] = {}
         for r in part.loc[part["role"] == ROLE_MEMBER].itertuples(index=False):
             if pd.isna(r.value):
                 unpublished.setdefault(short_status(r.status_text), []).append(r.area_name)
                 continue
-            verdict = _verdict(float(r.value), county_value, bool(first["higher_is_better"]))
-            groups.setdefault(verdict, []).append(r.area_name)
+            if not pd.isna(r.comparison):
+                groups.setdefault(r.comparison, []).append(r.area_name)
         county_text = _with_unit(county_value, first["unit"], first["unit_label"])
         parts = [
-            f"{verdict} i {join_words(names)}"
-            for verdict, names in groups.items()
-            if names and verdict != "i nivå med länet"
+            f"{COMPARISON_WORDS[code]} {'för' if code == UNDETERMINED else 'i'} {join_words(names)}"
+            for code, names in groups.items()
+            if names and code != SIMILAR
         ]
         if not parts:
             parts = ["alla kommuner med värden ligger i nivå med länet"]
@@ -312,3 +406,35 @@ def regional_sentences(regional: pd.DataFrame) -> list[str]:
             + "."
         )
     return out
+
+
+def method_text(frame: pd.DataFrame) -> str:
+    """The comparison rule in plain Swedish, for a chapter's method text (Markdown).
+
+    Says how "bättre" and "sämre" than the county are decided, with the settings of
+    :mod:`fouanalys.keyfigures`, and how many municipalities a place is counted among in
+    ``frame`` (a trend or regional frame: the most that any of its KPI-years is ranked among).
+    """
+    ranked = pd.to_numeric(frame["ranked"], errors="coerce") if "ranked" in frame else None
+    most = int(ranked.max()) if ranked is not None and ranked.notna().any() else 0
+    among = (
+        f"bland de {number_word(most)} kommuner som underlaget har värden för"
+        if most
+        else "bland de kommuner som underlaget har värden för"
+    )
+    return (
+        "**Så jämförs kommunen med länet.** Kolada anger inga felmarginaler, så en skillnad "
+        "kan inte prövas statistiskt. En kommun kallas därför bättre eller sämre än länet bara "
+        "när skillnaden är större än hur mycket kommunens eget värde brukar ändras från ett år "
+        "till nästa: medianen av dess årliga förändringar de senaste "
+        f"{number_word(VARIATION_YEARS)} åren. En mindre skillnad kallas i nivå med länet, "
+        "eftersom den ryms inom ett vanligt års förändring. Med färre än "
+        f"{number_word(MIN_VARIATION_CHANGES)} årliga förändringar att mäta med går skillnaden "
+        "inte att bedöma. Om ett högt värde är bra eller dåligt följer nyckeltalet (en hög "
+        "andel behöriga elever är bra, många anmälda brott dåligt). Kommunens plats räknas "
+        f"{among} samma år; plats 1 är bäst och lika värden delar plats. Underlaget har bara "
+        "FoU Nordvästs kommuner, inte landets alla, så platsen säger hur kommunen ligger bland "
+        "dem. Antal jämförs inte, eftersom de beror på befolkningens storlek; placeringar av "
+        "barn och unga visas också per 1 000 invånare 0–20 år, räknat ur befolkningstabellen, "
+        "och rangordnas bland kommunerna."
+    )

@@ -477,6 +477,50 @@ def test_priority_table():
     ]
 
 
+def test_differences_agree_with_the_printed_shares():
+    """Järfälla's "50 % mot 54 %" printed "−5" beside them (the unrounded −4,7); every table
+    now prints the difference of the printed shares: −4."""
+    row = prio_row(
+        "skolanknytning",
+        share=0.497251,
+        ci_low=0.473,
+        ci_high=0.521,
+        reference_share=0.544,
+        reference_ci_low=0.53,
+        reference_ci_high=0.56,
+        difference=0.497251 - 0.544,
+        diff_low=-0.073,
+        diff_high=-0.02,
+        elevated=True,
+        rank=1,
+        change=0.497251 - 0.4849,  # 48 % in 2022 (48,49 %): printed change +2, not +1,2
+    )
+    table = rf.priority_table(priorities_frame([row]), CB, "0123", 2024)
+    first = table.iloc[0]
+    assert first["Järfälla"].startswith(f"50{NB}%")
+    assert first["Övriga regionen"].startswith(f"54{NB}%")
+    assert first["Skillnad"] == f"\u22124 (\u22127{NB}till{NB}\u22122)"
+    matrix = rf.priority_matrix(priorities_frame([row]), CB, "0123", 2024)
+    cell = matrix.loc[matrix["Faktor"] == "Positivt skolklimat", "Alla elever"].iloc[0]
+    assert cell == "\u22124*"
+    # the change in the priority table equals the change in the trend table, and both equal
+    # the difference of the trend table's printed shares
+    prev = make_prevalence(years=(2022, 2024))
+    mask = (
+        (prev["municipality_code"] == "0123")
+        & (prev["grade"] == "Alla")
+        & (prev["sex"] == "Alla")
+        & (prev["factor"] == "skolanknytning")
+    )
+    prev.loc[mask & (prev["year"] == 2024), "share"] = 0.497251
+    prev.loc[mask & (prev["year"] == 2022), "share"] = 0.4849
+    trend = rf.trend_table(rf.trend_frame(prev, "0123", CB), priorities_frame([row]), CB)
+    line = trend.loc[trend["Faktor"] == "Positivt skolklimat"].iloc[0]
+    assert (line["2022"], line["2024"]) == (f"48{NB}%", f"50{NB}%")
+    assert line["Förändring sedan 2022"].split(" ")[0] == "+2"
+    assert first["Förändring sedan 2022"].split(" ")[0] == "+2"
+
+
 def test_priority_matrix():
     prio = priorities_frame(
         [

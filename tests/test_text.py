@@ -20,6 +20,7 @@ from fouanalys.present.text import (
     format_points,
     format_reach,
     format_share,
+    format_share_difference,
     format_significant,
     number_word,
     rounded,
@@ -110,3 +111,31 @@ def test_a_reach_reads_the_same_in_the_heatmap_and_the_gap_sentence():
     cell = reach_text("complete", reach)
     assert cell == format_reach(reach) == "8,3"
     assert f"med låg räckvidd ({cell} per 1{NB}000)" in gap_sentence(row, CB)
+
+
+MINUS = "\u2212"
+
+
+@pytest.mark.parametrize(
+    ("share", "reference", "expected"),
+    [
+        (0.497, 0.544, f"{MINUS}4"),  # "50 %" against "54 %": −4, not the unrounded −4,7 → −5
+        (0.226345, 0.2, "+3"),  # "23 %" against "20 %"
+        (0.145, 0.135, "+1"),  # "15 %" against "14 %": both round half up
+        (0.504, 0.496, "0"),  # "50 %" against "50 %": no difference printed, though 0,8 points
+        (np.nan, 0.5, "–"),
+    ],
+)
+def test_a_printed_difference_agrees_with_the_printed_shares(share, reference, expected):
+    assert format_share_difference(share, reference) == expected
+    if expected != "–":
+        printed = [int(format_share(s).split(NB)[0]) for s in (share, reference)]
+        assert int(expected.replace(MINUS, "-")) == printed[0] - printed[1]
+
+
+def test_a_printed_difference_keeps_its_interval():
+    assert format_share_difference(0.497, 0.544, -0.07, -0.02) == (
+        f"{MINUS}4 ({MINUS}7{NB}till{NB}{MINUS}2)"
+    )
+    assert format_share_difference(0.23, 0.20, 0.01, 0.05) == "+3 (1–5)"
+    assert format_share_difference(0.23, 0.20, np.nan, np.nan) == "+3"

@@ -3,7 +3,7 @@
 Pure functions over the processed tables ``prevalence``, ``priorities`` and ``associations``
 (their columns are fixed in the prevalence module's contract). Each function returns a tidy
 frame (for figures and tests), a display frame with Swedish column labels and text cells (for
-the report; ``"–"`` marks a suppressed or missing value), or Swedish sentences. Nothing here
+the report; ``"–"`` marks a suppressed value and nothing else), or Swedish sentences. Nothing here
 reads files, computes statistics afresh or draws.
 
 Number formats follow Swedish print: percent without decimals and a no-break space before the
@@ -15,6 +15,7 @@ dash is never mistaken for a minus (with no-break spaces around "till").
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import pandas as pd
 
@@ -33,16 +34,17 @@ from fouanalys.present.labels import (
 from fouanalys.present.tables import unbroken
 from fouanalys.present.text import (
     DASH,
+    MISSING,
     NBSP,
-    format_difference,
+    NOT_APPLICABLE,
     format_interval,
     format_number,
     format_ratio,
     format_share,
     format_share_ci,
+    format_share_difference,
     is_missing,
     lower_first,
-    percent_points,
 )
 from fouanalys.prevalence import ASSOCIATION_COLUMNS
 
@@ -502,19 +504,36 @@ def _priority_columns(
             )
         ],
         "Skillnad": [
-            format_difference(d, lo, hi)
-            for d, lo, hi in zip(
-                rows["difference"], rows["diff_low"], rows["diff_high"], strict=True
+            format_share_difference(s, r, lo, hi)
+            for s, r, lo, hi in zip(
+                rows["share"],
+                rows["reference_share"],
+                rows["diff_low"],
+                rows["diff_high"],
+                strict=True,
             )
         ],
         change_header: [
-            format_difference(c, lo, hi)
-            for c, lo, hi in zip(
-                rows["change"], rows["change_low"], rows["change_high"], strict=True
+            format_share_difference(s, previous_share(s, c), lo, hi)
+            for s, c, lo, hi in zip(
+                rows["share"], rows["change"], rows["change_low"], rows["change_high"], strict=True
             )
         ],
         "Prioriterad": ["ja" if flag else "" for flag in _published_elevated(rows)],
     }
+
+
+def previous_share(share: object, change: object) -> Decimal | None:
+    """The share at the previous survey, ``share − change``, to the 12th decimal (so that float
+    noise cannot move it across a rounding boundary); None when either is missing.
+
+    The priorities table keeps the change, not the earlier share; the change column prints the
+    difference of the two shares as the trend table prints them
+    (:func:`fouanalys.present.text.format_share_difference`)."""
+    if is_missing(share) or is_missing(change):
+        return None
+    exact = Decimal(str(float(share))) - Decimal(str(float(change)))
+    return exact.quantize(Decimal("1e-12"))
 
 
 def _group_columns(codebook: Codebook) -> list[tuple[str, str, str]]:
@@ -573,7 +592,7 @@ def priority_matrix(
             if suppressed or is_missing(row["difference"]):
                 cells.append(DASH)
                 continue
-            text = format_number(percent_points(row["difference"]), signed=True)
+            text = format_share_difference(row["share"], row["reference_share"])
             elevated = not is_missing(row["elevated"]) and bool(row["elevated"])
             cells.append(text + "*" if elevated else text)
         out[header] = cells
@@ -695,12 +714,17 @@ def trend_table(
             if len(previous) == 1
             else "Förändring sedan förra mätningen"
         )
+        shares = own.set_index(["factor", "year"])["share"]
+        previous_years = prio["previous_year"]
         out[header] = [
-            format_difference(
-                prio.at[f, "change"], prio.at[f, "change_low"], prio.at[f, "change_high"]
+            format_share_difference(
+                shares.get((f, latest)),
+                shares.get((f, int(previous_years.at[f]))),
+                prio.at[f, "change_low"],
+                prio.at[f, "change_high"],
             )
-            if f in prio.index
-            else DASH
+            if f in prio.index and not is_missing(previous_years.at[f])
+            else (MISSING if f in prio.index else NOT_APPLICABLE)
             for f in factors
         ]
     return unbroken(out)

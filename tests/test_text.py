@@ -139,3 +139,31 @@ def test_a_printed_difference_keeps_its_interval():
     )
     assert format_share_difference(0.23, 0.20, 0.01, 0.05) == "+3 (1–5)"
     assert format_share_difference(0.23, 0.20, np.nan, np.nan) == "+3"
+
+
+def test_a_missing_value_that_is_not_suppressed_is_not_a_dash():
+    frame = pd.DataFrame({"Kommun": ["A", "B"], "Insatser": pd.array([3, pd.NA], dtype="Int64")})
+    html = Table(frame)._repr_html_()
+    assert '<td class="num">saknas</td>' in html
+    assert "–" not in html
+
+
+def test_a_legend_entry_is_shown_only_where_its_symbol_is_used():
+    legend = {
+        "–": "– = visas inte: färre än 5 svarande.",
+        "saknas": "saknas = ingen tidigare mätning.",
+    }
+    with_dash = pd.DataFrame({"Faktor": ["a", "b"], "Andel": ["31 %", "–"]})
+    interval_only = pd.DataFrame(
+        {"Faktor": ["a"], "Andel": [f"31{NB}% (27–35)"], "Skillnad": ["+9*"]}
+    )
+    starred_dash = pd.DataFrame({"Faktor": ["a"], "Skillnad": ["–*"]})
+    assert Table(with_dash, note="Andelar.", legend=legend).note == (
+        "Andelar. – = visas inte: färre än 5 svarande."
+    )
+    assert Table(interval_only, note="Andelar.", legend=legend).note == "Andelar."
+    assert Table(interval_only, legend=legend).note is None
+    assert "visas inte" in Table(starred_dash, legend=legend).note
+    missing = pd.DataFrame({"Faktor": ["a"], "Andel": [np.nan]})  # rendered "saknas"
+    assert Table(missing, legend=legend).note == "saknas = ingen tidigare mätning."
+    assert '<p class="fou-note">' not in Table(interval_only, legend=legend)._repr_html_()

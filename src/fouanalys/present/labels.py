@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
 from fouanalys.codebook import Codebook, load_codebook
-from fouanalys.present.text import DASH, NBSP, is_missing, lower_first
+from fouanalys.present.text import NBSP, UNKNOWN, is_missing, lower_first
 
 SEX_LABELS = {"Pojke": "Pojkar", "Flicka": "Flickor"}
 #: Legend text for a 95 % confidence interval.
@@ -75,7 +75,7 @@ def age_span(age_from: object, age_to: object) -> str:
     A no-break space keeps the number and "år" together.
     """
     if is_missing(age_from) or is_missing(age_to):
-        return DASH
+        return UNKNOWN
     a, b = int(age_from), int(age_to)  # type: ignore[call-overload]
     return f"{a}{NBSP}år" if a == b else f"{a}–{b}{NBSP}år"
 

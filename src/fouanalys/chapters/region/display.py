@@ -31,6 +31,7 @@ from fouanalys.exceptions import FouanalysError
 from fouanalys.present.labels import stage_phrase
 from fouanalys.present.text import (
     DASH,
+    MISSING,
     format_number,
     format_reach,
     format_share,
@@ -525,7 +526,8 @@ def overview_table(
 
     Columns: ``Kommun``; ``Sämre än övriga regionen`` ("2 av 8": factors statistically
     certainly worse off, of those that can be published; "–" when none can); ``Pågående
-    insatser``, ``Aktörer i samverkan`` (int); ``SSPF-par som samverkar`` ("4 av 6").
+    insatser``, ``Aktörer i samverkan`` (int); ``SSPF-par som samverkar`` ("4 av 6"); "saknas"
+    where the collaboration table has no row for the municipality.
     """
     codebook = codebook or load_codebook()
     rows = _all_rows(priorities, codebook)
@@ -547,7 +549,9 @@ def overview_table(
                 "Pågående insatser": int(c["interventions"]) if c is not None else pd.NA,
                 "Aktörer i samverkan": int(c["actors"]) if c is not None else pd.NA,
                 "SSPF-par som samverkar": (
-                    f"{int(c['sspf_links'])} av {int(c['sspf_pairs'])}" if c is not None else DASH
+                    f"{int(c['sspf_links'])} av {int(c['sspf_pairs'])}"
+                    if c is not None
+                    else MISSING
                 ),
             }
         )

@@ -614,8 +614,6 @@ def test_index_table():
     first = table.iloc[0]
     assert first["Gränsvärde"] == "medelvärde minst 0,60 på skalan 0–1"
     assert table.iloc[-1]["Typ"] == "Utfall"
-    # the outcome has no change computed: a word, not the dash that means suppressed
-    assert table.iloc[-1]["Förändring sedan 2022"] == "ej tillämpligt"
     assert "svarskod 2 eller högre" in table.iloc[-1]["Gränsvärde"]
 
 

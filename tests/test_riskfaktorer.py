@@ -10,7 +10,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from support import run_chapter, synthetic_manifest
+from support import example_tables, run_chapter, synthetic_manifest
 
 from fouanalys.chapters import riskfaktorer as rf
 from fouanalys.codebook import load_codebook
@@ -582,7 +582,6 @@ def test_association_display():
     table = rf.association_display(make_associations(), "0123", 2024, CB)
     assert list(table.columns) == [
         "Riskfaktor",
-        "Över gränsvärdet",
         "Brott bland dem över",
         "Brott bland övriga",
         "Relativ risk",
@@ -590,7 +589,6 @@ def test_association_display():
     ]
     assert len(table) == len(RISK)
     first = table.iloc[0]
-    assert first["Över gränsvärdet"] == f"25{NB}%"  # 50 of 200
     assert first["Relativ risk"] == f"4,0 (2,5–{WJ}6,4)"
     assert first["Tillskrivbar andel"] == f"43{NB}% (27–{WJ}58)"
     hidden = table.loc[table["Riskfaktor"] == CB.index("narsamhalle_brister").label].iloc[0]
@@ -693,3 +691,69 @@ def test_notebook_executes(tmp_path):
     assert "Järfälla" in text and "2024" in text
     assert "Relativ risk" in text and "Index och gränsvärden" in text
     assert "<td>–</td>" in text  # suppressed cells shown as a dash
+
+
+@pytest.fixture(scope="module")
+def example() -> dict[str, pd.DataFrame]:
+    return example_tables(CB)
+
+
+def hand_count(
+    factor: str, municipality: str = "Järfälla", year: int = 2024
+) -> tuple[int, int, int]:
+    """(respondents, n with the index, cases above the cut-point), counted by hand from the raw
+    example file: reversed items, the mean of the answered items on 0..1, at least
+    ``min_answered`` answers."""
+    from fouanalys.config import EXAMPLE_DATA_DIR
+
+    raw = pd.read_csv(EXAMPLE_DATA_DIR / "enkat.csv.gz", dtype=str, keep_default_na=False)
+    rows = raw.loc[(raw["Hemkommun"] == municipality) & (raw["ar"] == str(year))]
+    index = CB.index(factor)
+    assert index.scoring == "mean"
+    counted = n = cases = 0
+    for _, row in rows.iterrows():
+        counted += 1
+        values = []
+        for item in index.items:
+            text = row[item.id].strip()
+            if text:
+                code = int(text)
+                values.append(index.levels + 1 - code if item.reverse else code)
+        if len(values) < index.min_answered:
+            continue
+        n += 1
+        score = sum((v - 1) / (index.levels - 1) for v in values) / len(values)
+        cases += score >= index.cut_point - 1e-9
+    return counted, n, cases
+
+
+def test_one_denominator_in_text_tables_and_figure(example):
+    """Järfälla 2024, all students, "Otrygg och oorganiserad närmiljö": the profile table, the
+    trend table and the method text print the same share and n, and they equal a count from
+    the raw file; the association table no longer prints a second share (17 % on 1 596)."""
+    factor = "narsamhalle_brister"
+    respondents, n, cases = hand_count(factor)
+    share = fa_text.format_share(cases / n)
+    prevalence, priorities = example["prevalence"], example["priorities"]
+    label = CB.index(factor).label
+    table = rf.priority_table(priorities, CB, "0123", 2024)
+    assert table.loc[table["Faktor"] == label, "Järfälla"].iloc[0].startswith(share)
+    trend = rf.trend_table(rf.trend_frame(prevalence, "0123", CB), priorities, CB)
+    assert trend.loc[trend["Faktor"] == label, "2024"].iloc[0] == share
+    sentence = rf.denominator_sentence(prevalence, "0123", 2024, CB)
+    assert f"besvarade {fa_text.format_number(respondents)} elever" in sentence
+    own = prevalence.loc[
+        (prevalence["municipality_code"] == "0123")
+        & (prevalence["year"] == 2024)
+        & (prevalence["grade"] == "Alla")
+        & (prevalence["sex"] == "Alla")
+    ]
+    low, high = int(own["n"].min()), int(own["n"].max())
+    assert low <= n <= high
+    assert f"mellan {fa_text.format_number(low)} och {fa_text.format_number(high)}" in sentence
+    associations = rf.association_display(example["associations"], "0123", 2024, CB)
+    assert not any("gränsvärdet" in c for c in associations.columns)
+    profile = rf.profile_frame(prevalence, priorities, "0123", 2024, codebook=CB)
+    everyone = profile.loc[(profile["factor"] == factor) & (profile["sex"] == "Alla")]
+    if not everyone.empty:  # the figure's all-students bar, when the profile has it
+        assert fa_text.format_share(everyone["share"].iloc[0]) == share

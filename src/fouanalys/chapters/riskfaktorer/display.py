@@ -790,6 +790,47 @@ def association_frame(
     return frame[[*columns, *numbers, "suppressed"]].reset_index(drop=True)
 
 
+def denominator_sentence(
+    prevalence: pd.DataFrame,
+    municipality_code: str,
+    year: int,
+    codebook: Codebook | None = None,
+) -> str:
+    """The chapter's one denominator, stated with its numbers for all students:
+
+    "Varje andel i kapitlet räknas på de elever som har besvarat tillräckligt många av
+    faktorns frågor … I Järfälla 2024 besvarade 1 642 elever enkäten; andelarna för
+    faktorerna bygger på mellan 1 598 och 1 642 av dem." The respondents are ``n + missing``
+    of the all-students rows (the count chapter 01's table shows); suppressed rows are left
+    out of the range.
+    """
+    codebook = codebook or load_codebook()
+    all_label = codebook.survey.all_label
+    rows = _municipality_year(prevalence, municipality_code, year)
+    rows = rows.loc[(rows["grade"] == all_label) & (rows["sex"] == all_label)]
+    shown = rows.loc[~rows["suppressed"].astype("boolean").fillna(True).astype(bool)]
+    rule = (
+        "**Nämnare.** Varje andel i kapitlet, i text, tabeller och diagram, räknas på de "
+        "elever som har besvarat tillräckligt många av faktorns frågor; den som inte har gjort "
+        "det räknas varken över eller under gränsvärdet. Sambanden med brottslighet räknas på "
+        "dem som dessutom har besvarat frågorna om brott."
+    )
+    if shown.empty:
+        return rule
+    respondents = int((shown["n"] + shown["missing"]).max())
+    low, high = int(shown["n"].min()), int(shown["n"].max())
+    span = (
+        format_number(low)
+        if low == high
+        else f"mellan {format_number(low)} och {format_number(high)}"
+    )
+    return (
+        f"{rule} I {codebook.municipality_name(municipality_code)} {year} besvarade "
+        f"{format_number(respondents)} elever enkäten; andelarna för faktorerna bygger på "
+        f"{span} av dem."
+    )
+
+
 def association_display(
     associations: pd.DataFrame,
     municipality_code: str,
@@ -800,11 +841,15 @@ def association_display(
     """What goes with self-reported offending in one municipality, as a display frame.
 
     One row per risk factor. Columns (text, ``"–"`` when suppressed): ``Riskfaktor``,
-    ``Över gränsvärdet`` (share of students above the factor's cut-point), ``Brott bland dem
-    över`` and ``Brott bland övriga`` (share reporting offending among students above and
-    below the cut-point), ``Relativ risk`` (with 95 % interval) and ``Tillskrivbar andel``
+    ``Brott bland dem över`` and ``Brott bland övriga`` (share reporting offending among
+    students above and below the cut-point), ``Relativ risk`` (with 95 % interval) and
+    ``Tillskrivbar andel``
     (population attributable fraction with its approximate interval). The region's ratios are
     in ``association_frame`` and the figure.
+
+    The share above the cut-point is not repeated here: among students who also answered the
+    offending questions it would differ from the profile's (16 % against 17 % for the same
+    group), and the chapter prints each share on one denominator (:func:`denominator_sentence`).
     """
     codebook = codebook or load_codebook()
     frame = association_frame(associations, municipality_code, year, codebook, grade)
@@ -814,7 +859,6 @@ def association_display(
         pd.DataFrame(
             {
                 "Riskfaktor": [own.at[f, "label"] for f in factors],
-                "Över gränsvärdet": [format_share(own.at[f, "exposed_share"]) for f in factors],
                 "Brott bland dem över": [format_share(own.at[f, "share_exposed"]) for f in factors],
                 "Brott bland övriga": [format_share(own.at[f, "share_unexposed"]) for f in factors],
                 "Relativ risk": [

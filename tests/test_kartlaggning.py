@@ -193,7 +193,7 @@ def test_number_formats():
 def test_ages_and_stages():
     assert labels.age_span(13, 15) == f"13–15{NB}år"
     assert labels.age_span(4, 4) == f"4{NB}år"
-    assert labels.age_span(pd.NA, 4) == "–"
+    assert labels.age_span(pd.NA, 4) == "okänt"  # unknown ages, not a suppressed value
     assert labels.stage_label("13-15", CB) == f"Högstadium (13–15{NB}år)"
     assert labels.stage_label("0-5", CB, ages=False) == "Förskoleålder"
 
@@ -326,7 +326,7 @@ def test_factor_and_comment_tables(insatser):
         "Risk- och skyddsfaktorer",
         "Push- och pullfaktorer",
     ]
-    assert factors.iloc[0]["Push- och pullfaktorer"] == "–"
+    assert factors.iloc[0]["Push- och pullfaktorer"] == "saknas"  # none named: not suppressed
     assert factors.iloc[1]["Push- och pullfaktorer"] == "Utbildning, Uttråkning"
     assert factors.iloc[3]["Status"] == "Planerad"
     comments = k.comment_table(insatser, "0123", CB)
@@ -539,9 +539,9 @@ def test_knowledge_table():
     assert k.knowledge_table(nothing, "0123", CB).iloc[0].tolist() == [
         "Evidensbaserad",
         "0",
-        "–",
+        "ej tillämpligt",  # no interventions to take a share of: not a suppressed value
         "0",
-        "–",
+        "ej tillämpligt",
     ]
 
 

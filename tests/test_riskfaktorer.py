@@ -10,7 +10,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from support import run_chapter, synthetic_manifest
+from support import example_tables, run_chapter, synthetic_manifest
 
 from fouanalys.chapters import riskfaktorer as rf
 from fouanalys.codebook import load_codebook
@@ -496,6 +496,50 @@ def test_priority_table():
     ]
 
 
+def test_differences_agree_with_the_printed_shares():
+    """Järfälla's "50 % mot 54 %" printed "−5" beside them (the unrounded −4,7); every table
+    now prints the difference of the printed shares: −4."""
+    row = prio_row(
+        "skolanknytning",
+        share=0.497251,
+        ci_low=0.473,
+        ci_high=0.521,
+        reference_share=0.544,
+        reference_ci_low=0.53,
+        reference_ci_high=0.56,
+        difference=0.497251 - 0.544,
+        diff_low=-0.073,
+        diff_high=-0.02,
+        elevated=True,
+        rank=1,
+        change=0.497251 - 0.4849,  # 48 % in 2022 (48,49 %): printed change +2, not +1,2
+    )
+    table = rf.priority_table(priorities_frame([row]), CB, "0123", 2024)
+    first = table.iloc[0]
+    assert first["Järfälla"].startswith(f"50{NB}%")
+    assert first["Övriga regionen"].startswith(f"54{NB}%")
+    assert first["Skillnad"] == f"\u22124 (\u22127{NB}till{NB}\u22122)"
+    matrix = rf.priority_matrix(priorities_frame([row]), CB, "0123", 2024)
+    cell = matrix.loc[matrix["Faktor"] == "Positivt skolklimat", "Alla elever"].iloc[0]
+    assert cell == "\u22124*"
+    # the change in the priority table equals the change in the trend table, and both equal
+    # the difference of the trend table's printed shares
+    prev = make_prevalence(years=(2022, 2024))
+    mask = (
+        (prev["municipality_code"] == "0123")
+        & (prev["grade"] == "Alla")
+        & (prev["sex"] == "Alla")
+        & (prev["factor"] == "skolanknytning")
+    )
+    prev.loc[mask & (prev["year"] == 2024), "share"] = 0.497251
+    prev.loc[mask & (prev["year"] == 2022), "share"] = 0.4849
+    trend = rf.trend_table(rf.trend_frame(prev, "0123", CB), priorities_frame([row]), CB)
+    line = trend.loc[trend["Faktor"] == "Positivt skolklimat"].iloc[0]
+    assert (line["2022"], line["2024"]) == (f"48{NB}%", f"50{NB}%")
+    assert line["Förändring sedan 2022"].split(" ")[0] == "+2"
+    assert first["Förändring sedan 2022"].split(" ")[0] == "+2"
+
+
 def test_priority_matrix():
     prio = priorities_frame(
         [
@@ -549,13 +593,14 @@ def test_trend_frame_and_table():
     assert row["2024"] == "–" and row["Förändring sedan 2022"] == "–"
     assert row["2020"].endswith(f"{NB}%")
     assert table.iloc[-1]["Typ"] == "Utfall"
+    # the outcome has no change computed: a word, not the dash that means suppressed
+    assert table.iloc[-1]["Förändring sedan 2022"] == "ej tillämpligt"
 
 
 def test_association_display():
     table = rf.association_display(make_associations(), "0123", 2024, CB)
     assert list(table.columns) == [
         "Riskfaktor",
-        "Över gränsvärdet",
         "Brott bland dem över",
         "Brott bland övriga",
         "Relativ risk",
@@ -563,7 +608,6 @@ def test_association_display():
     ]
     assert len(table) == len(RISK)
     first = table.iloc[0]
-    assert first["Över gränsvärdet"] == f"25{NB}%"  # 50 of 200
     assert first["Relativ risk"] == f"4,0 (2,5–{WJ}6,4)"
     assert first["Tillskrivbar andel"] == f"43{NB}% (27–{WJ}58)"
     hidden = table.loc[table["Riskfaktor"] == CB.index("narsamhalle_brister").label].iloc[0]
@@ -666,3 +710,69 @@ def test_notebook_executes(tmp_path):
     assert "Järfälla" in text and "2024" in text
     assert "Relativ risk" in text and "Index och gränsvärden" in text
     assert "<td>–</td>" in text  # suppressed cells shown as a dash
+
+
+@pytest.fixture(scope="module")
+def example() -> dict[str, pd.DataFrame]:
+    return example_tables(CB)
+
+
+def hand_count(
+    factor: str, municipality: str = "Järfälla", year: int = 2024
+) -> tuple[int, int, int]:
+    """(respondents, n with the index, cases above the cut-point), counted by hand from the raw
+    example file: reversed items, the mean of the answered items on 0..1, at least
+    ``min_answered`` answers."""
+    from fouanalys.config import EXAMPLE_DATA_DIR
+
+    raw = pd.read_csv(EXAMPLE_DATA_DIR / "enkat.csv.gz", dtype=str, keep_default_na=False)
+    rows = raw.loc[(raw["Hemkommun"] == municipality) & (raw["ar"] == str(year))]
+    index = CB.index(factor)
+    assert index.scoring == "mean"
+    counted = n = cases = 0
+    for _, row in rows.iterrows():
+        counted += 1
+        values = []
+        for item in index.items:
+            text = row[item.id].strip()
+            if text:
+                code = int(text)
+                values.append(index.levels + 1 - code if item.reverse else code)
+        if len(values) < index.min_answered:
+            continue
+        n += 1
+        score = sum((v - 1) / (index.levels - 1) for v in values) / len(values)
+        cases += score >= index.cut_point - 1e-9
+    return counted, n, cases
+
+
+def test_one_denominator_in_text_tables_and_figure(example):
+    """Järfälla 2024, all students, "Otrygg och oorganiserad närmiljö": the profile table, the
+    trend table and the method text print the same share and n, and they equal a count from
+    the raw file; the association table no longer prints a second share (17 % on 1 596)."""
+    factor = "narsamhalle_brister"
+    respondents, n, cases = hand_count(factor)
+    share = fa_text.format_share(cases / n)
+    prevalence, priorities = example["prevalence"], example["priorities"]
+    label = CB.index(factor).label
+    table = rf.priority_table(priorities, CB, "0123", 2024)
+    assert table.loc[table["Faktor"] == label, "Järfälla"].iloc[0].startswith(share)
+    trend = rf.trend_table(rf.trend_frame(prevalence, "0123", CB), priorities, CB)
+    assert trend.loc[trend["Faktor"] == label, "2024"].iloc[0] == share
+    sentence = rf.denominator_sentence(prevalence, "0123", 2024, CB)
+    assert f"besvarade {fa_text.format_number(respondents)} elever" in sentence
+    own = prevalence.loc[
+        (prevalence["municipality_code"] == "0123")
+        & (prevalence["year"] == 2024)
+        & (prevalence["grade"] == "Alla")
+        & (prevalence["sex"] == "Alla")
+    ]
+    low, high = int(own["n"].min()), int(own["n"].max())
+    assert low <= n <= high
+    assert f"mellan {fa_text.format_number(low)} och {fa_text.format_number(high)}" in sentence
+    associations = rf.association_display(example["associations"], "0123", 2024, CB)
+    assert not any("gränsvärdet" in c for c in associations.columns)
+    profile = rf.profile_frame(prevalence, priorities, "0123", 2024, codebook=CB)
+    everyone = profile.loc[(profile["factor"] == factor) & (profile["sex"] == "Alla")]
+    if not everyone.empty:  # the figure's all-students bar, when the profile has it
+        assert fa_text.format_share(everyone["share"].iloc[0]) == share

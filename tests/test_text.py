@@ -20,6 +20,7 @@ from fouanalys.present.text import (
     format_points,
     format_reach,
     format_share,
+    format_share_difference,
     format_significant,
     number_word,
     rounded,
@@ -109,3 +110,59 @@ def test_a_reach_reads_the_same_in_the_heatmap_and_the_gap_sentence():
     cell = reach_text("complete", reach)
     assert cell == format_reach(reach) == "8,3"
     assert f"och når {cell} per 1{NB}000 invånare" in gap_sentence(row, CB)
+
+
+MINUS = "\u2212"
+
+
+@pytest.mark.parametrize(
+    ("share", "reference", "expected"),
+    [
+        (0.497, 0.544, f"{MINUS}4"),  # "50 %" against "54 %": −4, not the unrounded −4,7 → −5
+        (0.226345, 0.2, "+3"),  # "23 %" against "20 %"
+        (0.145, 0.135, "+1"),  # "15 %" against "14 %": both round half up
+        (0.504, 0.496, "0"),  # "50 %" against "50 %": no difference printed, though 0,8 points
+        (np.nan, 0.5, "–"),
+    ],
+)
+def test_a_printed_difference_agrees_with_the_printed_shares(share, reference, expected):
+    assert format_share_difference(share, reference) == expected
+    if expected != "–":
+        printed = [int(format_share(s).split(NB)[0]) for s in (share, reference)]
+        assert int(expected.replace(MINUS, "-")) == printed[0] - printed[1]
+
+
+def test_a_printed_difference_keeps_its_interval():
+    assert format_share_difference(0.497, 0.544, -0.07, -0.02) == (
+        f"{MINUS}4 ({MINUS}7{NB}till{NB}{MINUS}2)"
+    )
+    assert format_share_difference(0.23, 0.20, 0.01, 0.05) == "+3 (1–5)"
+    assert format_share_difference(0.23, 0.20, np.nan, np.nan) == "+3"
+
+
+def test_a_missing_value_that_is_not_suppressed_is_not_a_dash():
+    frame = pd.DataFrame({"Kommun": ["A", "B"], "Insatser": pd.array([3, pd.NA], dtype="Int64")})
+    html = Table(frame)._repr_html_()
+    assert '<td class="num">saknas</td>' in html
+    assert "–" not in html
+
+
+def test_a_legend_entry_is_shown_only_where_its_symbol_is_used():
+    legend = {
+        "–": "– = visas inte: färre än 5 svarande.",
+        "saknas": "saknas = ingen tidigare mätning.",
+    }
+    with_dash = pd.DataFrame({"Faktor": ["a", "b"], "Andel": ["31 %", "–"]})
+    interval_only = pd.DataFrame(
+        {"Faktor": ["a"], "Andel": [f"31{NB}% (27–35)"], "Skillnad": ["+9*"]}
+    )
+    starred_dash = pd.DataFrame({"Faktor": ["a"], "Skillnad": ["–*"]})
+    assert Table(with_dash, note="Andelar.", legend=legend).note == (
+        "Andelar. – = visas inte: färre än 5 svarande."
+    )
+    assert Table(interval_only, note="Andelar.", legend=legend).note == "Andelar."
+    assert Table(interval_only, legend=legend).note is None
+    assert "visas inte" in Table(starred_dash, legend=legend).note
+    missing = pd.DataFrame({"Faktor": ["a"], "Andel": [np.nan]})  # rendered "saknas"
+    assert Table(missing, legend=legend).note == "saknas = ingen tidigare mätning."
+    assert '<p class="fou-note">' not in Table(interval_only, legend=legend)._repr_html_()

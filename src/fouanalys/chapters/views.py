@@ -76,8 +76,11 @@ def prevalence_display(
         unbroken(frame),
         caption=f"Andel över gränsvärdet i {codebook.municipality_name(code)} {year}, "
         f"{group[:1].lower()}{group[1:]}",
-        note=f"– = visas inte: färre än {config.DISCLOSURE_THRESHOLD} svarande, eller så skulle "
-        "värdet kunna räknas fram ur andra redovisade värden.",
+        note="Andelen räknas på de elever som besvarat faktorns frågor (Svarande).",
+        legend={
+            DASH: f"– = visas inte: färre än {config.DISCLOSURE_THRESHOLD} svarande, eller så "
+            "skulle värdet kunna räknas fram ur andra redovisade värden."
+        },
         numeric=["Svarande", "Andel"],
     )
 

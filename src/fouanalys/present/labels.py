@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.coverage import MIN_STAGE_SHARE, THIN_REACH_PER_1000
-from fouanalys.present.text import DASH, NBSP, format_number, is_missing, lower_first
+from fouanalys.present.text import NBSP, UNKNOWN, format_number, is_missing, lower_first
 from fouanalys.priority import group_rank
 
 SEX_LABELS = {"Pojke": "Pojkar", "Flicka": "Flickor"}
@@ -87,7 +87,7 @@ def age_span(age_from: object, age_to: object) -> str:
     A no-break space keeps the number and "år" together.
     """
     if is_missing(age_from) or is_missing(age_to):
-        return DASH
+        return UNKNOWN
     a, b = int(age_from), int(age_to)  # type: ignore[call-overload]
     return f"{a}{NBSP}år" if a == b else f"{a}–{b}{NBSP}år"
 

@@ -1,20 +1,38 @@
-"""Tables for reports: a DataFrame with caption, note and right-aligned numeric columns."""
+"""Tables for reports: a DataFrame with caption, note and right-aligned numeric columns.
+
+A table explains a symbol or word ("–", "saknas", "ej tillämpligt", …) in its ``legend`` and
+prints each explanation only when the table uses it: no "– = visas inte" under a table
+without a dash.
+"""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from fouanalys.present.text import DASH_BETWEEN, WORD_JOINER, format_number
+from fouanalys.present.text import DASH_BETWEEN, MISSING, WORD_JOINER, format_number
+
+#: Marks a cell may carry after its value ("+9*": prioritised) that do not change what it says.
+_MARKS = "*"
+
+
+def used_symbols(cells: pd.DataFrame, symbols: Sequence[str]) -> list[str]:
+    """The ``symbols`` that stand as a whole cell of ``cells`` (a trailing "*" aside), in the
+    order given: ``"–"`` is used by a cell "–" or "–*", not by the interval "(27–35)"."""
+    texts = {str(v).strip().rstrip(_MARKS).strip() for v in cells.to_numpy().ravel()}
+    return [s for s in symbols if s in texts]
 
 
 class Table:
     """A frame rendered as a plain, readable HTML table (what ``display()`` shows).
 
     ``numeric`` columns are right-aligned; ``caption`` and ``note`` are plain text (escaped).
+    A missing cell prints ``na_rep`` ("saknas": "–" is kept for a suppressed value, which a
+    display frame writes out itself). ``legend`` maps a symbol or word to its explanation,
+    which is added to the note only when a cell of the table is that symbol.
     """
 
     def __init__(
@@ -23,12 +41,14 @@ class Table:
         caption: str | None = None,
         note: str | None = None,
         numeric: Sequence[str] | None = None,
-        na_rep: str = "–",
+        na_rep: str = MISSING,
+        legend: Mapping[str, str] | None = None,
     ):
         self.frame = frame
         self.caption = caption
-        self.note = note
         self.na_rep = na_rep
+        self.legend = dict(legend or {})
+        self.note = self._note(note)
         if numeric is None:
             numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
         self.numeric = set(numeric)
@@ -41,6 +61,13 @@ class Table:
         if isinstance(value, float | np.floating):
             return format_number(value, 1)
         return str(value)
+
+    def _note(self, note: str | None) -> str | None:
+        """The note, then the legend's explanations of the symbols the table uses."""
+        cells = self.frame.map(self._cell) if len(self.frame) else self.frame
+        used = [self.legend[s] for s in used_symbols(cells, list(self.legend))]
+        text = " ".join(part for part in (note, *used) if part)
+        return text or None
 
     def _repr_html_(self) -> str:
         cols = list(self.frame.columns)
@@ -72,9 +99,11 @@ def table(
     caption: str | None = None,
     note: str | None = None,
     numeric: Sequence[str] | None = None,
+    legend: Mapping[str, str] | None = None,
 ) -> Table:
-    """Wrap a display frame for the report: ``display(table(df, "Rubrik"))``."""
-    return Table(frame, caption=caption, note=note, numeric=numeric)
+    """Wrap a display frame for the report: ``display(table(df, "Rubrik"))``; ``legend``
+    explains symbols ({"–": "– = visas inte: …"}), each only if the table uses it."""
+    return Table(frame, caption=caption, note=note, numeric=numeric, legend=legend)
 
 
 def unbroken(frame: pd.DataFrame) -> pd.DataFrame:

@@ -7,9 +7,20 @@ Python's ``round()`` and ``format()`` round half to even on the binary value (2.
 exactly (``Decimal``), so 0.145 is 14,5 % before it is rounded, never 14,499999… %.
 
 **One print form:** decimal comma, a real minus sign (U+2212), a narrow no-break space between
-thousands from 1 000 up ("2 393", never broken over two lines), a no-break space before "%",
-"–" for a value that is missing or suppressed. Every table cell, axis tick, bar label and
-sentence calls :func:`format_number` or one of the functions built on it below.
+thousands from 1 000 up ("2 393", never broken over two lines), a no-break space before "%".
+Every table cell, axis tick, bar label and sentence calls :func:`format_number` or one of the
+functions built on it below.
+
+**One symbol per meaning:** "–" (:data:`DASH`) is a value that exists but is not shown
+(disclosure control), and nothing else. The formatters give "–" for a missing number because the
+survey tables leave a suppressed value empty; a value that is missing for another reason gets
+its own word: :data:`MISSING` ("saknas"), :data:`NOT_APPLICABLE` ("ej tillämpligt") or
+:data:`UNKNOWN` ("okänt"). A table explains each symbol only when it uses it
+(:class:`fouanalys.present.tables.Table`'s ``legend``).
+
+**One rule for a printed difference:** a difference printed beside two rounded shares is the
+difference of the two numbers as printed (:func:`format_share_difference`), so "50 %" against
+"54 %" reads "−4", never "−5".
 """
 
 from __future__ import annotations
@@ -22,8 +33,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-#: Shown for a suppressed or missing value, in tables, sentences and figures.
+#: Shown for a suppressed value (disclosure control), and for nothing else.
 DASH = "–"
+#: Shown for a value the data do not have (nobody answered, no such row).
+MISSING = "saknas"
+#: Shown where a value has no meaning (a change for a measure that is not compared).
+NOT_APPLICABLE = "ej tillämpligt"
 #: No-break space between a number and its unit ("31 %").
 NBSP = "\u00a0"
 #: Narrow no-break space between thousands ("2 393").
@@ -157,6 +172,33 @@ def format_difference(diff: object, low: object, high: object, decimals: int = 0
         return DASH
     interval = format_interval(low, high, decimals)
     text = format_number(points, decimals, signed=True)
+    return text if interval == DASH else f"{text} {interval}"
+
+
+def format_share_difference(
+    share: object,
+    reference: object,
+    low: object = None,
+    high: object = None,
+    decimals: int = 0,
+) -> str:
+    """The difference ``share − reference`` as it is printed beside the two shares, in
+    percentage points, with its interval when ``low`` and ``high`` are given: ``"−4 (−7 till
+    −2)"``.
+
+    The one rule for a difference a reader sees next to two rounded shares: the difference of
+    the two *printed* percentages, so 0.497 ("50 %") against 0.544 ("54 %") gives "−4", never
+    the "−5" of the unrounded values. The interval is the one computed on the unrounded shares
+    (it differs by less than a point). ``"–"`` when either share is missing.
+    """
+    first, second = percent_points(share), percent_points(reference)
+    if first is None or second is None:
+        return DASH
+    points = rounded(first, decimals) - rounded(second, decimals)
+    text = format_number(points, decimals, signed=True)
+    if low is None and high is None:
+        return text
+    interval = format_interval(low, high, decimals)
     return text if interval == DASH else f"{text} {interval}"
 
 

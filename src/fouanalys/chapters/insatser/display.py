@@ -36,8 +36,9 @@ from fouanalys.present.labels import (
 )
 from fouanalys.present.tables import unbroken
 from fouanalys.present.text import (
-    DASH,
+    MISSING,
     NBSP,
+    NOT_APPLICABLE,
     UNKNOWN_REACH,
     format_number,
     format_participants,
@@ -329,7 +330,7 @@ def factor_table(
 
     Rows in the order of :func:`inventory_table`. Columns (text): ``Insats``, ``Status``,
     ``Risk- och skyddsfaktorer`` (index labels) and ``Push- och pullfaktorer`` (labels;
-    "–" when none). Ids not in the codebook are shown as written.
+    "saknas" when the inventory names none). Ids not in the codebook are shown as written.
     """
     codebook = codebook or load_codebook()
     rows = _ordered(municipality_inventory(insatser, municipality_code), codebook)
@@ -341,10 +342,11 @@ def factor_table(
             "Insats": rows["insats"].astype(str).tolist(),
             "Status": [statuses.get(v, v) for v in rows["status"]],
             "Risk- och skyddsfaktorer": [
-                ", ".join(factors.get(f, f) for f in _ids(v)) or DASH for v in rows["faktorer"]
+                ", ".join(factors.get(f, f) for f in _ids(v)) or MISSING for v in rows["faktorer"]
             ],
             "Push- och pullfaktorer": [
-                ", ".join(push_pull.get(f, f) for f in _ids(v)) or DASH for v in rows["push_pull"]
+                ", ".join(push_pull.get(f, f) for f in _ids(v)) or MISSING
+                for v in rows["push_pull"]
             ],
         },
         dtype=object,
@@ -783,6 +785,11 @@ def pyramid_frame(
     return pd.DataFrame(records)
 
 
+def _share_or_not_applicable(share: object) -> str:
+    """A share, or "ej tillämpligt" where there is nothing to take a share of."""
+    return NOT_APPLICABLE if is_missing(share) else format_share(share)
+
+
 def knowledge_table(
     knowledge_profile: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
 ) -> pd.DataFrame:
@@ -792,8 +799,8 @@ def knowledge_table(
     bedömd). Columns (text): ``Kunskapsläge``, ``Pågående insatser``, ``Andel av insatserna``,
     ``Deltagare per år`` (known participants; "okänt" when none of the level's interventions
     gives a count, "0" when it has none) and ``Andel av deltagarna`` (share of all known
-    participants). Shares are "–" where the profile has none: no ongoing intervention at all,
-    or no known participants.
+    participants). Shares are "ej tillämpligt" where the profile has none: no ongoing
+    intervention at all, or no known participants (nothing is suppressed here, so no "–").
     """
     codebook = codebook or load_codebook()
     rows = knowledge_profile.loc[knowledge_profile["municipality_code"] == municipality_code]
@@ -809,9 +816,9 @@ def knowledge_table(
             {
                 "Kunskapsläge": label,
                 "Pågående insatser": str(n),
-                "Andel av insatserna": format_share(share),
+                "Andel av insatserna": _share_or_not_applicable(share),
                 "Deltagare per år": "0" if n == 0 else format_participants(participants),
-                "Andel av deltagarna": format_share(reach),
+                "Andel av deltagarna": _share_or_not_applicable(reach),
             }
         )
     return pd.DataFrame(out, dtype=object)

@@ -31,6 +31,7 @@ from fouanalys.exceptions import FouanalysError
 from fouanalys.present.labels import GAP_STATUS_LABELS, PRIORITISED, stage_phrase
 from fouanalys.present.text import (
     DASH,
+    MISSING,
     format_number,
     format_reach,
     format_share,
@@ -548,7 +549,8 @@ def overview_table(
     Columns: ``Kommun``; ``Prioriterade faktorer`` (int, from ``priority_factors`` in
     ``year`` or the latest year); ``Saknas``, ``Tunn``, ``Okänd`` (int: the prioritised
     factor × stage cells of ``gaps`` with that status); ``Pågående insatser``, ``Aktörer i
-    samverkan`` (int); ``SSPF-par som samverkar`` ("4 av 6").
+    samverkan`` (int); ``SSPF-par som samverkar`` ("4 av 6"); "saknas"
+    where the collaboration table has no row for the municipality.
     """
     codebook = codebook or load_codebook()
     chosen = prioritised(priority_factors, year=year)
@@ -565,7 +567,9 @@ def overview_table(
                 "Pågående insatser": int(c["interventions"]) if c is not None else pd.NA,
                 "Aktörer i samverkan": int(c["actors"]) if c is not None else pd.NA,
                 "SSPF-par som samverkar": (
-                    f"{int(c['sspf_links'])} av {int(c['sspf_pairs'])}" if c is not None else DASH
+                    f"{int(c['sspf_links'])} av {int(c['sspf_pairs'])}"
+                    if c is not None
+                    else MISSING
                 ),
             }
         )

@@ -3,7 +3,7 @@
 Pure functions over the processed tables ``prevalence``, ``priorities`` and ``associations``
 (their columns are fixed in the prevalence module's contract). Each function returns a tidy
 frame (for figures and tests), a display frame with Swedish column labels and text cells (for
-the report; ``"–"`` marks a suppressed or missing value), or Swedish sentences. Nothing here
+the report; ``"–"`` marks a suppressed value and nothing else), or Swedish sentences. Nothing here
 reads files, computes statistics afresh or draws.
 
 Number formats follow Swedish print: percent without decimals and a no-break space before the
@@ -15,6 +15,7 @@ dash is never mistaken for a minus (with no-break spaces around "till").
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import pandas as pd
 
@@ -34,16 +35,17 @@ from fouanalys.present.labels import (
 from fouanalys.present.tables import unbroken
 from fouanalys.present.text import (
     DASH,
+    MISSING,
     NBSP,
-    format_difference,
+    NOT_APPLICABLE,
     format_interval,
     format_number,
     format_ratio,
     format_share,
     format_share_ci,
+    format_share_difference,
     is_missing,
     lower_first,
-    percent_points,
 )
 from fouanalys.prevalence import ASSOCIATION_COLUMNS
 from fouanalys.priority import prioritised, split_groups
@@ -513,18 +515,35 @@ def _priority_columns(
             )
         ],
         "Skillnad": [
-            format_difference(d, lo, hi)
-            for d, lo, hi in zip(
-                rows["difference"], rows["diff_low"], rows["diff_high"], strict=True
+            format_share_difference(s, r, lo, hi)
+            for s, r, lo, hi in zip(
+                rows["share"],
+                rows["reference_share"],
+                rows["diff_low"],
+                rows["diff_high"],
+                strict=True,
             )
         ],
         change_header: [
-            format_difference(c, lo, hi)
-            for c, lo, hi in zip(
-                rows["change"], rows["change_low"], rows["change_high"], strict=True
+            format_share_difference(s, previous_share(s, c), lo, hi)
+            for s, c, lo, hi in zip(
+                rows["share"], rows["change"], rows["change_low"], rows["change_high"], strict=True
             )
         ],
     }
+
+
+def previous_share(share: object, change: object) -> Decimal | None:
+    """The share at the previous survey, ``share − change``, to the 12th decimal (so that float
+    noise cannot move it across a rounding boundary); None when either is missing.
+
+    The priorities table keeps the change, not the earlier share; the change column prints the
+    difference of the two shares as the trend table prints them
+    (:func:`fouanalys.present.text.format_share_difference`)."""
+    if is_missing(share) or is_missing(change):
+        return None
+    exact = Decimal(str(float(share))) - Decimal(str(float(change)))
+    return exact.quantize(Decimal("1e-12"))
 
 
 def _group_columns(codebook: Codebook) -> list[tuple[str, str, str]]:
@@ -585,7 +604,7 @@ def priority_matrix(
             if suppressed or is_missing(row["difference"]):
                 cells.append(DASH)
                 continue
-            text = format_number(percent_points(row["difference"]), signed=True)
+            text = format_share_difference(row["share"], row["reference_share"])
             elevated = not is_missing(row["elevated"]) and bool(row["elevated"])
             cells.append(text + "*" if elevated else text)
         out[header] = cells
@@ -707,12 +726,17 @@ def trend_table(
             if len(previous) == 1
             else "Förändring sedan förra mätningen"
         )
+        shares = own.set_index(["factor", "year"])["share"]
+        previous_years = prio["previous_year"]
         out[header] = [
-            format_difference(
-                prio.at[f, "change"], prio.at[f, "change_low"], prio.at[f, "change_high"]
+            format_share_difference(
+                shares.get((f, latest)),
+                shares.get((f, int(previous_years.at[f]))),
+                prio.at[f, "change_low"],
+                prio.at[f, "change_high"],
             )
-            if f in prio.index
-            else DASH
+            if f in prio.index and not is_missing(previous_years.at[f])
+            else (MISSING if f in prio.index else NOT_APPLICABLE)
             for f in factors
         ]
     return unbroken(out)
@@ -778,6 +802,47 @@ def association_frame(
     return frame[[*columns, *numbers, "suppressed"]].reset_index(drop=True)
 
 
+def denominator_sentence(
+    prevalence: pd.DataFrame,
+    municipality_code: str,
+    year: int,
+    codebook: Codebook | None = None,
+) -> str:
+    """The chapter's one denominator, stated with its numbers for all students:
+
+    "Varje andel i kapitlet räknas på de elever som har besvarat tillräckligt många av
+    faktorns frågor … I Järfälla 2024 besvarade 1 642 elever enkäten; andelarna för
+    faktorerna bygger på mellan 1 598 och 1 642 av dem." The respondents are ``n + missing``
+    of the all-students rows (the count chapter 01's table shows); suppressed rows are left
+    out of the range.
+    """
+    codebook = codebook or load_codebook()
+    all_label = codebook.survey.all_label
+    rows = _municipality_year(prevalence, municipality_code, year)
+    rows = rows.loc[(rows["grade"] == all_label) & (rows["sex"] == all_label)]
+    shown = rows.loc[~rows["suppressed"].astype("boolean").fillna(True).astype(bool)]
+    rule = (
+        "**Nämnare.** Varje andel i kapitlet, i text, tabeller och diagram, räknas på de "
+        "elever som har besvarat tillräckligt många av faktorns frågor; den som inte har gjort "
+        "det räknas varken över eller under gränsvärdet. Sambanden med brottslighet räknas på "
+        "dem som dessutom har besvarat frågorna om brott."
+    )
+    if shown.empty:
+        return rule
+    respondents = int((shown["n"] + shown["missing"]).max())
+    low, high = int(shown["n"].min()), int(shown["n"].max())
+    span = (
+        format_number(low)
+        if low == high
+        else f"mellan {format_number(low)} och {format_number(high)}"
+    )
+    return (
+        f"{rule} I {codebook.municipality_name(municipality_code)} {year} besvarade "
+        f"{format_number(respondents)} elever enkäten; andelarna för faktorerna bygger på "
+        f"{span} av dem."
+    )
+
+
 def association_display(
     associations: pd.DataFrame,
     municipality_code: str,
@@ -788,11 +853,15 @@ def association_display(
     """What goes with self-reported offending in one municipality, as a display frame.
 
     One row per risk factor. Columns (text, ``"–"`` when suppressed): ``Riskfaktor``,
-    ``Över gränsvärdet`` (share of students above the factor's cut-point), ``Brott bland dem
-    över`` and ``Brott bland övriga`` (share reporting offending among students above and
-    below the cut-point), ``Relativ risk`` (with 95 % interval) and ``Tillskrivbar andel``
+    ``Brott bland dem över`` and ``Brott bland övriga`` (share reporting offending among
+    students above and below the cut-point), ``Relativ risk`` (with 95 % interval) and
+    ``Tillskrivbar andel``
     (population attributable fraction with its approximate interval). The region's ratios are
     in ``association_frame`` and the figure.
+
+    The share above the cut-point is not repeated here: among students who also answered the
+    offending questions it would differ from the profile's (16 % against 17 % for the same
+    group), and the chapter prints each share on one denominator (:func:`denominator_sentence`).
     """
     codebook = codebook or load_codebook()
     frame = association_frame(associations, municipality_code, year, codebook, grade)
@@ -802,7 +871,6 @@ def association_display(
         pd.DataFrame(
             {
                 "Riskfaktor": [own.at[f, "label"] for f in factors],
-                "Över gränsvärdet": [format_share(own.at[f, "exposed_share"]) for f in factors],
                 "Brott bland dem över": [format_share(own.at[f, "share_exposed"]) for f in factors],
                 "Brott bland övriga": [format_share(own.at[f, "share_unexposed"]) for f in factors],
                 "Relativ risk": [

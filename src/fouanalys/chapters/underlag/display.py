@@ -16,7 +16,7 @@ import pandas as pd
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.config import DISCLOSURE_THRESHOLD
 from fouanalys.exceptions import FouanalysError
-from fouanalys.present.text import DASH, format_number
+from fouanalys.present.text import DASH, MISSING, UNKNOWN, format_number
 
 #: Order in which the inputs are listed.
 _INPUT_ORDER = ("enkat", "insatser", "befolkning", "kolada")
@@ -68,7 +68,7 @@ def _format_label(meta: Mapping[str, object]) -> str:
             break
     if meta.get("decimal") and meta.get("decimal") != ".":
         parts.append("decimalkomma" if meta["decimal"] == "," else f"decimal '{meta['decimal']}'")
-    return ", ".join(parts) if parts else "–"
+    return ", ".join(parts) if parts else UNKNOWN
 
 
 def input_summary(manifest: Mapping[str, object]) -> pd.DataFrame:
@@ -76,7 +76,7 @@ def input_summary(manifest: Mapping[str, object]) -> pd.DataFrame:
 
     Columns (Swedish display labels):
     ``Underlag`` (what the file is), ``Fil`` (file name), ``Rader`` (data rows read, Int64),
-    ``Format/Kodning`` (format, text encoding and separator as detected; "–" when unknown) and
+    ``Format/Kodning`` (format, text encoding and separator as detected; "okänt" when unknown) and
     ``SHA-256`` (the first 12 hex digits of the file's hash, enough to tell versions apart).
     """
     inputs: Mapping[str, Mapping[str, object]] = manifest.get("inputs") or {}  # type: ignore[assignment]
@@ -93,7 +93,7 @@ def input_summary(manifest: Mapping[str, object]) -> pd.DataFrame:
                 "Fil": PurePath(str(path)).name,
                 "Rader": meta.get("rows"),
                 "Format/Kodning": _format_label(meta),
-                "SHA-256": str(meta.get("sha256") or "")[:12] or "–",
+                "SHA-256": str(meta.get("sha256") or "")[:12] or MISSING,
             }
         )
     frame = pd.DataFrame(rows, columns=["Underlag", "Fil", "Rader", "Format/Kodning", "SHA-256"])
@@ -116,7 +116,7 @@ def _problem_text(problem: object) -> dict[str, str]:
 def _timestamp(value: object) -> str:
     """ISO timestamp as 'YYYY-MM-DD HH:MM UTC' (the text unchanged when it does not parse)."""
     if not value:
-        return "–"
+        return MISSING
     try:
         stamp = datetime.fromisoformat(str(value))
     except ValueError:
@@ -144,11 +144,11 @@ def validation_summary(manifest: Mapping[str, object]) -> pd.DataFrame:
         ("Validering", "godkänd" if ok else "underkänd"),
         ("Antal problem", str(len(problems))),
         ("Bearbetad", _timestamp(manifest.get("created"))),
-        ("Dataversion", str(manifest.get("data_version") or "–")),
-        ("Paketversion (fouanalys)", str(manifest.get("package_version") or "–")),
-        ("Kodboksversion", str(manifest.get("codebook_version") or "–")),
+        ("Dataversion", str(manifest.get("data_version") or MISSING)),
+        ("Paketversion (fouanalys)", str(manifest.get("package_version") or MISSING)),
+        ("Kodboksversion", str(manifest.get("codebook_version") or MISSING)),
         ("Syntetiska exempeldata", "ja" if manifest.get("synthetic") else "nej"),
-        ("Bearbetade tabeller", table_text or "–"),
+        ("Bearbetade tabeller", table_text or MISSING),
     ]
     return pd.DataFrame(rows, columns=["Uppgift", "Värde"])
 

@@ -280,3 +280,13 @@ def test_property_no_small_group_recoverable_remainders_included(case):
     mask = suppress_with_remainder(n, threshold)
     assert (n[~mask] >= threshold).all()
     assert small_groups_exposed(base, mask, threshold) == set()
+
+
+@pytest.mark.parametrize("line", [[6, 3, 10], [210, 190, 402], [40, 2, 45], [7, 7, 14], [3, 0, 3]])
+def test_protect_line_leaves_no_small_difference_of_printed_numbers(line):
+    from fouanalys.disclosure import protect_line, small_differences
+
+    line = np.array(line)
+    mask = protect_line(line, 5)
+    assert small_differences(line, mask, 5) == []
+    assert not small(line[~mask], 5).any()

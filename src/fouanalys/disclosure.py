@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from itertools import combinations
 
 import numpy as np
 from scipy.linalg import qr
@@ -199,6 +200,41 @@ def suppress_with_remainder(
     mask = suppress(ext, threshold, primary=ext_primary, known=known)
     mask = np.concatenate([mask[..., :-2], mask[..., -1:]], axis=-1)
     return np.moveaxis(mask, -1, axis)
+
+
+def small_differences(line: np.ndarray, mask: np.ndarray, threshold: int) -> list[tuple[int, ...]]:
+    """Published parts whose sum, taken from the published margin, leaves a small group.
+
+    ``line`` is one line of counts (parts, then the margin), ``mask`` its suppression mask.
+    Returns the subsets of part positions (as tuples) for which margin − their sum is 1 to
+    ``threshold − 1``: a reader gets a group of unpublished parts and remainder that way.
+    """
+    line = np.asarray(line, dtype=float)
+    if mask[-1]:
+        return []
+    parts = [i for i in range(line.size - 1) if not mask[i]]
+    found = []
+    for k in range(len(parts) + 1):
+        for subset in combinations(parts, k):
+            if small(line[-1] - line[list(subset)].sum(), threshold):
+                found.append(subset)
+    return found
+
+
+def protect_line(line: np.ndarray, threshold: int) -> np.ndarray:
+    """Suppression mask for one line (parts, then the margin) with the remainder a published cell.
+
+    Starts from :func:`suppress_with_remainder` and then hides more (the published part with
+    the fewest respondents, else the margin) until no difference of published numbers in the
+    line — margin minus any published parts — is a group of 1 to ``threshold − 1``.
+    """
+    line = np.asarray(line, dtype=float)
+    mask = suppress_with_remainder(line, threshold)
+    while small_differences(line, mask, threshold):
+        parts = [i for i in range(line.size - 1) if not mask[i]]
+        pick = min(parts, key=lambda i: line[i]) if parts else line.size - 1
+        mask[pick] = True
+    return mask
 
 
 def _pair_pass(mask: np.ndarray, known: np.ndarray, cost: np.ndarray) -> None:

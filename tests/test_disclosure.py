@@ -16,7 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import unit_rows_fixed
 
-from fouanalys.disclosure import recoverable, relation_matrix, suppress
+from fouanalys.disclosure import (
+    recoverable,
+    relation_matrix,
+    remainder,
+    small,
+    suppress,
+    suppress_with_remainder,
+)
 
 
 # --- independent reference -----------------------------------------------------------------------
@@ -221,3 +228,65 @@ def test_mask_is_deterministic(threshold):
     rng = np.random.default_rng(threshold)
     n = with_margins(rng.choice([0, 2, 4, 7, 20], size=(8, 2, 3)))
     assert (suppress(n, threshold) == suppress(n.copy(), threshold)).all()
+
+
+# --- the remainder is a published cell --------------------------------------------------------
+def with_explicit_other(base: np.ndarray) -> np.ndarray:
+    """(M, G, 3) -> (M+1, G+1, 4: Pojke, Flicka, other, Alla), every line exact."""
+    a = np.concatenate([base, base.sum(axis=-1, keepdims=True)], axis=-1)
+    a = np.concatenate([a, a.sum(axis=1, keepdims=True)], axis=1)
+    return np.concatenate([a, a.sum(axis=0, keepdims=True)], axis=0)
+
+
+def small_groups_exposed(base: np.ndarray, mask: np.ndarray, threshold: int) -> set:
+    """Small groups (printed cells or remainders of 1..threshold-1) an attacker can recover.
+
+    The attacker knows every printed cell the mask leaves published and every empty cell; the
+    remainders (other sex) are unknowns unless empty.
+    """
+    full = with_explicit_other(base)
+    unknown = np.zeros(full.shape, bool)
+    unknown[..., [0, 1, 3]] = mask
+    unknown[..., 2] = full[..., 2] > 0
+    exposed = exposed_by_hand(unknown)
+    return {c for c in exposed if 0 < full[c] < threshold}
+
+
+def test_a_small_remainder_is_published_by_plain_suppress_and_protected_with_remainder():
+    # Sundbyberg 2018 gy 2 in the old example: Alla − Pojkar − Flickor = 2.
+    base = np.array([[[60, 55, 3], [48, 50, 2]]])
+    n = with_margins(base)
+    assert not suppress(n, 5).any()  # the old rule: nothing hidden, the 2 follows by subtraction
+    assert small_groups_exposed(base, suppress(n, 5), 5)
+    mask = suppress_with_remainder(n, 5)
+    assert mask.any()
+    assert small_groups_exposed(base, mask, 5) == set()
+
+
+def test_remainder_and_small():
+    n = np.array([[10, 7, 19], [5, 5, 10]])
+    assert remainder(n).tolist() == [2, 0]
+    assert small(np.array([0, 1, 4, 5]), 5).tolist() == [False, True, True, False]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(three_way_tables())
+def test_property_no_small_group_recoverable_remainders_included(case):
+    n, threshold = case
+    # three_way_tables gives margins; rebuild the base with its other-sex column
+    base = np.zeros((n.shape[0] - 1, n.shape[1] - 1, 3), dtype=np.int64)
+    base[..., :2] = n[:-1, :-1, :2]
+    base[..., 2] = n[:-1, :-1, 2] - n[:-1, :-1, :2].sum(axis=-1)
+    mask = suppress_with_remainder(n, threshold)
+    assert (n[~mask] >= threshold).all()
+    assert small_groups_exposed(base, mask, threshold) == set()
+
+
+@pytest.mark.parametrize("line", [[6, 3, 10], [210, 190, 402], [40, 2, 45], [7, 7, 14], [3, 0, 3]])
+def test_protect_line_leaves_no_small_difference_of_printed_numbers(line):
+    from fouanalys.disclosure import protect_line, small_differences
+
+    line = np.array(line)
+    mask = protect_line(line, 5)
+    assert small_differences(line, mask, 5) == []
+    assert not small(line[~mask], 5).any()

@@ -224,7 +224,9 @@ def small():
 
 @pytest.fixture(scope="module")
 def small_prev(small):
-    return prevalence_table(small, CB)
+    """Without disclosure control (threshold 1): the tests of counts and intervals read every cell;
+    the suppression tests below use the default threshold."""
+    return prevalence_table(small, CB, threshold=1)
 
 
 def test_prevalence_columns_and_grid(small_prev):
@@ -273,10 +275,13 @@ def test_margins_are_sums_and_region_pools_the_municipalities(small_prev):
         assert v.xs(2022, level="year").xs(REGION).equals(v.xs(2022, level="year").xs(M1))
 
 
-def test_prevalence_suppresses_small_cells_and_their_partners(small_prev):
-    t = small_prev
-    # Nothing published rests on fewer than 5 (the 3 of blank sex are not a published cell).
-    assert not t.suppressed.any()
+def test_prevalence_suppresses_small_cells_and_their_partners(small):
+    t = prevalence_table(small, CB)
+    # The 3 of blank sex in M1 Åk 9 are a published cell (Alla − Pojke − Flicka): never all
+    # three of that line published, for any factor.
+    line = t[(t.municipality_code == M1) & (t.year == 2020) & (t.grade == "Åk 9")]
+    assert line.groupby("factor")["suppressed"].any().all()
+    assert_no_small_group_published(t, 5)
     # Raise the threshold so M1 Åk 9 Pojke (n = 18) is primary for impulsivitet.
     t = prevalence_table(frame(*_small_blocks()), CB, threshold=19)
     c = cell(t, M1, 2020, "Åk 9", "Pojke", "impulsivitet")
@@ -284,6 +289,46 @@ def test_prevalence_suppresses_small_cells_and_their_partners(small_prev):
     published = t[~t.suppressed]
     assert (published.n >= 19).all()
     assert t[t.suppressed].drop(columns=[*PREVALENCE_COLUMNS[:7], "suppressed"]).isna().all().all()
+
+
+def assert_no_small_group_published(t: pd.DataFrame, threshold: int) -> None:
+    """No published n, cases, n − cases, nor other-sex remainder of them, is a group of 1..t−1."""
+    pub = t[~t.suppressed]
+    for counts in (pub.n, pub.cases, pub.n - pub.cases):
+        c = counts.astype(int)
+        assert not ((c > 0) & (c < threshold)).any()
+    key = ["municipality_code", "year", "grade", "factor"]
+    wide = t.assign(non=t.n - t.cases).pivot_table(
+        index=key, columns="sex", values=["n", "cases", "non"], aggfunc="first", dropna=False
+    )
+    for col in ("n", "cases", "non"):
+        rest = wide[(col, ALL)] - wide[(col, "Pojke")] - wide[(col, "Flicka")]
+        rest = rest.dropna()  # NA: some cell of the line suppressed
+        assert not ((rest > 0) & (rest < threshold)).any(), col
+
+
+def test_small_counts_above_or_below_the_cut_point_are_suppressed():
+    # 2 of 99 above the cut-point: '2 %' with n = 99 beside it tells the reader two answered so.
+    blocks = [
+        block(2020, M1, "Åk 9", "Pojke", 99, share=2 / 99),
+        block(2020, M1, "Åk 9", "Flicka", 60, share=0.5),
+        block(2020, M1, "Gy 2", "Pojke", 50, share=47 / 50),  # 3 below the cut-point
+        block(2020, M1, "Gy 2", "Flicka", 60, share=0.5),
+        block(2020, M2, "Åk 9", "Pojke", 40, share=0.5),
+        block(2020, M2, "Åk 9", "Flicka", 40, share=0.25),
+        block(2020, M2, "Gy 2", "Pojke", 30, share=0.3),
+        block(2020, M2, "Gy 2", "Flicka", 30, share=0.0),
+    ]
+    t = prevalence_table(frame(*blocks), CB)
+    assert cell(t, M1, 2020, "Åk 9", "Pojke", "impulsivitet").suppressed
+    assert cell(t, M1, 2020, "Gy 2", "Pojke", "impulsivitet").suppressed
+    assert_no_small_group_published(t, 5)
+    # a share of 0 % on n ≥ 5 is no small group: published
+    zero = [block(2020, M1, g, s, 40, share=0.5) for g in ("Åk 9", "Gy 2") for s in SEXES[:2]]
+    zero[0] = block(2020, M1, "Åk 9", "Pojke", 40, share=0.0)
+    t = prevalence_table(frame(*zero), CB)
+    assert not t.suppressed.any()
+    assert cell(t, M1, 2020, "Åk 9", "Pojke", "impulsivitet").share == 0
 
 
 def _small_blocks():
@@ -473,24 +518,25 @@ def test_association_suppression():
     c = cell(a, M1, 2020, "Åk 9", ALL, "impulsivitet")
     assert c.suppressed and pd.isna(c.n_exposed) and math.isnan(c.risk_ratio)
     assert a[a.suppressed].iloc[:, 5:-1].isna().all().all()
-    # M1's all-grades cell equals its Åk 9 cell (no Gy 2): it goes too; and one more
-    # municipality (the smaller, M2), so that region − the rest does not give M1 back.
+    # M1's all-grades cell equals its Åk 9 cell (no Gy 2): it goes too. In M2 and M3 nobody
+    # unexposed has the outcome, so the region's unexposed cases are M1's 2: a small group,
+    # primary there as well (and M1 cannot be had back as region − the rest).
     assert cell(a, M1, 2020, ALL, ALL, "impulsivitet").suppressed
-    assert cell(a, M2, 2020, "Åk 9", ALL, "impulsivitet").suppressed
+    region = cell(a, REGION, 2020, "Åk 9", ALL, "impulsivitet")
+    assert region.suppressed
     assert not cell(a, M3, 2020, "Åk 9", ALL, "impulsivitet").suppressed
-    assert not cell(a, REGION, 2020, "Åk 9", ALL, "impulsivitet").suppressed
     published = a[~a.suppressed]
     assert (published.n_exposed >= 5).all() and (published.n_unexposed >= 5).all()
 
 
 def test_association_undefined_ratio_keeps_its_interval():
     imp = [True] * 10 + [False] * 40
-    out = [True] * 2 + [False] * 48
+    out = [True] * 5 + [False] * 45
     f = frame(block(2020, M1, "Åk 9", "Pojke", 50, flags={"impulsivitet": imp, OUTCOME: out}))
     c = cell(association_table(f, CB), M1, 2020, "Åk 9", ALL, "impulsivitet")
     assert not c.suppressed and c.share_unexposed == 0
     assert math.isnan(c.risk_ratio) and math.isnan(c.paf)  # no outcome among the unexposed
-    ref = Table2x2(np.array([[2.5, 8.5], [0.5, 40.5]]), shift_zeros=False).riskratio_confint()
+    ref = Table2x2(np.array([[5.5, 5.5], [0.5, 40.5]]), shift_zeros=False).riskratio_confint()
     assert (c.rr_low, c.rr_high) == pytest.approx(ref)  # Haldane-Anscombe
 
 
@@ -547,10 +593,21 @@ def margins(base: np.ndarray, sex: bool = True) -> np.ndarray:
     return np.concatenate([n, n.sum(0, keepdims=True)], 0)
 
 
-def assert_nothing_recoverable(sup: np.ndarray, n: np.ndarray, label) -> None:
+def assert_nothing_recoverable(
+    sup: np.ndarray, n: np.ndarray, label, other=None, threshold: int = 0
+) -> None:
+    """No suppressed cell recoverable; with ``other`` (the blank-sex remainder with margins, an
+    array of shape ``n.shape[:-1]``) the remainder is an unknown part of each sex line unless
+    empty, and no small remainder (1–4 … below the threshold) may be recoverable either."""
+    guarded = sup
+    if other is not None:
+        small_other = (other > 0) & (other < threshold)
+        n = np.concatenate([n[..., :2], other[..., None], n[..., 2:]], axis=-1)
+        guarded = np.concatenate([sup[..., :2], small_other[..., None], sup[..., 2:]], axis=-1)
+        sup = np.concatenate([sup[..., :2], (other > 0)[..., None], sup[..., 2:]], axis=-1)
     known = n == 0
-    known |= exposed(~known)  # fixed by the empty cells and remainders alone
-    assert not exposed(sup & ~known).any(), label
+    known |= exposed(~known)  # fixed by the empty cells alone
+    assert not (exposed(sup & ~known) & guarded).any(), label
 
 
 @st.composite
@@ -571,7 +628,11 @@ def test_property_tables_disclosure_and_intervals(case, threshold):
     assert ((published.ci_low <= published.share) & (published.share <= published.ci_high)).all()
     assert published.share.between(0, 1).all()
 
-    # The attacker's view: published n, plus empty cells and the blank-sex remainders as known.
+    for counts in (published.cases, published.n - published.cases):
+        assert not counts.astype(int).between(1, threshold - 1).any()
+
+    # The attacker's view: published n, plus empty cells; the blank-sex remainders are unknown
+    # parts of the sex lines (a remainder is a published cell: never a small one recoverable).
     munis = [*CB.municipality_codes, REGION]
     grades, sexes = ["Åk 9", "Gy 2", ALL], ["Pojke", "Flicka", ALL]
     full = pd.MultiIndex.from_product([munis, grades, sexes])
@@ -593,7 +654,8 @@ def test_property_tables_disclosure_and_intervals(case, threshold):
         n = margins(base)
         published_n = g.n.to_numpy(dtype=float, na_value=np.nan).reshape(9, 3, 3)
         np.testing.assert_array_equal(published_n[~sup], n[~sup])
-        assert_nothing_recoverable(sup, n, (year, factor))
+        other = margins(base[..., 2], sex=False)
+        assert_nothing_recoverable(sup, n, (year, factor), other, threshold)
 
     # Priorities: the same suppression as the municipality cells; estimates inside intervals.
     p = priorities_table(f, CB, threshold=threshold)

@@ -67,14 +67,32 @@ def test_response_counts_exact_values_and_suppression(enkat):
 def test_response_counts_threshold_is_a_parameter(enkat):
     got = underlag.response_counts(enkat, "0123", threshold=3)
     ak9 = got[(got["ar"] == 2024) & (got["arskurs"] == "Åk 9")].set_index("kon")
-    assert ak9.loc["Pojke", "n"] == 6
-    assert ak9.loc["Flicka", "n"] == 3
-    assert ak9.loc["Alla", "n"] == 10
-    assert not ak9["suppressed"].any()
+    # 6 and 3 are not below 3, but 10 − 6 − 3 = 1 (blank sex) is: one of the three goes
+    assert ak9["suppressed"].sum() == 1
+    assert ak9.loc["Flicka", "suppressed"]  # the smallest part
+    assert ak9.loc["Pojke", "n"] == 6 and ak9.loc["Alla", "n"] == 10
     # 2022 Åk 9: girls (1) below 3, boys (2) below 3, total 3 not below 3
     ak9_2022 = got[(got["ar"] == 2022)].set_index("kon")
     assert ak9_2022["suppressed"].to_dict() == {"Pojke": True, "Flicka": True, "Alla": False}
     assert ak9_2022.loc["Alla", "n"] == 3
+
+
+@pytest.mark.parametrize("other", [1, 2, 3, 4])
+def test_a_remainder_of_other_sex_is_never_printed_by_subtraction(other):
+    # Sundbyberg 2018 gymnasiet år 2 in the old example: Alla − Pojkar − Flickor = 2
+    enkat = _enkat(
+        [
+            (2018, "0183", "Gy 2", "Pojke", 210),
+            (2018, "0183", "Gy 2", "Flicka", 190),
+            (2018, "0183", "Gy 2", None, other),
+        ]
+    )
+    table = underlag.response_counts_table(underlag.response_counts(enkat, "0183"))
+    row = table.iloc[0]
+    printed = [row[c] for c in ("Pojkar", "Flickor", "Alla")]
+    assert "–" in printed
+    numbers = [int(v.replace("\u202f", "")) for v in printed if v != "–"]
+    assert len(numbers) == 2 and numbers != [210, 190]  # not both parts beside the total
 
 
 def test_response_counts_no_rows_for_municipality(enkat):

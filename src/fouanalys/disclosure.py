@@ -5,10 +5,19 @@ along every axis, the **last** position is the margin of the positions before it
 
     cells[..., -1, ...] = cells[..., 0, ...] + ... + cells[..., k - 1, ...] + remainder
 
-where the remainder (respondents counted in the margin but in no published part, e.g. the
-all-sexes total holding respondents of other or blank sex) is treated as **known** to an
-attacker. That is the conservative choice: it can only make more cells recoverable. Every such
-line of the table is one linear relation "margin − sum of parts = known constant".
+where the remainder holds respondents counted in the margin but in no published part (e.g. the
+all-sexes total holding respondents of other or blank sex). Every such line of the table is one
+linear relation "margin − sum of parts = remainder".
+
+**The remainder is a published cell.** A reader who sees the margin and every part subtracts and
+gets it, so a remainder of 1 to ``threshold − 1`` respondents is disclosed exactly as a printed
+count would be. :func:`suppress_with_remainder` makes the remainder along one axis an explicit
+part (before the margin) and protects it like any other cell: a small remainder is a primary
+cell, and complementary suppression hides a part or the margin of its line (and whatever more
+keeps it unrecoverable). A remainder of at least ``threshold`` respondents counts as published
+(a reader may work it out; complementary suppression may still hide it, which costs no printed
+number), one of 0 as a known zero. :func:`suppress` alone treats every remainder as a known
+constant, which is right only where the table has none (as along the grade and region axes).
 
 Rules, applied by :func:`suppress`:
 
@@ -31,12 +40,14 @@ equals the known remainder) cannot be protected by suppression and is treated as
 
 What this does not cover, by design: attacks through bounds (non-negativity, integer counts)
 rather than exact linear relations, and group disclosure of a sum of several suppressed cells.
+A group of 0 is not a group: empty cells (and empty remainders) are published as such.
 """
 
 from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from itertools import combinations
 
 import numpy as np
 from scipy.linalg import qr
@@ -146,6 +157,84 @@ def suppress(
         target = int(np.flatnonzero(exposed.ravel())[0])
         mask.ravel()[_protector(target, mask, known, cost)] = True
     raise SuppressionError("complementary suppression did not converge")  # pragma: no cover
+
+
+def small(counts: np.ndarray, threshold: int) -> np.ndarray:
+    """True where a count is a small group: at least 1 and below ``threshold`` (0 is no group)."""
+    counts = np.asarray(counts, dtype=float)
+    return (counts > 0) & (counts < threshold)
+
+
+def remainder(cells: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Margin minus the sum of the parts along ``axis`` (the axis removed)."""
+    n = np.moveaxis(np.asarray(cells, dtype=float), axis, -1)
+    return n[..., -1] - n[..., :-1].sum(axis=-1)
+
+
+def suppress_with_remainder(
+    cells: np.ndarray,
+    threshold: int,
+    *,
+    axis: int = -1,
+    primary: np.ndarray | None = None,
+    remainder_primary: np.ndarray | None = None,
+) -> np.ndarray:
+    """Like :func:`suppress`, with the remainder along ``axis`` protected as a published cell.
+
+    The remainder (margin − parts, per line along ``axis``) becomes an explicit part before the
+    margin. It is primary when it is a small group (1 to ``threshold − 1`` respondents, or where
+    ``remainder_primary`` says so, an array of the table's shape without ``axis``), a known zero
+    when 0, else published. Returns the mask for ``cells`` (the remainder dropped):
+    no small remainder is recoverable from the cells it leaves published.
+    """
+    n = np.moveaxis(np.asarray(cells, dtype=float), axis, -1)
+    rest = n[..., -1] - n[..., :-1].sum(axis=-1)
+    if remainder_primary is None:
+        rest_primary = small(rest, threshold)
+    else:
+        rest_primary = np.asarray(remainder_primary, dtype=bool)
+    prim = n < threshold if primary is None else np.moveaxis(np.asarray(primary, bool), axis, -1)
+    ext = np.concatenate([n[..., :-1], rest[..., None], n[..., -1:]], axis=-1)
+    ext_primary = np.concatenate([prim[..., :-1], rest_primary[..., None], prim[..., -1:]], axis=-1)
+    known = np.concatenate([n[..., :-1] == 0, (rest == 0)[..., None], n[..., -1:] == 0], axis=-1)
+    mask = suppress(ext, threshold, primary=ext_primary, known=known)
+    mask = np.concatenate([mask[..., :-2], mask[..., -1:]], axis=-1)
+    return np.moveaxis(mask, -1, axis)
+
+
+def small_differences(line: np.ndarray, mask: np.ndarray, threshold: int) -> list[tuple[int, ...]]:
+    """Published parts whose sum, taken from the published margin, leaves a small group.
+
+    ``line`` is one line of counts (parts, then the margin), ``mask`` its suppression mask.
+    Returns the subsets of part positions (as tuples) for which margin − their sum is 1 to
+    ``threshold − 1``: a reader gets a group of unpublished parts and remainder that way.
+    """
+    line = np.asarray(line, dtype=float)
+    if mask[-1]:
+        return []
+    parts = [i for i in range(line.size - 1) if not mask[i]]
+    found = []
+    for k in range(len(parts) + 1):
+        for subset in combinations(parts, k):
+            if small(line[-1] - line[list(subset)].sum(), threshold):
+                found.append(subset)
+    return found
+
+
+def protect_line(line: np.ndarray, threshold: int) -> np.ndarray:
+    """Suppression mask for one line (parts, then the margin) with the remainder a published cell.
+
+    Starts from :func:`suppress_with_remainder` and then hides more (the published part with
+    the fewest respondents, else the margin) until no difference of published numbers in the
+    line — margin minus any published parts — is a group of 1 to ``threshold − 1``.
+    """
+    line = np.asarray(line, dtype=float)
+    mask = suppress_with_remainder(line, threshold)
+    while small_differences(line, mask, threshold):
+        parts = [i for i in range(line.size - 1) if not mask[i]]
+        pick = min(parts, key=lambda i: line[i]) if parts else line.size - 1
+        mask[pick] = True
+    return mask
 
 
 def _pair_pass(mask: np.ndarray, known: np.ndarray, cost: np.ndarray) -> None:

@@ -154,3 +154,7 @@ class FetchError(FouanalysError):
 
 class CellFormatError(FetchError, ValueError):
     """Raised when one cell of an existing fetched file cannot be read; carries the cell text."""
+
+
+class DisclosureAuditError(FouanalysError):
+    """Raised when a built report publishes a group of 1–4; names the chapter, table and cell."""

@@ -30,7 +30,7 @@ import pandas as pd
 
 from fouanalys.codebook import Codebook, Index
 from fouanalys.config import DISCLOSURE_THRESHOLD
-from fouanalys.disclosure import suppress
+from fouanalys.disclosure import remainder, small, suppress, suppress_with_remainder
 from fouanalys.exceptions import FouanalysError, InvalidArgumentError
 
 log = logging.getLogger("fouanalys")
@@ -367,7 +367,9 @@ def _prevalence_cells(
         share = full["swy"] / full["sw"]
         n_eff = full["sw"] ** 2 / full["sw2"]
     p, low, high = _wilson(share * n_eff, n_eff, _z(confidence))
-    suppressed = _suppress_per_year(full["n"], threshold)
+    suppressed = _suppress_per_year(
+        [full["n"], full["cases"], full["n"] - full["cases"]], threshold
+    )
     return _Cells(
         layout=lay,
         factors=factors,
@@ -386,19 +388,40 @@ def _prevalence_cells(
 
 
 def _suppress_per_year(
-    total: np.ndarray, threshold: int, primary: np.ndarray | None = None
+    counts: Sequence[np.ndarray],
+    threshold: int,
+    primary: np.ndarray | None = None,
+    *,
+    sex: bool = True,
 ) -> np.ndarray:
     """Suppression masks for (factor, year, …) counts: one table per factor and year.
 
-    ``primary`` (same shape) marks cells to hide besides those below the threshold.
+    ``counts[0]`` is the number of respondents each cell rests on (it decides which cell a
+    complementary suppression takes); every array in ``counts`` is a count a reader can work
+    out from the published row (n, cases, n − cases, …). Primary: ``counts[0]`` below the
+    threshold, or any count a small group (1 to threshold − 1; 0 is no group), or ``primary``.
+    With ``sex`` the last axis is Pojke, Flicka, Alla, and the remainder (other and blank sex)
+    is protected as a published cell: small in any of ``counts`` means primary
+    (:func:`fouanalys.disclosure.suppress_with_remainder`).
     """
+    total = counts[0]
+    first = total < threshold
+    for c in counts[1:]:
+        first = first | small(c, threshold)
+    if primary is not None:
+        first = first | primary
     suppressed = np.empty(total.shape, dtype=bool)
     for f in range(total.shape[0]):
         for t in range(total.shape[1]):
-            if primary is None:
-                suppressed[f, t] = suppress(total[f, t], threshold)
+            if sex:
+                rest_small = np.zeros(total.shape[2:-1], dtype=bool)
+                for c in counts:
+                    rest_small |= small(remainder(c[f, t]), threshold)
+                suppressed[f, t] = suppress_with_remainder(
+                    total[f, t], threshold, primary=first[f, t], remainder_primary=rest_small
+                )
             else:
-                suppressed[f, t] = suppress(total[f, t], threshold, primary=primary[f, t])
+                suppressed[f, t] = suppress(total[f, t], threshold, primary=first[f, t])
     return suppressed
 
 
@@ -481,9 +504,13 @@ def prevalence_table(
     with the index), ``cases`` (above the cut-point, unweighted), ``missing`` (respondents whose
     index is missing) — Int64; ``share`` (cases/n, or with weights Σw·y/Σw), ``n_eff`` (n, or
     Kish's (Σw)²/Σw²), ``ci_low, ci_high`` (Wilson on share·n_eff of n_eff) — float;
-    ``suppressed`` (bool). Suppressed rows (disclosure control on the unweighted n, see
-    :func:`fouanalys.disclosure.suppress`; one table per year and index: municipality + region ×
-    grade + all × sex + all) publish no numbers (all NA).
+    ``suppressed`` (bool). Suppressed rows publish no numbers (all NA). Disclosure control (one
+    table per year and index: municipality + region × grade + all × sex + all, see
+    :func:`fouanalys.disclosure.suppress_with_remainder`): a row is suppressed when n is below
+    the threshold or when ``cases`` or ``n − cases`` is a small group (1 to threshold − 1: a
+    share with n beside it tells the reader both); the other-sex remainder (Alla − Pojke −
+    Flicka) of n, cases and n − cases is protected the same way; then complementary suppression.
+    A count of 0 is not a group: a share of 0 % or 100 % on n ≥ threshold is published.
     """
     cells = _prevalence_cells(scores, codebook, threshold, confidence)
     sup = cells.suppressed
@@ -592,7 +619,8 @@ def _reference(cells: _Cells, sel: list[int], threshold: int, confidence: float)
 
     Returns ``reference_share``, ``reference_ci_low/high`` (Wilson), ``difference`` and
     ``diff_low/high`` (Newcombe), and ``no_ref``: cells whose reference is not published
-    (the cell or its region cell suppressed, or too few respondents in the rest of the region).
+    (the cell or its region cell suppressed, too few respondents in the rest of the region, or
+    a small group above or below the cut-point there).
     """
     m = len(cells.layout.municipalities) - 1
 
@@ -614,7 +642,10 @@ def _reference(cells: _Cells, sel: list[int], threshold: int, confidence: float)
     diff_low, diff_high = newcombe_interval(
         share * neff, neff, ref_share * ref_neff, ref_neff, confidence
     )
+    rest_cases = region(cells.cases) - muni(cells.cases)
     no_ref = sup | region(cells.suppressed) | (rest_n < threshold) | np.isnan(ref_share)
+    # the reference share times the rest's n (region n − municipality n) gives its counts
+    no_ref |= small(rest_cases, threshold) | small(rest_n - rest_cases, threshold)
     return {
         "reference_share": ref_share,
         "reference_ci_low": ref_low,
@@ -699,7 +730,9 @@ def association_table(
     of the group exposed; the interval substitutes the RR bounds into Levin's formula, which is
     approximate: it ignores the uncertainty in p); ``suppressed`` (bool).
 
-    Disclosure: primary suppression where n_exposed or n_unexposed is below the threshold; then
+    Disclosure: primary suppression where n_exposed or n_unexposed is below the threshold, or
+    where cases or non-cases among the exposed or the unexposed are a small group (1 to
+    threshold − 1); then
     complementary suppression on the table municipality + region × grade + all per year and
     factor (all four counts are additive along both dimensions, so one mask protects them all).
     Can the hidden counts be recovered from the prevalence table? Its ``cases`` and ``n − cases``
@@ -734,7 +767,10 @@ def association_table(
     )
 
     sup = _suppress_per_year(
-        n_exp + n_unexp, threshold, primary=(n_exp < threshold) | (n_unexp < threshold)
+        [n_exp + n_unexp, cases_exp, n_exp - cases_exp, cases_unexp, n_unexp - cases_unexp],
+        threshold,
+        primary=(n_exp < threshold) | (n_unexp < threshold),
+        sex=False,
     )
     values = {
         "n_exposed": n_exp,

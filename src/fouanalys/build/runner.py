@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 
 from fouanalys import __version__
+from fouanalys.build import audit
 from fouanalys.build.kernel import ensure_kernel
 from fouanalys.chapters import registry
 from fouanalys.codebook import Codebook, load_codebook
@@ -516,6 +517,11 @@ def build(
     summary.final_reports = build_final_reports(tasks, summary.results, formats, jobs)
     summary.index = _write_build_index(summary, Path(reports_dir), codebook)
     summary.seconds = round(time.perf_counter() - started, 1)
+    audit.check(
+        (f"{r.municipality_name} ({r.municipality_code}), kapitel {r.chapter_id}", Path(r.notebook))
+        for r in summary.results
+        if r.status == "ok"
+    )
     return summary
 
 

@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import PurePath
 
+import numpy as np
 import pandas as pd
 
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.config import DISCLOSURE_THRESHOLD
+from fouanalys.disclosure import protect_line
 from fouanalys.exceptions import FouanalysError
 from fouanalys.present.text import DASH, MISSING, UNKNOWN, format_number
 
@@ -198,10 +200,13 @@ def response_counts(
     ``suppressed`` (bool).
 
     One row per year and grade present in the municipality's data, times both sexes and
-    ``"Alla"``. Respondents with a blank sex count in ``"Alla"`` only, so ``"Alla"`` is the true
-    total of the grade. A count below ``threshold`` is suppressed; when exactly one sex in a
-    year and grade is suppressed, the other is suppressed too, so that neither can be worked
-    out by subtracting from the total. Rows are ordered by year, grade (codebook order), sex.
+    ``"Alla"``. Respondents with a blank or other sex count in ``"Alla"`` only, so ``"Alla"`` is
+    the true total of the grade. Each year and grade is one line Pojke + Flicka + remainder =
+    Alla, protected by :func:`fouanalys.disclosure.protect_line`: a count below ``threshold``
+    is suppressed, and so is a cell from which a suppressed count, or a remainder (Alla −
+    Pojke − Flicka) of 1 to threshold − 1, could be worked out by subtraction; and no
+    difference of printed numbers (Alla − Pojke, Alla − Flicka, Alla − both) is such a group.
+    Rows are ordered by year, grade (codebook order), sex.
     """
     codebook = codebook or load_codebook()
     all_label = codebook.survey.all_label
@@ -223,15 +228,13 @@ def response_counts(
 
     rows = []
     for ar, arskurs in zip(groups["ar"], groups["arskurs"], strict=True):
-        counts = {s: int(by_sex.get((ar, arskurs, s), 0)) for s in sexes}
-        suppressed = {s: counts[s] < threshold for s in sexes}
-        if sum(suppressed.values()) == 1:  # complementary suppression against the total
-            for s in sexes:
-                suppressed[s] = True
+        counts = [int(by_sex.get((ar, arskurs, s), 0)) for s in sexes]
         total = int(totals.get((ar, arskurs), 0))
-        for s in sexes:
-            rows.append((ar, arskurs, s, counts[s], suppressed[s]))
-        rows.append((ar, arskurs, all_label, total, total < threshold))
+        # one line Pojke, Flicka, Alla; the remainder (other and blank sex) is a published cell
+        mask = protect_line(np.array([*counts, total]), threshold)
+        for s, n, hidden in zip(sexes, counts, mask[:-1], strict=True):
+            rows.append((ar, arskurs, s, n, bool(hidden)))
+        rows.append((ar, arskurs, all_label, total, bool(mask[-1])))
 
     frame = pd.DataFrame(rows, columns=columns)
     frame["ar"] = frame["ar"].astype("Int64")

@@ -1,0 +1,76 @@
+"""Tests for fouanalys.build.audit: the build's read-back of every published table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fouanalys.build import audit
+from fouanalys.exceptions import DisclosureAuditError, FouanalysError
+from fouanalys.present.tables import table
+
+
+def notebook_with(tmp_path: Path, *frames: pd.DataFrame, caption: str = "Svarande") -> Path:
+    """An executed-notebook file whose outputs display ``frames`` as report tables."""
+    cells = [
+        {
+            "cell_type": "code",
+            "source": "",
+            "metadata": {},
+            "outputs": [
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"text/html": table(f, caption)._repr_html_(), "text/plain": ""},
+                }
+            ],
+        }
+        for f in frames
+    ]
+    path = tmp_path / "01_underlag.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4}))
+    return path
+
+
+def counts(pojkar: str, flickor: str, alla: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "År": ["2018"],
+            "Årskurs": ["Gymnasiet år 2"],
+            "Pojkar": [pojkar],
+            "Flickor": [flickor],
+            "Alla": [alla],
+        }
+    )
+
+
+def test_a_safe_table_passes(tmp_path):
+    nb = notebook_with(tmp_path, counts("210", "190", "405"), counts("–", "–", "402"))
+    assert audit.audit_notebooks([("Sundbyberg, kapitel 01", nb)]) == []
+    audit.check([("Sundbyberg, kapitel 01", nb)])
+
+
+def test_a_remainder_of_two_fails_naming_chapter_table_and_cell(tmp_path):
+    nb = notebook_with(tmp_path, counts("210", "190", "402"), caption="Svarande per år")
+    with pytest.raises(DisclosureAuditError) as err:
+        audit.check([("Sundbyberg (0183), kapitel 01", nb)])
+    text = str(err.value)
+    assert "Sundbyberg (0183), kapitel 01" in text and "Svarande per år" in text
+    assert "rad 1" in text and "'Alla' − 'Pojkar' − 'Flickor' = 2" in text
+    assert isinstance(err.value, FouanalysError)  # the CLI prints it without a traceback
+
+
+def test_a_printed_small_count_and_a_small_difference_fail(tmp_path):
+    frame = pd.DataFrame({"Insats": ["Avhopparverksamhet"], "Deltagare per år": ["3"]})
+    nb = notebook_with(tmp_path, frame, counts("6", "–", "10"))
+    found = audit.audit_notebooks([("Ekerö, kapitel 03", nb)])
+    assert {(f.column, f.value) for f in found} == {("Deltagare per år", 3), ("Alla", 4)}
+
+
+def test_counts_of_interventions_and_shares_are_not_read(tmp_path):
+    frame = pd.DataFrame({"Nivå": ["förebygga"], "Pågående": ["3"], "Andel": ["2 %"]})
+    nb = notebook_with(tmp_path, frame)
+    assert audit.audit_notebooks([("x", nb)]) == []

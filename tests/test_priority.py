@@ -128,3 +128,37 @@ def test_gap_cells_name_every_gap_of_a_prioritised_factor(example):
         for row in own.to_dict("records"):
             sentence = markdown_safe(insatser.gap_sentence(row, CB))
             assert sentence in sentences and sentence.endswith(f"({row['status']}).")
+
+
+def test_index_page_states_each_municipalitys_priorities_and_gaps(example, tmp_path):
+    from fouanalys.build.index import write_index
+
+    table, gaps = example["priority_factors"], example["gaps"]
+    labels = CB.labels("indices")
+    findings = {}
+    for code in CB.municipality_codes:
+        line = insatser.finding_line(table, gaps, code, CB)
+        year = int(table.loc[table["municipality_code"] == code, "year"].max())
+        chosen = table.loc[
+            (table["municipality_code"] == code) & (table["year"] == year) & table["prioritised"]
+        ]
+        if chosen.empty:
+            assert line == f"Ingen prioriterad risk- eller skyddsfaktor {year}."
+        else:
+            for factor in chosen["factor"]:
+                assert labels[factor].lower() in line.lower(), (code, factor)
+            own = gaps.loc[gaps["municipality_code"] == code, "status"].value_counts()
+            for status in ("saknas", "tunn", "okänd"):
+                if own.get(status, 0):
+                    assert f"{own[status]} {status}" in line, (code, status)
+                else:
+                    assert f" {status}" not in line.split("Luckor")[1], (code, status)
+        findings[code] = line
+    entries = [
+        {"municipality_code": code, "municipality_name": CB.municipality_name(code),
+         "chapter_id": "03_insatser", "status": "ok"}
+        for code in CB.municipality_codes
+    ]  # fmt: skip
+    page = write_index(tmp_path, entries, findings=findings | {"0123": "<b>x</b>"}).read_text()
+    assert findings["0125"] in page  # Ekerö: told plainly
+    assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page

@@ -43,6 +43,7 @@ p.final { font-size: 1.05em; font-weight: bold; background: #f2f5f8; padding: 0.
 pre.error { white-space: pre-wrap; background: #fff1f0; border-left: 4px solid #a4000f;
             padding: 0.4em 0.6em; margin: 0.3em 0 0; font-size: 0.85em; }
 a { color: #12559b; }
+p.finding { margin: 0.2em 0 0.6em; }
 footer { margin-top: 2em; color: #666; font-size: 0.85em; }
 """
 
@@ -175,13 +176,21 @@ def _chapter_row(entry: Mapping[str, Any], reports_dir: Path) -> str:
 
 
 def _unit_section(
-    code: str, group: list, name: str, final: Mapping[str, Any] | None, reports_dir: Path
+    code: str,
+    group: list,
+    name: str,
+    final: Mapping[str, Any] | None,
+    reports_dir: Path,
+    finding: str = "",
 ) -> list[str]:
-    """One municipality's (or the region's) section: heading, final report, chapter table."""
+    """One municipality's (or the region's) section: heading, its findings in one line, final
+    report, chapter table."""
     esc = html.escape
     shown_code = code and code != name and not _is_region(code)
     heading = name + (f" ({code})" if shown_code else "")
     out = [f'<section id="kommun-{esc(code)}">', f"<h2>{esc(heading)}</h2>"]
+    if finding:
+        out.append(f'<p class="finding">{esc(finding)}</p>')
     final_links = _final_links(final, reports_dir)
     if final_links:
         out.append(f'<p class="final">Slutrapport (alla kapitel): {final_links}</p>')
@@ -200,6 +209,7 @@ def write_index(
     synthetic: bool = False,
     final_reports: Mapping[str, Mapping[str, Any]] | None = None,
     title: str = "FoU Nordväst – rapporter per kommun",
+    findings: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``reports_dir/index.html``: every chapter per municipality, with status and links.
 
@@ -210,8 +220,9 @@ def write_index(
     ``failed_cell``. Status reads "klar", "oförändrad" (cached) or "misslyckades" with the
     error. ``final_reports`` maps a municipality code, or "region", to ``{"html": path, "pdf":
     path}``: linked at the top of the page and in the municipality's section. Links are
-    relative, so the folder can be moved or zipped. All text is HTML-escaped. The page is
-    written atomically.
+    relative, so the folder can be moved or zipped. ``findings`` maps a municipality code to one
+    line under its heading (its prioritised factors and gaps). All text is HTML-escaped. The
+    page is written atomically.
     """
     reports_dir = Path(reports_dir)
     entries = list(entries)
@@ -249,7 +260,8 @@ def write_index(
         final = final_reports.get(code)
         if final is None and _is_region(code):
             final = final_reports.get("region")
-        out += _unit_section(code, group, names[code], final, reports_dir)
+        finding = (findings or {}).get(code, "")
+        out += _unit_section(code, group, names[code], final, reports_dir, finding)
     built = datetime.now().strftime("%Y-%m-%d %H:%M")
     out.append(
         f"<footer>Byggd {esc(built)} med fouanalys {esc(__version__)}."

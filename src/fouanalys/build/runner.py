@@ -515,7 +515,7 @@ def build(
     results = sorted(cached + ran, key=lambda r: order[(r.municipality_code, r.chapter_id)])
     summary = BuildSummary(manifest=manifest, results=results)
     summary.final_reports = build_final_reports(tasks, summary.results, formats, jobs)
-    summary.index = _write_build_index(summary, Path(reports_dir), codebook)
+    summary.index = _write_build_index(summary, Path(reports_dir), codebook, processed_dir)
     summary.seconds = round(time.perf_counter() - started, 1)
     audit.check(
         (f"{r.municipality_name} ({r.municipality_code}), kapitel {r.chapter_id}", Path(r.notebook))
@@ -547,8 +547,29 @@ def _processed(
     )
 
 
-def _write_build_index(summary: BuildSummary, reports_dir: Path, codebook: Codebook) -> Path:
-    """The index page of a build: every chapter's status and links, and the final reports."""
+def _findings(processed_dir: Path, codes: Iterable[str], codebook: Codebook) -> dict[str, str]:
+    """Each municipality's prioritised factors and gaps in one line, from the processed tables
+    the chapters read (none when the tables are missing)."""
+    from fouanalys.chapters.insatser import finding_line
+    from fouanalys.ingest.processing import load_table
+
+    try:
+        prioritised = load_table("priority_factors", processed_dir)
+        gaps = load_table("gaps", processed_dir)
+    except FouanalysError:
+        return {}
+    return {
+        code: finding_line(prioritised, gaps, code, codebook)
+        for code in codes
+        if code in codebook.municipality_codes
+    }
+
+
+def _write_build_index(
+    summary: BuildSummary, reports_dir: Path, codebook: Codebook, processed_dir: Path
+) -> Path:
+    """The index page of a build: every chapter's status and links, each municipality's
+    prioritised factors and gaps, and the final reports."""
     from fouanalys.build.index import write_index
 
     return write_index(
@@ -559,6 +580,7 @@ def _write_build_index(summary: BuildSummary, reports_dir: Path, codebook: Codeb
             ("region" if code == codebook.region.code else code): paths
             for code, paths in summary.final_reports.items()
         },
+        findings=_findings(processed_dir, {r.municipality_code for r in summary.results}, codebook),
     )
 
 

@@ -46,10 +46,12 @@ from fouanalys.present.text import (
     format_share,
     is_missing,
     join_words,
+    lower_first,
     markdown_safe,
     number_word,
     plural,
 )
+from fouanalys.priority import prioritised
 
 ONGOING = "pågående"
 PLANNED = "planerad"
@@ -686,6 +688,34 @@ def no_priority_sentence(municipality_code: str, year: int | None, codebook: Cod
         "statistiskt säkert sämre till än i övriga regionen, för alla elever eller för någon "
         "grupp efter kön och årskurs. Insatserna jämförs därför inte med några prioriteringar."
     )
+
+
+def finding_line(
+    priority_factors: pd.DataFrame,
+    gaps: pd.DataFrame,
+    municipality_code: str,
+    codebook: Codebook | None = None,
+) -> str:
+    """One plain line for the index page: the prioritised factors and the gaps they have.
+
+    "Prioriterade faktorer 2024: impulsivitet och normbrytande attityder och positivt
+    skolklimat. Luckor längs livsförloppet: 1 saknas, 3 tunn, 1 okänd." From the same tables
+    the chapters read (``priority_factors.parquet``, ``gaps.parquet``).
+    """
+    codebook = codebook or load_codebook()
+    year = priority_year(priority_factors, municipality_code)
+    if year is None:
+        return ""
+    chosen = prioritised(priority_factors, municipality_code, year)
+    if chosen.empty:
+        return f"Ingen {PRIORITISED} risk- eller skyddsfaktor {year}."
+    labels = codebook.labels("indices")
+    names = join_words([lower_first(labels.get(f, f)) for f in chosen["factor"]])
+    counts = gap_counts(gaps, municipality_code)
+    found = [f"{format_number(counts[s])} {GAP_STATUS_LABELS[s]}" for s in GAP_ORDER if counts[s]]
+    gaps_text = ", ".join(found) if found else "inga"
+    title = f"{PRIORITISED.capitalize()}{'e faktorer' if len(chosen) > 1 else ' faktor'}"
+    return f"{title} {year}: {names}. Luckor längs livsförloppet: {gaps_text}."
 
 
 def gap_summary(

@@ -118,7 +118,7 @@ def test_table_escapes_and_formats():
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
     assert "<caption>Rubrik &amp; mer</caption>" in html
     assert '<td class="num">1\u202f200</td>' in html
-    assert '<td class="num">–</td>' in html
+    assert '<td class="num">saknas</td>' in html  # missing, not suppressed: never "–"
     assert '<th class="num">Antal</th>' in html
 
 

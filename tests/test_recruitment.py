@@ -96,17 +96,30 @@ def test_risk_profile_reads_the_municipality_cells(tables):
     profile = rec.risk_profile(prev, tables["associations"], "0123", CB)
     year = prev.loc[prev["municipality_code"] == "0123", "year"].max()
     assert profile.year == year
+
+    def cell(code, grade, sex, factor):
+        return prev[
+            (prev["municipality_code"] == code)
+            & (prev["year"] == year)
+            & (prev["grade"] == grade)
+            & (prev["sex"] == sex)
+            & (prev["factor"] == factor)
+        ]
+
     for s, sex in enumerate(rec.SEXES):
         for g, grade in enumerate(("Åk 9", "Gy 2")):
             for f, factor in enumerate(profile.factors):
-                cell = prev[
-                    (prev["municipality_code"] == "0123")
-                    & (prev["year"] == year)
-                    & (prev["grade"] == grade)
-                    & (prev["sex"] == sex)
-                    & (prev["factor"] == factor)
-                ]
-                assert profile.shares[s, g, f] == pytest.approx(cell["share"].item())
+                own = cell("0123", grade, sex, factor)
+                source = profile.sources[f"{factor}/{sex}/{grade}"]
+                if not own["suppressed"].item():
+                    assert source == f"0123/{grade}"
+                    assert profile.shares[s, g, f] == pytest.approx(own["share"].item())
+                else:  # a suppressed cell falls back, and says where from
+                    code, fallback = source.split("/")
+                    assert (code, fallback) != ("0123", grade)
+                    used = cell(code, fallback, sex, factor)
+                    assert not used["suppressed"].item()
+                    assert profile.shares[s, g, f] == pytest.approx(used["share"].item())
     assoc = tables["associations"]
     rr = assoc[
         (assoc["municipality_code"] == "0123")

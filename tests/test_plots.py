@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from support import insatser_frame, intervention
 
@@ -207,6 +208,23 @@ def test_ctc_profile_figure():
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend == ["Pojkar", "Flickor", "Övriga regionen", "95\u00a0% konfidensintervall"]
     assert _png(fig).startswith(b"\x89PNG")
+
+
+def test_ctc_profile_figure_all_students_first_in_grey():
+    """With all-students rows (``profile_frame``'s default) their bars come first in each
+    factor, in the neutral grey, and the legend names them before the sexes."""
+    two = _profile()
+    everyone = two.loc[two["sex"] == "Pojke"].assign(sex="Alla", sex_label="Alla elever", share=0.3)
+    profile = pd.concat([everyone, two]).sort_values("order", kind="stable")
+    fig = riskfaktorer.ctc_profile_figure(profile)
+    risk, _protective = fig.axes
+    alla = [b for b in risk.patches if b.get_gid() == "bar-Alla"]
+    assert len(alla) == 3 and all(b.get_width() == pytest.approx(30) for b in alla)
+    assert {to_hex(b.get_facecolor()) for b in alla} == {style.ALL_COLOR}
+    boys = [b for b in risk.patches if b.get_gid() == "bar-Pojke"]
+    assert all(a.get_y() < b.get_y() for a, b in zip(alla, boys, strict=True))  # above
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:3] == ["Alla elever", "Pojkar", "Flickor"]
 
 
 def test_ctc_profile_figure_all_suppressed_panel():

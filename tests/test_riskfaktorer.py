@@ -431,10 +431,12 @@ def test_profile_frame():
     ]
     for col in ("share", "ci_low", "ci_high", "suppressed", "reference_share", "elevated"):
         assert col in profile.columns
-    assert len(profile) == (len(RISK) + len(PROTECTIVE)) * 2
+    assert len(profile) == (len(RISK) + len(PROTECTIVE)) * 3
     kinds = list(dict.fromkeys(profile["kind"]))
     assert kinds == ["risk", "protective"]  # risk first; the outcome is not in the profile
-    assert list(profile["sex"][:2]) == ["Pojke", "Flicka"]
+    # all students first, as the chapter's text and tables describe them, then each sex
+    assert list(profile["sex"][:3]) == ["Alla", "Pojke", "Flicka"]
+    assert list(profile["sex_label"][:3]) == ["Alla elever", "Pojkar", "Flickor"]
     assert set(profile["grade_label"]) == {"Gymnasiet år 2"}
     hidden = profile.loc[profile["suppressed"]]
     assert list(zip(hidden["factor"], hidden["sex"], strict=True)) == [
@@ -774,5 +776,68 @@ def test_one_denominator_in_text_tables_and_figure(example):
     assert not any("gränsvärdet" in c for c in associations.columns)
     profile = rf.profile_frame(prevalence, priorities, "0123", 2024, codebook=CB)
     everyone = profile.loc[(profile["factor"] == factor) & (profile["sex"] == "Alla")]
-    if not everyone.empty:  # the figure's all-students bar, when the profile has it
-        assert fa_text.format_share(everyone["share"].iloc[0]) == share
+    assert fa_text.format_share(everyone["share"].iloc[0]) == share
+    # the figure draws that share: the all-students bar of the factor, in percent
+    bars = _profile_bars(rf.ctc_profile_figure(profile), "Alla")
+    assert fa_text.format_share(bars[label] / 100) == share
+    assert bars[label] == pytest.approx(100 * cases / n)
+
+
+def _profile_bars(fig, sex: str) -> dict[str, float]:
+    """The drawn width (percent) of each factor's bar for ``sex``, by factor label, read from
+    the figure's artists (bars tagged ``gid="bar-<sex>"``, y tick labels in axis order)."""
+    widths = {}
+    for ax in fig.axes:
+        bars = sorted(
+            (p for p in ax.patches if p.get_gid() == f"bar-{sex}"),
+            key=lambda b: b.get_y() + b.get_height() / 2,
+        )
+        ticks = sorted(ax.get_yticklabels(), key=lambda t: t.get_position()[1])
+        assert len(bars) == len(ticks)
+        for bar, tick in zip(bars, ticks, strict=True):
+            widths[tick.get_text().replace("\n", " ")] = bar.get_width()
+    return widths
+
+
+def test_profile_figure_draws_all_students_against_the_rest_of_the_region(example):
+    """Figur 5: the chapter's text is about all students, so the profile draws their bars, and
+    they equal the prevalence table's all-students rows (read here directly, not through
+    ``profile_frame``); the black mark on each bar is the priorities table's rest of the region
+    for the same group, as the priority table prints it; the legend names both."""
+    prevalence, priorities = example["prevalence"], example["priorities"]
+    profile = rf.profile_frame(prevalence, priorities, "0123", 2024, codebook=CB)
+    fig = rf.ctc_profile_figure(profile)
+    key = (
+        (prevalence["municipality_code"] == "0123")
+        & (prevalence["year"] == 2024)
+        & (prevalence["grade"] == "Alla")
+        & (prevalence["sex"] == "Alla")
+    )
+    rows = prevalence.loc[key].set_index("factor")
+    labels = {i.id: i.label for i in CB.indices}
+    bars = _profile_bars(fig, "Alla")
+    expected = {labels[f]: 100 * float(rows.at[f, "share"]) for f in RISK + PROTECTIVE}
+    assert bars == pytest.approx(expected)
+    assert not rows.loc[RISK + PROTECTIVE, "suppressed"].any()  # every bar is a real one
+    # the reference marks over the all-students bars are the table's "Övriga regionen"
+    table = rf.priority_table(priorities, CB, "0123", 2024).set_index("Faktor")
+    reference = priorities.loc[
+        (priorities["municipality_code"] == "0123")
+        & (priorities["year"] == 2024)
+        & (priorities["grade"] == "Alla")
+        & (priorities["sex"] == "Alla")
+    ].set_index("factor")["reference_share"]
+    by_label = {labels[f]: 100 * float(v) for f, v in reference.items()}
+    for ax in fig.axes:
+        marks = [c for c in ax.collections if c.get_gid() == "reference"]
+        segments = [seg for c in marks for seg in c.get_segments()]
+        alla = [p for p in ax.patches if p.get_gid() == "bar-Alla"]
+        ticks = sorted(ax.get_yticklabels(), key=lambda t: t.get_position()[1])
+        for bar, tick in zip(sorted(alla, key=lambda b: b.get_y()), ticks, strict=True):
+            centre = bar.get_y() + bar.get_height() / 2
+            (x,) = {seg[0][0] for seg in segments if seg[0][1] < centre < seg[1][1]}
+            label = tick.get_text().replace("\n", " ")
+            assert x == pytest.approx(by_label[label])
+            assert table.at[label, "Övriga regionen"].startswith(fa_text.format_share(x / 100))
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:4] == ["Alla elever", "Pojkar", "Flickor", "Övriga regionen"]

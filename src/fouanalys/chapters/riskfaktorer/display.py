@@ -219,9 +219,9 @@ def profile_frame(
 ) -> pd.DataFrame:
     """One municipality's CTC-style profile for one year and grade (default: all grades).
 
-    One row per risk or protective factor and sex (the codebook's sexes unless ``sexes`` is
-    given; the all-sexes label is allowed), ordered risk factors first, then protective, each
-    by domain (codebook order), then sex. Columns:
+    One row per risk or protective factor and sex: all students (the all-sexes label) first,
+    then the codebook's sexes, unless ``sexes`` is given. Ordered risk factors first, then
+    protective, each by domain (codebook order), then sex in that order. Columns:
 
     ``municipality_code``, ``municipality_name``, ``year`` (int), ``grade``, ``grade_label``,
     ``sex``, ``sex_label``, ``factor``, ``label`` (Swedish factor label), ``domain``,
@@ -237,7 +237,9 @@ def profile_frame(
     codebook = codebook or load_codebook()
     all_label = codebook.survey.all_label
     grade = all_label if grade is None else grade
-    sexes = list(sexes) if sexes is not None else [s.id for s in codebook.survey.sexes]
+    if sexes is None:
+        sexes = [all_label, *[s.id for s in codebook.survey.sexes]]
+    sexes = list(sexes)
     year = int(year)
 
     rows = _grade_rows(prevalence, municipality_code, year, grade)

@@ -82,10 +82,13 @@ def _reference_marks(ax, centres: np.ndarray, rows: pd.DataFrame, bar_height: fl
 
 
 def _profile_marks(ax, part: pd.DataFrame, order: list[str], sexes: list[str]) -> None:
-    """Whiskers, reference lines and a "–" for hidden shares over each sex's bars."""
+    """Whiskers, reference lines and a "–" for hidden shares over each sex's bars, which are
+    tagged ``gid="bar-<sex>"``."""
 
     bar_height = 0.8 / max(len(sexes), 1)
     for container, sex in zip(ax.containers, sexes, strict=False):
+        for bar in container:
+            bar.set_gid(f"bar-{sex}")
         rows = part.loc[part["sex"] == sex].set_index("ylabel").reindex(order)
         centres = np.array([b.get_y() + b.get_height() / 2 for b in container])
         _whiskers(ax, centres, rows, bar_height)
@@ -202,10 +205,12 @@ def ctc_profile_figure(profile: pd.DataFrame, title: str | None = None) -> Figur
 
     One panel for the risk factors and one for the protective factors, factors in the frame's
     order (which groups them by domain), each labelled with its domain in small grey capitals
-    above its name. Per factor one bar per sex (seaborn, one colour per sex), a 95 % interval
+    above its name. Per factor one bar per sex in the frame's order (seaborn; all students in
+    a neutral grey, then one colour per sex; bars ``gid="bar-<sex>"``), a 95 % interval
     whisker (line collections ``gid="ci"``, caps ``"ci-cap"``) and a black line across the
-    bar at the rest of the region's share (``gid="reference"``). A suppressed or missing share
-    draws no bar (a zero-width one), no whisker and a "–" at its base.
+    bar at the rest of the region's share for the same group (``gid="reference"``, the
+    priorities table's ``reference_share`` as the tables print it). A suppressed or missing
+    share draws no bar (a zero-width one), no whisker and a "–" at its base.
     """
     import matplotlib as mpl
 

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from support import insatser_frame, intervention
 
@@ -209,6 +210,23 @@ def test_ctc_profile_figure():
     assert _png(fig).startswith(b"\x89PNG")
 
 
+def test_ctc_profile_figure_all_students_first_in_grey():
+    """With all-students rows (``profile_frame``'s default) their bars come first in each
+    factor, in the neutral grey, and the legend names them before the sexes."""
+    two = _profile()
+    everyone = two.loc[two["sex"] == "Pojke"].assign(sex="Alla", sex_label="Alla elever", share=0.3)
+    profile = pd.concat([everyone, two]).sort_values("order", kind="stable")
+    fig = riskfaktorer.ctc_profile_figure(profile)
+    risk, _protective = fig.axes
+    alla = [b for b in risk.patches if b.get_gid() == "bar-Alla"]
+    assert len(alla) == 3 and all(b.get_width() == pytest.approx(30) for b in alla)
+    assert {to_hex(b.get_facecolor()) for b in alla} == {style.ALL_COLOR}
+    boys = [b for b in risk.patches if b.get_gid() == "bar-Pojke"]
+    assert all(a.get_y() < b.get_y() for a, b in zip(alla, boys, strict=True))  # above
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:3] == ["Alla elever", "Pojkar", "Flickor"]
+
+
 def test_ctc_profile_figure_all_suppressed_panel():
     profile = _profile()
     hidden = profile["kind"] == "protective"
@@ -252,9 +270,32 @@ def _trend_prevalence() -> pd.DataFrame:
     return pd.DataFrame(rows).astype({"n": "Int64", "cases": "Int64", "missing": "Int64"})
 
 
+def _trend_priorities() -> pd.DataFrame:
+    """Järfälla's priorities rows for ``_trend_prevalence``: the rest of the region at 15 % and
+    55 % (below the whole region's 20–24 % and 60–64 %), withheld with the hidden 2022 cell."""
+    rows = []
+    for year in (2020, 2022, 2024):
+        for factor, ref in (("impulsivitet", 0.15), ("foraldrastod", 0.55)):
+            hidden = year == 2022 and factor == "impulsivitet"
+            rows.append(
+                {
+                    "municipality_code": "0123",
+                    "year": year,
+                    "grade": "Alla",
+                    "sex": "Alla",
+                    "factor": factor,
+                    "reference_share": np.nan if hidden else ref,
+                    "reference_ci_low": np.nan if hidden else ref - 0.02,
+                    "reference_ci_high": np.nan if hidden else ref + 0.02,
+                    "suppressed": hidden,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def test_trend_figure():
     fig = riskfaktorer.trend_figure(
-        _trend_prevalence(), "0123", factors=["impulsivitet", "foraldrastod"]
+        _trend_prevalence(), _trend_priorities(), "0123", factors=["impulsivitet", "foraldrastod"]
     )
     assert isinstance(fig, Figure)
     axes = [ax for ax in fig.axes if ax.get_visible()]
@@ -263,16 +304,22 @@ def test_trend_figure():
     assert titles == ["Impulsivitet och normbrytande attityder", "Stöd och värme från föräldrar"]
     assert fig.get_suptitle() == "Andel över gränsvärdet per enkätår, alla elever, båda årskurserna"
     assert [t.get_text() for t in axes[0].get_xticklabels()] == ["2020", "2022", "2024"]
-    for ax in axes:  # a band for the municipality and one for the region
-        assert {c.get_gid() for c in ax.collections} >= {"band-municipality", "band-region"}
+    for ax in axes:  # a band for the municipality and one for the rest of the region
+        assert {c.get_gid() for c in ax.collections} >= {"band-municipality", "band-rest"}
         assert len(ax.get_lines()) == 2
-    (own_line,) = [ln for ln in axes[0].get_lines() if ln.get_gid() == "line-municipality"]
+    lines = {ln.get_gid(): ln for ln in axes[0].get_lines()}
+    own_line, rest_line = lines["line-municipality"], lines["line-rest"]
     assert list(own_line.get_xdata()) == [2020, 2024]  # the suppressed year is not drawn
     assert list(own_line.get_ydata()) == pytest.approx([20, 24])
+    # the rest of the region from the priorities table, not the region's prevalence rows
+    assert list(rest_line.get_xdata()) == [2020, 2024]
+    assert list(rest_line.get_ydata()) == pytest.approx([15, 15])
+    (rest_line,) = [ln for ln in axes[1].get_lines() if ln.get_gid() == "line-rest"]
+    assert list(rest_line.get_ydata()) == pytest.approx([55, 55, 55])
     assert [t.get_text() for t in axes[0].texts] == ["–"]
     assert not axes[1].texts
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert legend[0] == "Järfälla" and legend[1].startswith("FoU Nordväst")
+    assert legend[:2] == ["Järfälla", "Övriga regionen"]
     assert _png(fig).startswith(b"\x89PNG")
 
 

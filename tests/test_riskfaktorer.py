@@ -431,10 +431,12 @@ def test_profile_frame():
     ]
     for col in ("share", "ci_low", "ci_high", "suppressed", "reference_share", "elevated"):
         assert col in profile.columns
-    assert len(profile) == (len(RISK) + len(PROTECTIVE)) * 2
+    assert len(profile) == (len(RISK) + len(PROTECTIVE)) * 3
     kinds = list(dict.fromkeys(profile["kind"]))
     assert kinds == ["risk", "protective"]  # risk first; the outcome is not in the profile
-    assert list(profile["sex"][:2]) == ["Pojke", "Flicka"]
+    # all students first, as the chapter's text and tables describe them, then each sex
+    assert list(profile["sex"][:3]) == ["Alla", "Pojke", "Flicka"]
+    assert list(profile["sex_label"][:3]) == ["Alla elever", "Pojkar", "Flickor"]
     assert set(profile["grade_label"]) == {"Gymnasiet år 2"}
     hidden = profile.loc[profile["suppressed"]]
     assert list(zip(hidden["factor"], hidden["sex"], strict=True)) == [
@@ -533,7 +535,9 @@ def test_differences_agree_with_the_printed_shares():
     )
     prev.loc[mask & (prev["year"] == 2024), "share"] = 0.497251
     prev.loc[mask & (prev["year"] == 2022), "share"] = 0.4849
-    trend = rf.trend_table(rf.trend_frame(prev, "0123", CB), priorities_frame([row]), CB)
+    trend = rf.trend_table(
+        rf.trend_frame(prev, priorities_frame([row]), "0123", CB), priorities_frame([row]), CB
+    )
     line = trend.loc[trend["Faktor"] == "Positivt skolklimat"].iloc[0]
     assert (line["2022"], line["2024"]) == (f"48{NB}%", f"50{NB}%")
     assert line["Förändring sedan 2022"].split(" ")[0] == "+2"
@@ -573,13 +577,21 @@ def test_priority_matrix():
 def test_trend_frame_and_table():
     prev = make_prevalence(years=(2020, 2022, 2024))
     prio = make_priorities(prev)
-    trend = rf.trend_frame(prev, "0123", CB, grade="Gy 2", sex="Flicka")
-    assert set(trend["area"]) == {"municipality", "region"}
+    trend = rf.trend_frame(prev, prio, "0123", CB, grade="Gy 2", sex="Flicka")
+    assert set(trend["area"]) == {"municipality", "rest"}
     assert sorted(trend["year"].unique()) == [2020, 2022, 2024]
-    assert len(trend) == len(CB.indices) * 2 * 3
-    assert set(trend["area_label"]) == {"Järfälla", CB.region.name}
+    # every index for the municipality, the compared ones (not the outcome) for the rest
+    assert len(trend) == (len(CB.indices) + len(RISK) + len(PROTECTIVE)) * 3
+    assert set(trend["area_label"]) == {"Järfälla", "Övriga regionen"}
+    assert set(trend.loc[trend["area"] == "rest", "kind"]) == {"risk", "protective"}
+    # the rest of the region is the priorities table's reference, not the region's prevalence
+    rest = trend.loc[(trend["area"] == "rest") & ~trend["suppressed"]]
+    assert set(rest.loc[rest["kind"] == "risk", "share"]) == {0.1}
+    assert set(rest.loc[rest["kind"] == "protective", "ci_high"]) == {0.55}
     hidden = trend.loc[trend["suppressed"]]
-    assert list(hidden["factor"]) == ["skolmisslyckande"] and hidden["share"].isna().all()
+    # the suppressed cell hides the municipality's share and, with it, the reference
+    assert list(hidden["factor"]) == ["skolmisslyckande"] * 2
+    assert hidden["share"].isna().all() and set(hidden["area"]) == {"municipality", "rest"}
     table = rf.trend_table(trend, prio, CB)
     assert list(table.columns) == [
         "Faktor",
@@ -757,7 +769,7 @@ def test_one_denominator_in_text_tables_and_figure(example):
     label = CB.index(factor).label
     table = rf.priority_table(priorities, CB, "0123", 2024)
     assert table.loc[table["Faktor"] == label, "Järfälla"].iloc[0].startswith(share)
-    trend = rf.trend_table(rf.trend_frame(prevalence, "0123", CB), priorities, CB)
+    trend = rf.trend_table(rf.trend_frame(prevalence, priorities, "0123", CB), priorities, CB)
     assert trend.loc[trend["Faktor"] == label, "2024"].iloc[0] == share
     sentence = rf.denominator_sentence(prevalence, "0123", 2024, CB)
     assert f"besvarade {fa_text.format_number(respondents)} elever" in sentence
@@ -774,5 +786,123 @@ def test_one_denominator_in_text_tables_and_figure(example):
     assert not any("gränsvärdet" in c for c in associations.columns)
     profile = rf.profile_frame(prevalence, priorities, "0123", 2024, codebook=CB)
     everyone = profile.loc[(profile["factor"] == factor) & (profile["sex"] == "Alla")]
-    if not everyone.empty:  # the figure's all-students bar, when the profile has it
-        assert fa_text.format_share(everyone["share"].iloc[0]) == share
+    assert fa_text.format_share(everyone["share"].iloc[0]) == share
+    # the figure draws that share: the all-students bar of the factor, in percent
+    bars = _profile_bars(rf.ctc_profile_figure(profile), "Alla")
+    assert fa_text.format_share(bars[label] / 100) == share
+    assert bars[label] == pytest.approx(100 * cases / n)
+
+
+def _profile_bars(fig, sex: str) -> dict[str, float]:
+    """The drawn width (percent) of each factor's bar for ``sex``, by factor label, read from
+    the figure's artists (bars tagged ``gid="bar-<sex>"``, y tick labels in axis order)."""
+    widths = {}
+    for ax in fig.axes:
+        bars = sorted(
+            (p for p in ax.patches if p.get_gid() == f"bar-{sex}"),
+            key=lambda b: b.get_y() + b.get_height() / 2,
+        )
+        ticks = sorted(ax.get_yticklabels(), key=lambda t: t.get_position()[1])
+        assert len(bars) == len(ticks)
+        for bar, tick in zip(bars, ticks, strict=True):
+            widths[tick.get_text().replace("\n", " ")] = bar.get_width()
+    return widths
+
+
+def test_profile_figure_draws_all_students_against_the_rest_of_the_region(example):
+    """Figur 5: the chapter's text is about all students, so the profile draws their bars, and
+    they equal the prevalence table's all-students rows (read here directly, not through
+    ``profile_frame``); the black mark on each bar is the priorities table's rest of the region
+    for the same group, as the priority table prints it; the legend names both."""
+    prevalence, priorities = example["prevalence"], example["priorities"]
+    profile = rf.profile_frame(prevalence, priorities, "0123", 2024, codebook=CB)
+    fig = rf.ctc_profile_figure(profile)
+    key = (
+        (prevalence["municipality_code"] == "0123")
+        & (prevalence["year"] == 2024)
+        & (prevalence["grade"] == "Alla")
+        & (prevalence["sex"] == "Alla")
+    )
+    rows = prevalence.loc[key].set_index("factor")
+    labels = {i.id: i.label for i in CB.indices}
+    bars = _profile_bars(fig, "Alla")
+    expected = {labels[f]: 100 * float(rows.at[f, "share"]) for f in RISK + PROTECTIVE}
+    assert bars == pytest.approx(expected)
+    assert not rows.loc[RISK + PROTECTIVE, "suppressed"].any()  # every bar is a real one
+    # the reference marks over the all-students bars are the table's "Övriga regionen"
+    table = rf.priority_table(priorities, CB, "0123", 2024).set_index("Faktor")
+    reference = priorities.loc[
+        (priorities["municipality_code"] == "0123")
+        & (priorities["year"] == 2024)
+        & (priorities["grade"] == "Alla")
+        & (priorities["sex"] == "Alla")
+    ].set_index("factor")["reference_share"]
+    by_label = {labels[f]: 100 * float(v) for f, v in reference.items()}
+    for ax in fig.axes:
+        marks = [c for c in ax.collections if c.get_gid() == "reference"]
+        segments = [seg for c in marks for seg in c.get_segments()]
+        alla = [p for p in ax.patches if p.get_gid() == "bar-Alla"]
+        ticks = sorted(ax.get_yticklabels(), key=lambda t: t.get_position()[1])
+        for bar, tick in zip(sorted(alla, key=lambda b: b.get_y()), ticks, strict=True):
+            centre = bar.get_y() + bar.get_height() / 2
+            (x,) = {seg[0][0] for seg in segments if seg[0][1] < centre < seg[1][1]}
+            label = tick.get_text().replace("\n", " ")
+            assert x == pytest.approx(by_label[label])
+            assert table.at[label, "Övriga regionen"].startswith(fa_text.format_share(x / 100))
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:4] == ["Alla elever", "Pojkar", "Flickor", "Övriga regionen"]
+
+
+def test_trend_figure_compares_with_the_rest_of_the_region(example):
+    """Figur 8: the dashed line of each factor's panel is the priorities table's
+    ``reference_share`` for every year (the rest of the region, as the tables print it), not
+    the whole region's prevalence; the legend says "Övriga regionen"; the outcome, which the
+    priorities table does not compare, draws Järfälla alone and its title says so."""
+    prevalence, priorities = example["prevalence"], example["priorities"]
+    fig = rf.trend_figure(prevalence, priorities, "0123", CB)
+    reference = priorities.loc[
+        (priorities["municipality_code"] == "0123")
+        & (priorities["grade"] == "Alla")
+        & (priorities["sex"] == "Alla")
+    ]
+    region = prevalence.loc[
+        (prevalence["municipality_code"] == CB.region.code)
+        & (prevalence["grade"] == "Alla")
+        & (prevalence["sex"] == "Alla")
+    ]
+    labels = {i.label: i for i in CB.indices}
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == len(CB.indices)
+    for ax in panels:
+        title = ax.get_title(loc="left").replace("\n", " ")
+        lines = {ln.get_gid(): ln for ln in ax.get_lines()}
+        if title == f"{CB.index('kriminalitet').label} (bara Järfälla)":
+            assert set(lines) == {"line-municipality"}
+            continue
+        factor = labels[title].id
+        rest = lines["line-rest"]
+        expected = reference.loc[reference["factor"] == factor].sort_values("year")
+        assert list(rest.get_xdata()) == list(expected["year"])
+        assert list(rest.get_ydata()) == pytest.approx(list(expected["reference_share"] * 100))
+        whole = region.loc[region["factor"] == factor].sort_values("year")["share"] * 100
+        assert list(rest.get_ydata()) != pytest.approx(list(whole))  # not the whole region
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:2] == ["Järfälla", "Övriga regionen"]
+
+
+def test_chapter_text_never_compares_with_the_whole_region():
+    """The profile and trend sections, figures and captions say "övriga regionen", the
+    comparison the tables make; "hela regionen" is left only where the association figure
+    shows the whole region as a larger base for its risk ratios."""
+    nb = nbformat.read(CHAPTER, as_version=4)
+    sections: dict[str, str] = {}
+    heading = ""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            heading = cell.source.splitlines()[0]
+        sections[heading] = sections.get(heading, "") + "\n" + cell.source
+    for heading, text in sections.items():
+        if heading != "## Vad hänger ihop med brottslighet?":
+            assert "hela regionen" not in text, heading
+    for heading in ("## Riskprofil", "## Utveckling över tid"):
+        assert "övriga regionen" in sections[heading]

@@ -61,8 +61,8 @@ def style_axes(ax, grid_axis: str = "y") -> None:
         ax.tick_params(labelsize=RC["xtick.labelsize"])
 
 
-#: Colour of the whole-group (all sexes) bars and lines.
-ALL_COLOR = "#029e73"
+#: Colour of the whole-group (all sexes) bars: a neutral grey beside the sexes' colours.
+ALL_COLOR = "#a3a3a3"
 #: Colour of the comparison (region) in trend and association figures.
 REGION_COLOR = "#555555"
 

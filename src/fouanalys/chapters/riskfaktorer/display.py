@@ -219,9 +219,9 @@ def profile_frame(
 ) -> pd.DataFrame:
     """One municipality's CTC-style profile for one year and grade (default: all grades).
 
-    One row per risk or protective factor and sex (the codebook's sexes unless ``sexes`` is
-    given; the all-sexes label is allowed), ordered risk factors first, then protective, each
-    by domain (codebook order), then sex. Columns:
+    One row per risk or protective factor and sex: all students (the all-sexes label) first,
+    then the codebook's sexes, unless ``sexes`` is given. Ordered risk factors first, then
+    protective, each by domain (codebook order), then sex in that order. Columns:
 
     ``municipality_code``, ``municipality_name``, ``year`` (int), ``grade``, ``grade_label``,
     ``sex``, ``sex_label``, ``factor``, ``label`` (Swedish factor label), ``domain``,
@@ -237,7 +237,9 @@ def profile_frame(
     codebook = codebook or load_codebook()
     all_label = codebook.survey.all_label
     grade = all_label if grade is None else grade
-    sexes = list(sexes) if sexes is not None else [s.id for s in codebook.survey.sexes]
+    if sexes is None:
+        sexes = [all_label, *[s.id for s in codebook.survey.sexes]]
+    sexes = list(sexes)
     year = int(year)
 
     rows = _grade_rows(prevalence, municipality_code, year, grade)
@@ -614,74 +616,122 @@ def priority_matrix(
 # --- trends ---------------------------------------------------------------------------------
 
 
+#: The trend frame's columns, in order.
+_TREND_COLUMNS = [
+    "factor",
+    "label",
+    "kind",
+    "area",
+    "area_label",
+    "municipality_code",
+    "year",
+    "grade",
+    "sex",
+    "n",
+    "share",
+    "ci_low",
+    "ci_high",
+    "suppressed",
+]
+
+
+def _rest_of_region_rows(
+    priorities: pd.DataFrame, municipality_code: str, grade: str, sex: str, factors: list[str]
+) -> pd.DataFrame:
+    """The rest of the region per factor and year: the priorities table's reference columns
+    for the municipality's rows of one group, as ``factor, year, share, ci_low, ci_high,
+    suppressed`` (the reference withheld, whatever the reason, counts as suppressed)."""
+    rows = priorities.loc[
+        (priorities["municipality_code"] == municipality_code)
+        & (priorities["grade"] == grade)
+        & (priorities["sex"] == sex)
+        & priorities["factor"].isin(factors)
+    ]
+    share = pd.to_numeric(rows["reference_share"], errors="coerce").astype(float)
+    return pd.DataFrame(
+        {
+            "factor": rows["factor"].to_numpy(),
+            "year": rows["year"].astype(int).to_numpy(),
+            "share": share.to_numpy(),
+            "ci_low": pd.to_numeric(rows["reference_ci_low"], errors="coerce").to_numpy(),
+            "ci_high": pd.to_numeric(rows["reference_ci_high"], errors="coerce").to_numpy(),
+            "suppressed": share.isna().to_numpy(),
+        }
+    )
+
+
 def trend_frame(
     prevalence: pd.DataFrame,
+    priorities: pd.DataFrame,
     municipality_code: str,
     codebook: Codebook | None = None,
     grade: str | None = None,
     sex: str | None = None,
     factors: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Share above the cut-point per survey year, for the municipality and the whole region.
+    """Share above the cut-point per survey year, for the municipality and the rest of the region.
+
+    The comparison is the one the chapter's tables and sentences make: the other
+    municipalities pooled, read from ``priorities`` (``reference_share``,
+    ``reference_ci_low``, ``reference_ci_high`` of the municipality's row for the same year,
+    group and factor), never the whole region with the municipality in it. ``priorities``
+    compares the risk and protective factors only, so the outcome has municipality rows only.
 
     ``factors`` defaults to every index in codebook order (risk, protective and the outcome).
-    One row per factor × area × survey year present in the data for either area. Columns:
-    ``factor``, ``label``, ``kind``, ``area`` ("municipality" | "region"), ``area_label``
-    (municipality name, or the region's name), ``municipality_code``, ``year`` (int),
-    ``grade``, ``sex``, ``n`` (Int64), ``share``, ``ci_low``, ``ci_high`` (float, NA when
-    suppressed or missing) and ``suppressed`` (bool).
+    One row per factor × area × survey year of the municipality (area "municipality" for
+    every factor; "rest" for the factors ``priorities`` compares). Columns: ``factor``,
+    ``label``, ``kind``, ``area`` ("municipality" | "rest"), ``area_label`` (the
+    municipality's name, or "Övriga regionen"), ``municipality_code`` (the municipality's, on
+    both areas' rows), ``year`` (int), ``grade``, ``sex``, ``n`` (Int64; NA for the rest of
+    the region), ``share``, ``ci_low``, ``ci_high`` (float, NA when suppressed or missing) and
+    ``suppressed`` (bool; for the rest of the region: the priorities table withholds the
+    reference).
     """
     codebook = codebook or load_codebook()
     all_label = codebook.survey.all_label
     grade = all_label if grade is None else grade
     sex = all_label if sex is None else sex
     factors = list(factors) if factors is not None else [i.id for i in codebook.indices]
-    region = codebook.region.code
-    areas = {municipality_code: "municipality", region: "region"}
-    area_labels = {
-        municipality_code: codebook.municipality_name(municipality_code),
-        region: codebook.region.name,
-    }
     rows = prevalence.loc[
-        prevalence["municipality_code"].isin(list(areas))
+        (prevalence["municipality_code"] == municipality_code)
         & (prevalence["grade"] == grade)
         & (prevalence["sex"] == sex)
         & prevalence["factor"].isin(factors)
     ]
     years = sorted({int(y) for y in rows["year"].dropna()})
-    grid = pd.MultiIndex.from_product(
-        [factors, list(areas), years], names=["factor", "municipality_code", "year"]
-    ).to_frame(index=False)
-    values = rows[
-        ["factor", "municipality_code", "year", "n", "share", "ci_low", "ci_high", "suppressed"]
-    ].assign(year=rows["year"].astype(int))
-    frame = grid.merge(values, on=["factor", "municipality_code", "year"], how="left")
+    own = rows[["factor", "year", "n", "share", "ci_low", "ci_high", "suppressed"]].assign(
+        year=rows["year"].astype(int), area="municipality"
+    )
+    rest = _rest_of_region_rows(priorities, municipality_code, grade, sex, factors)
+    compared = [f for f in factors if f in set(rest["factor"])]
+    grid = pd.concat(
+        [
+            pd.MultiIndex.from_product(
+                [factors, ["municipality"], years], names=["factor", "area", "year"]
+            ).to_frame(index=False),
+            pd.MultiIndex.from_product(
+                [compared, ["rest"], years], names=["factor", "area", "year"]
+            ).to_frame(index=False),
+        ]
+    )
+    values = pd.concat([own, rest.assign(area="rest")])
+    frame = grid.merge(values, on=["factor", "area", "year"], how="left")
     index_info = {i.id: i for i in codebook.indices}
     frame["label"] = frame["factor"].map(lambda f: index_info[f].label if f in index_info else f)
     frame["kind"] = frame["factor"].map(lambda f: index_info[f].kind if f in index_info else "")
-    frame["area"] = frame["municipality_code"].map(areas)
-    frame["area_label"] = frame["municipality_code"].map(area_labels)
+    frame["area_label"] = frame["area"].map(
+        {"municipality": codebook.municipality_name(municipality_code), "rest": REST_OF_REGION}
+    )
+    frame["municipality_code"] = municipality_code
     frame["grade"] = grade
     frame["sex"] = sex
     _type_values(frame, ("share", "ci_low", "ci_high"))
     frame["year"] = frame["year"].astype(int)
-    columns = [
-        "factor",
-        "label",
-        "kind",
-        "area",
-        "area_label",
-        "municipality_code",
-        "year",
-        "grade",
-        "sex",
-        "n",
-        "share",
-        "ci_low",
-        "ci_high",
-        "suppressed",
-    ]
-    return frame[columns].reset_index(drop=True)
+    order = {f: i for i, f in enumerate(factors)}
+    frame = frame.assign(_f=frame["factor"].map(order)).sort_values(
+        ["_f", "area", "year"], kind="stable"
+    )
+    return frame[_TREND_COLUMNS].reset_index(drop=True)
 
 
 def trend_table(

@@ -82,10 +82,13 @@ def _reference_marks(ax, centres: np.ndarray, rows: pd.DataFrame, bar_height: fl
 
 
 def _profile_marks(ax, part: pd.DataFrame, order: list[str], sexes: list[str]) -> None:
-    """Whiskers, reference lines and a "–" for hidden shares over each sex's bars."""
+    """Whiskers, reference lines and a "–" for hidden shares over each sex's bars, which are
+    tagged ``gid="bar-<sex>"``."""
 
     bar_height = 0.8 / max(len(sexes), 1)
     for container, sex in zip(ax.containers, sexes, strict=False):
+        for bar in container:
+            bar.set_gid(f"bar-{sex}")
         rows = part.loc[part["sex"] == sex].set_index("ylabel").reindex(order)
         centres = np.array([b.get_y() + b.get_height() / 2 for b in container])
         _whiskers(ax, centres, rows, bar_height)
@@ -202,10 +205,12 @@ def ctc_profile_figure(profile: pd.DataFrame, title: str | None = None) -> Figur
 
     One panel for the risk factors and one for the protective factors, factors in the frame's
     order (which groups them by domain), each labelled with its domain in small grey capitals
-    above its name. Per factor one bar per sex (seaborn, one colour per sex), a 95 % interval
+    above its name. Per factor one bar per sex in the frame's order (seaborn; all students in
+    a neutral grey, then one colour per sex; bars ``gid="bar-<sex>"``), a 95 % interval
     whisker (line collections ``gid="ci"``, caps ``"ci-cap"``) and a black line across the
-    bar at the rest of the region's share (``gid="reference"``). A suppressed or missing share
-    draws no bar (a zero-width one), no whisker and a "–" at its base.
+    bar at the rest of the region's share for the same group (``gid="reference"``, the
+    priorities table's ``reference_share`` as the tables print it). A suppressed or missing
+    share draws no bar (a zero-width one), no whisker and a "–" at its base.
     """
     import matplotlib as mpl
 
@@ -269,14 +274,16 @@ def _trend_area(ax, rows: pd.DataFrame, area: str, color: str) -> None:
 
 
 def _trend_panel(ax, part: pd.DataFrame, years: list, colors: dict[str, str]) -> None:
-    """One factor's panel: both areas' lines, a "–" over each suppressed year, its axes."""
+    """One factor's panel: both areas' lines, a "–" over each suppressed year of the
+    municipality, its axes. A factor without a comparison (the outcome) draws the
+    municipality's line alone, and its title says "(bara <kommun>)"."""
 
     part = part.assign(
         pct=lambda d: d["share"] * 100,
         lo=lambda d: d["ci_low"] * 100,
         hi=lambda d: d["ci_high"] * 100,
     )
-    for area in ("region", "municipality"):
+    for area in ("rest", "municipality"):
         rows = part.loc[part["area"] == area].sort_values("year")
         if not rows.empty:
             _trend_area(ax, rows, area, colors[area])
@@ -293,7 +300,11 @@ def _trend_panel(ax, part: pd.DataFrame, years: list, colors: dict[str, str]) ->
             color=colors["municipality"],
         )
     ax.set_ylim(0, percent_limit(part["ci_high"], part["share"]))
-    ax.set_title(wrap_label(part["label"].iloc[0], 28), fontsize=8.5, loc="left")
+    title = part["label"].iloc[0]
+    if not (part["area"] == "rest").any():
+        own = part.loc[part["area"] == "municipality", "area_label"].iloc[0]
+        title = f"{title} (bara {own})"
+    ax.set_title(wrap_label(title, 28), fontsize=8.5, loc="left")
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_xticks(years, [str(y) for y in years])
@@ -303,7 +314,8 @@ def _trend_panel(ax, part: pd.DataFrame, years: list, colors: dict[str, str]) ->
 
 
 def _trend_handles(colors: dict[str, str], area_labels: dict[str, str]) -> list:
-    """Legend entries: the municipality's line, the region's dashed line, the interval band."""
+    """Legend entries: the municipality's line, the rest of the region's dashed line, the
+    interval band."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -320,10 +332,10 @@ def _trend_handles(colors: dict[str, str], area_labels: dict[str, str]) -> list:
         Line2D(
             [],
             [],
-            color=colors["region"],
+            color=colors["rest"],
             linestyle="--",
             lw=1.0,
-            label=area_labels.get("region", "Regionen"),
+            label=area_labels.get("rest", REST_OF_REGION),
         ),
         Patch(color=colors["municipality"], alpha=0.18, label=CI_LABEL),
     ]
@@ -342,6 +354,7 @@ def _trend_title(codebook: Codebook, grade: str | None, sex: str | None) -> str:
 
 def trend_figure(
     prevalence: pd.DataFrame,
+    priorities: pd.DataFrame,
     municipality_code: str,
     codebook: Codebook | None = None,
     grade: str | None = None,
@@ -351,22 +364,25 @@ def trend_figure(
     """Share above the cut-point per survey year, one small panel per factor (all by default).
 
     ``grade`` and ``sex`` default to all students. Built from ``riskfaktorer.trend_frame``: the
-    municipality (coloured line with markers, ``gid="line-municipality"``) and the whole
-    region (grey dashed line), each with its 95 % interval as a band (``"band-…"``).
-    Suppressed years leave a gap in the municipality's line and show "–" above the axis.
-    Panels have their own y scale from 0, so read the level from the axis of each.
+    municipality (coloured line with markers, ``gid="line-municipality"``) and the rest of the
+    region (grey dashed line, ``"line-rest"``: the priorities table's ``reference_share``, the
+    comparison the chapter's tables print), each with its 95 % interval as a band
+    (``"band-…"``). The outcome has no such comparison: its panel draws the municipality alone
+    and its title says so ("Självrapporterad brottslighet (bara Järfälla)"). Suppressed years
+    leave a gap in the municipality's line and show "–" above the axis. Panels have their own
+    y scale from 0, so read the level from the axis of each.
     """
     import matplotlib as mpl
 
     codebook = codebook or load_codebook()
     trend = trend_frame(
-        prevalence, municipality_code, codebook, grade=grade, sex=sex, factors=factors
+        prevalence, priorities, municipality_code, codebook, grade=grade, sex=sex, factors=factors
     )
     factor_ids = list(dict.fromkeys(trend["factor"]))
     years = sorted(trend["year"].unique())
     ncols = 3 if len(factor_ids) > 4 else max(len(factor_ids), 1)
     nrows = int(np.ceil(max(len(factor_ids), 1) / ncols))
-    colors = {"municipality": PALETTE[0], "region": REGION_COLOR}
+    colors = {"municipality": PALETTE[0], "rest": REGION_COLOR}
     area_labels = dict(zip(trend["area"], trend["area_label"], strict=False))
 
     with mpl.rc_context(RC):

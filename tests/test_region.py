@@ -421,3 +421,21 @@ def test_notebook_executes_on_the_example(tmp_path):
     assert not any(
         "def " in c.source or "class " in c.source for c in cells if c.cell_type == "code"
     )
+
+
+def test_a_factor_prioritised_in_one_group_is_shown_with_that_groups_numbers():
+    """The all-students share may even be the better one; the sentence shows the group that
+    made the factor prioritised, so the numbers agree with the word."""
+    priorities = priorities_frame({})
+    group = priorities.loc[
+        (priorities["municipality_code"] == "0114") & (priorities["factor"] == "impulsivitet")
+    ].assign(grade="Åk 9", sex="Pojke", share=0.30, reference_share=0.20, elevated=True)
+    priorities = pd.concat([priorities, group], ignore_index=True)
+    table = priority_factors(priorities, CB)
+    sentences = rg.standout_sentences(
+        priorities, table, coverage_frame({}), collab_frame(), CB, year=YEAR
+    )
+    assert sentences[0].startswith(
+        "Upplands Väsby har 2024 en prioriterad faktor: impulsivitet och normbrytande attityder "
+        "(pojkar i årskurs 9: 30\u00a0% mot 20\u00a0%);"
+    )

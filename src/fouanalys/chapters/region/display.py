@@ -28,7 +28,7 @@ from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.coverage import THIN_REACH_PER_1000, regional_coverage
 from fouanalys.exceptions import FouanalysError
-from fouanalys.present.labels import GAP_STATUS_LABELS, PRIORITISED, stage_phrase
+from fouanalys.present.labels import GAP_STATUS_LABELS, PRIORITISED, group_phrase, stage_phrase
 from fouanalys.present.text import (
     DASH,
     MISSING,
@@ -40,7 +40,7 @@ from fouanalys.present.text import (
     lower_first,
     number_word,
 )
-from fouanalys.priority import prioritised
+from fouanalys.priority import prioritised, split_groups
 
 #: Row label of the whole region in the side-by-side figures and tables.
 REGION_LABEL = "Hela regionen"
@@ -381,17 +381,27 @@ def thinnest_coverage(
     return cells[columns].reset_index(drop=True)
 
 
-def _factor_item(row, labels: dict[str, str]) -> str:
+def _factor_item(row, labels: dict[str, str], codebook: Codebook) -> str:
+    """ "impulsivitet (23 % mot 16 %)", or with the group when it is not all students:
+    "anknytning till bostadsområdet (pojkar i båda årskurserna: 58 % mot 64 %)"."""
+    name = lower_first(labels.get(row.factor, row.factor))
     if is_missing(row.share) or is_missing(row.reference_share):
-        return lower_first(labels.get(row.factor, row.factor))
-    return (
-        f"{lower_first(labels.get(row.factor, row.factor))} "
-        f"({format_share(row.share)} mot {format_share(row.reference_share)})"
-    )
+        return name
+    numbers = f"{format_share(row.share)} mot {format_share(row.reference_share)}"
+    all_label = codebook.survey.all_label
+    if row.grade == all_label and row.sex == all_label:
+        return f"{name} ({numbers})"
+    who = group_phrase(row.grade, row.sex, codebook).removeprefix("Bland ")
+    return f"{name} ({who}: {numbers})"
 
 
 def _factor_part(
-    name: str, rows: pd.DataFrame, published: bool, year: int, labels: dict[str, str]
+    name: str,
+    rows: pd.DataFrame,
+    published: bool,
+    year: int,
+    labels: dict[str, str],
+    codebook: Codebook,
 ) -> str:
     """The prioritised factors (``rows``: best rank first, with all students' shares)."""
     if not published:
@@ -403,17 +413,16 @@ def _factor_part(
         )
     named = rows.iloc[:MAX_NAMED_FACTORS]
     rest = len(rows) - len(named)
-    items = join_words([_factor_item(r, labels) for r in named.itertuples()])
+    items = [_factor_item(r, labels, codebook) for r in named.itertuples()]
+    if rest:
+        items.append(f"ytterligare {number_word(rest)}")
     count = len(rows)
     what = (
         f"{number_word(count)} {PRIORITISED} faktor"
         if count == 1
         else (f"{number_word(count)} {PRIORITISED}e faktorer")
     )
-    text = f"{name} har {year} {what}: {items}"
-    if rest:
-        text += f" och ytterligare {number_word(rest)}"
-    return text
+    return f"{name} har {year} {what}: {join_words(items)}"
 
 
 def _coverage_part(thin: pd.Series | None, codebook: Codebook) -> str:
@@ -469,17 +478,18 @@ def _collaboration_part(row: pd.Series | None, regional: pd.DataFrame) -> str | 
 def _prioritised_with_shares(
     priorities: pd.DataFrame, priority_factors: pd.DataFrame, codebook: Codebook, year: int
 ) -> pd.DataFrame:
-    """The prioritised factors of ``year`` (best rank first) with all students' share and the
-    rest of the region's, from ``priorities`` (NA where not published)."""
+    """The prioritised factors of ``year`` (best rank first) with the broadest group that made
+    each so (``grade``, ``sex``) and that group's share and the rest of the region's, from
+    ``priorities``."""
     chosen = prioritised(priority_factors, year=year)
-    shares = _all_rows(priorities, codebook)
-    shares = shares.loc[shares["year"].astype("Int64") == int(year)]
-    shares = shares.loc[~shares["suppressed"].astype("boolean").fillna(True)]
-    return chosen[["municipality_code", "factor", "kind", "rank"]].merge(
-        shares[["municipality_code", "factor", "share", "reference_share"]],
-        on=["municipality_code", "factor"],
-        how="left",
+    first = [split_groups(g)[0] for g in chosen["groups"]]
+    chosen = chosen[["municipality_code", "factor", "kind", "rank"]].assign(
+        grade=[g for g, _ in first], sex=[s for _, s in first]
     )
+    keys = ["municipality_code", "year", "grade", "sex", "factor"]
+    rows = priorities.loc[priorities["year"].astype("Int64") == int(year), keys]
+    rows = rows.join(priorities[["share", "reference_share"]])
+    return chosen.merge(rows.drop(columns="year"), on=keys[:1] + keys[2:], how="left")
 
 
 def standout_sentences(
@@ -525,6 +535,7 @@ def standout_sentences(
                 published,
                 int(year),
                 labels,
+                codebook,
             ),
             _coverage_part(thin.loc[code] if code in thin.index else None, codebook),
         ]

@@ -24,7 +24,7 @@ from fouanalys.present.figures import (
     stage_ticks,
     unknown_cell,
 )
-from fouanalys.present.labels import CI_LABEL, GAP_STATUS_LABELS, PRIORITISED, gap_meaning
+from fouanalys.present.labels import CI_LABEL, GAP_STATUS_LABELS, PRIORITISED
 from fouanalys.present.style import (
     FIG_DPI,
     FIG_WIDTH,
@@ -565,11 +565,10 @@ def gap_status_figure(gaps: pd.DataFrame, codebook: Codebook | None = None) -> F
 
         fig.legend(
             handles=[
-                Patch(color=GAP_COLORS[s], label=f"{GAP_STATUS_LABELS[s]}: {gap_meaning(s)}")
-                for s in statuses
+                Patch(color=GAP_COLORS[s], label=GAP_STATUS_LABELS[s]) for s in statuses
             ],
             loc="outside lower center",
-            ncols=2,
-            fontsize=7,
+            ncols=len(statuses),
+            fontsize=7.5,
         )
     return fig

@@ -46,6 +46,7 @@ from fouanalys.present.labels import (
 from fouanalys.present.tables import unbroken
 from fouanalys.present.text import (
     DASH,
+    FEW,
     MISSING,
     NBSP,
     NOT_APPLICABLE,
@@ -941,6 +942,43 @@ def knowledge_table(
             }
         )
     return pd.DataFrame(out, dtype=object)
+
+
+def small_group_rule() -> str:
+    """The method paragraph on how chapter 03 protects small groups (Markdown)."""
+    t = format_number(DISCLOSURE_THRESHOLD)
+    return (
+        f"**Små grupper.** Ett antal deltagare på 1–{format_number(DISCLOSURE_THRESHOLD - 1)} "
+        f"per år redovisas som *färre än {t}*: i insatser för små grupper, som "
+        "avhopparverksamhet, kan ett exakt tal peka ut enskilda. En summa som innehåller ett "
+        f"sådant antal redovisas utan det, som *minst* summan av de övriga (eller *färre än {t}* "
+        "när inget annat finns), så att antalet inte kan räknas fram som summan minus de andra "
+        f"insatserna. En räckvidd som vilar på färre än {t} deltagare redovisas som *under* den "
+        f"räckvidd som {t} deltagare skulle ge, så att räckvidd × invånare / 1 000 inte ger "
+        "antalet; finns det i rutan en sådan insats och andra som tillsammans når minst "
+        f"{t}, redovisas räckvidden utan den, som en nedre gräns (**≥**). En nedre gräns som "
+        "skulle behöva skrivas som *under* visas inte (**–**)."
+    )
+
+
+def small_group_legend() -> dict[str, str]:
+    """Legend entries for a table that may show a protected participant count."""
+    return {
+        FEW: f"{FEW} = 1–{format_number(DISCLOSURE_THRESHOLD - 1)} deltagare per år; ett så "
+        "litet antal redovisas inte exakt.",
+    }
+
+
+def knowledge_note(table: pd.DataFrame) -> str:
+    """The knowledge table's note; it says what "minst" means when a cell uses it."""
+    note = "Andel av deltagarna räknas bara på de insatser som anger antal deltagare."
+    texts = [str(v) for v in table.to_numpy().ravel()]
+    if any(v.startswith("minst ") for v in texts):
+        note += (
+            f" minst = summan utan insatser med färre än {format_number(DISCLOSURE_THRESHOLD)} "
+            "deltagare per år."
+        )
+    return note
 
 
 # --- push and pull factors ------------------------------------------------------------------

@@ -588,6 +588,8 @@ def test_gap_status_rules_on_a_grid():
         municipality_code="0114",
         factor="impulsivitet",
         participants=lambda f: f["reach_per_1000"],
+        few_interventions=0,
+        few_participants=0.0,
         best_knowledge="lovande",
     )
     table = pd.DataFrame([prio("impulsivitet", 1, True)]).astype({"rank": "Int64"})
@@ -710,3 +712,30 @@ def test_every_gap_row_carries_its_own_cells_figures(example):
     for column in ("interventions", "participants", "reach_per_1000"):
         pd.testing.assert_series_equal(merged[column], merged[f"{column}_cell"], check_names=False)
     assert (merged["interventions"] > 0).eq(merged["status"] != "saknas").all()
+
+
+def test_interventions_with_fewer_than_five_participants_are_marked():
+    """Counts 1–4 are small groups: the grids give how many and their part of a cell."""
+    rows = [
+        insats("Stor", 13, 15, 40, niva="riskreducera", kunskap="lovande"),
+        insats("Liten", 13, 15, 3, niva="riskreducera", kunskap="lovande"),
+        insats("Fem", 13, 15, 5, niva="förhindra"),
+        insats("Okänd", 13, 15, None, niva="förhindra"),
+    ]
+    bef = hand_befolkning()
+    placed = cov.place_on_life_course(hand_insatser(rows), bef, CB)
+    assert placed.set_index("intervention")["few"].to_dict() == {
+        "Stor": False,
+        "Liten": True,
+        "Fem": False,
+        "Okänd": False,
+    }
+    table = cov.coverage_table(placed, CB, population=cov.stage_population(bef, CB))
+    risk = cell(table, "13-15", "riskreducera")
+    assert (risk.few_interventions, risk.few_participants, risk.participants) == (1, 3.0, 43.0)
+    other = cell(table, "13-15", "förhindra")
+    assert (other.few_interventions, other.few_participants) == (0, 0.0)
+    prof = cov.knowledge_profile(placed, CB).set_index(["municipality_code", "knowledge"])
+    assert prof.loc[("0114", "lovande"), "few_interventions"] == 1
+    assert prof.loc[("0114", "lovande"), "few_participants"] == 3.0
+    assert prof.loc[("0114", "evidensbaserad"), "few_interventions"] == 0

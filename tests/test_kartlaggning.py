@@ -692,3 +692,71 @@ def test_notebook_executes(tmp_path, insatser):
     assert "okänt" in text
     seconds = [c.metadata["papermill"]["duration"] for c in nb.cells if c.cell_type == "code"]
     assert np.all(np.isfinite(seconds))
+
+
+# --- small groups (1–4 participants a year) ---------------------------------------------------
+
+
+def test_a_participant_count_under_five_is_not_published():
+    assert [fa_text.format_participants(v) for v in (1, 4, 5, 0)] == ["färre än 5"] * 2 + ["5", "0"]
+    assert fa_text.format_participants(336.0, few=1) == "minst 336"
+    assert fa_text.format_participants(0.0, few=2) == "färre än 10"
+
+
+@pytest.mark.parametrize(
+    "participants, population, few, few_p, state, text",
+    [
+        # no small intervention, 3 participants: the reach 5 would give (5 000 / 2 000 = 2,5)
+        (3.0, 2000, 0, 0.0, "known", "under 2,5"),
+        # only a small intervention (2 a year), none else: under the reach of 5
+        (2.0, 2000, 1, 2.0, "known", "under 2,5"),
+        # a small one beside 40 others: the others' reach as a lower bound (40 / 2 = 20)
+        (42.0, 2000, 1, 2.0, "known", "≥20"),
+        # a small one and 1 other: under the reach of 5 + 5
+        (3.0, 2000, 1, 2.0, "known", "under 5,0"),
+        # a lower bound that would read "under": not shown
+        (3.0, 2000, 1, 3.0, "partial", "–"),
+        # enough participants, none small: as before
+        (24.0, 2000, 0, 0.0, "known", "12"),
+        (24.0, 2000, 0, 0.0, "partial", "≥12"),
+    ],
+)
+def test_protected_reach(participants, population, few, few_p, state, text):
+    reach = 1000 * participants / population
+    got, shown, coarse = k.protected_reach(state, reach, population, participants, few, few_p)
+    assert got == text
+    assert coarse == (text != fa_text.format_reach(reach) and not text.startswith("≥1"))
+    if text.startswith("under"):
+        # the printed bound is above the reach, so reach × population / 1 000 is not the count
+        assert shown > reach and shown * population / 1000 >= 5
+
+
+def test_small_intervention_in_inventory_pyramid_and_knowledge_table():
+    rows = insatser_frame(
+        [
+            intervention("Stor", niva="riskreducera", inriktning="indikerad", deltagare_per_ar=40),
+            intervention("Liten", niva="riskreducera", inriktning="indikerad", deltagare_per_ar=3),
+            intervention("Bred", deltagare_per_ar=200),
+        ]
+    )
+    table = k.inventory_table(rows, "0123", CB)
+    counts = dict(zip(table["Insats"], table["Deltagare/år"], strict=True))
+    assert counts == {"Stor": "40", "Liten": "färre än 5", "Bred": "200"}
+    pyramid = k.pyramid_frame(rows, "0123", CB).set_index("targeting")
+    # the indicated sum is printed without the small count: 43 − 40 would give it back
+    assert pyramid.loc["indikerad", "participants_text"] == "minst 40"
+    assert pyramid.loc["universell", "participants_text"] == "200"
+    profile = pd.DataFrame(
+        {
+            "municipality_code": ["0123"] * 4,
+            "knowledge": ["evidensbaserad", "kunskapsbaserad", "lovande", "ej bedömd"],
+            "interventions": [0, 2, 1, 0],
+            "share_of_interventions": [0.0, 2 / 3, 1 / 3, 0.0],
+            "participants": [pd.NA, 240.0, 3.0, pd.NA],
+            "share_of_reach": [0.0, 240 / 243, 3 / 243, 0.0],
+            "few_interventions": [0, 0, 1, 0],
+            "few_participants": [0.0, 0.0, 3.0, 0.0],
+        }
+    )
+    shown = k.knowledge_table(profile, "0123", CB).set_index("Kunskapsläge")["Deltagare per år"]
+    assert shown["Lovande"] == "färre än 5" and shown["Kunskapsbaserad"] == "240"

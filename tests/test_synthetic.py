@@ -309,6 +309,8 @@ def test_respondents_follow_cohort_sizes(frames, cb):
     cohort = pop.groupby(["kommunkod", "ar", "alder"])["antal"].sum()
     rates = {(m, y, g): n / cohort[(names[m], y, ages[g])] for (m, y, g), n in counts.items()}
     assert len(rates) == len(cb.municipalities) * len(cb.survey.years) * 2
+    code, year, grade, _sex, _keep = synthetic.SMALL_CELL  # thinned on purpose (see below)
+    del rates[(cb.municipality_name(code), year, grade)]
     ak9 = np.array([r for (_, _, g), r in rates.items() if g == "Åk 9"])
     gy2 = np.array([r for (_, _, g), r in rates.items() if g == "Gy 2"])
     assert ((ak9 > 0.70) & (ak9 < 0.92)).all()
@@ -505,3 +507,26 @@ def test_kolada_municipalities_differ_and_the_county_is_near_their_average(cb, k
     # counts scale with the municipality's size
     hvb = t.loc[t["kpi"] == "N33812"].groupby("municipality_id")["value"].mean()
     assert hvb["0123"] > 2 * hvb["0125"] and hvb["0000"] > 3 * hvb["0001"]
+
+
+def test_the_example_has_small_groups_for_disclosure_control(frames, cb):
+    """One survey cell under the threshold, remainders of 1–4 and a small intervention."""
+    code, year, grade, sex, keep = synthetic.SMALL_CELL
+    assert 0 < keep < config.DISCLOSURE_THRESHOLD
+    enkat = frames["enkat"]
+    name = cb.municipality_name(code)
+    cell = enkat.loc[
+        (enkat["Hemkommun"] == name) & (enkat["ar"] == year) & (enkat["ARSKURS"] == grade)
+    ]
+    assert (cell["Kön"] == sex).sum() == keep
+    assert (cell["Kön"] != sex).sum() > 50  # the rest of the cell is untouched
+    other = ~enkat["Kön"].isin(["Pojke", "Flicka"])
+    remainder = other.groupby([enkat["Hemkommun"], enkat["ar"], enkat["ARSKURS"]]).sum()
+    assert remainder.between(1, config.DISCLOSURE_THRESHOLD - 1).any()
+    assert 0 < remainder[(name, year, grade)] < config.DISCLOSURE_THRESHOLD
+    code, intervention, participants = synthetic.SMALL_INTERVENTION
+    ins = frames["insatser"]
+    row = ins.loc[(ins["kommunkod"] == code) & (ins["insats"] == intervention)]
+    assert len(row) == 1
+    assert row["deltagare_per_ar"].iloc[0] == participants < config.DISCLOSURE_THRESHOLD
+    assert row["status"].iloc[0] == "pågående" and row["niva"].iloc[0] == "riskreducera"

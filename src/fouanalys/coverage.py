@@ -23,6 +23,11 @@ Conventions:
 - An intervention without a participant count is counted, and its reach is unknown: a cell's
   participants and reach are NA (never 0) when no ongoing intervention in it reports
   participants, and ``reach_complete`` is False when any of them does not.
+- An intervention that reports 1 to ``DISCLOSURE_THRESHOLD − 1`` participants a year is a
+  small group (``few`` in the placed rows). Its participants count in every sum and reach like
+  any other; the grids also give how many such interventions a cell holds and their part of its
+  participants (``few_interventions``, ``few_participants``), so that the chapters can print a
+  reach or sum that rests on them coarsely (numbers here, the coarsening is presentation).
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ import numpy as np
 import pandas as pd
 
 from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.config import DISCLOSURE_THRESHOLD
+from fouanalys.disclosure import small
 from fouanalys.exceptions import FouanalysError
 
 log = logging.getLogger("fouanalys")
@@ -66,6 +73,7 @@ PLACED_COLUMNS = [
     "overlap_from",
     "overlap_to",
     "participants",
+    "few",
     "population_stage",
 ]
 #: Value columns of every coverage grid (after its three key columns).
@@ -77,6 +85,8 @@ CELL_COLUMNS = [
     "population",
     "reach_per_1000",
     "reach_complete",
+    "few_interventions",
+    "few_participants",
     "planned",
     "best_knowledge",
 ]
@@ -91,14 +101,16 @@ GAP_COLUMNS = [
     "participants",
     "reach_per_1000",
     "unknown_reach",
+    "few_interventions",
+    "few_participants",
     "best_knowledge",
     "status",
 ]
 #: The gap table's column types: ids and statuses as text, counts as nullable integers.
 _GAP_DTYPES = {
     **dict.fromkeys(["municipality_code", "factor", "kind", "stage", "best_knowledge"], "str"),
-    **dict.fromkeys(["rank", "interventions", "unknown_reach"], "Int64"),
-    **dict.fromkeys(["participants", "reach_per_1000"], "Float64"),
+    **dict.fromkeys(["rank", "interventions", "unknown_reach", "few_interventions"], "Int64"),
+    **dict.fromkeys(["participants", "reach_per_1000", "few_participants"], "Float64"),
     "year": "int64",
     "status": "str",
 }
@@ -202,8 +214,10 @@ def place_on_life_course(
     Columns: ``municipality_code, intervention, level, targeting, knowledge, status, stage``
     (str); ``age_from, age_to`` (Int64: the intervention's span); ``overlap_from, overlap_to``
     (Int64: the span within this stage); ``participants`` (Float64: its participants a year in
-    this stage, NA when the intervention gives none); ``population_stage`` (Int64: the stage's
-    population). Sorted by municipality, intervention and stage (codebook order).
+    this stage, NA when the intervention gives none); ``few`` (bool: the intervention reports
+    1 to ``DISCLOSURE_THRESHOLD − 1`` participants a year, a small group); ``population_stage``
+    (Int64: the stage's population). Sorted by municipality, intervention and stage
+    (codebook order).
 
     Raises :class:`FouanalysError` naming a municipality that has interventions but no
     population rows, or is not in the codebook.
@@ -258,6 +272,7 @@ def place_on_life_course(
             "participants": pd.array(
                 np.where(np.isnan(participants), 0.0, participants), dtype="Float64"
             ),
+            "few": small(np.nan_to_num(given[i], nan=0.0), DISCLOSURE_THRESHOLD),
             "population_stage": pd.array(cum[mi, st[s] + 1] - cum[mi, sf[s]], dtype="Int64"),
         }
     )
@@ -299,11 +314,14 @@ def _grid(
     ongoing = rows.loc[rows["status"] == ONGOING].assign(
         _known=lambda f: f["participants"].notna(),
         _kr=lambda f: f["knowledge"].map(knowledge_rank).astype(float),
+        _few_p=lambda f: f["participants"].where(f["few"], 0.0).astype(float),
     )
     cells = ongoing.groupby(keys).agg(
         interventions=("intervention", "size"),
         with_participants=("_known", "sum"),
         participants=("participants", lambda p: p.sum(min_count=1)),
+        few_interventions=("few", "sum"),
+        few_participants=("_few_p", "sum"),
         _best=("_kr", "min"),
     )
     planned = rows.loc[rows["status"] == PLANNED].groupby(keys).size().rename("planned")
@@ -335,6 +353,12 @@ def _grid(
             "population": pop,
             "reach_per_1000": reach,
             "reach_complete": (interventions == with_p).to_numpy(),
+            "few_interventions": pd.array(
+                cells["few_interventions"].fillna(0).astype("int64").to_numpy(), dtype="Int64"
+            ),
+            "few_participants": pd.array(
+                cells["few_participants"].fillna(0.0).to_numpy(dtype=float), dtype="Float64"
+            ),
             "planned": pd.array(cells["planned"].fillna(0).to_numpy(), dtype="Int64"),
             "best_knowledge": best_knowledge,
         }
@@ -355,9 +379,11 @@ _GRID_DOC = """
     population rows); ``reach_per_1000`` (Float64: 1000 × participants / population, NA like
     participants or when the population is 0); ``reach_complete`` (bool: every ongoing
     intervention in the cell reports participants; True in an empty cell, where nothing is
-    unknown); ``planned`` (Int64: planned interventions in the cell); ``best_knowledge`` (str:
-    the highest knowledge level among the cell's ongoing interventions, codebook order, NA when
-    none).
+    unknown); ``few_interventions`` (Int64: of the ongoing ones, how many report 1 to
+    ``DISCLOSURE_THRESHOLD − 1`` participants a year); ``few_participants`` (Float64: their
+    part of ``participants``, 0 when none); ``planned`` (Int64: planned interventions in the
+    cell); ``best_knowledge`` (str: the highest knowledge level among the cell's ongoing
+    interventions, codebook order, NA when none).
 
     ``population`` (optional, :func:`stage_population`'s frame) gives the stage populations;
     without it they come from ``placed``, so a stage none of a municipality's interventions
@@ -430,7 +456,10 @@ def knowledge_profile(placed: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     (Float64: of the municipality's ongoing interventions; NA when it has none);
     ``participants`` (Float64: their known participants a year; NA when none reports any);
     ``share_of_reach`` (Float64: of the municipality's known participants; a level whose
-    interventions report none counts 0; NA when the municipality knows no participants).
+    interventions report none counts 0; NA when the municipality knows no participants);
+    ``few_interventions`` (Int64: of the level's ongoing interventions, how many report 1 to
+    ``DISCLOSURE_THRESHOLD − 1`` participants a year) and ``few_participants`` (Float64: their
+    part of ``participants``, 0 when none).
     """
     levels = codebook.ids("knowledge_levels")
     municipalities = codebook.municipality_codes
@@ -438,8 +467,12 @@ def knowledge_profile(placed: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     per_intervention = ongoing.groupby(["municipality_code", "intervention"]).agg(
         knowledge=("knowledge", "first"),
         participants=("participants", lambda p: p.sum(min_count=1)),
+        few=("few", "any"),
     )
     per_intervention["_known"] = per_intervention["participants"].notna()
+    per_intervention["_few_p"] = (
+        per_intervention["participants"].where(per_intervention["few"], 0.0).astype(float)
+    )
     grid = pd.MultiIndex.from_product(
         [municipalities, levels], names=["municipality_code", "knowledge"]
     )
@@ -450,6 +483,8 @@ def knowledge_profile(placed: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
             interventions=("intervention", "size"),
             with_participants=("_known", "sum"),
             participants=("participants", lambda p: p.sum(min_count=1)),
+            few_interventions=("few", "sum"),
+            few_participants=("_few_p", "sum"),
         )
         .reindex(grid)
     )
@@ -472,6 +507,12 @@ def knowledge_profile(placed: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
             "share_of_interventions": pd.array(share_n.to_numpy(), dtype="Float64"),
             "participants": pd.array(participants.to_numpy(), dtype="Float64"),
             "share_of_reach": pd.array(share_p.to_numpy(), dtype="Float64"),
+            "few_interventions": pd.array(
+                cells["few_interventions"].fillna(0).astype("int64").to_numpy(), dtype="Int64"
+            ),
+            "few_participants": pd.array(
+                cells["few_participants"].fillna(0.0).to_numpy(dtype=float), dtype="Float64"
+            ),
         }
     )
 
@@ -503,7 +544,8 @@ def gap_table(
     covering ongoing ones); ``participants`` (Float64: their known participants a year, NA when
     none is known); ``reach_per_1000`` (Float64: from the known participants, NA when none is
     known); ``unknown_reach`` (Int64: covering interventions without a participant count);
-    ``best_knowledge`` (str, NA when none); ``status`` (str). Codes and numbers only: the
+    ``few_interventions``, ``few_participants`` (as in the coverage grids); ``best_knowledge``
+    (str, NA when none); ``status`` (str). Codes and numbers only: the
     chapter words them. Sorted by municipality, rank, factor and stage.
     """
     from fouanalys.priority import prioritised
@@ -524,12 +566,16 @@ def gap_table(
             "without_participants",
             "participants",
             "reach_per_1000",
+            "few_interventions",
+            "few_participants",
             "best_knowledge",
         ]
     ].rename(columns={"without_participants": "unknown_reach"})
     gaps = prio.merge(cells, on=["municipality_code", "factor", "stage"], how="left")
     gaps["interventions"] = gaps["interventions"].astype("Int64").fillna(0)
     gaps["unknown_reach"] = gaps["unknown_reach"].astype("Int64").fillna(0)
+    gaps["few_interventions"] = gaps["few_interventions"].astype("Int64").fillna(0)
+    gaps["few_participants"] = gaps["few_participants"].astype("Float64").fillna(0.0)
     known = gaps["reach_per_1000"].astype("Float64").fillna(0).to_numpy(dtype=float)
     gaps["status"] = np.select(
         [

@@ -147,7 +147,9 @@ def coverage_display(
         f"{codebook.municipality_name(code)}, per nivå och livsskede",
         note="Deltagarplatser per år per 1 000 invånare i livsskedets åldrar (antal pågående "
         "insatser inom parentes). okänd = ingen insats anger antal deltagare; ≥ = någon saknar "
-        "uppgiften.",
+        f"uppgiften eller har färre än {config.DISCLOSURE_THRESHOLD} deltagare, räckvidden är "
+        f"minst så stor; under = räckvidden vilar på färre än {config.DISCLOSURE_THRESHOLD} "
+        "deltagare och redovisas bara grovt.",
         numeric=[],
     )
 

@@ -25,6 +25,12 @@ Model, in brief:
 * **Interventions** (``insatser``): 15–40 per municipality (more in larger ones), drawn from a
   catalogue of real Swedish programme types with plausible level, targeting, ages, factors,
   actors and reach.
+* **Small groups** (so that a build shows disclosure control at work): the example keeps only
+  :data:`SMALL_CELL`'s few respondents of one municipality × year × grade × sex (Ekerö's girls
+  in gy 2 in 2024), and Ekerö's *Avhopparverksamhet* reports :data:`SMALL_INTERVENTION`'s
+  participants a year. Both are deterministic steps after the draws, which leave every other
+  row as it was. Pupils who answer another or no sex (about 1.7 %) leave a remainder of 1–4
+  in several small grade × year cells, Ekerö's among them.
 * **Key figures** (``kolada``, Kolada's shape): every codebook KPI for the eight
   municipalities, the county and the country, 2015–2024, with smooth trends, municipality
   differences that follow their vulnerability, a few unpublished (``Missing``) rows and
@@ -181,6 +187,13 @@ DEFAULT_TARGET_SHARE = {"risk": 0.20, "protective": 0.62, "outcome": 0.25}
 
 ITEM_NONRESPONSE = 0.03
 BREAKOFF_SHARE = 0.03
+
+#: One survey cell under the disclosure threshold: (municipality code, year, grade id, sex as
+#: exported, respondents kept). The first respondents of the cell are kept, the rest dropped.
+SMALL_CELL: tuple[str, int, str, str, int] = ("0125", 2024, "Gy 2", "Flicka", 3)
+#: One intervention for a small, identifiable group with 1–4 participants a year (ongoing):
+#: (municipality code, intervention, participants a year).
+SMALL_INTERVENTION: tuple[str, str, int] = ("0125", "Avhopparverksamhet", 2)
 
 
 # --- population -----------------------------------------------------------------------------
@@ -741,6 +754,31 @@ def _interventions(cb: Codebook, rng: np.random.Generator) -> pd.DataFrame:
     return out
 
 
+def _small_cell(enkat: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
+    """The survey with :data:`SMALL_CELL` thinned to its few respondents (no random draw)."""
+    code, year, grade, sex, keep = SMALL_CELL
+    if code not in cb.municipality_codes:
+        return enkat
+    in_cell = (
+        (enkat["Hemkommun"] == cb.municipality_name(code))
+        & (enkat["ar"] == year)
+        & (enkat["ARSKURS"] == grade)
+        & (enkat["Kön"] == sex)
+    ).to_numpy()
+    drop = in_cell & (np.cumsum(in_cell) > keep)
+    return enkat.loc[~drop].reset_index(drop=True)
+
+
+def _small_intervention(insatser: pd.DataFrame) -> pd.DataFrame:
+    """The inventory with :data:`SMALL_INTERVENTION` ongoing at its few participants a year."""
+    code, name, participants = SMALL_INTERVENTION
+    row = (insatser["kommunkod"] == code) & (insatser["insats"] == name)
+    out = insatser.copy()
+    out.loc[row, "deltagare_per_ar"] = participants
+    out.loc[row, "status"] = "pågående"
+    return out
+
+
 # --- Kolada key figures ---------------------------------------------------------------------
 #: Columns of ``kolada.csv``, in Kolada's shape (one row per KPI, area, year and gender).
 KOLADA_COLUMNS: tuple[str, ...] = ("kpi", "municipality_id", "year", "gender", "value", "status")
@@ -942,8 +980,8 @@ def generate(
     cb = codebook or load_codebook()
     rng = np.random.default_rng(seed)
     pop = _population(cb, rng, scale)
-    enkat = _survey(cb, pop, rng)
-    insatser = _interventions(cb, rng)
+    enkat = _small_cell(_survey(cb, pop, rng), cb)
+    insatser = _small_intervention(_interventions(cb, rng))
     kolada = kolada_frame(cb, seed)
     return {"enkat": enkat, "insatser": insatser, "befolkning": pop, "kolada": kolada}
 
@@ -1018,6 +1056,9 @@ svarsfrekvens. Varje svarande har korrelerade latenta drag (risk- och skyddsfakt
 skiljer sig något mellan kommuner, kön, årskurs och år; varje fråga besvaras enligt en
 ordinal logitmodell. Skillnaderna mellan kommunerna är exemplets egna val och säger ingenting
 om de verkliga kommunerna. Insatserna är vanliga svenska programtyper med påhittad omfattning.
+För att visa röjandeskyddet i en byggd rapport finns några små grupper med avsikt: bara tre
+flickor i gy 2 från Ekerö svarar 2024, Ekerös avhopparverksamhet har två deltagare per år, och
+elever som anger annat eller inget kön blir 1–4 i flera små årskurser.
 Nyckeltalen följer en jämn trend på en rimlig nivå för varje nyckeltal, med skillnader mellan
 kommunerna och lite slumpmässigt brus; andelar och tal per invånare ligger för länet och riket
 nära kommunernas genomsnitt, och antal följer områdets folkmängd.

@@ -33,6 +33,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
+from fouanalys.config import DISCLOSURE_THRESHOLD
+
 #: Shown for a suppressed value (disclosure control), and for nothing else.
 DASH = "–"
 #: Shown for a value the data do not have (nobody answered, no such row).
@@ -52,6 +54,8 @@ DASH_BETWEEN = re.compile(r"(?<=[0-9∞])–(?=[0-9∞\u2212])")
 UNKNOWN = "okänt"
 #: A reach that rests on an intervention without a participant count.
 UNKNOWN_REACH = "okänd"
+#: A count of 1 to ``DISCLOSURE_THRESHOLD − 1`` people, which is not published.
+FEW = f"färre än {DISCLOSURE_THRESHOLD}"
 
 
 # --- numbers --------------------------------------------------------------------------------
@@ -225,9 +229,27 @@ def wrap_label(text: str, width: int = 30) -> str:
     return textwrap.fill(str(text), width=width, break_long_words=False)
 
 
-def format_participants(value: object) -> str:
-    """Participants a year: ``"2 393"``, or ``"okänt"`` when the inventory does not say."""
-    return UNKNOWN if is_missing(value) else format_number(value)
+def is_few(value: object, threshold: int = DISCLOSURE_THRESHOLD) -> bool:
+    """Whether a count is a small group: at least one and under ``threshold`` (0 is none)."""
+    return not is_missing(value) and 0 < float(value) < threshold
+
+
+def format_participants(value: object, few: int = 0) -> str:
+    """Participants a year: ``"2 393"``; ``"färre än 5"`` for 1–4 (a small group is not
+    published) and ``"okänt"`` when the inventory does not say.
+
+    ``few`` is for a sum: how many interventions reporting 1–4 participants a year are left
+    out of ``value`` (so that it cannot be taken from the published counts to recover
+    theirs). The sum then reads ``"minst 340"``, or, when nothing else is left,
+    ``"färre än 5"`` (``"färre än 10"`` for two such interventions).
+    """
+    if few:
+        if is_missing(value) or float(value) <= 0:
+            return f"färre än {format_number(DISCLOSURE_THRESHOLD * few)}"
+        return f"minst {format_number(value)}"
+    if is_missing(value):
+        return UNKNOWN
+    return FEW if is_few(value) else format_number(value)
 
 
 def format_reach(value: object) -> str:
@@ -245,6 +267,23 @@ def format_reach(value: object) -> str:
     if number == 0:
         return "0"
     return format_number(number, 0 if number >= 9.95 else 1)
+
+
+def few_reach_limit(population: object, people: int = DISCLOSURE_THRESHOLD) -> float:
+    """The reach per 1 000 that ``people`` participants a year give in ``population`` (NaN
+    without a population): the bound a coarsened reach is printed under."""
+    if is_missing(population) or float(population) <= 0:
+        return math.nan
+    return 1000 * people / float(population)
+
+
+def format_reach_under(limit: object) -> str:
+    """A reach that rests on fewer than 5 participants, printed coarsely: ``"under 2,1"``
+    (``limit`` from :func:`few_reach_limit`), so that reach × population / 1 000 does not
+    give the count back; ``"okänd"`` without a limit."""
+    if is_missing(limit) or math.isnan(float(limit)):
+        return UNKNOWN_REACH
+    return f"under {format_reach(limit)}"
 
 
 _NUMBER_WORDS = (

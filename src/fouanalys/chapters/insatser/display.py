@@ -11,6 +11,14 @@ Only ongoing (*pågående*) interventions count as coverage; planned ones are sh
 ended ones are only listed. A participant count that is not given is *okänt*, and a reach
 that rests on one is *okänd*: never zero.
 
+No small group is published: a participant count of 1–4 a year reads *färre än 5*
+(:func:`fouanalys.present.text.format_participants`). A sum that holds such a count is printed
+without it, as a lower bound ("minst 340"), so that it cannot be taken from the published
+counts to get the small one back; a reach that rests on fewer than 5 participants, or holds
+such an intervention, reads "under X" (X the reach 5 participants would give, so reach ×
+population / 1 000 does not give the count back) or, when other interventions carry at least
+5, "≥" the reach without it (:func:`protected_reach`).
+
 Free text from the inventory (names, comments) reaches the report only through display frames,
 which :func:`fouanalys.present.tables.table` escapes; sentences meant for Markdown hold codebook
 labels
@@ -26,6 +34,7 @@ import pandas as pd
 
 from fouanalys.chapters.riskfaktorer.display import factor_frame
 from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.config import DISCLOSURE_THRESHOLD
 from fouanalys.coverage import THIN_REACH_PER_1000
 from fouanalys.present.labels import (
     GAP_STATUS_LABELS,
@@ -36,13 +45,17 @@ from fouanalys.present.labels import (
 )
 from fouanalys.present.tables import unbroken
 from fouanalys.present.text import (
+    DASH,
+    FEW,
     MISSING,
     NBSP,
     NOT_APPLICABLE,
     UNKNOWN_REACH,
+    few_reach_limit,
     format_number,
     format_participants,
     format_reach,
+    format_reach_under,
     format_share,
     is_missing,
     join_words,
@@ -443,14 +456,59 @@ def _cell_state(interventions: int, reach: object, complete: bool) -> str:
     return "known" if complete else "partial"
 
 
-def reach_text(state: str, reach: object) -> str:
-    """A coverage cell's reach as printed: "0", "okänd", "≥12" (partly known) or "12"."""
+def protected_reach(
+    state: str,
+    reach: object,
+    population: object = math.nan,
+    participants: object = math.nan,
+    few_interventions: object = 0,
+    few_participants: object = 0.0,
+) -> tuple[str, float, bool]:
+    """A coverage cell's reach as printed, protected: ``(text, shown, coarse)``.
+
+    ``text``: "0" (empty), "okänd" (unknown), "≥12" (a lower bound: some intervention gives no
+    count) or "12" — unless the reach rests on a small group. Then (``coarse`` True):
+
+    - the cell's known participants are 1–4 (no intervention of 1–4 in it): "under X", X the
+      reach that 5 participants would give in the stage's ``population``;
+    - it holds ``few_interventions`` reporting 1–4 a year (``few_participants`` of its
+      participants): "≥" the reach of the others when they carry at least 5, else "under X"
+      with X the reach of 5 participants for each such intervention (and 5 more for the
+      others' part);
+    - a lower bound (state "partial") that would have to read "under X" is "–" (not shown).
+
+    ``shown``: the number a figure's colour uses (the lower bound, X, or the reach).
+    """
     if state == "empty":
-        return "0"
-    if state == "unknown":
-        return UNKNOWN_REACH
-    text = format_reach(reach)
-    return f"≥{text}" if state == "partial" else text
+        return "0", 0.0, False
+    if state == "unknown" or is_missing(reach):
+        return UNKNOWN_REACH, math.nan, False
+    reach = float(reach)
+    few = 0 if is_missing(few_interventions) else int(few_interventions)
+    known = math.inf  # participants unknown to this function: nothing to coarsen
+    if not is_missing(participants):
+        known = float(participants)
+    elif not is_missing(population) and float(population) > 0:
+        known = reach * float(population) / 1000
+    others = known - (0.0 if is_missing(few_participants) else float(few_participants))
+    prefix = "≥" if state == "partial" else ""
+    if few and others >= DISCLOSURE_THRESHOLD:
+        shown = reach * others / known if math.isfinite(known) else reach
+        return f"≥{format_reach(shown)}", shown, True
+    if few or 0 < known < DISCLOSURE_THRESHOLD:
+        if prefix:
+            return DASH, math.nan, True
+        people = DISCLOSURE_THRESHOLD * (max(few, 1) + (1 if few and others > 0 else 0))
+        limit = few_reach_limit(population, people)
+        return format_reach_under(limit), limit, True
+    return f"{prefix}{format_reach(reach)}", reach, False
+
+
+def reach_text(state: str, reach: object, **protect: object) -> str:
+    """A coverage cell's reach as printed: "0", "okänd", "≥12" (partly known) or "12"; with
+    ``population``, ``participants``, ``few_interventions`` and ``few_participants``
+    protected as :func:`protected_reach` says ("under 2,1", "≥12")."""
+    return protected_reach(state, reach, **protect)[0]  # type: ignore[arg-type]
 
 
 def coverage_cells(
@@ -463,8 +521,12 @@ def coverage_cells(
     (int), ``participants``, ``reach_per_1000`` (float, NaN when unknown), ``reach_complete``
     (bool), ``state`` ("empty": no ongoing intervention; "unknown": interventions, none with a
     participant count; "partial": some without, so the reach is a lower bound; "known"),
-    ``reach_text`` ("0", "okänd", "≥12" or "12", see :func:`format_reach`) and ``count_text``
-    ("4 insatser", "1 insats", "inga insatser").
+    ``population`` (float), ``few_interventions`` (int: ongoing ones reporting 1–4
+    participants a year), ``few_participants`` (float: their part of ``participants``),
+    ``reach_text`` ("0", "okänd", "≥12", "12", or coarse: "under 2,1",
+    see :func:`protected_reach`), ``reach_shown`` (float: the number behind the text, for a
+    figure's colour), ``coarse`` (bool: the reach is printed coarsely to protect a small group)
+    and ``count_text`` ("4 insatser", "1 insats", "inga insatser").
     """
     codebook = codebook or load_codebook()
     return _cells(coverage, municipality_code, codebook, "level", codebook.ids("levels"))
@@ -493,6 +555,14 @@ def _cells(
                 else bool(row["reach_complete"])
             )
             state = _cell_state(n, reach, complete)
+            population = math.nan if row is None else row.get("population", math.nan)
+            population = math.nan if is_missing(population) else float(population)
+            few = 0 if row is None else row.get("few_interventions", 0)
+            few = 0 if is_missing(few) else int(few)
+            few_p = 0.0 if row is None else row.get("few_participants", 0.0)
+            text, shown, coarse = protected_reach(
+                state, reach, population, participants, few, few_p
+            )
             records.append(
                 {
                     key: k,
@@ -504,7 +574,12 @@ def _cells(
                     "reach_per_1000": reach,
                     "reach_complete": complete,
                     "state": state,
-                    "reach_text": reach_text(state, reach),
+                    "population": population,
+                    "few_interventions": few,
+                    "few_participants": 0.0 if is_missing(few_p) else float(few_p),
+                    "reach_text": text,
+                    "reach_shown": shown,
+                    "coarse": coarse,
                     "count_text": plural(n, "insats", "insatser") if n else "inga insatser",
                 }
             )
@@ -583,7 +658,7 @@ def gap_sentence(row: Mapping | pd.Series, codebook: Codebook) -> str:
     n = int(row["interventions"])
     limit = f"{format_number(THIN_REACH_PER_1000)} per 1{NBSP}000"
     if status == "tunn":
-        reach = format_reach(row["reach_per_1000"])
+        reach = _gap_reach(row, "known")
         return (
             f"{subject}, men {_count_phrase(n)} {verb} för {stage} och når {reach} per "
             f"1{NBSP}000 invånare, under {limit} (tunn)."
@@ -594,12 +669,32 @@ def gap_sentence(row: Mapping | pd.Series, codebook: Codebook) -> str:
     reach = (
         ""
         if is_missing(known)
-        else f"; de övriga når {format_reach(known)} per 1{NBSP}000 invånare"
+        else f"; de övriga når {_gap_reach(row, 'known')} per 1{NBSP}000 invånare"
     )
     return (
         f"{subject}, och {_count_phrase(n)} {verb} för {stage}, men {without} antal "
         f"deltagare{reach}: om räckvidden når {limit} är okänt (okänd)."
     )
+
+
+def _gap_reach(row: Mapping | pd.Series, state: str) -> str:
+    """A gap row's known reach in words, protected like a coverage cell ("minst 12",
+    "under 2,1"); the population is the one the reach was computed on."""
+    reach, participants = row["reach_per_1000"], row.get("participants", math.nan)
+    population = (
+        1000 * float(participants) / float(reach)
+        if not is_missing(reach) and not is_missing(participants) and float(reach) > 0
+        else math.nan
+    )
+    text = reach_text(
+        state,
+        reach,
+        population=population,
+        participants=participants,
+        few_interventions=row.get("few_interventions", 0),
+        few_participants=row.get("few_participants", 0.0),
+    )
+    return f"minst {text[1:]}" if text.startswith("≥") else text
 
 
 def _gap_rows(
@@ -777,8 +872,11 @@ def pyramid_frame(
     ``targeting``, ``targeting_label``, ``interventions`` (ongoing, each counted once),
     ``planned``, ``with_participants``, ``without_participants`` (int), ``participants``
     (float: the known participants a year, NaN when none is known), ``population`` (float:
-    inhabitants 0–25 from ``targeting_coverage``'s stage populations, NaN without it) and
-    ``reach_per_1000`` (1 000 × participants / population, NaN when either is missing).
+    inhabitants 0–25 from ``targeting_coverage``'s stage populations, NaN without it),
+    ``reach_per_1000`` (1 000 × participants / population, NaN when either is missing),
+    ``few_interventions`` (int: ongoing ones reporting 1–4 participants a year),
+    ``participants_text`` (the known participants as printed: "340", or without the small
+    counts "minst 336" / "färre än 5") and ``reach_text`` (as :func:`protected_reach`).
     """
     codebook = codebook or load_codebook()
     rows = municipality_inventory(insatser, municipality_code)
@@ -792,13 +890,20 @@ def pyramid_frame(
     for t in codebook.ids("targeting"):
         mine = rows.loc[rows["inriktning"] == t]
         ongoing = mine.loc[mine["status"] == ONGOING]
-        known = ongoing["deltagare_per_ar"].dropna()
-        participants = float(known.astype(float).sum()) if len(known) else math.nan
+        known = ongoing["deltagare_per_ar"].dropna().astype(float)
+        participants = float(known.sum()) if len(known) else math.nan
         reach = (
             1000 * participants / population
             if not math.isnan(participants) and population and not math.isnan(population)
             else math.nan
         )
+        few = known[(known > 0) & (known < DISCLOSURE_THRESHOLD)]
+        shown_participants = (
+            format_participants(participants - float(few.sum()), few=len(few))
+            if len(few)
+            else format_participants(participants)
+        )
+        state = _cell_state(len(ongoing), reach, True)
         records.append(
             {
                 "targeting": t,
@@ -810,6 +915,16 @@ def pyramid_frame(
                 "participants": participants,
                 "population": population,
                 "reach_per_1000": reach,
+                "few_interventions": len(few),
+                "participants_text": shown_participants,
+                "reach_text": reach_text(
+                    state,
+                    reach,
+                    population=population,
+                    participants=participants,
+                    few_interventions=len(few),
+                    few_participants=float(few.sum()),
+                ),
             }
         )
     return pd.DataFrame(records)
@@ -828,7 +943,8 @@ def knowledge_table(
     One row per knowledge level (codebook order: evidensbaserad, kunskapsbaserad, lovande, ej
     bedömd). Columns (text): ``Kunskapsläge``, ``Pågående insatser``, ``Andel av insatserna``,
     ``Deltagare per år`` (known participants; "okänt" when none of the level's interventions
-    gives a count, "0" when it has none) and ``Andel av deltagarna`` (share of all known
+    gives a count, "0" when it has none; without the counts of 1–4, "minst 336" or "färre än
+    5", when the level has such an intervention) and ``Andel av deltagarna`` (share of all known
     participants). Shares are "ej tillämpligt" where the profile has none: no ongoing
     intervention at all, or no known participants (nothing is suppressed here, so no "–").
     """
@@ -842,16 +958,57 @@ def knowledge_table(
         share = math.nan if row is None else row["share_of_interventions"]
         participants = math.nan if row is None else row["participants"]
         reach = math.nan if row is None else row["share_of_reach"]
+        few = 0 if row is None else row.get("few_interventions", 0)
+        few = 0 if is_missing(few) else int(few)
+        if few:
+            participants = float(participants) - float(row.get("few_participants", 0.0))
         out.append(
             {
                 "Kunskapsläge": label,
                 "Pågående insatser": str(n),
                 "Andel av insatserna": _share_or_not_applicable(share),
-                "Deltagare per år": "0" if n == 0 else format_participants(participants),
+                "Deltagare per år": "0" if n == 0 else format_participants(participants, few),
                 "Andel av deltagarna": _share_or_not_applicable(reach),
             }
         )
     return pd.DataFrame(out, dtype=object)
+
+
+def small_group_rule() -> str:
+    """The method paragraph on how chapter 03 protects small groups (Markdown)."""
+    t = format_number(DISCLOSURE_THRESHOLD)
+    return (
+        f"**Små grupper.** Ett antal deltagare på 1–{format_number(DISCLOSURE_THRESHOLD - 1)} "
+        f"per år redovisas som *färre än {t}*: i insatser för små grupper, som "
+        "avhopparverksamhet, kan ett exakt tal peka ut enskilda. En summa som innehåller ett "
+        f"sådant antal redovisas utan det, som *minst* summan av de övriga (eller *färre än {t}* "
+        "när inget annat finns), så att antalet inte kan räknas fram som summan minus de andra "
+        f"insatserna. En räckvidd som vilar på färre än {t} deltagare redovisas som *under* den "
+        f"räckvidd som {t} deltagare skulle ge, så att räckvidd × invånare / 1 000 inte ger "
+        "antalet; finns det i rutan en sådan insats och andra som tillsammans når minst "
+        f"{t}, redovisas räckvidden utan den, som en nedre gräns (**≥**). En nedre gräns som "
+        "skulle behöva skrivas som *under* visas inte (**–**)."
+    )
+
+
+def small_group_legend() -> dict[str, str]:
+    """Legend entries for a table that may show a protected participant count."""
+    return {
+        FEW: f"{FEW} = 1–{format_number(DISCLOSURE_THRESHOLD - 1)} deltagare per år; ett så "
+        "litet antal redovisas inte exakt.",
+    }
+
+
+def knowledge_note(table: pd.DataFrame) -> str:
+    """The knowledge table's note; it says what "minst" means when a cell uses it."""
+    note = "Andel av deltagarna räknas bara på de insatser som anger antal deltagare."
+    texts = [str(v) for v in table.to_numpy().ravel()]
+    if any(v.startswith("minst ") for v in texts):
+        note += (
+            f" minst = summan utan insatser med färre än {format_number(DISCLOSURE_THRESHOLD)} "
+            "deltagare per år."
+        )
+    return note
 
 
 # --- push and pull factors ------------------------------------------------------------------

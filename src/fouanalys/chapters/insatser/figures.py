@@ -51,7 +51,7 @@ from fouanalys.present.style import (
     reads_white,
     thousands_tick,
 )
-from fouanalys.present.text import format_participants, format_reach, wrap_label
+from fouanalys.present.text import wrap_label
 
 
 def _life_course_colors(codebook: Codebook, color_by: str) -> tuple:
@@ -292,7 +292,7 @@ def _stage_columns(ax, codebook: Codebook, stages: list) -> None:
 def _reach_matrix(cells: pd.DataFrame, levels: list, stages: list) -> pd.DataFrame:
     """Reach per level (rows) and stage (columns); an empty cell is 0, an unknown one NA."""
     value = cells.assign(
-        shown=np.where(cells["state"] == "empty", 0.0, cells["reach_per_1000"].astype(float))
+        shown=np.where(cells["state"] == "empty", 0.0, cells["reach_shown"].astype(float))
     )
     return value.pivot(index="level", columns="stage", values="shown").reindex(
         index=levels, columns=stages
@@ -304,7 +304,8 @@ def _annotate_reach_cell(ax, row, xi: int, yi: int, norm, vmax: float, cmap) -> 
     unknown reach hatched."""
     if row.state == "unknown":
         ax.add_patch(unknown_cell(xi + 0.03, yi + 0.03, 0.94, 0.94))
-    shade = norm(row.reach_per_1000) * vmax if row.state in ("known", "partial") else 0.0
+    shown = row.reach_shown if np.isfinite(row.reach_shown) else 0.0
+    shade = norm(shown) * vmax if row.state in ("known", "partial") else 0.0
     color = heat_text_color(float(shade), vmax, cmap)
     box = (
         {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"}
@@ -540,11 +541,9 @@ def _pyramid_text(row, age_text: str) -> str:
     """The text beside a targeting's bar: participants and reach, unknown counts, planned."""
 
     if row.with_participants:
-        lines = [f"{format_participants(row.participants)} deltagare per år"]
+        lines = [f"{row.participants_text} deltagare per år"]
         if not np.isnan(row.reach_per_1000):
-            lines.append(
-                f"({format_reach(row.reach_per_1000)} per 1\u00a0000 invånare {age_text} år)"
-            )
+            lines.append(f"({row.reach_text} per 1\u00a0000 invånare {age_text} år)")
     elif row.interventions:
         lines = ["antal deltagare okänt"]
     else:

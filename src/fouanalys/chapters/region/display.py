@@ -23,7 +23,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from fouanalys.chapters.insatser.display import GAP_ORDER, coverage_cells, gap_counts, reach_text
+from fouanalys.chapters.insatser.display import (
+    GAP_ORDER,
+    coverage_cells,
+    gap_counts,
+    protected_reach,
+)
 from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.coverage import THIN_REACH_PER_1000, regional_coverage
@@ -33,7 +38,6 @@ from fouanalys.present.text import (
     DASH,
     MISSING,
     format_number,
-    format_reach,
     format_share,
     is_missing,
     join_words,
@@ -240,6 +244,7 @@ COVERAGE_PROFILE_COLUMNS = [
     "region_reach_per_1000",
     "state",
     "text",
+    "reach_shown",
 ]
 
 
@@ -258,7 +263,10 @@ def coverage_profile_table(
     ``interventions`` (int: ongoing ones); ``reach_per_1000`` (float, NaN when unknown);
     ``region_reach_per_1000`` (float: the region's reach in the same cell); ``state``
     ("empty": no ongoing intervention, "unknown": none reports participants, "partial": some
-    do not, so the reach is a lower bound, "known"); ``text`` ("0", "okänd", "≥12", "12").
+    do not, so the reach is a lower bound, "known"); ``text`` ("0", "okänd", "≥12", "12", or
+    coarse where it rests on fewer than 5 participants: "under 2,1", see
+    ``kartlaggning.protected_reach``; the region's cell pools the municipalities' small
+    groups the same way); ``reach_shown`` (float: the number behind the text, for colour).
     """
     codebook = codebook or load_codebook()
     frames = []
@@ -279,6 +287,10 @@ def coverage_profile_table(
         level_label=("level_label", "first"),
         stage_label=("stage_label", "first"),
         region_reach_per_1000=("region_reach_per_1000", "first"),
+        participants=("participants", lambda p: p.sum(min_count=1)),
+        population=("population", "sum"),
+        few_interventions=("few_interventions", "sum"),
+        few_participants=("few_participants", "sum"),
     )
     region_rows = pooled.reset_index()
     reach = region_rows["region_reach_per_1000"]
@@ -294,9 +306,15 @@ def coverage_profile_table(
         reach_per_1000=reach,
     )
     out = pd.concat([cells, region_rows], ignore_index=True)
-    out["text"] = [
-        reach_text(s, r) for s, r in zip(out["state"], out["reach_per_1000"], strict=True)
-    ]
+    protected = [
+        protected_reach(
+            r.state, r.reach_per_1000, r.population, r.participants, r.few_interventions,
+            r.few_participants,
+        )
+        for r in out.itertuples(index=False)
+    ]  # fmt: skip
+    out["text"] = [t for t, _, _ in protected]
+    out["reach_shown"] = [v for _, v, _ in protected]
     order = {c: i for i, (c, _n, _r) in enumerate(_areas(codebook))}
     levels = {v: i for i, v in enumerate(codebook.ids("levels"))}
     stages = {s.id: s.age_from for s in codebook.life_stages}
@@ -308,7 +326,7 @@ def coverage_profile_table(
     out = out[COVERAGE_PROFILE_COLUMNS].reset_index(drop=True)
     out["interventions"] = out["interventions"].astype("int64")
     out["is_region"] = out["is_region"].astype(bool)
-    for col in ("reach_per_1000", "region_reach_per_1000"):
+    for col in ("reach_per_1000", "region_reach_per_1000", "reach_shown"):
         out[col] = pd.to_numeric(out[col]).astype(float)
     return out
 
@@ -332,13 +350,19 @@ def thinnest_coverage(
 
     The lowest ratio wins; ties go to the cell most other municipalities cover, then to the one
     where the region reaches most. Columns: ``municipality_code, level, level_label, stage,
-    state`` (str); ``reach_per_1000, region_reach_per_1000, ratio`` (float);
-    ``region_partial`` (bool: the region's reach is a lower bound); ``others_with, others``
+    state, text`` (str: the cell's reach as printed, protected); ``reach_per_1000,
+    region_reach_per_1000, ratio`` (float);
+    ``region_partial`` (bool: the region's reach is a lower bound); ``region_text`` (str: the
+    region's reach as printed); ``others_with, others``
     (int: other municipalities with an ongoing intervention in the cell, of how many).
     Municipalities without such a cell are absent.
     """
     cells = profile.loc[~profile["is_region"]].copy()
     region = profile.loc[profile["is_region"]].set_index(["level", "stage"])["state"]
+    region_text = profile.loc[profile["is_region"]].set_index(["level", "stage"])["text"]
+    cells["region_text"] = [
+        region_text.get((lv, st), "") for lv, st in zip(cells["level"], cells["stage"], strict=True)
+    ]
     cells["region_partial"] = [
         region.get((lv, st)) == "partial"
         for lv, st in zip(cells["level"], cells["stage"], strict=True)
@@ -371,10 +395,12 @@ def thinnest_coverage(
         "level_label",
         "stage",
         "state",
+        "text",
         "reach_per_1000",
         "region_reach_per_1000",
         "ratio",
         "region_partial",
+        "region_text",
         "others_with",
         "others",
     ]
@@ -425,6 +451,11 @@ def _factor_part(
     return f"{name} har {year} {what}: {join_words(items)}"
 
 
+def _reach_words(text: str) -> str:
+    """A printed reach for a sentence: "≥12" reads "minst 12"."""
+    return f"minst {text[1:]}" if text.startswith("≥") else text
+
+
 def _coverage_part(thin: pd.Series | None, codebook: Codebook) -> str:
     if thin is None:
         return (
@@ -434,16 +465,14 @@ def _coverage_part(thin: pd.Series | None, codebook: Codebook) -> str:
     where = (
         f"på nivån {str(thin['level_label']).lower()} för {stage_phrase(thin['stage'], codebook)}"
     )
-    region = ("minst " if thin["region_partial"] else "") + format_reach(
-        thin["region_reach_per_1000"]
-    )
+    region = _reach_words(thin["region_text"])
     if thin["state"] == "empty":
         others_with, others = int(thin["others_with"]), int(thin["others"])
         who = f"alla de {others}" if others_with == others else f"{others_with} av de {others}"
         return f"{where} har kommunen ingen pågående insats, vilket {who} andra kommunerna har"
     return (
         f"räckvidden ligger längst under regionens {where}: "
-        f"{format_reach(thin['reach_per_1000'])} per 1\u00a0000 invånare mot {region} i hela "
+        f"{_reach_words(thin['text'])} per 1\u00a0000 invånare mot {region} i hela "
         "regionen"
     )
 

@@ -392,7 +392,8 @@ def _draw_reach_cell(ax, row, xi: int, yi: int, cmap, norm) -> None:
         )
     dark = (
         row.state in ("known", "partial")
-        and _heatmap_text_color(cmap(norm(row.reach_per_1000))) == "white"
+        and np.isfinite(row.reach_shown)
+        and _heatmap_text_color(cmap(norm(row.reach_shown))) == "white"
     )
     cell_text(
         ax,
@@ -414,7 +415,7 @@ def _draw_reach_cell(ax, row, xi: int, yi: int, cmap, norm) -> None:
 def _draw_level_panel(ax, part: pd.DataFrame, areas: list, stages: list, cmap, norm):
     """One prevention level's heatmap of reach, areas by stages. Returns the mesh."""
     matrix = part.assign(
-        value=np.where(part["state"].isin(["known", "partial"]), part["reach_per_1000"], np.nan)
+        value=np.where(part["state"].isin(["known", "partial"]), part["reach_shown"], np.nan)
     ).pivot(index="municipality_code", columns="stage", values="value")
     matrix = matrix.reindex(index=areas, columns=stages)
     values = np.ma.masked_invalid(matrix.to_numpy(dtype=float))
@@ -478,7 +479,7 @@ def coverage_profile_figure(
     stages = list(dict.fromkeys(table["stage"]))
     areas = list(dict.fromkeys(table["municipality_code"]))
     names = dict(zip(table["municipality_code"], table["municipality"], strict=False))
-    shown = table.loc[table["state"].isin(["known", "partial"]), "reach_per_1000"].dropna()
+    shown = table.loc[table["state"].isin(["known", "partial"]), "reach_shown"].dropna()
     vmax = max(float(shown.max()) if len(shown) else 1.0, 1.0)
     cmap = mpl.colormaps["Blues"]
     norm = PowerNorm(gamma=0.5, vmin=0, vmax=vmax)

@@ -565,9 +565,7 @@ def gap_status_figure(gaps: pd.DataFrame, codebook: Codebook | None = None) -> F
         from matplotlib.patches import Patch
 
         fig.legend(
-            handles=[
-                Patch(color=GAP_COLORS[s], label=GAP_STATUS_LABELS[s]) for s in statuses
-            ],
+            handles=[Patch(color=GAP_COLORS[s], label=GAP_STATUS_LABELS[s]) for s in statuses],
             loc="outside lower center",
             ncols=len(statuses),
             fontsize=7.5,

@@ -634,6 +634,7 @@ def _small_processed_dir(out: Path, insatser: pd.DataFrame) -> dict[str, pd.Data
     """Typed inventory and population for Järfälla, priorities by hand, coverage tables."""
     from fouanalys.coverage import coverage_tables
     from fouanalys.ingest.processing import write_tables
+    from fouanalys.priority import priority_factors
 
     befolkning = pd.DataFrame(
         [
@@ -646,26 +647,29 @@ def _small_processed_dir(out: Path, insatser: pd.DataFrame) -> dict[str, pd.Data
     ).astype({"ar": "Int64", "alder": "Int64", "antal": "Int64"})
     priorities = pd.DataFrame(
         [
-            ("0123", 2024, "Alla", "Alla", f, CB.index(f).kind, f == "skolmisslyckande", r, False)
-            for r, f in enumerate(["skolmisslyckande", "kamrater_normbrott", "impulsivitet"], 1)
+            ("0123", 2024, "Alla", "Alla", f, CB.index(f).kind, 0.3, 0.01 if up else -0.01, up, r)
+            for r, (f, up) in enumerate(
+                [
+                    ("skolmisslyckande", True),
+                    ("kamrater_normbrott", False),
+                    ("impulsivitet", False),
+                ],
+                1,
+            )
         ],
         columns=[
-            "municipality_code",
-            "year",
-            "grade",
-            "sex",
-            "factor",
-            "kind",
-            "elevated",
-            "rank",
-            "suppressed",
+            *("municipality_code", "year", "grade", "sex", "factor", "kind", "share"),
+            *("diff_low", "elevated", "rank"),
         ],
-    ).astype({"rank": "Int64"})
+    ).assign(diff_high=0.05, difference=0.02, suppressed=False)
+    priorities["rank"] = priorities["rank"].astype("Int64")
+    prioritised = priority_factors(priorities, CB)
     own = insatser.loc[insatser["kommunkod"] == "0123"].reset_index(drop=True)
     frames = {
         "insatser": own,
         "befolkning": befolkning,
-        **coverage_tables(own, befolkning, priorities, CB),
+        "priority_factors": prioritised,
+        **coverage_tables(own, befolkning, prioritised, CB),
     }
     write_tables(frames, out, synthetic_manifest(CB))
     return frames

@@ -691,10 +691,12 @@ def _small_processed_dir(out: Path) -> dict[str, pd.DataFrame]:
     for item in CB.survey_items():
         enkat[item] = pd.array(rng.integers(1, 5, len(enkat)), dtype="Int64")
     scores = score_indices(enkat, CB)
+    priorities = priorities_table(scores, CB)
     frames = {
         "enkat": enkat,
         "prevalence": prevalence_table(scores, CB),
-        "priorities": priorities_table(scores, CB),
+        "priorities": priorities,
+        "priority_factors": priority_factors(priorities, CB),
         "associations": association_table(scores, CB),
     }
     write_tables(frames, out, synthetic_manifest(CB))

@@ -68,7 +68,9 @@ def test_parameter_table_formats_in_swedish():
 def test_scenario_table_rows_add_up_as_printed():
     table = nv.scenario_display_table(summary_frame())
     share, diff = nv.display.SHARE_COLUMN, nv.display.DIFFERENCE_COLUMN
-    assert table.loc[0, diff] == "–"
+    assert (
+        table.loc[0, diff] == "ej tillämpligt"
+    )  # the comparison itself; "–" is only for suppressed values
     reference = _percent(table.loc[0, share])
     for _, row in table.iloc[1:].iterrows():
         # printed scenario share − printed nuläge share == printed difference, on every row

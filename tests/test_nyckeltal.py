@@ -260,7 +260,7 @@ def test_trend_table_formats_swedish_and_shows_status_text(trend):
     assert vald["Förändring på 5 år"] == "+135"  # 1 234,5 − 1 100
     assert vald["Enhet"] == f"antal per 100{NNBSP}000 invånare"
     stold = table.loc["Anmälda stöld- och tillgreppsbrott, antal/1000 inv"]
-    assert stold["Järfälla"] == PRIVACY and stold["Förändring på 5 år"] == "–"
+    assert stold["Järfälla"] == PRIVACY and stold["Förändring på 5 år"] == "saknas"
     assert stold["Enhet"].endswith("*")  # the codebook's note on the unit
     hvb = table.loc[CB.kolada_kpi("N33813").title]
     assert hvb[["Järfälla", "Förändring på 5 år"]].tolist() == ["40", "+10"]
@@ -378,7 +378,7 @@ def test_place_and_percentile_among_every_municipality_in_the_data():
             assert part.loc[code, "rank"] == 1 + sum(better)
             assert part.loc[code, "ranked"] == 30
     assert ny.place_text(3, 30, 62.5) == "3 av 30, bättre än 63\u00a0%"  # half up
-    assert ny.place_text(3, 8, 71.4) == "3 av 8" and ny.place_text(1, 1, None) == "–"
+    assert ny.place_text(3, 8, 71.4) == "3 av 8" and ny.place_text(1, 1, None) == "ej tillämpligt"
 
 
 def test_placements_per_1000_young_people_from_the_raw_example_tables():

@@ -15,8 +15,9 @@ import pandas as pd
 from fouanalys import recruitment as rec
 from fouanalys.exceptions import NetworkModelError
 from fouanalys.present.text import (
-    DASH,
+    MISSING,
     NBSP,
+    NOT_APPLICABLE,
     format_interval,
     format_number,
     format_share,
@@ -119,7 +120,7 @@ def printed_difference(share: float, reference: float) -> Decimal:
 def format_relative(change: float, low: float, high: float) -> str:
     """A relative change with its band, in percent: ``"−19 % (−28 till −4)"``."""
     if is_missing(change):
-        return DASH
+        return MISSING
     return f"{format_number(100 * change, 0, signed=True)}{NBSP}% {format_interval(low, high)}"
 
 
@@ -130,7 +131,8 @@ def scenario_display_table(summary: pd.DataFrame) -> pd.DataFrame:
     its difference to nuläge in percentage points (the difference of the printed shares, so
     each row adds up as printed), and the relative change against nuläge in the same run of
     recruitments, people in the network at the end and people seriously harmed, with bands.
-    Nuläge is the comparison and has "–" in the difference columns. No absolute numbers of
+    Nuläge is the comparison and reads "ej tillämpligt" in the difference columns ("–" is kept
+    for suppressed values). No absolute numbers of
     people: the model's counts are not a forecast for the municipality.
     """
     s = summary.reset_index(drop=True)
@@ -145,15 +147,17 @@ def scenario_display_table(summary: pd.DataFrame) -> pd.DataFrame:
             for _, r in s.iterrows()
         ],
         DIFFERENCE_COLUMN: [
-            DASH
-            if sc == rec.SCENARIOS[0].id or is_missing(base)
+            NOT_APPLICABLE
+            if sc == rec.SCENARIOS[0].id
+            else MISSING
+            if is_missing(base)
             else format_number(printed_difference(v, base), SHARE_DECIMALS, signed=True)
             for sc, v in zip(s["scenario"], s[m], strict=True)
         ],
     }
     for outcome, header in RELATIVE_COLUMNS.items():
         frame[header] = [
-            DASH
+            NOT_APPLICABLE
             if r["scenario"] == rec.SCENARIOS[0].id
             else format_relative(
                 r[f"{outcome}_rel"], r[f"{outcome}_rel_low"], r[f"{outcome}_rel_high"]

@@ -41,7 +41,9 @@ import pandas as pd
 from fouanalys.codebook import Codebook
 from fouanalys.collaboration import actor_table, collaboration_edges, ranked_actors
 from fouanalys.present.text import (
+    MISSING,
     format_number,
+    is_missing,
     join_words,
     markdown_safe,
     number_word,
@@ -226,5 +228,6 @@ def collaboration_sentences(measures: dict, municipality_name: str) -> list[str]
 
 
 def format_density(value: object) -> str:
-    """A density with two decimals and a decimal comma (``"0,47"``), ``"–"`` when missing."""
-    return format_number(value, 2)
+    """A density with two decimals and a decimal comma (``"0,47"``), "saknas" when missing
+    ("–" is kept for suppressed values)."""
+    return MISSING if is_missing(value) else format_number(value, 2)

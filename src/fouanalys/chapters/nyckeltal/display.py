@@ -53,8 +53,9 @@ from fouanalys.keyfigures import (
     unknown_kpis,
 )
 from fouanalys.present.text import (
-    DASH,
+    MISSING,
     NBSP,
+    NOT_APPLICABLE,
     format_number,
     format_percent,
     join_words,
@@ -223,13 +224,15 @@ def kpi_trend_table(trend: pd.DataFrame) -> pd.DataFrame:
         now, _ = _cell(part, ROLE_MUNICIPALITY, year)
         before, _ = _cell(part, ROLE_MUNICIPALITY, year - CHANGE_YEARS)
         row[change] = (
-            DASH
+            MISSING
             if pd.isna(now) or pd.isna(before)
             else format_value(float(now) - float(before), first["unit"], signed=True)
         )
         own = _row_of(part, ROLE_MUNICIPALITY, year)
         row[PLACE_COLUMN] = (
-            DASH if own is None else place_text(own["rank"], own["ranked"], own["percentile"])
+            NOT_APPLICABLE
+            if own is None
+            else place_text(own["rank"], own["ranked"], own["percentile"])
         )
         rows.append(row)
     return pd.DataFrame(rows, columns=columns + list(names.values()) + [change, PLACE_COLUMN])
@@ -249,9 +252,10 @@ def _difference_text(value: object, unit: str, unit_label: str) -> str:
 
 def place_text(rank: object, ranked: object, percentile: object) -> str:
     """A municipality's place: "4 av 8", or with many municipalities "143 av 290, bättre än
-    51 %" (:data:`PERCENTILE_FROM`); "–" without a place or when it is the only one ranked."""
+    51 %" (:data:`PERCENTILE_FROM`); "ej tillämpligt" without a place or when it is the only
+    one ranked ("–" is kept for suppressed values)."""
     if pd.isna(rank) or pd.isna(ranked) or int(ranked) < 2:
-        return DASH
+        return NOT_APPLICABLE
     text = f"{format_number(rank)} av {format_number(ranked)}"
     if int(ranked) >= PERCENTILE_FROM and not pd.isna(percentile):
         text += f", bättre än {format_percent(percentile)}"
@@ -331,7 +335,9 @@ def _phrase(kpi: pd.Series, where: str, own: pd.Series, year: int, part: pd.Data
         return f"{own_text}{since} (ett antal, som inte jämförs med länet)."
     row = _row_of(part, ROLE_MUNICIPALITY, year)
     place = ""
-    if row is not None and place_text(row["rank"], row["ranked"], row["percentile"]) != DASH:
+    if row is not None and place_text(row["rank"], row["ranked"], row["percentile"]) != (
+        NOT_APPLICABLE
+    ):
         place = (
             f" Plats {place_text(row['rank'], row['ranked'], row['percentile'])} kommuner "
             "(1 = bäst)."

@@ -793,7 +793,7 @@ def finding_line(
 ) -> str:
     """One plain line for the index page: the prioritised factors and the gaps they have.
 
-    "Prioriterade faktorer 2024: impulsivitet och normbrytande attityder och positivt
+    "Prioriterade faktorer 2024: impulsivitet och normbrytande attityder; positivt
     skolklimat. Luckor längs livsförloppet: 1 saknas, 3 tunn, 1 okänd." From the same tables
     the chapters read (``priority_factors.parquet``, ``gaps.parquet``).
     """
@@ -805,7 +805,8 @@ def finding_line(
     if chosen.empty:
         return f"Ingen {PRIORITISED} risk- eller skyddsfaktor {year}."
     labels = codebook.labels("indices")
-    names = join_words([lower_first(labels.get(f, f)) for f in chosen["factor"]])
+    # factor names hold "och" themselves: semicolons keep them apart
+    names = "; ".join(lower_first(labels.get(f, f)) for f in chosen["factor"])
     counts = gap_counts(gaps, municipality_code)
     found = [f"{format_number(counts[s])} {GAP_STATUS_LABELS[s]}" for s in GAP_ORDER if counts[s]]
     gaps_text = ", ".join(found) if found else "inga"

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
+# Any validation of the default data in a test (or a notebook kernel it starts) writes its page
+# here, never into the build's reports/validation (fouanalys.config.validation_report_dir).
+os.environ["FOUANALYS_REPORTS_DIR"] = tempfile.mkdtemp(prefix="fouanalys-test-reports-")
 
 from pathlib import Path
 

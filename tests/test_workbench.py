@@ -110,10 +110,11 @@ def test_prepare_processes_once_and_reuses_until_the_raw_files_change(tmp_path, 
     calls = []
     monkeypatch.setattr(processing, "process", _fake_process(calls))
     monkeypatch.setattr(config, "PROCESSED_DATA_DIR", tmp_path / "processed")
-    monkeypatch.setattr(config, "VALIDATION_REPORT_DIR", tmp_path / "validation")
+    monkeypatch.setenv(config.REPORTS_DIR_ENV, str(tmp_path))
     monkeypatch.setenv(config.DATA_DIR_ENV, str(raw))
 
-    assert wb.prepare() == tmp_path / "processed"  # defaults: $FOUANALYS_DATA_DIR, config
+    # defaults: $FOUANALYS_DATA_DIR, config; the default data's page under $FOUANALYS_REPORTS_DIR
+    assert wb.prepare() == tmp_path / "processed"
     assert calls == [(raw, tmp_path / "processed", tmp_path / "validation")]
     assert wb.prepare(str(raw)) == tmp_path / "processed"  # up to date: reused
     assert wb.prepare(None, None) == tmp_path / "processed"
@@ -510,10 +511,12 @@ def test_a_notebook_on_invalid_data_shows_the_problem_list_first(kernel_env):
     shown = "\n".join(first.traceback)
     assert shown.splitlines()[0] == f"Underlaget i {broken} klarar inte valideringen: 1 problem"
     assert "befolkning.csv, kolumn 'antal', rad 3" in shown and "'-7'" in shown
-    assert f"Valideringsrapport: {kernel_env / 'validation' / 'index.html'}" in shown
+    # other data than the default: its own page beside it, never the build's
+    page = kernel_env / "kommun-validering" / "index.html"
+    assert f"Valideringsrapport: {page}" in shown
     for noise in ("Traceback", "pandas", 'File "/', "site-packages", "\x1b["):
         assert noise not in shown, noise
-    assert (kernel_env / "validation" / "index.html").is_file()
+    assert page.is_file()
     assert not (kernel_env / "processed").exists()  # nothing written
 
 

@@ -51,6 +51,9 @@ REPORTS_DIR = PROJ_ROOT / "reports"
 VALIDATION_REPORT_DIR = REPORTS_DIR / "validation"
 
 DATA_DIR_ENV = "FOUANALYS_DATA_DIR"
+#: Moves the default data's validation page (``<dir>/validation``) out of ``reports/``; the
+#: test suite sets it so that no test touches the build's page.
+REPORTS_DIR_ENV = "FOUANALYS_REPORTS_DIR"
 
 #: Jupyter kernel registered for the project, so JupyterLab and papermill use one environment.
 KERNEL_NAME = "fouanalys"
@@ -94,12 +97,14 @@ def validation_report_dir(data_dir: Path | str | None = None) -> Path:
 
     The default data (``$FOUANALYS_DATA_DIR`` or the embedded example, what ``make build``
     validates) has its page in :data:`VALIDATION_REPORT_DIR`, the page the build's index links
-    to. Any other folder ``X`` gets its own page in ``X-validering/`` beside it.
+    to (or in ``$FOUANALYS_REPORTS_DIR/validation`` when that is set). Any other folder ``X``
+    gets its own page in ``X-validering/`` beside it.
     """
     data = Path(data_dir).expanduser().resolve() if data_dir is not None else default_data_dir()
-    if data == default_data_dir():
-        return VALIDATION_REPORT_DIR
-    return data.parent / f"{data.name}-validering"
+    if data != default_data_dir():
+        return data.parent / f"{data.name}-validering"
+    env = os.environ.get(REPORTS_DIR_ENV)
+    return Path(env).expanduser().resolve() / "validation" if env else VALIDATION_REPORT_DIR
 
 
 def shown_path(path: object) -> str:

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from support import example_tables, run_chapter, synthetic_manifest
 
+from fouanalys import config
 from fouanalys.chapters import riskfaktorer as rf
 from fouanalys.codebook import load_codebook
 from fouanalys.config import NOTEBOOKS_DIR
@@ -908,3 +909,23 @@ def test_chapter_text_never_compares_with_the_whole_region():
             assert "hela regionen" not in text, heading
     for heading in ("## Riskprofil", "## Utveckling över tid"):
         assert "övriga regionen" in sections[heading]
+
+
+def test_attributable_fractions_carry_a_sentence_that_they_cannot_be_added():
+    """The sentence's sum is the sum of the percentages the table prints (added up here from
+    the printed cells), and it says the fractions overlap."""
+    from fouanalys.ingest import readers
+    from fouanalys.prevalence import association_table
+    from fouanalys.scoring import score_indices
+
+    path = readers.find_input(config.EXAMPLE_DATA_DIR, "enkat")
+    enkat = readers.to_typed(readers.read_raw(path, "enkat", CB), "enkat", CB)
+    associations = association_table(score_indices(enkat, CB), CB)
+    shown = rf.association_display(associations, "0123", 2024, CB)["Tillskrivbar andel"]
+    printed = [int(cell.split("\u00a0")[0]) for cell in shown if cell != "–"]
+    assert len(printed) >= 2
+    sentence = rf.paf_overlap_sentence(associations, "0123", 2024, CB)
+    assert f"Tillsammans blir de {sum(printed)}\u00a0%" in sentence
+    assert "kan inte läggas ihop" in sentence and "överlappar" in sentence
+    one = associations.loc[associations["factor"] == associations["factor"].iloc[0]]
+    assert rf.paf_overlap_sentence(one, "0123", 2024, CB) == ""  # nothing to add up

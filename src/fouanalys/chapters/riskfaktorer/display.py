@@ -46,6 +46,8 @@ from fouanalys.present.text import (
     format_share_difference,
     is_missing,
     lower_first,
+    percent_points,
+    rounded,
 )
 from fouanalys.prevalence import ASSOCIATION_COLUMNS
 from fouanalys.priority import prioritised, split_groups
@@ -933,4 +935,32 @@ def association_display(
                 ],
             }
         )
+    )
+
+
+def paf_overlap_sentence(
+    associations: pd.DataFrame,
+    municipality_code: str,
+    year: int,
+    codebook: Codebook | None = None,
+    grade: str | None = None,
+) -> str:
+    """Why the table's attributable fractions cannot be added, with their printed sum.
+
+    The fractions overlap: the risk factors go together, and the same pupils are above several
+    cut-points, so their sum (often near or above 100 %) is no measure of what removing every
+    factor would do. The sum is of the percentages as :func:`association_display` prints them,
+    so a reader who adds the column gets the same number. "" when fewer than two are published.
+    """
+    codebook = codebook or load_codebook()
+    frame = association_frame(associations, municipality_code, year, codebook, grade)
+    own = frame.loc[frame["area"] == "municipality", "paf"].dropna()
+    if len(own) < 2:
+        return ""
+    total = sum(rounded(percent_points(v)) for v in own)
+    return (
+        f"De tillskrivbara andelarna kan inte läggas ihop. Tillsammans blir de "
+        f"{format_number(total)}{NBSP}%, men riskfaktorerna hänger ihop och samma elever ligger "
+        "ofta över flera gränsvärden, så andelarna överlappar. Summan säger därför inte hur "
+        "mycket brottsligheten skulle minska om alla faktorerna försvann."
     )

@@ -533,13 +533,28 @@ def test_final_report(executed, tmp_path):
     # one table of contents; chapters in the given order, each a section
     assert html.count('<nav class="fou-toc"') == 1
     names = re.findall(r'<span class="fou-chapter-name">([^<]+)</span>', html)
-    assert names == ["Insatser längs livsförloppet", "Underlag och datakvalitet"]
+    assert names == [
+        "Insatser längs livsförloppet",
+        "Underlag och datakvalitet",
+        "Bilaga: metod, parametrar och proveniens",
+    ]
     toc = re.search(r'<nav class="fou-toc".*?</nav>', html, re.DOTALL).group(0)
     entries = re.findall(r'<li class="fou-toc-(\d)"><a href="#([^"]+)">([^<]*)</a>', toc)
     assert entries[0] == ("1", "k1", "Insatser längs livsförloppet")
     assert ("1", "k2", "Underlag och datakvalitet") in entries
-    assert ("2", "k2-avsnitt-1", "Indata") in entries
-    assert entries[-1] == ("1", "proveniens", "Proveniens")
+    # chapter 01's files and their check go to the appendix, beside the provenance
+    assert ("2", "k2-avsnitt-1", "Svarande i ungdomsenkäten") in entries
+    assert not [e for e in entries if e[2] in ("Indata", "Validering")]
+    # one appendix at the end: each chapter's method sections, then the provenance
+    assert entries[-3:] == [
+        ("1", "bilaga", "Bilaga: metod, parametrar och proveniens"),
+        ("2", "b2-avsnitt-1", "Kapitel 2: Underlag och datakvalitet"),
+        ("2", "proveniens", "Proveniens"),
+    ]
+    assert ("3", "b2-avsnitt-2", "Om underlaget") not in entries  # level 3 is not listed
+    chapter_two = html[html.index('id="k2"') : html.index('id="bilaga"')]
+    assert "Om underlaget" not in chapter_two  # moved, not copied
+    assert html.count("Om underlaget</h3>") == 1
     assert not [e for e in entries if e[0] == "3"]  # chapters and their sections only
     ids = re.findall(r'\sid="([^"]+)"', html)
     assert len(ids) == len(set(ids))
@@ -548,7 +563,12 @@ def test_final_report(executed, tmp_path):
     figures = re.findall(r"Figur (\d+)\.</span> ([^<]*)", html)
     assert [int(n) for n, _ in figures] == [1, 2, 3, 4, 5]
     assert figures[2][1].startswith("Svarande i ungdomsenkäten i Järfälla")
-    assert "Tabell 3.</span> Indatafiler" in html
+    # the appendix is numbered after the chapters: its tables come last
+    caption = r'id="(b2-tabell-\d+)"><caption><span class="fou-tabnum">Tabell (\d+)\.</span> '
+    files = re.search(caption + "Indatafiler", html)
+    assert files and html.index(files.group(1)) > html.index('id="bilaga"')
+    numbers = [int(n) for n in re.findall(r"Tabell (\d+)\.</span>", html)]
+    assert numbers == sorted(numbers) and int(files.group(2)) > numbers[0]
     # one provenance block, at the end, merging the chapters' parameters
     assert html.count('class="fou-provenance-block"') == 1
     assert html.index('class="fou-provenance-block"') > html.rindex('class="fou-chapter"')
@@ -671,3 +691,18 @@ def test_write_index_statuses_and_final_reports(tmp_path):
     assert "Cell 4: Cell" not in html
     assert "2,5\u00a0s" in chapter_rows[0]
     assert "1 misslyckades" in html and "1 oförändrade" in html and "och regionen" in html
+
+
+def test_split_appendix_moves_method_sections_only():
+    cells = [
+        '<div class="fou-markdown"><h2>Sammanfattning</h2><p>a</p></div>',
+        '<div class="fou-cell"><p>b</p></div>',
+        '<div class="fou-markdown"><h2 id="x">Metod</h2><p>c</p></div>',
+        '<div class="fou-cell"><table class="fou-table"><caption>T</caption></table></div>',
+        '<div class="fou-markdown"><h2>Förteckning</h2><p>d</p></div>',
+        '<div class="fou-markdown"><h2>Modellens parametrar</h2><p>e</p></div>',
+    ]
+    main, appendix = export.split_appendix("".join(cells))
+    assert main == cells[0] + cells[1] + cells[4]
+    assert appendix == cells[2] + cells[3] + cells[5]
+    assert export.split_appendix(cells[0]) == (cells[0], "")

@@ -369,6 +369,45 @@ def provenance_html(infos: Sequence[Mapping[str, Any]], anchor: str | None = Non
     return "".join(out)
 
 
+#: Sections a final report moves from its chapters into one appendix at the end, beside the
+#: provenance: how things were computed, the model's parameters and the caveats.
+APPENDIX_SECTIONS = frozenset(
+    {
+        *("Indata", "Validering", "Om underlaget"),  # chapter 01: the files and their check
+        *("Metod", "Metod och förbehåll", "Modellens parametrar", "Förbehåll"),
+    }
+)
+APPENDIX_TITLE = "Bilaga: metod, parametrar och proveniens"
+_CELL_START = re.compile(r'(?=<div class="fou-(?:cell|markdown)">)')
+_H2 = re.compile(r"<h2(?:\s[^>]*)?>(.*?)</h2>", re.DOTALL)
+
+
+def split_appendix(content: str) -> tuple[str, str]:
+    """A chapter's content as (main text, appendix part).
+
+    The appendix part is every cell from an h2 titled one of :data:`APPENDIX_SECTIONS` up to
+    the next other h2 (cells follow each other as ``<div class="fou-markdown">`` and
+    ``<div class="fou-cell">`` blocks).
+    """
+    main: list[str] = []
+    appendix: list[str] = []
+    target = main
+    for cell in _CELL_START.split(content):
+        found = _H2.search(cell)
+        if found:
+            title = html.unescape(_TAG.sub("", found.group(1))).replace("\u00b6", "").strip()
+            target = appendix if title in APPENDIX_SECTIONS else main
+        target.append(cell)
+    return "".join(main), "".join(appendix)
+
+
+def _demote(fragment: str) -> str:
+    """h2 → h3 and h3 → h4, for a chapter's method sections under the appendix's chapter
+    heading."""
+    fragment = re.sub(r"<(/?)h3\b", r"<\1h4", fragment)
+    return re.sub(r"<(/?)h2\b", r"<\1h3", fragment)
+
+
 def _split_main(document: str) -> tuple[str, str, str]:
     """``(before, content, after)`` around the template's ``<main>`` element."""
     head, found, rest = document.partition("<main>")
@@ -549,8 +588,9 @@ def render_final_report(
     Each chapter is rendered with the chapter template (nothing is executed), numbered with
     counters that run through the report, and given anchors prefixed ``k{n}-``. One title page
     (title, subtitle, data version, date, the synthetic banner when any chapter is
-    synthetic), one table of contents (chapters and their h2 headings) and one provenance
-    block at the end.
+    synthetic), one table of contents (chapters and their h2 headings) and one appendix at the
+    end: each chapter's method, parameter and caveat sections (:func:`split_appendix`), then
+    one provenance block.
     """
     from markupsafe import Markup
 
@@ -559,17 +599,28 @@ def render_final_report(
         raise FouanalysError(f"Slutrapporten '{title}' har inga kapitel att sätta ihop.")
     exporter = ChapterHTMLExporter()
     numbering = Numbering()
-    chapters, infos = [], []
+    chapters, infos, methods = [], [], []
     for n, path in enumerate(paths, start=1):
         nb = _read_notebook(path)
         resources = {"metadata": {"name": path.stem, "path": str(path.parent)}}
         document, resources = exporter.render_raw(nb, resources)
         info = resources["fouanalys"]
         numbering.headings.append(Heading(1, f"k{n}", html.escape(info["chapter_title"])))
-        content = number_content(neutralize(_split_main(document)[1]), numbering, f"k{n}-")
+        main, method = split_appendix(neutralize(_split_main(document)[1]))
+        content = number_content(main, numbering, f"k{n}-")
         chapters.append({"number": n, "anchor": f"k{n}", "info": info, "content": Markup(content)})
         infos.append(info)
-    numbering.headings.append(Heading(1, "proveniens", "Proveniens"))
+        if method:
+            methods.append((n, info["chapter_title"], method))
+    # One appendix: each chapter's method, parameters and caveats, then the provenance.
+    numbering.headings.append(Heading(1, "bilaga", html.escape(APPENDIX_TITLE)))
+    appendix = "".join(
+        number_content(
+            f"<h2>Kapitel {n}: {html.escape(title)}</h2>{_demote(method)}", numbering, f"b{n}-"
+        )
+        for n, title, method in methods
+    )
+    numbering.headings.append(Heading(2, "proveniens", "Proveniens"))
     toc = [h for h in numbering.headings if h.level <= 2]
 
     def distinct(key: str) -> str:
@@ -589,6 +640,8 @@ def render_final_report(
         package_version=distinct("package_version"),
         git_commit=commits,
         chapters=chapters,
+        appendix=Markup(appendix),
+        appendix_title=APPENDIX_TITLE,
         toc=Markup(toc_html(toc)),
         provenance=Markup(provenance_html(infos, anchor="proveniens")),
         figures=numbering.figures,

@@ -78,8 +78,9 @@ def input_summary(manifest: Mapping[str, object]) -> pd.DataFrame:
 
     Columns (Swedish display labels):
     ``Underlag`` (what the file is), ``Fil`` (file name), ``Rader`` (data rows read, Int64),
-    ``Format/Kodning`` (format, text encoding and separator as detected; "okänt" when unknown) and
-    ``SHA-256`` (the first 12 hex digits of the file's hash, enough to tell versions apart).
+    ``Format/Kodning`` (format, text encoding and separator as detected; "okänt" when unknown).
+    The files' checksums are in the provenance block at the end of every chapter and report,
+    so they are printed once.
     """
     inputs: Mapping[str, Mapping[str, object]] = manifest.get("inputs") or {}  # type: ignore[assignment]
     names = [n for n in _INPUT_ORDER if n in inputs] + sorted(
@@ -95,10 +96,9 @@ def input_summary(manifest: Mapping[str, object]) -> pd.DataFrame:
                 "Fil": PurePath(str(path)).name,
                 "Rader": meta.get("rows"),
                 "Format/Kodning": _format_label(meta),
-                "SHA-256": str(meta.get("sha256") or "")[:12] or MISSING,
             }
         )
-    frame = pd.DataFrame(rows, columns=["Underlag", "Fil", "Rader", "Format/Kodning", "SHA-256"])
+    frame = pd.DataFrame(rows, columns=["Underlag", "Fil", "Rader", "Format/Kodning"])
     frame["Rader"] = frame["Rader"].astype("Int64")
     return frame
 

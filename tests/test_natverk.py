@@ -54,14 +54,17 @@ def _percent(cell: str) -> Decimal:
 
 def test_parameter_table_formats_in_swedish():
     table = nv.parameter_display_table({"rekrytering_bakgrund": 0.0003, "omrade_storlek": 1200})
+    meaning = {p.name: p.meaning for p in rec.PARAMETERS}
     value = dict(zip(table["Parameter"], table["Värde"], strict=True))
-    assert value["rekrytering_bakgrund"] == "0,0003"
-    assert value["omrade_storlek"] == "1\u202f200"
-    assert value["skala"] == "1"
-    assert value["startandel_natverk"] == "0,03"
-    assert list(table.columns) == ["Parameter", "Värde", "Osäkerhet", "Betydelse", "Källa"]
+    assert value[meaning["rekrytering_bakgrund"]] == "0,0003"
+    assert value[meaning["omrade_storlek"]] == "1\u202f200"
+    assert value[meaning["skala"]] == "1"
+    assert value[meaning["startandel_natverk"]] == "0,03"
+    assert list(table.columns) == ["Parameter", "Värde", "Osäkerhet", "Källa"]
+    # the reader sees what a parameter means, never its internal name
+    assert not set(meaning) & set(table["Parameter"])
     spread = dict(zip(table["Parameter"], table["Osäkerhet"], strict=True))
-    assert spread["rekrytering"] == "0,003–0,012" and spread["skala"] == "fast"
+    assert spread[meaning["rekrytering"]] == "0,003–0,012" and spread[meaning["skala"]] == "fast"
     assert (table["Källa"] == "antagande").sum() > len(table) / 2
 
 

@@ -259,7 +259,7 @@ def test_trend_table_formats_swedish_and_shows_status_text(trend):
     assert vald["Järfälla"] == f"1{NNBSP}235" and vald["Stockholms län"] == f"1{NNBSP}000"
     assert vald["Förändring på 5 år"] == "+135"  # 1 234,5 − 1 100
     assert vald["Enhet"] == f"antal per 100{NNBSP}000 invånare"
-    stold = table.loc["Anmälda stöld- och tillgreppsbrott, antal/1000 inv"]
+    stold = table.loc["Anmälda stöld- och tillgreppsbrott, antal/1\u202f000 inv"]
     assert stold["Järfälla"] == PRIVACY and stold["Förändring på 5 år"] == "saknas"
     assert stold["Enhet"].endswith("*")  # the codebook's note on the unit
     hvb = table.loc[CB.kolada_kpi("N33813").title]
@@ -478,7 +478,7 @@ def test_kpis_outside_the_codebook_are_listed_not_drawn(kolada, trend):
         assert (kpi.id in absent) == (kpi.id not in set(kolada["kpi"]))
     notes = ny.notes(trend, kolada, CB)
     assert len(notes) == 3  # U07417's unit note, the unknown KPI, the absent KPIs
-    assert "antal/1000 inv" in notes[0]
+    assert "antal/1\u202f000 inv" in notes[0]
     clean = kolada.loc[kolada["kpi"] != "X99999"]
     assert ny.unknown_kpis_sentence(clean, CB) == ""
 

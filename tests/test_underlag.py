@@ -233,3 +233,19 @@ def test_validation_summary_and_text():
         dict(zip(*underlag.validation_summary(failed).T.values, strict=True))["Validering"]
         == "underkänd"
     )
+
+
+def test_processed_tables_are_listed_by_their_swedish_names():
+    manifest = {
+        **MANIFEST,
+        "tables": {
+            "enkat": {"rows": 1200},
+            "priority_factors": {"rows": 256},
+            "factor_coverage": {"rows": 9603},
+        },
+    }
+    summary = dict(zip(*underlag.validation_summary(manifest).T.values, strict=True))
+    assert summary["Bearbetade tabeller"] == (
+        "Enkätsvar (1\u202f200 rader), Prioriterade faktorer (256 rader), "
+        "Täckning per faktor (9\u202f603 rader)"
+    )

@@ -28,6 +28,29 @@ PRIORITISED = "prioriterad"
 #: shows them, in the order a list gives them, with what each means (legends, method text).
 GAP_STATUS_LABELS = {"saknas": "saknas", "tunn": "tunn", "okänd": "okänd", "finns": "finns"}
 
+#: The processed tables (``data/processed/<namn>.parquet``) as a reader knows them; a report
+#: never shows a table's file or internal name.
+PROCESSED_TABLE_LABELS = {
+    "enkat": "Enkätsvar",
+    "insatser": "Insatser",
+    "befolkning": "Befolkning",
+    "kolada": "Nyckeltal från Kolada",
+    "prevalence": "Andelar per faktor och grupp",
+    "priorities": "Jämförelser med övriga regionen",
+    "priority_factors": "Prioriterade faktorer",
+    "associations": "Samband med brott",
+    "coverage": "Insatsernas täckning",
+    "factor_coverage": "Täckning per faktor",
+    "targeting_coverage": "Täckning per inriktning",
+    "knowledge_profile": "Insatsernas kunskapsläge",
+    "gaps": "Luckor",
+}
+
+
+def processed_table_label(name: str) -> str:
+    """A processed table's Swedish name; an unknown table gets a generic name, never its id."""
+    return PROCESSED_TABLE_LABELS.get(name, "Övrig bearbetad tabell")
+
 
 def gap_meaning(status: str) -> str:
     """What a gap status means, for legends and method text ("tunn: alla insatser …")."""
@@ -120,6 +143,15 @@ def priority_rule() -> str:
         "och inte ligger statistiskt säkert bättre till för alla elever tillsammans. Samma "
         "regel gäller i alla kapitel, i regionöversikten och på startsidan. Har kommunen ingen "
         f"{PRIORITISED} faktor står det så."
+    )
+
+
+def push_pull_rule() -> str:
+    """The one definition of push and pull factors, for every chapter that uses them."""
+    return (
+        "*Pullfaktorer* drar en ung person mot ett kriminellt nätverk genom det som nätverket "
+        "erbjuder, som pengar, respekt och tillhörighet. *Pushfaktorer* driver bort från en "
+        "konventionell väg, som dåliga framtidsutsikter eller erfarenheter av diskriminering."
     )
 
 

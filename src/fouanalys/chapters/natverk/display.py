@@ -37,8 +37,8 @@ def _format_value(value: float, integer: bool) -> str:
 
 
 def parameter_display_table(values: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """The parameter table for the report: Parameter, Värde, Osäkerhet (the range each run
-    draws it from, or "fast"), Betydelse, Källa."""
+    """The parameter table for the report: Parameter (what it means, in words; never its
+    internal name), Värde, Osäkerhet (the range each run draws it from, or "fast"), Källa."""
     table = rec.parameter_table(values)
     integer = {p.name: p.integer for p in rec.PARAMETERS}
     spread = [
@@ -47,13 +47,12 @@ def parameter_display_table(values: Mapping[str, float] | None = None) -> pd.Dat
     ]
     return pd.DataFrame(
         {
-            "Parameter": table["parameter"],
+            "Parameter": table["meaning"],
             "Värde": [
                 _format_value(v, integer[n])
                 for n, v in zip(table["parameter"], table["value"], strict=True)
             ],
             "Osäkerhet": spread,
-            "Betydelse": table["meaning"],
             "Källa": table["source"],
         }
     )

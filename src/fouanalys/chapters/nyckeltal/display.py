@@ -7,9 +7,10 @@ frame with Swedish headers, Swedish sentences or a matplotlib
 
 Conventions:
 
-- Only KPIs the codebook lists are shown, in codebook order, with Kolada's title verbatim and
-  the unit the codebook gives (which for two crime KPIs is not the one Kolada's title says; the
-  codebook's ``note`` explains it). Other KPIs in the file are named, not drawn.
+- Only KPIs the codebook lists are shown, in codebook order, with Kolada's title verbatim
+  (numbers grouped) and the unit the codebook gives (which for two crime KPIs is not the one
+  Kolada's title says; the codebook's ``note`` explains it).
+  Other KPIs in the file are named, not drawn.
 - Gender ``T`` (everyone) unless told otherwise.
 - A value Kolada does not publish is never drawn as a number: its status (``Missing``,
   ``Privacy``, ``Not applicable``) is shown with the codebook's Swedish label, and a null value
@@ -87,6 +88,17 @@ NO_KOLADA_TEXT = (
 _SPACED_DIGITS = re.compile(r"(\d) (\d{3})")
 
 
+def title_text(title: str) -> str:
+    """Kolada's title in Swedish print: its words verbatim, a number of four or more digits
+    grouped like every other number (``"antal/1000 inv" -> "antal/1 000 inv"``), a year not."""
+
+    def grouped(match: re.Match[str]) -> str:
+        digits = match.group()
+        return digits if re.fullmatch(r"(19|20)\d\d", digits) else format_number(int(digits))
+
+    return re.sub(r"(?<![\w,.])\d{4,}(?!\w)", grouped, title)
+
+
 def short_status(text: str) -> str:
     """A status text without its explanation in brackets: "skyddat (för få personer)" →
     "skyddat" (for figures and narrow table cells)."""
@@ -155,7 +167,8 @@ def unit_notes(frame: pd.DataFrame, codebook: Codebook | None = None) -> list[st
         if _is_rate(kpi.id):  # computed here: it has no Kolada title
             out.append(f"**{kpi.label}**: {unit_text(kpi.note)}")
         else:
-            out.append(f"**{kpi.label}** (Koladas titel: ”{kpi.title}”): {unit_text(kpi.note)}")
+            title = title_text(kpi.title)
+            out.append(f"**{kpi.label}** (Koladas titel: ”{title}”): {unit_text(kpi.note)}")
     return out
 
 
@@ -214,7 +227,7 @@ def kpi_trend_table(trend: pd.DataFrame) -> pd.DataFrame:
         first = part.iloc[0]
         year = _latest_year(part)
         row = {
-            columns[0]: first["title"],
+            columns[0]: title_text(first["title"]),
             columns[1]: unit_text(first["unit_label"]) + ("*" if first["note"] else ""),
             columns[2]: str(year),
         }

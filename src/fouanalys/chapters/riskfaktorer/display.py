@@ -46,6 +46,7 @@ from fouanalys.present.text import (
     format_share_difference,
     is_missing,
     lower_first,
+    number_word,
     percent_points,
     rounded,
 )
@@ -92,6 +93,18 @@ def factor_frame(codebook: Codebook, kinds: tuple[str, ...] = PROFILE_KINDS) -> 
     return frame
 
 
+def answered_phrase(threshold: int, levels: int) -> str:
+    """What a pupil answered for an item to count, in words rather than response codes: the
+    first response option is "nej/aldrig" for frequency items (see the codebook), so
+    ``threshold`` 2 means any answer that it has happened."""
+    if threshold <= 1:
+        return "besvarade"
+    if threshold == 2:
+        return "där eleven svarat att det hänt (något annat än ”nej” eller ”aldrig”)"
+    top = levels - threshold + 1
+    return f"där eleven valt något av de {number_word(top)} högsta svarsalternativen av {levels}"
+
+
 def index_table(codebook: Codebook | None = None) -> pd.DataFrame:
     """The indices the chapter uses and how each is scored, as a display frame.
 
@@ -108,8 +121,8 @@ def index_table(codebook: Codebook | None = None) -> pd.DataFrame:
             cut = f"medelvärde minst {format_number(idx.cut_point, 2)} på skalan 0–1"
         else:
             cut = (
-                f"minst {format_number(idx.cut_point)} av {len(idx.items)} frågor med "
-                f"svarskod {idx.item_threshold} eller högre"
+                f"minst {format_number(idx.cut_point)} av {len(idx.items)} frågor "
+                f"{answered_phrase(idx.item_threshold, idx.levels)}"
             )
         rows.append(
             {

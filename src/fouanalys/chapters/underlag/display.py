@@ -18,6 +18,7 @@ from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.config import DISCLOSURE_THRESHOLD
 from fouanalys.disclosure import protect_line
 from fouanalys.exceptions import FouanalysError
+from fouanalys.present.labels import processed_table_label
 from fouanalys.present.text import DASH, MISSING, UNKNOWN, format_number
 
 #: Order in which the inputs are listed.
@@ -140,7 +141,8 @@ def validation_summary(manifest: Mapping[str, object]) -> pd.DataFrame:
     ok = bool(validation.get("ok", not problems))
     tables: Mapping[str, Mapping[str, object]] = manifest.get("tables") or {}  # type: ignore[assignment]
     table_text = ", ".join(
-        f"{name} ({format_number(int(meta.get('rows', 0)))} rader)" for name, meta in tables.items()
+        f"{processed_table_label(name)} ({format_number(int(meta.get('rows', 0)))} rader)"
+        for name, meta in tables.items()
     )
     rows = [
         ("Validering", "godkänd" if ok else "underkänd"),

@@ -581,7 +581,10 @@ def _final_template():
 
 
 def render_final_report(
-    notebooks: Sequence[Path | str], title: str, subtitle: str | None = None
+    notebooks: Sequence[Path | str],
+    title: str,
+    subtitle: str | None = None,
+    summary: Mapping[str, Sequence[Any]] | None = None,
 ) -> str:
     """The HTML of a final report over executed chapter notebooks, in the given order.
 
@@ -590,7 +593,8 @@ def render_final_report(
     (title, subtitle, data version, date, the synthetic banner when any chapter is
     synthetic), one table of contents (chapters and their h2 headings) and one appendix at the
     end: each chapter's method, parameter and caveat sections (:func:`split_appendix`), then
-    one provenance block.
+    one provenance block. ``summary`` (``chapters.korthet`` points by heading) opens the report
+    as *Resultat i korthet*, each point linked to the section that shows it.
     """
     from markupsafe import Markup
 
@@ -600,7 +604,9 @@ def render_final_report(
     exporter = ChapterHTMLExporter()
     numbering = Numbering()
     chapters, infos, methods = [], [], []
+    chapter_numbers: dict[str, int] = {}
     for n, path in enumerate(paths, start=1):
+        chapter_numbers[path.stem] = n
         nb = _read_notebook(path)
         resources = {"metadata": {"name": path.stem, "path": str(path.parent)}}
         document, resources = exporter.render_raw(nb, resources)
@@ -621,6 +627,18 @@ def render_final_report(
         for n, title, method in methods
     )
     numbering.headings.append(Heading(2, "proveniens", "Proveniens"))
+    opening = ""
+    if summary:
+        from fouanalys.chapters.korthet import TITLE, points_html
+
+        anchors = {
+            (chapter_id, h.text): h.anchor
+            for chapter_id, n in chapter_numbers.items()
+            for h in numbering.headings
+            if h.anchor.startswith(f"k{n}-avsnitt-")
+        }
+        opening = points_html(summary, anchors)
+        numbering.headings.insert(0, Heading(1, "korthet", TITLE))
     toc = [h for h in numbering.headings if h.level <= 2]
 
     def distinct(key: str) -> str:
@@ -641,6 +659,7 @@ def render_final_report(
         git_commit=commits,
         chapters=chapters,
         appendix=Markup(appendix),
+        summary=Markup(opening),
         appendix_title=APPENDIX_TITLE,
         toc=Markup(toc_html(toc)),
         provenance=Markup(provenance_html(infos, anchor="proveniens")),
@@ -656,6 +675,7 @@ def write_final_report(
     title: str,
     subtitle: str | None = None,
     formats: Sequence[str] = ("html", "pdf"),
+    summary: Mapping[str, Sequence[Any]] | None = None,
 ) -> dict[str, Path]:
     """Write ``out_dir/slutrapport.html`` and/or ``.pdf``: several chapters as one document.
 
@@ -667,7 +687,7 @@ def write_final_report(
     _check_formats(formats)
     out_dir = Path(out_dir)
     started = time.perf_counter()
-    document = render_final_report(notebooks, title, subtitle)
+    document = render_final_report(notebooks, title, subtitle, summary)
     written: dict[str, Path] = {}
     if "html" in formats:
         written["html"] = atomic_write(out_dir / "slutrapport.html", document)

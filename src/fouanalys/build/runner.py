@@ -514,7 +514,9 @@ def build(
     order = {(t.municipality_code, t.chapter_id): i for i, t in enumerate(tasks)}
     results = sorted(cached + ran, key=lambda r: order[(r.municipality_code, r.chapter_id)])
     summary = BuildSummary(manifest=manifest, results=results)
-    summary.final_reports = build_final_reports(tasks, summary.results, formats, jobs)
+    summary.final_reports = build_final_reports(
+        tasks, summary.results, formats, jobs, processed_dir
+    )
     summary.index = _write_build_index(summary, Path(reports_dir), codebook, processed_dir)
     summary.seconds = round(time.perf_counter() - started, 1)
     audit.check(
@@ -588,21 +590,42 @@ FINAL_REPORT = "slutrapport"
 
 
 def _final_report_job(
-    notebooks: list[str], out_dir: str, title: str, formats: tuple[str, ...]
+    notebooks: list[str],
+    out_dir: str,
+    title: str,
+    formats: tuple[str, ...],
+    processed_dir: str | None = None,
+    code: str | None = None,
 ) -> dict[str, str]:
     from fouanalys.build.export import write_final_report
 
-    made = write_final_report([Path(p) for p in notebooks], Path(out_dir), title, None, formats)
+    summary = None
+    if processed_dir and code:
+        from fouanalys.chapters.korthet import summary_points
+
+        summary = summary_points(processed_dir, code)
+    made = write_final_report(
+        [Path(p) for p in notebooks], Path(out_dir), title, None, formats, summary=summary
+    )
     return {fmt: str(path) for fmt, path in made.items()}
 
 
 def build_final_reports(
-    tasks: Sequence[Task], results: Sequence[TaskResult], formats: Sequence[str], jobs: int
+    tasks: Sequence[Task],
+    results: Sequence[TaskResult],
+    formats: Sequence[str],
+    jobs: int,
+    processed_dir: Path | None = None,
 ) -> dict[str, dict[str, str]]:
     """The combined final report (``slutrapport.html/.pdf``) of every municipality whose
-    chapters all built, and of the region; keyed by the chapters' keys, so an unchanged
-    report is not made again. Returns the paths per municipality code."""
+    chapters all built, and of the region, opening with *Resultat i korthet* from the
+    processed tables in ``processed_dir`` (``chapters.korthet``); keyed by the chapters' keys
+    and the summary's code, so an unchanged report is not made again. Returns the paths per
+    municipality code."""
     from fouanalys.build.cache import read_key, sha256_bytes, write_key
+    from fouanalys.ingest.catalog import sha256_file
+
+    summary_code = sha256_file(Path(__file__).parents[1] / "chapters" / "korthet.py")
 
     by_code: dict[str, list[Task]] = {}
     for task in tasks:
@@ -616,14 +639,22 @@ def build_final_reports(
         folder = group[0].output.parent
         paths = {fmt: str(folder / f"{FINAL_REPORT}.{fmt}") for fmt in formats}
         keys = [t.key or "" for t in group]
-        key = sha256_bytes("|".join([*keys, *formats]).encode()) if all(keys) else None
+        parts = [*keys, *formats, summary_code]
+        key = sha256_bytes("|".join(parts).encode()) if all(keys) else None
         record = read_key(folder / f"{FINAL_REPORT}.ipynb")  # slutrapport.key.json
         fresh = key and record and record.get("key") == key
         if fresh and all(Path(p).is_file() for p in paths.values()):
             out[code] = paths
             continue
         title = f"Slutrapport – {group[0].municipality_name}"
-        args = ([str(t.output) for t in group], str(folder), title, tuple(formats))
+        args = (
+            [str(t.output) for t in group],
+            str(folder),
+            title,
+            tuple(formats),
+            str(processed_dir) if processed_dir else None,
+            code,
+        )
         pending[code] = (args, key)
     if not pending:
         return out

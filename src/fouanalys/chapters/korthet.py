@@ -1,0 +1,174 @@
+"""*Resultat i korthet*: the points a final report opens with, each the chapter's own sentence.
+
+A municipality's report opens with its prioritised factors against the rest of the region
+(chapter 02's sentences), its most important gaps along the life course (chapter 03's), and
+what the key figures say (chapter 01's); the region's with each municipality's standout
+sentence (chapter 05's). Every point is made by the function the chapter itself calls, with the
+same arguments, so every number in it is the number the chapter prints, to the digit; each
+point names the chapter and section where it is shown, for a link.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from fouanalys import keyfigures
+from fouanalys.chapters import insatser, nyckeltal, region, riskfaktorer
+from fouanalys.chapters.registry import title
+from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.present.text import number_word
+
+#: How many prioritised factors and gaps the summary names at most (the rest are counted).
+MAX_POINTS = 5
+
+TITLE = "Resultat i korthet"
+
+
+@dataclass(frozen=True)
+class Point:
+    """One sentence of the summary (plain text) and where the report shows it."""
+
+    text: str
+    chapter_id: str
+    section: str
+
+
+def _plain(sentences: list[str]) -> list[str]:
+    """Sentences made for Markdown (HTML-escaped) back to plain text."""
+    return [html.unescape(s) for s in sentences]
+
+
+def _differs(part: pd.DataFrame) -> bool:
+    """Whether a KPI's municipality row of the year the chapter's sentence is about (the
+    latest with a value) is called better or worse than the county."""
+    valued = part.loc[part["value"].notna(), "year"]
+    year = (valued if len(valued) else part["year"]).max()
+    own = part.loc[
+        (part["role"] == keyfigures.ROLE_MUNICIPALITY) & (part["year"] == year), "comparison"
+    ]
+    return bool(own.isin([keyfigures.BETTER, keyfigures.WORSE]).any())
+
+
+def municipality_points(
+    load: Callable[[str], pd.DataFrame | None], code: str, codebook: Codebook | None = None
+) -> dict[str, list[Point]]:
+    """The summary of one municipality's report, by heading; ``load(name)`` gives a processed
+    table (None when it is missing)."""
+    codebook = codebook or load_codebook()
+    out: dict[str, list[Point]] = {}
+    prevalence, priorities, chosen = (
+        load("prevalence"),
+        load("priorities"),
+        load("priority_factors"),
+    )
+    if prevalence is not None and priorities is not None and chosen is not None:
+        year = riskfaktorer.survey_year(prevalence, code, None)
+        sentences = riskfaktorer.priority_sentences(
+            priorities, chosen, codebook, code, year, limit=MAX_POINTS
+        )
+        out["Prioriterade risk- och skyddsfaktorer"] = [
+            Point(s, "02_riskfaktorer", "Sammanfattning") for s in sentences
+        ]
+    gaps = load("gaps")
+    if gaps is not None and chosen is not None:
+        if (gaps["municipality_code"] == code).any():
+            sentences = _plain(insatser.gap_list(gaps, code, codebook, limit=MAX_POINTS))
+        else:
+            year = insatser.priority_year(chosen, code)
+            sentences = [insatser.gap_summary(gaps, code, codebook, year=year)]
+        out["De viktigaste luckorna längs livsförloppet"] = [
+            Point(s, "03_insatser", "Luckor") for s in sentences
+        ]
+    kolada, befolkning = load("kolada"), load("befolkning")
+    if kolada is not None and befolkning is not None:
+        trend = keyfigures.kpi_trends(
+            keyfigures.with_rates(kolada, befolkning, codebook), code, codebook
+        )
+        sentences = _plain(nyckeltal.comparison_sentences(trend)) if not trend.empty else []
+        # the figures that differ from the county by the chapter's rule; the rest are counted
+        kpis = [part for _kpi, part in trend.groupby("kpi", sort=False)] if len(trend) else []
+        differs = [_differs(part) for part in kpis]
+        section = "Kommunens sammanhang: nyckeltal från Kolada"
+        points = [
+            Point(s, "01_underlag", section) for s, d in zip(sentences, differs, strict=True) if d
+        ]
+        rest = len(sentences) - len(points)
+        if rest:
+            who = (
+                "Det övriga nyckeltalet ligger"
+                if rest == 1
+                else f"Övriga {number_word(rest)} nyckeltal ligger"
+            )
+            points.append(
+                Point(
+                    f"{who} i nivå med länet, följs över tid eller kan inte jämföras.",
+                    "01_underlag",
+                    section,
+                )
+            )
+        out["Vad nyckeltalen säger"] = points
+    return {heading: points for heading, points in out.items() if points}
+
+
+def region_points(
+    load: Callable[[str], pd.DataFrame | None], codebook: Codebook | None = None
+) -> dict[str, list[Point]]:
+    """The summary of the region's report: each municipality's standout sentence."""
+    from fouanalys.collaboration import regional_collaboration
+
+    codebook = codebook or load_codebook()
+    tables = {n: load(n) for n in ("prevalence", "priorities", "priority_factors", "coverage")}
+    insatser_table = load("insatser")
+    if any(t is None for t in tables.values()) or insatser_table is None:
+        return {}
+    year = region.latest_survey_year(tables["prevalence"], codebook)
+    sentences = region.standout_sentences(
+        tables["priorities"],
+        tables["priority_factors"],
+        tables["coverage"],
+        regional_collaboration(insatser_table, codebook),
+        codebook,
+        year=year,
+    )
+    return {"Kommunerna": [Point(s, "05_region", "Sammanfattning") for s in sentences]}
+
+
+def summary_points(processed_dir: Path | str, code: str) -> dict[str, list[Point]]:
+    """The summary for ``code`` (a municipality, or the region's code) from the processed
+    tables in ``processed_dir``."""
+    folder = Path(processed_dir)
+
+    def load(name: str) -> pd.DataFrame | None:
+        path = folder / f"{name}.parquet"
+        return pd.read_parquet(path) if path.is_file() else None
+
+    codebook = load_codebook()
+    if code == codebook.region.code:
+        return region_points(load, codebook)
+    return municipality_points(load, code, codebook)
+
+
+def points_html(points: Mapping[str, list[Point]], anchors: Mapping[tuple[str, str], str]) -> str:
+    """The summary as HTML: a heading per group, a list of its sentences, each with a link to
+    the section that shows it (``anchors``: (chapter id, section) → anchor id; a point whose
+    section is not in the report gets no link). Text is escaped here."""
+    parts = []
+    for heading, group in points.items():
+        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        items = []
+        for point in group:
+            anchor = anchors.get((point.chapter_id, point.section))
+            where = f"{title(point.chapter_id)}: {point.section}"
+            link = (
+                f' (<a class="fou-ref" href="#{html.escape(anchor)}">se {html.escape(where)}</a>)'
+                if anchor
+                else ""
+            )
+            items.append(f"<li>{html.escape(point.text)}{link}</li>")
+        parts.append(f'<ul class="fou-summary">{"".join(items)}</ul>')
+    return "".join(parts)

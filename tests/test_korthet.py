@@ -1,0 +1,90 @@
+"""*Resultat i korthet*: the final report opens with points whose every number is the one the
+report shows where the point links to.
+
+The slow test builds Järfälla's chapters 01–03 on the example into a temporary folder and reads
+the final report as a reader would: each point's sentence, and every number in it, must be
+found in the chapter section its link points to.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from fouanalys.build.runner import build, format_summary
+from fouanalys.chapters import korthet
+from fouanalys.config import EXAMPLE_DATA_DIR
+
+CODE = "0123"
+_TAGS = re.compile(r"<[^>]+>")
+_NUMBER = re.compile(r"\d+(?:[\u202f\u00a0 ]\d{3})*(?:,\d+)?")
+
+
+def _text(fragment: str) -> str:
+    return " ".join(html.unescape(_TAGS.sub(" ", fragment)).split())
+
+
+def test_points_html_links_each_point_and_escapes_it():
+    points = {
+        "Rubrik": [
+            korthet.Point("Ett <b>fett</b> påstående 12 %.", "02_riskfaktorer", "Sammanfattning"),
+            korthet.Point("Utan länk.", "02_riskfaktorer", "Finns inte"),
+        ]
+    }
+    out = korthet.points_html(points, {("02_riskfaktorer", "Sammanfattning"): "k2-avsnitt-1"})
+    assert "<h2>Rubrik</h2>" in out and "&lt;b&gt;fett&lt;/b&gt;" in out
+    assert '(<a class="fou-ref" href="#k2-avsnitt-1">se Riskfaktorer: Sammanfattning</a>)' in out
+    assert "<li>Utan länk.</li>" in out  # a section the report lacks: no dead link
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> str:
+    root = tmp_path_factory.mktemp("korthet")
+    summary = build(
+        municipalities=[CODE],
+        data_dir=EXAMPLE_DATA_DIR,
+        processed_dir=root / "processed",
+        reports_dir=root / "reports",
+        chapters=("01_underlag", "02_riskfaktorer", "03_insatser"),
+        formats=("html",),
+        jobs=2,
+        progress=False,
+    )
+    assert summary.ok, format_summary(summary)
+    return Path(summary.final_reports[CODE]["html"]).read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_the_report_opens_with_results_in_brief_that_agree_with_the_chapters(report):
+    toc = re.search(r'<nav class="fou-toc".*?</nav>', report, re.DOTALL).group(0)
+    first = re.search(r'<li class="fou-toc-1"><a href="#([^"]+)">([^<]*)</a>', toc)
+    assert first.groups() == ("korthet", "Resultat i korthet")
+    start = report.index('id="korthet"')
+    end = report.index('<section class="fou-chapter" id="k1"')
+    brief = report[start:end]
+    items = re.findall(r"<li>(.*?)</li>", brief, re.DOTALL)
+    assert len(items) >= 4  # prioritised factors, gaps and key figures
+    headings = re.findall(r"<h2>([^<]+)</h2>", brief)
+    assert headings == [
+        "Prioriterade risk- och skyddsfaktorer",
+        "De viktigaste luckorna längs livsförloppet",
+        "Vad nyckeltalen säger",
+    ]
+    for item in items:
+        link = re.search(r'href="#([^"]+)"', item)
+        assert link, item
+        anchor = link.group(1)
+        sentence = _text(item.split(" (<a")[0])
+        # the section the link points to, up to the next h2 of the report
+        at = report.index(f'id="{anchor}"')
+        after = report.find("<h2", at + 1)
+        section = _text(report[at : after if after > 0 else len(report)])
+        assert anchor.startswith("k") and at > end, anchor  # in a chapter, not the summary
+        if sentence.startswith(("Övriga", "Det övriga", "Ytterligare")):
+            continue  # a count of what the summary leaves out, not a sentence of the chapter
+        assert sentence in section, (anchor, sentence)
+        for number in _NUMBER.findall(sentence):
+            assert number in section, (anchor, number, sentence)

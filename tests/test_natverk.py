@@ -226,4 +226,5 @@ def test_notebook_executes_on_the_example(tmp_path):
     assert "Vad modellen är och inte är" in source
     assert "Samverkan i Ekerö" in text
     assert "antagande" in text and "Modellens parametrar" in text
-    assert '<td>manader</td><td class="num">60</td>' in text  # the override reached the model
+    # the override reached the model (the parameter table names it in Swedish)
+    assert '<td>Antal simulerade månader</td><td class="num">60</td>' in text

@@ -749,3 +749,28 @@ def test_a_long_word_in_a_table_cell_wraps_inside_its_column():
         text = "".join(b.text for b in _walk(cell) if type(b).__name__ == "TextBox")
         shown[id(cell.element)] = shown.get(id(cell.element), "") + text.replace("\u200b", "")
     assert LONG_NAME in shown.values() and LONG_URL in shown.values()  # nothing is cut
+
+
+def test_a_table_caption_stays_with_its_table_and_a_long_table_repeats_its_header():
+    """Wherever a table falls on the page, its caption is never the last thing on a page; a
+    table over several pages shows its header row on each."""
+    import weasyprint
+
+    rows = pd.DataFrame({"Grupp": [f"Grupp {i}" for i in range(60)], "Antal": range(60)})
+    body = tables.table(rows, caption="Antal per grupp " * 3)._repr_html_()
+    css = export.report_css()
+    for filler_mm in range(200, 250, 5):  # the caption lands at the foot of the first page
+        document = weasyprint.HTML(
+            string=f"<html><head><style>{css}</style></head><body>"
+            f'<div style="height:{filler_mm}mm"></div>{body}</body></html>'
+        ).render()
+        pages = [
+            [b for b in _walk(p._page_box) if type(b).__name__ == "TextBox"] for p in document.pages
+        ]
+        for n, texts in enumerate(pages):
+            words = [b.text for b in texts]
+            body_words = [w for w in words if not w.startswith(("Sida ", "Syntetiska"))]
+            if "Antal per grupp" in " ".join(body_words):
+                assert "Grupp 0" in body_words, (filler_mm, n)  # first row on the same page
+            if any(w.startswith("Grupp ") for w in body_words):
+                assert "Grupp" in body_words and "Antal" in body_words, (filler_mm, n)

@@ -706,3 +706,106 @@ def test_split_appendix_moves_method_sections_only():
     assert main == cells[0] + cells[1] + cells[4]
     assert appendix == cells[2] + cells[3] + cells[5]
     assert export.split_appendix(cells[0]) == (cells[0], "")
+
+
+# --- layout: long words, captions, repeated headers (issue 17) ------------------------------
+
+LONG_NAME = "Insats" + "x" * 10_000
+LONG_URL = "https://example.org/" + "a/b-c_d" * 300
+
+
+def _walk(box):
+    yield box
+    for child in getattr(box, "children", None) or []:
+        yield from _walk(child)
+
+
+def _inventory_with_long_words() -> pd.DataFrame:
+    from fouanalys.chapters.insatser.display import inventory_sections
+
+    n = 3
+    insatser = pd.DataFrame(
+        {
+            "kommunkod": ["0123"] * n,
+            "insats": [LONG_NAME, LONG_URL, "Familjecentral"],
+            "huvudman": ["skola"] * n,
+            "niva": ["förebygga"] * n,
+            "inriktning": ["universell"] * n,
+            "alder_fran": pd.array([6, 13, 1], dtype="Int64"),
+            "alder_till": pd.array([12, 15, 2], dtype="Int64"),
+            "faktorer": ["impulsivitet"] * n,
+            "push_pull": [""] * n,
+            "kunskapslage": ["lovande"] * n,
+            "deltagare_per_ar": pd.array([10, None, 12345], dtype="Int64"),
+            "samverkan": ["polis"] * n,
+            "status": ["pågående"] * n,
+            "kommentar": [""] * n,
+        }
+    )
+    [(_caption, frame)] = inventory_sections(insatser, "0123")
+    return frame
+
+
+def test_a_long_word_in_a_table_cell_wraps_inside_its_column():
+    """A 10 000-character name and a pasted URL wrap inside the printed page's width; the
+    columns after them stay on the page, and no short word is broken."""
+    import weasyprint
+
+    frame = _inventory_with_long_words()
+    nb = _tiny_notebook(True)
+    nb.cells[-1].outputs = [_html_output(tables.table(frame, caption="Pågående insatser (3)"))]
+    html, _ = export.ChapterHTMLExporter().from_notebook_node(nb)
+    assert LONG_NAME not in html  # break opportunities were added …
+    assert LONG_NAME in re.sub(r"<wbr\s*/?>", "", html)  # … to the name as written
+
+    document = weasyprint.HTML(string=html).render()
+    page = document.pages[0]._page_box
+    right = page.position_x + page.margin_width() - page.margin_right  # the content edge
+    cells = [
+        box
+        for p in document.pages
+        for box in _walk(p._page_box)
+        if type(box).__name__ == "TableCellBox" and box.element_tag in ("td", "th")
+    ]
+    assert cells, "the inventory table was not laid out"
+    for cell in cells:
+        assert cell.position_x + cell.margin_width() <= right + 1, cell.element_tag
+    texts = [
+        box.text
+        for p in document.pages
+        for box in _walk(p._page_box)
+        if type(box).__name__ == "TextBox"
+    ]
+    # the columns after the long name are laid out, their words unbroken
+    for word in ("Skola", "Förebygga,", "universell", "Familjecentral", "Lovande", "12\u202f345"):
+        assert texts.count(word) + sum(word in t for t in texts if t != word) >= 1, word
+    shown: dict[int, str] = {}  # each cell's text, over the pages its row runs on
+    for cell in cells:
+        text = "".join(b.text for b in _walk(cell) if type(b).__name__ == "TextBox")
+        shown[id(cell.element)] = shown.get(id(cell.element), "") + text.replace("\u200b", "")
+    assert LONG_NAME in shown.values() and LONG_URL in shown.values()  # nothing is cut
+
+
+def test_a_table_caption_stays_with_its_table_and_a_long_table_repeats_its_header():
+    """Wherever a table falls on the page, its caption is never the last thing on a page; a
+    table over several pages shows its header row on each."""
+    import weasyprint
+
+    rows = pd.DataFrame({"Grupp": [f"Grupp {i}" for i in range(60)], "Antal": range(60)})
+    body = tables.table(rows, caption="Antal per grupp " * 3)._repr_html_()
+    css = export.report_css()
+    for filler_mm in range(200, 250, 5):  # the caption lands at the foot of the first page
+        document = weasyprint.HTML(
+            string=f"<html><head><style>{css}</style></head><body>"
+            f'<div style="height:{filler_mm}mm"></div>{body}</body></html>'
+        ).render()
+        pages = [
+            [b for b in _walk(p._page_box) if type(b).__name__ == "TextBox"] for p in document.pages
+        ]
+        for n, texts in enumerate(pages):
+            words = [b.text for b in texts]
+            body_words = [w for w in words if not w.startswith(("Sida ", "Syntetiska"))]
+            if "Antal per grupp" in " ".join(body_words):
+                assert "Grupp 0" in body_words, (filler_mm, n)  # first row on the same page
+            if any(w.startswith("Grupp ") for w in body_words):
+                assert "Grupp" in body_words and "Antal" in body_words, (filler_mm, n)

@@ -8,12 +8,34 @@ without a dash.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from fouanalys.present.text import DASH_BETWEEN, MISSING, WORD_JOINER, format_number
+
+#: An unbroken run of more characters than this in a cell (a pasted URL, a name without a
+#: space) gets a break opportunity (``<wbr>``) every :data:`WRAP_EVERY` characters, so it wraps
+#: inside its column instead of widening the table off the page. Shorter words are left whole.
+LONG_WORD = 30
+WRAP_EVERY = 20
+_LONG_RUN = re.compile(rf"\S{{{LONG_WORD + 1},}}")
+
+
+def cell_html(text: str) -> str:
+    """``text`` escaped for a table cell, with ``<wbr>`` inside runs longer than
+    :data:`LONG_WORD` characters (every :data:`WRAP_EVERY`); the text itself is unchanged."""
+    out, end = [], 0
+    for m in _LONG_RUN.finditer(text):
+        run = m.group(0)
+        chunks = (run[i : i + WRAP_EVERY] for i in range(0, len(run), WRAP_EVERY))
+        out += [html.escape(text[end : m.start()]), "<wbr>".join(map(html.escape, chunks))]
+        end = m.end()
+    out.append(html.escape(text[end:]))
+    return "".join(out)
+
 
 #: Marks a cell may carry after its value ("+9*": prioritised) that do not change what it says.
 _MARKS = "*"
@@ -83,7 +105,7 @@ class Table:
             out.append("<tr>")
             for c, value in zip(cols, row, strict=True):
                 cls = ' class="num"' if c in self.numeric else ""
-                out.append(f"<td{cls}>{html.escape(self._cell(value))}</td>")
+                out.append(f"<td{cls}>{cell_html(self._cell(value))}</td>")
             out.append("</tr>")
         out.append("</tbody></table>")
         if self.note:

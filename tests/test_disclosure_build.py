@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import build_first_chapters
 
 from fouanalys.build import audit
-from fouanalys.build.runner import build, format_summary
 from fouanalys.chapters import insatser as insatser_chapter
 from fouanalys.chapters import views
 from fouanalys.config import DISCLOSURE_THRESHOLD, EXAMPLE_DATA_DIR
@@ -45,17 +45,7 @@ def raw() -> dict[str, pd.DataFrame]:
 def built(tmp_path_factory) -> Path:
     """Ekerö's chapters 01–03 built on the example into a temporary folder (audit included)."""
     root = tmp_path_factory.mktemp("disclosure-build")
-    summary = build(
-        municipalities=[CODE],
-        data_dir=EXAMPLE_DATA_DIR,
-        processed_dir=root / "processed",
-        reports_dir=root / "reports",
-        chapters=("01_underlag", "02_riskfaktorer", "03_insatser"),
-        formats=("html",),
-        jobs=2,
-        progress=False,
-    )
-    assert summary.ok, format_summary(summary)
+    build_first_chapters(root, CODE)
     return root / "reports" / CODE
 
 

@@ -13,10 +13,9 @@ import re
 from pathlib import Path
 
 import pytest
+from support import build_first_chapters
 
-from fouanalys.build.runner import build, format_summary
 from fouanalys.chapters import korthet
-from fouanalys.config import EXAMPLE_DATA_DIR
 
 CODE = "0123"
 _TAGS = re.compile(r"<[^>]+>")
@@ -42,18 +41,7 @@ def test_points_html_links_each_point_and_escapes_it():
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> str:
-    root = tmp_path_factory.mktemp("korthet")
-    summary = build(
-        municipalities=[CODE],
-        data_dir=EXAMPLE_DATA_DIR,
-        processed_dir=root / "processed",
-        reports_dir=root / "reports",
-        chapters=("01_underlag", "02_riskfaktorer", "03_insatser"),
-        formats=("html",),
-        jobs=2,
-        progress=False,
-    )
-    assert summary.ok, format_summary(summary)
+    summary = build_first_chapters(tmp_path_factory.mktemp("korthet"), CODE)
     return Path(summary.final_reports[CODE]["html"]).read_text(encoding="utf-8")
 
 

@@ -41,6 +41,7 @@ from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.config import DISCLOSURE_THRESHOLD
 from fouanalys.disclosure import small
 from fouanalys.exceptions import FouanalysError
+from fouanalys.priority import prioritised
 
 log = logging.getLogger("fouanalys")
 
@@ -548,8 +549,6 @@ def gap_table(
     (str, NA when none); ``status`` (str). Codes and numbers only: the
     chapter words them. Sorted by municipality, rank, factor and stage.
     """
-    from fouanalys.priority import prioritised
-
     prio = prioritised(priority_table, year=year)
     prio = prio[["municipality_code", "year", "factor", "kind", "rank"]]
     stages_of = {i.id: i.stages for i in codebook.indices}

@@ -335,6 +335,27 @@ def test_verdict_needs_more_than_the_usual_year_to_year_change(kpi, own, county,
     assert f"skillnaden, {f'{diff:.1f}'.replace('.', ',')} procentenheter" in sentence
 
 
+@pytest.mark.parametrize(
+    ("own", "county", "brief"),
+    [
+        (ZIGZAG, 4.9, None),  # in line with the county: no point in brief
+        (ZIGZAG, 4.0, "sämre än länet, 5,1\u00a0% i Järfälla 2024 mot 4,0\u00a0% i länet."),
+        (ZIGZAG, 6.0, "bättre än länet, 5,1\u00a0% i Järfälla 2024 mot 6,0\u00a0% i länet."),
+    ],
+)
+def test_brief_comparisons_name_only_the_figures_that_differ(own, county, brief):
+    frame = _series("N02797", own, county)
+    out = ny.brief_comparisons(keyfigures.kpi_trends(frame, KOMMUN, CB))
+    label = CB.kolada_kpi("N02797").label
+    assert out == ([] if brief is None else [f"{label}: {brief}"])
+
+
+def test_brief_comparisons_skip_counts_rates_and_undetermined(trend):
+    # the hand-made table: N15428 and N07403 have too few changes, U07417's latest value is
+    # protected, N33813 is a count, N02904 has no Järfälla value
+    assert ny.brief_comparisons(trend) == []
+
+
 def test_usual_variation_is_the_median_absolute_change_of_the_own_series():
     own = [10.0, 10.5, 9.5, 9.6, 11.6, 11.0, 11.2, 12.0, 11.0, 11.4]
     frame = _series("N02797", own, 9.0)

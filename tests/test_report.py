@@ -194,7 +194,7 @@ def test_html_export(exported):
     block = html[html.index('class="fou-provenance-block"') :]
     assert "<h2" in block and "Proveniens" in block and "okänd" in block  # no git commit
     assert "enkat.csv" in block and "0" * 12 in block and "0" * 13 not in block
-    assert "<td>municipality</td><td><code>Järfälla</code></td>" in block
+    assert "<td>Kommun (<code>municipality</code>)</td><td><code>Järfälla</code></td>" in block
 
 
 @pytest.mark.slow
@@ -479,16 +479,18 @@ def test_provenance_block_lists_inputs_commit_version_and_parameters():
     )
     html, _ = export.ChapterHTMLExporter().from_notebook_node(nb)
     block = html[html.index('class="fou-provenance-block"') : html.index("</main>")]
-    assert '<td>enkat</td><td>enkat.csv.gz</td><td class="num">32\u202f949</td>' in block
+    survey = "<td>Ungdomsenkät (Stockholmsenkäten)</td><td>enkat.csv.gz</td>"
+    assert survey + '<td class="num">32\u202f949</td>' in block
     assert "<code>ab12ab12ab12</code>" in block and "ab12" * 4 not in block
     assert "insatser&lt;x&gt;.csv" in block
     assert "<dt>Git-commit</dt><dd>ee74a0d095e1</dd>" in block
     assert "<dt>fouanalys</dt><dd>0.1.0</dd>" in block
     assert "<dt>Dataversion</dt><dd>feedc0ffee12</dd>" in block
-    assert "<td>seed</td><td><code>7</code></td>" in block
-    assert "<td>data_dir</td><td><code>standard</code></td>" in block
-    assert "<td>model</td><td><code>{&#x27;a&#x27;: 1}</code></td>" in block or (
-        "<td>model</td><td><code>{&quot;a&quot;: 1}</code></td>" in block
+    assert "<td>Slumpfrö (<code>seed</code>)</td><td><code>7</code></td>" in block
+    assert "<td>Rådatamapp (<code>data_dir</code>)</td><td><code>standard</code></td>" in block
+    model = "<td>Ändrade modellparametrar (<code>model</code>)</td>"
+    assert model + "<td><code>{&#x27;a&#x27;: 1}</code></td>" in block or (
+        model + "<td><code>{&quot;a&quot;: 1}</code></td>" in block
     )
     assert "commit ee74a0d095e1" in html  # running footer
 
@@ -499,7 +501,7 @@ def test_provenance_block_lists_inputs_commit_version_and_parameters():
         html, _ = export.ChapterHTMLExporter().from_notebook_node(
             _chapter_notebook(parameters=parameters)
         )
-        assert f"<td>data_dir</td><td><code>{shown}</code></td>" in html
+        assert f"<td>Rådatamapp (<code>data_dir</code>)</td><td><code>{shown}</code></td>" in html
         assert "/srv/" not in html and "/tmp/" not in html and str(config.PROJ_ROOT) not in html
 
     # an older notebook without any provenance keys still renders
@@ -530,6 +532,9 @@ def test_final_report(executed, tmp_path):
     assert '<h1 class="fou-report-title">Slutrapport – Järfälla</h1>' in title_page
     assert "Alla kapitel" in title_page and "feedc0ffee12" in title_page
     assert "2026-11-26" in title_page and 'class="fou-banner"' in title_page
+    # the cover says what the report holds, not a bare "Kapitel 2" a reader takes for a chapter
+    assert "<dt>Innehåll</dt><dd>2 kapitel och en bilaga</dd>" in title_page
+    assert "<dt>Kapitel</dt>" not in title_page
     # one table of contents; chapters in the given order, each a section
     assert html.count('<nav class="fou-toc"') == 1
     names = re.findall(r'<span class="fou-chapter-name">([^<]+)</span>', html)

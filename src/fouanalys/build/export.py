@@ -54,6 +54,7 @@ from fouanalys.config import (
 )
 from fouanalys.exceptions import FouanalysError
 from fouanalys.ingest.files import atomic_write
+from fouanalys.present.labels import INPUT_LABELS, PARAMETER_LABELS
 from fouanalys.present.text import DASH, format_number
 
 log = logging.getLogger("fouanalys")
@@ -325,7 +326,7 @@ def provenance_html(infos: Sequence[Mapping[str, Any]], anchor: str | None = Non
         )
         for (name, file, sha), meta in inputs.items():
             out.append(
-                f"<tr><td>{esc(name)}</td><td>{esc(file or '–')}</td>"
+                f"<tr><td>{esc(INPUT_LABELS.get(name, name))}</td><td>{esc(file or '–')}</td>"
                 f'<td class="num">{esc(_number_text(meta.get("rows")))}</td>'
                 f"<td><code>{esc(sha[:12] or '–')}</code></td></tr>"
             )
@@ -360,7 +361,8 @@ def provenance_html(infos: Sequence[Mapping[str, Any]], anchor: str | None = Non
         for (name, value), chapters in rows.items():
             where = "alla" if len(chapters) == len(infos) else ", ".join(chapters)
             out.append(
-                f"<tr><td>{esc(name)}</td><td><code>{esc(value)}</code></td>"
+                f"<tr><td>{esc(PARAMETER_LABELS.get(name, name))} (<code>{esc(name)}</code>)</td>"
+                f"<td><code>{esc(value)}</code></td>"
                 + (f"<td>{esc(where)}</td>" if several else "")
                 + "</tr>"
             )
@@ -580,6 +582,13 @@ def _final_template():
     return env.get_template(FINAL_TEMPLATE)
 
 
+def _contents(summary: bool, chapters: int) -> str:
+    """What a final report holds, for its cover: "Resultat i korthet, 4 kapitel och en bilaga"."""
+    parts = ["Resultat i korthet"] if summary else []
+    parts.append(f"{chapters} kapitel och en bilaga")
+    return ", ".join(parts)
+
+
 def render_final_report(
     notebooks: Sequence[Path | str],
     title: str,
@@ -658,6 +667,7 @@ def render_final_report(
         package_version=distinct("package_version"),
         git_commit=commits,
         chapters=chapters,
+        contents=_contents(bool(summary), len(chapters)),
         appendix=Markup(appendix),
         summary=Markup(opening),
         appendix_title=APPENDIX_TITLE,

@@ -43,17 +43,6 @@ def _plain(sentences: list[str]) -> list[str]:
     return [html.unescape(s) for s in sentences]
 
 
-def _differs(part: pd.DataFrame) -> bool:
-    """Whether a KPI's municipality row of the year the chapter's sentence is about (the
-    latest with a value) is called better or worse than the county."""
-    valued = part.loc[part["value"].notna(), "year"]
-    year = (valued if len(valued) else part["year"]).max()
-    own = part.loc[
-        (part["role"] == keyfigures.ROLE_MUNICIPALITY) & (part["year"] == year), "comparison"
-    ]
-    return bool(own.isin([keyfigures.BETTER, keyfigures.WORSE]).any())
-
-
 def municipality_points(
     load: Callable[[str], pd.DataFrame | None], code: str, codebook: Codebook | None = None
 ) -> dict[str, list[Point]]:
@@ -89,15 +78,12 @@ def municipality_points(
         trend = keyfigures.kpi_trends(
             keyfigures.with_rates(kolada, befolkning, codebook), code, codebook
         )
-        sentences = _plain(nyckeltal.comparison_sentences(trend)) if not trend.empty else []
         # the figures that differ from the county by the chapter's rule; the rest are counted
-        kpis = [part for _kpi, part in trend.groupby("kpi", sort=False)] if len(trend) else []
-        differs = [_differs(part) for part in kpis]
+        sentences = _plain(nyckeltal.brief_comparisons(trend)) if len(trend) else []
         section = "Kommunens sammanhang: nyckeltal från Kolada"
-        points = [
-            Point(s, "01_underlag", section) for s, d in zip(sentences, differs, strict=True) if d
-        ]
-        rest = len(sentences) - len(points)
+        points = [Point(s, "01_underlag", section) for s in sentences]
+        kpis = trend["kpi"].nunique() if len(trend) else 0
+        rest = kpis - len(points)
         if rest:
             who = (
                 "Det övriga nyckeltalet ligger"

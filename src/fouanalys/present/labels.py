@@ -28,6 +28,26 @@ PRIORITISED = "prioriterad"
 #: shows them, in the order a list gives them, with what each means (legends, method text).
 GAP_STATUS_LABELS = {"saknas": "saknas", "tunn": "tunn", "okänd": "okänd", "finns": "finns"}
 
+#: The raw inputs (``data/raw/<mapp>/<namn>.*``) as a reader knows them.
+INPUT_LABELS = {
+    "enkat": "Ungdomsenkät (Stockholmsenkäten)",
+    "insatser": "Kartläggning av insatser",
+    "befolkning": "Befolkning",
+    "kolada": "Nyckeltal (Kolada)",
+}
+
+#: The notebooks' papermill parameters in words, for the provenance block (which also gives
+#: each parameter's name, so that a researcher can re-run a chapter with the same values).
+PARAMETER_LABELS = {
+    "municipality": "Kommun",
+    "data_dir": "Rådatamapp",
+    "processed_dir": "Mapp för bearbetade tabeller",
+    "seed": "Slumpfrö",
+    "year": "Enkätår",
+    "replicates": "Körningar per scenario",
+    "model": "Ändrade modellparametrar",
+}
+
 #: The processed tables (``data/processed/<namn>.parquet``) as a reader knows them; a report
 #: never shows a table's file or internal name.
 PROCESSED_TABLE_LABELS = {

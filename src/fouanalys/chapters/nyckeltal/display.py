@@ -333,6 +333,37 @@ def comparison_sentences(trend: pd.DataFrame) -> list[str]:
     return out
 
 
+def brief_comparisons(trend: pd.DataFrame) -> list[str]:
+    """The KPIs of ``trend`` that differ from the county, one short sentence each, for a
+    summary: "Trångboddhet i flerbostadshus: sämre än länet, 24,3 % i Järfälla 2024 mot 20,5 %
+    i länet."
+
+    Only a KPI whose municipality row of the latest year with a value is called better or worse
+    (:func:`fouanalys.keyfigures.kpi_comparisons`) gets one; its numbers and verdict are the
+    ones :func:`comparison_sentences` prints in full, with the rule behind them.
+    """
+    out = []
+    for _kpi, part in trend.groupby("kpi", sort=False):
+        first = part.iloc[0]
+        if first["unit"] in COUNT_UNITS or _is_rate(first["kpi"]):
+            continue
+        year = _latest_year(part)
+        own = role_values(part, ROLE_MUNICIPALITY).dropna()
+        row = _row_of(part, ROLE_MUNICIPALITY, year)
+        county, county_text = _cell(part, ROLE_COUNTY, year)
+        if year not in own.index or row is None or county_text:
+            continue
+        if row["comparison"] not in (BETTER, WORSE):
+            continue
+        unit, unit_label = first["unit"], first["unit_label"]
+        out.append(
+            f"{first['label']}: {COMPARISON_WORDS[row['comparison']]}, "
+            f"{_with_unit(own[year], unit, unit_label)} i {row['area_name']} {year} mot "
+            f"{_with_unit(county, unit, unit_label)} i länet."
+        )
+    return out
+
+
 def _phrase(kpi: pd.Series, where: str, own: pd.Series, year: int, part: pd.DataFrame) -> str:
     """The municipality's value in ``year`` against the county's (for a count: against its own
     value five years earlier), ending with a full stop."""

@@ -18,19 +18,12 @@ from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.config import DISCLOSURE_THRESHOLD
 from fouanalys.disclosure import protect_line
 from fouanalys.exceptions import FouanalysError
-from fouanalys.present.labels import processed_table_label
+from fouanalys.present.labels import INPUT_LABELS, processed_table_label
 from fouanalys.present.text import DASH, MISSING, UNKNOWN, format_number
 
 #: Order in which the inputs are listed.
 _INPUT_ORDER = ("enkat", "insatser", "befolkning", "kolada")
 
-#: Plain Swedish names for the inputs.
-INPUT_LABELS = {
-    "enkat": "Ungdomsenkät (Stockholmsenkäten)",
-    "insatser": "Kartläggning av insatser",
-    "befolkning": "Befolkning",
-    "kolada": "Nyckeltal (Kolada)",
-}
 
 _FORMAT_LABELS = {
     ".csv": "CSV",

@@ -214,8 +214,9 @@ def test_notebook_executes_on_the_example(tmp_path):
         replicates=3,
         model={"skala": 0.5, "manader": 60, "utfall_manader": 36},
     )
-    # state diagram, scenario curves, outcomes, structure, collaboration, regional comparison
-    assert run.figures == 6
+    # state diagram, scenario curves, outcomes, structure, collaboration, regional comparison,
+    # SSPF pairs
+    assert run.figures == 7
     text = run.text
     assert "En skiss, inte en prognos" in text
     assert "Syntetiska exempeldata" in text

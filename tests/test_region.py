@@ -150,6 +150,7 @@ def collab_frame(**changes) -> pd.DataFrame:
             "sspf_links": 6,
             "sspf_pairs": 6,
             "sspf_complete": True,
+            "sspf_missing": "",
             "most_central": "Socialtjänst",
         }
         row.update(changes.get(m.code, {}))
@@ -284,7 +285,11 @@ def test_standout_sentences_content():
     cov = coverage_frame({("0123", "16-18", "förhindra"): (1, 20.0, True)})
     collab = collab_frame(
         **{
-            "0114": {"sspf_links": 4, "isolated": 1},
+            "0114": {
+                "sspf_links": 4,
+                "isolated": 1,
+                "sspf_missing": "skola|fritid;polis|fritid",
+            },
             "0139": {"interventions": 0, "actors": 0, "sspf_links": 0},
             "0183": {"density": 0.2},
         }
@@ -299,7 +304,10 @@ def test_standout_sentences_content():
         "attityder (20\u00a0% mot 15\u00a0%) och stöd och värme från föräldrar "
         "(60\u00a0% mot 65\u00a0%);"
     )
-    assert "2 av 6 SSPF-par saknar en gemensam insats och 1 aktör saknar samverkanspartner" in vasby
+    assert (
+        "2 av 6 SSPF-par saknar en gemensam insats (Skola–Fritid och Polis–Fritid) och 1 aktör "
+        "saknar samverkanspartner" in vasby
+    )
     assert by_code["0125"].startswith("Ekerö har för få svarande 2024")
     assert "%" not in by_code["0125"].split(";")[0]  # no number from a suppressed row
     assert by_code["0163"].startswith("Sollentuna har ingen prioriterad risk- eller skyddsfaktor")
@@ -327,14 +335,16 @@ def test_overview_table():
             "status": ["saknas", "saknas", "okänd", "finns", "tunn"],
         }
     )
-    collab = collab_frame(**{"0114": {"sspf_links": 4}})
+    collab = collab_frame(**{"0114": {"sspf_links": 5, "sspf_missing": "polis|fritid"}})
     table = rg.overview_table(priority_factors(priorities, CB), gaps, collab, CB)
     assert list(table["Kommun"]) == [m.name for m in CB.municipalities]
     row = table.iloc[0]
     assert row["Prioriterade faktorer"] == 2
     assert (row["Saknas"], row["Tunn"], row["Okänd"]) == (2, 0, 1)
     assert (table.iloc[1]["Tunn"], table.iloc[1]["Prioriterade faktorer"]) == (1, 0)
-    assert row["SSPF-par som samverkar"] == "4 av 6"
+    # which part of SSPF is missing, by name; "inga" where every pair works together
+    assert row["SSPF-par utan gemensam insats"] == "Polis–Fritid"
+    assert table.iloc[1]["SSPF-par utan gemensam insats"] == "inga"
     assert row["Pågående insatser"] == 10
     assert table.iloc[2]["Prioriterade faktorer"] == 0  # suppressed rows never count
     assert set(rg.OVERVIEW_NUMERIC) <= set(table.columns)
@@ -401,8 +411,8 @@ def test_notebook_executes_on_the_example(tmp_path):
         municipality="NV",
         processed_dir=str(tmp_path / "processed"),
     )
-    # heatmap, forest plot, coverage profiles, gap statuses, collaboration comparison
-    assert run.figures == 5
+    # heatmap, forest plot, coverage profiles, gap statuses, collaboration comparison, SSPF pairs
+    assert run.figures == 6
     captions = [
         o.get("metadata", {}).get("fouanalys", {}).get("caption")
         for o in run.outputs

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
 from fractions import Fraction
 from io import BytesIO
 
 import networkx as nx
 import pandas as pd
 import pytest
-from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from support import insatser_frame, intervention
 
@@ -166,6 +164,8 @@ def test_measures_complete_core_and_tie_breaks(vasby):
     assert m["sspf_links"] == 6
     assert m["sspf_complete"] is True
     assert m["sspf_missing_pairs"] == []
+    assert m["sspf_weakest_shared"] == 1 and len(m["sspf_weakest_pairs"]) == 5
+    assert ("Socialtjänst", "Polis") not in m["sspf_weakest_pairs"]
     assert m["isolated"] == []
     assert m["most_central"] == "Socialtjänst"
     table = collaboration.actor_table(vasby, CB).set_index("actor")
@@ -272,7 +272,12 @@ def test_sentences_complete_core(vasby):
         "Samverkan i Upplands Väsby binder ihop 4 aktörer med 6 samverkanslänkar (täthet "
         "1,00); alla 2 pågående insatser drivs av flera aktörer tillsammans."
     )
-    assert text[1] == "Alla fyra SSPF-aktörer samverkar parvis i minst en pågående insats."
+    # by hand: G links all six pairs once, H adds socialtjänst–polis: the other five are weakest
+    assert text[1] == (
+        "Alla fyra SSPF-aktörer samverkar parvis i minst en pågående insats; svagast är "
+        "Skola–Socialtjänst, Skola–Polis, Skola–Fritid, Socialtjänst–Fritid och Polis–Fritid "
+        "med 1 gemensam insats var."
+    )
     assert text[2] == (
         "Mest central är Socialtjänst, som har gemensamma insatser med alla 3 andra aktörer."
     )
@@ -398,73 +403,128 @@ def _lines(fig: Figure, gid: str) -> list:
     return [ln for ax in fig.axes for ln in ax.lines if ln.get_gid() == gid]
 
 
-def test_collaboration_figure(jarfalla):
+def _cells(fig: Figure, gid: str) -> dict[tuple[int, int], str]:
+    """The texts of a matrix figure's cells with ``gid``, by (row, column)."""
+    return {
+        (round(t.get_position()[1]), round(t.get_position()[0])): t.get_text()
+        for t in _texts(fig, gid)
+    }
+
+
+def test_collaboration_figure_is_a_matrix_of_who_works_with_whom(jarfalla):
     fig = s.collaboration_figure(jarfalla, CB)
     assert isinstance(fig, Figure)
-    labels = [t.get_text() for t in _texts(fig, "actor-label")]
-    assert labels == ["Skola", "Socialtjänst", "Polis", "Fritid", "Fältgrupp"]
-    assert len(_texts(fig, "absent-label")) == len(CB.actors) - 5
-    assert sorted(t.get_text() for t in _texts(fig, "weight")) == ["1", "1", "1", "2"]
-    assert sorted(t.get_text() for t in _texts(fig, "actor-count")) == ["1", "1", "2", "2", "2"]
-    assert len(_lines(fig, "link")) == 4
-    assert len(_lines(fig, "sspf-missing")) == 2  # skola–fritid, polis–fritid
-    bold = {t.get_text(): t.get_fontweight() for t in _texts(fig, "actor-label")}
-    assert bold["Skola"] == "bold" and bold["Fältgrupp"] == "normal"
+    ax = fig.axes[0]
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows == ["1 Skola", "2 Socialtjänst", "3 Polis", "4 Fritid", "5 Fältgrupp"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3", "4", "5"]
+    # by hand: A skola+socialtjänst+polis, B socialtjänst+fritid, C polis+skola, D fältgrupp
+    expected = {(0, 1): "1", (0, 2): "2", (1, 2): "1", (1, 3): "1"}
+    expected |= {(j, i): w for (i, j), w in expected.items()}  # a row reads every partner
+    assert _cells(fig, "shared") == expected
+    missing = {(0, 3), (3, 0), (2, 3), (3, 2)}  # skola–fritid and polis–fritid
+    assert _cells(fig, "sspf-missing") == dict.fromkeys(missing, "saknas")
+    # the diagonal: ongoing interventions each actor takes part in
+    assert _cells(fig, "diagonal") == {
+        (0, 0): "2",
+        (1, 1): "2",
+        (2, 2): "2",
+        (3, 3): "1",
+        (4, 4): "1",
+    }
+    frame = [p for p in ax.patches if p.get_gid() == "sspf-block"]
+    assert len(frame) == 1 and (frame[0].get_width(), frame[0].get_height()) == (4, 4)
+    bold = {t.get_text(): t.get_fontweight() for t in ax.get_yticklabels()}
+    assert bold["1 Skola"] == "bold" and bold["5 Fältgrupp"] == "normal"
+    absent = [a.label for a in CB.actors][5:]
+    assert all(label in fig.get_supxlabel().replace("\n", " ") for label in absent[:1])
     assert "Järfälla" in fig._suptitle.get_text()
-    nodes = [c for c in fig.axes[0].collections if c.get_gid() == "actor-node"]
-    colors = [to_hex(c.get_facecolor()[0]) for c in nodes]
-    assert colors == [s.SSPF_COLOR] * 4 + [s.ISOLATED_COLOR]  # fältgrupp: isolated
 
 
-def test_collaboration_figure_places_actors_the_same_everywhere(jarfalla, vasby):
-    where = {}
-    for graph in (jarfalla, vasby):
-        fig = s.collaboration_figure(graph, CB, title="")
-        for t in _texts(fig, "actor-label"):
-            where.setdefault(t.get_text(), set()).add(tuple(round(v, 9) for v in t.xy))
-    assert all(len(spots) == 1 for spots in where.values())
-
-
-@pytest.mark.parametrize("code, labelled", [("0125", 0), ("0139", 1)])
-def test_collaboration_figure_empty_and_single_actor(inventory, code, labelled):
+@pytest.mark.parametrize("code, rows", [("0125", 0), ("0139", 1)])
+def test_collaboration_figure_empty_and_single_actor(inventory, code, rows):
     graph = collaboration.collaboration_graph(inventory, code, CB)
     fig = s.collaboration_figure(graph, CB)
-    assert len(_texts(fig, "actor-label")) == labelled
-    assert len(_texts(fig, "absent-label")) == len(CB.actors) - labelled
-    assert not _lines(fig, "link")
-    assert len(_texts(fig, "empty")) == (1 if labelled == 0 else 0)
+    assert len(_texts(fig, "diagonal")) == rows
+    assert not _texts(fig, "shared")
+    assert len(_texts(fig, "empty")) == (1 if rows == 0 else 0)
     fig.savefig(BytesIO(), format="png")  # draws without error
-
-
-def test_many_links_carry_no_weight_labels():
-    actors = CB.ids("actors")
-    rows = [
-        intervention(f"I{i}", huvudman=a, samverkan=b)
-        for i, (a, b) in enumerate(itertools.combinations(actors[:7], 2))
-    ]
-    graph = collaboration.collaboration_graph(insatser_frame(rows), "0123", CB)
-    assert graph.number_of_edges() == 21 > s.MAX_WEIGHT_LABELS
-    fig = s.collaboration_figure(graph, CB)
-    assert not _texts(fig, "weight")
-    assert len(_lines(fig, "link")) == 21
 
 
 def test_comparison_figure(inventory):
     regional = collaboration.regional_collaboration(inventory, CB)
     fig = s.collaboration_comparison_figure(regional, "0123")
     assert isinstance(fig, Figure)
-    assert len(fig.axes) == 3
+    assert len(fig.axes) == 2
     current = [p for ax in fig.axes for p in ax.patches if p.get_gid() == "bar-current"]
     others = [p for ax in fig.axes for p in ax.patches if p.get_gid() == "bar-other"]
-    assert len(current) == 3 and len(others) == 3 * (len(CB.municipalities) - 1)
-    assert [b.get_width() for b in current] == pytest.approx([5, 0.4, 4])
+    assert len(current) == 2 and len(others) == 2 * (len(CB.municipalities) - 1)
+    # Järfälla: 5 actors, 4 of 10 possible links
+    assert [b.get_width() for b in current] == pytest.approx([5, 0.4])
+    # the mean of the municipalities with interventions, by hand: Järfälla 5 actors and
+    # density 0,4; Upplands Väsby 4 and 1 (all six pairs); Upplands-Bro 1 and 0
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles == ["Aktörer i nätverket\n(medel 3,3)", "Täthet (0–1)\n(medel 0,47)"]
+    assert not [ln for ax in fig.axes for ln in ax.lines if ln.get_gid() == "mean"]
     ticks = {t.get_text(): t.get_fontweight() for t in fig.axes[0].get_yticklabels()}
     assert ticks["Järfälla"] == "bold" and ticks["Solna"] == "normal"
     values = [t.get_text() for t in _texts(fig, "value")]
-    assert "0,40" in values and values.count("inga insatser") == 3 * 5
+    assert "0,40" in values and values.count("inga insatser") == 2 * 5
     assert s.collaboration_comparison_figure(regional) is not None
     with pytest.raises(NetworkModelError, match="9999"):
         s.collaboration_comparison_figure(regional, "9999")
+
+
+def test_sspf_pairs_and_their_figure(inventory):
+    pairs = collaboration.sspf_pairs(inventory, CB)
+    assert len(pairs) == 6 * len(CB.municipalities)
+    shared = pairs.set_index(["municipality_code", "actor_a", "actor_b"])["shared"]
+    # by hand: Järfälla A (skola, socialtjänst, polis), B (socialtjänst, fritid), C (polis,
+    # skola); Upplands Väsby G (all four) and H (socialtjänst, polis)
+    assert shared["0123"].to_dict() == {
+        ("skola", "socialtjänst"): 1,
+        ("skola", "polis"): 2,
+        ("skola", "fritid"): 0,
+        ("socialtjänst", "polis"): 1,
+        ("socialtjänst", "fritid"): 1,
+        ("polis", "fritid"): 0,
+    }
+    assert shared["0114"].tolist() == [1, 1, 1, 2, 1, 1]
+    assert (shared["0125"] == 0).all()
+    regional = collaboration.regional_collaboration(inventory, CB).set_index("municipality_code")
+    assert collaboration.split_pairs(regional.loc["0123", "sspf_missing"]) == [
+        ("skola", "fritid"),
+        ("polis", "fritid"),
+    ]
+    assert regional.loc["0114", "sspf_missing"] == ""
+
+    fig = s.sspf_pair_figure(pairs, CB, "0123")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "Skola–\nSocialtjänst",
+        "Skola–\nPolis",
+        "Skola–\nFritid",
+        "Socialtjänst–\nPolis",
+        "Socialtjänst–\nFritid",
+        "Polis–\nFritid",
+    ]
+    cells = _cells(fig, "shared")
+    row = [m.code for m in CB.municipalities].index("0123")
+    assert {j: cells.get((row, j)) for j in range(6)} == {
+        0: "1",
+        1: "2",
+        2: None,
+        3: "1",
+        4: "1",
+        5: None,
+    }
+    missing = _cells(fig, "sspf-missing")
+    assert missing[(row, 2)] == missing[(row, 5)] == "saknas"
+    assert len(missing) == 2 + 6 * (len(CB.municipalities) - 2)  # Väsby has every pair
+    frame = [p for p in ax.patches if p.get_gid() == "current"]
+    assert len(frame) == 1 and frame[0].get_y() == pytest.approx(row - 0.5)
+    with pytest.raises(NetworkModelError, match="9999"):
+        s.sspf_pair_figure(pairs, CB, "9999")
 
 
 # --- the example data -----------------------------------------------------------------------
@@ -518,10 +578,23 @@ def test_example_regional_and_figures(example):
     assert len(regional) == len(CB.municipalities)
     assert (regional["actors"] > 0).all()
     assert regional["density"].between(0, 1).all()
-    fig = s.collaboration_figure(collaboration.collaboration_graph(example, "0123", CB), CB)
-    assert (
-        len(_texts(fig, "actor-label"))
-        == collaboration.collaboration_graph(example, "0123", CB).order()
-    )
-    assert not _texts(fig, "weight")  # dozens of links: widths only
+    graph = collaboration.collaboration_graph(example, "0123", CB)
+    fig = s.collaboration_figure(graph, CB)
+    ids = [a.id for a in CB.actors if a.id in graph]
+    cells = _cells(fig, "shared")
+    # every cell is the pair's count of shared ongoing interventions, by pandas alone
+    by_hand = _pair_counts(example, "0123")
+    expected = {}
+    for (a, b), w in by_hand.items():
+        i, j = ids.index(a), ids.index(b)
+        expected[(i, j)] = expected[(j, i)] = str(w)
+    assert cells == expected
     assert isinstance(s.collaboration_comparison_figure(regional, "0123"), Figure)
+    # the SSPF parts, by pandas alone, for every municipality
+    pairs = collaboration.sspf_pairs(example, CB)
+    for code in CB.municipality_codes:
+        counts = _pair_counts(example, code)
+        part = pairs.loc[pairs["municipality_code"] == code]
+        for a, b, n in part[["actor_a", "actor_b", "shared"]].itertuples(index=False):
+            assert n == counts.get(tuple(sorted((a, b))), 0), (code, a, b)
+    assert isinstance(s.sspf_pair_figure(pairs, CB, "0123"), Figure)

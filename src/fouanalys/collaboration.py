@@ -74,6 +74,28 @@ def _sspf_ids(codebook: Codebook) -> list[str]:
     return [a.id for a in codebook.actors if a.sspf]
 
 
+#: How :func:`regional_collaboration` writes a pair of actor ids, and separates pairs.
+PAIR_JOIN = "|"
+PAIR_SEPARATOR = ";"
+
+
+def split_pairs(text: object) -> list[tuple[str, str]]:
+    """The actor-id pairs of a ``sspf_missing`` cell of :func:`regional_collaboration`."""
+    if _blank(text) or not str(text).strip():
+        return []
+    pairs = [p.split(PAIR_JOIN) for p in str(text).split(PAIR_SEPARATOR)]
+    return [(a, b) for a, b in pairs]
+
+
+def _missing_sspf_pairs(graph: nx.Graph, codebook: Codebook) -> list[tuple[str, str]]:
+    """The SSPF actor pairs (codebook order) that share no ongoing intervention."""
+    return [
+        (a, b)
+        for a, b in itertools.combinations(_sspf_ids(codebook), 2)
+        if not graph.has_edge(a, b)
+    ]
+
+
 # --- the graph ------------------------------------------------------------------------------
 
 
@@ -236,7 +258,9 @@ def collaboration_measures(graph: nx.Graph, codebook: Codebook | None = None) ->
     intervention), ``sspf_pairs`` (pairs among the codebook's SSPF actors: 6),
     ``sspf_links`` (those pairs that share an ongoing intervention), ``sspf_complete``
     (every pair does), ``sspf_missing_pairs`` (the other pairs, as ``(label, label)`` tuples
-    in codebook order), ``most_central`` (label, or None when there are no links),
+    in codebook order), ``sspf_weakest_pairs`` and ``sspf_weakest_shared`` (the linked SSPF
+    pairs sharing the fewest ongoing interventions, and that number; [] and 0 when no pair
+    is linked), ``most_central`` (label, or None when there are no links),
     ``most_central_partners`` (its number of partners, 0 when none), ``interventions`` and
     ``joint_interventions`` (ongoing interventions, and those run by more than one actor;
     None when the graph does not carry them).
@@ -249,6 +273,9 @@ def collaboration_measures(graph: nx.Graph, codebook: Codebook | None = None) ->
     pairs = list(itertools.combinations(sspf, 2))
     linked = [(a, b) for a, b in pairs if graph.has_edge(a, b)]
     missing_pairs = [(labels[a], labels[b]) for a, b in pairs if not graph.has_edge(a, b)]
+    weights = {(a, b): int(graph.edges[a, b].get("weight", 1)) for a, b in linked}
+    least = min(weights.values(), default=0)
+    weakest = [(labels[a], labels[b]) for (a, b), w in weights.items() if w == least]
     table = actor_table(graph, codebook)
     top = ranked_actors(table).head(1)
     has_links = graph.number_of_edges() > 0
@@ -263,6 +290,8 @@ def collaboration_measures(graph: nx.Graph, codebook: Codebook | None = None) ->
         "sspf_links": len(linked),
         "sspf_complete": bool(pairs) and len(linked) == len(pairs),
         "sspf_missing_pairs": missing_pairs,
+        "sspf_weakest_pairs": weakest,
+        "sspf_weakest_shared": least,
         "most_central": str(top["label"].iloc[0]) if has_links else None,
         "most_central_partners": int(top["partners"].iloc[0]) if has_links else 0,
         "interventions": graph.graph.get("interventions"),
@@ -277,14 +306,17 @@ def regional_collaboration(
 
     Columns: ``municipality_code``, ``municipality`` (name), ``interventions`` (ongoing),
     ``actors``, ``links``, ``density``, ``isolated`` (number of isolated actors),
-    ``sspf_links``, ``sspf_pairs``, ``sspf_complete`` and ``most_central`` (label, <NA> when
-    the network has no links). A municipality without ongoing interventions gets zeros, density
+    ``sspf_links``, ``sspf_pairs``, ``sspf_complete``, ``sspf_missing`` (the SSPF pairs without
+    a shared ongoing intervention as actor ids, ``"polis|fritid;skola|fritid"``, empty when
+    none; :func:`split_pairs` reads it) and ``most_central`` (label, <NA> when the network has
+    no links). A municipality without ongoing interventions gets zeros, density
     0, ``sspf_complete`` False and no most central actor.
     """
     codebook = codebook or load_codebook()
     records = []
     for m in codebook.municipalities:
-        measures = collaboration_measures(collaboration_graph(insatser, m.code, codebook), codebook)
+        graph = collaboration_graph(insatser, m.code, codebook)
+        measures = collaboration_measures(graph, codebook)
         records.append(
             {
                 "municipality_code": m.code,
@@ -297,6 +329,9 @@ def regional_collaboration(
                 "sspf_links": measures["sspf_links"],
                 "sspf_pairs": measures["sspf_pairs"],
                 "sspf_complete": measures["sspf_complete"],
+                "sspf_missing": PAIR_SEPARATOR.join(
+                    f"{a}{PAIR_JOIN}{b}" for a, b in _missing_sspf_pairs(graph, codebook)
+                ),
                 "most_central": measures["most_central"],
             }
         )
@@ -313,6 +348,27 @@ def regional_collaboration(
             "sspf_links": "int64",
             "sspf_pairs": "int64",
             "sspf_complete": "bool",
+            "sspf_missing": "str",
             "most_central": "str",
         }
     )
+
+
+def sspf_pairs(insatser: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+    """The SSPF collaboration part by part: one row per municipality and pair of SSPF actors.
+
+    Columns: ``municipality_code``, ``actor_a``, ``actor_b`` (codebook ids, in codebook order)
+    and ``shared`` (ongoing interventions the pair runs together; 0 when the pair has none, the
+    part of SSPF that is missing). Municipalities and pairs in codebook order: with the four
+    SSPF actors, six pairs per municipality.
+    """
+    codebook = codebook or load_codebook()
+    pairs = list(itertools.combinations(_sspf_ids(codebook), 2))
+    records = []
+    for m in codebook.municipalities:
+        graph = collaboration_graph(insatser, m.code, codebook)
+        for a, b in pairs:
+            shared = int(graph.edges[a, b]["weight"]) if graph.has_edge(a, b) else 0
+            records.append((m.code, a, b, shared))
+    frame = pd.DataFrame(records, columns=["municipality_code", "actor_a", "actor_b", "shared"])
+    return frame.astype({"municipality_code": "str", "shared": "int64"})

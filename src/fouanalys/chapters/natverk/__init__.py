@@ -14,13 +14,9 @@ from fouanalys.chapters.natverk.display import (
     scenario_table_note,
 )
 from fouanalys.chapters.natverk.figures import (
-    ABSENT_COLOR,
-    ACTOR_COLOR,
     HIGHLIGHT_COLOR,
-    ISOLATED_COLOR,
     LEVEL_COLORS,
-    LINK_COLOR,
-    MAX_WEIGHT_LABELS,
+    MISSING_COLOR,
     OTHERS_COLOR,
     SCENARIO_COLORS,
     SSPF_COLOR,
@@ -28,6 +24,7 @@ from fouanalys.chapters.natverk.figures import (
     collaboration_figure,
     outcome_figure,
     scenario_figure,
+    sspf_pair_figure,
     state_diagram_figure,
     structure_figure,
 )
@@ -43,16 +40,12 @@ from fouanalys.chapters.natverk.samverkan import (
 )
 
 __all__ = [
-    "ABSENT_COLOR",
-    "ACTOR_COLOR",
     "ACTOR_TABLE_NOTE",
     "ACTOR_TABLE_NUMERIC",
     "EDGE_TABLE_NUMERIC",
     "HIGHLIGHT_COLOR",
-    "ISOLATED_COLOR",
     "LEVEL_COLORS",
-    "LINK_COLOR",
-    "MAX_WEIGHT_LABELS",
+    "MISSING_COLOR",
     "OTHERS_COLOR",
     "PAIR_JOIN",
     "PARAMETER_TABLE_NOTE",
@@ -73,6 +66,7 @@ __all__ = [
     "scenario_figure",
     "scenario_sentences",
     "scenario_table_note",
+    "sspf_pair_figure",
     "state_diagram_figure",
     "structure_figure",
 ]

@@ -22,6 +22,7 @@ from fouanalys.present.figures import literal, note_text
 from fouanalys.present.style import (
     FIG_DPI,
     FIG_WIDTH,
+    GAP_COLORS,
     PALETTE,
     RC,
     new_figure,
@@ -29,283 +30,160 @@ from fouanalys.present.style import (
     style_axes,
     thousands_tick,
 )
-from fouanalys.present.text import format_number
+from fouanalys.present.text import format_number, join_words
 
 # --- chapter 04, Nätverksdynamik och samverkan: the collaboration network -------------------
 
-#: Colours of the collaboration drawing: SSPF actors, other actors, actors without partners.
+#: Colours of the collaboration drawings: the SSPF core's frame and labels, the shared
+#: interventions (a cell's shade grows with their number) and a missing SSPF pair.
 SSPF_COLOR = "#d55e00"
-ACTOR_COLOR = "#0173b2"
-ISOLATED_COLOR = "#949494"
-ABSENT_COLOR = "#b5b5b5"
-LINK_COLOR = "#5d7f9e"
+SHARED_CMAP = "Blues"
+SSPF_SHARED_CMAP = "Oranges"
+MISSING_COLOR = GAP_COLORS["saknas"]
+DIAGONAL_COLOR = "#ececec"
 #: Highlight of the current municipality in regional comparisons, and of the others.
 HIGHLIGHT_COLOR = "#0173b2"
 OTHERS_COLOR = "#c5cfd9"
-#: Edge weights are written on the links when the network has at most this many.
-MAX_WEIGHT_LABELS = 12
+#: Row labels of the actor matrix wrap at this many characters.
+ACTOR_LABEL_WIDTH = 24
 
 
-def _circle_positions(codebook: Codebook) -> dict[str, tuple[float, float]]:
-    """A fixed place on the unit circle for every codebook actor, clockwise in codebook order.
-
-    The SSPF actors (first in the codebook) share the top of the circle, spread over 135° so
-    that the six links of the core stay apart; the other actors share the rest of the circle,
-    evenly. Every municipality's drawing puts each actor in the same place.
-    """
-    sspf = [a.id for a in codebook.actors if a.sspf]
-    others = [a.id for a in codebook.actors if not a.sspf]
-    if len(sspf) < 2 or not others:
-        ids = sspf + others
-        step = 2 * np.pi / max(len(ids), 1)
-        angles = [np.pi / 2 - i * step for i in range(len(ids))]
-    else:
-        arc = np.deg2rad(135)
-        first = np.pi / 2 + arc / 2
-        angles = [first - i * arc / (len(sspf) - 1) for i in range(len(sspf))]
-        gap = (2 * np.pi - arc) / (len(others) + 1)
-        angles += [first - arc - (i + 1) * gap for i in range(len(others))]
-        ids = sspf + others
-    return {a: (float(np.cos(t)), float(np.sin(t))) for a, t in zip(ids, angles, strict=True)}
+def _shade(cmap, value: int, heaviest: int):
+    """A cell's colour: light for one shared intervention, darkest for the most."""
+    return cmap(0.18 + 0.72 * value / max(heaviest, 1))
 
 
-def _draw_links(ax, graph, pos: dict, sspf: list, width) -> list:
-    """The links: the SSPF core's missing pairs dotted, every link as wide as its weight (SSPF
-    links on top), and the weights written on them when few. Returns the sorted links."""
-    import itertools
+def _matrix_cell(ax, i: int, j: int, color, text: str, text_color: str, gid: str, **kw):
+    """One cell of a matrix (row ``i``, column ``j``) with its text, both carrying ``gid``."""
+    from matplotlib.patches import Rectangle
 
-    for a, b in itertools.combinations(sspf, 2):  # the core's missing pairs, dotted
-        if not graph.has_edge(a, b):
-            (xa, ya), (xb, yb) = pos[a], pos[b]
-            ax.plot(
-                [xa, xb],
-                [ya, yb],
-                color=SSPF_COLOR,
-                lw=1.1,
-                linestyle=(0, (1, 2.5)),
-                alpha=0.9,
-                zorder=1,
-                gid="sspf-missing",
-            )
-    edges = sorted(
-        graph.edges(data="weight", default=1),
-        key=lambda e: (e[0] in sspf and e[1] in sspf, e[2]),
+    ax.add_patch(
+        Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=color, edgecolor="white", lw=1.2, gid=gid)
     )
-    for a, b, w in edges:
-        core = a in sspf and b in sspf
-        (xa, ya), (xb, yb) = pos.get(a, (0.0, 0.0)), pos.get(b, (0.0, 0.0))
-        ax.plot(
-            [xa, xb],
-            [ya, yb],
-            color=SSPF_COLOR if core else LINK_COLOR,
-            lw=width(int(w)),
-            alpha=0.9 if core else 0.45,
-            solid_capstyle="round",
-            zorder=2 if core else 1.5,
-            gid="link",
-        )
-    if 0 < len(edges) <= MAX_WEIGHT_LABELS:
-        for a, b, w in edges:
-            (xa, ya), (xb, yb) = pos.get(a, (0.0, 0.0)), pos.get(b, (0.0, 0.0))
-            ax.text(
-                xa + 0.42 * (xb - xa),
-                ya + 0.42 * (yb - ya),
-                str(int(w)),
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="#1d1d1d",
-                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
-                zorder=4,
-                gid="weight",
-            )
-    return edges
+    if text:
+        style = {"fontsize": 7.5} | kw
+        ax.text(j, i, text, ha="center", va="center", color=text_color, gid=gid, **style)
 
 
-def _draw_actor_node(ax, x: float, y: float, actor, isolated: bool, count: int, area: float):
-    """A present actor's filled circle with its number of interventions in it."""
-    fill = ISOLATED_COLOR if isolated else SSPF_COLOR if actor.sspf else ACTOR_COLOR
-    ax.scatter(
-        [x],
-        [y],
-        s=area,
-        color=fill,
-        edgecolors=SSPF_COLOR if actor.sspf and isolated else "white",
-        linewidths=2.0 if actor.sspf and isolated else 1.0,
-        zorder=5,
-        gid="actor-node",
-    )
-    ax.text(
-        x,
-        y,
-        str(count),
-        ha="center",
-        va="center",
-        fontsize=7.5,
-        fontweight="bold",
-        color="white" if reads_white(fill) else "#1d1d1d",
-        zorder=6,
-        gid="actor-count",
-    )
-
-
-def _draw_actor(ax, actor, pos: dict, graph, counts: dict, size) -> None:
-    """One codebook actor at its place: a circle (or a dashed ring when absent) and its label
-    outside the circle."""
-    import textwrap
-
-    x, y = pos[actor.id]
-    present = actor.id in graph
-    isolated = present and graph.degree(actor.id) == 0
-    if present:
-        _draw_actor_node(ax, x, y, actor, isolated, counts[actor.id], size(actor.id))
-        radius = np.sqrt(size(actor.id)) / 2
-    else:
-        ax.scatter(
-            [x],
-            [y],
-            s=70,
-            facecolors="white",
-            edgecolors=ABSENT_COLOR,
-            linewidths=1.0,
-            linestyle="--",
-            zorder=5,
-            gid="absent-node",
-        )
-        radius = np.sqrt(70) / 2
-    ha = "left" if x > 0.05 else "right" if x < -0.05 else "center"
-    va = "bottom" if y > 0.5 else "top" if y < -0.5 else "center"
-    offset = radius + 3
-    ax.annotate(
-        literal(textwrap.fill(actor.label, 22, break_on_hyphens=False)),
-        (x, y),
-        xytext=(offset * x, offset * y),
-        textcoords="offset points",
-        ha=ha,
-        va=va,
-        fontsize=8,
-        linespacing=1.05,
-        fontweight="bold" if actor.sspf and present else "normal",
-        fontstyle="normal" if present else "italic",
-        color="#1d1d1d" if present and not isolated else "#666666" if present else "#8a8a8a",
-        zorder=6,
-        gid="actor-label" if present else "absent-label",
-    )
-
-
-def _dot(color: str, label: str, **kw):
-    """A legend entry of a round marker."""
-    from matplotlib.lines import Line2D
-
-    style = {"marker": "o", "markersize": 8, "markeredgecolor": "white"} | kw
-    return Line2D([], [], linestyle="none", color=color, label=label, **style)
-
-
-def _collaboration_handles(graph, pos: dict, sspf: list, edges: list, heaviest: int, width):
-    """Legend entries for the kinds of actors and links the drawing shows."""
-    import itertools
-
-    from matplotlib.lines import Line2D
-
-    nodes = list(graph.nodes)
-    isolated = [n for n in nodes if graph.degree(n) == 0]
-    handles = []
-    if any(n in sspf and graph.degree(n) > 0 for n in nodes):
-        handles.append(_dot(SSPF_COLOR, "SSPF-aktör"))
-    if any(n not in sspf and graph.degree(n) > 0 for n in nodes):
-        handles.append(_dot(ACTOR_COLOR, "annan aktör"))
-    if isolated:
-        handles.append(_dot(ISOLATED_COLOR, "utan samverkanspartner"))
-    if len(nodes) < len(pos):
-        handles.append(
-            _dot("white", "ingen pågående insats", markeredgecolor=ABSENT_COLOR, markersize=6)
-        )
-    if any(a in sspf and b in sspf for a, b, _w in edges):
-        handles.append(Line2D([], [], color=SSPF_COLOR, lw=2.2, label="samverkan inom SSPF"))
-    if any(not (a in sspf and b in sspf) for a, b, _w in edges):
-        handles.append(Line2D([], [], color=LINK_COLOR, lw=2.2, alpha=0.6, label="övrig samverkan"))
-    if any(not graph.has_edge(a, b) for a, b in itertools.combinations(sspf, 2)):
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color=SSPF_COLOR,
-                lw=1.1,
-                linestyle=(0, (1, 2.5)),
-                label="SSPF-par utan gemensam insats",
-            )
-        )
-    if heaviest > 1:
-        handles += [
-            Line2D([], [], color="#555555", lw=width(1), label="1 gemensam insats"),
-            Line2D(
-                [],
-                [],
-                color="#555555",
-                lw=width(heaviest),
-                label=f"{heaviest} gemensamma insatser",
-            ),
-        ]
-    return handles
+def _actor_matrix(graph, ids: list[str]) -> np.ndarray:
+    """Shared ongoing interventions of every pair of ``ids`` (0 on the diagonal)."""
+    n = len(ids)
+    shared = np.zeros((n, n), dtype=int)
+    for i, a in enumerate(ids):
+        for j, b in enumerate(ids):
+            if i != j and graph.has_edge(a, b):
+                shared[i, j] = int(graph.edges[a, b].get("weight", 1))
+    return shared
 
 
 def collaboration_figure(
     graph, codebook: Codebook | None = None, title: str | None = None
 ) -> Figure:
-    """The collaboration network from ``samverkan.collaboration_graph``, drawn on a fixed circle.
+    """Who works with whom: the actors of ``samverkan.collaboration_graph`` as a matrix.
 
-    Every codebook actor has a fixed place on a circle, in codebook order with the SSPF core
-    centred at the top, so municipalities compare at a glance. An actor in the network is a
-    filled circle (``gid="actor-node"``) sized by and marked with the number of ongoing
-    interventions it takes part in: SSPF actors in orange, other actors in blue, actors without
-    partners (isolated) grey. Actors in no ongoing intervention keep their place as a small
-    dashed ring with a grey italic label (``gid="absent-label"``). Labels sit outside the
-    circle (``gid="actor-label"``, SSPF actors in bold). A link's width grows with the number
-    of interventions the pair shares (``gid="link"``); links between SSPF actors are orange and
-    drawn on top, SSPF pairs without a shared intervention are dotted (``gid="sspf-missing"``).
-    With at most ``MAX_WEIGHT_LABELS`` links, each carries its weight (``gid="weight"``).
+    One row and one column per actor in the network, in codebook order (the SSPF core first,
+    inside an orange frame, ``gid="sspf-block"``); rows are named ("1 Skola"), columns
+    numbered the same way. A cell holds the number of ongoing interventions the two actors run
+    together (``gid="shared"``), shaded by it; an empty cell means none. An SSPF pair without a
+    shared intervention is marked "saknas" in red (``gid="sspf-missing"``). The diagonal
+    (grey, ``gid="diagonal"``) holds the ongoing interventions the actor takes part in. Codebook
+    actors in no ongoing intervention are named under the matrix (``gid="absent"``). Read a row
+    to see an actor's partners: unlike a drawn network it stays readable with every actor
+    linked to every other.
     """
+    import textwrap
+
     import matplotlib as mpl
+    from matplotlib.patches import Rectangle
 
     codebook = codebook or load_codebook()
-    pos = _circle_positions(codebook)
-    sspf = [a.id for a in codebook.actors if a.sspf]
-    counts = {n: int(d.get("interventions", 0)) for n, d in graph.nodes(data=True)}
-    most = max(counts.values(), default=1) or 1
-    weights = [int(w) for _a, _b, w in graph.edges(data="weight", default=1)]
-    heaviest = max(weights, default=1)
-
-    def size(node: str) -> float:  # marker area in points²
-        return 130.0 + 470.0 * counts.get(node, 0) / most
-
-    def width(w: int) -> float:
-        return 0.7 + 4.3 * w / heaviest
+    actors = [a for a in codebook.actors if a.id in graph]
+    ids = [a.id for a in actors]
+    n = len(ids)
+    shared = _actor_matrix(graph, ids)
+    heaviest = int(shared.max(initial=0))
+    cmap = mpl.colormaps[SHARED_CMAP]
+    absent = [a.label for a in codebook.actors if a.id not in graph]
 
     with mpl.rc_context(RC):
-        fig = Figure(figsize=(FIG_WIDTH, 5.9), dpi=FIG_DPI, layout="constrained")
+        fig = Figure(figsize=(FIG_WIDTH, 1.9 + 0.34 * max(n, 3)), dpi=FIG_DPI, layout="constrained")
         ax = fig.subplots()
+        for i, a in enumerate(actors):
+            for j, b in enumerate(actors):
+                w = int(shared[i, j])
+                if i == j:
+                    count = str(int(graph.nodes[a.id].get("interventions", 0)))
+                    _matrix_cell(
+                        ax, i, j, DIAGONAL_COLOR, count, "#555555", "diagonal", style="italic"
+                    )
+                elif w:
+                    color = _shade(cmap, w, heaviest)
+                    text_color = "white" if reads_white(color) else "#1d1d1d"
+                    _matrix_cell(ax, i, j, color, str(w), text_color, "shared")
+                elif a.sspf and b.sspf:
+                    _matrix_cell(
+                        ax,
+                        i,
+                        j,
+                        "white",
+                        "saknas",
+                        MISSING_COLOR,
+                        "sspf-missing",
+                        fontsize=6.5,
+                        fontweight="bold",
+                    )
+        core = sum(a.sspf for a in actors)
+        if core:
+            ax.add_patch(
+                Rectangle(
+                    (-0.5, -0.5),
+                    core,
+                    core,
+                    fill=False,
+                    edgecolor=SSPF_COLOR,
+                    lw=2.0,
+                    zorder=5,
+                    gid="sspf-block",
+                )
+            )
+        ax.set_xlim(-0.5, max(n, 1) - 0.5)
+        ax.set_ylim(max(n, 1) - 0.5, -0.5)
         ax.set_aspect("equal")
-        ax.set_xlim(-1.95, 1.95)
-        ax.set_ylim(-1.3, 1.3)
-        ax.set_axis_off()
-        edges = _draw_links(ax, graph, pos, sspf, width)
-        for actor in codebook.actors:
-            _draw_actor(ax, actor, pos, graph, counts, size)
-        if graph.number_of_nodes() == 0:
-            note_text(ax, 0, 0, "Inga pågående insatser", 9, ha="center", gid="empty")
-        handles = _collaboration_handles(graph, pos, sspf, edges, heaviest, width)
-        fig.legend(
-            handles=handles,
-            loc="outside lower center",
-            ncols=4 if len(handles) <= 6 else 3,
+        ax.set_yticks(
+            range(n),
+            [
+                literal(textwrap.fill(f"{k} {a.label}", ACTOR_LABEL_WIDTH, subsequent_indent="   "))
+                for k, a in enumerate(actors, start=1)
+            ],
             fontsize=7.5,
-            columnspacing=1.2,
-            handlelength=1.8,
-            title=(
-                "Siffran i cirkeln (och dess storlek): pågående insatser som aktören deltar i. "
-                "Linjens bredd: gemensamma pågående insatser."
-            ),
-            title_fontsize=7.5,
+            linespacing=1.0,
+        )
+        for tick, actor in zip(ax.get_yticklabels(), actors, strict=True):
+            if actor.sspf:
+                tick.set_fontweight("bold")
+                tick.set_color(SSPF_COLOR)
+        ax.set_xticks(range(n), [str(k) for k in range(1, n + 1)], fontsize=7.5)
+        ax.xaxis.tick_top()
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        if n == 0:
+            ax.set_xlim(-1, 1)
+            ax.set_ylim(-1, 1)
+            note_text(ax, 0, 0, "Inga pågående insatser", 9, ha="center", gid="empty")
+            ax.set_axis_off()
+        notes = [
+            "Siffran i rutan: pågående insatser som de två aktörerna driver tillsammans; tom "
+            "ruta: ingen gemensam insats. Grå diagonal: pågående insatser som aktören deltar i. "
+            "Orange ram: SSPF (skola, socialtjänst, polis och fritid)."
+        ]
+        if absent:
+            notes.append(f"Ingen pågående insats: {join_words(absent)}.")
+        fig.supxlabel(
+            literal(textwrap.fill(" ".join(notes), 120)),
+            fontsize=7.5,
+            color="#333333",
+            gid="absent" if absent else "note",
         )
         if title is None:
             where = graph.graph.get("municipality")
@@ -316,7 +194,9 @@ def collaboration_figure(
 
 
 def _comparison_panel(ax, values, panel: tuple, y, colors: list, current: list, empty: list):
-    """One panel of the comparison: a bar per municipality with its value, the mean dashed."""
+    """One panel of the comparison: a bar per municipality with its value after it, and the
+    mean of the municipalities in the panel's title (a line across the bars would cross their
+    values)."""
     from matplotlib.ticker import FixedLocator
 
     column, heading, fmt, top = panel
@@ -334,15 +214,12 @@ def _comparison_panel(ax, values, panel: tuple, y, colors: list, current: list, 
             fontsize=7.5,
             color="#666666" if none else "#1d1d1d",
             style="italic" if none else "normal",
-            bbox={"boxstyle": "square,pad=0.05", "facecolor": "white", "edgecolor": "none"},
-            zorder=4,
             gid="value",
         )
     shown = [v for v, none in zip(values, empty, strict=True) if not none]
-    if shown:
-        ax.axvline(float(np.mean(shown)), color="#333333", lw=0.9, linestyle="--", gid="mean")
-    ax.set_xlim(0, limit * 1.22)
-    ax.set_title(heading, fontsize=8.5, loc="left")
+    mean = f"\n(medel {fmt(float(np.mean(shown)))})" if shown else ""
+    ax.set_xlim(0, limit * 1.25)
+    ax.set_title(heading + mean, fontsize=8.5, loc="left")
     if column == "density":
         ax.xaxis.set_major_locator(FixedLocator([0, 0.25, 0.5, 0.75, 1]))
     else:
@@ -354,64 +231,68 @@ def _comparison_panel(ax, values, panel: tuple, y, colors: list, current: list, 
     ax.tick_params(axis="y", length=0)
 
 
-def _comparison_legend(
-    fig: Figure, municipality_code: str | None, names: list, codes: list
-) -> None:
-    """The highlighted municipality, the others and the mean line, under the plot."""
-    from matplotlib.lines import Line2D
+def _highlight_legend(fig: Figure, municipality_code: str | None, names: list, codes: list):
+    """The highlighted municipality and the others, under the plot."""
     from matplotlib.patches import Patch
 
+    if municipality_code is None:
+        return
     handles = [
-        Line2D([], [], color="#333333", lw=0.9, linestyle="--", label="medel för kommunerna")
+        Patch(color=HIGHLIGHT_COLOR, label=names[codes.index(municipality_code)]),
+        Patch(color=OTHERS_COLOR, label="övriga kommuner"),
     ]
-    if municipality_code is not None:
-        handles.insert(0, Patch(color=HIGHLIGHT_COLOR, label=names[codes.index(municipality_code)]))
-        handles.insert(1, Patch(color=OTHERS_COLOR, label="övriga kommuner"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=7.5)
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=7.5)
 
 
-def collaboration_comparison_figure(
-    regional: pd.DataFrame, municipality_code: str | None = None
-) -> Figure:
-    """The collaboration networks of all municipalities side by side.
-
-    From ``samverkan.regional_collaboration``: three panels of horizontal bars sharing the
-    municipalities (in the frame's order, top to bottom): actors in the network, density
-    (0–1) and SSPF pairs that share an ongoing intervention (of ``sspf_pairs``, 6). Each bar
-    carries its value (decimal comma); a dashed line marks the mean of the municipalities
-    (``gid="mean"``). The municipality ``municipality_code`` is highlighted (coloured bars
-    ``gid="bar-current"``, bold name); the others are light grey (``gid="bar-other"``). A
-    municipality without ongoing interventions says so instead of bars.
-    """
-    import matplotlib as mpl
-
-    codes = regional["municipality_code"].astype(str).tolist()
+def _check_code(codes: list[str], municipality_code: str | None) -> None:
     if municipality_code is not None and municipality_code not in codes:
         raise NetworkModelError(
             f"Kommunen '{municipality_code}' finns inte i den regionala jämförelsen av samverkan "
             f"(där finns: {', '.join(codes)})."
         )
+
+
+def collaboration_comparison_figure(
+    regional: pd.DataFrame, municipality_code: str | None = None
+) -> Figure:
+    """The size and density of every municipality's collaboration network, side by side.
+
+    From ``samverkan.regional_collaboration``: two panels of horizontal bars sharing the
+    municipalities (in the frame's order, top to bottom): actors in the network and density
+    (0–1). Each bar carries its value (decimal comma); each panel's title gives the mean of
+    the municipalities. The municipality ``municipality_code`` is highlighted (coloured bars
+    ``gid="bar-current"``, bold name); the others are light grey (``gid="bar-other"``). A
+    municipality without ongoing interventions says so instead of bars. Which parts of SSPF
+    exist is :func:`sspf_pair_figure`'s.
+    """
+    import matplotlib as mpl
+
+    codes = regional["municipality_code"].astype(str).tolist()
+    _check_code(codes, municipality_code)
     names = regional["municipality"].astype(str).tolist()
     y = np.arange(len(codes))
     current = [c == municipality_code for c in codes]
     colors = [HIGHLIGHT_COLOR if c else OTHERS_COLOR for c in current]
-    pairs = int(regional["sspf_pairs"].max()) if "sspf_pairs" in regional and len(codes) else 6
     empty = (
         (regional["interventions"] == 0).tolist()
         if "interventions" in regional
         else (regional["actors"] == 0).tolist()
     )
     panels = [
-        ("actors", "Aktörer i nätverket", lambda v: f"{int(v)}", None),
+        (
+            "actors",
+            "Aktörer i nätverket",
+            lambda v: format_number(v, 0 if v == int(v) else 1),
+            None,
+        ),
         ("density", "Täthet (0–1)", lambda v: format_number(v, 2), 1.0),
-        ("sspf_links", f"SSPF-par som samverkar\n(av {pairs})", lambda v: f"{int(v)}", pairs),
     ]
 
     with mpl.rc_context(RC):
         fig = Figure(
-            figsize=(FIG_WIDTH, 1.3 + 0.32 * max(len(codes), 1)), dpi=FIG_DPI, layout="constrained"
+            figsize=(FIG_WIDTH, 1.4 + 0.3 * max(len(codes), 1)), dpi=FIG_DPI, layout="constrained"
         )
-        axes = fig.subplots(1, 3, sharey=True)
+        axes = fig.subplots(1, 2, sharey=True)
         for ax, panel in zip(axes, panels, strict=True):
             values = pd.to_numeric(regional[panel[0]], errors="coerce").fillna(0).to_numpy(float)
             _comparison_panel(ax, values, panel, y, colors, current, empty)
@@ -420,8 +301,97 @@ def collaboration_comparison_figure(
         for tick, is_current in zip(axes[0].get_yticklabels(), current, strict=True):
             if is_current:
                 tick.set_fontweight("bold")
-        _comparison_legend(fig, municipality_code, names, codes)
+        _highlight_legend(fig, municipality_code, names, codes)
         fig.suptitle("Samverkan kommun för kommun", fontweight="bold", fontsize=10.5)
+    return fig
+
+
+def sspf_pair_figure(
+    pairs: pd.DataFrame, codebook: Codebook | None = None, municipality_code: str | None = None
+) -> Figure:
+    """Which parts of SSPF exist, municipality by municipality.
+
+    From ``samverkan.sspf_pairs``: a row per municipality (codebook order), a column per pair
+    of SSPF actors; a cell holds the ongoing interventions the pair runs together, shaded by it
+    (``gid="shared"``), or "saknas" in red where the pair has none (``gid="sspf-missing"``).
+    The municipality ``municipality_code`` has its name in bold and its row framed
+    (``gid="current"``).
+    """
+    import matplotlib as mpl
+    from matplotlib.patches import Rectangle
+
+    codebook = codebook or load_codebook()
+    labels = codebook.labels("actors")
+    codes = [
+        m.code for m in codebook.municipalities if (pairs["municipality_code"] == m.code).any()
+    ]
+    _check_code(codes, municipality_code)
+    order = list(dict.fromkeys(zip(pairs["actor_a"], pairs["actor_b"], strict=True)))
+    shared = pairs.set_index(["municipality_code", "actor_a", "actor_b"])["shared"]
+    heaviest = int(pairs["shared"].max()) if len(pairs) else 1
+    cmap = mpl.colormaps[SSPF_SHARED_CMAP]
+
+    with mpl.rc_context(RC):
+        fig = Figure(
+            figsize=(FIG_WIDTH, 1.6 + 0.3 * max(len(codes), 1)), dpi=FIG_DPI, layout="constrained"
+        )
+        ax = fig.subplots()
+        for i, code in enumerate(codes):
+            for j, (a, b) in enumerate(order):
+                w = int(shared.get((code, a, b), 0))
+                if w:
+                    color = _shade(cmap, w, heaviest)
+                    text_color = "white" if reads_white(color) else "#1d1d1d"
+                    _matrix_cell(ax, i, j, color, str(w), text_color, "shared")
+                else:
+                    _matrix_cell(
+                        ax,
+                        i,
+                        j,
+                        "white",
+                        "saknas",
+                        MISSING_COLOR,
+                        "sspf-missing",
+                        fontweight="bold",
+                    )
+        if municipality_code is not None:
+            i = codes.index(municipality_code)
+            ax.add_patch(
+                Rectangle(
+                    (-0.5, i - 0.5),
+                    len(order),
+                    1,
+                    fill=False,
+                    edgecolor="#1d1d1d",
+                    lw=1.6,
+                    zorder=5,
+                    gid="current",
+                )
+            )
+        ax.set_xlim(-0.5, max(len(order), 1) - 0.5)
+        ax.set_ylim(max(len(codes), 1) - 0.5, -0.5)
+        ax.set_yticks(range(len(codes)), [codebook.municipality_name(c) for c in codes])
+        for tick, code in zip(ax.get_yticklabels(), codes, strict=True):
+            if code == municipality_code:
+                tick.set_fontweight("bold")
+        ax.set_xticks(
+            range(len(order)), [f"{labels[a]}–\n{labels[b]}" for a, b in order], fontsize=7.5
+        )
+        ax.xaxis.tick_top()
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        fig.supxlabel(
+            "Siffran: pågående insatser som paret driver tillsammans. saknas: paret har ingen "
+            "gemensam pågående insats.",
+            fontsize=7.5,
+            color="#333333",
+        )
+        fig.suptitle(
+            "SSPF-samverkan kommun för kommun: gemensamma insatser per par",
+            fontweight="bold",
+            fontsize=10.5,
+        )
     return fig
 
 

@@ -132,9 +132,17 @@ def _sspf_sentence(m: dict) -> str:
     present = set(m["sspf_present"])
     n_sspf = len(m["sspf_present"]) + len(m["sspf_missing"])
     if m["sspf_complete"]:
-        return (
-            f"Alla {number_word(n_sspf)} SSPF-aktörer samverkar parvis i minst en pågående insats."
+        text = (
+            f"Alla {number_word(n_sspf)} SSPF-aktörer samverkar parvis i minst en pågående insats"
         )
+        weakest, least = m.get("sspf_weakest_pairs") or [], m.get("sspf_weakest_shared", 0)
+        if weakest and len(weakest) < total:
+            each = " var" if len(weakest) > 1 else ""
+            text += (
+                f"; svagast är {_pairs_text(weakest)} med "
+                f"{plural(least, 'gemensam insats', 'gemensamma insatser')}{each}"
+            )
+        return text + "."
     among_present = [p for p in m["sspf_missing_pairs"] if p[0] in present and p[1] in present]
     count = "inget" if linked == 0 else str(linked)
     core = f"{count} av SSPF-kärnans {number_word(total)} par samverkar"

@@ -31,6 +31,7 @@ from fouanalys.chapters.insatser.display import (
 )
 from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS
 from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.collaboration import split_pairs
 from fouanalys.coverage import THIN_REACH_PER_1000, regional_coverage
 from fouanalys.exceptions import FouanalysError
 from fouanalys.present.labels import GAP_STATUS_LABELS, PRIORITISED, group_phrase, stage_phrase
@@ -477,7 +478,9 @@ def _coverage_part(thin: pd.Series | None, codebook: Codebook) -> str:
     )
 
 
-def _collaboration_part(row: pd.Series | None, regional: pd.DataFrame) -> str | None:
+def _collaboration_part(
+    row: pd.Series | None, regional: pd.DataFrame, codebook: Codebook
+) -> str | None:
     if row is None:
         return None
     if int(row["interventions"]) == 0:
@@ -486,7 +489,9 @@ def _collaboration_part(row: pd.Series | None, regional: pd.DataFrame) -> str | 
     isolated = int(row["isolated"])
     parts = []
     if links < pairs:
-        parts.append(f"{pairs - links} av {pairs} SSPF-par saknar en gemensam insats")
+        missing = _sspf_missing_pairs(row, codebook)
+        named = f" ({join_words(missing)})" if missing else ""
+        parts.append(f"{pairs - links} av {pairs} SSPF-par saknar en gemensam insats{named}")
     if isolated:
         parts.append(
             f"{isolated} {'aktör' if isolated == 1 else 'aktörer'} saknar samverkanspartner"
@@ -569,12 +574,32 @@ def standout_sentences(
             _coverage_part(thin.loc[code] if code in thin.index else None, codebook),
         ]
         collaboration = _collaboration_part(
-            collab.loc[code] if code in collab.index else None, regional_collab
+            collab.loc[code] if code in collab.index else None, regional_collab, codebook
         )
         if collaboration:
             parts.append(collaboration)
         sentences.append("; ".join(parts) + ".")
     return sentences
+
+
+#: The overview's SSPF column: which parts of SSPF are missing, not a count of the rest.
+SSPF_COLUMN = "SSPF-par utan gemensam insats"
+#: Joins the two actors of a pair in text: "Polis–Fritid".
+PAIR_TEXT_JOIN = "–"
+
+
+def _sspf_missing_pairs(row: pd.Series, codebook: Codebook) -> list[str]:
+    """The SSPF pairs of a ``regional_collaboration`` row without a shared ongoing
+    intervention, in words ("Polis–Fritid")."""
+    labels = codebook.labels("actors")
+    return [
+        f"{labels[a]}{PAIR_TEXT_JOIN}{labels[b]}" for a, b in split_pairs(row.get("sspf_missing"))
+    ]
+
+
+def _sspf_missing_text(row: pd.Series, codebook: Codebook) -> str:
+    pairs = _sspf_missing_pairs(row, codebook)
+    return join_words(pairs) if pairs else "inga"
 
 
 def overview_table(
@@ -589,8 +614,8 @@ def overview_table(
     Columns: ``Kommun``; ``Prioriterade faktorer`` (int, from ``priority_factors`` in
     ``year`` or the latest year); ``Saknas``, ``Tunn``, ``Okänd`` (int: the prioritised
     factor × stage cells of ``gaps`` with that status); ``Pågående insatser``, ``Aktörer i
-    samverkan`` (int); ``SSPF-par som samverkar`` ("4 av 6"); "saknas"
-    where the collaboration table has no row for the municipality.
+    samverkan`` (int); ``SSPF-par utan gemensam insats`` (the pairs, "Polis–Fritid", or
+    "inga"); "saknas" where the collaboration table has no row for the municipality.
     """
     codebook = codebook or load_codebook()
     chosen = prioritised(priority_factors, year=year)
@@ -606,11 +631,7 @@ def overview_table(
                 **{GAP_STATUS_LABELS[k].capitalize(): counts[k] for k in GAP_ORDER},
                 "Pågående insatser": int(c["interventions"]) if c is not None else pd.NA,
                 "Aktörer i samverkan": int(c["actors"]) if c is not None else pd.NA,
-                "SSPF-par som samverkar": (
-                    f"{int(c['sspf_links'])} av {int(c['sspf_pairs'])}"
-                    if c is not None
-                    else MISSING
-                ),
+                SSPF_COLUMN: _sspf_missing_text(c, codebook) if c is not None else MISSING,
             }
         )
     frame = pd.DataFrame(records)
@@ -627,5 +648,4 @@ OVERVIEW_NUMERIC = [
     "Okänd",
     "Pågående insatser",
     "Aktörer i samverkan",
-    "SSPF-par som samverkar",
 ]

@@ -103,7 +103,7 @@ class ExecutedChapter:
 def run_chapter(notebook: Path, out: Path, **parameters) -> ExecutedChapter:
     """Execute a chapter notebook with papermill on the plain ``python3`` kernel and assert it
     showed no error, stream or bare result (a report shows only displayed Markdown, HTML and
-    figures)."""
+    figures), and no figure with cut or overlapping text (``present.figures.layout_faults``)."""
     import nbformat
     import papermill as pm
 
@@ -114,6 +114,10 @@ def run_chapter(notebook: Path, out: Path, **parameters) -> ExecutedChapter:
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     stray = [o for o in outputs if o.output_type in ("error", "stream", "execute_result")]
     assert not stray, stray
+    # every figure at its print size: no text cut at its edge or drawn over another
+    meta = [o.get("metadata", {}).get("fouanalys", {}) for o in outputs]
+    faults = [(m.get("caption"), f) for m in meta for f in m.get("layout_faults", [])]
+    assert not faults, faults
     data = [o.get("data", {}) for o in outputs]
     text = "\n".join(d.get("text/markdown", "") + d.get("text/html", "") for d in data)
     return ExecutedChapter(nb, outputs, data, text)

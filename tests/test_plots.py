@@ -593,3 +593,51 @@ def test_targeting_pyramid_figure():
         "Indikerad",
     ]
     assert _png(fig).startswith(b"\x89PNG")
+
+
+# --- layout faults --------------------------------------------------------------------------
+
+
+def _figure(width: float = 4.0) -> Figure:
+    from fouanalys.present.style import new_figure
+
+    return new_figure(height=2.0, width=width)
+
+
+def test_layout_faults_finds_a_title_cut_at_the_edge():
+    from fouanalys.present.figures import layout_faults
+
+    fig = _figure()
+    fig.axes[0].set_title("En mycket lång titel som inte får plats i en smal figur " * 2)
+    faults = layout_faults(fig)
+    assert len(faults) == 1 and "går utanför figurens kant" in faults[0]
+    fig.axes[0].set_title("Kort titel")
+    assert layout_faults(fig) == []
+
+
+def test_layout_faults_finds_texts_drawn_over_each_other():
+    from fouanalys.present.figures import layout_faults
+
+    fig = _figure()
+    ax = fig.axes[0]
+    ax.text(0.5, 0.5, "0,41", transform=ax.transAxes)
+    ax.text(0.51, 0.5, "medel", transform=ax.transAxes)
+    (fault,) = layout_faults(fig)
+    assert "'0,41' och 'medel' ligger över varandra" in fault
+    ax.texts[1].set_position((0.8, 0.5))  # moved apart: clean
+    assert layout_faults(fig) == []
+
+
+def test_layout_faults_ignores_what_is_not_drawn():
+    from fouanalys.present.figures import layout_faults
+
+    fig = _figure()
+    ax = fig.axes[0]
+    ax.set_yticks([])
+    ax.set_xticks([0, 0.5, 1, 30, 40])
+    ax.set_xlim(0, 1)  # ticks outside the view are not drawn
+    ax.text(0.5, 0.5, "dold", visible=False)
+    ax.text(0.5, 0.5, "synlig")
+    assert layout_faults(fig) == []
+    ax.set_axis_off()  # an axes without axis draws no tick labels
+    assert layout_faults(fig) == []

@@ -151,6 +151,87 @@ def heatmap(ax, matrix: pd.DataFrame, cmap, norm):
     return mesh
 
 
+# --- layout checks -------------------------------------------------------------------------
+
+#: Two texts overlap when their intersection covers more than this share of the smaller one
+#: (glyph boxes include some air: a touch is not an overlap).
+OVERLAP_SHARE = 0.15
+#: How far (pixels at the figure's dpi) a text may stick out of the figure before it is cut.
+CUT_TOLERANCE_PX = 1.0
+
+
+def _visible_texts(fig: Figure) -> list:
+    """The texts a drawn figure shows: tick labels only of the ticks inside the view (the
+    others exist but are not drawn)."""
+    from matplotlib.text import Text
+
+    every_tick_label, drawn = set(), []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for axis in ax._axis_map.values():
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                every_tick_label.update({id(tick.label1), id(tick.label2)})
+            if not (ax.axison and axis.get_visible()):
+                continue
+            for tick in axis._update_ticks():
+                drawn += [lab for lab in (tick.label1, tick.label2) if lab.get_visible()]
+    texts = [t for t in fig.findobj(match=Text) if id(t) not in every_tick_label] + drawn
+    return [
+        t
+        for t in texts
+        if t.get_visible()
+        and (t.axes is None or t.axes.get_visible())
+        and t.get_text().strip()
+        and t.get_alpha() != 0
+    ]
+
+
+def _describe(text) -> str:
+    words = " ".join(text.get_text().split())
+    return f"'{words[:40]}{'…' if len(words) > 40 else ''}'"
+
+
+def layout_faults(fig: Figure) -> list[str]:
+    """What a reader would see as broken in ``fig`` at its print size, in Swedish: a text cut
+    at the figure's edge, or two texts drawn over each other. Empty when the figure is clean.
+
+    Checks every visible text (titles, labels, tick labels, legends, annotations) by its box
+    on the rendered figure: a box outside the figure by more than :data:`CUT_TOLERANCE_PX`, or
+    two boxes whose intersection covers more than :data:`OVERLAP_SHARE` of the smaller one.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = (
+        FigureCanvasAgg(fig)
+        if fig.canvas is None or not hasattr(fig.canvas, "get_renderer")
+        else fig.canvas
+    )
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    boxes = [(t, t.get_window_extent(renderer)) for t in _visible_texts(fig)]
+    faults = []
+    for text, box in boxes:
+        if (
+            box.x0 < -CUT_TOLERANCE_PX
+            or box.y0 < -CUT_TOLERANCE_PX
+            or box.x1 > width + CUT_TOLERANCE_PX
+            or box.y1 > height + CUT_TOLERANCE_PX
+        ):
+            faults.append(f"texten {_describe(text)} går utanför figurens kant")
+    for i, (a, box_a) in enumerate(boxes):
+        for b, box_b in boxes[i + 1 :]:
+            w = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+            h = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+            if w <= 0 or h <= 0:
+                continue
+            smaller = min(box_a.width * box_a.height, box_b.width * box_b.height)
+            if smaller > 0 and w * h > OVERLAP_SHARE * smaller:
+                faults.append(f"texterna {_describe(a)} och {_describe(b)} ligger över varandra")
+    return faults
+
+
 # --- captions -------------------------------------------------------------------------------
 
 
@@ -158,8 +239,9 @@ class Captioned:
     """A figure with its caption, for the report: ``display(captioned(fig, "Text"))``.
 
     Displays as the figure's PNG with the caption in the output's metadata
-    (``{"fouanalys": {"caption": ...}}``); the report template numbers the figures of a chapter
-    and prints "Figur N. Text" under each. ``figure`` stays a plain matplotlib Figure that a
+    (``{"fouanalys": {"caption": ...}}``, with ``layout_faults`` when :func:`layout_faults`
+    finds cut or overlapping text); the report template numbers the figures of a chapter and
+    prints "Figur N. Text" under each. ``figure`` stays a plain matplotlib Figure that a
     researcher can restyle before displaying.
     """
 
@@ -181,7 +263,11 @@ class Captioned:
             "image/png": base64.b64encode(self._png()).decode("ascii"),
             "text/plain": f"<Figur: {self.caption}>",
         }
-        return data, {"fouanalys": {"caption": self.caption}}
+        meta = {"caption": self.caption}
+        faults = layout_faults(self.figure)
+        if faults:
+            meta["layout_faults"] = faults
+        return data, {"fouanalys": meta}
 
 
 def captioned(figure: Figure, caption: str) -> Captioned:

@@ -300,11 +300,12 @@ def _trend_panel(ax, part: pd.DataFrame, years: list, colors: dict[str, str]) ->
             color=colors["municipality"],
         )
     ax.set_ylim(0, percent_limit(part["ci_high"], part["share"]))
-    title = part["label"].iloc[0]
+    title = wrap_label(part["label"].iloc[0], 28)
     if not (part["area"] == "rest").any():
+        # on a line of its own: a long municipality name ran off the panel's edge
         own = part.loc[part["area"] == "municipality", "area_label"].iloc[0]
-        title = f"{title} (bara {own})"
-    ax.set_title(wrap_label(title, 28), fontsize=8.5, loc="left")
+        title = f"{title}\n(bara {own})"
+    ax.set_title(title, fontsize=8.5, loc="left")
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_xticks(years, [str(y) for y in years])
@@ -498,9 +499,12 @@ def association_figure(
         ax.set_xlabel("Relativ risk för självrapporterad brottslighet (logaritmisk skala)")
         ax.set_ylabel("")
         where = grade_label(codebook.survey.all_label if grade is None else grade, codebook)
-        ax.set_title(
+        # a figure title, centred on the figure: an axes title this long ran off its edge
+        fig.suptitle(
             f"Riskfaktorer och brottslighet i {codebook.municipality_name(municipality_code)} "
-            f"{int(year)}, {where.lower()}"
+            f"{int(year)}, {where.lower()}",
+            fontweight="bold",
+            fontsize=10.5,
         )
         move_legend_below(fig, ax, ncols=2)
     style_axes(ax, grid_axis="x")

@@ -305,8 +305,8 @@ def test_standout_sentences_content():
         "(60\u00a0% mot 65\u00a0%);"
     )
     assert (
-        "2 av 6 SSPF-par saknar en gemensam insats (Skola–Fritid och Polis–Fritid) och 1 aktör "
-        "saknar samverkanspartner" in vasby
+        "; i samverkan saknar 2 av 6 SSPF-par en gemensam insats (Skola–Fritid och "
+        "Polis–Fritid) och saknar 1 aktör samverkanspartner." in vasby
     )
     assert by_code["0125"].startswith("Ekerö har för få svarande 2024")
     assert "%" not in by_code["0125"].split(";")[0]  # no number from a suppressed row
@@ -321,7 +321,10 @@ def test_standout_sentences_content():
     assert "tunn" not in " ".join(sentences)  # "tunn" is a gap status, used for nothing else
     assert "mot 90 i hela regionen" in by_code["0123"]  # (7 × 100 + 20) / 8
     assert "inga pågående insatser att samverka kring" in by_code["0139"]
-    assert "det glesaste i regionen (täthet 0,20" in by_code["0183"]
+    assert "i samverkan nätverket är det glesaste i regionen (täthet 0,20" not in by_code["0183"]
+    assert "; i samverkan är nätverket det glesaste i regionen (täthet 0,20" in by_code["0183"]
+    # a municipality where nothing in its collaboration stands out gets no clause on it
+    assert "samverkan" not in by_code["0163"]
     assert all(s.endswith(".") for s in sentences)
 
 

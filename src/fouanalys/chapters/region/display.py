@@ -491,21 +491,19 @@ def _collaboration_part(
     if links < pairs:
         missing = _sspf_missing_pairs(row, codebook)
         named = f" ({join_words(missing)})" if missing else ""
-        parts.append(f"{pairs - links} av {pairs} SSPF-par saknar en gemensam insats{named}")
+        parts.append(f"saknar {pairs - links} av {pairs} SSPF-par en gemensam insats{named}")
     if isolated:
         parts.append(
-            f"{isolated} {'aktör' if isolated == 1 else 'aktörer'} saknar samverkanspartner"
+            f"saknar {isolated} {'aktör' if isolated == 1 else 'aktörer'} samverkanspartner"
         )
     active = regional.loc[regional["interventions"] > 0, "density"].astype(float)
     if len(active) > 1 and float(row["density"]) <= float(active.min()):
         parts.append(
-            f"nätverket är det glesaste i regionen (täthet {format_number(row['density'], 2)} "
+            f"är nätverket det glesaste i regionen (täthet {format_number(row['density'], 2)} "
             f"mot i genomsnitt {format_number(active.mean(), 2)})"
         )
     if not parts:
-        return "i samverkan har alla SSPF-par minst en gemensam insats"
-    if len(parts) == 1 and parts[0].startswith("nätverket"):
-        return "i samverkan har alla SSPF-par minst en gemensam insats, men " + parts[0]
+        return None  # nothing stands out: every SSPF pair works together, nobody alone
     return "i samverkan " + join_words(parts)
 
 

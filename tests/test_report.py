@@ -814,3 +814,22 @@ def test_a_table_caption_stays_with_its_table_and_a_long_table_repeats_its_heade
                 assert "Grupp 0" in body_words, (filler_mm, n)  # first row on the same page
             if any(w.startswith("Grupp ") for w in body_words):
                 assert "Grupp" in body_words and "Antal" in body_words, (filler_mm, n)
+
+
+def test_a_header_breaks_only_where_the_table_module_allows_it():
+    """Headers are never hyphenated by dictionary ("Jär-fälla"); a long compound header may
+    break at its seam, and a parser of the built tables reads it whole."""
+    from fouanalys.build import audit
+    from fouanalys.present.tables import header_html
+
+    css = export.report_css()
+    th_rule = re.search(r"\nth \{[^}]*\}", css).group(0)
+    assert "hyphens: manual" in th_rule and "hyphens: auto" not in th_rule
+    assert header_html("Samverkanspartner") == "Samverkans\u00adpartner"
+    assert header_html("Järfälla & <Solna>") == "Järfälla &amp; &lt;Solna&gt;"
+    frame = pd.DataFrame({"Kunskapsläge": ["Lovande"], "Deltagare/år": ["12"]})
+    html_text = tables.table(frame, caption="Insatser")._repr_html_()
+    assert "<th>Kunskaps\u00adläge</th>" in html_text
+    parser = audit._TableParser()
+    parser.feed(html_text)
+    assert parser.tables[0].header == ["Kunskapsläge", "Deltagare/år"]

@@ -101,7 +101,8 @@ class _TableParser(HTMLParser):
         if self._table is None:
             return
         if tag in ("caption", "th", "td") and self._cell is not None:
-            text = "".join(self._cell).strip()
+            # as a reader sees it: without the header's invisible break points
+            text = "".join(self._cell).replace("\u00ad", "").replace("\u200b", "").strip()
             if tag == "caption":
                 self._table.caption = text
             elif tag == "th" and self._head:

@@ -37,6 +37,28 @@ def cell_html(text: str) -> str:
     return "".join(out)
 
 
+#: Where a long word of a table header may break (a soft hyphen at the compound's seam). The
+#: stylesheet never hyphenates a header by dictionary, which split "Järfälla" and "Prioriterad";
+#: a header word not listed here keeps its column at least as wide as itself.
+HEADER_BREAKS = {
+    "Samverkanspartner": "Samverkans\u00adpartner",
+    "Mellancentralitet": "Mellan\u00adcentralitet",
+    "Gradcentralitet": "Grad\u00adcentralitet",
+    "Kunskapsläge": "Kunskaps\u00adläge",
+    "procentenheter": "procent\u00adenheter",
+    "skyddsfaktorer": "skydds\u00adfaktorer",
+    "pullfaktorer": "pull\u00adfaktorer",
+    "deltagarantal": "deltagar\u00adantal",
+    "Format/Kodning": "Format/\u200bKodning",
+}
+_HEADER_WORD = re.compile("|".join(sorted(map(re.escape, HEADER_BREAKS), key=len, reverse=True)))
+
+
+def header_html(text: str) -> str:
+    """``text`` escaped for a table header, with the break points of :data:`HEADER_BREAKS`."""
+    return _HEADER_WORD.sub(lambda m: HEADER_BREAKS[m.group(0)], html.escape(text))
+
+
 #: Marks a cell may carry after its value ("+9*": prioritised) that do not change what it says.
 _MARKS = "*"
 
@@ -99,7 +121,7 @@ class Table:
         out.append("<thead><tr>")
         for c in cols:
             cls = ' class="num"' if c in self.numeric else ""
-            out.append(f"<th{cls}>{html.escape(str(c))}</th>")
+            out.append(f"<th{cls}>{header_html(str(c))}</th>")
         out.append("</tr></thead><tbody>")
         for row in self.frame.itertuples(index=False, name=None):
             out.append("<tr>")

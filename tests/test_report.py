@@ -535,6 +535,7 @@ def test_final_report(executed, tmp_path):
     # the cover says what the report holds, not a bare "Kapitel 2" a reader takes for a chapter
     assert "<dt>Innehåll</dt><dd>2 kapitel och en bilaga</dd>" in title_page
     assert "<dt>Kapitel</dt>" not in title_page
+    assert "<dt>Kommun</dt><dd>Järfälla</dd>" in title_page  # the region's says "Område"
     # one table of contents; chapters in the given order, each a section
     assert html.count('<nav class="fou-toc"') == 1
     names = re.findall(r'<span class="fou-chapter-name">([^<]+)</span>', html)

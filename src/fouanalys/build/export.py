@@ -582,6 +582,12 @@ def _final_template():
     return env.get_template(FINAL_TEMPLATE)
 
 
+def _region_code() -> str:
+    from fouanalys.codebook import load_codebook
+
+    return load_codebook().region.code
+
+
 def _contents(summary: bool, chapters: int) -> str:
     """What a final report holds, for its cover: "Resultat i korthet, 4 kapitel och en bilaga"."""
     parts = ["Resultat i korthet"] if summary else []
@@ -654,6 +660,7 @@ def render_final_report(
         return ", ".join(dict.fromkeys(str(i[key]) for i in infos if i.get(key))) or "okänd"
 
     municipalities = distinct("municipality_name")
+    region = {str(i.get("municipality_code")) for i in infos} == {_region_code()}
     commits = ", ".join(dict.fromkeys(i["git_commit_short"] for i in infos))
     return _final_template().render(
         title=title,
@@ -662,6 +669,7 @@ def render_final_report(
         banner=SYNTHETIC_BANNER,
         synthetic=any(i["synthetic"] for i in infos),
         municipalities=municipalities,
+        area_label="Område" if region else "Kommun",
         data_version=distinct("data_version"),
         built=max(str(i["built"]) for i in infos),
         package_version=distinct("package_version"),

@@ -387,7 +387,9 @@ def trend_figure(
     area_labels = dict(zip(trend["area"], trend["area_label"], strict=False))
 
     with mpl.rc_context(RC):
-        fig = Figure(figsize=(FIG_WIDTH, 0.9 + 1.85 * nrows), dpi=FIG_DPI, layout="constrained")
+        # rows of 1.6 in: nine panels print 140 mm high and fit under a table's end and a
+        # section's introduction on the same page (at 1.85 in they left a page 64 % blank)
+        fig = Figure(figsize=(FIG_WIDTH, 0.9 + 1.6 * nrows), dpi=FIG_DPI, layout="constrained")
         axes = list(np.atleast_1d(fig.subplots(nrows, ncols, sharex=True)).ravel())
         for ax, factor in zip(axes, factor_ids, strict=False):
             _trend_panel(ax, trend.loc[trend["factor"] == factor], years, colors)

@@ -2,7 +2,8 @@
 no figure wider or taller than the text block, no figure caption parted from its figure.
 
 The checks (``pdflayout``, with pypdfium2) are shown to find each fault in small documents
-printed with the report stylesheet, and to pass a clean one.
+printed with the report stylesheet, and to pass a clean one; any figure fits on a page with
+its caption.
 """
 
 from __future__ import annotations
@@ -139,3 +140,13 @@ def test_a_report_with_title_page_contents_chapters_and_figures_has_no_fault():
     # the title page, the contents and the last page of each chapter end with blank space
     assert [n for n, fill in enumerate(fills(report), start=1) if fill < 0.5] == [1, 2, 4, 5]
     assert layout_faults(report) == []
+
+
+@pytest.mark.parametrize("ratio", [0.5, 1.5, 3.0, 6.0])
+def test_any_figure_fits_on_a_page_with_its_caption_a_heading_and_an_introduction(ratio):
+    """The stylesheet limits a figure's height in print: however tall the picture, it stays
+    inside the text block, with its caption, after a heading and six lines of introduction."""
+    src = _png(800, int(800 * ratio))
+    report = _pdf(f"<h2>Efter kunskapsläge</h2>{_paragraphs(1, lines=6)}{_figure(src)}")
+    assert len(fills(report)) == 1  # the figure stays on the page of its introduction
+    assert wide_figures(report) == [] and parted_captions(report) == []

@@ -1,9 +1,10 @@
 """A PDF without layout faults (issue 17): no page left mostly blank in the middle of a chapter,
 no figure wider or taller than the text block, no figure caption parted from its figure.
 
-The checks (``pdflayout``, with pypdfium2) are shown to find each fault in small documents
-printed with the report stylesheet, and to pass a clean one; any figure fits on a page with
-its caption.
+The checks (``pdflayout``, with pypdfium2) are first shown to find each fault in small
+documents printed with the report stylesheet, and to pass a clean one; any figure fits on a
+page with its caption; the slow test runs the checks on every PDF of the full build on the
+example data (the session's ``full_build``, shared with test_runner).
 """
 
 from __future__ import annotations
@@ -150,3 +151,15 @@ def test_any_figure_fits_on_a_page_with_its_caption_a_heading_and_an_introductio
     report = _pdf(f"<h2>Efter kunskapsläge</h2>{_paragraphs(1, lines=6)}{_figure(src)}")
     assert len(fills(report)) == 1  # the figure stays on the page of its introduction
     assert wide_figures(report) == [] and parted_captions(report) == []
+
+
+@pytest.mark.slow
+def test_the_built_reports_have_no_layout_faults(full_build):
+    """Every PDF of the full build on the example data: the chapters and the final reports
+    (Järfälla's and the region's among them)."""
+    _summary, root = full_build
+    pdfs = sorted((root / "reports").glob("*/*.pdf"))
+    finals = {p.parent.name for p in pdfs if p.stem == "slutrapport"}
+    assert {"0123", "region"} <= finals
+    faults = [f"{p.parent.name}/{p.name} {f}" for p in pdfs for f in layout_faults(p)]
+    assert not faults, "\n".join(faults)

@@ -16,8 +16,9 @@ content.
 - A figure is **too wide** when an image's bounding box reaches more than :data:`TOLERANCE_PT`
   beyond the text block's left or right edge, and **too tall** when it reaches past its top or
   bottom (it runs into the footer or off the page).
-- A figure's **caption is parted** from it when a line starting ``Figur N.`` at the text block's
-  left edge has no image ending just above it on the same page.
+- A **caption is parted** from its figure when a line starting ``Figur N.`` at the text block's
+  left edge has no image ending just above it on the same page, and from its table when a line
+  starting ``Tabell N.`` there has no table header row (the ``th`` background) below it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from fouanalys.build.export import report_css
 
@@ -43,7 +46,7 @@ _PAGE_RULE = re.compile(r"@page\s*\{(.*?)\n\}", re.DOTALL)
 _MARGIN = re.compile(r"^\s*margin\s*:\s*([^;]+);", re.MULTILINE)
 _LENGTH = re.compile(r"^(-?[\d.]+)(mm|cm|pt|in|px)?$")
 _UNITS = {"mm": MM, "cm": 10 * MM, "pt": 1.0, "in": 72.0, "px": 0.75, None: 0.75}
-_CAPTION = re.compile(r"Figur (\d+)\.")
+_TH_BACKGROUND = re.compile(r"^th\s*\{[^}]*background:\s*#([0-9a-fA-F]{6})", re.MULTILINE)
 _LEADER = "....."  # the leader dots of the table of contents
 
 
@@ -197,29 +200,57 @@ def wide_figures(
         doc.close()
 
 
+def _captions(text, word: str, margins: Margins) -> Iterator[tuple[str, float, float]]:
+    """Captions on a page: ``(label, top, bottom)`` of each line that starts ``{word} N.`` at
+    the text block's left edge (a reference in running text rarely starts a line so)."""
+    searcher = text.search(f"{word} ", match_case=True)
+    while (hit := searcher.get_next()) is not None:
+        index, _count = hit
+        label = re.match(rf"{word} \d+\.", text.get_text_range(index, 12))
+        x0, bottom, _x1, top = text.get_charbox(index)
+        if label and abs(x0 - margins.left) <= 3:
+            yield label.group(0).rstrip("."), top, bottom
+
+
+def _header_rows(page, css: str) -> np.ndarray:
+    """For each pixel row of the page (72 dpi, from the top): whether it crosses a table's
+    header row, i.e. 20 or more pixels of the ``th`` background of ``css``."""
+    colour = _TH_BACKGROUND.search(css)
+    if not colour:
+        raise ValueError("the stylesheet gives th no background colour")
+    rgb = np.array([int(colour.group(1)[i : i + 2], 16) for i in (0, 2, 4)])
+    pixels = page.render(scale=1, rev_byteorder=True).to_numpy()[..., :3].astype(int)
+    return (np.abs(pixels - rgb).max(axis=2) <= 1).sum(axis=1) >= 20
+
+
 def parted_captions(
-    pdf: Path | str | bytes, margins: Margins | None = None, gap: float = CAPTION_GAP_PT
+    pdf: Path | str | bytes,
+    margins: Margins | None = None,
+    gap: float = CAPTION_GAP_PT,
+    css: str | None = None,
 ) -> list[Finding]:
-    """Figure captions (a line starting ``Figur N.`` at the text block's left edge) without an
-    image ending at most ``gap`` points above them on the same page."""
+    """Captions parted from what they caption: a figure caption (``Figur N.``, below its
+    figure) with no image ending at most ``gap`` points above it on its page, and a table
+    caption (``Tabell N.``, above its table) with no table header row (the ``th`` background
+    of the stylesheet ``css``, default the report's) below it on its page."""
     margins = margins or page_margins()
+    css = report_css() if css is None else css
     doc = _open(pdf)
     try:
         found = []
         for n, page in enumerate(doc):
             text = page.get_textpage()
             images = list(_images(page))
-            searcher = text.search("Figur ", match_case=True)
-            while (hit := searcher.get_next()) is not None:
-                index, _count = hit
-                number = _CAPTION.match(text.get_text_range(index, 12))
-                x0, _y0, _x1, top = text.get_charbox(index)
-                if not number or abs(x0 - margins.left) > 3:
-                    continue  # a reference in running text, not a caption
+            for label, top, _bottom in _captions(text, "Figur", margins):
                 if not any(0 <= y0 - top <= gap for _, y0, _, _ in images):
-                    found.append(
-                        Finding(n + 1, "caption", f"Figur {number.group(1)} står utan sin bild")
-                    )
+                    found.append(Finding(n + 1, "caption", f"{label} står utan sin bild"))
+            tables = list(_captions(text, "Tabell", margins))
+            if tables:
+                header = _header_rows(page, css)
+                height = page.get_height()
+                for label, _top, bottom in tables:
+                    if not header[round(height - bottom) :].any():
+                        found.append(Finding(n + 1, "caption", f"{label} står utan sin tabell"))
         return found
     finally:
         doc.close()

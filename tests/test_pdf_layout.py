@@ -1,5 +1,5 @@
 """A PDF without layout faults (issue 17): no page left mostly blank in the middle of a chapter,
-no figure wider or taller than the text block, no figure caption parted from its figure.
+no figure wider or taller than the text block, no caption parted from its figure or table.
 
 The checks (``pdflayout``, with pypdfium2) are first shown to find each fault in small
 documents printed with the report stylesheet, and to pass a clean one; any figure fits on a
@@ -51,9 +51,10 @@ def _figure(src: str, number: int = 1, style: str = "", caption_style: str = "")
     )
 
 
-def _pdf(body: str) -> bytes:
-    """``body`` printed with the report stylesheet, as the build prints a chapter."""
-    css = export.report_css()
+def _pdf(body: str, extra_css: str = "") -> bytes:
+    """``body`` printed with the report stylesheet (and ``extra_css``), as the build prints a
+    chapter."""
+    css = export.report_css() + extra_css
     return export.html_to_pdf(
         f'<html lang="sv"><head><style>{css}</style></head><body>{body}</body></html>'
     )
@@ -119,6 +120,23 @@ def test_a_caption_parted_from_its_figure_is_found():
     # a reference to a figure in running text is not a caption
     together = _pdf(f"{_figure(_png(600, 300))}<p>Som Figur 1. visar {TEXT}</p>")
     assert parted_captions(together) == []
+
+
+def test_a_caption_parted_from_its_table_is_found():
+    """Without the stylesheet's rule that keeps a table's caption with its first rows, a
+    caption at the foot of a page stays there alone."""
+    import pandas as pd
+
+    from fouanalys.present import tables
+
+    rows = pd.DataFrame({"Grupp": [f"Grupp {i}" for i in range(30)], "Antal": range(30)})
+    table = tables.table(rows, caption="Antal per grupp")._repr_html_()
+    table = table.replace("<caption>", '<caption><span class="fou-tabnum">Tabell 1.</span> ')
+    body = f'<div style="height: 239mm"></div>{table}'
+    loose = "table caption { break-after: auto !important; }"
+    [finding] = parted_captions(_pdf(body, loose))
+    assert (finding.page, finding.kind) == (1, "caption") and "Tabell 1 " in finding.what
+    assert parted_captions(_pdf(body)) == []
 
 
 def test_a_report_with_title_page_contents_chapters_and_figures_has_no_fault():

@@ -28,6 +28,25 @@ def codebook() -> Codebook:
 
 
 @pytest.fixture(scope="session")
+def full_build(tmp_path_factory):
+    """A full build of every municipality and the region on the example data (HTML and PDF,
+    chapters and final reports), in temporary folders: ``(summary, root)``. Built once a
+    session for the tests that read what the build made."""
+    from fouanalys.build.runner import build
+    from fouanalys.config import EXAMPLE_DATA_DIR
+
+    root = tmp_path_factory.mktemp("build")
+    summary = build(
+        data_dir=EXAMPLE_DATA_DIR,
+        processed_dir=root / "processed",
+        reports_dir=root / "reports",
+        jobs=2,
+        progress=False,
+    )
+    return summary, root
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The public reference data beside the checkout (``../shared/data``)."""
     if not SHARED_DATA.is_dir():

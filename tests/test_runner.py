@@ -20,23 +20,9 @@ from fouanalys.config import (
 )
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, codebook):
-    """A full build of every municipality on the example data, in temporary folders."""
-    root = tmp_path_factory.mktemp("build")
-    summary = build(
-        data_dir=EXAMPLE_DATA_DIR,
-        processed_dir=root / "processed",
-        reports_dir=root / "reports",
-        jobs=2,
-        progress=False,
-    )
-    return summary, root
-
-
 @pytest.mark.slow
-def test_every_municipality_and_chapter_builds(built, codebook):
-    summary, root = built
+def test_every_municipality_and_chapter_builds(full_build, codebook):
+    summary, root = full_build
     assert summary.ok, format_summary(summary)
     done = {(r.municipality_code, r.chapter_id) for r in summary.results}
     assert done == {
@@ -51,8 +37,8 @@ def test_every_municipality_and_chapter_builds(built, codebook):
 
 
 @pytest.mark.slow
-def test_chapters_are_in_swedish_without_code_and_carry_the_banner(built, codebook):
-    summary, root = built
+def test_chapters_are_in_swedish_without_code_and_carry_the_banner(full_build, codebook):
+    summary, root = full_build
     for r in summary.results:
         assert Path(r.html).parent.parent == root / "reports"
         html = Path(r.html).read_text(encoding="utf-8")
@@ -65,8 +51,8 @@ def test_chapters_are_in_swedish_without_code_and_carry_the_banner(built, codebo
 
 
 @pytest.mark.slow
-def test_index_links_every_chapter_and_processed_manifest_is_complete(built, codebook):
-    _, root = built
+def test_index_links_every_chapter_and_processed_manifest_is_complete(full_build, codebook):
+    _, root = full_build
     index = (root / "reports" / "index.html").read_text(encoding="utf-8")
     for code in codebook.municipality_codes:
         for chapter in registry.chapter_ids("municipality"):
@@ -82,8 +68,8 @@ def test_index_links_every_chapter_and_processed_manifest_is_complete(built, cod
 
 
 @pytest.mark.slow
-def test_parameters_reach_the_executed_notebook(built):
-    _, root = built
+def test_parameters_reach_the_executed_notebook(full_build):
+    _, root = full_build
     nb = nbformat.read(root / "reports" / "0125" / "01_underlag.ipynb", as_version=4)
     params = nb.metadata["papermill"]["parameters"]
     assert params["municipality"] == "0125"

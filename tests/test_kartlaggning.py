@@ -702,9 +702,12 @@ def test_notebook_executes(tmp_path, insatser):
 
 
 def test_a_participant_count_under_five_is_not_published():
-    assert [fa_text.format_participants(v) for v in (1, 4, 5, 0)] == ["färre än 5"] * 2 + ["5", "0"]
-    assert fa_text.format_participants(336.0, few=1) == "minst 336"
-    assert fa_text.format_participants(0.0, few=2) == "färre än 10"
+    # the words are joined by no-break spaces: a narrow column never breaks "färre än" / "5"
+    few = f"färre{NB}än{NB}5"
+    assert [fa_text.format_participants(v) for v in (1, 4, 5, 0)] == [few] * 2 + ["5", "0"]
+    assert fa_text.format_participants(336.0, few=1) == f"minst{NB}336"
+    assert fa_text.format_participants(0.0, few=2) == f"färre{NB}än{NB}10"
+    assert fa_text.format_participants(1500.0, few=1) == f"minst{NB}1{TS}500"
 
 
 @pytest.mark.parametrize(
@@ -745,10 +748,10 @@ def test_small_intervention_in_inventory_pyramid_and_knowledge_table():
     )
     table = k.inventory_table(rows, "0123", CB)
     counts = dict(zip(table["Insats"], table["Deltagare/år"], strict=True))
-    assert counts == {"Stor": "40", "Liten": "färre än 5", "Bred": "200"}
+    assert counts == {"Stor": "40", "Liten": f"färre{NB}än{NB}5", "Bred": "200"}
     pyramid = k.pyramid_frame(rows, "0123", CB).set_index("targeting")
     # the indicated sum is printed without the small count: 43 − 40 would give it back
-    assert pyramid.loc["indikerad", "participants_text"] == "minst 40"
+    assert pyramid.loc["indikerad", "participants_text"] == f"minst{NB}40"
     assert pyramid.loc["universell", "participants_text"] == "200"
     profile = pd.DataFrame(
         {
@@ -763,4 +766,11 @@ def test_small_intervention_in_inventory_pyramid_and_knowledge_table():
         }
     )
     shown = k.knowledge_table(profile, "0123", CB).set_index("Kunskapsläge")["Deltagare per år"]
-    assert shown["Lovande"] == "färre än 5" and shown["Kunskapsbaserad"] == "240"
+    assert shown["Lovande"] == f"färre{NB}än{NB}5" and shown["Kunskapsbaserad"] == "240"
+
+
+def test_knowledge_note_explains_minst_also_with_a_no_break_space():
+    table = pd.DataFrame({"Kunskapsläge": ["Lovande"], "Deltagare per år": [f"minst{NB}222"]})
+    assert "minst = summan utan insatser med färre än 5" in k.knowledge_note(table)
+    plain = pd.DataFrame({"Kunskapsläge": ["Lovande"], "Deltagare per år": ["222"]})
+    assert "minst =" not in k.knowledge_note(plain)

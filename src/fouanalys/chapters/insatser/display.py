@@ -28,6 +28,7 @@ and numbers only, and are HTML-escaped all the same.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 
 import pandas as pd
@@ -1004,7 +1005,7 @@ def knowledge_note(table: pd.DataFrame) -> str:
     """The knowledge table's note; it says what "minst" means when a cell uses it."""
     note = "Andel av deltagarna räknas bara på de insatser som anger antal deltagare."
     texts = [str(v) for v in table.to_numpy().ravel()]
-    if any(v.startswith("minst ") for v in texts):
+    if any(re.match(r"minst\s", v) for v in texts):  # "minst 336", its space a no-break one
         note += (
             f" minst = summan utan insatser med färre än {format_number(DISCLOSURE_THRESHOLD)} "
             "deltagare per år."

@@ -502,6 +502,14 @@ def test_gap_summary(gaps):
 # --- targeting, knowledge, push and pull --------------------------------------------------------
 
 
+def test_the_gap_rule_under_its_own_heading_has_no_lead_in():
+    assert labels.gap_rule().startswith("**Luckor.** Varje kombination")
+    assert labels.gap_rule(lead_in=False).startswith("Varje kombination")
+    notebook = nbformat.read(NOTEBOOKS_DIR / "03_insatser.ipynb", as_version=4)
+    heading = next(i for i, c in enumerate(notebook.cells) if c.source.strip() == "## Luckor")
+    assert "gap_rule(lead_in=False)" in notebook.cells[heading + 1].source
+
+
 def test_pyramid_frame(insatser):
     targeting = grid("targeting", CB.ids("targeting"), {})  # population 1 000 per stage
     frame = k.pyramid_frame(insatser, "0123", CB, targeting)

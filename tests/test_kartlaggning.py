@@ -569,16 +569,37 @@ def test_push_pull_summary(insatser):
 
 def test_push_pull_sentences(insatser):
     lines = k.push_pull_sentences(insatser, "0123", CB)
+    # inside a sentence a factor's name starts in lower case, as a risk factor's does
     assert lines[0] == (
-        "**Pushfaktorer som minst en pågående insats tar upp (2 av 9):** Uttråkning och Utbildning."
+        "**Pushfaktorer som minst en pågående insats tar upp (2 av 9):** uttråkning och utbildning."
     )
-    assert lines[1].startswith("**Pushfaktorer som ingen pågående insats tar upp (7):** ")
-    assert lines[2].startswith("**Pullfaktorer som minst en pågående insats tar upp (2 av 16):")
-    assert lines[-1] == "**Bara i planerade insatser:** Identitet."
+    assert lines[1].startswith(
+        "**Pushfaktorer som ingen pågående insats tar upp (7):** dåliga framtidsutsikter, egna "
+    )
+    assert lines[2] == (
+        "**Pullfaktorer som minst en pågående insats tar upp (2 av 16):** pengar och vänner "
+        "eller bekanta i kriminella nätverk."
+    )
+    assert lines[-1] == "**Bara i planerade insatser:** identitet."
     nothing = insatser_frame([intervention("X")])
     assert k.push_pull_sentences(nothing, "0123", CB)[0] == (
         "**Pushfaktorer:** ingen pågående insats tar upp någon av dem."
     )
+
+
+def test_push_pull_names_in_sentences_keep_an_opening_abbreviation():
+    from fouanalys.codebook import PushPull
+
+    extra = [
+        PushPull(id="sspf", label="SSPF-kontakt", kind="push"),
+        PushPull(id="hvb", label="HVB", kind="push"),
+    ]
+    codebook = CB.model_copy(update={"push_pull": [*CB.push_pull, *extra]})
+    rows = insatser_frame([intervention("X", push_pull="sspf;hvb;uttrakning")])
+    first = k.push_pull_sentences(rows, "0123", codebook)[0]
+    assert first.endswith("(3 av 11):** uttråkning, SSPF-kontakt och HVB.")
+    # tables keep the codebook's labels as they are
+    assert k.push_pull_summary(rows, "0123", codebook)[0]["push"][0] == "Uttråkning"
 
 
 def test_method_helpers():

@@ -1057,16 +1057,19 @@ def push_pull_sentences(
     """Markdown lines on the push and pull factors, addressed and not, for the chapter.
 
     Per kind (push, then pull): "**Pushfaktorer som minst en pågående insats tar upp (3 av
-    9):** Dåliga framtidsutsikter, Utbildning och Tillgång till arbetsmarknaden." and "**…
+    9):** dåliga framtidsutsikter, utbildning och tillgång till arbetsmarknaden." and "**…
     som ingen pågående insats tar upp (6):** …" (or that every one is addressed); then, when
-    planned interventions would add some, a line naming them.
+    planned interventions would add some, a line naming them. Inside a sentence a factor's
+    name starts in lower case, as risk factors' names do (:func:`lower_first`, which keeps an
+    opening abbreviation); tables keep the codebook's capitalised labels.
     """
     codebook = codebook or load_codebook()
     addressed, not_addressed = push_pull_summary(insatser, municipality_code, codebook)
     lines = []
     for kind in codebook.ids("push_pull_kinds"):
         word = _KIND_WORDS.get(kind, kind)
-        yes, no = addressed.get(kind, []), not_addressed.get(kind, [])
+        yes = [lower_first(label) for label in addressed.get(kind, [])]
+        no = [lower_first(label) for label in not_addressed.get(kind, [])]
         total = len(yes) + len(no)
         if yes:
             lines.append(
@@ -1081,7 +1084,9 @@ def push_pull_sentences(
             )
         elif yes:
             lines.append(f"**{word}:** alla tas upp av minst en pågående insats.")
-    planned = push_pull_planned(insatser, municipality_code, codebook)
+    planned = [
+        lower_first(label) for label in push_pull_planned(insatser, municipality_code, codebook)
+    ]
     if planned:
         lines.append(f"**Bara i planerade insatser:** {join_words(planned)}.")
     return [markdown_safe(line) for line in lines]

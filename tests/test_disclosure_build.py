@@ -3,9 +3,10 @@
 The example data hold, on purpose (``fouanalys.ingest.synthetic``): a survey cell of 3 pupils
 (Ekerö's girls in gy 2 in 2024, ``SMALL_CELL``), remainders of 1–4 pupils answering another or
 no sex, and Ekerö's Avhopparverksamhet with 2 participants a year (``SMALL_INTERVENTION``). This
-test builds Ekerö's chapters 01–03 into a temporary folder (the build's disclosure audit runs
-and must pass) and reads the published tables back, checking each protection against counts
-taken from the raw files here, independently of the package's analysis.
+test reads Ekerö's chapters 01–03 from the test run's full build (``full_build`` in
+``conftest``: the build's disclosure audit ran and must have passed) and reads the published
+tables back, checking each protection against counts taken from the raw files here,
+independently of the package's analysis.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support import build_first_chapters
 
 from fouanalys.build import audit
 from fouanalys.chapters import insatser as insatser_chapter
@@ -42,10 +42,12 @@ def raw() -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """Ekerö's chapters 01–03 built on the example into a temporary folder (audit included)."""
-    root = tmp_path_factory.mktemp("disclosure-build")
-    build_first_chapters(root, CODE)
+def built(full_build) -> Path:
+    """Ekerö's built chapters (the full build's, audit included)."""
+    from fouanalys.build.runner import format_summary
+
+    summary, root = full_build
+    assert summary.ok, format_summary(summary)
     return root / "reports" / CODE
 
 

@@ -21,17 +21,9 @@ from fouanalys.config import (
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, codebook):
-    """A full build of every municipality on the example data, in temporary folders."""
-    root = tmp_path_factory.mktemp("build")
-    summary = build(
-        data_dir=EXAMPLE_DATA_DIR,
-        processed_dir=root / "processed",
-        reports_dir=root / "reports",
-        jobs=2,
-        progress=False,
-    )
-    return summary, root
+def built(full_build):
+    """The test run's full build of every municipality on the example data (``conftest``)."""
+    return full_build
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
-"""The check of a built chapter's visible text: internal identifiers and ungrouped numbers."""
+"""The text check of built reports (internal names, number and percent notation, terms,
+headings, table notes): on crafted HTML and PDF, and (slow) on every report of a full build."""
 
 from __future__ import annotations
 
@@ -198,35 +199,58 @@ def test_pdf_text_is_checked_up_to_the_provenance(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def built_html(tmp_path_factory) -> list:
-    """One municipality's chapters and the region chapter, built as HTML on the example data."""
-    from fouanalys.build.runner import build, format_summary
-    from fouanalys.config import EXAMPLE_DATA_DIR
+def reports(full_build) -> Path:
+    """The reports folder of the test run's full build (``conftest``), asserted complete."""
+    from fouanalys.build.runner import format_summary
 
-    root = tmp_path_factory.mktemp("textcheck")
-    summary = build(
-        municipalities=["0123"],
-        data_dir=EXAMPLE_DATA_DIR,
-        processed_dir=root / "processed",
-        reports_dir=root / "reports",
-        formats=("html",),
-        jobs=2,
-        progress=False,
-    )
+    summary, root = full_build
     assert summary.ok, format_summary(summary)
-    return [Path(r.html) for r in summary.results]
+    return root / "reports"
+
+
+def built_pages(reports: Path, codebook, suffix: str) -> list[Path]:
+    """Every chapter and final report of every municipality and of the region, with one
+    ``suffix`` (``html`` or ``pdf``); asserted to be all of them."""
+    from fouanalys.chapters import registry
+
+    folders = [*codebook.municipality_codes, "region"]
+    pages = [p for folder in folders for p in sorted((reports / folder).glob(f"*.{suffix}"))]
+    chapters = len(codebook.municipality_codes) * len(registry.chapter_ids("municipality"))
+    chapters += len(registry.chapter_ids("region"))
+    assert len(pages) == chapters + len(folders), [p.name for p in pages]
+    assert sum(p.stem == "slutrapport" for p in pages) == len(folders)
+    return pages
+
+
+def _listed(problems: dict[str, list]) -> str:
+    return "\n".join(f"{name}: {problem}" for name, found in problems.items() for problem in found)
 
 
 @pytest.mark.slow
-def test_built_chapters_show_no_internal_names_or_ungrouped_numbers(built_html):
-    assert {p.parent.name for p in built_html} == {"0123", "region"}
-    assert len(built_html) >= 5
-    problems = [
-        f"{p.parent.name}/{p.name}: {problem}"
-        for p in built_html
-        for problem in text_problems(p.read_text(encoding="utf-8"))
-    ]
-    assert not problems, "\n".join(problems)
+def test_built_html_shows_no_internal_names_or_inconsistent_text(reports, codebook):
+    """Every chapter, final report and the index page of a real build (all eight
+    municipalities and the region) passes the text check."""
+    pages = [*built_pages(reports, codebook, "html"), reports / "index.html"]
+    problems = {
+        p.relative_to(reports).as_posix(): text_problems(p.read_text(encoding="utf-8"))
+        for p in pages
+    }
+    assert not any(problems.values()), _listed(problems)
+
+
+@pytest.mark.slow
+def test_built_pdfs_show_no_internal_names_or_inconsistent_text(reports, codebook):
+    """The same rules on the text of every built PDF, up to its provenance (read by two
+    processes: pypdf takes about half a second a PDF)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from fouanalys.build.textcheck import pdf_problems
+
+    pdfs = built_pages(reports, codebook, "pdf")
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        found = pool.map(pdf_problems, pdfs)
+    problems = dict(zip((p.relative_to(reports).as_posix() for p in pdfs), found, strict=True))
+    assert not any(problems.values()), _listed(problems)
 
 
 def test_every_processed_table_has_a_swedish_name():

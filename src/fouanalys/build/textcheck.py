@@ -210,7 +210,7 @@ _EXPLAINED = re.compile(
 #: Explained symbols that are used by a cell starting with them ("minst 340", "≥12 (2 …)").
 _PREFIX_SYMBOLS = ("≥", "minst", "under", "färre än")
 #: A cell that is a protected count: "färre än 5", "minst 340".
-_PROTECTED_COUNT = re.compile(r"(?:färre\s+än|minst)\s+\d[\d\s\u202f]*(?:,\d+)?")
+_PROTECTED_COUNT = re.compile(r"(?:färre\s+än|minst)\s+\d[\d\s]*(?:,\d+)?")
 
 
 def _text_of(fragment: str) -> str:
@@ -246,14 +246,14 @@ def _table_problems(document: str) -> list[Problem]:
         raw_cells = [_text_of(c).strip() for c in _CELL.findall(m.group("table"))]
         cells = [_normalised(c) for c in raw_cells]
         note = _normalised(_text_of(m.group("note") or ""))
-        explained = [e.group("symbol") for e in _EXPLAINED.finditer(note)]
-        for e in _EXPLAINED.finditer(note):
+        explanations = list(_EXPLAINED.finditer(note))
+        for e in explanations:
             if not _symbol_used(e.group("symbol"), cells):
                 said = note[e.start() :].split(". ")[0]
                 found.append(
                     Problem("note", f"{_normalised(e.group('symbol'))} =", f"{name}: {said}")
                 )
-        if _symbol_used("–", cells) and "–" not in explained:
+        if _symbol_used("–", cells) and "–" not in {e.group("symbol") for e in explanations}:
             found.append(Problem("note", "–", f"{name}: ingen förklaring av – i »{note}»"))
         for raw in raw_cells:
             if _PROTECTED_COUNT.fullmatch(raw) and re.search(r"[ \t\n]", raw):
@@ -294,6 +294,8 @@ def pdf_text(path: Path) -> str:
 
 
 def pdf_problems(path: Path) -> list[Problem]:
-    """The plain-text findings (identifiers, file names, numbers, percent, decimal points) in a
-    built PDF's text before its provenance (:func:`pdf_text`)."""
+    """The plain-text findings (identifiers, file names, numbers, percent, decimal points,
+    other senses of a term) in a built PDF's text before its provenance (:func:`pdf_text`).
+    The rules that need the HTML's structure (headings, table notes, cells) are left to
+    :func:`text_problems` on the same report's HTML, which the PDF is printed from."""
     return _plain_text_problems(pdf_text(Path(path)))

@@ -29,13 +29,19 @@ def codebook() -> Codebook:
 
 @pytest.fixture(scope="session")
 def full_build(tmp_path_factory):
-    """A full build of every municipality and the region on the example data (HTML and PDF,
-    chapters and final reports), in temporary folders: ``(summary, root)``. Built once a
-    session for the tests that read what the build made."""
+    """Every municipality's chapters and final report, the region's and the index page, HTML and
+    PDF, built once on the example data into a temporary folder with 2 workers (the build's
+    disclosure audit included): ``(summary, root)``, the reports under ``root / "reports"``
+    and the processed tables under ``root / "processed"``.
+
+    The one full build of the test run: every test that reads real built reports (the runner,
+    the text check, *Resultat i korthet*, the disclosure read-back) shares it. Tests only read
+    it; a test that needs to change a build makes its own.
+    """
     from fouanalys.build.runner import build
     from fouanalys.config import EXAMPLE_DATA_DIR
 
-    root = tmp_path_factory.mktemp("build")
+    root = tmp_path_factory.mktemp("full-build")
     summary = build(
         data_dir=EXAMPLE_DATA_DIR,
         processed_dir=root / "processed",

@@ -142,23 +142,3 @@ def write_example_processed(processed_dir: Path, codebook: Codebook) -> Path:
 
     write_tables(example_tables(codebook), processed_dir, synthetic_manifest(codebook))
     return processed_dir
-
-
-def build_first_chapters(root: Path, code: str):
-    """Chapters 01–03 of one municipality built on the example into ``root`` (HTML only, the
-    build's disclosure audit included); returns the build summary, asserted ok."""
-    from fouanalys.build.runner import build, format_summary
-    from fouanalys.config import EXAMPLE_DATA_DIR
-
-    summary = build(
-        municipalities=[code],
-        data_dir=EXAMPLE_DATA_DIR,
-        processed_dir=root / "processed",
-        reports_dir=root / "reports",
-        chapters=("01_underlag", "02_riskfaktorer", "03_insatser"),
-        formats=("html",),
-        jobs=2,
-        progress=False,
-    )
-    assert summary.ok, format_summary(summary)
-    return summary

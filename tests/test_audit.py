@@ -74,3 +74,39 @@ def test_counts_of_interventions_and_shares_are_not_read(tmp_path):
     frame = pd.DataFrame({"Nivå": ["förebygga"], "Pågående": ["3"], "Andel": ["2 %"]})
     nb = notebook_with(tmp_path, frame)
     assert audit.audit_notebooks([("x", nb)]) == []
+
+
+def test_protected_counts_are_read_whatever_space_joins_their_words(tmp_path):
+    """The report joins "färre än 5" and "minst 340" with no-break spaces (so a narrow column
+    does not break them); the audit reads them with any space."""
+    nb, nnb = "\u00a0", "\u202f"
+    assert audit.protected_count(f"färre{nb}än{nb}5") == ("färre än", 5)
+    assert audit.protected_count("färre än 10") == ("färre än", 10)
+    assert audit.protected_count(f"minst{nb}1{nnb}234") == ("minst", 1234)
+    assert audit.protected_count("minst 340") == ("minst", 340)
+    assert audit.protected_count("medelvärde minst 0,60") is None
+    assert audit.protected_count("12") is None
+    safe = pd.DataFrame(
+        {
+            "Insats": ["Avhopparverksamhet", "Summa", "Två små"],
+            "Deltagare per år": [f"färre{nb}än{nb}5", f"minst{nb}340", f"färre{nb}än{nb}10"],
+        }
+    )
+    assert audit.audit_notebooks([("Ekerö, kapitel 03", notebook_with(tmp_path, safe))]) == []
+
+
+def test_a_protected_count_that_gives_a_small_group_away_fails(tmp_path):
+    nb = "\u00a0"
+    frame = pd.DataFrame(
+        {
+            "Insats": ["Summa", "Liten"],
+            # a sum without the small counts that is itself 3 people; a bound that narrows a
+            # small group to 1–2
+            "Deltagare per år": [f"minst{nb}3", f"färre{nb}än{nb}3"],
+        }
+    )
+    found = audit.audit_notebooks([("Ekerö, kapitel 03", notebook_with(tmp_path, frame))])
+    assert [(f.row, f.value, f.how) for f in found] == [
+        (1, 3, "'Deltagare per år' (minst)"),
+        (2, 3, "'Deltagare per år' (färre än)"),
+    ]

@@ -502,6 +502,14 @@ def test_gap_summary(gaps):
 # --- targeting, knowledge, push and pull --------------------------------------------------------
 
 
+def test_the_gap_rule_under_its_own_heading_has_no_lead_in():
+    assert labels.gap_rule().startswith("**Luckor.** Varje kombination")
+    assert labels.gap_rule(lead_in=False).startswith("Varje kombination")
+    notebook = nbformat.read(NOTEBOOKS_DIR / "03_insatser.ipynb", as_version=4)
+    heading = next(i for i, c in enumerate(notebook.cells) if c.source.strip() == "## Luckor")
+    assert "gap_rule(lead_in=False)" in notebook.cells[heading + 1].source
+
+
 def test_pyramid_frame(insatser):
     targeting = grid("targeting", CB.ids("targeting"), {})  # population 1 000 per stage
     frame = k.pyramid_frame(insatser, "0123", CB, targeting)
@@ -561,16 +569,37 @@ def test_push_pull_summary(insatser):
 
 def test_push_pull_sentences(insatser):
     lines = k.push_pull_sentences(insatser, "0123", CB)
+    # inside a sentence a factor's name starts in lower case, as a risk factor's does
     assert lines[0] == (
-        "**Pushfaktorer som minst en pågående insats tar upp (2 av 9):** Uttråkning och Utbildning."
+        "**Pushfaktorer som minst en pågående insats tar upp (2 av 9):** uttråkning och utbildning."
     )
-    assert lines[1].startswith("**Pushfaktorer som ingen pågående insats tar upp (7):** ")
-    assert lines[2].startswith("**Pullfaktorer som minst en pågående insats tar upp (2 av 16):")
-    assert lines[-1] == "**Bara i planerade insatser:** Identitet."
+    assert lines[1].startswith(
+        "**Pushfaktorer som ingen pågående insats tar upp (7):** dåliga framtidsutsikter, egna "
+    )
+    assert lines[2] == (
+        "**Pullfaktorer som minst en pågående insats tar upp (2 av 16):** pengar och vänner "
+        "eller bekanta i kriminella nätverk."
+    )
+    assert lines[-1] == "**Bara i planerade insatser:** identitet."
     nothing = insatser_frame([intervention("X")])
     assert k.push_pull_sentences(nothing, "0123", CB)[0] == (
         "**Pushfaktorer:** ingen pågående insats tar upp någon av dem."
     )
+
+
+def test_push_pull_names_in_sentences_keep_an_opening_abbreviation():
+    from fouanalys.codebook import PushPull
+
+    extra = [
+        PushPull(id="sspf", label="SSPF-kontakt", kind="push"),
+        PushPull(id="hvb", label="HVB", kind="push"),
+    ]
+    codebook = CB.model_copy(update={"push_pull": [*CB.push_pull, *extra]})
+    rows = insatser_frame([intervention("X", push_pull="sspf;hvb;uttrakning")])
+    first = k.push_pull_sentences(rows, "0123", codebook)[0]
+    assert first.endswith("(3 av 11):** uttråkning, SSPF-kontakt och HVB.")
+    # tables keep the codebook's labels as they are
+    assert k.push_pull_summary(rows, "0123", codebook)[0]["push"][0] == "Uttråkning"
 
 
 def test_method_helpers():
@@ -702,9 +731,12 @@ def test_notebook_executes(tmp_path, insatser):
 
 
 def test_a_participant_count_under_five_is_not_published():
-    assert [fa_text.format_participants(v) for v in (1, 4, 5, 0)] == ["färre än 5"] * 2 + ["5", "0"]
-    assert fa_text.format_participants(336.0, few=1) == "minst 336"
-    assert fa_text.format_participants(0.0, few=2) == "färre än 10"
+    # the words are joined by no-break spaces: a narrow column never breaks "färre än" / "5"
+    few = f"färre{NB}än{NB}5"
+    assert [fa_text.format_participants(v) for v in (1, 4, 5, 0)] == [few] * 2 + ["5", "0"]
+    assert fa_text.format_participants(336.0, few=1) == f"minst{NB}336"
+    assert fa_text.format_participants(0.0, few=2) == f"färre{NB}än{NB}10"
+    assert fa_text.format_participants(1500.0, few=1) == f"minst{NB}1{TS}500"
 
 
 @pytest.mark.parametrize(
@@ -745,10 +777,10 @@ def test_small_intervention_in_inventory_pyramid_and_knowledge_table():
     )
     table = k.inventory_table(rows, "0123", CB)
     counts = dict(zip(table["Insats"], table["Deltagare/år"], strict=True))
-    assert counts == {"Stor": "40", "Liten": "färre än 5", "Bred": "200"}
+    assert counts == {"Stor": "40", "Liten": f"färre{NB}än{NB}5", "Bred": "200"}
     pyramid = k.pyramid_frame(rows, "0123", CB).set_index("targeting")
     # the indicated sum is printed without the small count: 43 − 40 would give it back
-    assert pyramid.loc["indikerad", "participants_text"] == "minst 40"
+    assert pyramid.loc["indikerad", "participants_text"] == f"minst{NB}40"
     assert pyramid.loc["universell", "participants_text"] == "200"
     profile = pd.DataFrame(
         {
@@ -763,4 +795,11 @@ def test_small_intervention_in_inventory_pyramid_and_knowledge_table():
         }
     )
     shown = k.knowledge_table(profile, "0123", CB).set_index("Kunskapsläge")["Deltagare per år"]
-    assert shown["Lovande"] == "färre än 5" and shown["Kunskapsbaserad"] == "240"
+    assert shown["Lovande"] == f"färre{NB}än{NB}5" and shown["Kunskapsbaserad"] == "240"
+
+
+def test_knowledge_note_explains_minst_also_with_a_no_break_space():
+    table = pd.DataFrame({"Kunskapsläge": ["Lovande"], "Deltagare per år": [f"minst{NB}222"]})
+    assert "minst = summan utan insatser med färre än 5" in k.knowledge_note(table)
+    plain = pd.DataFrame({"Kunskapsläge": ["Lovande"], "Deltagare per år": ["222"]})
+    assert "minst =" not in k.knowledge_note(plain)

@@ -1,9 +1,9 @@
 """*Resultat i korthet*: the final report opens with points whose every number is the one the
 report shows where the point links to.
 
-The slow test builds Järfälla's chapters 01–03 on the example into a temporary folder and reads
-the final report as a reader would: each point's sentence, and every number in it, must be
-found in the chapter section its link points to.
+The slow test reads Järfälla's final report from the test run's full build on the example
+(``full_build`` in ``conftest``) as a reader would: each point's sentence, and every number in
+it, must be found in the chapter section its link points to.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 
 import pytest
-from support import build_first_chapters
 
 from fouanalys.chapters import korthet
 
@@ -40,8 +39,11 @@ def test_points_html_links_each_point_and_escapes_it():
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> str:
-    summary = build_first_chapters(tmp_path_factory.mktemp("korthet"), CODE)
+def report(full_build) -> str:
+    from fouanalys.build.runner import format_summary
+
+    summary, _ = full_build
+    assert summary.ok, format_summary(summary)
     return Path(summary.final_reports[CODE]["html"]).read_text(encoding="utf-8")
 
 

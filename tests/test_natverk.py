@@ -98,6 +98,28 @@ def test_scenario_display_and_sentences_by_hand():
     assert "minskar antalet allvarligt skadade med omkring 10\u00a0%" in sentences[2]
 
 
+def test_the_scenario_note_explains_what_the_table_shows():
+    """Nuläge's difference cells read "ej tillämpligt", so the note explains that, not "–"
+    (which the table never shows)."""
+    from fouanalys.present.tables import table
+
+    frame = nv.scenario_display_table(summary_frame())
+    cells = set(frame.to_numpy().ravel())
+    assert "ej tillämpligt" in cells and "–" not in cells
+    assert "– =" not in nv.scenario_table_note(12, 60)
+    shown = table(
+        frame, note=nv.scenario_table_note(12, 60), legend=nv.scenario_table_legend()
+    ).note
+    assert shown.endswith("värden. ej tillämpligt = nuläget är jämförelsen.")
+    assert "saknas =" not in shown  # no change is missing here
+    missing = summary_frame()
+    missing.loc[1, [f"{m}_rel" for m in rec.RELATIVE_OUTCOMES]] = np.nan
+    with_missing = nv.scenario_display_table(missing)
+    assert with_missing.loc[1, nv.display.RELATIVE_COLUMNS["recruited"]] == "saknas"
+    note = table(with_missing, legend=nv.scenario_table_legend()).note
+    assert note.startswith("ej tillämpligt = nuläget är jämförelsen. saknas = förändringen går")
+
+
 def test_no_forecast_wording():
     summary = summary_frame()
     text = " ".join(nv.scenario_sentences(summary, "Ekerö"))

@@ -166,3 +166,13 @@ def test_a_legend_entry_is_shown_only_where_its_symbol_is_used():
     missing = pd.DataFrame({"Faktor": ["a"], "Andel": [np.nan]})  # rendered "saknas"
     assert Table(missing, legend=legend).note == "saknas = ingen tidigare mätning."
     assert '<p class="fou-note">' not in Table(interval_only, legend=legend)._repr_html_()
+
+
+def test_a_mark_is_explained_only_under_a_table_with_a_marked_cell():
+    legend = {"*": "* = statistiskt säkert sämre.", "–": "– = visas inte."}
+    marked = pd.DataFrame({"Grupp": ["a", "b"], "Skillnad": ["+9*", "−2"]})
+    unmarked = pd.DataFrame({"Grupp": ["a", "b"], "Skillnad": ["+9", "−2"]})
+    dash_marked = pd.DataFrame({"Grupp": ["a"], "Skillnad": ["–*"]})
+    assert Table(marked, legend=legend).note == "* = statistiskt säkert sämre."
+    assert Table(unmarked, legend=legend).note is None
+    assert Table(dash_marked, legend=legend).note == "* = statistiskt säkert sämre. – = visas inte."

@@ -1,13 +1,15 @@
-"""The check of a built chapter's visible text: internal identifiers and ungrouped numbers."""
+"""The text check of built reports (internal names, number and percent notation, terms,
+headings, table notes): on crafted HTML and PDF, and (slow) on every report of a full build."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from fouanalys.build.textcheck import text_problems, visible_text
-from fouanalys.present.text import format_number
+from fouanalys.present.text import format_number, format_participants, format_share
 
 
 def found(document: str) -> list[tuple[str, str]]:
@@ -28,6 +30,13 @@ def page(body: str) -> str:
         ("<p>Totalt 9603 elever</p>", [("number", "9603")]),
         ("<p>Totalt 123456 kronor</p>", [("number", "123456")]),
         ("<p>Bland 12 000, varav 1234 flickor</p>", [("number", "1234")]),
+        ("<p>Andelen är 23 procent.</p>", [("percent", "23 procent")]),
+        ("<p>Andelen är 12,5\u00a0procent och 9 603 procent</p>",
+         [("percent", "12,5\u00a0procent"), ("percent", "9 603 procent")]),
+        ("<p>Andelen är 23% och 4,5%.</p>", [("percent", "23%"), ("percent", "4,5%")]),
+        ("<p>Andelen är 0.5 och 3.14159.</p>", [("decimal", "0.5"), ("decimal", "3.14159")]),
+        ("<p>De tunna strecken är intervall.</p>", [("term", "tunna")]),
+        ("<p>Tunt underlag, tunnare än i fjol</p>", [("term", "Tunt"), ("term", "tunnare")]),
     ],
 )  # fmt: skip
 def test_flags_identifiers_file_names_and_ungrouped_numbers(body, expected):
@@ -43,7 +52,18 @@ def test_flags_identifiers_file_names_and_ungrouped_numbers(body, expected):
         "<p>Kommunkod 0123 (Järfälla)</p>",
         "<p>Nyckeltalet N07907 och U07452</p>",
         "<p>Kodad som Windows-1252</p>",
-        "<p>Andelen är 0,12345 och 3.14159</p>",
+        "<p>Andelen är 0,12345</p>",
+        # percent: one notation, "23 %"; procentenheter is another unit and compounds and the
+        # genitive of a fixed expression are not "a number and the unit"
+        f"<p>Andelen är {format_share(0.23)}, 4,5\u00a0% och 12 %</p>",
+        "<p>Skillnaden är 0,4 procentenheter, 3 procentenheter</p>",
+        "<p>med 95-procentsintervall, med 95 procents säkerhet, i procent av nuläget</p>",
+        "<p>minst två procent av åldersgruppen</p>",
+        # decimal points in versions and ids are not decimal numbers
+        "<p>fouanalys 0.1.0, kodboksversion 2026.11.1, v0.5 och 1.2.3.4</p>",
+        "<p>Slutet av en mening 12. Nästa mening.</p>",
+        # the gap status itself
+        "<p>I 2 är täckningen tunn; saknas, tunn eller okänd. Tunn: når för få.</p>",
         "<p>En fil</p><code>processed_dir = data/processed/gaps.parquet 98765</code>",
         '<section class="fou-provenance-block"><td>processed_dir</td><td>feedc0ffee12</td>'
         "<td>2916</td></section>",
@@ -75,36 +95,162 @@ def test_problems_name_their_context():
     assert "knowledge_profile" in str(problem)
 
 
-@pytest.fixture(scope="module")
-def built_html(tmp_path_factory) -> list:
-    """One municipality's chapters and the region chapter, built as HTML on the example data."""
-    from fouanalys.build.runner import build, format_summary
-    from fouanalys.config import EXAMPLE_DATA_DIR
-
-    root = tmp_path_factory.mktemp("textcheck")
-    summary = build(
-        municipalities=["0123"],
-        data_dir=EXAMPLE_DATA_DIR,
-        processed_dir=root / "processed",
-        reports_dir=root / "reports",
-        formats=("html",),
-        jobs=2,
-        progress=False,
+def test_a_heading_repeated_as_a_bold_lead_in_is_flagged():
+    repeated = (
+        '<div class="fou-markdown"><h2 id="avsnitt-6">Luckor</h2></div>'
+        '<div class="fou-cell"><div class="fou-output fou-markdown">'
+        "<p><strong>Luckor.</strong> Varje kombination …</p></div></div>"
     )
+    assert found(page(repeated)) == [("heading", "Luckor.")]
+    assert found(page("<h3>Metod</h3><p><b>Metod:</b> så här</p>")) == [("heading", "Metod:")]
+    for body in (
+        "<h2>Metod och förbehåll</h2><ul><li><strong>Luckor.</strong> Varje …</li></ul>",
+        "<h2>Luckor</h2><p>Inledning. <strong>Luckor.</strong> Sedan</p>",
+        "<h2>Riskprofil</h2><p>Text</p><h2>Luckor</h2><p>Text <b>Luckor</b></p>",
+    ):
+        assert found(page(body)) == [], body
+
+
+def fou_table(cells: list[str], note: str | None) -> str:
+    """A table as present.tables renders it, one column, with its note."""
+    rows = "".join(f"<tr><td>{c}</td></tr>" for c in cells)
+    tail = f'<p class="fou-note">{note}</p>' if note is not None else ""
+    return (
+        '<table class="fou-table" id="tabell-2"><caption><span class="fou-tabnum">Tabell 2.'
+        f"</span> Utfall</caption><thead><tr><th>Värde</th></tr></thead><tbody>{rows}"
+        f"</tbody></table>{tail}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("cells", "note", "expected"),
+    [
+        # chapter 04 before the fix: the table shows "ej tillämpligt", the note explains "–"
+        (["ej tillämpligt", "+1,2"], "Alla tal gäller modellen. – = nuläget är jämförelsen.",
+         [("note", "– =")]),
+        (["+9", "−2"], "* = statistiskt säkert sämre.", [("note", "* =")]),
+        (["12"], "okänt = ingen anger antal.", [("note", "okänt =")]),
+        (["12"], "färre\u00a0än\u00a05 = 1–4 deltagare per år.", [("note", "färre än 5 =")]),
+        # a "–" nobody explains
+        (["–", "31 %"], "Andelar.", [("note", "–")]),
+        (["–*"], None, [("note", "–")]),
+    ],
+)  # fmt: skip
+def test_a_table_note_explains_what_the_table_shows(cells, note, expected):
+    assert found(page(fou_table(cells, note))) == expected
+
+
+def test_table_notes_that_match_their_tables_pass():
+    from fouanalys.present.tables import table
+
+    legend = {
+        "–": "– = visas inte.",
+        "ej tillämpligt": "ej tillämpligt = nuläget är jämförelsen.",
+        "*": "* = statistiskt säkert sämre.",
+    }
+    for cells in (["ej tillämpligt", "+1,2*"], ["–", "31 %"], ["(27–35)", "+3"]):
+        rendered = table(pd.DataFrame({"Värde": cells}), "Utfall", note="Andelar.", legend=legend)
+        assert found(page(rendered._repr_html_())) == [], cells
+    protected = fou_table(["minst\u00a0222", "≥12 (2 insatser)"], "minst = utan de små. ≥ = …")
+    assert found(page(protected)) == []
+    # an explanation in the running text of a note, not of a symbol, is not read
+    assert found(page(fou_table(["12"], "Plats: 1 är bäst; antal rangordnas inte."))) == []
+
+
+def test_a_protected_count_in_a_cell_must_not_break():
+    cells = ["färre än 5", "minst 340", format_participants(3), format_participants(340, few=1)]
+    cells.append("medelvärde minst 0,60 på skalan 0–1")  # words in a cell, not a count
+    problems = text_problems(page(fou_table(cells, None)))
+    assert [(p.kind, p.text) for p in problems] == [
+        ("break", "färre än 5"),
+        ("break", "minst 340"),
+    ]
+
+
+def write_pdf(body: str, path: Path) -> Path:
+    """A small PDF printed by WeasyPrint from ``body``."""
+    from weasyprint import HTML
+
+    HTML(string=f"<html><body>{body}</body></html>").write_pdf(path)
+    return path
+
+
+def test_pdf_text_is_checked_up_to_the_provenance(tmp_path):
+    from fouanalys.build.textcheck import pdf_problems, pdf_text
+
+    pdf = write_pdf(
+        "<h1>Innehåll</h1><p>Proveniens ...... 3</p>"
+        "<h2>Resultat</h2><p>Andelen är 23 procent, 0.5 av 9603 elever, se push_pull.</p>"
+        "<h2>Proveniens</h2><table><tr><td>processed_dir</td><td>20261126</td></tr>"
+        "<tr><td>fouanalys</td><td>0.1.0</td></tr></table>",
+        tmp_path / "kapitel.pdf",
+    )
+    text = pdf_text(pdf)
+    assert "Resultat" in text and "processed_dir" not in text
+    assert [(p.kind, p.text) for p in pdf_problems(pdf)] == [
+        ("identifier", "push_pull"),
+        ("number", "9603"),
+        ("percent", "23 procent"),
+        ("decimal", "0.5"),
+    ]
+    clean = write_pdf(f"<p>Andelen är {format_share(0.23)} av {format_number(9603)}.</p>",
+                      tmp_path / "ren.pdf")  # fmt: skip
+    assert pdf_problems(clean) == []
+
+
+@pytest.fixture(scope="module")
+def reports(full_build) -> Path:
+    """The reports folder of the test run's full build (``conftest``), asserted complete."""
+    from fouanalys.build.runner import format_summary
+
+    summary, root = full_build
     assert summary.ok, format_summary(summary)
-    return [Path(r.html) for r in summary.results]
+    return root / "reports"
+
+
+def built_pages(reports: Path, codebook, suffix: str) -> list[Path]:
+    """Every chapter and final report of every municipality and of the region, with one
+    ``suffix`` (``html`` or ``pdf``); asserted to be all of them."""
+    from fouanalys.chapters import registry
+
+    folders = [*codebook.municipality_codes, "region"]
+    pages = [p for folder in folders for p in sorted((reports / folder).glob(f"*.{suffix}"))]
+    chapters = len(codebook.municipality_codes) * len(registry.chapter_ids("municipality"))
+    chapters += len(registry.chapter_ids("region"))
+    assert len(pages) == chapters + len(folders), [p.name for p in pages]
+    assert sum(p.stem == "slutrapport" for p in pages) == len(folders)
+    return pages
+
+
+def _listed(problems: dict[str, list]) -> str:
+    return "\n".join(f"{name}: {problem}" for name, found in problems.items() for problem in found)
 
 
 @pytest.mark.slow
-def test_built_chapters_show_no_internal_names_or_ungrouped_numbers(built_html):
-    assert {p.parent.name for p in built_html} == {"0123", "region"}
-    assert len(built_html) >= 5
-    problems = [
-        f"{p.parent.name}/{p.name}: {problem}"
-        for p in built_html
-        for problem in text_problems(p.read_text(encoding="utf-8"))
-    ]
-    assert not problems, "\n".join(problems)
+def test_built_html_shows_no_internal_names_or_inconsistent_text(reports, codebook):
+    """Every chapter, final report and the index page of a real build (all eight
+    municipalities and the region) passes the text check."""
+    pages = [*built_pages(reports, codebook, "html"), reports / "index.html"]
+    problems = {
+        p.relative_to(reports).as_posix(): text_problems(p.read_text(encoding="utf-8"))
+        for p in pages
+    }
+    assert not any(problems.values()), _listed(problems)
+
+
+@pytest.mark.slow
+def test_built_pdfs_show_no_internal_names_or_inconsistent_text(reports, codebook):
+    """The same rules on the text of every built PDF, up to its provenance (read by two
+    processes: pypdf takes about half a second a PDF)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from fouanalys.build.textcheck import pdf_problems
+
+    pdfs = built_pages(reports, codebook, "pdf")
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        found = pool.map(pdf_problems, pdfs)
+    problems = dict(zip((p.relative_to(reports).as_posix() for p in pdfs), found, strict=True))
+    assert not any(problems.values()), _listed(problems)
 
 
 def test_every_processed_table_has_a_swedish_name():
@@ -140,3 +286,20 @@ def test_index_table_says_what_pupils_answered_not_response_codes():
     assert "svarskod" not in cells
     assert "svarat att det hänt" in answered_phrase(2, 5)
     assert answered_phrase(4, 5) == "där eleven valt något av de två högsta svarsalternativen av 5"
+
+
+def test_tunn_means_only_the_gap_status_in_notebooks_and_chapter_code():
+    """One meaning per word: "tunn" is a gap status, so no notebook or chapter text uses
+    its other forms ("de tunna strecken" became "de smala strecken")."""
+    from fouanalys.build.textcheck import OTHER_SENSE
+    from fouanalys.config import NOTEBOOKS_DIR
+
+    package = Path(__file__).resolve().parents[1] / "src" / "fouanalys"
+    sources = [*NOTEBOOKS_DIR.glob("*.ipynb"), *(package / "chapters").rglob("*.py")]
+    sources += [*(package / "present").rglob("*.py"), package / "data" / "codebook.yaml"]
+    found = {
+        p.name: OTHER_SENSE.findall(p.read_text(encoding="utf-8"))
+        for p in sources
+        if OTHER_SENSE.search(p.read_text(encoding="utf-8"))
+    }
+    assert found == {}

@@ -345,6 +345,7 @@ def test_scenario_display_formats_the_model_summary():
         f"\u221220{NBSP}% (\u221230{NBSP}till{NBSP}\u221215)"
     )
     assert "i modellen" in table.caption and "12 körningar" in table.note
+    assert table.note.endswith("ej tillämpligt = nuläget är jämförelsen.")
 
 
 # --- the notebooks, executed in this process: figures and progress ------------------------

@@ -9,6 +9,12 @@ published count of people when its column is a count of respondents or participa
 - in one row, a published total (``Alla``) minus any published parts (``Pojkar``, ``Flickor``)
   is a small group: the reader gets that group by subtraction.
 
+A protected count is read too, whatever spaces join its words (the report joins them with
+no-break spaces so that a narrow column does not break the phrase): "minst 340", a sum printed
+without its small counts, is itself a published count and fails when it is a small group;
+"färre än 5" is the bound a small group is printed as, and fails when the bound is under the
+threshold ("färre än 3" tells the reader the group is 1 or 2).
+
 Counts of interventions, years, ranks and shares are not groups of people and are not read.
 """
 
@@ -42,6 +48,10 @@ COUNT_COLUMNS = frozenset(
 #: Parts and the total they add up to (with a remainder) within one row.
 _PARTS, _TOTAL = ("Pojkar", "Flickor"), "Alla"
 _INTEGER = re.compile(r"^\d+$")
+#: The protected counts of :func:`fouanalys.present.text.format_participants`; ``\s`` matches
+#: a space, a no-break space and a narrow no-break space alike.
+_AT_LEAST = re.compile(r"minst\s+(\d[\d\s]*)")
+_FEWER_THAN = re.compile(r"färre\s+än\s+(\d[\d\s]*)")
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,17 @@ def _count(text: str) -> int | None:
     return int(digits) if _INTEGER.match(digits) else None
 
 
+def protected_count(text: str) -> tuple[str, int] | None:
+    """A cell that is a protected count, as ``("minst", 340)`` or ``("färre än", 5)``; None for
+    any other text. Spaces of any kind (a no-break space too) may join the words."""
+    text = text.strip()
+    for word, pattern in (("minst", _AT_LEAST), ("färre än", _FEWER_THAN)):
+        found = pattern.fullmatch(text)
+        if found:
+            return word, _count(found.group(1))  # type: ignore[return-value]
+    return None
+
+
 def audit_table(
     chapter: str, table: _Table, threshold: int = DISCLOSURE_THRESHOLD
 ) -> list[Finding]:
@@ -146,6 +167,13 @@ def audit_table(
         for c, v in counts.items():
             if v is not None and 0 < v < threshold:
                 found.append(Finding(chapter, name, r, c, v, f"'{c}'"))
+        for c in columns:
+            protected = protected_count(values.get(c, ""))
+            if protected is None:
+                continue
+            word, n = protected
+            if (word == "minst" and 0 < n < threshold) or (word == "färre än" and n < threshold):
+                found.append(Finding(chapter, name, r, c, n, f"'{c}' ({word})"))
         total = counts.get(_TOTAL)
         parts = [p for p in _PARTS if counts.get(p) is not None]
         if total is None or not parts:

@@ -12,7 +12,11 @@ import pandas as pd
 from fouanalys import config
 from fouanalys import recruitment as rec
 from fouanalys.chapters.insatser.display import coverage_cells
-from fouanalys.chapters.natverk.display import scenario_display_table, scenario_table_note
+from fouanalys.chapters.natverk.display import (
+    scenario_display_table,
+    scenario_table_legend,
+    scenario_table_note,
+)
 from fouanalys.chapters.riskfaktorer.display import priority_table, survey_year
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.present.labels import KIND_SHORT, age_span, group_label
@@ -168,5 +172,6 @@ def scenario_display(summary: pd.DataFrame, outcome_months: int | None = None) -
         note=scenario_table_note(
             replicates, outcome_months or int(rec.model_parameters()["utfall_manader"])
         ),
+        legend=scenario_table_legend(),
         numeric=[],
     )

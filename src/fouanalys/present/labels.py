@@ -175,13 +175,17 @@ def push_pull_rule() -> str:
     )
 
 
-def gap_rule() -> str:
+def gap_rule(lead_in: bool = True) -> str:
     """The one definition of the gap statuses and of what covers a life stage
-    (:func:`fouanalys.coverage.gap_table`), for method text."""
+    (:func:`fouanalys.coverage.gap_table`), for method text.
+
+    It opens with the bold lead-in "**Luckor.**" for a paragraph among others (the region's
+    method section); ``lead_in=False`` leaves it out where the paragraph stands right under a
+    heading "Luckor" (chapter 03), which would otherwise say the word twice."""
     share = format_number(MIN_STAGE_SHARE * 100)
     statuses = "; ".join(f"**{GAP_STATUS_LABELS[s]}**: {gap_meaning(s)}" for s in GAP_STATUS_LABELS)
-    return (
-        f"**Luckor.** Varje kombination av {PRIORITISED} faktor och livsskede där faktorn går "
+    return ("**Luckor.** " if lead_in else "") + (
+        f"Varje kombination av {PRIORITISED} faktor och livsskede där faktorn går "
         "att påverka får en status utifrån de pågående insatser som anger faktorn och täcker "
         f"livsskedet: {statuses}. En insats täcker ett livsskede när dess åldersspann omfattar "
         f"minst {share}{NBSP}% av livsskedets år (hela år, båda ändarna medräknade), eller när "

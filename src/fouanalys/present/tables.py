@@ -65,9 +65,11 @@ _MARKS = "*"
 
 def used_symbols(cells: pd.DataFrame, symbols: Sequence[str]) -> list[str]:
     """The ``symbols`` that stand as a whole cell of ``cells`` (a trailing "*" aside), in the
-    order given: ``"–"`` is used by a cell "–" or "–*", not by the interval "(27–35)"."""
-    texts = {str(v).strip().rstrip(_MARKS).strip() for v in cells.to_numpy().ravel()}
-    return [s for s in symbols if s in texts]
+    order given: ``"–"`` is used by a cell "–" or "–*", not by the interval "(27–35)". A mark
+    (``"*"``) is used by any cell that ends with it ("+9*")."""
+    raw = {str(v).strip() for v in cells.to_numpy().ravel()}
+    texts = {t.rstrip(_MARKS).strip() for t in raw}
+    return [s for s in symbols if s in texts or (s in _MARKS and any(t.endswith(s) for t in raw))]
 
 
 class Table:

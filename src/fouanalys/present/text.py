@@ -54,8 +54,10 @@ DASH_BETWEEN = re.compile(r"(?<=[0-9∞])–(?=[0-9∞\u2212])")
 UNKNOWN = "okänt"
 #: A reach that rests on an intervention without a participant count.
 UNKNOWN_REACH = "okänd"
-#: A count of 1 to ``DISCLOSURE_THRESHOLD − 1`` people, which is not published.
-FEW = f"färre än {DISCLOSURE_THRESHOLD}"
+#: A count of 1 to ``DISCLOSURE_THRESHOLD − 1`` people, which is not published. Its words are
+#: joined by no-break spaces, so a narrow table column never prints "färre" or "färre än" on
+#: one line and the number on the next (:func:`fewer_than`).
+FEW = f"färre{NBSP}än{NBSP}{DISCLOSURE_THRESHOLD}"
 
 
 # --- numbers --------------------------------------------------------------------------------
@@ -234,6 +236,12 @@ def is_few(value: object, threshold: int = DISCLOSURE_THRESHOLD) -> bool:
     return not is_missing(value) and 0 < float(value) < threshold
 
 
+def fewer_than(n: object) -> str:
+    """A protected count's upper bound, unbreakable: ``5 -> "färre än 5"`` with no-break
+    spaces."""
+    return f"färre{NBSP}än{NBSP}{format_number(n)}"
+
+
 def format_participants(value: object, few: int = 0) -> str:
     """Participants a year: ``"2 393"``; ``"färre än 5"`` for 1–4 (a small group is not
     published) and ``"okänt"`` when the inventory does not say.
@@ -241,12 +249,14 @@ def format_participants(value: object, few: int = 0) -> str:
     ``few`` is for a sum: how many interventions reporting 1–4 participants a year are left
     out of ``value`` (so that it cannot be taken from the published counts to recover
     theirs). The sum then reads ``"minst 340"``, or, when nothing else is left,
-    ``"färre än 5"`` (``"färre än 10"`` for two such interventions).
+    ``"färre än 5"`` (``"färre än 10"`` for two such interventions). The words of "färre än
+    5" and "minst 340" are joined by no-break spaces (:data:`NBSP`): a table column breaks
+    before or after the phrase, never inside it.
     """
     if few:
         if is_missing(value) or float(value) <= 0:
-            return f"färre än {format_number(DISCLOSURE_THRESHOLD * few)}"
-        return f"minst {format_number(value)}"
+            return fewer_than(DISCLOSURE_THRESHOLD * few)
+        return f"minst{NBSP}{format_number(value)}"
     if is_missing(value):
         return UNKNOWN
     return FEW if is_few(value) else format_number(value)

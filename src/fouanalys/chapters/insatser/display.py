@@ -28,6 +28,7 @@ and numbers only, and are HTML-escaped all the same.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 
 import pandas as pd
@@ -1004,7 +1005,7 @@ def knowledge_note(table: pd.DataFrame) -> str:
     """The knowledge table's note; it says what "minst" means when a cell uses it."""
     note = "Andel av deltagarna räknas bara på de insatser som anger antal deltagare."
     texts = [str(v) for v in table.to_numpy().ravel()]
-    if any(v.startswith("minst ") for v in texts):
+    if any(re.match(r"minst\s", v) for v in texts):  # "minst 336", its space a no-break one
         note += (
             f" minst = summan utan insatser med färre än {format_number(DISCLOSURE_THRESHOLD)} "
             "deltagare per år."
@@ -1056,16 +1057,19 @@ def push_pull_sentences(
     """Markdown lines on the push and pull factors, addressed and not, for the chapter.
 
     Per kind (push, then pull): "**Pushfaktorer som minst en pågående insats tar upp (3 av
-    9):** Dåliga framtidsutsikter, Utbildning och Tillgång till arbetsmarknaden." and "**…
+    9):** dåliga framtidsutsikter, utbildning och tillgång till arbetsmarknaden." and "**…
     som ingen pågående insats tar upp (6):** …" (or that every one is addressed); then, when
-    planned interventions would add some, a line naming them.
+    planned interventions would add some, a line naming them. Inside a sentence a factor's
+    name starts in lower case, as risk factors' names do (:func:`lower_first`, which keeps an
+    opening abbreviation); tables keep the codebook's capitalised labels.
     """
     codebook = codebook or load_codebook()
     addressed, not_addressed = push_pull_summary(insatser, municipality_code, codebook)
     lines = []
     for kind in codebook.ids("push_pull_kinds"):
         word = _KIND_WORDS.get(kind, kind)
-        yes, no = addressed.get(kind, []), not_addressed.get(kind, [])
+        yes = [lower_first(label) for label in addressed.get(kind, [])]
+        no = [lower_first(label) for label in not_addressed.get(kind, [])]
         total = len(yes) + len(no)
         if yes:
             lines.append(
@@ -1080,7 +1084,9 @@ def push_pull_sentences(
             )
         elif yes:
             lines.append(f"**{word}:** alla tas upp av minst en pågående insats.")
-    planned = push_pull_planned(insatser, municipality_code, codebook)
+    planned = [
+        lower_first(label) for label in push_pull_planned(insatser, municipality_code, codebook)
+    ]
     if planned:
         lines.append(f"**Bara i planerade insatser:** {join_words(planned)}.")
     return [markdown_safe(line) for line in lines]

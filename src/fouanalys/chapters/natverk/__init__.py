@@ -11,6 +11,7 @@ from fouanalys.chapters.natverk.display import (
     removal_sentence,
     scenario_display_table,
     scenario_sentences,
+    scenario_table_legend,
     scenario_table_note,
 )
 from fouanalys.chapters.natverk.figures import (
@@ -65,6 +66,7 @@ __all__ = [
     "scenario_display_table",
     "scenario_figure",
     "scenario_sentences",
+    "scenario_table_legend",
     "scenario_table_note",
     "sspf_pair_figure",
     "state_diagram_figure",

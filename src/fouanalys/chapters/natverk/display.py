@@ -179,8 +179,21 @@ def scenario_table_note(replicates: int, outcome_months: int) -> str:
         "avrundade andelarna i tabellen, så att varje rad går ihop. Förändringarna är mot "
         "nuläget, i procent av nuläget i samma körning: mittvärdet (median) och inom parentes "
         "10:e–90:e percentilen. Körningarna skiljer sig både i slumpen och i de osäkra "
-        "parametrarnas värden. – = nuläget är jämförelsen."
+        "parametrarnas värden."
     )
+
+
+def scenario_table_legend() -> dict[str, str]:
+    """The words of the scenario table that need explaining, for the table's ``legend``: each
+    is explained under the table only when a cell shows it. Nuläge's own difference columns
+    read "ej tillämpligt" (it is the comparison); "saknas" is a change that cannot be computed
+    because nuläge has none of the outcome to compare with. There is no "–": nothing in the
+    model's results is suppressed."""
+    return {
+        NOT_APPLICABLE: f"{NOT_APPLICABLE} = nuläget är jämförelsen.",
+        MISSING: f"{MISSING} = förändringen går inte att räkna: nuläget har inget sådant utfall "
+        "att jämföra med.",
+    }
 
 
 # --- sentences ----------------------------------------------------------------------------

@@ -65,6 +65,27 @@ def _matrix_cell(ax, i: int, j: int, color, text: str, text_color: str, gid: str
         ax.text(j, i, text, ha="center", va="center", color=text_color, gid=gid, **style)
 
 
+def _shared_cell(ax, i: int, j: int, shared: int, cmap, heaviest: int, missing_size=7.5):
+    """A cell of shared interventions, shaded by their number (``gid="shared"``), or, when
+    there are none, "saknas" in red (``gid="sspf-missing"``: a missing part of SSPF)."""
+    if shared:
+        color = _shade(cmap, shared, heaviest)
+        text_color = "white" if reads_white(color) else "#1d1d1d"
+        _matrix_cell(ax, i, j, color, str(shared), text_color, "shared")
+    else:
+        _matrix_cell(
+            ax,
+            i,
+            j,
+            "white",
+            "saknas",
+            MISSING_COLOR,
+            "sspf-missing",
+            fontsize=missing_size,
+            fontweight="bold",
+        )
+
+
 def _actor_matrix(graph, ids: list[str]) -> np.ndarray:
     """Shared ongoing interventions of every pair of ``ids`` (0 on the diagonal)."""
     n = len(ids)
@@ -116,22 +137,8 @@ def collaboration_figure(
                     _matrix_cell(
                         ax, i, j, DIAGONAL_COLOR, count, "#555555", "diagonal", style="italic"
                     )
-                elif w:
-                    color = _shade(cmap, w, heaviest)
-                    text_color = "white" if reads_white(color) else "#1d1d1d"
-                    _matrix_cell(ax, i, j, color, str(w), text_color, "shared")
-                elif a.sspf and b.sspf:
-                    _matrix_cell(
-                        ax,
-                        i,
-                        j,
-                        "white",
-                        "saknas",
-                        MISSING_COLOR,
-                        "sspf-missing",
-                        fontsize=6.5,
-                        fontweight="bold",
-                    )
+                elif w or (a.sspf and b.sspf):
+                    _shared_cell(ax, i, j, w, cmap, heaviest, missing_size=6.5)
         core = sum(a.sspf for a in actors)
         if core:
             ax.add_patch(
@@ -338,22 +345,7 @@ def sspf_pair_figure(
         ax = fig.subplots()
         for i, code in enumerate(codes):
             for j, (a, b) in enumerate(order):
-                w = int(shared.get((code, a, b), 0))
-                if w:
-                    color = _shade(cmap, w, heaviest)
-                    text_color = "white" if reads_white(color) else "#1d1d1d"
-                    _matrix_cell(ax, i, j, color, str(w), text_color, "shared")
-                else:
-                    _matrix_cell(
-                        ax,
-                        i,
-                        j,
-                        "white",
-                        "saknas",
-                        MISSING_COLOR,
-                        "sspf-missing",
-                        fontweight="bold",
-                    )
+                _shared_cell(ax, i, j, int(shared.get((code, a, b), 0)), cmap, heaviest)
         if municipality_code is not None:
             i = codes.index(municipality_code)
             ax.add_patch(

@@ -181,3 +181,27 @@ def test_the_built_reports_have_no_layout_faults(full_build):
     assert {"0123", "region"} <= finals
     faults = [f"{p.parent.name}/{p.name} {f}" for p in pdfs for f in layout_faults(p)]
     assert not faults, "\n".join(faults)
+
+
+@pytest.mark.slow
+def test_no_figure_of_the_built_chapters_has_cut_or_overlapping_text(full_build):
+    """Every figure of every chapter of the full build, checked at its print size when the
+    notebook drew it (``present.figures.layout_faults``, in the output's metadata): the
+    notebook tests run one municipality each, and a long name elsewhere (Upplands-Bro) ran a
+    panel title off its edge."""
+    import nbformat
+
+    _summary, root = full_build
+    notebooks = sorted((root / "reports").glob("*/*.ipynb"))
+    assert len(notebooks) == 33
+    figures, faults = 0, []
+    for path in notebooks:
+        for cell in nbformat.read(path, as_version=4).cells:
+            for output in cell.get("outputs", []):
+                meta = output.get("metadata", {}).get("fouanalys", {})
+                figures += "caption" in meta and "image/png" in output.get("data", {})
+                faults += [
+                    f"{path.parent.name}/{path.stem}: {f}" for f in meta.get("layout_faults", [])
+                ]
+    assert figures > 33 * 3
+    assert not faults, "\n".join(faults)

@@ -23,6 +23,10 @@ class CodebookEntryError(CodebookError, ValueError):
     """Raised when a codebook entry contradicts itself or another; pydantic reports it by file."""
 
 
+class KnowledgeBaseError(FouanalysError):
+    """Raised when the knowledge base of approaches is missing, malformed or inconsistent."""
+
+
 class SuppressionError(FouanalysError, RuntimeError):
     """Raised when complementary suppression finds no cell to protect another (an internal bug)."""
 

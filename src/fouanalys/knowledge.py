@@ -1,0 +1,196 @@
+"""The knowledge base: prevention approaches, what they target and what is known of their effect.
+
+``src/fouanalys/data/kunskapslage.csv`` ships with the package: one row per approach (mentoring,
+family therapy, Scared Straight, …) with its level, ages, the codebook factors it targets, its
+published effect and the quality of that evidence, what Swedish sources say, its cost, whether
+evidence shows it increases offending, named programmes and the sources the figures were read
+in. It is checked when loaded, as the codebook is: every problem is listed with its file,
+column and row (a spreadsheet's row number, the header being row 1), and a broken file raises
+:class:`~fouanalys.exceptions.KnowledgeBaseError` instead of reaching a report.
+
+The file holds codes and numbers (level and factor ids, effect and cost levels); a chapter
+words them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.exceptions import KnowledgeBaseError, Problem
+
+#: The columns of the knowledge base, in order.
+COLUMNS = (
+    "approach_id",
+    "namn",
+    "name_en",
+    "niva",
+    "alder_fran",
+    "alder_till",
+    "faktorer",
+    "effekt",
+    "effekt_procent",
+    "utfall",
+    "evidens",
+    "svensk_evidens",
+    "kostnad",
+    "skadlig",
+    "program",
+    "kallor",
+    "hamtad",
+)
+#: Columns that may be empty; every other column needs a value in every row.
+OPTIONAL = ("effekt_procent", "program")
+#: How large an effect the source reports on offending or violence.
+EFFECT_LEVELS = ("ingen", "låg", "måttlig", "hög", "okänd")
+#: The source's cost rating.
+COST_LEVELS = ("låg", "måttlig", "hög", "okänd")
+#: Separator of the list columns (niva, faktorer, program, kallor).
+SEPARATOR = ";"
+#: Ages an approach may be for: the life course the project maps.
+MIN_AGE, MAX_AGE = 0, 25
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_URL = re.compile(r"^https?://\S+$")
+
+
+def knowledge_path() -> Path:
+    """The packaged knowledge base."""
+    return Path(__file__).parent / "data" / "kunskapslage.csv"
+
+
+def split(value: object) -> list[str]:
+    """The items of a list column (``"a; b"`` → ``["a", "b"]``), blanks dropped."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return []
+    return [part.strip() for part in str(value).split(SEPARATOR) if part.strip()]
+
+
+def _int(text: str) -> int | None:
+    return int(text) if re.fullmatch(r"\d{1,3}", text.strip()) else None
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text.strip().replace(",", ".").replace("\u2212", "-"))
+    except ValueError:
+        return None
+
+
+def _check_row(row: dict[str, str], codebook: Codebook) -> list[tuple[str, str, str, str]]:
+    """(column, message, value, expected) for every problem of one row."""
+    levels = codebook.ids("levels")
+    factors = [i.id for i in codebook.indices if i.kind != "outcome"]
+    out = []
+    for column in COLUMNS:
+        if column not in OPTIONAL and not row[column].strip():
+            out.append((column, "värde saknas", "", "ett värde"))
+    approach = row["approach_id"].strip()
+    if approach and not _ID.match(approach):
+        out.append(("approach_id", "ogiltigt id", approach, "små bokstäver a–z, siffror och _"))
+    for level in split(row["niva"]):
+        if level not in levels:
+            out.append(("niva", "okänd nivå", level, ", ".join(levels)))
+    ages = {c: _int(row[c]) for c in ("alder_fran", "alder_till")}
+    for column, age in ages.items():
+        if row[column].strip() and (age is None or not MIN_AGE <= age <= MAX_AGE):
+            out.append((column, "ogiltig ålder", row[column], f"heltal {MIN_AGE}–{MAX_AGE}"))
+    if None not in ages.values() and ages["alder_fran"] > ages["alder_till"]:
+        span = f"{row['alder_fran']}–{row['alder_till']}"
+        out.append(("alder_till", "slutar före alder_fran", span, "alder_fran ≤ alder_till"))
+    for factor in split(row["faktorer"]):
+        if factor not in factors:
+            out.append(("faktorer", "okänd faktor", factor, ", ".join(factors)))
+    if row["effekt"].strip() and row["effekt"].strip() not in EFFECT_LEVELS:
+        out.append(("effekt", "okänd effektnivå", row["effekt"], ", ".join(EFFECT_LEVELS)))
+    if row["effekt_procent"].strip() and _number(row["effekt_procent"]) is None:
+        out.append(("effekt_procent", "inte ett tal", row["effekt_procent"], "t.ex. -21"))
+    if row["kostnad"].strip() and row["kostnad"].strip() not in COST_LEVELS:
+        out.append(("kostnad", "okänd kostnadsnivå", row["kostnad"], ", ".join(COST_LEVELS)))
+    if row["skadlig"].strip() and row["skadlig"].strip().lower() not in ("true", "false"):
+        out.append(("skadlig", "inte sant eller falskt", row["skadlig"], "true eller false"))
+    for url in split(row["kallor"]):
+        if not _URL.match(url):
+            out.append(("kallor", "inte en webbadress", url, "http:// eller https://"))
+    try:
+        if row["hamtad"].strip():
+            date.fromisoformat(row["hamtad"].strip())
+    except ValueError:
+        out.append(("hamtad", "inte ett datum", row["hamtad"], "ÅÅÅÅ-MM-DD"))
+    return out
+
+
+def _problems(raw: pd.DataFrame, name: str, codebook: Codebook) -> list[Problem]:
+    """Every problem of the file, grouped by column, message and value, with their rows."""
+    found: dict[tuple[str, str, str, str], list[int]] = {}
+    for i, row in enumerate(raw.to_dict("records")):
+        for problem in _check_row(row, codebook):
+            found.setdefault(problem, []).append(i + 2)
+    ids = raw["approach_id"].str.strip()
+    for approach in ids[ids.duplicated() & (ids != "")].unique():
+        rows = [i + 2 for i in ids.index[ids == approach]]
+        found[("approach_id", "samma id på flera rader", approach, "ett id per rad")] = rows
+    return [
+        Problem(
+            file=name,
+            column=column,
+            message=message,
+            rows=tuple(rows),
+            values=(value,) if value else (),
+            expected=expected,
+        )
+        for (column, message, value, expected), rows in found.items()
+    ]
+
+
+def _typed(raw: pd.DataFrame) -> pd.DataFrame:
+    frame = raw.apply(lambda col: col.str.strip())
+    frame["alder_fran"] = frame["alder_fran"].astype("int64")
+    frame["alder_till"] = frame["alder_till"].astype("int64")
+    frame["effekt_procent"] = pd.array(
+        [_number(v) if v else None for v in frame["effekt_procent"]], dtype="Float64"
+    )
+    frame["skadlig"] = frame["skadlig"].str.lower().eq("true")
+    return frame
+
+
+def load_knowledge(
+    path: Path | str | None = None, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """The knowledge base (the packaged one unless ``path`` is given), checked and typed.
+
+    Columns as :data:`COLUMNS`: text, except ``alder_fran`` and ``alder_till`` (int),
+    ``effekt_procent`` (Float64, <NA> when the source gives no percentage) and ``skadlig``
+    (bool). List columns stay ``;``-separated text; :func:`split` reads them.
+
+    Raises KnowledgeBaseError listing every problem (file, column, rows, value, what was
+    expected) when the file is missing, lacks columns or has invalid values.
+    """
+    codebook = codebook or load_codebook()
+    path = knowledge_path() if path is None else Path(path)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise KnowledgeBaseError(f"Kunskapsbasen saknas: {path}") from exc
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise KnowledgeBaseError(
+            f"Kunskapsbasen {path.name} kan inte läsas som CSV i UTF-8: {exc}"
+        ) from exc
+    missing = [c for c in COLUMNS if c not in raw.columns]
+    if missing:
+        raise KnowledgeBaseError(
+            f"Kunskapsbasen {path.name} saknar kolumnerna {', '.join(missing)} "
+            f"(förväntade kolumner: {', '.join(COLUMNS)})."
+        )
+    problems = _problems(raw[list(COLUMNS)], path.name, codebook)
+    if problems:
+        listed = "\n".join(f"  - {p}" for p in problems[:20])
+        more = f"\n  (och {len(problems) - 20} till)" if len(problems) > 20 else ""
+        raise KnowledgeBaseError(
+            f"Kunskapsbasen {path.name} har {len(problems)} fel:\n{listed}{more}"
+        )
+    return _typed(raw[list(COLUMNS)])

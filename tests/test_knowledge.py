@@ -1,0 +1,95 @@
+"""The knowledge base of approaches: checked when loaded, every problem named by file, column
+and row; the packaged file valid and its harmful approaches sourced."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from fouanalys import knowledge
+from fouanalys.codebook import load_codebook
+from fouanalys.exceptions import KnowledgeBaseError
+
+CB = load_codebook()
+
+
+def _row(**changes) -> dict[str, str]:
+    row = {
+        "approach_id": "mentorskap",
+        "namn": "Mentorskap",
+        "name_en": "Mentoring",
+        "niva": "förhindra; riskreducera",
+        "alder_fran": "10",
+        "alder_till": "18",
+        "faktorer": "kamrater_normbrott;skolmisslyckande",
+        "effekt": "måttlig",
+        "effekt_procent": "-21",
+        "utfall": "våldsbrott",
+        "evidens": "YEF: måttlig",
+        "svensk_evidens": "ej bedömd i svenska källor",
+        "kostnad": "okänd",
+        "skadlig": "false",
+        "program": "",
+        "kallor": "https://youthendowmentfund.org.uk/toolkit/mentoring/",
+        "hamtad": "2026-12-05",
+    }
+    return row | changes
+
+
+def _write(path: Path, rows: list[dict[str, str]], columns=knowledge.COLUMNS) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_a_valid_file_loads_typed(tmp_path):
+    rows = [
+        _row(),
+        _row(
+            approach_id="scared_straight",
+            skadlig="true",
+            effekt="ingen",
+            effekt_procent="",
+            niva="förhindra",
+        ),
+    ]
+    frame = knowledge.load_knowledge(_write(tmp_path / "k.csv", rows), CB)
+    assert list(frame.columns) == list(knowledge.COLUMNS)
+    assert frame["alder_fran"].dtype == "int64" and frame["skadlig"].tolist() == [False, True]
+    assert frame["effekt_procent"].iloc[0] == -21 and frame["effekt_procent"].isna().iloc[1]
+    assert knowledge.split(frame["niva"].iloc[0]) == ["förhindra", "riskreducera"]
+
+
+def test_every_problem_is_named_by_file_column_row_and_value(tmp_path):
+    rows = [
+        _row(),
+        _row(approach_id="a", faktorer="impulsivitet;okand_faktor", niva="förebygg"),
+        _row(approach_id="b", alder_fran="15", alder_till="12", effekt="stor"),
+        _row(approach_id="c", kallor="www.example.org", hamtad="5 dec 2026", skadlig="ja"),
+        _row(approach_id="mentorskap", namn=""),
+    ]
+    with pytest.raises(KnowledgeBaseError) as err:
+        knowledge.load_knowledge(_write(tmp_path / "kunskap.csv", rows), CB)
+    text = str(err.value)
+    assert "kunskap.csv, kolumn 'faktorer', rad 3: okänd faktor — värden: 'okand_faktor'" in text
+    assert "kolumn 'niva', rad 3: okänd nivå — värden: 'förebygg'" in text
+    assert "kolumn 'alder_till', rad 4: slutar före alder_fran — värden: '15–12'" in text
+    assert "kolumn 'effekt', rad 4: okänd effektnivå — värden: 'stor'" in text
+    assert "kolumn 'kallor', rad 5: inte en webbadress — värden: 'www.example.org'" in text
+    assert "kolumn 'hamtad', rad 5: inte ett datum" in text
+    assert "kolumn 'skadlig', rad 5: inte sant eller falskt" in text
+    assert "kolumn 'namn', rad 6: värde saknas" in text
+    assert "kolumn 'approach_id', rader 2, 6: samma id på flera rader" in text
+    assert "har 9 fel" in text
+
+
+def test_a_file_without_its_columns_or_not_there_is_an_error(tmp_path):
+    short = _write(tmp_path / "k.csv", [_row()], columns=knowledge.COLUMNS[:-2])
+    with pytest.raises(KnowledgeBaseError, match="saknar kolumnerna kallor, hamtad"):
+        knowledge.load_knowledge(short, CB)
+    with pytest.raises(KnowledgeBaseError, match="Kunskapsbasen saknas"):
+        knowledge.load_knowledge(tmp_path / "finns-inte.csv", CB)

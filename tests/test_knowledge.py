@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from fouanalys import knowledge
@@ -117,3 +118,79 @@ def test_the_packaged_knowledge_base_is_valid_and_sources_what_harms():
     # random-effects odds ratio of 1.02 over 32 studies
     camps = frame.set_index("approach_id").loc["militara_lager"]
     assert not camps["skadlig"] and "1,02" in camps["utfall"] and "32 studier" in camps["utfall"]
+
+
+# --- what fits a gap ------------------------------------------------------------------------
+
+
+def test_gap_approaches_by_hand(tmp_path):
+    """Three approaches against three gaps and a covered cell, worked out by hand with the gap
+    map's rule (a span covers a stage when it holds at least half its years, or lies inside)."""
+    rows = [
+        # 10–15: covers 6–12 (3 of 7 years: no), 13–15 (inside the span: 3 of 3, yes)
+        _row(approach_id="a", faktorer="impulsivitet", alder_fran="10", alder_till="15"),
+        # 16–17 lies inside 16–18: covers it; targets two factors, one a gap
+        _row(
+            approach_id="b",
+            faktorer="skolanknytning;impulsivitet",
+            alder_fran="16",
+            alder_till="17",
+            niva="förebygga",
+        ),
+        # harmful: never fits a gap, whatever it targets
+        _row(
+            approach_id="c",
+            faktorer="impulsivitet",
+            alder_fran="13",
+            alder_till="17",
+            skadlig="true",
+            effekt="ingen",
+        ),
+    ]
+    approaches = knowledge.load_knowledge(_write(tmp_path / "k.csv", rows), CB)
+    gaps = pd.DataFrame(
+        {
+            "municipality_code": ["0123"] * 4,
+            "year": [2024] * 4,
+            "factor": ["impulsivitet", "impulsivitet", "impulsivitet", "skolanknytning"],
+            "stage": ["6-12", "13-15", "16-18", "16-18"],
+            "status": ["saknas", "tunn", "finns", "okänd"],
+        }
+    )
+    got = knowledge.gap_approaches(gaps, approaches, CB)
+    assert list(got.columns) == knowledge.GAP_APPROACH_COLUMNS
+    pairs = list(zip(got["factor"], got["stage"], got["approach_id"], got["status"], strict=True))
+    # 6-12: nothing covers it; 13-15: a; 16-18 impulsivitet is covered ("finns"): no row;
+    # 16-18 skolanknytning: b
+    assert pairs == [
+        ("impulsivitet", "13-15", "a", "tunn"),
+        ("skolanknytning", "16-18", "b", "okänd"),
+    ]
+    assert got.loc[got["approach_id"] == "b", "niva"].item() == "förebygga"
+
+
+def test_gap_approaches_of_the_example_agree_with_a_plain_loop():
+    from fouanalys.coverage import MIN_STAGE_SHARE
+
+    approaches = knowledge.load_knowledge()
+    from support import example_tables
+
+    gaps = example_tables(CB)["gaps"]  # the embedded example's gap map, as the build makes it
+    got = knowledge.gap_approaches(gaps, approaches, CB)
+    stages = {s.id: (s.age_from, s.age_to) for s in CB.life_stages}
+    expected = []
+    for g in gaps.itertuples(index=False):
+        if g.status not in ("saknas", "tunn", "okänd"):
+            continue
+        sf, st = stages[g.stage]
+        for a in approaches.itertuples(index=False):
+            years = max(min(a.alder_till, st) - max(a.alder_fran, sf) + 1, 0)
+            inside = a.alder_fran >= sf and a.alder_till <= st
+            covers = years > 0 and (years >= MIN_STAGE_SHARE * (st - sf + 1) or inside)
+            if covers and not a.skadlig and g.factor in knowledge.split(a.faktorer):
+                expected.append((g.municipality_code, g.factor, g.stage, a.approach_id))
+    got_rows = list(
+        zip(got["municipality_code"], got["factor"], got["stage"], got["approach_id"], strict=True)
+    )
+    assert got_rows == expected and len(expected) > 0
+    assert "scared_straight" not in set(got["approach_id"])

@@ -200,6 +200,20 @@ def _check_municipalities(insatser: pd.DataFrame, with_population: set, codebook
         raise FouanalysError(f"Insatser utan åldersspann (alder_fran/alder_till): {bad}.")
 
 
+def stage_covers(
+    age_from: np.ndarray, age_to: np.ndarray, stage_from: np.ndarray, stage_to: np.ndarray
+) -> np.ndarray:
+    """Which of N age spans cover which of S stages, as an (N, S) bool array: the span holds at
+    least :data:`MIN_STAGE_SHARE` of the stage's years (whole years, both ends included) or
+    lies wholly inside it. The one rule for interventions (the gap map) and approaches (what
+    fits a gap)."""
+    a, b = np.asarray(age_from, np.int64)[:, None], np.asarray(age_to, np.int64)[:, None]
+    sf, st = np.asarray(stage_from, np.int64)[None, :], np.asarray(stage_to, np.int64)[None, :]
+    years = np.maximum(np.minimum(b, st) - np.maximum(a, sf) + 1, 0)
+    inside = (a >= sf) & (b <= st)
+    return (years > 0) & ((years >= MIN_STAGE_SHARE * (st - sf + 1)) | inside)
+
+
 def place_on_life_course(
     insatser: pd.DataFrame, befolkning: pd.DataFrame, codebook: Codebook
 ) -> pd.DataFrame:
@@ -236,8 +250,7 @@ def place_on_life_course(
     lo = np.maximum(a[:, None], sf[None, :])  # (N, S)
     hi = np.minimum(b[:, None], st[None, :])
     years = np.maximum(hi - lo + 1, 0)
-    inside = (a[:, None] >= sf[None, :]) & (b[:, None] <= st[None, :])
-    covers = (years > 0) & ((years >= MIN_STAGE_SHARE * (st - sf + 1)[None, :]) | inside)
+    covers = stage_covers(a, b, sf, st)
     # Population and years of each intervention's ages that lie in the stages it covers.
     row_pop = (
         cum[m[:, None], np.where(covers, hi + 1, 0)] - cum[m[:, None], np.where(covers, lo, 0)]

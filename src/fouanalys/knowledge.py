@@ -18,9 +18,11 @@ import re
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.coverage import stage_covers
 from fouanalys.exceptions import KnowledgeBaseError, Problem
 
 #: The columns of the knowledge base, in order.
@@ -194,3 +196,65 @@ def load_knowledge(
             f"Kunskapsbasen {path.name} har {len(problems)} fel:\n{listed}{more}"
         )
     return _typed(raw[list(COLUMNS)])
+
+
+#: The gap statuses an approach is sought for (:func:`fouanalys.coverage.gap_table`).
+GAP_STATUSES = ("saknas", "tunn", "okänd")
+#: Columns of :func:`gap_approaches`.
+GAP_APPROACH_COLUMNS = [
+    "municipality_code",
+    "year",
+    "factor",
+    "stage",
+    "status",
+    "approach_id",
+    "niva",
+    "effekt",
+]
+
+
+def approach_stages(approaches: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Every approach with each life stage its ages cover, by the gap map's rule
+    (:func:`fouanalys.coverage.stage_covers`): columns ``approach_id`` and ``stage``."""
+    stages = codebook.life_stages
+    covers = stage_covers(
+        approaches["alder_fran"].to_numpy(),
+        approaches["alder_till"].to_numpy(),
+        np.array([s.age_from for s in stages]),
+        np.array([s.age_to for s in stages]),
+    )
+    rows, cols = np.nonzero(covers)
+    return pd.DataFrame(
+        {
+            "approach_id": approaches["approach_id"].to_numpy()[rows],
+            "stage": [stages[j].id for j in cols],
+        }
+    )
+
+
+def gap_approaches(
+    gaps: pd.DataFrame, approaches: pd.DataFrame, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """The approaches that fit each gap of a prioritised factor.
+
+    For every row of ``gaps`` (:func:`fouanalys.coverage.gap_table`) whose status is
+    ``saknas``, ``tunn`` or ``okänd``: every approach of ``approaches``
+    (:func:`load_knowledge`) that targets the factor, whose ages cover the stage by the gap
+    map's rule, and that is not harmful, whatever its level. Columns
+    :data:`GAP_APPROACH_COLUMNS` (``niva`` and ``effekt`` as the knowledge base has them),
+    ordered as ``gaps`` and, within a gap, by the knowledge base's order.
+    """
+    codebook = codebook or load_codebook()
+    usable = approaches.loc[~approaches["skadlig"].astype(bool)].reset_index(drop=True)
+    pairs = zip(usable["approach_id"], usable["faktorer"], strict=True)
+    targets = pd.DataFrame(
+        [(a, f) for a, fs in pairs for f in split(fs)], columns=["approach_id", "factor"]
+    )
+    fits = targets.merge(approach_stages(usable, codebook), on="approach_id")
+    fits = fits.merge(usable[["approach_id", "niva", "effekt"]], on="approach_id")
+    fits["order"] = fits["approach_id"].map({a: i for i, a in enumerate(usable["approach_id"])})
+    open_gaps = gaps.loc[gaps["status"].isin(GAP_STATUSES)].reset_index(drop=True)
+    open_gaps = open_gaps.assign(gap=range(len(open_gaps)))
+    out = open_gaps.merge(fits, on=["factor", "stage"]).sort_values(["gap", "order"])
+    frame = out[GAP_APPROACH_COLUMNS].reset_index(drop=True)
+    return frame.astype({"municipality_code": "str", "year": "int64"})

@@ -75,7 +75,7 @@ def _sspf_ids(codebook: Codebook) -> list[str]:
 
 
 #: How :func:`regional_collaboration` writes a pair of actor ids, and separates pairs.
-PAIR_JOIN = "|"
+ID_PAIR_JOIN = "|"
 PAIR_SEPARATOR = ";"
 
 
@@ -83,7 +83,7 @@ def split_pairs(text: object) -> list[tuple[str, str]]:
     """The actor-id pairs of a ``sspf_missing`` cell of :func:`regional_collaboration`."""
     if _blank(text) or not str(text).strip():
         return []
-    pairs = [p.split(PAIR_JOIN) for p in str(text).split(PAIR_SEPARATOR)]
+    pairs = [p.split(ID_PAIR_JOIN) for p in str(text).split(PAIR_SEPARATOR)]
     return [(a, b) for a, b in pairs]
 
 
@@ -330,7 +330,7 @@ def regional_collaboration(
                 "sspf_pairs": measures["sspf_pairs"],
                 "sspf_complete": measures["sspf_complete"],
                 "sspf_missing": PAIR_SEPARATOR.join(
-                    f"{a}{PAIR_JOIN}{b}" for a, b in _missing_sspf_pairs(graph, codebook)
+                    f"{a}{ID_PAIR_JOIN}{b}" for a, b in _missing_sspf_pairs(graph, codebook)
                 ),
                 "most_central": measures["most_central"],
             }

@@ -29,6 +29,7 @@ from fouanalys.chapters.insatser.display import (
     gap_counts,
     protected_reach,
 )
+from fouanalys.chapters.natverk.samverkan import PAIR_JOIN
 from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.collaboration import split_pairs
@@ -582,17 +583,13 @@ def standout_sentences(
 
 #: The overview's SSPF column: which parts of SSPF are missing, not a count of the rest.
 SSPF_COLUMN = "SSPF-par utan gemensam insats"
-#: Joins the two actors of a pair in text: "Polis–Fritid".
-PAIR_TEXT_JOIN = "–"
 
 
 def _sspf_missing_pairs(row: pd.Series, codebook: Codebook) -> list[str]:
     """The SSPF pairs of a ``regional_collaboration`` row without a shared ongoing
     intervention, in words ("Polis–Fritid")."""
     labels = codebook.labels("actors")
-    return [
-        f"{labels[a]}{PAIR_TEXT_JOIN}{labels[b]}" for a, b in split_pairs(row.get("sspf_missing"))
-    ]
+    return [f"{labels[a]}{PAIR_JOIN}{labels[b]}" for a, b in split_pairs(row.get("sspf_missing"))]
 
 
 def _sspf_missing_text(row: pd.Series, codebook: Codebook) -> str:

@@ -194,3 +194,86 @@ def test_gap_approaches_of_the_example_agree_with_a_plain_loop():
     )
     assert got_rows == expected and len(expected) > 0
     assert "scared_straight" not in set(got["approach_id"])
+
+
+def _inventory(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
+    """An inventory of (kommunkod, insats, metod, status) rows, as the reader types it."""
+    frame = pd.DataFrame(rows, columns=["kommunkod", "insats", "metod", "status"])
+    frame["metod"] = frame["metod"].replace("", pd.NA)
+    return frame
+
+
+def test_interventions_link_by_metod_or_by_a_programme_named_in_full(tmp_path):
+    rows = [
+        _row(approach_id="a", program="MST;MST-PSB"),
+        _row(approach_id="b", program="KiVa"),
+        _row(approach_id="c", program="PATHS;Positive Action"),
+    ]
+    approaches = knowledge.load_knowledge(_write(tmp_path / "k.csv", rows), CB)
+    inventory = _inventory(
+        [
+            ("0123", "MST – multisystemisk terapi", "", "pågående"),
+            ("0123", "Kivaprojektet", "", "pågående"),  # not the whole word: no link
+            ("0123", "KiVa och Olweus", "c", "pågående"),  # metod wins over the name
+            ("0184", "paths och kiva i skolan", "", "planerad"),  # any case, two programmes
+            ("0184", "Läxhjälp", "", "pågående"),
+        ]
+    )
+    got = knowledge.link_interventions(inventory, approaches)
+    assert list(got.columns) == knowledge.LINK_COLUMNS
+    assert got.values.tolist() == [
+        ["0123", "MST – multisystemisk terapi", "pågående", "a", "program", "MST"],
+        ["0123", "KiVa och Olweus", "pågående", "c", "metod", ""],
+        ["0184", "paths och kiva i skolan", "planerad", "b", "program", "KiVa"],
+        ["0184", "paths och kiva i skolan", "planerad", "c", "program", "PATHS"],
+    ]
+
+
+def test_gap_approaches_name_the_ongoing_interventions_that_already_use_them(tmp_path):
+    rows = [_row(approach_id="a", faktorer="impulsivitet", alder_fran="13", alder_till="15")]
+    approaches = knowledge.load_knowledge(_write(tmp_path / "k.csv", rows), CB)
+    gaps = pd.DataFrame(
+        {
+            "municipality_code": ["0123", "0184"],
+            "year": [2024, 2024],
+            "factor": ["impulsivitet", "impulsivitet"],
+            "stage": ["13-15", "13-15"],
+            "status": ["tunn", "saknas"],
+        }
+    )
+    links = pd.DataFrame(
+        [
+            ("0123", "Första", "pågående", "a", "metod", ""),
+            ("0123", "Andra", "pågående", "a", "program", "X"),
+            ("0123", "Planerad", "planerad", "a", "metod", ""),  # not run yet
+            ("0184", "Annan kommuns", "avslutad", "a", "metod", ""),  # ended
+        ],
+        columns=knowledge.LINK_COLUMNS,
+    )
+    got = knowledge.gap_approaches(gaps, approaches, CB, links)
+    assert got[["municipality_code", "in_use", "own_interventions"]].values.tolist() == [
+        ["0123", 2, "Första;Andra"],
+        ["0184", 0, ""],
+    ]
+
+
+def test_the_example_inventory_links_by_metod_and_by_name():
+    from support import example_tables
+
+    tables = example_tables(CB)
+    links = tables["approach_links"]
+    by = links.groupby("linked_by")["intervention"].agg(set)
+    assert "Mentorsprogram för unga" in by["metod"]
+    assert "MST – multisystemisk terapi" in by["program"]
+    # every link names an approach the knowledge base has, and metod cells come through
+    assert set(links["approach_id"]) <= set(tables["approaches"]["approach_id"])
+    metod = tables["insatser"]["metod"].dropna()
+    assert len(metod) == (links["linked_by"] == "metod").sum() > 0
+    in_use = tables["gap_approaches"].query("in_use > 0")
+    assert len(in_use) > 0
+    for row in in_use.itertuples(index=False):
+        own = links.query(
+            "municipality_code == @row.municipality_code and approach_id == @row.approach_id"
+            " and status == 'pågående'"
+        )
+        assert set(row.own_interventions.split(";")) == set(own["intervention"])

@@ -555,3 +555,34 @@ def test_kolada_statuses_and_protected_values_are_valid(tmp_path):
     assert report.ok, [str(p) for p in report.problems]
     kolada = frames["kolada"]
     assert kolada["status"].tolist()[-3:] == ["Privacy", "", "Not applicable"]
+
+
+# --- metod: an approach of the knowledge base, by id or Swedish name ---------------------------
+
+
+def _with_metod(values: dict[int, str]) -> tuple[list[str], list[list[str]]]:
+    """The base inventory with a ``metod`` column: ``values`` maps spreadsheet rows to cells."""
+    header, rows = base_inputs()["insatser"]
+    for i, row in enumerate(rows):
+        row.append(values.get(i + 2, ""))
+    return [*header, "metod"], rows
+
+
+def test_an_unknown_metod_names_file_row_and_value(tmp_path):
+    report, frames = run(tmp_path, insatser=_with_metod({3: "mst", 5: "scared_straigt"}))
+    assert frames == {}
+    p = find(report, "insatser.csv", "metod", "Okänd kod")
+    assert p.rows == (5,)
+    assert p.values == ("scared_straigt",)
+    assert "scared_straight" in p.expected and "mentorskap" in p.expected
+    assert len(report.problems) == 1, [str(x) for x in report.problems]
+
+
+def test_metod_takes_an_id_or_the_swedish_name_and_may_be_blank_or_absent(tmp_path):
+    report, frames = run(tmp_path, insatser=_with_metod({2: "Mentorskap", 3: " MST "}))
+    assert report.ok, [str(p) for p in report.problems]
+    metod = frames["insatser"]["metod"]
+    assert list(metod[:2]) == ["mentorskap", "mst"]
+    assert metod[2:].isna().all()
+    report, frames = run(tmp_path / "absent")
+    assert report.ok and frames["insatser"]["metod"].isna().all()

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from fouanalys.codebook import Codebook, load_codebook
-from fouanalys.coverage import stage_covers
+from fouanalys.coverage import ONGOING, stage_covers
 from fouanalys.exceptions import KnowledgeBaseError, Problem
 
 #: The columns of the knowledge base, in order.
@@ -210,7 +210,60 @@ GAP_APPROACH_COLUMNS = [
     "approach_id",
     "niva",
     "effekt",
+    "in_use",
+    "own_interventions",
 ]
+#: How an intervention was linked to an approach: its ``metod`` cell, or a programme name.
+BY_METOD, BY_PROGRAM = "metod", "program"
+#: Columns of :func:`link_interventions`.
+LINK_COLUMNS = [
+    "municipality_code",
+    "intervention",
+    "status",
+    "approach_id",
+    "linked_by",
+    "program",
+]
+#: Separator of the intervention names in ``own_interventions``.
+NAME_JOIN = ";"
+
+
+def _program_pattern(program: str) -> re.Pattern[str]:
+    """A programme name as a whole word or phrase, any case ("MST" in "MST – …", not "MSTX")."""
+    return re.compile(rf"(?<!\w){re.escape(program)}(?!\w)", re.IGNORECASE)
+
+
+def link_interventions(insatser: pd.DataFrame, approaches: pd.DataFrame) -> pd.DataFrame:
+    """Each intervention of the inventory linked to the approach it applies.
+
+    An intervention whose ``metod`` names an approach (validated against the knowledge base
+    when read) is linked to it alone, ``linked_by = "metod"``. One with a blank ``metod`` is
+    linked to every approach one of whose programmes (``program``) its name contains as a
+    whole word, any case, ``linked_by = "program"`` with the programme matched; e.g. "MST –
+    multisystemisk terapi" to ``mst`` by "MST". An intervention matching nothing has no row.
+
+    Columns :data:`LINK_COLUMNS` (str), in the inventory's order and, for one intervention,
+    the knowledge base's order.
+    """
+    metod = insatser["metod"] if "metod" in insatser else pd.Series("", index=insatser.index)
+    metod = metod.fillna("").astype(str).str.strip()
+    programs = [
+        (approach, program, _program_pattern(program))
+        for approach, listed in zip(approaches["approach_id"], approaches["program"], strict=True)
+        for program in split(listed)
+    ]
+    rows = []
+    for row, method in zip(insatser.itertuples(index=False), metod, strict=True):
+        base = (str(row.kommunkod), str(row.insats), str(row.status))
+        if method:
+            rows.append((*base, method, BY_METOD, ""))
+            continue
+        matched: dict[str, str] = {}
+        for approach, program, pattern in programs:
+            if approach not in matched and pattern.search(str(row.insats)):
+                matched[approach] = program
+        rows.extend((*base, approach, BY_PROGRAM, program) for approach, program in matched.items())
+    return pd.DataFrame(rows, columns=LINK_COLUMNS).astype("str")
 
 
 def approach_stages(approaches: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
@@ -233,18 +286,26 @@ def approach_stages(approaches: pd.DataFrame, codebook: Codebook) -> pd.DataFram
 
 
 def gap_approaches(
-    gaps: pd.DataFrame, approaches: pd.DataFrame, codebook: Codebook | None = None
+    gaps: pd.DataFrame,
+    approaches: pd.DataFrame,
+    codebook: Codebook | None = None,
+    links: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The approaches that fit each gap of a prioritised factor.
+    """The approaches that fit each gap of a prioritised factor, and which the municipality
+    already runs.
 
     For every row of ``gaps`` (:func:`fouanalys.coverage.gap_table`) whose status is
     ``saknas``, ``tunn`` or ``okänd``: every approach of ``approaches``
     (:func:`load_knowledge`) that targets the factor, whose ages cover the stage by the gap
-    map's rule, and that is not harmful, whatever its level. Columns
-    :data:`GAP_APPROACH_COLUMNS` (``niva`` and ``effekt`` as the knowledge base has them),
-    ordered as ``gaps`` and, within a gap, by the knowledge base's order.
+    map's rule, and that is not harmful, whatever its level. ``own_interventions`` names the
+    municipality's ongoing interventions that ``links`` (:func:`link_interventions`) ties to
+    the approach, whatever factor or ages they list (:data:`NAME_JOIN`-joined, "" when
+    none), and ``in_use`` counts them. Columns :data:`GAP_APPROACH_COLUMNS` (``niva`` and
+    ``effekt`` as the knowledge base has them), ordered as ``gaps`` and, within a gap, by the
+    knowledge base's order.
     """
     codebook = codebook or load_codebook()
+    links = pd.DataFrame(columns=LINK_COLUMNS) if links is None else links
     usable = approaches.loc[~approaches["skadlig"].astype(bool)].reset_index(drop=True)
     pairs = zip(usable["approach_id"], usable["faktorer"], strict=True)
     targets = pd.DataFrame(
@@ -256,5 +317,18 @@ def gap_approaches(
     open_gaps = gaps.loc[gaps["status"].isin(GAP_STATUSES)].reset_index(drop=True)
     open_gaps = open_gaps.assign(gap=range(len(open_gaps)))
     out = open_gaps.merge(fits, on=["factor", "stage"]).sort_values(["gap", "order"])
+    running = links.loc[links["status"] == ONGOING].groupby(
+        ["municipality_code", "approach_id"], sort=False
+    )["intervention"]
+    own = running.agg(lambda names: NAME_JOIN.join(dict.fromkeys(names))).rename(
+        "own_interventions"
+    )
+    count = running.nunique().rename("in_use")
+    out = out.merge(own, on=["municipality_code", "approach_id"], how="left")
+    out = out.merge(count, on=["municipality_code", "approach_id"], how="left")
+    out["own_interventions"] = out["own_interventions"].fillna("")
+    out["in_use"] = out["in_use"].fillna(0)
     frame = out[GAP_APPROACH_COLUMNS].reset_index(drop=True)
-    return frame.astype({"municipality_code": "str", "year": "int64"})
+    return frame.astype(
+        {"municipality_code": "str", "year": "int64", "in_use": "int64", "own_interventions": "str"}
+    )

@@ -97,14 +97,18 @@ def derived_tables(
     frames: dict[str, pd.DataFrame], codebook: Codebook, threshold: int = DISCLOSURE_THRESHOLD
 ) -> dict[str, pd.DataFrame]:
     """The aggregate tables: survey prevalence, priorities, the prioritised factors
-    (``priority_factors``, :mod:`fouanalys.priority`) and associations, and the inventory's
-    coverage along the life course with its gaps against the prioritised factors.
+    (``priority_factors``, :mod:`fouanalys.priority`) and associations, the inventory's
+    coverage along the life course with its gaps against the prioritised factors, and from the
+    knowledge base (:mod:`fouanalys.knowledge`) its approaches (``approaches``), the
+    interventions linked to them (``approach_links``) and the approaches that fit each gap
+    (``gap_approaches``).
 
     Computed in memory from the typed inputs before anything is written, so a failure leaves
     the processed folder as it was. Every published survey cell respects the disclosure
     threshold.
     """
     from fouanalys.coverage import coverage_tables
+    from fouanalys.knowledge import gap_approaches, link_interventions, load_knowledge
     from fouanalys.prevalence import association_table, prevalence_table, priorities_table
     from fouanalys.priority import priority_factors
     from fouanalys.scoring import score_indices
@@ -112,12 +116,18 @@ def derived_tables(
     scores = score_indices(frames["enkat"], codebook)
     priorities = priorities_table(scores, codebook, threshold=threshold)
     prioritised = priority_factors(priorities, codebook)
+    coverage = coverage_tables(frames["insatser"], frames["befolkning"], prioritised, codebook)
+    approaches = load_knowledge(codebook=codebook)
+    links = link_interventions(frames["insatser"], approaches)
     return {
         "prevalence": prevalence_table(scores, codebook, threshold=threshold),
         "priorities": priorities,
         "priority_factors": prioritised,
         "associations": association_table(scores, codebook, threshold=threshold),
-        **coverage_tables(frames["insatser"], frames["befolkning"], prioritised, codebook),
+        **coverage,
+        "approaches": approaches,
+        "approach_links": links,
+        "gap_approaches": gap_approaches(coverage["gaps"], approaches, codebook, links),
     }
 
 

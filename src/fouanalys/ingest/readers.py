@@ -93,6 +93,9 @@ class InputSpec:
     ordered_pairs: tuple[tuple[str, str], ...] = ()
 
 
+#: The vocabulary of ``metod``: the knowledge base's approaches, not a codebook section.
+APPROACHES = "approaches"
+
 _YEAR = {"low": 1990, "high": 2100}
 _AGE = {"low": 0, "high": 25}
 
@@ -125,6 +128,8 @@ INPUTS: dict[str, InputSpec] = {
             Column("faktorer", "codes", section="indices"),
             Column("push_pull", "codes", required=False, nullable=True, section="push_pull"),
             Column("kunskapslage", "code", section="knowledge_levels"),
+            # The approach (knowledge base id or name) the intervention applies, when known.
+            Column("metod", "code", required=False, nullable=True, section=APPROACHES),
             Column("deltagare_per_ar", "int", required=False, nullable=True, low=0),
             Column("samverkan", "codes", nullable=True, section="actors"),
             Column("status", "code", section="statuses"),
@@ -193,7 +198,8 @@ def code_lookup(section: str, codebook: Codebook) -> dict[str, str | None]:
         return out
     if section == "kolada_gender":
         return {"t": "T", "k": "K", "m": "M"}
-    for key, label in codebook.labels(section).items():
+    labels = approach_labels(codebook) if section == APPROACHES else codebook.labels(section)
+    for key, label in labels.items():
         out[normalize_key(key)] = key
         if label:
             out.setdefault(normalize_key(label), key)
@@ -209,7 +215,17 @@ def allowed_codes(section: str, codebook: Codebook) -> list[str]:
         return ids + (list(codebook.survey.other_sex_values) if section == "survey_sexes" else [])
     if section == "kolada_gender":
         return ["T", "K", "M"]
+    if section == APPROACHES:
+        return list(approach_labels(codebook))
     return codebook.ids(section)
+
+
+def approach_labels(codebook: Codebook) -> dict[str, str]:
+    """approach_id → Swedish name of every approach in the packaged knowledge base."""
+    from fouanalys.knowledge import load_knowledge
+
+    approaches = load_knowledge(codebook=codebook)
+    return dict(zip(approaches["approach_id"], approaches["namn"], strict=True))
 
 
 def municipality_codes(section: str | None, codebook: Codebook) -> dict[str, str]:

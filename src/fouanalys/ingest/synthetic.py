@@ -77,7 +77,7 @@ f60a f60b f60c f60d f60e f60f f60g f60h f60i F63 SkolID_gammal SkolSDO DIDkommun
 #: Raw-layout columns of the intervention inventory and the population table.
 INSATSER_COLUMNS: tuple[str, ...] = (
     "kommunkod", "insats", "huvudman", "niva", "inriktning", "alder_fran", "alder_till",
-    "faktorer", "push_pull", "kunskapslage", "deltagare_per_ar", "samverkan", "status",
+    "faktorer", "push_pull", "kunskapslage", "metod", "deltagare_per_ar", "samverkan", "status",
     "kommentar",
 )  # fmt: skip
 BEFOLKNING_COLUMNS: tuple[str, ...] = ("kommunkod", "ar", "alder", "kon", "antal")
@@ -497,13 +497,14 @@ class _Programme:
     participants: tuple[int, int] | None  # per year, for a municipality of 60 000
     push_pull: tuple[str, ...] = ()
     core: bool = False
+    metod: str = ""  # the knowledge base's approach, where the inventory names it
 
 
 def _p(name, huvudman, niva, inriktning, ages, faktorer, partners, kunskap, deltagare, pp="",
-       core=False) -> _Programme:  # fmt: skip
+       core=False, metod="") -> _Programme:  # fmt: skip
     return _Programme(
         name, huvudman, niva, inriktning, ages, tuple(faktorer.split()), tuple(partners.split()),
-        kunskap, deltagare, tuple(pp.split()), core,
+        kunskap, deltagare, tuple(pp.split()), core, metod,
     )  # fmt: skip
 
 
@@ -524,7 +525,7 @@ CATALOGUE: tuple[_Programme, ...] = (
        (20, 60)),
     _p("Triple P – föräldrastöd", "socialtjänst", "förebygga", "universell", (2, 12),
        "foraldrastod bristande_tillsyn", "förskola skola barnhälsovård", "evidensbaserad",
-       (30, 200)),
+       (30, 200), metod="foraldraskapsstod"),
     _p("COPE – föräldrautbildning", "socialtjänst", "förebygga", "selektiv", (3, 12),
        "foraldrastod bristande_tillsyn", "skola elevhälsa region", "evidensbaserad", (30, 120)),
     _p("Komet – föräldraprogram", "socialtjänst", "förhindra", "selektiv", (3, 11),
@@ -545,7 +546,7 @@ CATALOGUE: tuple[_Programme, ...] = (
        "skolmisslyckande skolanknytning impulsivitet", "elevhälsa socialtjänst",
        "evidensbaserad", (20, 80)),
     _p("Olweusprogrammet mot mobbning", "skola", "förebygga", "universell", (7, 15),
-       "skolanknytning", "elevhälsa", "evidensbaserad", (800, 3000)),
+       "skolanknytning", "elevhälsa", "evidensbaserad", (800, 3000), metod="antimobbning"),
     _p("PAX i skolan", "skola", "förebygga", "universell", (6, 12),
        "skolanknytning impulsivitet", "elevhälsa fritid", "evidensbaserad", (1000, 4000)),
     _p("MVP – Mentors in Violence Prevention", "skola", "förebygga", "universell", (13, 18),
@@ -572,7 +573,8 @@ CATALOGUE: tuple[_Programme, ...] = (
        pp="exponering natverkskontakter tillhorighet", core=True),
     _p("Fältassistenter", "fältgrupp", "förhindra", "selektiv", (12, 20),
        "kamrater_normbrott narsamhalle_brister", "polis fritid skola socialtjänst",
-       "kunskapsbaserad", (200, 800), pp="exponering uttrakning", core=True),
+       "kunskapsbaserad", (200, 800), pp="exponering uttrakning", core=True,
+       metod="uppsokande_ungdomsarbete"),
     _p("Sociala insatsgrupper (SIG)", "socialtjänst", "förhindra", "indikerad", (15, 25),
        "kamrater_normbrott impulsivitet", "polis skola arbetsmarknad kriminalvård",
        "kunskapsbaserad", (10, 40), pp="natverkskontakter pengar karriar framtidsutsikter"),
@@ -587,7 +589,7 @@ CATALOGUE: tuple[_Programme, ...] = (
        "evidensbaserad", (10, 40)),
     _p("Mentorsprogram för unga", "civilsamhälle", "förhindra", "selektiv", (12, 18),
        "kamrater_normbrott skolanknytning", "skola fritid socialtjänst", "lovande", (20, 80),
-       pp="familjesubstitut tillhorighet lyckas identitet"),
+       pp="familjesubstitut tillhorighet lyckas identitet", metod="mentorskap"),
     _p("Feriejobb för ungdomar", "arbetsmarknad", "förebygga", "universell", (15, 19),
        "kamrater_normbrott omradesanknytning", "civilsamhälle bostadsbolag fritid",
        "kunskapsbaserad", (200, 900), pp="pengar arbetsmarknad framtidsutsikter"),
@@ -598,10 +600,11 @@ CATALOGUE: tuple[_Programme, ...] = (
        "narsamhalle_brister", "polis bostadsbolag civilsamhälle", "kunskapsbaserad", None),
     _p("Öppen fritidsverksamhet (fritidsgårdar)", "fritid", "förebygga", "universell",
        (10, 18), "kamrater_normbrott omradesanknytning", "civilsamhälle fältgrupp socialtjänst",
-       "kunskapsbaserad", (400, 1500), pp="uttrakning tillhorighet spanning", core=True),
+       "kunskapsbaserad", (400, 1500), pp="uttrakning tillhorighet spanning", core=True,
+       metod="fritidsgardar"),
     _p("Kameraövervakning och situationell prevention", "trygghetssamordning", "förhindra",
        "universell", (0, 25), "narsamhalle_brister", "polis bostadsbolag", "kunskapsbaserad",
-       None),
+       None, metod="kameraovervakning"),
     _p("Konflikthantering och medling", "socialtjänst", "förhindra", "selektiv", (12, 21),
        "impulsivitet", "skola polis", "lovande", (20, 80)),
     _p("Medling vid brott", "socialtjänst", "riskreducera", "indikerad", (12, 21),
@@ -741,6 +744,7 @@ def _interventions(cb: Codebook, rng: np.random.Generator) -> pd.DataFrame:
                     "faktorer": ";".join(faktorer),
                     "push_pull": ";".join(x for x in p.push_pull if x in pp_ids),
                     "kunskapslage": p.kunskapslage if p.kunskapslage in knowledge else "ej bedömd",
+                    "metod": p.metod,
                     "deltagare_per_ar": deltagare,
                     "samverkan": ";".join(partners),
                     "status": status,

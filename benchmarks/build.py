@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 EXAMPLE = ROOT / "data" / "raw" / "example"
 NOTEBOOKS = ROOT / "notebooks"
-CHAPTERS = ("01_underlag", "02_riskfaktorer", "03_insatser", "04_natverk")
-REGION_CHAPTER = "05_region"
+CHAPTERS = ("01_underlag", "02_riskfaktorer", "03_insatser", "05_natverk")
+REGION_CHAPTER = "06_region"
 
 #: The 26 municipalities of Stockholm County (SCB codes).
 COUNTY = {
@@ -115,7 +115,7 @@ def county_codebook(path: Path) -> None:
 
 
 def overhead(tmp: Path) -> dict[str, float]:
-    """papermill on an empty notebook and on one that imports what chapter 04 imports."""
+    """papermill on an empty notebook and on one that imports what chapter 05 imports."""
     out = {}
     for name, source in [
         ("kernel start (empty notebook)", "x = 1"),

@@ -139,7 +139,7 @@ def test_code_hashes_follow_the_layers(package_copy):
     assert all(changed[c] != chapters[c] for c in chapters)
     package_copy("chapters/natverk/figures.py")  # one chapter package: who lists it
     again = _hashes()[1]
-    assert {c for c in again if again[c] != changed[c]} == {"04_natverk", "05_region"}
+    assert {c for c in again if again[c] != changed[c]} == {"05_natverk", "06_region"}
     package_copy("prevalence.py")  # analysis: processing and so every chapter
     assert _hashes()[0] != processing
     package_copy("ingest/readers.py")

@@ -4,6 +4,7 @@ and row; the packaged file valid and its harmful approaches sourced."""
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +30,7 @@ def _row(**changes) -> dict[str, str]:
         "effekt_procent": "-21",
         "utfall": "våldsbrott",
         "evidens": "YEF: måttlig",
+        "underlag": "översikt",
         "svensk_evidens": "ej bedömd i svenska källor",
         "kostnad": "okänd",
         "skadlig": "false",
@@ -118,6 +120,24 @@ def test_the_packaged_knowledge_base_is_valid_and_sources_what_harms():
     # random-effects odds ratio of 1.02 over 32 studies
     camps = frame.set_index("approach_id").loc["militara_lager"]
     assert not camps["skadlig"] and "1,02" in camps["utfall"] and "32 studier" in camps["utfall"]
+
+
+def test_what_an_effect_rests_on_agrees_with_the_source_in_words():
+    """``underlag`` is read from ``evidens``: a review where the source names one (YEF's
+    Toolkit rates from reviews), a few
+    studies where it counts a handful or one trial, weak where it names no effect study."""
+    frame = knowledge.load_knowledge().set_index("approach_id")
+    review = re.compile(r"översikt|metaanalys|YEF|Blueprints|Campbell|Cochrane", re.I)
+    for approach, row in frame.iterrows():
+        if row["underlag"] == "översikt":
+            assert review.search(row["evidens"]), approach
+    assert frame.loc["aventyrsterapi", "underlag"] == "få studier"  # "5 studier, alla av låg …"
+    assert "5 studier" in frame.loc["aventyrsterapi", "evidens"]
+    assert frame.loc["uppsokande_ungdomsarbete", "underlag"] == "svagt"
+    assert "ingen effektstudie" in frame.loc["uppsokande_ungdomsarbete", "evidens"]
+    assert frame.loc["fritidsgardar", "underlag"] == "svagt"
+    assert "Observationsstudier" in frame.loc["fritidsgardar", "evidens"]
+    assert set(frame["underlag"]) == set(knowledge.EVIDENCE_BASES)
 
 
 # --- what fits a gap ------------------------------------------------------------------------

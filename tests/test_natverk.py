@@ -1,4 +1,4 @@
-"""Chapter 04: its tables, sentences and figures, and the notebook end to end."""
+"""Chapter 05: its tables, sentences and figures, and the notebook end to end."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from fouanalys.codebook import load_codebook
 from fouanalys.present.text import format_number
 
 CB = load_codebook()
-CHAPTER = config.NOTEBOOKS_DIR / "04_natverk.ipynb"
+CHAPTER = config.NOTEBOOKS_DIR / "05_natverk.ipynb"
 
 
 def summary_frame() -> pd.DataFrame:
@@ -230,7 +230,7 @@ def test_notebook_executes_on_the_example(tmp_path):
     write_example_processed(tmp_path / "processed", CB)
     run = run_chapter(
         CHAPTER,
-        tmp_path / "04_natverk.ipynb",
+        tmp_path / "05_natverk.ipynb",
         municipality="Ekerö",
         processed_dir=str(tmp_path / "processed"),
         replicates=3,

@@ -624,7 +624,7 @@ def test_chapters_show_the_kolada_section_and_declare_the_table():
     assert chapter("01_underlag").reads["kolada"] == "all"
     for name, heading in (
         ("01_underlag", "## Kommunens sammanhang: nyckeltal från Kolada"),
-        ("05_region", "## Nyckeltal från Kolada"),
+        ("06_region", "## Nyckeltal från Kolada"),
     ):
         nb = nbformat.read(config.NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
         sources = [c.source for c in nb.cells]
@@ -633,7 +633,7 @@ def test_chapters_show_the_kolada_section_and_declare_the_table():
         assert code.cell_type == "code" and not code.outputs
         assert "nyckeltal.NO_KOLADA_TEXT" in code.source and "source_caption" in code.source
         assert "def " not in code.source
-    nb = nbformat.read(config.NOTEBOOKS_DIR / "05_region.ipynb", as_version=4)
+    nb = nbformat.read(config.NOTEBOOKS_DIR / "06_region.ipynb", as_version=4)
     headings = [c.source.split("\n")[0] for c in nb.cells if c.cell_type == "markdown"]
     assert headings.index("## Nyckeltal från Kolada") + 1 == headings.index(
         "## Metod och förbehåll"

@@ -1,4 +1,4 @@
-"""Chapter 05, Regional översikt: side-by-side tables, sentences and figures (fouanalys.region)."""
+"""Chapter 06, Regional översikt: side-by-side tables, sentences and figures (fouanalys.region)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from fouanalys.codebook import load_codebook
 from fouanalys.priority import priority_factors
 
 CB = load_codebook()
-CHAPTER = config.PROJ_ROOT / "notebooks" / "05_region.ipynb"
+CHAPTER = config.PROJ_ROOT / "notebooks" / "06_region.ipynb"
 CODES = CB.municipality_codes
 RISK = [i.id for i in CB.indices if i.kind == "risk"]
 PROTECTIVE = [i.id for i in CB.indices if i.kind == "protective"]
@@ -410,7 +410,7 @@ def test_notebook_executes_on_the_example(tmp_path):
     write_example_processed(tmp_path / "processed", CB)
     run = run_chapter(
         CHAPTER,
-        tmp_path / "05_region.ipynb",
+        tmp_path / "06_region.ipynb",
         municipality="NV",
         processed_dir=str(tmp_path / "processed"),
     )

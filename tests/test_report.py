@@ -659,7 +659,7 @@ def test_write_index_statuses_and_final_reports(tmp_path):
             error="Cell [4]: ValueError: <fel>",
             cell=4,
         ),
-        entry("NV", "Nordväst (regionen)", "05_region"),
+        entry("NV", "Nordväst (regionen)", "06_region"),
     ]
     finals = {
         "0123": {

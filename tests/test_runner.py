@@ -60,7 +60,7 @@ def test_index_links_every_chapter_and_processed_manifest_is_complete(full_build
             assert f"{code}/{chapter}.pdf" in index
         assert f"{code}/slutrapport.pdf" in index and f"{code}/slutrapport.html" in index
         assert (root / "reports" / code / "slutrapport.pdf").read_bytes()[:5] == b"%PDF-"
-    assert "region/05_region.html" in index and "region/slutrapport.pdf" in index
+    assert "region/06_region.html" in index and "region/slutrapport.pdf" in index
     manifest = json.loads((root / "processed" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["synthetic"] is True
     assert set(manifest["inputs"]) >= {"enkat", "insatser", "befolkning"}

@@ -125,7 +125,7 @@ def fou_table(cells: list[str], note: str | None) -> str:
 @pytest.mark.parametrize(
     ("cells", "note", "expected"),
     [
-        # chapter 04 before the fix: the table shows "ej tillämpligt", the note explains "–"
+        # chapter 05 before the fix: the table shows "ej tillämpligt", the note explains "–"
         (["ej tillämpligt", "+1,2"], "Alla tal gäller modellen. – = nuläget är jämförelsen.",
          [("note", "– =")]),
         (["+9", "−2"], "* = statistiskt säkert sämre.", [("note", "* =")]),
@@ -266,7 +266,7 @@ def test_every_processed_table_has_a_swedish_name():
 def test_chapters_03_and_04_share_one_push_pull_definition():
     from fouanalys.config import NOTEBOOKS_DIR
 
-    for name in ("03_insatser.ipynb", "04_natverk.ipynb"):
+    for name in ("03_insatser.ipynb", "05_natverk.ipynb"):
         source = (NOTEBOOKS_DIR / name).read_text(encoding="utf-8")
         assert "push_pull_rule()" in source, name
         assert "genom det nätverket erbjuder" not in source and "är dragen" not in source

@@ -566,5 +566,5 @@ def test_notebooks_keep_their_contract():
         assert all(not c.outputs and c.execution_count is None for c in cells), name
         for c in cells:
             assert not re.search(r"^\s*(def|class) ", c.source, re.M), name
-    natverk = (config.NOTEBOOKS_DIR / "04_natverk.ipynb").read_text(encoding="utf-8")
+    natverk = (config.NOTEBOOKS_DIR / "05_natverk.ipynb").read_text(encoding="utf-8")
     assert "progress=workbench.interactive(processed_dir)" in natverk

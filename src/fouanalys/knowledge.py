@@ -38,6 +38,7 @@ COLUMNS = (
     "effekt_procent",
     "utfall",
     "evidens",
+    "underlag",
     "svensk_evidens",
     "kostnad",
     "skadlig",
@@ -49,6 +50,11 @@ COLUMNS = (
 OPTIONAL = ("effekt_procent", "program")
 #: How large an effect the source reports on offending or violence.
 EFFECT_LEVELS = ("ingen", "låg", "måttlig", "hög", "okänd")
+#: What the effect estimate rests on, read from the source (``evidens`` says it in words): a
+#: systematic review or meta-analysis of controlled studies; a few controlled studies (one to
+#: six, or a review the source calls very limited); or no controlled study (observational
+#: studies, a feasibility study, or no evaluation of effect).
+EVIDENCE_BASES = ("översikt", "få studier", "svagt")
 #: The source's cost rating.
 COST_LEVELS = ("låg", "måttlig", "hög", "okänd")
 #: Separator of the list columns (niva, faktorer, program, kallor).
@@ -111,6 +117,8 @@ def _check_row(row: dict[str, str], codebook: Codebook) -> list[tuple[str, str, 
         out.append(("effekt", "okänd effektnivå", row["effekt"], ", ".join(EFFECT_LEVELS)))
     if row["effekt_procent"].strip() and _number(row["effekt_procent"]) is None:
         out.append(("effekt_procent", "inte ett tal", row["effekt_procent"], "t.ex. -21"))
+    if row["underlag"].strip() and row["underlag"].strip() not in EVIDENCE_BASES:
+        out.append(("underlag", "okänt underlag", row["underlag"], ", ".join(EVIDENCE_BASES)))
     if row["kostnad"].strip() and row["kostnad"].strip() not in COST_LEVELS:
         out.append(("kostnad", "okänd kostnadsnivå", row["kostnad"], ", ".join(COST_LEVELS)))
     if row["skadlig"].strip() and row["skadlig"].strip().lower() not in ("true", "false"):

@@ -1073,7 +1073,7 @@ def run_scenarios(
     chance and parameter uncertainty together.
 
     ``progress=True`` shows a :mod:`tqdm.auto` bar over the replicates (a widget in JupyterLab
-    when ipywidgets is installed, else text); chapter 04 turns it on only when a person runs
+    when ipywidgets is installed, else text); chapter 05 turns it on only when a person runs
     the notebook (:func:`fouanalys.workbench.interactive`), never in the build. The results do
     not depend on it.
     """

@@ -3,7 +3,7 @@
 A municipality's report opens with its prioritised factors against the rest of the region
 (chapter 02's sentences), its most important gaps along the life course (chapter 03's), and
 what the key figures say (chapter 01's); the region's with each municipality's standout
-sentence (chapter 05's). Every point is made by the function the chapter itself calls, with the
+sentence (chapter 06's). Every point is made by the function the chapter itself calls, with the
 same arguments, so every number in it is the number the chapter prints, to the digit; each
 point names the chapter and section where it is shown, for a link.
 """
@@ -121,7 +121,7 @@ def region_points(
         codebook,
         year=year,
     )
-    return {"Kommunerna": [Point(s, "05_region", "Sammanfattning") for s in sentences]}
+    return {"Kommunerna": [Point(s, "06_region", "Sammanfattning") for s in sentences]}
 
 
 def summary_points(processed_dir: Path | str, code: str) -> dict[str, list[Point]]:

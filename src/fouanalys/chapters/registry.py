@@ -77,7 +77,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         packages=("insatser", "riskfaktorer"),
     ),
     Chapter(
-        id="04_natverk",
+        id="05_natverk",
         title="Nätverksdynamik och samverkan",
         scope="municipality",
         # The collaboration part compares every municipality's collaboration measures.
@@ -85,7 +85,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         packages=("natverk",),
     ),
     Chapter(
-        id="05_region",
+        id="06_region",
         title="Regional översikt",
         scope="region",
         reads=_reads(

@@ -159,7 +159,7 @@ def coverage_display(
 
 
 def scenario_display(summary: pd.DataFrame, outcome_months: int | None = None) -> Table:
-    """The recruitment model's scenario outcomes (chapter 04's table,
+    """The recruitment model's scenario outcomes (chapter 05's table,
     :func:`fouanalys.chapters.natverk.scenario_display_table` over
     :func:`fouanalys.recruitment.scenario_summary`): per scenario the share in the model that
     has been in the network by 21 and the changes against nuläge in percent, with the 10th–90th

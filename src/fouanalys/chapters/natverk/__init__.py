@@ -1,4 +1,4 @@
-"""Chapter 04, Nätverksdynamik och samverkan.
+"""Chapter 05, Nätverksdynamik och samverkan.
 
 The display frames, sentences and figures its notebook shows.
 """

@@ -1,4 +1,4 @@
-"""Chapter 04, Nätverksdynamik och samverkan: figures, tables and sentences for the model part.
+"""Chapter 05, Nätverksdynamik och samverkan: figures, tables and sentences for the model part.
 
 The model itself lives in :mod:`fouanalys.recruitment`, the graph engine in
 :mod:`fouanalys.network` and the collaboration network in :mod:`fouanalys.collaboration`; this

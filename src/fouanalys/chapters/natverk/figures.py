@@ -1,4 +1,4 @@
-"""Chapter 04's figures: the recruitment model's states, scenarios and outcomes, the cascade
+"""Chapter 05's figures: the recruitment model's states, scenarios and outcomes, the cascade
 experiment, and the collaboration network with its regional comparison.
 """
 
@@ -32,7 +32,7 @@ from fouanalys.present.style import (
 )
 from fouanalys.present.text import format_number, join_words
 
-# --- chapter 04, Nätverksdynamik och samverkan: the collaboration network -------------------
+# --- chapter 05, Nätverksdynamik och samverkan: the collaboration network -------------------
 
 #: Colours of the collaboration drawings: the SSPF core's frame and labels, the shared
 #: interventions (a cell's shade grows with their number) and a missing SSPF pair.

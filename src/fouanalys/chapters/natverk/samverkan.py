@@ -2,7 +2,7 @@
 
 Pure functions over the typed ``insatser`` frame: a :mod:`networkx` graph of the actors who run
 the municipality's ongoing interventions, tidy frames and measures computed from it, display
-frames with Swedish headers, and plain Swedish sentences for chapter 04 (*Nätverksdynamik och
+frames with Swedish headers, and plain Swedish sentences for chapter 05 (*Nätverksdynamik och
 samverkan*) and the regional overview. The drawings are in :mod:`fouanalys.chapters.natverk.figures`
 (``collaboration_figure``, ``collaboration_comparison_figure``).
 

@@ -1,4 +1,4 @@
-"""Chapter 05, Regional översikt.
+"""Chapter 06, Regional översikt.
 
 The display frames, sentences and figures its notebook shows.
 """

@@ -1,4 +1,4 @@
-"""Chapter 05, *Regional översikt*: all municipalities side by side.
+"""Chapter 06, *Regional översikt*: all municipalities side by side.
 
 Pure functions over the processed tables (``prevalence``, ``priorities``, ``coverage``) and
 ``samverkan.regional_collaboration``, each returning a tidy frame or Swedish sentences, and the

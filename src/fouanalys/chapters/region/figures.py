@@ -1,4 +1,4 @@
-"""Chapter 05's figures: the factor heatmap, the forest plot of shares per municipality, and
+"""Chapter 06's figures: the factor heatmap, the forest plot of shares per municipality, and
 the coverage profile per level, stage and municipality.
 """
 

@@ -19,6 +19,9 @@ Conventions:
 - An intervention with P participants a year over ages a..b puts in a covered stage s the share
   ``pop(a..b ∩ s) / pop(a..b ∩ covered stages)`` of P (uniformly over those ages when their
   population is 0); its ages in stages it does not cover get none.
+- :func:`place_on_ages` splits a placed row over its single years of age by the same rule
+  (each age's part in proportion to its population), for counts at one age
+  (:mod:`fouanalys.need`).
 - Reach of a cell = 1000 × Σ participants in the cell / pop(all ages of the stage).
 - An intervention without a participant count is counted, and its reach is unknown: a cell's
   participants and reach are NA (never 0) when no ongoing intervention in it reports
@@ -298,6 +301,69 @@ def place_on_life_course(
     return placed.reset_index(drop=True)[PLACED_COLUMNS]
 
 
+def intervention_factors(insatser: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """The risk and protective factors each intervention lists (``insatser.faktorer``).
+
+    Columns: ``municipality_code, intervention, factor`` (str); one row per intervention and
+    codebook risk or protective index it lists, once; other listed ids are left out.
+    """
+    factors = [i.id for i in codebook.indices if i.kind in FACTOR_KINDS]
+    lists = insatser[["kommunkod", "insats", "faktorer"]].rename(
+        columns={"kommunkod": "municipality_code", "insats": "intervention"}
+    )
+    lists = lists.assign(factor=lists["faktorer"].fillna("").str.split(";")).explode("factor")
+    lists = lists.loc[lists["factor"].isin(factors)].drop_duplicates(
+        ["municipality_code", "intervention", "factor"]
+    )
+    return lists[["municipality_code", "intervention", "factor"]].reset_index(drop=True)
+
+
+def place_on_ages(placed: pd.DataFrame, befolkning: pd.DataFrame) -> pd.DataFrame:
+    """Every placed row (:func:`place_on_life_course`) split over its single years of age.
+
+    The same rule as the placing: an intervention's participants go to each age of the stages
+    it covers in proportion to that age's population (latest year, both sexes), uniformly when
+    those ages have no population; so an age's part of a placed row is
+    ``pop(age) / pop(overlap_from..overlap_to)`` of its participants (``1 / years`` when that
+    population is 0), and an intervention's ages together hold all its participants a year.
+    ``befolkning`` must be the frame the rows were placed with.
+
+    Columns: ``municipality_code, intervention, status, stage`` (str); ``age`` (Int64, one row
+    per age from ``overlap_from`` to ``overlap_to``); ``participants`` (Float64: the
+    intervention's participants a year at this age, NA when it gives none); ``few`` (bool, as
+    in the placed rows). In the order of ``placed``, ages ascending.
+    """
+    lo = placed["overlap_from"].to_numpy(dtype=np.int64)
+    hi = placed["overlap_to"].to_numpy(dtype=np.int64)
+    n_ages = int(hi.max()) + 1 if len(placed) else 1
+    wide, _ = _age_population(befolkning, n_ages)
+    cum = np.concatenate([np.zeros((len(wide), 1), np.int64), wide.to_numpy().cumsum(1)], 1)
+    m = wide.index.get_indexer(placed["municipality_code"])
+    years = hi - lo + 1
+    row = np.repeat(np.arange(len(placed)), years)
+    age = lo[row] + np.arange(len(row)) - np.repeat(np.cumsum(years) - years, years)
+    overlap_pop = (cum[m, hi + 1] - cum[m, lo])[row].astype(float)
+    age_pop = wide.to_numpy()[m[row], age].astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        part = np.where(overlap_pop > 0, age_pop / overlap_pop, 1.0 / years[row])
+    given = placed["participants"].to_numpy(dtype=float, na_value=np.nan)[row]
+
+    def column(name: str) -> pd.Series:
+        return pd.Series(placed[name].to_numpy()[row], dtype="str")
+
+    return pd.DataFrame(
+        {
+            "municipality_code": column("municipality_code"),
+            "intervention": column("intervention"),
+            "status": column("status"),
+            "stage": column("stage"),
+            "age": pd.array(age, dtype="Int64"),
+            "participants": pd.array(given * part, dtype="Float64"),
+            "few": placed["few"].to_numpy(dtype=bool)[row],
+        }
+    )
+
+
 # --- coverage grids -------------------------------------------------------------------------
 
 
@@ -436,17 +502,8 @@ def factor_coverage_table(
     Factors are the codebook's risk and protective indices; an intervention counts once for
     each factor it lists (``insatser.faktorer``). Other listed ids are left out."""
     factors = [i.id for i in codebook.indices if i.kind in FACTOR_KINDS]
-    lists = insatser[["kommunkod", "insats", "faktorer"]].rename(
-        columns={"kommunkod": "municipality_code", "insats": "intervention"}
-    )
-    lists = lists.assign(factor=lists["faktorer"].fillna("").str.split(";")).explode("factor")
-    lists = lists.loc[lists["factor"].isin(factors)].drop_duplicates(
-        ["municipality_code", "intervention", "factor"]
-    )
     rows = placed.merge(
-        lists[["municipality_code", "intervention", "factor"]],
-        on=["municipality_code", "intervention"],
-        how="inner",
+        intervention_factors(insatser, codebook), on=["municipality_code", "intervention"]
     )
     return _grid(rows, "factor", factors, codebook, population, placed)
 

@@ -27,6 +27,10 @@ class KnowledgeBaseError(FouanalysError):
     """Raised when the knowledge base of approaches is missing, malformed or inconsistent."""
 
 
+class FactorResearchError(FouanalysError):
+    """Raised when the research linked to codebook factors is missing, malformed or inconsistent."""
+
+
 class SuppressionError(FouanalysError, RuntimeError):
     """Raised when complementary suppression finds no cell to protect another (an internal bug)."""
 

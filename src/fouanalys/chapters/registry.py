@@ -77,6 +77,18 @@ CHAPTERS: tuple[Chapter, ...] = (
         packages=("insatser", "riskfaktorer"),
     ),
     Chapter(
+        id="04_kunskapslaget",
+        title="Kunskapsläget",
+        scope="municipality",
+        # The approaches and the research behind the factors are the same for every
+        # municipality; the rest is the municipality's own.
+        reads=_reads(
+            own="gaps gap_approaches approach_links need_capacity",
+            whole="approaches factor_research",
+        ),
+        packages=("kunskapslaget",),
+    ),
+    Chapter(
         id="05_natverk",
         title="Nätverksdynamik och samverkan",
         scope="municipality",
@@ -90,9 +102,9 @@ CHAPTERS: tuple[Chapter, ...] = (
         scope="region",
         reads=_reads(
             whole="prevalence priorities priority_factors gaps coverage insatser kolada "
-            "befolkning manifest"
+            "befolkning manifest approaches approach_links gap_approaches"
         ),
-        packages=("region", "insatser", "riskfaktorer", "natverk", "nyckeltal"),
+        packages=("region", "insatser", "riskfaktorer", "natverk", "nyckeltal", "kunskapslaget"),
     ),
 )
 

@@ -101,7 +101,9 @@ def derived_tables(
     coverage along the life course with its gaps against the prioritised factors, and from the
     knowledge base (:mod:`fouanalys.knowledge`) its approaches (``approaches``), the
     interventions linked to them (``approach_links``) and the approaches that fit each gap
-    (``gap_approaches``).
+    (``gap_approaches``), and the need against capacity at the surveyed ages
+    (``need_capacity``, :mod:`fouanalys.need`), and the research RISE's table gives for each
+    factor (``factor_research``, :mod:`fouanalys.research`).
 
     Computed in memory from the typed inputs before anything is written, so a failure leaves
     the processed folder as it was. Every published survey cell respects the disclosure
@@ -109,8 +111,10 @@ def derived_tables(
     """
     from fouanalys.coverage import coverage_tables
     from fouanalys.knowledge import gap_approaches, link_interventions, load_knowledge
+    from fouanalys.need import need_capacity
     from fouanalys.prevalence import association_table, prevalence_table, priorities_table
     from fouanalys.priority import priority_factors
+    from fouanalys.research import load_factor_research
     from fouanalys.scoring import score_indices
 
     scores = score_indices(frames["enkat"], codebook)
@@ -119,8 +123,9 @@ def derived_tables(
     coverage = coverage_tables(frames["insatser"], frames["befolkning"], prioritised, codebook)
     approaches = load_knowledge(codebook=codebook)
     links = link_interventions(frames["insatser"], approaches)
+    prevalence = prevalence_table(scores, codebook, threshold=threshold)
     return {
-        "prevalence": prevalence_table(scores, codebook, threshold=threshold),
+        "prevalence": prevalence,
         "priorities": priorities,
         "priority_factors": prioritised,
         "associations": association_table(scores, codebook, threshold=threshold),
@@ -128,6 +133,10 @@ def derived_tables(
         "approaches": approaches,
         "approach_links": links,
         "gap_approaches": gap_approaches(coverage["gaps"], approaches, codebook, links),
+        "factor_research": load_factor_research(codebook=codebook),
+        "need_capacity": need_capacity(
+            coverage["gaps"], prevalence, frames["befolkning"], frames["insatser"], codebook
+        ),
     }
 
 

@@ -64,6 +64,33 @@ PROCESSED_TABLE_LABELS = {
     "targeting_coverage": "Täckning per inriktning",
     "knowledge_profile": "Insatsernas kunskapsläge",
     "gaps": "Luckor",
+    "approaches": "Kunskapsbasen om arbetssätt",
+    "approach_links": "Insatsernas arbetssätt",
+    "gap_approaches": "Arbetssätt som passar luckorna",
+    "need_capacity": "Behov och kapacitet",
+    "factor_research": "Forskningen om faktorerna",
+}
+
+#: The knowledge base's effect levels (:data:`fouanalys.knowledge.EFFECT_LEVELS`) in words.
+EFFECT_LABELS = {
+    "hög": "hög effekt",
+    "måttlig": "måttlig effekt",
+    "låg": "låg effekt",
+    "ingen": "ingen effekt",
+    "okänd": "effekt okänd",
+}
+#: What an effect estimate rests on (:data:`fouanalys.knowledge.EVIDENCE_BASES`), in words.
+EVIDENCE_BASE_LABELS = {
+    "översikt": "systematisk översikt",
+    "få studier": "få studier",
+    "svagt": "ingen kontrollerad studie",
+}
+#: The knowledge base's cost levels (:data:`fouanalys.knowledge.COST_LEVELS`) in words.
+COST_LABELS = {
+    "låg": "låg kostnad",
+    "måttlig": "måttlig kostnad",
+    "hög": "hög kostnad",
+    "okänd": "kostnad okänd",
 }
 
 

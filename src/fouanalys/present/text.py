@@ -113,6 +113,21 @@ def format_significant(value: object, digits: int = 4) -> str:
     return text.rstrip("0").rstrip(",") if "," in text else text
 
 
+def format_about(value: object) -> str:
+    """An estimate for a reader who needs its size, not its digits ("omkring 300"): to the
+    nearest ten from 10 to 999, to two significant digits from 1 000 (``4 380 -> "4 400"``),
+    and "färre än 10" below ten, so that no small count is shown as if it were exact."""
+    if is_missing(value):
+        return DASH
+    number = float(value)  # type: ignore[arg-type]
+    if number < 9.5:
+        return f"färre{NBSP}än{NBSP}10"
+    if number < 999.5:
+        return format_number(int(rounded(number / 10)) * 10)
+    step = 10 ** (math.floor(math.log10(number)) - 1)
+    return format_number(int(rounded(number / step)) * step)
+
+
 def percent_points(value: object) -> Decimal | None:
     """A share (0..1) as percent, exactly (``Decimal``), or None when missing."""
     if is_missing(value):

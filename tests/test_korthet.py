@@ -56,11 +56,12 @@ def test_the_report_opens_with_results_in_brief_that_agree_with_the_chapters(rep
     end = report.index('<section class="fou-chapter" id="k1"')
     brief = report[start:end]
     items = re.findall(r"<li>(.*?)</li>", brief, re.DOTALL)
-    assert len(items) >= 4  # prioritised factors, gaps and key figures
+    assert len(items) >= 5  # prioritised factors, gaps, what works and key figures
     headings = re.findall(r"<h2>([^<]+)</h2>", brief)
     assert headings == [
         "Prioriterade risk- och skyddsfaktorer",
         "De viktigaste luckorna längs livsförloppet",
+        "Vad forskningen säger om luckorna",
         "Vad nyckeltalen säger",
     ]
     for item in items:

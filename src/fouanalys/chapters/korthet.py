@@ -1,8 +1,9 @@
 """*Resultat i korthet*: the points a final report opens with, each the chapter's own sentence.
 
 A municipality's report opens with its prioritised factors against the rest of the region
-(chapter 02's sentences), its most important gaps along the life course (chapter 03's), and
-what the key figures say (chapter 01's); the region's with each municipality's standout
+(chapter 02's sentences), its most important gaps along the life course (chapter 03's), what
+is known to work for them and any harmful approach in its inventory (chapter 04's), and what
+the key figures say (chapter 01's); the region's with each municipality's standout
 sentence (chapter 06's). Every point is made by the function the chapter itself calls, with the
 same arguments, so every number in it is the number the chapter prints, to the digit; each
 point names the chapter and section where it is shown, for a link.
@@ -18,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from fouanalys import keyfigures
-from fouanalys.chapters import insatser, nyckeltal, region, riskfaktorer
+from fouanalys.chapters import insatser, kunskapslaget, nyckeltal, region, riskfaktorer
 from fouanalys.chapters.registry import title
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.present.text import number_word
@@ -72,6 +73,13 @@ def municipality_points(
             sentences = [insatser.gap_summary(gaps, code, codebook, year=year)]
         out["De viktigaste luckorna längs livsförloppet"] = [
             Point(s, "03_insatser", "Luckor") for s in sentences
+        ]
+    fits, approaches, links = load("gap_approaches"), load("approaches"), load("approach_links")
+    if gaps is not None and fits is not None and approaches is not None and links is not None:
+        harmful = kunskapslaget.harmful_in_use(links, approaches, code)
+        sentences = kunskapslaget.summary_sentences(gaps, fits, harmful, code, codebook)
+        out["Vad forskningen säger om luckorna"] = [
+            Point(s, "04_kunskapslaget", "Sammanfattning") for s in _plain(sentences)
         ]
     kolada, befolkning = load("kolada"), load("befolkning")
     if kolada is not None and befolkning is not None:

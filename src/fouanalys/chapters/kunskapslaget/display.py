@@ -338,8 +338,9 @@ def summary_sentences(
         out[-1] += " i någon pågående insats."
     if len(harmful):
         out.append(
-            f"**Varning:** {plural(len(harmful), 'insats', 'insatser')} i kartläggningen liknar "
-            "ett arbetssätt som kan öka brottsligheten (se nedan)."
+            f"Varning: {plural(len(harmful), 'insats', 'insatser')} i kartläggningen liknar ett "
+            "arbetssätt som forskningen visar kan öka brottsligheten (se Sammanfattning i "
+            "kapitlet Kunskapsläget)."
         )
     return out
 

@@ -67,6 +67,11 @@ DEFAULT_SEED = 20261126
 #: The processed folder's manifest: the tables, their hashes and what they were made from.
 MANIFEST_FILE = "manifest.json"
 
+#: Each municipality's basis for an action plan, ``reports/<kod>/<this>``: one row per
+#: prioritised factor × life stage for a working group to fill in
+#: (:mod:`fouanalys.build.actionplan`); a chapter links to it by this name.
+ACTION_PLAN_FILE = "handlingsplan_underlag.xlsx"
+
 #: Banner on every page built from the embedded synthetic example data.
 SYNTHETIC_BANNER = "Syntetiska exempeldata — inte verkliga resultat"
 

@@ -27,6 +27,15 @@ PRIORITISED = "prioriterad"
 #: The gap statuses of ``gaps.parquet`` (:func:`fouanalys.coverage.gap_table`) as a report
 #: shows them, in the order a list gives them, with what each means (legends, method text).
 GAP_STATUS_LABELS = {"saknas": "saknas", "tunn": "tunn", "okänd": "okänd", "finns": "finns"}
+#: How large an effect the knowledge base reports (``effekt``,
+#: :data:`fouanalys.knowledge.EFFECT_LEVELS`), as a report writes it.
+EFFECT_LABELS = {
+    "ingen": "ingen effekt",
+    "låg": "låg effekt",
+    "måttlig": "måttlig effekt",
+    "hög": "hög effekt",
+    "okänd": "okänd effekt",
+}
 
 #: The raw inputs (``data/raw/<mapp>/<namn>.*``) as a reader knows them.
 INPUT_LABELS = {

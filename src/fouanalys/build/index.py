@@ -44,6 +44,7 @@ pre.error { white-space: pre-wrap; background: #fff1f0; border-left: 4px solid #
             padding: 0.4em 0.6em; margin: 0.3em 0 0; font-size: 0.85em; }
 a { color: #12559b; }
 p.finding { margin: 0.2em 0 0.6em; }
+p.plan { margin: 0.2em 0 0.6em; }
 footer { margin-top: 2em; color: #666; font-size: 0.85em; }
 """
 
@@ -182,9 +183,10 @@ def _unit_section(
     final: Mapping[str, Any] | None,
     reports_dir: Path,
     finding: str = "",
+    action_plan: object = None,
 ) -> list[str]:
     """One municipality's (or the region's) section: heading, its findings in one line, final
-    report, chapter table."""
+    report, action-plan workbook, chapter table."""
     esc = html.escape
     shown_code = code and code != name and not _is_region(code)
     heading = name + (f" ({code})" if shown_code else "")
@@ -194,6 +196,9 @@ def _unit_section(
     final_links = _final_links(final, reports_dir)
     if final_links:
         out.append(f'<p class="final">Slutrapport (alla kapitel): {final_links}</p>')
+    plan_link = _link(action_plan, reports_dir, "Excel")
+    if plan_link:
+        out.append(f'<p class="plan">Underlag för handlingsplan: {plan_link}</p>')
     out.append(
         "<table><thead><tr><th>Kapitel</th><th>Status</th><th>Rapport</th>"
         '<th>Notebook</th><th class="num">Tid</th></tr></thead><tbody>'
@@ -210,6 +215,7 @@ def write_index(
     final_reports: Mapping[str, Mapping[str, Any]] | None = None,
     title: str = "FoU Nordväst – rapporter per kommun",
     findings: Mapping[str, str] | None = None,
+    action_plans: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``reports_dir/index.html``: every chapter per municipality, with status and links.
 
@@ -221,8 +227,9 @@ def write_index(
     error. ``final_reports`` maps a municipality code, or "region", to ``{"html": path, "pdf":
     path}``: linked at the top of the page and in the municipality's section. Links are
     relative, so the folder can be moved or zipped. ``findings`` maps a municipality code to one
-    line under its heading (its prioritised factors and gaps). All text is HTML-escaped. The
-    page is written atomically.
+    line under its heading (its prioritised factors and gaps). ``action_plans`` maps a
+    municipality code to its action-plan workbook, linked in its section. All text is
+    HTML-escaped. The page is written atomically.
     """
     reports_dir = Path(reports_dir)
     entries = list(entries)
@@ -261,7 +268,8 @@ def write_index(
         if final is None and _is_region(code):
             final = final_reports.get("region")
         finding = (findings or {}).get(code, "")
-        out += _unit_section(code, group, names[code], final, reports_dir, finding)
+        plan = (action_plans or {}).get(code)
+        out += _unit_section(code, group, names[code], final, reports_dir, finding, plan)
     built = datetime.now().strftime("%Y-%m-%d %H:%M")
     out.append(
         f"<footer>Byggd {esc(built)} med fouanalys {esc(__version__)}."

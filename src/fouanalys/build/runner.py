@@ -28,6 +28,7 @@ from fouanalys.build.kernel import ensure_kernel
 from fouanalys.chapters import registry
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.config import (
+    ACTION_PLAN_FILE,
     CELL_TIMEOUT,
     KERNEL_NAME,
     NOTEBOOKS_DIR,
@@ -83,6 +84,10 @@ class BuildSummary:
     index: Path | None = None
     seconds: float = 0.0
     final_reports: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Each municipality's basis for an action plan (``<kod>/handlingsplan_underlag.xlsx``).
+    action_plans: dict[str, str] = field(default_factory=dict)
+    #: Of those, the municipalities whose workbook this build wrote (the others were current).
+    action_plans_written: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[TaskResult]:
@@ -517,6 +522,7 @@ def build(
     summary.final_reports = build_final_reports(
         tasks, summary.results, formats, jobs, processed_dir
     )
+    _write_action_plans(summary, codes, processed_dir, Path(reports_dir), codebook, force)
     summary.index = _write_build_index(summary, Path(reports_dir), codebook, processed_dir)
     summary.seconds = round(time.perf_counter() - started, 1)
     audit.check(
@@ -567,6 +573,26 @@ def _findings(processed_dir: Path, codes: Iterable[str], codebook: Codebook) -> 
     }
 
 
+def _write_action_plans(
+    summary: BuildSummary,
+    codes: Sequence[str],
+    processed_dir: Path,
+    reports_dir: Path,
+    codebook: Codebook,
+    force: bool,
+) -> None:
+    """Each municipality's action-plan workbook from the build's processed tables, written
+    when its inputs changed (:func:`fouanalys.build.actionplan.write_action_plans`)."""
+    from fouanalys.build.actionplan import write_action_plans
+
+    written = write_action_plans(
+        codes, processed_dir, reports_dir, summary.manifest, codebook, force
+    )
+    summary.action_plans_written = list(written)
+    paths = {code: reports_dir / code / ACTION_PLAN_FILE for code in codes}
+    summary.action_plans = {code: str(path) for code, path in paths.items() if path.is_file()}
+
+
 def _write_build_index(
     summary: BuildSummary, reports_dir: Path, codebook: Codebook, processed_dir: Path
 ) -> Path:
@@ -583,6 +609,7 @@ def _write_build_index(
             for code, paths in summary.final_reports.items()
         },
         findings=_findings(processed_dir, {r.municipality_code for r in summary.results}, codebook),
+        action_plans=summary.action_plans,
     )
 
 
@@ -737,6 +764,13 @@ def format_summary(summary: BuildSummary) -> str:
         lines.append(
             f"Misslyckades: {r.municipality_name} ({r.municipality_code}), "
             f"{r.chapter_id}, {where}: {r.error}\n  Sparad notebook: {r.notebook}"
+        )
+    if summary.action_plans:
+        n, written = len(summary.action_plans), len(summary.action_plans_written)
+        unchanged = f", {n - written} oförändrade" if written < n else ""
+        lines.append(
+            f"Underlag för handlingsplan ({ACTION_PLAN_FILE}) för {n} "
+            f"{'kommun' if n == 1 else 'kommuner'}: {written} skrivna{unchanged}."
         )
     if summary.index:
         lines.append(f"Rapportindex: {summary.index}")

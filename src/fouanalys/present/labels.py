@@ -27,6 +27,15 @@ PRIORITISED = "prioriterad"
 #: The gap statuses of ``gaps.parquet`` (:func:`fouanalys.coverage.gap_table`) as a report
 #: shows them, in the order a list gives them, with what each means (legends, method text).
 GAP_STATUS_LABELS = {"saknas": "saknas", "tunn": "tunn", "okänd": "okänd", "finns": "finns"}
+#: How large an effect the knowledge base reports (``effekt``,
+#: :data:`fouanalys.knowledge.EFFECT_LEVELS`), as a report writes it.
+EFFECT_LABELS = {
+    "ingen": "ingen effekt",
+    "låg": "låg effekt",
+    "måttlig": "måttlig effekt",
+    "hög": "hög effekt",
+    "okänd": "okänd effekt",
+}
 
 #: The raw inputs (``data/raw/<mapp>/<namn>.*``) as a reader knows them.
 INPUT_LABELS = {
@@ -71,14 +80,6 @@ PROCESSED_TABLE_LABELS = {
     "factor_research": "Forskningen om faktorerna",
 }
 
-#: The knowledge base's effect levels (:data:`fouanalys.knowledge.EFFECT_LEVELS`) in words.
-EFFECT_LABELS = {
-    "hög": "hög effekt",
-    "måttlig": "måttlig effekt",
-    "låg": "låg effekt",
-    "ingen": "ingen effekt",
-    "okänd": "effekt okänd",
-}
 #: What an effect estimate rests on (:data:`fouanalys.knowledge.EVIDENCE_BASES`), in words.
 EVIDENCE_BASE_LABELS = {
     "översikt": "systematisk översikt",

@@ -379,8 +379,9 @@ def action_plan_about(
         "Hur raderna valts": (
             f"En rad för varje {PRIORITISED} faktor och livsskede där faktorn kan påverkas: "
             f"samma kombinationer som luckorna i kapitlet {registry.title('03_insatser')} och "
-            "kapitlet Kunskapsläget, i samma ordning (faktorerna efter rang, inom en faktor "
-            "livsskedena från yngst till äldst). Alla fyra statusar är med, också finns."
+            f"kapitlet {registry.title('04_kunskapslaget')}, i samma ordning (faktorerna efter "
+            "rang, inom en faktor livsskedena från yngst till äldst). Alla fyra statusar är "
+            "med, också finns."
         ),
         PRIORITISED.capitalize() + " faktor": _plain(priority_rule(), lead_in=False),
         STATUS: _plain(gap_rule(lead_in=False)),

@@ -21,6 +21,7 @@ from fouanalys.present.labels import (
     GAP_STATUS_LABELS,
     PRIORITISED,
     age_span,
+    gap_meaning,
     stage_phrase,
 )
 from fouanalys.present.text import (
@@ -73,7 +74,8 @@ def factor_heading(factor: str, kind: str, gaps: pd.DataFrame, code: str, codebo
 def gap_line(gaps: pd.DataFrame, code: str, factor: str, codebook: Codebook) -> str:
     """The factor's life stages with their status in one sentence.
 
-    "Luckor: 13–15 år (tunn) och 16–18 år (saknas). Täckt: 6–12 år."
+    "Luckor: 13–15 år (tunn) och 16–18 år (saknas). Ingen lucka (finns: känd räckvidd minst
+    20 per 1 000): 6–12 år."
     """
     own = _own(gaps, code).loc[lambda g: g["factor"] == factor]
     open_ = [
@@ -84,7 +86,10 @@ def gap_line(gaps: pd.DataFrame, code: str, factor: str, codebook: Codebook) -> 
     covered = [stage_phrase(r.stage, codebook) for r in own.itertuples() if r.status == "finns"]
     parts = [f"Luckor: {join_words(open_)}." if open_ else "Inga luckor."]
     if covered:
-        parts.append(f"Räckvidd minst gränsen för tunn: {join_words(covered)}.")
+        parts.append(
+            f"Ingen lucka ({GAP_STATUS_LABELS['finns']}: {gap_meaning('finns')}): "
+            f"{join_words(covered)}."
+        )
     return " ".join(parts)
 
 
@@ -102,7 +107,8 @@ def approach_table(
 ) -> pd.DataFrame:
     """The approaches that fit the factor's gaps: one row each, with its level, ages, effect,
     what the effect rests on, cost, the gaps it fits and the municipality's interventions that
-    already use it. Columns :data:`APPROACH_COLUMNS`; knowledge-base order."""
+    already use it. Columns :data:`APPROACH_COLUMNS`, without ``Kostnad`` when every cost is
+    unknown (:func:`approach_note` says so); knowledge-base order."""
     codebook = codebook or load_codebook()
     fits = _own(gap_approaches, code).loc[lambda g: g["factor"] == factor]
     base = approaches.set_index("approach_id")
@@ -123,16 +129,24 @@ def approach_table(
                 "; ".join(split(own)) if own else DASH,
             ]
         )
-    return pd.DataFrame(rows, columns=APPROACH_COLUMNS)
+    table = pd.DataFrame(rows, columns=APPROACH_COLUMNS)
+    if (table["Kostnad"] == COST_LABELS["okänd"]).all():
+        table = table.drop(columns="Kostnad")  # said once in the note, not in every row
+    return table
 
 
 def approach_note(table: pd.DataFrame) -> str:
     """What the table's columns mean, under it."""
+    cost = (
+        ""
+        if "Kostnad" in table.columns
+        else " Kostnaden är okänd för alla arbetssätten i tabellen (se Metod)."
+    )
     return (
         "Effekten gäller brott eller våld som källan mäter den (se Källor). Underlag: vad "
-        "effekten vilar på. *Används redan i* visar kommunens pågående insatser som använder "
+        "effekten vilar på. »Används redan i« visar kommunens pågående insatser som använder "
         f"arbetssättet; {DASH} betyder ingen. Arbetssätt som forskningen visar ökar "
-        "brottsligheten tas aldrig med."
+        f"brottsligheten tas aldrig med.{cost}"
     )
 
 
@@ -347,15 +361,14 @@ def summary_sentences(
 
 def source_table(gap_approaches: pd.DataFrame, approaches: pd.DataFrame, code: str) -> pd.DataFrame:
     """The sources of every approach the chapter shows for the municipality, with the date
-    their figures were read: one row per approach and source."""
+    their figures were read: one row per approach, its sources' addresses side by side."""
     shown = dict.fromkeys(_own(gap_approaches, code)["approach_id"])
     base = approaches.set_index("approach_id")
     rows = [
-        (base.loc[a, "namn"], url, base.loc[a, "hamtad"])
+        (base.loc[a, "namn"], " ".join(split(base.loc[a, "kallor"])), base.loc[a, "hamtad"])
         for a in shown
-        for url in split(base.loc[a, "kallor"])
     ]
-    return pd.DataFrame(rows, columns=["Arbetssätt", "Källa", "Läst"])
+    return pd.DataFrame(rows, columns=["Arbetssätt", "Källor", "Lästa"])
 
 
 # --- the region: which approaches run where, and gaps several municipalities share ----------

@@ -47,6 +47,8 @@ def test_chapters_are_in_swedish_without_code_and_carry_the_banner(full_build, c
         assert registry.title(r.chapter_id) in html
         assert "import fouanalys" not in html and "load_table(" not in html
         assert "Traceback" not in html and "Warning" not in html
+        if r.chapter_id == "04_kunskapslaget" and "ingen prioriterad faktor" in html:
+            continue  # no gap to meet: the chapter says so, with nothing to draw
         assert re.search(r"<img[^>]+src=\"data:image/png;base64,", html), "no embedded figure"
 
 

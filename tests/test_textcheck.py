@@ -198,6 +198,29 @@ def test_pdf_text_is_checked_up_to_the_provenance(tmp_path):
     assert pdf_problems(clean) == []
 
 
+def test_tables_of_references_are_a_sources_words_in_html_and_pdf(tmp_path):
+    """A DOI, a report number and a web address in a table of references are not findings;
+    the same in the report's own text, or in a table after the references, are."""
+    from fouanalys.build.textcheck import pdf_problems
+    from fouanalys.present import table
+
+    refs = pd.DataFrame({"Studie": ["Hu (2020). Review, 83, 101930. https://x.org/a_b/10665"]})
+    cited = table(refs, caption="Studier om impulsivitet", numeric=[], citations=True)
+    plain = table(refs, caption="Tabell med text", numeric=[])
+    assert found(page(cited._repr_html_())) == []
+    assert ("number", "101930") in found(page(plain._repr_html_()))
+    pdf = write_pdf(
+        f"<p>Text före.</p>{cited._repr_html_()}"
+        "<table><caption>Tabell 9. Nästa tabell</caption><tr><td>se a_b och 9603</td></tr>"
+        "</table>",
+        tmp_path / "kallor.pdf",
+    )
+    assert [(p.kind, p.text) for p in pdf_problems(pdf)] == [
+        ("identifier", "a_b"),
+        ("number", "9603"),
+    ]
+
+
 @pytest.fixture(scope="module")
 def reports(full_build) -> Path:
     """The reports folder of the test run's full build (``conftest``), asserted complete."""
@@ -263,7 +286,7 @@ def test_every_processed_table_has_a_swedish_name():
     assert processed_table_label("new_table") == "Övrig bearbetad tabell"
 
 
-def test_chapters_03_and_04_share_one_push_pull_definition():
+def test_chapters_03_and_05_share_one_push_pull_definition():
     from fouanalys.config import NOTEBOOKS_DIR
 
     for name in ("03_insatser.ipynb", "05_natverk.ipynb"):

@@ -15,6 +15,7 @@ words them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import pandas as pd
 
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.coverage import ONGOING, stage_covers
-from fouanalys.exceptions import KnowledgeBaseError, Problem
+from fouanalys.exceptions import FouanalysError, KnowledgeBaseError, Problem
 
 #: The columns of the knowledge base, in order.
 COLUMNS = (
@@ -182,28 +183,42 @@ def load_knowledge(
     """
     codebook = codebook or load_codebook()
     path = knowledge_path() if path is None else Path(path)
+    raw = read_checked(
+        path, COLUMNS, lambda frame: _problems(frame, path.name, codebook), KnowledgeBaseError,
+        "Kunskapsbasen",
+    )  # fmt: skip
+    return _typed(raw)
+
+
+def read_checked(
+    path: Path,
+    columns: tuple[str, ...],
+    check: Callable[[pd.DataFrame], list[Problem]],
+    error: type[FouanalysError],
+    subject: str,
+) -> pd.DataFrame:
+    """A packaged CSV table (UTF-8, all text) with ``columns``, checked by ``check``: raises
+    ``error`` naming ``subject`` ("Kunskapsbasen") when the file is missing or unreadable,
+    lacks a column, or ``check`` finds problems (the first 20 listed, the rest counted)."""
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except FileNotFoundError as exc:
-        raise KnowledgeBaseError(f"Kunskapsbasen saknas: {path}") from exc
+        raise error(f"{subject} saknas: {path}") from exc
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise KnowledgeBaseError(
-            f"Kunskapsbasen {path.name} kan inte läsas som CSV i UTF-8: {exc}"
-        ) from exc
-    missing = [c for c in COLUMNS if c not in raw.columns]
+        raise error(f"{subject} {path.name} kan inte läsas som CSV i UTF-8: {exc}") from exc
+    missing = [c for c in columns if c not in raw.columns]
     if missing:
-        raise KnowledgeBaseError(
-            f"Kunskapsbasen {path.name} saknar kolumnerna {', '.join(missing)} "
-            f"(förväntade kolumner: {', '.join(COLUMNS)})."
+        raise error(
+            f"{subject} {path.name} saknar kolumnerna {', '.join(missing)} "
+            f"(förväntade kolumner: {', '.join(columns)})."
         )
-    problems = _problems(raw[list(COLUMNS)], path.name, codebook)
+    raw = raw[list(columns)]
+    problems = check(raw)
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems[:20])
         more = f"\n  (och {len(problems) - 20} till)" if len(problems) > 20 else ""
-        raise KnowledgeBaseError(
-            f"Kunskapsbasen {path.name} har {len(problems)} fel:\n{listed}{more}"
-        )
-    return _typed(raw[list(COLUMNS)])
+        raise error(f"{subject} {path.name} har {len(problems)} fel:\n{listed}{more}")
+    return raw
 
 
 #: The gap statuses an approach is sought for (:func:`fouanalys.coverage.gap_table`).

@@ -25,7 +25,7 @@ import pandas as pd
 
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.exceptions import FactorResearchError, Problem
-from fouanalys.knowledge import split
+from fouanalys.knowledge import read_checked, split
 
 #: The columns of the file, in order: codebook factor id, the matching RISE factors
 #: (``; ``-separated), risk or skydd as RISE classes them, the studied outcomes (``; ``-separated,
@@ -114,28 +114,11 @@ def load_factor_research(
     """
     codebook = codebook or load_codebook()
     path = research_path() if path is None else Path(path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise FactorResearchError(f"Forskningen per faktor saknas: {path}") from exc
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise FactorResearchError(
-            f"Forskningen per faktor {path.name} kan inte läsas som CSV i UTF-8: {exc}"
-        ) from exc
-    missing = [c for c in COLUMNS if c not in raw.columns]
-    if missing:
-        raise FactorResearchError(
-            f"Forskningen per faktor {path.name} saknar kolumnerna {', '.join(missing)} "
-            f"(förväntade kolumner: {', '.join(COLUMNS)})."
-        )
-    problems = _problems(raw[list(COLUMNS)], path.name, codebook)
-    if problems:
-        listed = "\n".join(f"  - {p}" for p in problems[:20])
-        more = f"\n  (och {len(problems) - 20} till)" if len(problems) > 20 else ""
-        raise FactorResearchError(
-            f"Forskningen per faktor {path.name} har {len(problems)} fel:\n{listed}{more}"
-        )
-    return raw[list(COLUMNS)].apply(lambda col: col.str.strip())
+    raw = read_checked(
+        path, COLUMNS, lambda frame: _problems(frame, path.name, codebook), FactorResearchError,
+        "Forskningen per faktor",
+    )  # fmt: skip
+    return raw.apply(lambda col: col.str.strip())
 
 
 def _by_references(values: Iterable[object]) -> list[str]:

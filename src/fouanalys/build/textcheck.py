@@ -40,6 +40,11 @@ removed first. Exempt, because a reader meets them as names rather than amounts:
   rebuild the report, with file paths, papermill parameter names, commit hashes and the data
   version as they are. In a PDF the text from its heading "Proveniens" to the end;
 - **``<code>`` elements**: identifiers a reader may need to type or look up;
+- **tables of literature references and web addresses** (``<table class="… fou-citations">``,
+  :class:`fouanalys.present.tables.Table` with ``citations=True``): a DOI, a report number or a
+  page range is the source's, not the report's. In a PDF, from the line with such a table's
+  caption (:data:`fouanalys.present.labels.CITATION_CAPTIONS`) to the next table or figure
+  caption that is not one, or the next chapter;
 - **years**: 1900–2099 standing alone (``2024``, ``2022–2024``, ``år 2023``);
 - **codes**: four-digit municipality codes starting with 0 (``0123``), Kolada KPI ids (a capital
   letter and five digits, ``N07907``, ``U07452``), hexadecimal hashes that mix letters and
@@ -63,7 +68,7 @@ __all__ = ["Problem", "pdf_problems", "pdf_text", "text_problems", "visible_text
 #: Elements whose content is not read as text.
 _SKIPPED = {"script", "style", "code", "svg", "head", "title"}
 #: Classes of elements whose whole content is exempt (see the module docstring).
-_EXEMPT_CLASSES = {"fou-provenance-block"}
+_EXEMPT_CLASSES = {"fou-provenance-block", "fou-citations"}
 _VOID = {
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
     "track", "wbr",
@@ -284,13 +289,34 @@ def pdf_text(path: Path) -> str:
     """The text of a built PDF a reader reads, up to its provenance: the pages' text (pypdf)
     joined by line breaks, cut at the last line that is the heading "Proveniens" (the table of
     contents names it earlier; the provenance, with its file names, parameter names and
-    hashes, is the document's end). Page headers and footers stay in."""
+    hashes, is the document's end), without its tables of references. Page headers and
+    footers stay in."""
     from pypdf import PdfReader  # a development dependency: only the tests read PDFs
 
     text = "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
     lines = text.split("\n")
     starts = [i for i, line in enumerate(lines) if line.strip() == PROVENANCE_HEADING]
-    return "\n".join(lines[: starts[-1]]) if starts else text
+    return "\n".join(_without_citations(lines[: starts[-1]] if starts else lines))
+
+
+#: A line that ends a block of citation tables in a PDF: another caption, or a new chapter.
+_BLOCK_END = re.compile(r"^\s*(?:(?:Tabell|Figur)\s+\d+\.|KAPITEL\s+\d+\b)")
+
+
+def _without_citations(lines: list[str]) -> list[str]:
+    """The lines of a PDF's text without its tables of references (see the module notes)."""
+    from fouanalys.present.labels import CITATION_CAPTIONS
+
+    out, skipping = [], False
+    for line in lines:
+        citation = any(caption in line for caption in CITATION_CAPTIONS)
+        if citation:
+            skipping = True
+        elif skipping and _BLOCK_END.match(line):
+            skipping = False
+        if not skipping:
+            out.append(line)
+    return out
 
 
 def pdf_problems(path: Path) -> list[Problem]:

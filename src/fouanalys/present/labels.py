@@ -27,6 +27,9 @@ PRIORITISED = "prioriterad"
 #: The gap statuses of ``gaps.parquet`` (:func:`fouanalys.coverage.gap_table`) as a report
 #: shows them, in the order a list gives them, with what each means (legends, method text).
 GAP_STATUS_LABELS = {"saknas": "saknas", "tunn": "tunn", "okänd": "okänd", "finns": "finns"}
+#: How the captions of tables of literature references and web addresses begin (chapter 04's
+#: sources): the build's text check reads them as a source's own words (``fou-citations``).
+CITATION_CAPTIONS = ("Studier om ", "Källor till arbetssätten")
 #: How large an effect the knowledge base reports (``effekt``,
 #: :data:`fouanalys.knowledge.EFFECT_LEVELS`), as a report writes it.
 EFFECT_LABELS = {

@@ -78,7 +78,10 @@ class Table:
     ``numeric`` columns are right-aligned; ``caption`` and ``note`` are plain text (escaped).
     A missing cell prints ``na_rep`` ("saknas": "–" is kept for a suppressed value, which a
     display frame writes out itself). ``legend`` maps a symbol or word to its explanation,
-    which is added to the note only when a cell of the table is that symbol.
+    which is added to the note only when a cell of the table is that symbol. ``citations``
+    marks a table of literature references and web addresses (class ``fou-citations``), whose
+    numbers and names are a source's own and not the report's text (see
+    :mod:`fouanalys.build.textcheck`).
     """
 
     def __init__(
@@ -89,8 +92,10 @@ class Table:
         numeric: Sequence[str] | None = None,
         na_rep: str = MISSING,
         legend: Mapping[str, str] | None = None,
+        citations: bool = False,
     ):
         self.frame = frame
+        self.citations = citations
         self.caption = caption
         self.na_rep = na_rep
         self.legend = dict(legend or {})
@@ -117,7 +122,7 @@ class Table:
 
     def _repr_html_(self) -> str:
         cols = list(self.frame.columns)
-        out = ['<table class="fou-table">']
+        out = [f'<table class="fou-table{" fou-citations" if self.citations else ""}">']
         if self.caption:
             out.append(f"<caption>{html.escape(self.caption)}</caption>")
         out.append("<thead><tr>")
@@ -146,10 +151,13 @@ def table(
     note: str | None = None,
     numeric: Sequence[str] | None = None,
     legend: Mapping[str, str] | None = None,
+    citations: bool = False,
 ) -> Table:
     """Wrap a display frame for the report: ``display(table(df, "Rubrik"))``; ``legend``
     explains symbols ({"–": "– = visas inte: …"}), each only if the table uses it."""
-    return Table(frame, caption=caption, note=note, numeric=numeric, legend=legend)
+    return Table(
+        frame, caption=caption, note=note, numeric=numeric, legend=legend, citations=citations
+    )
 
 
 def unbroken(frame: pd.DataFrame) -> pd.DataFrame:

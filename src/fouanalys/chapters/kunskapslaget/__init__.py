@@ -5,6 +5,7 @@ The display frames, sentences and figures its notebook shows.
 
 from fouanalys.chapters.kunskapslaget.display import (
     APPROACH_COLUMNS,
+    SOURCES_CAPTION,
     approach_note,
     approach_table,
     approach_use_table,
@@ -21,6 +22,7 @@ from fouanalys.chapters.kunskapslaget.display import (
     research_sentence,
     shared_gaps_table,
     source_table,
+    studies_caption,
     summary_sentences,
     uncovered_ages_sentence,
 )
@@ -31,6 +33,7 @@ from fouanalys.chapters.kunskapslaget.figures import (
 
 __all__ = [
     "APPROACH_COLUMNS",
+    "SOURCES_CAPTION",
     "approach_note",
     "approach_table",
     "approach_use_table",
@@ -49,6 +52,7 @@ __all__ = [
     "research_sentence",
     "shared_gaps_table",
     "source_table",
+    "studies_caption",
     "summary_sentences",
     "uncovered_ages_sentence",
 ]

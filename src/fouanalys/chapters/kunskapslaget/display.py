@@ -15,6 +15,7 @@ from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.coverage import ONGOING
 from fouanalys.knowledge import BY_PROGRAM, GAP_STATUSES, split
 from fouanalys.present.labels import (
+    CITATION_CAPTIONS,
     COST_LABELS,
     EFFECT_LABELS,
     EVIDENCE_BASE_LABELS,
@@ -357,6 +358,15 @@ def summary_sentences(
             "kapitlet Kunskapsläget)."
         )
     return out
+
+
+def studies_caption(factor: str, codebook: Codebook) -> str:
+    """The caption of the table of RISE's studies about ``factor``."""
+    return f"{CITATION_CAPTIONS[0]}{factor_label(factor, codebook).lower()}"
+
+
+#: The caption of :func:`source_table`.
+SOURCES_CAPTION = f"{CITATION_CAPTIONS[1]} i kapitlet"
 
 
 def source_table(gap_approaches: pd.DataFrame, approaches: pd.DataFrame, code: str) -> pd.DataFrame:

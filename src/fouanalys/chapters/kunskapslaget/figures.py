@@ -13,7 +13,7 @@ from matplotlib.ticker import FuncFormatter
 from fouanalys.chapters.kunskapslaget.display import factor_label, need_rows
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.knowledge import COST_LEVELS, EFFECT_LEVELS, EVIDENCE_BASES
-from fouanalys.present.figures import cell_rect, literal, note_text
+from fouanalys.present.figures import cell_rect, literal
 from fouanalys.present.labels import COST_LABELS, EFFECT_LABELS, EVIDENCE_BASE_LABELS
 from fouanalys.present.style import FIG_DPI, FIG_WIDTH, PALETTE, RC, style_axes, thousands_tick
 from fouanalys.present.text import format_about
@@ -117,7 +117,7 @@ def need_capacity_figure(
     if rows.empty or rows["need"].isna().all():
         return None
     with mpl.rc_context(RC):
-        fig = Figure(figsize=(FIG_WIDTH, 0.62 * len(rows) + 1.0), dpi=FIG_DPI, layout="constrained")
+        fig = Figure(figsize=(FIG_WIDTH, 0.42 * len(rows) + 0.9), dpi=FIG_DPI, layout="constrained")
         ax = fig.subplots()
         style_axes(ax, grid_axis="x")
         y = np.arange(len(rows))[::-1].astype(float)
@@ -152,7 +152,7 @@ def need_capacity_figure(
             ax.text((0 if np.isnan(c) else c) + right * 0.01, yi - 0.17, what, va="center",
                     fontsize=7.5)  # fmt: skip
         labels = [
-            "\n".join(textwrap.wrap(factor_label(r.factor, codebook), 30)) + f"\n{int(r.age)} år"
+            "\n".join(textwrap.wrap(factor_label(r.factor, codebook), 34)) + f", {int(r.age)} år"
             for r in rows.itertuples()
         ]
         ax.set_yticks(y)
@@ -161,6 +161,4 @@ def need_capacity_figure(
         ax.xaxis.set_major_formatter(FuncFormatter(thousands_tick))
         ax.set_xlabel("Antal unga")
         fig.legend(loc="outside lower center", ncols=2, fontsize=7.5)
-        if not len(rows):
-            note_text(ax, 0.5, 0.5, "Inget att visa", 9)
     return fig

@@ -5,6 +5,8 @@ The display frames, sentences and figures its notebook shows.
 
 from fouanalys.chapters.kunskapslaget.display import (
     APPROACH_COLUMNS,
+    APPROACH_LEGEND,
+    SHARED_GAPS_LEGEND,
     SOURCES_CAPTION,
     approach_note,
     approach_table,
@@ -33,6 +35,8 @@ from fouanalys.chapters.kunskapslaget.figures import (
 
 __all__ = [
     "APPROACH_COLUMNS",
+    "APPROACH_LEGEND",
+    "SHARED_GAPS_LEGEND",
     "SOURCES_CAPTION",
     "approach_note",
     "approach_table",

@@ -136,6 +136,12 @@ def approach_table(
     return table
 
 
+#: The symbol an approach table may hold, explained under it only when a cell holds it.
+APPROACH_LEGEND = {DASH: f"{DASH} = ingen pågående insats i kommunen använder arbetssättet."}
+#: The symbol the region's table of shared gaps may hold.
+SHARED_GAPS_LEGEND = {DASH: f"{DASH} = inget arbetssätt med hög eller måttlig effekt passar."}
+
+
 def approach_note(table: pd.DataFrame) -> str:
     """What the table's columns mean, under it."""
     cost = (
@@ -146,8 +152,8 @@ def approach_note(table: pd.DataFrame) -> str:
     return (
         "Effekten gäller brott eller våld som källan mäter den (se Källor). Underlag: vad "
         "effekten vilar på. »Används redan i« visar kommunens pågående insatser som använder "
-        f"arbetssättet; {DASH} betyder ingen. Arbetssätt som forskningen visar ökar "
-        f"brottsligheten tas aldrig med.{cost}"
+        "arbetssättet. Arbetssätt som forskningen visar ökar brottsligheten tas aldrig med."
+        f"{cost}"
     )
 
 

@@ -100,3 +100,87 @@ def test_missing_item_column_is_a_clear_error(codebook):
     frame = pd.DataFrame({"f66a": pd.array([1], dtype="Int64")})
     with pytest.raises(FouanalysError, match="f66b"):
         score_index(frame, codebook.index("impulsivitet"))
+
+
+# --- Warm's weighted likelihood estimate under the partial credit model ------------------------
+
+
+def _weighted_likelihood_max(row: np.ndarray, thresholds: np.ndarray, bounds) -> float:
+    """Warm's estimate found another way: the maximum of log L(θ) + ½ log I(θ), by a bounded
+    scalar search on one respondent, item by item in plain Python."""
+    from scipy.optimize import minimize_scalar
+
+    def minus(theta: float) -> float:
+        log_l, info = 0.0, 0.0
+        for x, delta in zip(row, thresholds, strict=True):
+            if np.isnan(x):
+                continue
+            steps = delta[~np.isnan(delta)]
+            k = np.arange(len(steps) + 1)
+            logits = theta * k - np.concatenate([[0.0], np.cumsum(steps)])
+            p = np.exp(logits - logits.max())
+            p /= p.sum()
+            log_l += np.log(p[int(x)])
+            info += (p * (k - (p * k).sum()) ** 2).sum()
+        return -(log_l + 0.5 * np.log(info))
+
+    found = minimize_scalar(minus, bounds=bounds, method="bounded", options={"xatol": 1e-10})
+    return float(found.x)
+
+
+#: Three items: two with three thresholds, one with two (its third category merged away).
+_THRESHOLDS = np.array([[-1.0, 0.2, 1.5], [-0.5, 0.5, np.nan], [-2.0, -0.3, 0.9]])
+
+
+def test_pcm_wle_agrees_with_maximising_the_weighted_likelihood():
+    from fouanalys.scoring import pcm_wle
+
+    rng = np.random.default_rng(7)
+    top = np.array([3, 2, 3])
+    x = np.floor(rng.random((300, 3)) * (top + 1))
+    x[rng.random(x.shape) < 0.15] = np.nan
+    got = pcm_wle(x, _THRESHOLDS, theta_range=(-6.0, 6.0))
+    for i in range(60):
+        if np.isnan(x[i]).all():
+            assert np.isnan(got[i])
+            continue
+        assert got[i] == pytest.approx(_weighted_likelihood_max(x[i], _THRESHOLDS, (-6, 6)),
+                                       abs=1e-6)  # fmt: skip
+
+
+def test_pcm_wle_range_ends_minimum_answers_and_errors():
+    from fouanalys.scoring import pcm_wle
+
+    lowest, highest = [0.0, 0.0, 0.0], [3.0, 2.0, 3.0]
+    x = np.array([lowest, highest, [1.0, np.nan, np.nan], [np.nan] * 3])
+    narrow = pcm_wle(x, _THRESHOLDS, theta_range=(-1.0, 1.0))
+    assert narrow[0] == -1.0 and narrow[1] == 1.0  # beyond the range: its ends
+    wide = pcm_wle(x, _THRESHOLDS, theta_range=(-10.0, 10.0))
+    # the extreme patterns have finite estimates, found as the weighted likelihood's maximum
+    assert wide[0] == pytest.approx(_weighted_likelihood_max(x[0], _THRESHOLDS, (-10, 10)),
+                                    abs=1e-6)  # fmt: skip
+    assert -10 < wide[0] < -1 and 1 < wide[1] < 10
+    assert np.isnan(wide[3])
+    assert np.isnan(pcm_wle(x, _THRESHOLDS, min_answered=2)[2])
+    # the same answered items and raw score give the same estimate, whatever the answers
+    pair = pcm_wle(np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 2.0]]), _THRESHOLDS)
+    assert pair[0] == pair[1]
+    with pytest.raises(FouanalysError, match="inte en kategori 0–2"):
+        pcm_wle(np.array([[0.0, 3.0, 0.0]]), _THRESHOLDS)
+    with pytest.raises(FouanalysError, match="passar inte ihop"):
+        pcm_wle(np.zeros((2, 2)), _THRESHOLDS)
+
+
+def test_pcm_wle_with_many_items_groups_patterns_the_same_way():
+    """An index of 51 items (beyond one integer's bits per pattern) gives the weighted
+    likelihood's maximum too."""
+    from fouanalys.scoring import pcm_wle
+
+    many = np.tile(_THRESHOLDS, (17, 1))
+    rng = np.random.default_rng(3)
+    top = np.tile([3, 2, 3], 17)
+    x = np.floor(rng.random((40, len(many))) * (top + 1))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    got = pcm_wle(x, many, theta_range=(-6.0, 6.0))
+    for i in range(5):
+        assert got[i] == pytest.approx(_weighted_likelihood_max(x[i], many, (-6, 6)), abs=1e-6)

@@ -145,6 +145,11 @@ def _problems(raw: pd.DataFrame, name: str, codebook: Codebook) -> list[Problem]
     for approach in ids[ids.duplicated() & (ids != "")].unique():
         rows = [i + 2 for i in ids.index[ids == approach]]
         found[("approach_id", "samma id på flera rader", approach, "ett id per rad")] = rows
+    return grouped_problems(found, name)
+
+
+def grouped_problems(found: dict[tuple[str, str, str, str], list[int]], name: str) -> list[Problem]:
+    """Problems of file ``name`` from (column, message, value, expected) → spreadsheet rows."""
     return [
         Problem(
             file=name,

@@ -25,7 +25,7 @@ import pandas as pd
 
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.exceptions import FactorResearchError, Problem
-from fouanalys.knowledge import read_checked, split
+from fouanalys.knowledge import grouped_problems, read_checked, split
 
 #: The columns of the file, in order: codebook factor id, the matching RISE factors
 #: (``; ``-separated), risk or skydd as RISE classes them, the studied outcomes (``; ``-separated,
@@ -86,17 +86,7 @@ def _problems(raw: pd.DataFrame, name: str, codebook: Codebook) -> list[Problem]
         rows = [i + 2 for i in keys.index[keys == key]]
         message = f"samma referens två gånger för {factor}"
         found[("referens", message, reference, "en rad per faktor och referens")] = rows
-    return [
-        Problem(
-            file=name,
-            column=column,
-            message=message,
-            rows=tuple(rows),
-            values=(value,) if value else (),
-            expected=expected,
-        )
-        for (column, message, value, expected), rows in found.items()
-    ]
+    return grouped_problems(found, name)
 
 
 def load_factor_research(

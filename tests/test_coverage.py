@@ -534,13 +534,13 @@ def test_gap_status_and_sentences(gaps):
     g = gap(gaps, "skolmisslyckande", "6-12")
     assert g.status == "saknas" and g.interventions == 0
     assert text(g) == (
-        "Skolmisslyckande och låg skolanknytning är prioriterad, men ingen pågående insats "
+        "Vantrivsel i skolan är prioriterad, men ingen pågående insats "
         "riktar sig mot den för 6–12 år (saknas)."
     )
     g = gap(gaps, "skolmisslyckande", "13-15")  # only B, which gives no participants
     assert g.status == "okänd" and g.unknown_reach == 1 and pd.isna(g.reach_per_1000)
     assert text(g) == (
-        "Skolmisslyckande och låg skolanknytning är prioriterad, och en pågående insats "
+        "Vantrivsel i skolan är prioriterad, och en pågående insats "
         "riktar sig mot den för 13–15 år, men ingen av dem anger antal deltagare: om "
         f"räckvidden når 20 per 1{NB}000 är okänt (okänd)."
     )

@@ -301,7 +301,8 @@ def test_enkat_spec_covers_every_item():
     cols = {c.name: c for c in input_columns("enkat", CB)}
     for item in CB.survey_items():
         assert cols[item].kind == "int" and cols[item].low == 1
-    assert cols["f75a"].high == 5 and cols["f66a"].high == 4
+    assert cols["f75a"].high == 5 and cols["f66c"].high == 4
+    assert cols["F82"].high == 2  # per item: its own number of answers
 
 
 def test_tab_delimited(tmp_path):

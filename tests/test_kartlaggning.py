@@ -282,7 +282,7 @@ def test_inventory_table_rows_and_columns(insatser):
     ]
     assert list(table.iloc[1])[4:] == [
         f"6–{WJ}15{NB}år",
-        "Skolmisslyckande och låg skolanknytning",
+        "Vantrivsel i skolan",
         "Kunskapsbaserad",
         "okänt",
         "Pågående",
@@ -431,7 +431,7 @@ def test_factor_cells_mark_applicable_priority_and_gaps(gaps):
 
 
 def test_gap_list_orders_missing_first_then_by_rank(gaps):
-    school, peers = "Skolmisslyckande och låg skolanknytning", "Kamrater med normbrytande beteende"
+    school, peers = "Vantrivsel i skolan", "Kamrater med normbrytande beteende"
     limit = f"20 per 1{NB}000"
     assert k.gap_list(gaps, "0123", CB) == [
         f"{school} är prioriterad, men ingen pågående insats riktar sig mot den för 13–15 år "

@@ -63,6 +63,13 @@ def block(year, muni, grade, sex, n, share=0.0, missing=0, flags=None, vikt=None
         data["vikt"] = pd.array(vikt, dtype="Float64")
     for f in FACTORS:
         data[f] = pd.array((flags or {}).get(f, default), dtype="boolean")
+        index = CB.index(f)
+        if index.scoring == "rasch":  # the level behind the flag: the top (risk) or the middle
+            above = 1 if index.kind == "protective" else 2
+            data[f"{f}_level"] = pd.array(
+                [None if v is None else (above if v else 0) for v in (flags or {}).get(f, default)],
+                dtype="Int8",
+            )
     return pd.DataFrame(data)
 
 
@@ -560,6 +567,15 @@ def respondents(counts: np.ndarray, rng: np.random.Generator, years=(2020,)) -> 
         v = pd.array(rng.random(n) < rng.uniform(0.1, 0.6), dtype="boolean")
         v[rng.random(n) < 0.1] = pd.NA
         f[factor] = v
+        index = CB.index(factor)
+        if index.scoring == "rasch":  # the flag's level, and the middle level at random
+            split = rng.random(n) < 0.5
+            flag = v.to_numpy(dtype=bool, na_value=False)
+            if index.kind == "protective":
+                level = np.where(flag, np.where(split, 1, 2), 0)
+            else:
+                level = np.where(flag, 2, np.where(split, 1, 0))
+            f[f"{factor}_level"] = pd.arrays.IntegerArray(level.astype(np.int8), v.isna())
     return f
 
 
@@ -721,3 +737,87 @@ def test_tables_on_a_survey_sized_frame_are_quick():
     priorities_table(f, CB)
     association_table(f, CB)
     assert time.perf_counter() - start < 5
+
+
+# --- the three levels of the Rasch indices -------------------------------------------------------
+def test_levels_table_counts_every_level_and_agrees_with_prevalence():
+    """Levels counted here with pandas from a scored frame, against levels_table; the flag's
+    share in prevalence_table is the top level (risk) or 1 − the bottom level (protective)."""
+    from fouanalys.prevalence import LEVEL_COLUMNS, levels_table
+    from fouanalys.scoring import score_indices
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    enkat = pd.DataFrame(
+        {
+            "ar": pd.array([2024] * n, dtype="Int64"),
+            "kommunkod": rng.choice([M1, M2, M3], n),
+            "arskurs": rng.choice(["Åk 9", "Gy 2"], n),
+            "kon": rng.choice(["Pojke", "Flicka", "Annat"], n, p=[0.49, 0.49, 0.02]),
+        }
+    )
+    levels = CB.item_levels()
+    for item in CB.survey_items():
+        codes = rng.integers(1, levels[item] + 1, n).astype(float)
+        codes[rng.random(n) < 0.3] = np.nan  # many blanks: some respondents get no score
+        enkat[item] = pd.array(codes, dtype="Int64")
+    scores = score_indices(enkat, CB)
+    table = levels_table(scores, CB)
+    prevalence = prevalence_table(scores, CB)
+    assert list(table.columns) == LEVEL_COLUMNS
+    rasch = [i for i in CB.indices if i.scoring == "rasch"]
+    assert set(table["factor"]) == {i.id for i in rasch}
+    compared = 0
+    for index in rasch:
+        for muni in (M1, REGION):
+            rows = scores if muni == REGION else scores[scores["kommunkod"] == muni]
+            boys = rows[rows["kon"] == "Pojke"]
+            for sex, part in (("Alla", rows), ("Pojke", boys)):
+                got = table[(table["municipality_code"] == muni) & (table["grade"] == "Alla")
+                            & (table["sex"] == sex) & (table["factor"] == index.id)]  # fmt: skip
+                level = part[f"{index.id}_level"]
+                counts = level.value_counts()
+                scored = int(level.notna().sum())
+                for _, row in got.iterrows():
+                    if row["suppressed"]:  # a small level or remainder somewhere: all hidden
+                        assert got["share"].isna().all() and got["count"].isna().all()
+                        continue
+                    compared += 1
+                    assert row["count"] == counts.get(row["level"], 0)
+                    assert row["n"] == scored and row["respondents"] == len(part)
+                    assert row["too_few"] == len(part) - scored
+                    assert row["share"] == pytest.approx(counts.get(row["level"], 0) / scored)
+                    low, high = proportion_confint(counts.get(row["level"], 0), scored,
+                                                   method="wilson")  # fmt: skip
+                    assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high))
+                flag = cell(prevalence, muni, 2024, "Alla", sex, index.id)
+                assert flag["suppressed"] == got["suppressed"].all()
+                if flag["suppressed"]:
+                    continue
+                top = got.set_index("level")["share"]
+                expected = 1 - top[0] if index.kind == "protective" else top[2]
+                assert flag["share"] == pytest.approx(expected, abs=1e-12)
+    assert compared >= 3 * len(rasch) * 3  # most cells are published and compared
+
+
+def test_a_small_middle_level_suppresses_the_cell():
+    """Seven respondents at the middle level of 40 is published, three is not: a level's count
+    is a group like the flag's cases."""
+    from fouanalys.prevalence import levels_table
+
+    factor = next(i.id for i in CB.indices if i.scoring == "rasch" and i.kind == "risk")
+
+    def scores(middle: int):
+        out = frame(block(2024, M1, "Åk 9", "Pojke", 40, share=0.25),
+                    block(2024, M2, "Åk 9", "Pojke", 60, share=0.25))  # fmt: skip
+        rows = out.index[(out["kommunkod"] == M1) & ~out[factor].astype(bool)][:middle]
+        out.loc[rows, f"{factor}_level"] = 1
+        return out
+
+    for middle, hidden in ((7, False), (3, True)):
+        table = levels_table(scores(middle), CB)
+        row = table[(table["municipality_code"] == M1) & (table["grade"] == "Åk 9")
+                    & (table["sex"] == "Pojke") & (table["factor"] == factor)]  # fmt: skip
+        assert row["suppressed"].all() == hidden
+        prev = prevalence_table(scores(middle), CB)
+        assert cell(prev, M1, 2024, "Åk 9", "Pojke", factor)["suppressed"] == hidden

@@ -637,12 +637,20 @@ def test_index_table():
         "Faktor",
         "Område",
         "Typ",
+        "Mått",
         "Frågor",
         "Gränsvärde",
         "Minst besvarade",
     ]
-    first = table.iloc[0]
-    assert first["Gränsvärde"] == "medelvärde minst 0,60 på skalan 0–1"
+    by_factor = table.set_index("Faktor")
+    first = by_factor.loc[CB.index("impulsivitet").label]
+    assert first["Mått"] == "Data i Dialog (Rasch)" and first["Minst besvarade"] == "5"
+    assert first["Gränsvärde"].startswith("förhöjd risk: de 10\u00a0% högsta")
+    school = by_factor.loc[CB.index("skolanknytning").label]
+    assert school["Gränsvärde"].startswith("låg skyddsnivå: de 15\u00a0% lägsta")
+    peers = by_factor.loc[CB.index("kamrater_normbrott").label]
+    assert peers["Mått"] == "Eget (medelvärde)"
+    assert peers["Gränsvärde"] == "medelvärde minst 0,34 på skalan 0–1"
     assert table.iloc[-1]["Typ"] == "Utfall"
     assert table.iloc[-1]["Gränsvärde"].endswith(
         "där eleven svarat att det hänt (något annat än ”nej” eller ”aldrig”)"
@@ -764,10 +772,10 @@ def hand_count(
 
 
 def test_one_denominator_in_text_tables_and_figure(example):
-    """Järfälla 2024, all students, "Otrygg och oorganiserad närmiljö": the profile table, the
-    trend table and the method text print the same share and n, and they equal a count from
-    the raw file; the association table no longer prints a second share (17 % on 1 596)."""
-    factor = "narsamhalle_brister"
+    """Järfälla 2024, all students, "Kamrater med normbrytande beteende" (a mean-scored
+    index): the profile table, the trend table and the method text print the same share and n,
+    and they equal a count from the raw file; the association table prints no second share."""
+    factor = "kamrater_normbrott"
     respondents, n, cases = hand_count(factor)
     share = fa_text.format_share(cases / n)
     prevalence, priorities = example["prevalence"], example["priorities"]

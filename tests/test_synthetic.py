@@ -60,17 +60,54 @@ def scored(frames, cb):
     return out
 
 
+def _warm_bisection(cats: np.ndarray, thresholds: list[list[float]]) -> np.ndarray:
+    """Warm's estimate for every respondent by bisection of his equation on −4..4."""
+    lo, hi = np.full(len(cats), -4.0), np.full(len(cats), 4.0)
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        total = info = third = np.zeros(len(cats))
+        for j, steps in enumerate(thresholds):
+            k = np.arange(len(steps) + 1)
+            logits = mid[:, None] * k - np.concatenate([[0.0], np.cumsum(steps)])
+            p = np.exp(logits - logits.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            mean = p @ k
+            var = (p * (k - mean[:, None]) ** 2).sum(axis=1)
+            skew = (p * (k - mean[:, None]) ** 3).sum(axis=1)
+            seen = ~np.isnan(cats[:, j])
+            total = total + np.where(seen, np.nan_to_num(cats[:, j]) - mean, 0.0)
+            info, third = info + np.where(seen, var, 0.0), third + np.where(seen, skew, 0.0)
+        up = total + third / (2 * np.maximum(info, 1e-12)) > 0
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+    return np.round((lo + hi) / 2, 3)
+
+
 def _score_index(enkat: pd.DataFrame, index) -> tuple[np.ndarray, np.ndarray]:
-    """Independent scorer: item 0..1 with reversal, mean or count, missing below min_answered."""
+    """Independent scorer: item 0..1 with reversal, mean or count, missing below min_answered;
+    a Rasch index by bisection of Warm's equation, reversed when protective, its flag the top
+    level (risk) or not the bottom level (protective)."""
     codes = enkat[[it.id for it in index.items]].astype("float64").to_numpy()
     answered = ~np.isnan(codes)
     enough = answered.sum(axis=1) >= index.min_answered
-    if index.scoring == "count":
+    if index.scoring == "rasch":
+        cats = np.column_stack([
+            np.where(np.isnan(codes[:, j]), np.nan,
+                     np.array(it.categories, float)[np.nan_to_num(codes[:, j]).astype(int) - 1])
+            for j, it in enumerate(index.items)
+        ])  # fmt: skip
+        score = _warm_bisection(cats, [it.thresholds for it in index.items])
+        if index.kind == "protective":
+            score = -score
+            flag = score >= index.cut_points[0]
+        else:
+            flag = score >= index.cut_points[1]
+    elif index.scoring == "count":
         score = (np.nan_to_num(codes, nan=0.0) >= index.item_threshold).sum(axis=1)
         flag = score >= index.cut_point
     else:
         reverse = np.array([it.reverse for it in index.items])
-        items = np.where(reverse, index.levels - codes, codes - 1) / (index.levels - 1)
+        levels = np.array([index.item_levels(it) for it in index.items])
+        items = np.where(reverse, levels - codes, codes - 1) / (levels - 1)
         with np.errstate(invalid="ignore"):
             score = np.nansum(items, axis=1) / np.maximum(answered.sum(axis=1), 1)
         flag = score >= index.cut_point - 1e-9
@@ -296,8 +333,8 @@ def test_survey_values(frames, cb):
     for index in cb.indices:
         for item in index.items:
             values = enkat[item.id].dropna()
-            assert values.between(1, index.levels).all(), item.id
-            assert values.nunique() == index.levels, item.id
+            assert values.between(1, index.item_levels(item)).all(), item.id
+            assert values.nunique() == index.item_levels(item), item.id
     assert enkat["F3_Omkodad"].isna().all()
 
 
@@ -321,12 +358,16 @@ def test_respondents_follow_cohort_sizes(frames, cb):
 
 def test_reversed_items_point_the_other_way(frames):
     enkat = frames["enkat"]
-    # f66a (reversed: "agree" = 1 = impulsive) against f66m (not reversed: thinks first)
-    pair = enkat[["f66a", "f66m"]].astype("float64").dropna()
+    # Parenting: F80 (code 1 "Ja, alla" = RISE category 0) against f83b (code 1 "stämmer
+    # mycket bra" = category 3, inconsistent discipline)
+    pair = enkat[["F80", "f83b"]].astype("float64").dropna()
     assert pair.corr().iloc[0, 1] < -0.1
-    # two reversed impulsivity items agree with each other
-    pair = enkat[["f66a", "f66b"]].astype("float64").dropna()
+    # two negative statements of Utagerande agree with each other
+    pair = enkat[["f66c", "f66d"]].astype("float64").dropna()
     assert pair.corr().iloc[0, 1] > 0.2
+    # the mean-scored indices too: F82 (reversed, 2 answers) against f83a (reversed)
+    pair = enkat[["F82", "f83a"]].astype("float64").dropna()
+    assert pair.corr().iloc[0, 1] > 0.1
 
 
 def test_missing_answers_are_present(frames, cb):
@@ -357,8 +398,12 @@ def test_prevalence_is_plausible(scored, cb):
     by_muni = ak9.groupby("kommun")[[i.id for i in cb.indices]].mean()
     for index in cb.indices:
         share = by_muni[index.id]
-        if index.kind == "risk":
+        if index.kind == "risk" and index.scoring == "rasch":  # "förhöjd": Stockholm's top 10 %
+            assert share.between(0.05, 0.30).all(), (index.id, share.to_dict())
+        elif index.kind == "risk":
             assert share.between(0.08, 0.36).all(), (index.id, share.to_dict())
+        elif index.scoring == "rasch":  # not "låg skyddsnivå": Stockholm's top 85 %
+            assert share.between(0.65, 0.95).all(), (index.id, share.to_dict())
         elif index.kind == "protective":
             assert share.between(0.45, 0.80).all(), (index.id, share.to_dict())
     crime = ak9["kriminalitet"]
@@ -374,7 +419,8 @@ def test_municipalities_and_sexes_differ(scored, cb):
     by_muni = ak9.groupby("kommun")[risk].mean()
     spread = by_muni.max() - by_muni.min()
     assert (spread > 0.08).any()
-    assert by_muni.loc["Sigtuna", "impulsivitet"] > by_muni.loc["Ekerö", "impulsivitet"] + 0.08
+    # "förhöjd" is the top tenth: Sigtuna has clearly more there than Ekerö
+    assert by_muni.loc["Sigtuna", "impulsivitet"] > by_muni.loc["Ekerö", "impulsivitet"] + 0.04
     by_sex = ak9.groupby("kon")[risk].mean()
     assert (by_sex.loc["Pojke"] - by_sex.loc["Flicka"]).max() > 0.05
 

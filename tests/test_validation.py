@@ -15,6 +15,7 @@ from fouanalys.ingest.validation import check_data_dir, validate_data_dir
 
 CB = load_codebook()
 ITEMS = CB.survey_items()
+LEVELS = CB.item_levels()
 
 ENKAT_HEADER = ["ar", "Hemkommun", "Skolkommun", "ARSKURS", "Kön", *ITEMS]
 INSATSER_HEADER = [
@@ -32,7 +33,7 @@ def enkat_rows() -> list[list[str]]:
               ("Ekerö", "Gy 2", "Pojke"), ("upplands-bro", "Gy 2", "Flicka")]  # fmt: skip
     rows = []
     for i, (kommun, grade, sex) in enumerate(people):
-        answers = [str(1 + (i + j) % 4) for j in range(len(ITEMS))]
+        answers = [str(1 + (i + j) % min(4, LEVELS[item])) for j, item in enumerate(ITEMS)]
         rows.append(["2024", kommun, "x", grade, sex, *answers])
     rows[2][-1] = ""  # blank = no answer
     return rows

@@ -79,26 +79,53 @@ class Survey(_Model):
 
 
 class Item(_Model):
+    """A survey item of an index: its codes 1..n are the answers of its ``scale`` in order.
+
+    For a ``rasch`` index, ``categories`` gives RISE's response category (0..m, after RISE's
+    recoding and merging; null: treated as not answered) for each code 1..n, and
+    ``thresholds`` the item's partial-credit thresholds (logits) in that index.
+    """
+
     id: str
     label: str
     reverse: bool = False
+    #: The answer scale (``answer_scales``) whose texts the codes 1..n stand for.
+    scale: str | None = None
+    #: Codes when the item has another number than its index's ``levels``.
+    levels: int | None = Field(default=None, ge=2)
+    categories: list[int | None] | None = None
+    thresholds: list[float] | None = None
 
 
 class Index(_Model):
-    """A survey index: items, scoring and the cut-point that defines 'above'."""
+    """A survey index: items, scoring and the cut-point(s) that define its levels.
+
+    ``mean`` and ``count`` indices have one ``cut_point`` (a flag: at or above it). A ``rasch``
+    index is scored as RISE's *Data i Dialog* does (a Warm estimate under the partial credit
+    model) and has two ``cut_points`` on the logit scale, which make three levels; ``source``
+    names RISE's index.
+    """
 
     id: str
     label: str
     label_en: str | None = None
     domain: str
     kind: Literal["risk", "protective", "outcome"]
-    scoring: Literal["mean", "count"]
-    levels: int = Field(ge=2)
+    scoring: Literal["mean", "count", "rasch"]
+    levels: int | None = Field(default=None, ge=2)
     min_answered: int = Field(ge=1)
-    cut_point: float
+    cut_point: float | None = None
+    cut_points: tuple[float, float] | None = None
+    source: str | None = None
     item_threshold: int | None = None
     stages: list[str]
     items: list[Item] = Field(min_length=1)
+
+    def item_levels(self, item: Item) -> int:
+        """How many answer codes (1..n) the item has."""
+        if item.categories is not None:
+            return len(item.categories)
+        return item.levels or self.levels or 0
 
     @model_validator(mode="after")
     def _consistent(self) -> Index:
@@ -109,12 +136,38 @@ class Index(_Model):
             )
         if self.scoring == "count" and self.item_threshold is None:
             raise CodebookEntryError(f"index {self.id}: scoring 'count' needs item_threshold")
+        if self.scoring in ("mean", "count") and (self.cut_point is None or self.levels is None):
+            raise CodebookEntryError(
+                f"index {self.id}: scoring '{self.scoring}' needs levels and cut_point"
+            )
         if self.scoring == "mean" and not 0 <= self.cut_point <= 1:
             raise CodebookEntryError(f"index {self.id}: a 'mean' cut_point must lie in 0..1")
+        if self.scoring == "rasch":
+            self._rasch_consistent()
         ids = [i.id for i in self.items]
         if len(set(ids)) != len(ids):
             raise CodebookEntryError(f"index {self.id}: an item is listed twice")
         return self
+
+    def _rasch_consistent(self) -> None:
+        if self.cut_points is None or not self.cut_points[0] < self.cut_points[1]:
+            raise CodebookEntryError(
+                f"index {self.id}: scoring 'rasch' needs two increasing cut_points"
+            )
+        for item in self.items:
+            if item.categories is None or item.thresholds is None:
+                raise CodebookEntryError(
+                    f"index {self.id}, item {item.id}: scoring 'rasch' needs categories "
+                    "and thresholds"
+                )
+            top = max((c for c in item.categories if c is not None), default=-1)
+            used = {c for c in item.categories if c is not None}
+            if used != set(range(top + 1)) or top != len(item.thresholds):
+                raise CodebookEntryError(
+                    f"index {self.id}, item {item.id}: categories {item.categories} must use "
+                    f"every category 0..m once or more, m = its {len(item.thresholds)} "
+                    "thresholds"
+                )
 
 
 class LifeStage(_Model):
@@ -188,10 +241,27 @@ class KoladaKpi(_Model):
     rate: KoladaRate | None = None
 
 
+class Source(_Model):
+    """Where published material in the codebook comes from, and its licence."""
+
+    name: str
+    url: str
+    licence: str
+    note: str | None = None
+
+
 class Codebook(_Model):
     """The validated codebook. Lookups are by id; labels are Swedish."""
 
     version: str
+    #: Answer texts of the survey's response scales, in code order (code 1 first).
+    answer_scales: dict[str, list[str]] = {}
+    #: Answer texts that mean "no answer" wherever they occur (besides codes 990–999).
+    missing_answers: list[str] = []
+    #: The source of the ``rasch`` indices' parameters and cut-points.
+    rasch_source: Source | None = None
+    #: Where Warm's estimate is sought (an estimate beyond it is the range's end).
+    theta_range: tuple[float, float] = (-4.0, 4.0)
     municipalities: list[Municipality] = Field(min_length=1)
     region: Area
     county: Area
@@ -234,6 +304,7 @@ class Codebook(_Model):
                 raise CodebookEntryError(f"{name}: duplicate ids {dupes}")
         domains = {d.id for d in self.domains}
         stages = {s.id for s in self.life_stages}
+        self._items_consistent()
         for idx in self.indices:
             if idx.domain not in domains:
                 raise CodebookEntryError(f"index {idx.id}: unknown domain '{idx.domain}'")
@@ -268,7 +339,51 @@ class Codebook(_Model):
                 raise CodebookEntryError(f"life stages {a.id} and {b.id} leave a gap or overlap")
         return self
 
+    def _items_consistent(self) -> None:
+        """An item's scale exists and fits its codes; an item in two indices has one coding."""
+        codes: dict[str, tuple[int, str | None, tuple | None]] = {}
+        for idx in self.indices:
+            if idx.scoring == "rasch" and self.rasch_source is None:
+                raise CodebookEntryError(f"index {idx.id}: a 'rasch' index needs rasch_source")
+            for item in idx.items:
+                n = idx.item_levels(item)
+                if item.scale is not None:
+                    scale = self.answer_scales.get(item.scale)
+                    if scale is None:
+                        raise CodebookEntryError(
+                            f"index {idx.id}, item {item.id}: unknown scale '{item.scale}'"
+                        )
+                    if len(scale) != n:
+                        raise CodebookEntryError(
+                            f"index {idx.id}, item {item.id}: scale '{item.scale}' has "
+                            f"{len(scale)} answers, the item {n} codes"
+                        )
+                cats = tuple(item.categories) if item.categories is not None else None
+                seen = codes.setdefault(item.id, (n, item.scale, cats))
+                if seen[:2] != (n, item.scale) or (cats and seen[2] and cats != seen[2]):
+                    raise CodebookEntryError(
+                        f"index {idx.id}, item {item.id}: coded otherwise than in another "
+                        "index (codes, scale or categories differ)"
+                    )
+
     # --- lookups -------------------------------------------------------------------------
+    def item_levels(self) -> dict[str, int]:
+        """Item id -> how many answer codes it has, for every scored item."""
+        out: dict[str, int] = {}
+        for idx in self.indices:
+            for item in idx.items:
+                out.setdefault(item.id, idx.item_levels(item))
+        return out
+
+    def item_answers(self) -> dict[str, list[str]]:
+        """Item id -> its answer texts in code order, for every scored item with a scale."""
+        out: dict[str, list[str]] = {}
+        for idx in self.indices:
+            for item in idx.items:
+                if item.scale is not None:
+                    out.setdefault(item.id, self.answer_scales[item.scale])
+        return out
+
     @property
     def municipality_codes(self) -> list[str]:
         return [m.code for m in self.municipalities]

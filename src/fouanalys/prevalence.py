@@ -326,6 +326,12 @@ class _Cells:
     sw: np.ndarray  # Σw over respondents with the index (= n without weights)
     swy: np.ndarray  # Σw over those above the cut-point (= cases)
     sw2: np.ndarray  # Σw² (= n)
+    #: Rasch indices: respondents (Σw) at the middle level, and at the level that is neither
+    #: the middle nor the flag's (risk: låg, protective: hög); 0 for other indices.
+    middle: np.ndarray
+    other: np.ndarray
+    sw_middle: np.ndarray
+    sw_other: np.ndarray
     share: np.ndarray
     n_eff: np.ndarray
     low: np.ndarray
@@ -343,13 +349,25 @@ def _prevalence_cells(
     y, m, g = len(lay.years), len(lay.municipalities) - 1, len(lay.grades) - 1
     size = y * m * g * 3
     people = np.bincount(enc.cell, minlength=size)
-    keys = ["n", "cases", "sw", "swy", "sw2"] if enc.weights is not None else ["n", "cases"]
-    raw = {k: np.empty((len(factors), size)) for k in keys}
+    keys = ["n", "cases", "middle", "other"]
+    if enc.weights is not None:
+        keys += ["sw", "swy", "sw2", "sw_middle", "sw_other"]
+    raw = {k: np.zeros((len(factors), size)) for k in keys}
     for i, factor in enumerate(factors):
         flag = _flag(scores, factor.id)
         valid, above = flag >= 0, flag == 1
         raw["n"][i] = np.bincount(enc.cell[valid], minlength=size)
         raw["cases"][i] = np.bincount(enc.cell[above], minlength=size)
+        if factor.scoring == "rasch":
+            _require(scores, [f"{factor.id}_level"])
+            level = scores[f"{factor.id}_level"].to_numpy(dtype=np.int8, na_value=-1)
+            middle, other = level == 1, level == (2 if factor.kind == "protective" else 0)
+            raw["middle"][i] = np.bincount(enc.cell[middle], minlength=size)
+            raw["other"][i] = np.bincount(enc.cell[other], minlength=size)
+            if enc.weights is not None:
+                w = enc.weights
+                raw["sw_middle"][i] = np.bincount(enc.cell, np.where(middle, w, 0.0), size)
+                raw["sw_other"][i] = np.bincount(enc.cell, np.where(other, w, 0.0), size)
         if enc.weights is not None:
             w = enc.weights
             raw["sw"][i] = np.bincount(enc.cell, weights=np.where(valid, w, 0.0), minlength=size)
@@ -362,13 +380,17 @@ def _prevalence_cells(
     missing = _add_margins(np.broadcast_to(people, (len(factors), size)).reshape(shape)) - full["n"]
     if enc.weights is None:
         full["sw"], full["swy"], full["sw2"] = full["n"], full["cases"], full["n"]
+        full["sw_middle"], full["sw_other"] = full["middle"], full["other"]
 
     with np.errstate(invalid="ignore", divide="ignore"):
         share = full["swy"] / full["sw"]
         n_eff = full["sw"] ** 2 / full["sw2"]
     p, low, high = _wilson(share * n_eff, n_eff, _z(confidence))
+    # every count a reader can work out from a published row: n, cases, n − cases and, for a
+    # Rasch index, each of its three levels
     suppressed = _suppress_per_year(
-        [full["n"], full["cases"], full["n"] - full["cases"]], threshold
+        [full["n"], full["cases"], full["n"] - full["cases"], full["middle"], full["other"]],
+        threshold,
     )
     return _Cells(
         layout=lay,
@@ -379,6 +401,10 @@ def _prevalence_cells(
         sw=full["sw"],
         swy=full["swy"],
         sw2=full["sw2"],
+        middle=full["middle"],
+        other=full["other"],
+        sw_middle=full["sw_middle"],
+        sw_other=full["sw_other"],
         share=np.where(np.isnan(p), np.nan, share),
         n_eff=n_eff,
         low=low,
@@ -541,6 +567,98 @@ def prevalence_table(
     )
     log.debug("prevalence: %d rows, %d suppressed", len(out), int(na.sum()))
     return out
+
+
+#: Columns of :func:`levels_table`.
+LEVEL_COLUMNS = [
+    *_CELL_KEY,
+    *_LABELS,
+    *("level", "n", "count", "share"),
+    *_INTERVAL,
+    *("respondents", "too_few", "too_few_share"),
+    "suppressed",
+]
+
+
+def levels_table(
+    scores: pd.DataFrame,
+    codebook: Codebook,
+    threshold: int = DISCLOSURE_THRESHOLD,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """The three levels of each ``rasch`` index, per municipality (and the region), year,
+    grade and sex, as RISE's *Data i Dialog* reports them.
+
+    One row per cell and level (``level`` 0, 1, 2: for a risk index låg, något förhöjd,
+    förhöjd risk; for a protective index låg, medelhög, hög skyddsnivå). Columns as
+    :data:`LEVEL_COLUMNS`: ``n`` respondents with a score (the denominator, as in
+    :func:`prevalence_table`), ``count`` at the level, ``share`` (count/n, or with weights
+    Σw at the level/Σw) and its Wilson interval on Kish's effective n; ``respondents`` (all in
+    the cell), ``too_few`` (respondents without a score: fewer answered items than the index
+    needs) and ``too_few_share`` (too_few/respondents); ``suppressed``.
+
+    The flag of :func:`prevalence_table` is a level or two of these, so the share at
+    "förhöjd risk" (risk) and 1 − the share at "låg skyddsnivå" (protective) equal its
+    ``share`` to the digit, and a cell is suppressed here exactly when it is there: that
+    suppression already protects every level's count.
+    """
+    cells = _prevalence_cells(scores, codebook, threshold, confidence)
+    sel = [i for i, f in enumerate(cells.factors) if f.scoring == "rasch"]
+    factors = [cells.factors[i] for i in sel]
+    protective = np.array([f.kind == "protective" for f in factors])[:, None, None, None, None]
+    names = ("n", "cases", "middle", "other", "sw", "swy", "sw_middle", "sw_other", "missing")
+    pick = {k: getattr(cells, k)[sel] for k in names}
+    n, missing, sup = pick["n"], pick["missing"], cells.suppressed[sel]
+    n_eff = cells.n_eff[sel]
+    # levels 0, 1, 2: the flag counts level 2 (risk) or levels 1 and 2 (protective)
+    top = np.where(protective, pick["other"], pick["cases"])
+    bottom = np.where(protective, n - pick["cases"], pick["other"])
+    sw_top = np.where(protective, pick["sw_other"], pick["swy"])
+    sw_bottom = np.where(protective, pick["sw"] - pick["swy"], pick["sw_other"])
+    frames = []
+    for level, (count, sw_level) in enumerate(
+        ((bottom, sw_bottom), (pick["middle"], pick["sw_middle"]), (top, sw_top))
+    ):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = sw_level / pick["sw"]
+            too_few_share = missing / (n + missing)
+        p, low, high = _wilson(share * n_eff, n_eff, _z(confidence))
+        flat = _rows(
+            cells.layout,
+            factors,
+            {
+                "n": n,
+                "count": count,
+                "share": np.where(np.isnan(p), np.nan, share),
+                "ci_low": low,
+                "ci_high": high,
+                "respondents": n + missing,
+                "too_few": missing,
+                "too_few_share": too_few_share,
+                "suppressed": sup,
+            },
+            sup.shape,
+            region=True,
+        )
+        na = flat["suppressed"]
+        frames.append(
+            pd.DataFrame(
+                {
+                    **_key_columns(flat),
+                    "level": np.full(len(na), level, dtype=np.int64),
+                    **{k: _int(flat[k], na) for k in ("n", "count")},
+                    **_floats(flat, ("share", "ci_low", "ci_high"), na),
+                    **{k: _int(flat[k], na) for k in ("respondents", "too_few")},
+                    "too_few_share": _float(flat["too_few_share"], na),
+                    "suppressed": na.astype(bool),
+                }
+            )
+        )
+    key = ["municipality_code", "year", "grade", "sex", "factor", "level"]
+    out = pd.concat(frames, ignore_index=True)
+    order = {f.id: i for i, f in enumerate(factors)}
+    out = out.sort_values(key, key=lambda c: c.map(order) if c.name == "factor" else c)
+    return out[LEVEL_COLUMNS].reset_index(drop=True)
 
 
 def _previous(present: np.ndarray) -> np.ndarray:

@@ -1,10 +1,19 @@
 """Index scores per respondent, from the codebook's scoring rules.
 
-For each survey index: every answered item is mapped to 0..1 (1 = more of what the index
-measures; ``reverse`` items flipped), the respondent's score is the mean of those (``mean``
-scoring) or the number of items at or above ``item_threshold`` (``count`` scoring), and the
-flag says whether the score reaches the cut-point. A respondent with fewer than
-``min_answered`` answered items has no score and no flag (missing, and counted as such).
+``rasch`` indices are scored as RISE's *Data i Dialog* scores Stockholmsenkäten: each answer
+code becomes RISE's response category, the score is Warm's weighted likelihood estimate of theta
+under the partial credit model (:func:`pcm_wle`, rounded to three decimals as RISE rounds it,
+reversed for a protective index), and two cut-points make three levels (0, 1, 2: låg, något
+förhöjd, förhöjd risk; for a protective index låg, medelhög, hög skyddsnivå). The flag is the
+top level of a risk index and "not the lowest level" of a protective one.
+
+``mean`` and ``count`` indices are the workbench's own measures for what RISE has not
+calibrated: every answered item is mapped to 0..1 (1 = more of what the index measures;
+``reverse`` items flipped), the score is the mean of those (``mean``) or the number of items at
+or above ``item_threshold`` (``count``), and the flag says whether it reaches the cut-point.
+
+A respondent with fewer than ``min_answered`` answered items has no score, no level and no flag
+(missing, and counted as "för få svar").
 """
 
 from __future__ import annotations
@@ -19,64 +28,140 @@ from fouanalys.exceptions import FouanalysError
 ID_COLUMNS = ("ar", "kommunkod", "arskurs", "kon")
 #: Tolerance for comparing a mean score with its cut-point (mean of thirds, sevenths, ...).
 _EPS = 1e-9
+#: RISE rounds each estimate to three decimals before comparing it with the cut-points.
+RASCH_DECIMALS = 3
 
 
-def item_matrix(enkat: pd.DataFrame, index: Index) -> np.ndarray:
-    """The index's items as a float matrix (respondents × items), reversed where the codebook
-    says so: code ``c`` on a ``levels``-point item becomes ``levels + 1 - c``; blank is NaN."""
+def _codes(enkat: pd.DataFrame, index: Index) -> np.ndarray:
+    """The index's items' answer codes as a float matrix (respondents × items); blank is NaN."""
     absent = [item.id for item in index.items if item.id not in enkat.columns]
     if absent:
         raise FouanalysError(
             f"Enkätdata saknar kolumnerna {', '.join(absent)} som indexet '{index.id}' behöver."
         )
-    codes = (
+    return (
         enkat[[item.id for item in index.items]]
         .astype("Float64")
         .to_numpy(dtype=float, na_value=np.nan)
     )
+
+
+def item_matrix(enkat: pd.DataFrame, index: Index) -> np.ndarray:
+    """The index's items as a float matrix (respondents × items), reversed where the codebook
+    says so: code ``c`` on an ``n``-code item becomes ``n + 1 - c``; blank is NaN."""
+    codes = _codes(enkat, index)
+    levels = np.array([index.item_levels(item) for item in index.items], dtype=float)
     reverse = np.array([item.reverse for item in index.items])
-    return np.where(reverse, index.levels + 1 - codes, codes)
+    return np.where(reverse, levels + 1 - codes, codes)
 
 
-def score_index(enkat: pd.DataFrame, index: Index) -> pd.DataFrame:
-    """Score, answered-item count and flag for one index.
+def rasch_categories(enkat: pd.DataFrame, index: Index) -> np.ndarray:
+    """The index's items as RISE's response categories (respondents × items, NaN: none).
+
+    Raises FouanalysError naming the item, the code and how many respondents gave it when a
+    code is not one of the item's answers (the validation gate stops such files earlier).
+    """
+    codes = _codes(enkat, index)
+    out = np.full(codes.shape, np.nan)
+    for j, item in enumerate(index.items):
+        table = np.array([np.nan if c is None else c for c in item.categories], dtype=float)
+        column = codes[:, j]
+        answered = ~np.isnan(column)
+        position = np.where(answered, column, 1).astype(np.int64) - 1
+        bad = answered & ((position < 0) | (position >= len(table)) | (column % 1 != 0))
+        if bad.any():
+            shown = ", ".join(f"{v:g}" for v in np.unique(column[bad])[:5])
+            raise FouanalysError(
+                f"Frågan {item.id} (index '{index.id}') har svarskoden {shown} hos "
+                f"{int(bad.sum())} svarande; frågan har koderna 1–{len(table)}."
+            )
+        out[:, j] = np.where(answered, table[np.clip(position, 0, len(table) - 1)], np.nan)
+    return out
+
+
+def rasch_thresholds(index: Index) -> np.ndarray:
+    """The index's item thresholds as items × max categories (NaN where an item has fewer)."""
+    width = max(len(item.thresholds) for item in index.items)
+    out = np.full((len(index.items), width), np.nan)
+    for j, item in enumerate(index.items):
+        out[j, : len(item.thresholds)] = item.thresholds
+    return out
+
+
+def rasch_levels(score: np.ndarray, cut_points: tuple[float, float]) -> np.ndarray:
+    """Level 0, 1 or 2 of each score: how many cut-points it reaches (−1 for no score)."""
+    with np.errstate(invalid="ignore"):
+        level = (score >= cut_points[0]).astype(np.int8) + (score >= cut_points[1])
+    return np.where(np.isnan(score), -1, level).astype(np.int8)
+
+
+def _score_rasch(
+    enkat: pd.DataFrame, index: Index, theta_range: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    cats = rasch_categories(enkat, index)
+    answered = np.sum(~np.isnan(cats), axis=1)
+    theta = pcm_wle(cats, rasch_thresholds(index), theta_range, index.min_answered)
+    theta = np.round(theta, RASCH_DECIMALS)
+    if index.kind == "protective":
+        theta = -theta  # RISE reverses its protective indices: high = more protection
+    level = rasch_levels(theta, index.cut_points)
+    flag = level == 2 if index.kind != "protective" else level >= 1
+    return theta, flag, answered, level
+
+
+def score_index(
+    enkat: pd.DataFrame, index: Index, theta_range: tuple[float, float] = (-4.0, 4.0)
+) -> pd.DataFrame:
+    """Score, answered-item count and flag (and, for a ``rasch`` index, level) for one index.
 
     Returns columns ``<id>`` (boolean flag, <NA> when too few items answered), ``<id>_score``
-    (Float64) and ``<id>_answered`` (Int64), indexed like ``enkat``.
+    (Float64), ``<id>_answered`` (Int64) and, for a ``rasch`` index, ``<id>_level`` (Int8:
+    0, 1, 2; <NA> when too few items answered), indexed like ``enkat``.
     """
-    codes = item_matrix(enkat, index)
-    answered = np.sum(~np.isnan(codes), axis=1)
-    enough = answered >= index.min_answered
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if index.scoring == "mean":
-            items = (codes - 1) / (index.levels - 1)
-            score = np.nansum(items, axis=1) / answered
-            flag = score >= index.cut_point - _EPS
-        else:  # count
-            score = np.sum(codes >= index.item_threshold, axis=1).astype(float)
-            flag = score >= index.cut_point
+    level = None
+    if index.scoring == "rasch":
+        score, flag, answered, level = _score_rasch(enkat, index, theta_range)
+        enough = ~np.isnan(score)
+    else:
+        codes = item_matrix(enkat, index)
+        answered = np.sum(~np.isnan(codes), axis=1)
+        enough = answered >= index.min_answered
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if index.scoring == "mean":
+                levels = np.array([index.item_levels(item) for item in index.items], dtype=float)
+                items = (codes - 1) / (levels - 1)
+                score = np.nansum(items, axis=1) / answered
+                flag = score >= index.cut_point - _EPS
+            else:  # count
+                score = np.sum(codes >= index.item_threshold, axis=1).astype(float)
+                flag = score >= index.cut_point
     flags = pd.array(flag, dtype="boolean")
     flags[~enough] = pd.NA
-    return pd.DataFrame(
-        {
-            index.id: flags,
-            f"{index.id}_score": pd.array(np.where(enough, score, np.nan), dtype="Float64"),
-            f"{index.id}_answered": pd.array(answered, dtype="Int64"),
-        },
-        index=enkat.index,
-    )
+    out = {
+        index.id: flags,
+        f"{index.id}_score": pd.array(np.where(enough, score, np.nan), dtype="Float64"),
+        f"{index.id}_answered": pd.array(answered, dtype="Int64"),
+    }
+    if level is not None:
+        out[f"{index.id}_level"] = pd.arrays.IntegerArray(
+            np.where(enough, level, 0).astype(np.int8), ~enough
+        )
+    return pd.DataFrame(out, index=enkat.index)
 
 
 def score_indices(enkat: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """Every codebook index scored for every respondent of a typed survey frame.
 
     Returns one row per respondent with ``ar, kommunkod, arskurs, kon`` (and ``vikt`` when the
-    survey has weights), then for each index id X: ``X`` (boolean flag: score at or above the
-    cut-point; <NA> when fewer than ``min_answered`` items were answered), ``X_score`` (Float64)
-    and ``X_answered`` (Int64). Respondent-level: keep it inside ``data/processed``.
+    survey has weights), then for each index id X: ``X`` (boolean flag; <NA> when fewer than
+    ``min_answered`` items were answered), ``X_score`` (Float64), ``X_answered`` (Int64) and,
+    for a ``rasch`` index, ``X_level`` (Int8). Respondent-level: keep it inside
+    ``data/processed``.
     """
     ids = [c for c in (*ID_COLUMNS, "vikt") if c in enkat.columns]
-    parts = [enkat[ids]] + [score_index(enkat, index) for index in codebook.indices]
+    parts = [enkat[ids]] + [
+        score_index(enkat, index, codebook.theta_range) for index in codebook.indices
+    ]
     return pd.concat(parts, axis=1)
 
 

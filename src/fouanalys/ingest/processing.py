@@ -96,7 +96,8 @@ def process(
 def derived_tables(
     frames: dict[str, pd.DataFrame], codebook: Codebook, threshold: int = DISCLOSURE_THRESHOLD
 ) -> dict[str, pd.DataFrame]:
-    """The aggregate tables: survey prevalence, priorities, the prioritised factors
+    """The aggregate tables: survey prevalence, the three levels of the Rasch indices
+    (``levels``, as Data i Dialog reports them), priorities, the prioritised factors
     (``priority_factors``, :mod:`fouanalys.priority`) and associations, the inventory's
     coverage along the life course with its gaps against the prioritised factors, and from the
     knowledge base (:mod:`fouanalys.knowledge`) its approaches (``approaches``), the
@@ -112,7 +113,12 @@ def derived_tables(
     from fouanalys.coverage import coverage_tables
     from fouanalys.knowledge import gap_approaches, link_interventions, load_knowledge
     from fouanalys.need import need_capacity
-    from fouanalys.prevalence import association_table, prevalence_table, priorities_table
+    from fouanalys.prevalence import (
+        association_table,
+        levels_table,
+        prevalence_table,
+        priorities_table,
+    )
     from fouanalys.priority import priority_factors
     from fouanalys.research import load_factor_research
     from fouanalys.scoring import score_indices
@@ -126,6 +132,7 @@ def derived_tables(
     prevalence = prevalence_table(scores, codebook, threshold=threshold)
     return {
         "prevalence": prevalence,
+        "levels": levels_table(scores, codebook, threshold=threshold),
         "priorities": priorities,
         "priority_factors": prioritised,
         "associations": association_table(scores, codebook, threshold=threshold),

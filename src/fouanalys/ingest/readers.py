@@ -87,7 +87,7 @@ class InputSpec:
     key: tuple[str, ...] = ()
     required: bool = True
     label: str = ""
-    #: enkat: add one int column per codebook-scored item (range 1..levels of its index).
+    #: enkat: add one int column per codebook-scored item (range 1..its number of answer codes).
     survey_items: bool = False
     #: (a, b): column a must be <= column b.
     ordered_pairs: tuple[tuple[str, str], ...] = ()
@@ -170,10 +170,7 @@ def input_columns(name: str, codebook: Codebook) -> tuple[Column, ...]:
     spec = INPUTS[name]
     if not spec.survey_items:
         return spec.columns
-    levels: dict[str, int] = {}
-    for idx in codebook.indices:
-        for item in idx.items:
-            levels.setdefault(item.id, idx.levels)
+    levels = codebook.item_levels()
     items = tuple(
         Column(item, "int", required=False, nullable=True, low=1, high=levels[item])
         for item in codebook.survey_items()

@@ -349,12 +349,17 @@ def _latent_traits(cb: Codebook, resp: _Respondents, rng: np.random.Generator) -
 @dataclass
 class _ItemParams:
     discrimination: np.ndarray  # (items,)
-    thresholds: np.ndarray  # (items, levels-1), increasing, before the index offset
+    thresholds: np.ndarray  # (items, levels-1), increasing, before the index offset; +inf pads
+
+
+def _item_levels(index) -> np.ndarray:
+    return np.array([index.item_levels(item) for item in index.items])
 
 
 def _item_params(index, rng: np.random.Generator) -> _ItemParams:
     k = len(index.items)
-    steps_n = index.levels - 1
+    levels = _item_levels(index)
+    steps_n = int(levels.max()) - 1
     a = rng.uniform(1.4, 2.4, k)
     if index.scoring == "count":
         loc = rng.permutation(np.linspace(0.0, 1.6, k))
@@ -363,7 +368,10 @@ def _item_params(index, rng: np.random.Generator) -> _ItemParams:
         loc = rng.normal(0.0, 0.35, k)
         steps = np.linspace(-1.0, 1.0, steps_n) * 1.1
     spread = rng.uniform(0.85, 1.15, k)
-    return _ItemParams(a, loc[:, None] + steps[None, :] * spread[:, None])
+    thresholds = loc[:, None] + steps[None, :] * spread[:, None]
+    # an item with fewer answers has no thresholds past its last: +inf is never crossed
+    thresholds[np.arange(steps_n)[None, :] >= (levels - 1)[:, None]] = np.inf
+    return _ItemParams(a, thresholds)
 
 
 def _categories(theta: np.ndarray, p: _ItemParams, offset: float, u: np.ndarray) -> np.ndarray:
@@ -387,14 +395,15 @@ def _flagged(index, cat: np.ndarray) -> np.ndarray:
     if index.scoring == "count":
         return (codes >= index.item_threshold).sum(axis=1) >= index.cut_point
     rev = np.array([it.reverse for it in index.items])
-    scored = np.where(rev[None, :], index.levels - codes, codes - 1) / (index.levels - 1)
+    levels = _item_levels(index)[None, :]
+    scored = np.where(rev[None, :], levels - codes, codes - 1) / (levels - 1)
     return scored.mean(axis=1) >= index.cut_point - 1e-9
 
 
 def _codes(index, cat: np.ndarray) -> np.ndarray:
     """Response codes 1..levels; a reversed item gives a low code for a high trait."""
     rev = np.array([it.reverse for it in index.items])
-    return np.where(rev[None, :], index.levels - cat, cat + 1)
+    return np.where(rev[None, :], _item_levels(index)[None, :] - cat, cat + 1)
 
 
 def _calibrate(index, theta, p: _ItemParams, u, target: float) -> float:
@@ -412,6 +421,37 @@ def _calibrate(index, theta, p: _ItemParams, u, target: float) -> float:
     return (lo + hi) / 2
 
 
+#: Normal quantiles of the percentiles RISE's cut-points are (risk: 75th and 90th; protective:
+#: 15th and 85th): a trait N(mu, sd) on the logit scale puts those shares beyond the cuts.
+_RASCH_Z = {"risk": (0.6745, 1.2816), "protective": (-1.0364, 1.0364)}
+
+
+def _rasch_codes(index, trait: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Answer codes for a ``rasch`` index, drawn from the partial credit model with RISE's own
+    thresholds: the (standardised, shifted) trait is put on the logit scale so that the
+    Stockholm shares fall beyond RISE's cut-points, a category is drawn for every item, and
+    a merged category becomes one of its codes at random."""
+    z1, z2 = _RASCH_Z["protective" if index.kind == "protective" else "risk"]
+    c1, c2 = index.cut_points
+    sd = (c2 - c1) / (z2 - z1)
+    theta = c1 - z1 * sd + sd * trait
+    if index.kind == "protective":
+        theta = -theta  # RISE's categories grow with risk; the trait grows with protection
+    codes = np.empty((trait.size, len(index.items)), dtype=np.int64)
+    for j, item in enumerate(index.items):
+        k = np.arange(len(item.thresholds) + 1)
+        logits = theta[:, None] * k - np.concatenate([[0.0], np.cumsum(item.thresholds)])
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        cdf = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+        cat = (rng.random(trait.size)[:, None] > cdf[:, :-1]).sum(axis=1)
+        options = [np.flatnonzero(np.array(item.categories, dtype=object) == c) + 1 for c in k]
+        pick = rng.random(trait.size)
+        for c, codes_c in enumerate(options):
+            chosen = codes_c[np.minimum((pick * len(codes_c)).astype(int), len(codes_c) - 1)]
+            codes[cat == c, j] = chosen[cat == c]
+    return codes
+
+
 def _survey(cb: Codebook, pop: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     resp = _respondents(cb, pop, rng)
     n = resp.muni.size
@@ -422,6 +462,11 @@ def _survey(cb: Codebook, pop: pd.DataFrame, rng: np.random.Generator) -> pd.Dat
 
     items: dict[str, np.ndarray] = {}
     for j, index in enumerate(cb.indices):
+        if index.scoring == "rasch":
+            codes = _rasch_codes(index, theta[:, j], rng)
+            for k, item in enumerate(index.items):
+                items.setdefault(item.id, codes[:, k].astype(np.int8))
+            continue
         params = _item_params(index, rng)
         u = rng.random((n, len(index.items)))
         target = TARGET_SHARE.get(index.id, DEFAULT_TARGET_SHARE[index.kind])
@@ -984,8 +1029,11 @@ def generate(
     cb = codebook or load_codebook()
     rng = np.random.default_rng(seed)
     pop = _population(cb, rng, scale)
-    enkat = _small_cell(_survey(cb, pop, rng), cb)
-    insatser = _small_intervention(_interventions(cb, rng))
+    # the survey and the inventory draw from streams of their own, so that a new survey item
+    # leaves the inventory as it was
+    survey_rng, inventory_rng = (np.random.default_rng([seed, part]) for part in (1, 2))
+    enkat = _small_cell(_survey(cb, pop, survey_rng), cb)
+    insatser = _small_intervention(_interventions(cb, inventory_rng))
     kolada = kolada_frame(cb, seed)
     return {"enkat": enkat, "insatser": insatser, "befolkning": pop, "kolada": kolada}
 

@@ -20,6 +20,15 @@ KIND_LABELS = {"risk": "Riskfaktorer", "protective": "Skyddsfaktorer", "outcome"
 #: Short kind labels for table cells.
 KIND_SHORT = {"risk": "Risk", "protective": "Skydd", "outcome": "Utfall"}
 
+#: The three levels of a Rasch index (``levels.parquet``, levels 0, 1, 2), as RISE's *Data i
+#: Dialog* names them for a risk index, and the mirror for a protective index.
+LEVEL_LABELS = {
+    "risk": ("Låg risk", "Något förhöjd risk", "Förhöjd risk"),
+    "protective": ("Låg skyddsnivå", "Medelhög skyddsnivå", "Hög skyddsnivå"),
+}
+#: Respondents without a score on an index (fewer answered items than it needs).
+TOO_FEW_LABEL = "För få svar"
+
 #: Legend label of the comparison in the profile and the priority list.
 REST_OF_REGION = "Övriga regionen"
 #: The word for a prioritised factor (:mod:`fouanalys.priority`): used for nothing else.

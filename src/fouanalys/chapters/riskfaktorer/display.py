@@ -24,8 +24,10 @@ from fouanalys.exceptions import FouanalysError
 from fouanalys.present.labels import (
     KIND_LABELS,
     KIND_SHORT,
+    LEVEL_LABELS,
     PRIORITISED,
     REST_OF_REGION,
+    TOO_FEW_LABEL,
     grade_label,
     group_label,
     group_order,
@@ -105,19 +107,37 @@ def answered_phrase(threshold: int, levels: int) -> str:
     return f"där eleven valt något av de {number_word(top)} högsta svarsalternativen av {levels}"
 
 
+#: What a Rasch index's two cut-points are in the whole Stockholm survey (RISE's percentiles).
+_RASCH_CUTS = {
+    "risk": "förhöjd risk: de 10\u00a0% högsta i Stockholmsenkäten 2005–2021 "
+    "(något förhöjd: de 25\u00a0% högsta)",
+    "protective": "låg skyddsnivå: de 15\u00a0% lägsta i Stockholmsenkäten 2005–2021 "
+    "(hög: de 15\u00a0% högsta)",
+}
+#: How each kind of index is measured, as the method table names it.
+MEASURE_LABELS = {
+    "rasch": "Data i Dialog (Rasch)",
+    "mean": "Eget (medelvärde)",
+    "count": "Eget (antal frågor)",
+}
+
+
 def index_table(codebook: Codebook | None = None) -> pd.DataFrame:
     """The indices the chapter uses and how each is scored, as a display frame.
 
-    Columns: ``Faktor``, ``Område`` (domain), ``Typ`` (Risk / Skydd / Utfall), ``Frågor``
-    (number of survey items), ``Gränsvärde`` (the cut-point in words) and ``Minst besvarade``
-    (items a student must have answered for the index to count).
+    Columns: ``Faktor``, ``Område`` (domain), ``Typ`` (Risk / Skydd / Utfall), ``Mått`` (RISE's
+    Data i Dialog measure or the workbench's own, :data:`MEASURE_LABELS`), ``Frågor`` (number
+    of survey items), ``Gränsvärde`` (the cut-point in words) and ``Minst besvarade`` (items a
+    student must have answered for the index to count).
     """
     codebook = codebook or load_codebook()
     factors = factor_frame(codebook, kinds=("risk", "protective", "outcome"))
     rows = []
     for factor in factors["factor"]:
         idx = codebook.index(factor)
-        if idx.scoring == "mean":
+        if idx.scoring == "rasch":
+            cut = _RASCH_CUTS["protective" if idx.kind == "protective" else "risk"]
+        elif idx.scoring == "mean":
             cut = f"medelvärde minst {format_number(idx.cut_point, 2)} på skalan 0–1"
         else:
             cut = (
@@ -129,12 +149,51 @@ def index_table(codebook: Codebook | None = None) -> pd.DataFrame:
                 "Faktor": idx.label,
                 "Område": codebook.labels("domains").get(idx.domain, idx.domain),
                 "Typ": KIND_SHORT[idx.kind],
+                "Mått": MEASURE_LABELS[idx.scoring],
                 "Frågor": str(len(idx.items)),
                 "Gränsvärde": cut,
                 "Minst besvarade": str(idx.min_answered),
             }
         )
     return pd.DataFrame(rows)
+
+
+def level_table(
+    levels: pd.DataFrame,
+    codebook: Codebook,
+    municipality_code: str,
+    year: int,
+    kind: str = "risk",
+) -> pd.DataFrame:
+    """The Data i Dialog levels of the risk (or protective) Rasch indices, all students of the
+    municipality and year: one row per index, the share at each level with its 95 % interval
+    (of the students with a score, so the top level of a risk index is the share the profile
+    and the priority table give) and the share of all students with too few answers.
+
+    Columns: ``Faktor``, the three level labels (:data:`LEVEL_LABELS`) and ``För få svar``;
+    "–" where the cell is suppressed.
+    """
+    rows = levels.loc[
+        (levels["municipality_code"] == municipality_code)
+        & (levels["year"] == int(year))
+        & (levels["grade"] == codebook.survey.all_label)
+        & (levels["sex"] == codebook.survey.all_label)
+        & (levels["kind"] == kind)
+    ]
+    labels = LEVEL_LABELS[kind]
+    out = []
+    for factor in [i.id for i in codebook.indices if i.id in set(rows["factor"])]:
+        cell = rows[rows["factor"] == factor].set_index("level")
+        row = {"Faktor": codebook.index(factor).label}
+        for level, label in enumerate(labels):
+            r = cell.loc[level]
+            row[label] = (
+                DASH if r["suppressed"] else format_share_ci(r["share"], r["ci_low"], r["ci_high"])
+            )
+        first = cell.iloc[0]
+        row[TOO_FEW_LABEL] = DASH if first["suppressed"] else format_share(first["too_few_share"])
+        out.append(row)
+    return unbroken(pd.DataFrame(out, columns=["Faktor", *labels, TOO_FEW_LABEL]))
 
 
 # --- choosing what to show ------------------------------------------------------------------

@@ -82,6 +82,10 @@ def test_normalize_key_folds_case_spaces_and_swedish_letters():
     assert normalize_key("nivå") == "niva"
 
 
+def _index(data: dict, index_id: str) -> dict:
+    return next(i for i in data["indices"] if i["id"] == index_id)
+
+
 def _move_stage(data: dict, stage_id: str, age_from: int) -> None:
     """Start a life stage at another age, renaming it everywhere it is referred to."""
     stage = next(s for s in data["life_stages"] if s["id"] == stage_id)
@@ -132,7 +136,7 @@ def test_missing_codebook(tmp_path):
         (lambda d: _move_stage(d, "13-15", 14), "gap or overlap"),
         (lambda d: d["levels"].append(d["levels"][0]), "duplicate ids"),
         (lambda d: d.pop("survey"), "survey"),
-        (lambda d: d["indices"][-1].pop("item_threshold"), "item_threshold"),
+        (lambda d: _index(d, "kriminalitet").pop("item_threshold"), "item_threshold"),
         (lambda d: d["kolada_kpis"][0].update(unit="promille"), "unknown unit 'promille'"),
         (lambda d: d["kolada_kpis"][0].update(plausible=[5, 150]), "does not lie within"),
         (lambda d: d["kolada_kpis"][0].update(id="15428"), "kolada_kpis.0.id"),

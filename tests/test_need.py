@@ -235,22 +235,22 @@ def example() -> dict:
 
 def test_example_need_against_plain_pandas(example):
     need = example["need"]
-    row = need.loc[
-        (need["municipality_code"] == JARFALLA)
-        & (need["factor"] == "kamrater_normbrott")
-        & (need["stage"] == "16-18")
-    ].iloc[0]
-    year = int(row["year"])
+    risk = {i.id for i in CB.indices if i.kind == "risk"}
+    candidates = need.loc[
+        need["factor"].isin(risk) & (need["stage"] == "16-18") & need["need"].notna()
+    ]
+    row = candidates.sort_values(["municipality_code", "factor"]).iloc[0]
+    code, factor, year = row["municipality_code"], row["factor"], int(row["year"])
     p = example["prevalence"]
     cell = p.loc[
-        (p["municipality_code"] == JARFALLA)
+        (p["municipality_code"] == code)
         & (p["year"] == year)
         & (p["grade"] == "Gy 2")
         & (p["sex"] == "Alla")
-        & (p["factor"] == "kamrater_normbrott")
+        & (p["factor"] == factor)
     ].iloc[0]
     b = example["befolkning"]
-    b = b.loc[(b["kommunkod"] == JARFALLA) & (b["alder"] == 17) & (b["ar"] <= year)]
+    b = b.loc[(b["kommunkod"] == code) & (b["alder"] == 17) & (b["ar"] <= year)]
     pop_year = b["ar"].max()
     pop = b.loc[b["ar"] == pop_year, "antal"].sum()
     assert (row["age"], row["population_year"], row["population"]) == (17, pop_year, pop)

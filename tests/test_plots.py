@@ -569,7 +569,7 @@ def test_factor_coverage_heatmap_marks_priorities_gaps_and_grey_stages():
     assert (round(missing.get_x()), round(missing.get_y())) == (2, row)
     labels = ax.get_yticklabels()
     marked = [t.get_text() for t in labels if t.get_fontweight() == "bold"]
-    assert marked == ["★ Skolmisslyckande och låg\nskolanknytning"]
+    assert marked == ["★ Vantrivsel i skolan"]
     assert sum(t.get_text().startswith("★") for t in labels) == 1
     assert "3" in [t.get_text() for t in ax.texts]
     assert _png(fig).startswith(b"\x89PNG")

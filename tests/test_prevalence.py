@@ -20,7 +20,7 @@ from statsmodels.stats.proportion import proportion_confint
 from support import unit_rows_fixed
 
 from fouanalys.codebook import load_codebook
-from fouanalys.exceptions import FouanalysError
+from fouanalys.exceptions import FouanalysError, InvalidArgumentError
 from fouanalys.prevalence import (
     ALL,
     ASSOCIATION_COLUMNS,
@@ -513,6 +513,24 @@ def test_association_by_hand():
     assert cell(a, M1, 2020, ALL, ALL, "impulsivitet").n_exposed == 20
 
 
+def test_association_with_another_outcome_by_hand():
+    """The same counts with drinking as the outcome (offending all False): the table follows
+    the outcome named, and an index that is not an outcome is a clear error."""
+    imp = [True] * 20 + [False] * 40 + [True] * 4
+    drink = [True] * 10 + [False] * 10 + [True] * 5 + [False] * 35 + [None] * 4
+    flags = {"impulsivitet": imp, "alkohol": drink, OUTCOME: [False] * 64}
+    f = frame(block(2020, M1, "Åk 9", "Pojke", 64, flags=flags))
+    a = association_table(f, CB, threshold=5, outcome="alkohol")
+    c = cell(a, M1, 2020, "Åk 9", ALL, "impulsivitet")
+    assert (c.n_exposed, c.cases_exposed, c.n_unexposed, c.cases_unexposed) == (20, 10, 40, 5)
+    assert c.risk_ratio == pytest.approx(4.0)
+    crime = cell(association_table(f, CB, threshold=5), M1, 2020, "Åk 9", ALL, "impulsivitet")
+    assert (crime.cases_exposed, crime.cases_unexposed) == (0, 0)  # offending, by default
+    assert CB.outcomes()[0] == OUTCOME == CB.primary_outcome
+    with pytest.raises(InvalidArgumentError, match="inget utfallsindex.*kriminalitet, alkohol"):
+        association_table(f, CB, outcome="impulsivitet")
+
+
 def test_association_suppression():
     imp = [True] * 4 + [False] * 40
     out = [True] * 2 + [False] * 42
@@ -821,3 +839,20 @@ def test_a_small_middle_level_suppresses_the_cell():
         assert row["suppressed"].all() == hidden
         prev = prevalence_table(scores(middle), CB)
         assert cell(prev, M1, 2024, "Åk 9", "Pojke", factor)["suppressed"] == hidden
+
+
+def test_all_minus_boys_is_not_a_small_group():
+    """Three girls and one pupil of blank sex, all four above the cut-point: each part is
+    hidden, and so is the boys' cell, since all pupils minus the boys would give the group of
+    four (and that they are all above the cut-point)."""
+    factor = "foraldrastod"
+    boys = block(2024, M1, "Gy 2", "Pojke", 40, share=0.5)
+    girls = block(2024, M1, "Gy 2", "Flicka", 3, share=1.0)
+    blank = block(2024, M1, "Gy 2", None, 1, share=1.0)
+    other = block(2024, M2, "Gy 2", "Pojke", 60, share=0.5)
+    more = block(2024, M2, "Gy 2", "Flicka", 60, share=0.5)
+    table = prevalence_table(frame(boys, girls, blank, other, more), CB)
+    assert cell(table, M1, 2024, "Gy 2", "Flicka", factor)["suppressed"]
+    assert cell(table, M1, 2024, "Gy 2", "Pojke", factor)["suppressed"]
+    # nobody in Åk 9: the boys of all grades are the Gy 2 boys, and are hidden as well
+    assert cell(table, M1, 2024, ALL, "Pojke", factor)["suppressed"]

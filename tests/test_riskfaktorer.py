@@ -581,8 +581,10 @@ def test_trend_frame_and_table():
     trend = rf.trend_frame(prev, prio, "0123", CB, grade="Gy 2", sex="Flicka")
     assert set(trend["area"]) == {"municipality", "rest"}
     assert sorted(trend["year"].unique()) == [2020, 2022, 2024]
-    # every index for the municipality, the compared ones (not the outcome) for the rest
-    assert len(trend) == (len(CB.indices) + len(RISK) + len(PROTECTIVE)) * 3
+    # the factors and offending (the primary outcome) for the municipality, the compared ones
+    # (not the outcome) for the rest; the other outcomes are in the chapter's outcome table
+    assert len(trend) == (len(RISK) + len(PROTECTIVE) + 1 + len(RISK) + len(PROTECTIVE)) * 3
+    assert set(trend.loc[trend["kind"] == "outcome", "factor"]) == {CB.primary_outcome}
     assert set(trend["area_label"]) == {"Järfälla", "Övriga regionen"}
     assert set(trend.loc[trend["area"] == "rest", "kind"]) == {"risk", "protective"}
     # the rest of the region is the priorities table's reference, not the region's prevalence
@@ -652,9 +654,17 @@ def test_index_table():
     assert peers["Mått"] == "Eget (medelvärde)"
     assert peers["Gränsvärde"] == "medelvärde minst 0,34 på skalan 0–1"
     assert table.iloc[-1]["Typ"] == "Utfall"
-    assert table.iloc[-1]["Gränsvärde"].endswith(
-        "där eleven svarat att det hänt (något annat än ”nej” eller ”aldrig”)"
+    # count indices name the answers that count, from the codebook's answer scales
+    crime = by_factor.loc[CB.index("kriminalitet").label]
+    assert (
+        crime["Gränsvärde"] == "minst 1 av 11 frågor där eleven svarat något annat än ”Ingen gång”"
     )
+    drink = by_factor.loc[CB.index("alkohol").label]
+    assert drink["Gränsvärde"] == (
+        "eleven har svarat ”Någon gång i månaden”, ”Ett par gånger i månaden” eller ”Någon gång "
+        "i veckan”"
+    )
+    assert by_factor.loc[CB.index("psykisk_ohalsa").label, "Mått"] == "Data i Dialog (Rasch)"
 
 
 # --- the notebook -----------------------------------------------------------------------------
@@ -686,7 +696,12 @@ def _small_processed_dir(out: Path) -> dict[str, pd.DataFrame]:
     Järfälla's Gy 2 in 2024 has seven respondents, so its cells by sex are suppressed.
     """
     from fouanalys.ingest.processing import write_tables
-    from fouanalys.prevalence import association_table, prevalence_table, priorities_table
+    from fouanalys.prevalence import (
+        association_table,
+        levels_table,
+        prevalence_table,
+        priorities_table,
+    )
     from fouanalys.scoring import score_indices
 
     rng = np.random.default_rng(11)
@@ -699,13 +714,14 @@ def _small_processed_dir(out: Path) -> dict[str, pd.DataFrame]:
                 for kon in rng.choice(np.array(["Pojke", "Flicka", None], dtype=object), n):
                     records.append({"ar": ar, "kommunkod": kod, "arskurs": ak, "kon": kon})
     enkat = pd.DataFrame(records).astype({"ar": "Int64"})
-    for item in CB.survey_items():
-        enkat[item] = pd.array(rng.integers(1, 5, len(enkat)), dtype="Int64")
+    for item, levels in CB.item_levels().items():
+        enkat[item] = pd.array(rng.integers(1, min(levels, 4) + 1, len(enkat)), dtype="Int64")
     scores = score_indices(enkat, CB)
     priorities = priorities_table(scores, CB)
     frames = {
         "enkat": enkat,
         "prevalence": prevalence_table(scores, CB),
+        "levels": levels_table(scores, CB),
         "priorities": priorities,
         "priority_factors": priority_factors(priorities, CB),
         "associations": association_table(scores, CB),
@@ -885,7 +901,7 @@ def test_trend_figure_compares_with_the_rest_of_the_region(example):
     ]
     labels = {i.label: i for i in CB.indices}
     panels = [ax for ax in fig.axes if ax.get_visible()]
-    assert len(panels) == len(CB.indices)
+    assert len(panels) == len(RISK) + len(PROTECTIVE) + 1  # the factors and offending
     for ax in panels:
         title = ax.get_title(loc="left").replace("\n", " ")
         lines = {ln.get_gid(): ln for ln in ax.get_lines()}
@@ -939,3 +955,31 @@ def test_attributable_fractions_carry_a_sentence_that_they_cannot_be_added():
     assert "kan inte läggas ihop" in sentence and "överlappar" in sentence
     one = associations.loc[associations["factor"] == associations["factor"].iloc[0]]
     assert rf.paf_overlap_sentence(one, "0123", 2024, CB) == ""  # nothing to add up
+
+
+def test_outcome_table_prints_the_prevalence_rows(example):
+    """Every outcome, offending first, for all students and the broad groups: each cell is
+    the prevalence table's share and interval for that group, read here directly."""
+    prevalence = example["prevalence"]
+    table = rf.outcome_table(prevalence, CB, "0123", 2024)
+    headers = ["Utfall", "Alla elever", "Pojkar", "Flickor", "Åk\u00a09", "Gy\u00a02"]
+    assert list(table.columns) == headers
+    assert table["Utfall"].tolist() == [CB.index(o).label for o in CB.outcomes()]
+    groups = {
+        "Alla elever": ("Alla", "Alla"),
+        "Pojkar": ("Alla", "Pojke"),
+        "Flickor": ("Alla", "Flicka"),
+        "Åk\u00a09": ("Åk 9", "Alla"),
+        "Gy\u00a02": ("Gy 2", "Alla"),
+    }
+    own = prevalence[(prevalence["municipality_code"] == "0123") & (prevalence["year"] == 2024)]
+    for outcome, (_, row) in zip(CB.outcomes(), table.iterrows(), strict=True):
+        for header, (grade, sex) in groups.items():
+            r = own[(own["grade"] == grade) & (own["sex"] == sex) & (own["factor"] == outcome)]
+            r = r.iloc[0]
+            if r["suppressed"]:
+                assert row[header] == "–"
+            else:
+                low, high = round(100 * r["ci_low"]), round(100 * r["ci_high"])
+                assert row[header].startswith(f"{round(100 * r['share'])}\u00a0% ({low}–")
+                assert row[header].endswith(f"{high})")

@@ -105,7 +105,7 @@ def test_score_indices_keeps_respondent_columns_and_weights(codebook):
         assert str(out[index.id].dtype) == "boolean"
         assert out[index.id].isna().tolist() == [False, False, True]  # third answered nothing
     rasch = [i for i in codebook.indices if i.scoring == "rasch"]
-    assert len(rasch) == 5
+    assert len(rasch) == 6  # five factors and psychosomatic complaints
     for index in rasch:
         assert str(out[f"{index.id}_level"].dtype) == "Int8"
     assert len(out.columns) == 5 + 3 * len(codebook.indices) + len(rasch)

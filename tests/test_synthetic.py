@@ -402,7 +402,7 @@ def test_prevalence_is_plausible(scored, cb):
             assert share.between(0.05, 0.30).all(), (index.id, share.to_dict())
         elif index.kind == "risk":
             assert share.between(0.08, 0.36).all(), (index.id, share.to_dict())
-        elif index.scoring == "rasch":  # not "låg skyddsnivå": Stockholm's top 85 %
+        elif index.kind == "protective" and index.scoring == "rasch":  # not "låg skyddsnivå"
             assert share.between(0.65, 0.95).all(), (index.id, share.to_dict())
         elif index.kind == "protective":
             assert share.between(0.45, 0.80).all(), (index.id, share.to_dict())
@@ -423,6 +423,19 @@ def test_municipalities_and_sexes_differ(scored, cb):
     assert by_muni.loc["Sigtuna", "impulsivitet"] > by_muni.loc["Ekerö", "impulsivitet"] + 0.04
     by_sex = ak9.groupby("kon")[risk].mean()
     assert (by_sex.loc["Pojke"] - by_sex.loc["Flicka"]).max() > 0.05
+
+
+def test_outcomes_go_with_the_risk_factors_and_differ_by_sex_and_grade(scored, cb):
+    """Every outcome is more common with more risk (as in real surveys), drinking, drugs and
+    tobacco rise from åk 9 to Gy 2, and girls report more psychosomatic complaints."""
+    for outcome in cb.outcomes():
+        assert scored[f"score_{outcome}"].corr(scored["score_impulsivitet"]) > 0.1, outcome
+        share = scored[outcome].mean()
+        assert 0.03 < share < 0.40, (outcome, share)
+    by_grade = scored.groupby("arskurs")[["alkohol", "narkotika", "tobak"]].mean()
+    assert (by_grade.loc["Gy 2"] > by_grade.loc["Åk 9"] + 0.03).all()
+    by_sex = scored.groupby("kon")["psykisk_ohalsa"].mean()
+    assert by_sex["Flicka"] > by_sex["Pojke"] + 0.03
 
 
 def test_offending_declines_over_time(scored):

@@ -35,6 +35,7 @@ def page(body: str) -> str:
          [("percent", "12,5\u00a0procent"), ("percent", "9 603 procent")]),
         ("<p>Andelen är 23% och 4,5%.</p>", [("percent", "23%"), ("percent", "4,5%")]),
         ("<p>Andelen är 0.5 och 3.14159.</p>", [("decimal", "0.5"), ("decimal", "3.14159")]),
+        ("<p>Licens CC BY 4.0, men 4.0 procentenheter.</p>", [("decimal", "4.0")]),
         ("<p>De tunna strecken är intervall.</p>", [("term", "tunna")]),
         ("<p>Tunt underlag, tunnare än i fjol</p>", [("term", "Tunt"), ("term", "tunnare")]),
     ],

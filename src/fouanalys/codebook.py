@@ -367,6 +367,16 @@ class Codebook(_Model):
                     )
 
     # --- lookups -------------------------------------------------------------------------
+    @property
+    def primary_outcome(self) -> str:
+        """The outcome the association analysis and the trends use unless told otherwise: the
+        first index of kind ``outcome`` (self-reported offending)."""
+        return next(i.id for i in self.indices if i.kind == "outcome")
+
+    def outcomes(self) -> list[str]:
+        """Every outcome index, in codebook order (the primary one first)."""
+        return [i.id for i in self.indices if i.kind == "outcome"]
+
     def item_levels(self) -> dict[str, int]:
         """Item id -> how many answer codes it has, for every scored item."""
         out: dict[str, int] = {}

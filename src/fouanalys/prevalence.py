@@ -434,6 +434,15 @@ def _suppress_per_year(
     first = total < threshold
     for c in counts[1:]:
         first = first | small(c, threshold)
+    if sex:
+        # All minus one sex is the other sex together with the other-or-blank remainder: a
+        # group a reader gets by subtraction, even when both of its parts are hidden. When it
+        # is small, the sex subtracted is hidden too (the exact check below then keeps it
+        # unrecoverable, so the difference cannot be formed another way either).
+        first = first.copy()
+        for c in counts:
+            for own in (0, 1):
+                first[..., own] |= small(c[..., 2] - c[..., own], threshold)
     if primary is not None:
         first = first | primary
     suppressed = np.empty(total.shape, dtype=bool)
@@ -830,12 +839,16 @@ def association_table(
     codebook: Codebook,
     threshold: int = DISCLOSURE_THRESHOLD,
     confidence: float = 0.95,
+    outcome: str | None = None,
 ) -> pd.DataFrame:
-    """How each risk factor goes with the outcome index (criminal acts), as a risk ratio.
+    """How each risk factor goes with an outcome index, as a risk ratio.
 
+    ``outcome`` is any codebook index of kind "outcome" (default
+    :attr:`Codebook.primary_outcome`, self-reported offending; the others are drinking,
+    drugs, tobacco, gambling, violence, victimisation, bullying and psychosomatic complaints).
     Per municipality (and the region), year, grade (each grade and "Alla"), sex "Alla" and risk
-    index: among respondents with both the factor flag and the outcome flag (the codebook's index
-    of kind "outcome") non-missing, the outcome share among those above the cut-point (exposed)
+    index: among respondents with both the factor flag and the outcome flag non-missing, the
+    outcome share among those above the cut-point (exposed)
     and below it (unexposed). An association in a cross-section, not a cause.
 
     Columns: ``municipality_code, year, grade, sex, factor``; ``n_exposed, cases_exposed,
@@ -863,14 +876,21 @@ def association_table(
     Suppressed rows publish no numbers (all NA).
     """
     factors_all = list(codebook.indices)
-    outcome = [f for f in factors_all if f.kind == "outcome"]
+    outcomes = [f for f in factors_all if f.kind == "outcome"]
     risks = [f for f in factors_all if f.kind == "risk"]
-    if not outcome:
+    if not outcomes:
         raise FouanalysError("Kodboken har inget utfallsindex (kind: outcome).")
-    _require(scores, [f.id for f in [*risks, outcome[0]]])
+    if outcome is not None:
+        outcomes = [f for f in outcomes if f.id == outcome]
+        if not outcomes:
+            raise InvalidArgumentError(
+                f"'{outcome}' är inget utfallsindex i kodboken; utfallen är "
+                f"{', '.join(codebook.outcomes())}."
+            )
+    _require(scores, [f.id for f in [*risks, outcomes[0]]])
     enc = _encode(scores, codebook)
     lay = enc.layout
-    c, sw, sw2 = _exposure_counts(scores, enc, risks, outcome[0])
+    c, sw, sw2 = _exposure_counts(scores, enc, risks, outcomes[0])
     n_exp, cases_exp = c[..., 2] + c[..., 3], c[..., 3]
     n_unexp, cases_unexp = c[..., 0] + c[..., 1], c[..., 1]
     with np.errstate(invalid="ignore", divide="ignore"):

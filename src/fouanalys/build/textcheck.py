@@ -16,7 +16,8 @@ explanations that do not match.
   genitive of fixed expressions (*95-procentsintervall*, *med 95 procents säkerhet*), which are
   not "a number and the unit percent";
 - **a decimal point** (``decimal``: ``0.5`` instead of ``0,5``); a version (``0.1.0``,
-  ``2026.11.1``: three or more parts) and digits joined to letters (``v0.5``) are not numbers;
+  ``2026.11.1``: three or more parts), a licence's version (``CC BY 4.0``) and digits joined to
+  letters (``v0.5``) are not numbers;
 - **a defined term in another sense** (``term``): *tunn* is a gap status
   (:data:`fouanalys.present.labels.GAP_STATUS_LABELS`) and means nothing else in the reports,
   so its other forms (*tunna*, *tunt*, *tunnare*: "de tunna strecken") are another meaning and
@@ -90,8 +91,9 @@ PERCENT_WORD = re.compile(
 )
 #: A number glued to the percent sign.
 PERCENT_GLUED = re.compile(r"(?<![\w,.])\d+(?:,\d+)?%")
-#: A decimal number written with a point; a version has a further ".digits" and is left out.
-DECIMAL_POINT = re.compile(r"(?<![\w.,])\d+\.\d+(?!\w|\.\d)")
+#: A decimal number written with a point; a version has a further ".digits" and is left out,
+#: and so is a Creative Commons licence's version, part of its name ("CC BY 4.0").
+DECIMAL_POINT = re.compile(r"(?<![\w.,])(?<!CC BY )(?<!CC BY-SA )\d+\.\d+(?!\w|\.\d)")
 #: Forms of a defined term's word that cannot be the term: the gap status is only "tunn".
 OTHER_SENSE = re.compile(r"\b(?:tunna|tunt|tunnare|tunnaste)\b", re.IGNORECASE)
 

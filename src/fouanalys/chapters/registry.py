@@ -62,7 +62,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         id="02_riskfaktorer",
         title="Riskfaktorer",
         scope="municipality",
-        reads=_reads(own="prevalence priorities priority_factors associations"),
+        reads=_reads(own="prevalence levels priorities priority_factors associations"),
         packages=("riskfaktorer",),
     ),
     Chapter(

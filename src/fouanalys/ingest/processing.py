@@ -98,7 +98,8 @@ def derived_tables(
 ) -> dict[str, pd.DataFrame]:
     """The aggregate tables: survey prevalence, the three levels of the Rasch indices
     (``levels``, as Data i Dialog reports them), priorities, the prioritised factors
-    (``priority_factors``, :mod:`fouanalys.priority`) and associations, the inventory's
+    (``priority_factors``, :mod:`fouanalys.priority`) and associations (with offending, and in
+    ``outcome_associations`` with every outcome index, column ``outcome``), the inventory's
     coverage along the life course with its gaps against the prioritised factors, and from the
     knowledge base (:mod:`fouanalys.knowledge`) its approaches (``approaches``), the
     interventions linked to them (``approach_links``) and the approaches that fit each gap
@@ -136,6 +137,15 @@ def derived_tables(
         "priorities": priorities,
         "priority_factors": prioritised,
         "associations": association_table(scores, codebook, threshold=threshold),
+        "outcome_associations": pd.concat(
+            [
+                association_table(scores, codebook, threshold=threshold, outcome=o).assign(
+                    outcome=o
+                )
+                for o in codebook.outcomes()
+            ],
+            ignore_index=True,
+        ),
         **coverage,
         "approaches": approaches,
         "approach_links": links,

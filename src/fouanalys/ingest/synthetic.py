@@ -163,6 +163,21 @@ TREND_PER_YEAR: dict[tuple[str, str], float] = {
     ("narsamhalle", "risk"): -0.005,
     ("utfall", "outcome"): -0.035,
 }
+#: Shifts of single outcome indices that differ from offending's (boys minus girls, Gy 2 minus
+#: åk 9, per year after 2018; in SD), as Stockholmsenkäten and CAN's surveys show them: girls
+#: report far more psychosomatic complaints and a little more bullying, boys more gambling,
+#: violence and drugs; drinking, tobacco and drugs rise steeply from åk 9 to Gy 2 while
+#: bullying falls; drinking and smoking decline over the years, complaints rise.
+INDEX_SHIFTS: dict[str, tuple[float, float, float]] = {
+    "alkohol": (0.0, 0.60, -0.04),
+    "narkotika": (0.20, 0.45, 0.0),
+    "tobak": (0.05, 0.40, -0.02),
+    "spel": (0.60, 0.20, -0.01),
+    "vald_vapen": (0.50, -0.20, -0.02),
+    "utsatthet": (0.15, -0.10, -0.01),
+    "mobbning": (-0.40, -0.30, 0.0),
+    "psykisk_ohalsa": (-0.60, 0.10, 0.02),
+}
 #: Weight of each (domain, kind) trait in the latent offending trait (before standardising).
 OUTCOME_WEIGHTS: dict[tuple[str, str], float] = {
     ("individ", "risk"): 0.40,
@@ -182,6 +197,13 @@ TARGET_SHARE: dict[str, float] = {
     "skolanknytning": 0.56,
     "omradesanknytning": 0.63,
     "kriminalitet": 0.26,
+    "alkohol": 0.08,
+    "narkotika": 0.06,
+    "tobak": 0.14,
+    "spel": 0.15,
+    "vald_vapen": 0.08,
+    "utsatthet": 0.28,
+    "mobbning": 0.17,
 }
 DEFAULT_TARGET_SHARE = {"risk": 0.20, "protective": 0.62, "outcome": 0.25}
 
@@ -319,11 +341,15 @@ def _latent_traits(cb: Codebook, resp: _Respondents, rng: np.random.Generator) -
                 for mi, c in enumerate(codes)
             ]
         )
+        sex, grade, trend = INDEX_SHIFTS.get(
+            index.id,
+            (SEX_EFFECT.get(key, 0.0), GRADE_EFFECT.get(key, 0.0), TREND_PER_YEAR.get(key, 0.0)),
+        )
         return (
             by_muni[resp.muni]
-            + SEX_EFFECT.get(key, 0.0) * np.where(resp.boy, 0.5, -0.5)
-            + GRADE_EFFECT.get(key, 0.0) * (resp.grade > 0)
-            + TREND_PER_YEAR.get(key, 0.0) * (resp.year - 2018)
+            + sex * np.where(resp.boy, 0.5, -0.5)
+            + grade * (resp.grade > 0)
+            + trend * (resp.year - 2018)
         )
 
     for j in rp:

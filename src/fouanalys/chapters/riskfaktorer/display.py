@@ -47,6 +47,7 @@ from fouanalys.present.text import (
     format_share_ci,
     format_share_difference,
     is_missing,
+    join_words,
     lower_first,
     number_word,
     percent_points,
@@ -122,6 +123,25 @@ MEASURE_LABELS = {
 }
 
 
+def _count_cut(idx, codebook: Codebook) -> str:
+    """A count index's cut-point in words, naming the answers that count when every item
+    shares them (at most three, or all but the same first answer), else
+    :func:`answered_phrase`."""
+    scales = [codebook.answer_scales.get(item.scale or "") for item in idx.items]
+    t = idx.item_threshold
+    what = answered_phrase(t, idx.levels).removeprefix("där eleven ")
+    if all(scales):
+        counted = {tuple(scale[t - 1 :]) for scale in scales}
+        first = {scale[0] for scale in scales}
+        if len(counted) == 1 and 0 < len(next(iter(counted))) <= 3:
+            what = "svarat " + join_words([f"”{a}”" for a in next(iter(counted))], " eller ")
+        elif t == 2 and len(first) == 1:
+            what = f"svarat något annat än ”{next(iter(first))}”"
+    if len(idx.items) == 1 and idx.cut_point == 1:
+        return f"eleven har {what}"
+    return f"minst {format_number(idx.cut_point)} av {len(idx.items)} frågor där eleven {what}"
+
+
 def index_table(codebook: Codebook | None = None) -> pd.DataFrame:
     """The indices the chapter uses and how each is scored, as a display frame.
 
@@ -140,10 +160,7 @@ def index_table(codebook: Codebook | None = None) -> pd.DataFrame:
         elif idx.scoring == "mean":
             cut = f"medelvärde minst {format_number(idx.cut_point, 2)} på skalan 0–1"
         else:
-            cut = (
-                f"minst {format_number(idx.cut_point)} av {len(idx.items)} frågor "
-                f"{answered_phrase(idx.item_threshold, idx.levels)}"
-            )
+            cut = _count_cut(idx, codebook)
         rows.append(
             {
                 "Faktor": idx.label,
@@ -643,6 +660,36 @@ def _group_columns(codebook: Codebook) -> list[tuple[str, str, str]]:
     return headers
 
 
+def outcome_table(
+    prevalence: pd.DataFrame, codebook: Codebook, municipality_code: str, year: int
+) -> pd.DataFrame:
+    """Every outcome index (offending first, then what else the municipalities ask about) for
+    all students, by sex and by grade: the share reporting it with its 95 % interval.
+
+    Columns: ``Utfall`` and one per broad group (``Alla elever``, ``Pojkar``, ``Flickor``,
+    ``Åk 9``, ``Gy 2``); "–" where the cell is suppressed, "" where the group has no row.
+    """
+    all_label = codebook.survey.all_label
+    groups = [(g, s, h) for g, s, h in _group_columns(codebook) if all_label in (g, s)]
+    rows = _municipality_year(prevalence, municipality_code, year).set_index(
+        ["factor", "grade", "sex"]
+    )
+    out = []
+    for factor in codebook.outcomes():
+        row = {"Utfall": codebook.index(factor).label}
+        for grade, sex, header in groups:
+            key = (factor, grade, sex)
+            if key not in rows.index:
+                row[header] = ""
+                continue
+            r = rows.loc[key]
+            row[header] = (
+                DASH if r["suppressed"] else format_share_ci(r["share"], r["ci_low"], r["ci_high"])
+            )
+        out.append(row)
+    return unbroken(pd.DataFrame(out, columns=["Utfall", *[h for *_, h in groups]]))
+
+
 def priority_matrix(
     priorities: pd.DataFrame,
     codebook: Codebook | None,
@@ -751,7 +798,8 @@ def trend_frame(
     group and factor), never the whole region with the municipality in it. ``priorities``
     compares the risk and protective factors only, so the outcome has municipality rows only.
 
-    ``factors`` defaults to every index in codebook order (risk, protective and the outcome).
+    ``factors`` defaults to the risk and protective factors and the primary outcome
+    (self-reported offending), in codebook order.
     One row per factor × area × survey year of the municipality (area "municipality" for
     every factor; "rest" for the factors ``priorities`` compares). Columns: ``factor``,
     ``label``, ``kind``, ``area`` ("municipality" | "rest"), ``area_label`` (the
@@ -765,7 +813,12 @@ def trend_frame(
     all_label = codebook.survey.all_label
     grade = all_label if grade is None else grade
     sex = all_label if sex is None else sex
-    factors = list(factors) if factors is not None else [i.id for i in codebook.indices]
+    if factors is None:
+        factors = [
+            i.id for i in codebook.indices
+            if i.kind != "outcome" or i.id == codebook.primary_outcome
+        ]  # fmt: skip
+    factors = list(factors)
     rows = prevalence.loc[
         (prevalence["municipality_code"] == municipality_code)
         & (prevalence["grade"] == grade)

@@ -248,7 +248,8 @@ def test_item_out_of_range(broken):
     p = find(broken["report"], "enkat.csv", ITEMS[0], "utanför")
     assert (p.rows, p.values, p.expected) == ((2, 7), ("7", "0"), "heltal 1–4")
     q = find(broken["report"], "enkat.csv", ITEMS[5], "inte ett heltal")
-    assert q.expected == "heltal 1–4"
+    assert q.expected.startswith("heltal 1–4 eller ett av frågans svar: 'Stämmer mycket bra' (1)")
+    assert "'Vet inte'" in q.expected and "990–999" in q.expected
 
 
 def test_alder_fran_greater_than_alder_till(broken):

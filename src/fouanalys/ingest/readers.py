@@ -4,9 +4,11 @@ Every input is described declaratively in :data:`INPUTS` (its columns, their kin
 Reading happens in two steps so that validation can report the raw offending values:
 
 1. :func:`read_raw` reads a CSV (UTF-8 or the Swedish spreadsheet dialect: ``;``, decimal
-   comma, Windows-1252, optional BOM, optionally gzip-compressed) or an ``.xlsx`` file into a
-   frame of strings whose index is the spreadsheet row number, with headers renamed to their
-   canonical spelling.
+   comma, Windows-1252, optional BOM, optionally gzip-compressed), an ``.xlsx`` file or an SPSS
+   file (``.sav``, its value labels applied: :mod:`fouanalys.ingest.spss`) into a frame of
+   strings whose index is the spreadsheet row number, with headers renamed to their canonical
+   spelling. The survey's item columns are recoded from answer texts to the codebook's codes
+   (:mod:`fouanalys.ingest.answers`), whatever the format.
 2. :func:`to_typed` turns a validated raw frame into the typed frame downstream code uses
    (canonical codebook ids, nullable integers).
 
@@ -31,12 +33,14 @@ import pandas as pd
 
 from fouanalys.codebook import Codebook, normalize_key, split_codes
 from fouanalys.exceptions import InputError, Problem
+from fouanalys.ingest.answers import recode_items
 from fouanalys.ingest.catalog import sha256_bytes
+from fouanalys.ingest.spss import is_sav, read_sav_cells
 
 Kind = Literal["int", "float", "text", "code", "codes", "municipality"]
 
-#: File endings accepted for an input, in the order they are looked for.
-SUFFIXES = (".csv", ".csv.gz", ".xlsx")
+#: File endings accepted for an input; a data folder holds one file per input, in any of them.
+SUFFIXES = (".csv", ".csv.gz", ".xlsx", ".sav")
 #: How many leading rows are searched for a header row that is not on row 1.
 HEADER_SEARCH_ROWS = 20
 #: Cell texts read as "no value" besides a blank cell (R and Excel write these).
@@ -189,8 +193,8 @@ def code_lookup(section: str, codebook: Codebook) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     if section in ("grades", "sexes", "survey_sexes"):
         out.update(codebook.alias_map("grades" if section == "grades" else "sexes"))
-        if section == "survey_sexes":
-            for other in codebook.survey.other_sex_values:
+        if section == "survey_sexes":  # no category: counted in the all-sexes rows only
+            for other in (*codebook.survey.other_sex_values, *codebook.missing_answers):
                 out.setdefault(normalize_key(other), None)
         return out
     if section == "kolada_gender":
@@ -303,15 +307,18 @@ class RawTable:
     encoding: str | None
     delimiter: str | None
     sha256: str
-    format: Literal["csv", "xlsx"] = "csv"
+    format: Literal["csv", "xlsx", "sav"] = "csv"
     original_headers: dict[str, str] = field(default_factory=dict)  # canonical -> as written
 
 
 def find_input(data_dir: Path, name: str, required: bool = True) -> Path | None:
-    """Find ``name.csv``, ``name.csv.gz`` or ``name.xlsx`` in ``data_dir`` (any letter case).
+    """Find ``name`` with one of :data:`SUFFIXES` (``.csv``, ``.csv.gz``, ``.xlsx``, ``.sav``)
+    in ``data_dir``, in any letter case.
 
-    Raises :class:`InputError` when a required input is missing, or when there are two
-    candidates for one input. Returns None for a missing optional input.
+    No format is preferred to another: when two files could be the input (``enkat.sav`` beside
+    ``enkat.csv``), :class:`InputError` names both, so the researcher says which one counts by
+    moving the other. Also raised when a required input is missing. Returns None for a missing
+    optional input.
     """
     data_dir = Path(data_dir)
     wanted = [f"{name}{suffix}" for suffix in SUFFIXES]
@@ -350,7 +357,7 @@ def find_input(data_dir: Path, name: str, required: bool = True) -> Path | None:
                 f"Indatafilen för '{name}' saknas: letade efter {', '.join(wanted)} "
                 f"i {data_dir}.{hint}"
             ),
-            expected=f"en fil med namnet {wanted[0]} (eller {wanted[1]} eller {wanted[2]})",
+            expected=f"en fil med namnet {wanted[0]} (eller {' eller '.join(wanted[1:])})",
         )
     )
 
@@ -544,9 +551,14 @@ def read_raw(path: Path, name: str, codebook: Codebook) -> RawTable:
     """Read one raw input as strings, detecting format, compression, encoding and delimiter.
 
     The frame's index is the spreadsheet row number (the header is row 1, so data starts on
-    row 2); cells are stripped, blank cells are NA; recognised headers are renamed to their
-    canonical spelling, other columns keep theirs. Raises :class:`InputError` for an empty or
-    unreadable file, an unexpected encoding, or a header that is not on row 1.
+    row 2; in an SPSS file, case n is row n + 1); cells are stripped, blank cells are NA;
+    recognised headers are renamed to their canonical spelling, other columns keep theirs.
+    An SPSS file's labelled values are their label texts. The survey's item columns are
+    recoded from answer texts to codes (:func:`fouanalys.ingest.answers.recode_items`): a text
+    of the item's scale becomes its code, a "no answer" text or a code 990–999 blank, numbers
+    stay, other texts stay for validation to report. Raises :class:`InputError` for an empty or
+    unreadable file, an unexpected encoding, a header that is not on row 1, or a ``.sav`` file
+    that is not an SPSS file.
     """
     path = Path(path)
     columns = input_columns(name, codebook)
@@ -558,23 +570,29 @@ def read_raw(path: Path, name: str, codebook: Codebook) -> RawTable:
 
     encoding: str | None = None
     delimiter: str | None = None
-    fmt: Literal["csv", "xlsx"]
-    if data[:4] == b"PK\x03\x04":
-        fmt = "xlsx"
-        body = _xlsx_body(data, path, columns)
+    fmt: Literal["csv", "xlsx", "sav"]
+    if is_sav(data) or path.suffix.lower() == ".sav":
+        fmt = "sav"
+        items = codebook.survey_items() if INPUTS[name].survey_items else []
+        header, frame, encoding = read_sav_cells(data, path, items, codebook.missing_answers)
     else:
-        fmt = "csv"
-        body, encoding, delimiter = _csv_body(data, path, columns)
-
-    header = [
-        "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
-        for v in body.iloc[0].tolist()
-    ]
-    frame = body.iloc[1:]
+        if data[:4] == b"PK\x03\x04":
+            fmt = "xlsx"
+            body = _xlsx_body(data, path, columns)
+        else:
+            fmt = "csv"
+            body, encoding, delimiter = _csv_body(data, path, columns)
+        header = [
+            "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+            for v in body.iloc[0].tolist()
+        ]
+        frame = body.iloc[1:]
     frame.index = pd.RangeIndex(2, 2 + len(frame))
     frame.columns = range(frame.shape[1])
     frame = _clean_cells(frame)
     frame, original = _named_columns(frame, header, columns, path)
+    if INPUTS[name].survey_items:
+        frame = recode_items(frame, codebook.item_answers(), codebook.missing_answers)
     frame = frame.dropna(how="all")
     if frame.empty:
         raise _empty_error(path, "Filen har kolumnnamn men inga datarader.")

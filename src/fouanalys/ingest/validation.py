@@ -118,6 +118,10 @@ class Check:
     by_item: bool = False  # a check on the long item view: one Problem per item column
     #: For coded columns: the nearest valid spelling of an offending value, if any is close.
     suggest: Callable[[str], str | None] | None = None
+    #: For a ``by_item`` check: what each item accepts and its nearest answer text, when these
+    #: differ from the item's range (``FileChecks.item_expected``).
+    item_expected: dict[str, str] | None = None
+    item_suggest: dict[str, Callable[[str], str | None]] | None = None
 
 
 @dataclass
@@ -242,7 +246,7 @@ def build_checks(name: str, raw: RawTable, codebook: Codebook) -> FileChecks:
         _column_checks(fc, col, frame, codebook, main, lists)
 
     if item_cols:
-        _item_checks(fc, item_cols)
+        _item_checks(fc, item_cols, codebook)
     if spec.survey_items:
         fc.problems.extend(_index_coverage(raw, codebook))
     _key_and_order_checks(fc, name, codebook, present)
@@ -443,8 +447,24 @@ def _index_coverage(raw: RawTable, codebook: Codebook) -> list[Problem]:
     return problems
 
 
-def _item_checks(fc: FileChecks, items: list[Column]) -> None:
-    """Checks of the survey item columns on one long view of their non-blank answers."""
+def accepted_answers(col: Column, answers: list[str] | None, missing: list[str]) -> str:
+    """What an item column accepts, for messages: its codes, its answer texts with their
+    codes, and what counts as no answer."""
+    text = _range_text(col)
+    if answers:
+        text += " eller ett av frågans svar: " + ", ".join(
+            f"'{answer}' ({code})" for code, answer in enumerate(answers, start=1)
+        )
+    blanks = ", ".join(f"'{m}'" for m in missing)
+    return text + f"; inget svar: tomt{', ' + blanks if blanks else ''} eller koderna 990–999"
+
+
+def _item_checks(fc: FileChecks, items: list[Column], codebook: Codebook) -> None:
+    """Checks of the survey item columns on one long view of their non-blank answers.
+
+    The readers have recoded answer texts to codes, so a text left in an item column is one
+    the codebook does not know for that item.
+    """
     gxe = _gx().expectations
     block = fc.raw.frame[[c.name for c in items]].to_numpy(dtype=object)
     row_pos, col_pos = np.nonzero(pd.notna(block))
@@ -463,10 +483,17 @@ def _item_checks(fc: FileChecks, items: list[Column]) -> None:
     )
     out_of_range = "Värdet ligger utanför det tillåtna intervallet."
     low = min(c.low for c in items if c.low is not None)
+    answers = codebook.item_answers()
+    accepts = {
+        c.name: accepted_answers(c, answers.get(c.name), codebook.missing_answers) for c in items
+    }
+    nearest = {c.name: suggester(answers[c.name]) for c in items if c.name in answers}
+    unknown = "Värdet är inte ett heltal och inte heller ett svar som kodboken har för frågan."
     fc.checks += [
         Check(
             gxe.ExpectColumnValuesToMatchRegex(column="value", regex=INT_PATTERN.pattern),
-            "items", None, "Värdet är inte ett heltal.", None, by_item=True,
+            "items", None, unknown, None, by_item=True, item_expected=accepts,
+            item_suggest=nearest,
         ),
         Check(
             gxe.ExpectColumnValuesToBeBetween(column="value" + _NUM, min_value=low),
@@ -533,17 +560,24 @@ def _item_problems(fc: FileChecks, ch: Check, res: Any) -> list[Problem]:
         rows, values = grouped.setdefault(str(fc.item_names[pos]), ([], []))
         rows.append(int(fc.item_rows[pos]))
         values.append(str(fc.item_values[pos]))
-    return [
-        Problem(
-            file=fc.raw.path.name,
-            column=item,
-            message=ch.message,
-            rows=tuple(rows),
-            values=tuple(dict.fromkeys(values)),
-            expected=fc.item_expected[item],
+    problems = []
+    for item, (rows, values) in grouped.items():
+        shown = list(dict.fromkeys(values))
+        suggest = (ch.item_suggest or {}).get(item)
+        message = ch.message
+        if suggest is not None:
+            message = _with_suggestions(message, shown[:MAX_VALUES_LISTED], suggest)
+        problems.append(
+            Problem(
+                file=fc.raw.path.name,
+                column=item,
+                message=message,
+                rows=tuple(rows),
+                values=tuple(shown),
+                expected=(ch.item_expected or fc.item_expected)[item],
+            )
         )
-        for item, (rows, values) in grouped.items()
-    ]
+    return problems
 
 
 def merge_problems(problems: list[Problem]) -> list[Problem]:
@@ -937,9 +971,15 @@ def render_html(report: ValidationReport) -> str:
                 f"<td>{e(p.message)}</td><td>{e(values)}</td><td>{e(p.expected or '')}</td></tr>"
             )
         parts.append("</tbody></table>")
+    spss = [m["file"] for m in report.files.values() if m.get("format") == "sav"]
+    spss_note = (
+        f" I SPSS-filer ({', '.join(spss)}) är rad 2 det första fallet: rad n är fall n − 1 i SPSS."
+        if spss
+        else ""
+    )
     parts.append(
-        "<p><small>Radnummer är radnummer som i ett kalkylprogram: rubrikraden är rad 1.</small>"
-        "</p></body></html>"
+        "<p><small>Radnummer är radnummer som i ett kalkylprogram: rubrikraden är rad 1."
+        f"{e(spss_note)}</small></p></body></html>"
     )
     return "\n".join(parts)
 

@@ -500,7 +500,7 @@ def output_path(data_dir: Path, name: str) -> Path:
     """Where input ``name`` is written: its existing ``.csv`` (any letter case) or ``name.csv``.
 
     Raises :class:`FetchError` when the input also exists in another format (``.csv.gz``,
-    ``.xlsx``), since the readers would then find two files for one input.
+    ``.xlsx``, ``.sav``), since the readers would then find two files for one input.
     """
     data_dir = Path(data_dir)
     wanted = {f"{name}{suffix}" for suffix in SUFFIXES}

@@ -168,7 +168,7 @@ INJECTED = [
     ("insatser", 6, "kunskapslage", "bra", "Okänd kod", "bra"),
     ("insatser", 7, "status", "klar", "Okänd kod", "klar"),
     ("insatser", 8, "alder_fran", "tolv", "inte ett heltal", "tolv"),
-    ("insatser", 9, "faktorer", "impulsivitet;narkotika", "Okänd kod i listan", "narkotika"),
+    ("insatser", 9, "faktorer", "impulsivitet;droger", "Okänd kod i listan", "droger"),
     ("insatser", 10, "push_pull", "pengar; makten", "Okänd kod i listan", "makten"),
     ("insatser", 11, "samverkan", "skola;kyrkan", "Okänd kod i listan", "kyrkan"),
     ("insatser", 12, "huvudman", "", "Värde saknas", None),

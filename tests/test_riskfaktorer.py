@@ -745,7 +745,7 @@ def test_notebook_executes(tmp_path):
         municipality="Järfälla",
         processed_dir=str(tmp_path / "processed"),
     )
-    assert run.figures == 5  # profile, two grades, trend, association
+    assert run.figures == 6  # profile, two grades, Data i Dialog levels, trend, association
     text = run.text
     assert "Syntetiska exempeldata" in text
     assert "Järfälla" in text and "2024" in text
@@ -983,3 +983,28 @@ def test_outcome_table_prints_the_prevalence_rows(example):
                 low, high = round(100 * r["ci_low"]), round(100 * r["ci_high"])
                 assert row[header].startswith(f"{round(100 * r['share'])}\u00a0% ({low}–")
                 assert row[header].endswith(f"{high})")
+
+
+def test_level_figure_draws_the_levels_table(example):
+    """Each Rasch index's bar: its three segments are the levels table's shares (read here
+    directly), protective indices drawn from hög to låg, so red is always the worrying end."""
+    from matplotlib.colors import to_hex
+
+    from fouanalys.chapters.riskfaktorer.figures import LEVEL_COLORS
+
+    levels = example["levels"]
+    fig = rf.level_figure(levels, CB, "0123", 2024)
+    own = levels[(levels["municipality_code"] == "0123") & (levels["year"] == 2024)
+                 & (levels["grade"] == "Alla") & (levels["sex"] == "Alla")]  # fmt: skip
+    bars = {p.get_gid(): p for p in fig.axes[0].patches if p.get_gid()}
+    rasch = [i for i in CB.indices if i.scoring == "rasch"]
+    assert {g.rsplit("-", 2)[1] for g in bars} <= {i.id for i in rasch}
+    for index in rasch:
+        rows = own[own["factor"] == index.id].set_index("level")
+        if rows["suppressed"].any():
+            continue
+        for level in (0, 1, 2):
+            bar = bars[f"level-{index.id}-{level}"]
+            assert bar.get_width() == pytest.approx(100 * rows.loc[level, "share"])
+        worst = 0 if index.kind == "protective" else 2
+        assert to_hex(bars[f"level-{index.id}-{worst}"].get_facecolor()) == LEVEL_COLORS[2]

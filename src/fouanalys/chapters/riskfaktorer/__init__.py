@@ -26,6 +26,7 @@ from fouanalys.chapters.riskfaktorer.display import (
 from fouanalys.chapters.riskfaktorer.figures import (
     association_figure,
     ctc_profile_figure,
+    level_figure,
     trend_figure,
 )
 
@@ -39,6 +40,7 @@ __all__ = [
     "factor_frame",
     "grades",
     "index_table",
+    "level_figure",
     "level_table",
     "outcome_table",
     "paf_overlap_sentence",

@@ -175,6 +175,11 @@ def index_table(codebook: Codebook | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: The kinds of index whose levels read as risk levels (an outcome Rasch index, psychosomatic
+#: complaints, is graded like a risk) or as protection levels.
+LEVEL_KINDS = {"risk": ("risk", "outcome"), "protective": ("protective",)}
+
+
 def level_table(
     levels: pd.DataFrame,
     codebook: Codebook,
@@ -182,10 +187,11 @@ def level_table(
     year: int,
     kind: str = "risk",
 ) -> pd.DataFrame:
-    """The Data i Dialog levels of the risk (or protective) Rasch indices, all students of the
-    municipality and year: one row per index, the share at each level with its 95 % interval
-    (of the students with a score, so the top level of a risk index is the share the profile
-    and the priority table give) and the share of all students with too few answers.
+    """The Data i Dialog levels of the risk (with the outcome) or protective Rasch indices, all
+    students of the municipality and year: one row per index, the share at each level with its
+    95 % interval (of the students with a score, so the top level of a risk index is the share
+    the profile and the priority table give) and the share of all students with too few
+    answers.
 
     Columns: ``Faktor``, the three level labels (:data:`LEVEL_LABELS`) and ``För få svar``;
     "–" where the cell is suppressed.
@@ -195,7 +201,7 @@ def level_table(
         & (levels["year"] == int(year))
         & (levels["grade"] == codebook.survey.all_label)
         & (levels["sex"] == codebook.survey.all_label)
-        & (levels["kind"] == kind)
+        & levels["kind"].isin(LEVEL_KINDS[kind])
     ]
     labels = LEVEL_LABELS[kind]
     out = []

@@ -14,10 +14,22 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
-from fouanalys.chapters.riskfaktorer.display import PROFILE_KINDS, association_frame, trend_frame
+from fouanalys.chapters.riskfaktorer.display import (
+    LEVEL_KINDS,
+    PROFILE_KINDS,
+    association_frame,
+    trend_frame,
+)
 from fouanalys.codebook import load_codebook
 from fouanalys.present.figures import hbar_plot, move_legend_below, note_text
-from fouanalys.present.labels import CI_LABEL, KIND_LABELS, REST_OF_REGION, grade_label, sex_label
+from fouanalys.present.labels import (
+    CI_LABEL,
+    KIND_LABELS,
+    LEVEL_LABELS,
+    REST_OF_REGION,
+    grade_label,
+    sex_label,
+)
 from fouanalys.present.style import (
     FIG_DPI,
     FIG_WIDTH,
@@ -27,10 +39,11 @@ from fouanalys.present.style import (
     new_figure,
     percent_limit,
     percent_tick,
+    reads_white,
     sex_palette,
     style_axes,
 )
-from fouanalys.present.text import DASH, wrap_label
+from fouanalys.present.text import DASH, format_share, wrap_label
 
 
 def _profile_data(profile: pd.DataFrame) -> pd.DataFrame:
@@ -510,4 +523,64 @@ def association_figure(
         )
         move_legend_below(fig, ax, ncols=2)
     style_axes(ax, grid_axis="x")
+    return fig
+
+
+#: Colours of the three levels from the good end to the worrying one (a protective index's
+#: levels are drawn the other way round, so that the worrying end is always red).
+LEVEL_COLORS = ("#a6d96a", "#fdae61", "#d7191c")
+
+
+def level_figure(
+    levels: pd.DataFrame, codebook: Codebook, municipality_code: str, year: int
+) -> Figure:
+    """The Data i Dialog levels of every Rasch index as stacked bars, as Data i Dialog draws
+    them: one bar per index (risk indices and psychosomatic complaints, then the protective
+    ones), all students of the municipality and year, each level's share of the students with a
+    value written in its segment when it is wide enough. A protective index is drawn from hög
+    to låg skyddsnivå, so that the worrying end is red on every bar. A suppressed index gets an
+    empty bar and a dash. Segments carry ``gid="level-<factor>-<level>"``.
+    """
+    all_label = codebook.survey.all_label
+    rows = levels.loc[
+        (levels["municipality_code"] == municipality_code)
+        & (levels["year"] == int(year))
+        & (levels["grade"] == all_label)
+        & (levels["sex"] == all_label)
+    ]
+    order = [
+        i for kind in ("risk", "protective") for i in codebook.indices
+        if i.scoring == "rasch" and i.kind in LEVEL_KINDS[kind] and i.id in set(rows["factor"])
+    ]  # fmt: skip
+    fig = new_figure(height=0.55 * len(order) + 1.3)
+    ax = fig.axes[0]
+    style_axes(ax, grid_axis="x")
+    for y, index in enumerate(order):
+        cell = rows[rows["factor"] == index.id].set_index("level").sort_index()
+        if cell["suppressed"].any():
+            ax.text(1, y, DASH, va="center", ha="left", fontsize=8)
+            continue
+        protective = index.kind == "protective"
+        left = 0.0
+        for level in (2, 1, 0) if protective else (0, 1, 2):
+            share = float(cell.loc[level, "share"])
+            worry = 2 - level if protective else level
+            color = LEVEL_COLORS[worry]
+            ax.barh(y, share * 100, left=left, color=color, height=0.62,
+                    gid=f"level-{index.id}-{level}")  # fmt: skip
+            if share >= 0.07:
+                ink = "white" if reads_white(color) else "#1d1d1d"
+                ax.text(left + share * 50, y, format_share(share), ha="center", va="center",
+                        fontsize=7.5, color=ink)  # fmt: skip
+            left += share * 100
+    ax.set_yticks(range(len(order)), [wrap_label(i.label, 34) for i in order])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.xaxis.set_major_formatter(FuncFormatter(percent_tick))
+    from matplotlib.patches import Patch
+
+    names = [f"{LEVEL_LABELS['risk'][k]} / {LEVEL_LABELS['protective'][2 - k].lower()}"
+             for k in range(3)]  # fmt: skip
+    handles = [Patch(color=LEVEL_COLORS[k], label=names[k]) for k in range(3)]
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False, fontsize=7.5)
     return fig

@@ -37,7 +37,10 @@ DIRECTION = {"Riskfaktor": "risk", "Skyddsfaktor": "skydd"}
 #: Chosen from the items of each codebook index (src/fouanalys/data/codebook.yaml).
 #: omradesanknytning (attachment to the neighbourhood) has no counterpart: RISE's nearest,
 #: "Bristande samhörighet", is a risk factor under peers and leisure whose one reference is on
-#: suicide risk among college students. kriminalitet is the outcome, not a factor.
+#: suicide risk among college students. valbefinnande (Data i Dialog's wellbeing) is a composite
+#: of nine items across school, self-image, parents, leisure, neighbours and the future; the
+#: table's single factors (self-esteem, leisure activities) touch one or two of them, so it is
+#: left unmatched rather than mapped to a part. The outcomes are not factors.
 MAPPING: dict[str, tuple[str, ...]] = {
     # Defies to provoke, seeks thrills, hits back, ignores rules, takes things: impulsivity,
     # defiance and norm-breaking behaviour.

@@ -68,7 +68,7 @@ def test_the_shipped_file_covers_the_seven_factors_rise_has(shipped):
     assert list(shipped.columns) == list(research.COLUMNS)
     assert set(shipped["factor"]) == SEVEN
     factors = {i.id for i in CB.indices if i.kind != "outcome"}
-    assert factors - SEVEN == set(research.UNMATCHED) == {"omradesanknytning"}
+    assert factors - SEVEN == set(research.UNMATCHED) == {"omradesanknytning", "valbefinnande"}
     kinds = {i.id: i.kind for i in CB.indices}
     assert (shipped["riktning"] == shipped["factor"].map(kinds).map(research.DIRECTION)).all()
     assert "RISE och Länsstyrelsen Stockholm" in research.SOURCE

@@ -105,7 +105,7 @@ def test_score_indices_keeps_respondent_columns_and_weights(codebook):
         assert str(out[index.id].dtype) == "boolean"
         assert out[index.id].isna().tolist() == [False, False, True]  # third answered nothing
     rasch = [i for i in codebook.indices if i.scoring == "rasch"]
-    assert len(rasch) == 6  # five factors and psychosomatic complaints
+    assert len(rasch) == 7  # Data i Dialog's seven indices
     for index in rasch:
         assert str(out[f"{index.id}_level"].dtype) == "Int8"
     assert len(out.columns) == 5 + 3 * len(codebook.indices) + len(rasch)
@@ -319,7 +319,8 @@ def test_codebook_carries_rise_parameters_and_2024_cut_points(codebook, shared_d
     cut-points are the 2024-09-23 ones, not the 2023-05-07 ones."""
     sources = {"impulsivitet": "Utagerande", "skolmisslyckande": "SkolaNegativ",
                "bristande_tillsyn": "Parenting", "narsamhalle_brister": "Community",
-               "skolanknytning": "SkolaPositiv"}  # fmt: skip
+               "skolanknytning": "SkolaPositiv", "valbefinnande": "Wellbeing",
+               "psykisk_ohalsa": "PsykSomBesv"}  # fmt: skip
     for index_id, source in sources.items():
         index = codebook.index(index_id)
         assert index.source == source and index.min_answered == 5

@@ -43,8 +43,11 @@ SOURCE = (
     "(underlag till rapporten Risk- och skyddsfaktorer – vad vet vi och vad kan vi göra för att "
     "påverka dem?, Data i dialog)"
 )
-#: Codebook factors with no counterpart in RISE's table (attachment to the neighbourhood).
-UNMATCHED = ("omradesanknytning",)
+#: Codebook factors with no counterpart in RISE's table: attachment to the neighbourhood, and
+#: wellbeing (Data i Dialog's composite of school, self-image, joy of life, parents, leisure,
+#: neighbours and future outlook; the table has single factors such as self-esteem and leisure
+#: activities, each touching one or two of its nine items, not the composite).
+UNMATCHED = ("omradesanknytning", "valbefinnande")
 #: Columns of :func:`factor_research_summary`.
 SUMMARY_COLUMNS = ["factor", "in_rise", "rise_factors", "outcomes", "references"]
 

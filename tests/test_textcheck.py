@@ -36,6 +36,7 @@ def page(body: str) -> str:
         ("<p>Andelen är 23% och 4,5%.</p>", [("percent", "23%"), ("percent", "4,5%")]),
         ("<p>Andelen är 0.5 och 3.14159.</p>", [("decimal", "0.5"), ("decimal", "3.14159")]),
         ("<p>Licens CC BY 4.0, men 4.0 procentenheter.</p>", [("decimal", "4.0")]),
+        ("<p>CC\u00a0BY\n4.0 och CC BY-SA 3.0</p>", []),
         ("<p>De tunna strecken är intervall.</p>", [("term", "tunna")]),
         ("<p>Tunt underlag, tunnare än i fjol</p>", [("term", "Tunt"), ("term", "tunnare")]),
     ],

@@ -91,9 +91,11 @@ PERCENT_WORD = re.compile(
 )
 #: A number glued to the percent sign.
 PERCENT_GLUED = re.compile(r"(?<![\w,.])\d+(?:,\d+)?%")
-#: A decimal number written with a point; a version has a further ".digits" and is left out,
-#: and so is a Creative Commons licence's version, part of its name ("CC BY 4.0").
-DECIMAL_POINT = re.compile(r"(?<![\w.,])(?<!CC BY )(?<!CC BY-SA )\d+\.\d+(?!\w|\.\d)")
+#: A decimal number written with a point; a version has a further ".digits" and is left out.
+DECIMAL_POINT = re.compile(r"(?<![\w.,])\d+\.\d+(?!\w|\.\d)")
+#: What comes right before a Creative Commons licence's version, which is part of its name
+#: ("CC BY 4.0"), whatever space the PDF's text has there.
+_LICENCE_BEFORE = re.compile(r"CC\s+BY(?:-SA)?\s+$")
 #: Forms of a defined term's word that cannot be the term: the gap status is only "tunn".
 OTHER_SENSE = re.compile(r"\b(?:tunna|tunt|tunnare|tunnaste)\b", re.IGNORECASE)
 
@@ -186,7 +188,8 @@ def _plain_text_problems(text: str) -> list[Problem]:
         for m in pattern.finditer(text):
             add("percent", m)
     for m in DECIMAL_POINT.finditer(text):
-        add("decimal", m)
+        if not _LICENCE_BEFORE.search(text[max(0, m.start() - 12) : m.start()]):
+            add("decimal", m)
     for m in OTHER_SENSE.finditer(text):
         add("term", m)
     return found

@@ -552,7 +552,7 @@ def level_figure(
         i for kind in ("risk", "protective") for i in codebook.indices
         if i.scoring == "rasch" and i.kind in LEVEL_KINDS[kind] and i.id in set(rows["factor"])
     ]  # fmt: skip
-    fig = new_figure(height=0.55 * len(order) + 1.3)
+    fig = new_figure(height=0.34 * len(order) + 1.0)
     ax = fig.axes[0]
     style_axes(ax, grid_axis="x")
     for y, index in enumerate(order):
@@ -566,7 +566,7 @@ def level_figure(
             share = float(cell.loc[level, "share"])
             worry = 2 - level if protective else level
             color = LEVEL_COLORS[worry]
-            ax.barh(y, share * 100, left=left, color=color, height=0.62,
+            ax.barh(y, share * 100, left=left, color=color, height=0.7,
                     gid=f"level-{index.id}-{level}")  # fmt: skip
             if share >= 0.07:
                 ink = "white" if reads_white(color) else "#1d1d1d"

@@ -130,7 +130,7 @@ def example_tables(codebook: Codebook) -> dict[str, pd.DataFrame]:
     from fouanalys.ingest.processing import derived_tables
 
     frames = {}
-    for name in ("enkat", "insatser", "befolkning"):
+    for name in ("enkat", "insatser", "befolkning", "elever"):
         path = readers.find_input(config.EXAMPLE_DATA_DIR, name)
         frames[name] = readers.to_typed(readers.read_raw(path, name, codebook), name, codebook)
     return frames | derived_tables(frames, codebook)

@@ -141,6 +141,14 @@ def test_missing_codebook(tmp_path):
         (lambda d: d["kolada_kpis"][0].update(plausible=[5, 150]), "does not lie within"),
         (lambda d: d["kolada_kpis"][0].update(id="15428"), "kolada_kpis.0.id"),
         (lambda d: d["kolada_kpis"].append(d["kolada_kpis"][0]), "duplicate ids"),
+        (
+            lambda d: d["unserious"]["straight_lining"].update(min_answered=40),
+            "asks for 40 items, but the codebook scores only 39 items of scale 'instammer'",
+        ),
+        (lambda d: d["unserious"]["straight_lining"].update(codes=[1, 5]), r"codes \[5\]"),
+        (lambda d: d["unserious"]["implausible_offending"].update(code=6), "1–5"),
+        (lambda d: d["unserious"]["implausible_offending"].update(scale="okand"), "unknown scale"),
+        (lambda d: d["unserious"]["straight_lining"].update(min_answered=1), "min_answered"),
     ],
 )
 def test_inconsistent_codebook_is_rejected_with_the_place(tmp_path, raw_codebook, mutate, message):

@@ -20,6 +20,7 @@ import pytest
 from fouanalys.build import audit
 from fouanalys.chapters import insatser as insatser_chapter
 from fouanalys.chapters import views
+from fouanalys.codebook import load_codebook
 from fouanalys.config import DISCLOSURE_THRESHOLD, EXAMPLE_DATA_DIR
 from fouanalys.ingest import synthetic
 from fouanalys.present.text import format_reach
@@ -31,14 +32,23 @@ GRADE_LABELS = {"Åk 9": "Årskurs 9", "Gy 2": "Gymnasiet år 2"}
 
 @pytest.fixture(scope="module")
 def raw() -> dict[str, pd.DataFrame]:
-    """The example's raw survey (the columns needed) and inventory, read with pandas."""
+    """The example's raw survey (the columns needed) and inventory, read with pandas; ``kept``
+    the respondents the codebook's ``unserious`` rule keeps (no one extreme answer to 20 or
+    more agree/disagree statements, no "Mer än 10 gånger" to 8 or more offences)."""
+    cb = load_codebook()
+    statements, offences = cb.scale_items("instammer"), cb.scale_items("brott_antal")
     enkat = pd.read_csv(
-        EXAMPLE_DATA_DIR / "enkat.csv.gz", usecols=["ar", "Hemkommun", "ARSKURS", "Kön"]
+        EXAMPLE_DATA_DIR / "enkat.csv.gz",
+        usecols=["ar", "Hemkommun", "ARSKURS", "Kön", *statements, *offences],
     )
+    answers = enkat[statements]
+    straight = (answers.notna().sum(axis=1) >= 20) & (answers.nunique(axis=1) == 1)
+    straight &= answers.min(axis=1).isin([1, 4])
+    kept = enkat.loc[~(straight | ((enkat[offences] == 5).sum(axis=1) >= 8))]
     insatser = pd.read_csv(
         EXAMPLE_DATA_DIR / "insatser.csv", sep=";", encoding="cp1252", dtype={"kommunkod": str}
     )
-    return {"enkat": enkat, "insatser": insatser}
+    return {"enkat": enkat, "kept": kept, "insatser": insatser}
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +86,9 @@ def test_the_build_audit_passes_and_reads_every_chapter(built):
 
 @pytest.mark.slow
 def test_response_counts_protect_the_small_cell_and_small_remainders(built, raw):
-    """Chapter 01: no count of 1–4 is printed, and no Alla − part gives one."""
-    enkat = raw["enkat"]
+    """Chapter 01: no count of 1–4 is printed, and no Alla − part gives one (the counts are
+    of the respondents the analysis keeps)."""
+    enkat = raw["kept"]
     name = "Ekerö"
     own = enkat.loc[enkat["Hemkommun"] == name]
     sex = own["Kön"].where(own["Kön"].isin(["Pojke", "Flicka"]), "annat")

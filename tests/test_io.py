@@ -335,3 +335,30 @@ def test_raw_file_is_not_modified(tmp_path):
     to_typed(raw, "enkat", CB)
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
     assert raw.sha256 == hashlib.sha256(before[0]).hexdigest()
+
+
+def test_elever_is_an_optional_input_read_from_xlsx_with_its_spellings(tmp_path):
+    spec = INPUTS["elever"]
+    assert not spec.required and spec.key == ("kommunkod", "ar", "arskurs")
+    assert find_input(tmp_path, "elever", required=False) is None
+    path = write_xlsx(
+        tmp_path / "elever.xlsx",
+        ["Hemkommun", "År", "ÅRSKURS", "Antal"],
+        [["Järfälla", "2024", "Årskurs 9", "1 053"], ["0184", "2022", "gy2", "880"]],
+    )
+    assert find_input(tmp_path, "elever", required=False) == path
+    raw = read_raw(path, "elever", CB)
+    assert raw.format == "xlsx" and list(raw.frame.columns) == [
+        "kommunkod",
+        "ar",
+        "arskurs",
+        "antal",
+    ]
+    typed = to_typed(raw, "elever", CB)
+    assert typed.to_dict("list") == {
+        "kommunkod": ["0123", "0184"],
+        "ar": [2024, 2022],
+        "arskurs": ["Åk 9", "Gy 2"],
+        "antal": [1053, 880],
+    }
+    assert str(typed["antal"].dtype) == "Int64"

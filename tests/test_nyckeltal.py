@@ -589,6 +589,8 @@ def test_regional_figure(kolada):
 def test_chapter_01_says_how_to_fetch_kolada_when_it_is_absent(tmp_path):
     """Chapter 01 on a processed folder without kolada: one plain sentence, no Kolada figure."""
     from fouanalys.ingest.processing import write_tables
+    from fouanalys.prevalence import PREVALENCE_COLUMNS
+    from fouanalys.response import response_table, unserious
 
     enkat = pd.DataFrame(
         {
@@ -603,7 +605,13 @@ def test_chapter_01_says_how_to_fetch_kolada_when_it_is_absent(tmp_path):
         columns=["kommunkod", "ar", "alder", "kon", "antal"],
     ).astype({"ar": "Int64", "alder": "Int64", "antal": "Int64"})
     insatser = insatser_frame([intervention("Familjecentral")])
-    frames = {"enkat": enkat, "insatser": insatser, "befolkning": befolkning}
+    frames = {
+        "enkat": enkat,
+        "insatser": insatser,
+        "befolkning": befolkning,
+        "response": response_table(enkat, unserious(enkat, CB), CB),
+        "prevalence": pd.DataFrame(columns=PREVALENCE_COLUMNS),  # no item, so no index
+    }
     write_tables(frames, tmp_path / "processed", synthetic_manifest(CB))
     run = run_chapter(
         config.NOTEBOOKS_DIR / "01_underlag.ipynb",

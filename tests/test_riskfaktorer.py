@@ -763,11 +763,18 @@ def hand_count(
 ) -> tuple[int, int, int]:
     """(respondents, n with the index, cases above the cut-point), counted by hand from the raw
     example file: reversed items, the mean of the answered items on 0..1, at least
-    ``min_answered`` answers."""
+    ``min_answered`` answers. Respondents the codebook's ``unserious`` rule excludes (one
+    extreme answer to 20 or more agree/disagree statements, or "Mer än 10 gånger" to 8 or more
+    offences) are not counted, as the analysis leaves them out."""
     from fouanalys.config import EXAMPLE_DATA_DIR
 
     raw = pd.read_csv(EXAMPLE_DATA_DIR / "enkat.csv.gz", dtype=str, keep_default_na=False)
     rows = raw.loc[(raw["Hemkommun"] == municipality) & (raw["ar"] == str(year))]
+    statements = rows[CB.scale_items("instammer")].replace("", None).astype(float)
+    offences = rows[CB.scale_items("brott_antal")].replace("", None).astype(float)
+    straight = (statements.notna().sum(axis=1) >= 20) & (statements.nunique(axis=1) == 1)
+    straight &= statements.min(axis=1).isin([1, 4])
+    rows = rows.loc[~(straight | ((offences == 5).sum(axis=1) >= 8))]
     index = CB.index(factor)
     assert index.scoring == "mean"
     counted = n = cases = 0

@@ -26,6 +26,7 @@ FILES = (
     "insatser.csv",
     "befolkning.csv",
     "kolada.csv",
+    "elever.csv",
     config.SYNTHETIC_MARKER,
     "README.md",
 )
@@ -125,7 +126,7 @@ def _read_all(directory: Path) -> dict[str, bytes]:
 def test_same_seed_gives_byte_identical_files(tmp_path):
     a = synthetic.write_example(tmp_path / "a", seed=7, scale=0.1)
     synthetic.write_example(tmp_path / "b", seed=7, scale=0.1)
-    assert set(a) == {"enkat", "insatser", "befolkning", "kolada", "marker", "readme"}
+    assert set(a) == {"enkat", "insatser", "befolkning", "kolada", "elever", "marker", "readme"}
     assert _read_all(tmp_path / "a") == _read_all(tmp_path / "b")
 
 
@@ -589,3 +590,55 @@ def test_the_example_has_small_groups_for_disclosure_control(frames, cb):
     assert len(row) == 1
     assert row["deltagare_per_ar"].iloc[0] == participants < config.DISCLOSURE_THRESHOLD
     assert row["status"].iloc[0] == "pågående" and row["niva"].iloc[0] == "riskreducera"
+
+
+# --- who answered: enrolled pupils and respondents who are not serious ------------------------
+
+
+def test_enrolment_is_the_cohort_less_a_few_and_never_below_the_respondents(frames, cb):
+    elever, pop, enkat = frames["elever"], frames["befolkning"], frames["enkat"]
+    assert list(elever.columns) == ["kommunkod", "ar", "arskurs", "antal"]
+    assert len(elever) == len(cb.municipalities) * len(cb.survey.years) * len(cb.survey.grades)
+    ages = {g.id: g.age for g in cb.survey.grades}
+    cohort = pop.groupby(["kommunkod", "ar", "alder"])["antal"].sum()
+    names = {m.name: m.code for m in cb.municipalities}
+    answered = enkat.groupby([enkat["Hemkommun"].map(names), "ar", "ARSKURS"]).size()
+    for row in elever.itertuples(index=False):
+        share = row.antal / cohort[(row.kommunkod, row.ar, ages[row.arskurs])]
+        low, high = synthetic.ENROLLED_SHARE[0 if row.arskurs == "Åk 9" else 1]
+        assert low - 0.005 <= share <= high + 0.005, row
+        assert row.antal >= answered[(row.kommunkod, row.ar, row.arskurs)], row
+    written = (config.EXAMPLE_DATA_DIR / "elever.csv").read_text(encoding="utf-8")
+    assert written.splitlines()[:2] == ["kommunkod,ar,arskurs,antal", "0114,2018,Åk 9,587"]
+
+
+def test_a_few_respondents_answer_as_no_serious_respondent_does(frames, cb):
+    """Straight-liners (one extreme answer to every statement) and implausible offenders (the
+    top answer to every offending question), at about the rates the generator sets, drawn after
+    the rest of the survey so every other respondent keeps its answers."""
+    enkat = frames["enkat"]
+    statements = enkat[cb.scale_items("instammer")].astype("float64")
+    offences = enkat[cb.scale_items("brott_antal")].astype("float64")
+    straight = statements.notna().all(axis=1) & (statements.nunique(axis=1) == 1)
+    assert set(statements.loc[straight].iloc[:, 0]) == {1.0, 4.0}
+    implausible = (offences == 5).all(axis=1)
+    n = len(enkat)
+    assert 0.5 * synthetic.STRAIGHT_LINERS < straight.mean() < 2 * synthetic.STRAIGHT_LINERS
+    assert (
+        0.5 * synthetic.IMPLAUSIBLE_OFFENDERS
+        < implausible.mean()
+        < 2 * synthetic.IMPLAUSIBLE_OFFENDERS
+    )
+    assert not (straight & implausible).any() and n > 20_000
+
+
+def test_unserious_respondents_leave_the_other_answers_as_they_were(monkeypatch):
+    plain = synthetic.generate(seed=7, scale=0.05)
+    monkeypatch.setattr(synthetic, "STRAIGHT_LINERS", 0.0)
+    monkeypatch.setattr(synthetic, "IMPLAUSIBLE_OFFENDERS", 0.0)
+    without = synthetic.generate(seed=7, scale=0.05)
+    a, b = plain["enkat"], without["enkat"]
+    changed = ~(a.eq(b).fillna(False).astype(bool) | (a.isna() & b.isna())).all(axis=1)
+    assert 0 < changed.sum() < 0.02 * len(changed)
+    for name in ("insatser", "befolkning", "kolada"):
+        pd.testing.assert_frame_equal(plain[name], without[name])

@@ -249,3 +249,191 @@ def test_processed_tables_are_listed_by_their_swedish_names():
         "Enkätsvar (1\u202f200 rader), Prioriterade faktorer (256 rader), "
         "Täckning per faktor (9\u202f603 rader)"
     )
+
+
+# --- Vem svarade? the response rate, the exclusions and the missing answers -----------------
+
+FEW = "färre\u00a0än\u00a05"
+
+
+def _response(rows: list[tuple], code: str = "0123") -> pd.DataFrame:
+    """A processed response table from (year, grade, enrolled, respondents, excluded) rows;
+    kept and the rate (kept / enrolled) follow."""
+    frame = pd.DataFrame(rows, columns=["year", "grade", "enrolled", "respondents", "excluded"])
+    frame.insert(0, "municipality_code", code)
+    for column in ("enrolled", "respondents", "excluded"):
+        frame[column] = frame[column].astype("Int64")
+    frame["kept"] = frame["respondents"] - frame["excluded"]
+    frame["response_rate"] = (frame["kept"] / frame["enrolled"]).astype("Float64")
+    return frame
+
+
+def test_a_small_exclusion_reads_fewer_than_five_and_hides_the_respondents_not_the_kept():
+    response = _response(
+        [
+            (2024, "Åk 9", 120, 100, 3),
+            (2024, "Gy 2", 100, 80, 7),
+            (2024, "Alla", 220, 180, 10),
+            (2022, "Åk 9", 110, 90, 0),
+            (2022, "Gy 2", 95, 70, 5),
+            (2022, "Alla", 205, 160, 5),
+        ]
+    )
+    rates = underlag.response_rates(response, "0123")
+    shown = underlag.response_rate_table(rates)
+    assert list(shown.columns) == [
+        "År", "Årskurs", "Elever", "Svarande", "Uteslutna", "Med i analysen", "Svarsfrekvens",
+    ]  # fmt: skip
+    rows = shown.to_dict("records")
+    # 3 excluded in åk 9: "färre än 5"; the kept (published as every share's base) stay, so
+    # the respondents go, and so do gy 2's exclusions and respondents (10 − 7 would give 3)
+    assert rows[0] == {
+        "År": "2024", "Årskurs": "Årskurs 9", "Elever": "120", "Svarande": "–",
+        "Uteslutna": FEW, "Med i analysen": "97", "Svarsfrekvens": "81\u00a0%",
+    }  # fmt: skip
+    assert (rows[1]["Svarande"], rows[1]["Uteslutna"], rows[1]["Med i analysen"]) == (
+        "–", "–", "73",
+    )  # fmt: skip
+    assert rows[2] == {
+        "År": "2024", "Årskurs": "Båda årskurserna", "Elever": "220", "Svarande": "180",
+        "Uteslutna": "10", "Med i analysen": "170", "Svarsfrekvens": "77\u00a0%",
+    }  # fmt: skip
+    # 2022: 0 and 5 are no small groups, everything is shown
+    assert [r["Uteslutna"] for r in rows[3:]] == ["0", "5", "5"]
+    assert [r["Svarande"] for r in rows[3:]] == ["90", "70", "160"]
+    # nothing printed gives a count of 1–4 by subtraction within a row
+    for r in rows:
+        numbers = [r[c] for c in ("Svarande", "Uteslutna", "Med i analysen")]
+        if all(n.isdigit() for n in numbers):
+            assert int(numbers[0]) - int(numbers[2]) == int(numbers[1])
+
+
+def test_kept_respondents_hidden_in_the_counts_table_stay_hidden_with_their_rate(enkat):
+    counts = underlag.response_counts(enkat, "0123")  # 2022 åk 9: 3 respondents, all hidden
+    response = _response(
+        [(2022, "Åk 9", 40, 3, 0), (2022, "Gy 2", 30, 20, 0), (2022, "Alla", 70, 23, 0)]
+    )
+    rates = underlag.response_rates(response, "0123", counts)
+    assert rates["kept_suppressed"].tolist()[:1] == [True]
+    shown = underlag.response_rate_table(rates).to_dict("records")
+    assert shown[0]["Med i analysen"] == FEW and shown[0]["Svarsfrekvens"] == "–"
+    assert shown[0]["Svarande"] == FEW
+    # gy 2's kept are printed in the counts table, so the total goes: 23 − 20 would give 3
+    assert (shown[1]["Med i analysen"], shown[2]["Med i analysen"]) == ("20", "–")
+    assert shown[2]["Svarsfrekvens"] == "–"
+
+
+def test_without_enrolment_the_table_has_no_rate_and_the_text_says_why():
+    response = _response([(2024, "Åk 9", None, 50, 0), (2024, "Gy 2", None, 40, 0),
+                          (2024, "Alla", None, 90, 0)])  # fmt: skip
+    rates = underlag.response_rates(response, "0123")
+    shown = underlag.response_rate_table(rates)
+    assert list(shown.columns) == ["År", "Årskurs", "Svarande", "Uteslutna", "Med i analysen"]
+    text = underlag.response_rate_text(rates, "Järfälla", None)
+    assert "kan inte räknas ut" in text and "`elever.csv`" in text
+    assert "Järfälla" in underlag.response_rate_text(rates, "Järfälla", "elever.csv")
+    assert "Svarsfrekvens" not in underlag.response_rate_note(shown)
+    # with the file but no row for one grade: that grade's rate and the total's are "saknas"
+    partial = _response([(2024, "Åk 9", 60, 50, 0), (2024, "Gy 2", None, 40, 0),
+                         (2024, "Alla", None, 90, 0)])  # fmt: skip
+    shown = underlag.response_rate_table(underlag.response_rates(partial, "0123"))
+    assert shown["Elever"].tolist() == ["60", "saknas", "saknas"]
+    assert shown["Svarsfrekvens"].tolist() == ["83\u00a0%", "saknas", "saknas"]
+    with_file = underlag.response_rate_text(underlag.response_rates(partial, "0123"), "J", "e.csv")
+    assert "med i analysen delat med antalet elever i `e.csv`" in with_file
+
+
+def test_the_rule_is_stated_with_the_codebooks_answers_and_thresholds(codebook):
+    text = underlag.unserious_rule_text(codebook)
+    assert "minst 20 av de 39 påståendena" in text
+    assert "antingen ”Stämmer mycket bra” eller ”Stämmer mycket dåligt”" in text
+    assert "”Mer än 10 gånger” på minst 8 av de 11 frågorna om brott" in text
+    assert "påhittad drog" in text
+    none = codebook.model_copy(update={"unserious": None})
+    assert "alla svar räknas" in underlag.unserious_rule_text(none)
+
+
+def test_too_few_answers_per_index_protects_a_small_group(codebook):
+    def cell(factor, n, missing, suppressed=False, year=2024, code="0123"):
+        return {"municipality_code": code, "year": year, "grade": "Alla", "sex": "Alla",
+                "factor": factor, "n": n, "missing": missing, "suppressed": suppressed}  # fmt: skip
+
+    prevalence = pd.DataFrame(
+        [
+            cell("impulsivitet", 100, 3),  # 3 of 103: a small group, "under 5 %"
+            cell("kamrater_normbrott", 90, 10),  # 10 %
+            cell("bristande_tillsyn", None, None, suppressed=True),
+            cell("kriminalitet", 200, 0),  # 0 %
+            cell("impulsivitet", 50, 50, year=2022),
+            cell("impulsivitet", 10, 0, code="0114", year=2026),
+        ]
+    ).astype({"n": "Int64", "missing": "Int64"})
+    assert underlag.latest_year(prevalence, "0123") == 2024
+    assert underlag.latest_year(prevalence, "0191") is None
+    got = underlag.too_few_answers(prevalence, "0123", 2024, codebook)
+    assert list(got.columns) == ["Index", "Slag", "Krävs", "För få svar"]
+    assert got.to_dict("list") == {
+        "Index": [codebook.index(f).label for f in
+                  ("impulsivitet", "kamrater_normbrott", "bristande_tillsyn", "kriminalitet")],
+        "Slag": ["Risk", "Risk", "Risk", "Utfall"],
+        "Krävs": ["5 av 9 frågor", "4 av 6 frågor", "5 av 6 frågor", "8 av 11 frågor"],
+        "För få svar": ["under\u00a05\u00a0%", "10\u00a0%", "–", "0\u00a0%"],
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def example_processed(tmp_path_factory, codebook):
+    """The example's processed tables twice: as the build makes them, and as they are without
+    an enrolment file."""
+    from support import example_tables, synthetic_manifest
+
+    from fouanalys.ingest.processing import write_tables
+    from fouanalys.response import response_table, unserious
+
+    root = tmp_path_factory.mktemp("underlag")
+    tables = example_tables(codebook)
+    manifest = synthetic_manifest(codebook) | {
+        "inputs": {"elever": {"file": "elever.csv", "rows": len(tables["elever"])}}
+    }
+    write_tables(tables, root / "with", manifest)
+    enkat = tables["enkat"]
+    without = {k: v for k, v in tables.items() if k != "elever"}
+    without["response"] = response_table(enkat, unserious(enkat, codebook), codebook)
+    write_tables(without, root / "without", synthetic_manifest(codebook))
+    return root
+
+
+@pytest.mark.slow
+def test_notebook_shows_who_answered(tmp_path, example_processed):
+    from support import run_chapter
+
+    from fouanalys.build import audit
+    from fouanalys.config import NOTEBOOKS_DIR
+
+    out = tmp_path / "01_underlag.ipynb"
+    run = run_chapter(
+        NOTEBOOKS_DIR / "01_underlag.ipynb", out, municipality="Ekerö",
+        processed_dir=str(example_processed / "with"),
+    )  # fmt: skip
+    assert "## Vem svarade?" in "".join(c.source for c in run.notebook.cells)
+    text = run.text
+    assert "Svarsfrekvensen</strong> är" in text or "**Svarsfrekvensen** är" in text
+    assert "Inskrivna elever, svarande och uteslutna svar i Ekerö per år och årskurs" in text
+    assert "Svar som inte räknas" in text and "minst 20 av de 39" in text
+    assert "Andel elever med för få svar per index i Ekerö 2024" in text
+    published = {t.caption: t for t in audit.published_tables(out)}
+    rates = published["Inskrivna elever, svarande och uteslutna svar i Ekerö per år och årskurs"]
+    assert rates.header[-1] == "Svarsfrekvens" and len(rates.rows) == 4 * 3
+    assert any(FEW in row for row in rates.rows)  # Ekerö excludes 1–4 in most grades
+    assert audit.audit_notebooks([("01", out)]) == []
+    # the kept respondents of the counts table are those of the response table
+    counts = published["Svarande i Ekerö per år, årskurs och kön"]
+    kept = {(r[0], r[1]): r[5] for r in rates.rows}
+    for row in counts.rows:
+        assert row[4] in ("–", kept[(row[0], row[1])])
+
+    run = run_chapter(
+        NOTEBOOKS_DIR / "01_underlag.ipynb", tmp_path / "utan.ipynb", municipality="Ekerö",
+        processed_dir=str(example_processed / "without"),
+    )  # fmt: skip
+    assert "Svarsfrekvensen kan inte räknas ut" in run.text and "elever.csv" in run.text

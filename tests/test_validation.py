@@ -588,3 +588,69 @@ def test_metod_takes_an_id_or_the_swedish_name_and_may_be_blank_or_absent(tmp_pa
     assert metod[2:].isna().all()
     report, frames = run(tmp_path / "absent")
     assert report.ok and frames["insatser"]["metod"].isna().all()
+
+
+# --- elever.csv: enrolled pupils, the response rate's denominator ------------------------------
+
+ELEVER_HEADER = ["Kommun", "År", "Årskurs", "Antal"]  # spelled as a municipality might
+
+
+def elever_rows() -> list[list[str]]:
+    """Enrolment for the survey's municipalities and grades of 2024 (enough for everyone)."""
+    return [
+        ["Järfälla", "2024", "ak 9", "2"],  # row 2: exactly the two respondents
+        ["0184", "2024", "Gy 2", "150"],
+        ["Sigtuna", "2024", "åk9", "1 020"],
+        ["0114", "2024", "Åk 9", "88"],
+    ]
+
+
+def test_enrolment_is_optional_and_read_with_its_spellings(tmp_path):
+    report, frames = run(tmp_path, elever=(ELEVER_HEADER, elever_rows()))
+    assert report.ok, [str(p) for p in report.problems]
+    elever = frames["elever"]
+    assert list(elever.columns) == ["kommunkod", "ar", "arskurs", "antal"]
+    assert elever["kommunkod"].tolist() == ["0123", "0184", "0191", "0114"]
+    assert elever["arskurs"].tolist() == ["Åk 9", "Gy 2", "Åk 9", "Åk 9"]
+    assert elever["antal"].tolist() == [2, 150, 1020, 88]
+    assert str(elever["antal"].dtype) == "Int64" and str(elever["ar"].dtype) == "Int64"
+    assert report.files["elever"]["file"] == "elever.csv"
+    _, without = run(tmp_path / "without")
+    assert "elever" not in without
+
+
+def test_enrolment_with_a_bad_grade_year_count_or_duplicate(tmp_path):
+    rows = elever_rows()
+    rows[1][2] = "Åk 8"  # row 3
+    rows[2][1] = "2019"  # row 4
+    rows[3][3] = "-5"  # row 5
+    rows.append(["Järfälla", "2024", "Årskurs 9", "3"])  # row 6: row 2's key again
+    report, frames = run(tmp_path, elever=(ELEVER_HEADER, rows))
+    assert frames == {}
+    grade = find(report, "elever.csv", "arskurs", "Okänd kod")
+    assert grade.rows == (3,) and grade.values == ("Åk 8",) and "Gy 2" in grade.expected
+    year = find(report, "elever.csv", "ar", "kodboken")
+    assert year.rows == (4,) and year.values == ("2019",)
+    count = find(report, "elever.csv", "antal", "utanför")
+    assert count.rows == (5,) and count.values == ("-5",)
+    twice = find(report, "elever.csv", "kommunkod, ar, arskurs", "dubbletter")
+    assert twice.rows == (2, 6)
+
+
+def test_more_respondents_than_enrolled_names_both_files_rows_and_numbers(tmp_path):
+    rows = elever_rows()
+    rows[0][3] = "1"  # Järfälla åk 9 2024 has two respondents in enkat.csv
+    rows[3][3] = "0"  # Upplands Väsby åk 9 2024: one respondent
+    report, frames = run(tmp_path, elever=(ELEVER_HEADER, rows))
+    assert frames == {}
+    p = find(report, "elever.csv", "antal", "Fler svarande")
+    assert "enkat.csv" in p.message and "elever.csv" in p.message
+    assert p.rows == (2, 5)
+    assert p.values == (
+        "Järfälla 2024 Åk 9: svarande 2, elever 1",
+        "Upplands Väsby 2024 Åk 9: svarande 1, elever 0",
+    )
+    assert "enkat.csv" in p.expected
+    assert len(report.problems) == 1, [str(x) for x in report.problems]
+    text = str(p)
+    assert text.startswith("elever.csv, kolumn 'antal', rader 2, 5: Fler svarande i enkat.csv")

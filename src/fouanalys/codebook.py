@@ -250,6 +250,53 @@ class Source(_Model):
     note: str | None = None
 
 
+class StraightLining(_Model):
+    """Straight-lining: the same extreme answer to every statement of one answer scale.
+
+    A respondent who answered at least ``min_answered`` of the scored items whose scale is
+    ``scale`` and gave every one of them the same answer, that answer one of ``codes``.
+    """
+
+    scale: str
+    min_answered: int = Field(ge=2)
+    codes: list[int] = Field(min_length=1)
+
+    @property
+    def answer_codes(self) -> list[int]:
+        return self.codes
+
+    @property
+    def least(self) -> int:
+        """How many items of the scale the rule needs at the least."""
+        return self.min_answered
+
+
+class ImplausibleAnswers(_Model):
+    """Implausible answers: answer ``code`` to at least ``min_items`` of the scored items
+    whose scale is ``scale`` (the top answer to most offending questions)."""
+
+    scale: str
+    code: int
+    min_items: int = Field(ge=1)
+
+    @property
+    def answer_codes(self) -> list[int]:
+        return [self.code]
+
+    @property
+    def least(self) -> int:
+        """How many items of the scale the rule needs at the least."""
+        return self.min_items
+
+
+class Unserious(_Model):
+    """The rules that exclude a respondent as not serious, before any index is scored
+    (:func:`fouanalys.response.unserious`); a rule left out excludes nobody."""
+
+    straight_lining: StraightLining | None = None
+    implausible_offending: ImplausibleAnswers | None = None
+
+
 class Codebook(_Model):
     """The validated codebook. Lookups are by id; labels are Swedish."""
 
@@ -258,6 +305,8 @@ class Codebook(_Model):
     answer_scales: dict[str, list[str]] = {}
     #: Answer texts that mean "no answer" wherever they occur (besides codes 990–999).
     missing_answers: list[str] = []
+    #: Who is excluded as not serious before scoring (None: nobody).
+    unserious: Unserious | None = None
     #: The source of the ``rasch`` indices' parameters and cut-points.
     rasch_source: Source | None = None
     #: Where Warm's estimate is sought (an estimate beyond it is the range's end).
@@ -305,6 +354,7 @@ class Codebook(_Model):
         domains = {d.id for d in self.domains}
         stages = {s.id for s in self.life_stages}
         self._items_consistent()
+        self._unserious_consistent()
         for idx in self.indices:
             if idx.domain not in domains:
                 raise CodebookEntryError(f"index {idx.id}: unknown domain '{idx.domain}'")
@@ -366,6 +416,29 @@ class Codebook(_Model):
                         "index (codes, scale or categories differ)"
                     )
 
+    def _unserious_consistent(self) -> None:
+        """Each rule of ``unserious`` names a scale of scored items, answers of that scale and
+        no more items than the codebook scores on it."""
+        for name in ("straight_lining", "implausible_offending"):
+            rule = getattr(self.unserious, name, None)
+            if rule is None:
+                continue
+            answers = self.answer_scales.get(rule.scale)
+            if answers is None:
+                raise CodebookEntryError(f"unserious.{name}: unknown scale '{rule.scale}'")
+            bad = [c for c in rule.answer_codes if not 1 <= c <= len(answers)]
+            if bad:
+                raise CodebookEntryError(
+                    f"unserious.{name}: codes {bad} are not answers of scale '{rule.scale}' "
+                    f"(1–{len(answers)})"
+                )
+            items = self.scale_items(rule.scale)
+            if rule.least > len(items):
+                raise CodebookEntryError(
+                    f"unserious.{name}: asks for {rule.least} items, but the codebook scores "
+                    f"only {len(items)} items of scale '{rule.scale}'"
+                )
+
     # --- lookups -------------------------------------------------------------------------
     @property
     def primary_outcome(self) -> str:
@@ -384,6 +457,14 @@ class Codebook(_Model):
             for item in idx.items:
                 out.setdefault(item.id, idx.item_levels(item))
         return out
+
+    def scale_items(self, scale: str) -> list[str]:
+        """The scored items whose answers are those of ``scale``, in codebook order, each once."""
+        return list(
+            dict.fromkeys(
+                item.id for idx in self.indices for item in idx.items if item.scale == scale
+            )
+        )
 
     def item_answers(self) -> dict[str, list[str]]:
         """Item id -> its answer texts in code order, for every scored item with a scale."""

@@ -43,6 +43,8 @@ COUNT_COLUMNS = frozenset(
         "Deltagare per år",
         "Deltagare/år",
         "Deltagare",
+        "Uteslutna",
+        "Med i analysen",
     }
 )
 #: Parts and the total they add up to (with a remainder) within one row.

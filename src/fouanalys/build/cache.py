@@ -138,7 +138,7 @@ def is_fresh(output: Path, key: str | None, formats: tuple[str, ...]) -> dict | 
 
 #: Raw input names and the file endings the readers accept
 #: (see :func:`fouanalys.ingest.readers.find_input`).
-RAW_INPUTS = ("enkat", "insatser", "befolkning", "kolada")
+RAW_INPUTS = ("enkat", "insatser", "befolkning", "kolada", "elever")
 RAW_ENDINGS = (".csv", ".csv.gz", ".xlsx", ".sav")
 
 

@@ -55,7 +55,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         scope="municipality",
         # Kolada's trends compare the municipality with the county and country rows and rank
         # it among all municipalities (placements per 1 000 need every municipality's population).
-        reads=_reads(own="enkat insatser", whole="manifest kolada befolkning"),
+        reads=_reads(own="enkat insatser response prevalence", whole="manifest kolada befolkning"),
         packages=("underlag", "nyckeltal"),
     ),
     Chapter(

@@ -35,8 +35,8 @@ from fouanalys.ingest.catalog import sha256_file
 
 log = logging.getLogger("fouanalys")
 
-#: Tables the build writes from the raw inputs (kolada only when the input exists).
-INPUT_TABLES = ("enkat", "insatser", "befolkning", "kolada")
+#: Tables the build writes from the raw inputs (kolada and elever only when the input exists).
+INPUT_TABLES = ("enkat", "insatser", "befolkning", "kolada", "elever")
 
 
 def data_version(inputs: Mapping[str, Mapping[str, object]]) -> str:
@@ -96,7 +96,9 @@ def process(
 def derived_tables(
     frames: dict[str, pd.DataFrame], codebook: Codebook, threshold: int = DISCLOSURE_THRESHOLD
 ) -> dict[str, pd.DataFrame]:
-    """The aggregate tables: survey prevalence, the three levels of the Rasch indices
+    """The aggregate tables: who answered (``response``, :mod:`fouanalys.response`: enrolled
+    pupils, respondents, those excluded as not serious and the response rate), survey
+    prevalence, the three levels of the Rasch indices
     (``levels``, as Data i Dialog reports them), priorities, the prioritised factors
     (``priority_factors``, :mod:`fouanalys.priority`) and associations (with offending, and in
     ``outcome_associations`` with every outcome index, column ``outcome``), the inventory's
@@ -107,9 +109,11 @@ def derived_tables(
     (``need_capacity``, :mod:`fouanalys.need`), and the research RISE's table gives for each
     factor (``factor_research``, :mod:`fouanalys.research`).
 
-    Computed in memory from the typed inputs before anything is written, so a failure leaves
-    the processed folder as it was. Every published survey cell respects the disclosure
-    threshold.
+    Respondents the codebook's rules exclude as not serious (:func:`fouanalys.response.unserious`)
+    are left out before any index is scored, so every table made from the scores counts only
+    the kept ones; ``response`` counts them. Computed in memory from the typed inputs before
+    anything is written, so a failure leaves the processed folder as it was. Every published
+    survey cell respects the disclosure threshold.
     """
     from fouanalys.coverage import coverage_tables
     from fouanalys.knowledge import gap_approaches, link_interventions, load_knowledge
@@ -122,9 +126,12 @@ def derived_tables(
     )
     from fouanalys.priority import priority_factors
     from fouanalys.research import load_factor_research
+    from fouanalys.response import response_table, unserious
     from fouanalys.scoring import score_indices
 
-    scores = score_indices(frames["enkat"], codebook)
+    enkat = frames["enkat"]
+    flags = unserious(enkat, codebook)
+    scores = score_indices(enkat.loc[~flags["unserious"]].reset_index(drop=True), codebook)
     priorities = priorities_table(scores, codebook, threshold=threshold)
     prioritised = priority_factors(priorities, codebook)
     coverage = coverage_tables(frames["insatser"], frames["befolkning"], prioritised, codebook)
@@ -132,6 +139,7 @@ def derived_tables(
     links = link_interventions(frames["insatser"], approaches)
     prevalence = prevalence_table(scores, codebook, threshold=threshold)
     return {
+        "response": response_table(enkat, flags, codebook, frames.get("elever")),
         "prevalence": prevalence,
         "levels": levels_table(scores, codebook, threshold=threshold),
         "priorities": priorities,

@@ -166,6 +166,20 @@ INPUTS: dict[str, InputSpec] = {
             Column("status", "text", nullable=True),
         ),
     ),
+    # Pupils enrolled per home municipality, survey year and grade: the denominator of the
+    # response rate (fouanalys.response). Optional: without it the rate is not computed.
+    "elever": InputSpec(
+        name="elever",
+        label="Inskrivna elever",
+        required=False,
+        key=("kommunkod", "ar", "arskurs"),
+        columns=(
+            Column("kommunkod", "municipality", aliases=("kommun", "hemkommun")),
+            Column("ar", "int", section="survey_years", **_YEAR),
+            Column("arskurs", "code", section="grades"),
+            Column("antal", "int", low=0),
+        ),
+    ),
 }
 
 

@@ -22,6 +22,16 @@ Model, in brief:
   coded so that a high trait gives a low code. Each index's location is calibrated so that the
   share above its cut-point among all åk 9 respondents hits a target (:data:`TARGET_SHARE`).
   About 3 % of items are left unanswered, and about 3 % of respondents break off.
+* **Respondents who are not serious** (so that the exclusion rule of
+  :func:`fouanalys.response.unserious` has something to find): about
+  :data:`STRAIGHT_LINERS` of the respondents give one extreme answer to every agree/disagree
+  statement, and about :data:`IMPLAUSIBLE_OFFENDERS` the top answer to every offending
+  question. They are drawn from the survey's stream after all its other draws, so every other
+  respondent keeps its answers.
+* **Enrolled pupils** (``elever``): per municipality, survey year and grade, the population at
+  the grade's age (both sexes) times a share enrolled in the grade (:data:`ENROLLED_SHARE`),
+  never fewer than the grade's respondents. From their own stream (``default_rng([seed,
+  3])``).
 * **Interventions** (``insatser``): 15–40 per municipality (more in larger ones), drawn from a
   catalogue of real Swedish programme types with plausible level, targeting, ages, factors,
   actors and reach.
@@ -81,6 +91,7 @@ INSATSER_COLUMNS: tuple[str, ...] = (
     "kommentar",
 )  # fmt: skip
 BEFOLKNING_COLUMNS: tuple[str, ...] = ("kommunkod", "ar", "alder", "kon", "antal")
+ELEVER_COLUMNS: tuple[str, ...] = ("kommunkod", "ar", "arskurs", "antal")
 
 POPULATION_YEARS: tuple[int, ...] = tuple(range(2018, 2025))
 MAX_AGE = 25
@@ -209,6 +220,18 @@ DEFAULT_TARGET_SHARE = {"risk": 0.20, "protective": 0.62, "outcome": 0.25}
 
 ITEM_NONRESPONSE = 0.03
 BREAKOFF_SHARE = 0.03
+#: Shares of the respondents who answer as no serious respondent does: the same extreme
+#: answer (the first or the last of the scale) to every statement of :data:`STATEMENT_SCALE`,
+#: or the top answer to every question of :data:`OFFENDING_SCALE`.
+STRAIGHT_LINERS = 0.003
+IMPLAUSIBLE_OFFENDERS = 0.002
+STATEMENT_SCALE = "instammer"
+OFFENDING_SCALE = "brott_antal"
+#: Share of a grade's cohort (the population at its age) enrolled in the grade in the home
+#: municipality, (low, high) per grade in codebook order: at 15 a few are abroad, in another
+#: grade or in a school the survey does not reach; at 17 more are not in upper secondary year
+#: 2 (not in upper secondary, or a year behind).
+ENROLLED_SHARE: tuple[tuple[float, float], ...] = ((0.96, 0.99), (0.88, 0.94))
 
 #: One survey cell under the disclosure threshold: (municipality code, year, grade id, sex as
 #: exported, respondents kept). The first respondents of the cell are kept, the rest dropped.
@@ -552,6 +575,45 @@ def _survey(cb: Codebook, pop: pd.DataFrame, rng: np.random.Generator) -> pd.Dat
     frame["ar"] = frame["ar"].astype("int64")
     logger.debug("Syntetisk enkät: %d svarande", n)
     return frame
+
+
+def _unserious_answers(enkat: pd.DataFrame, cb: Codebook, rng: np.random.Generator) -> pd.DataFrame:
+    """The survey with a few respondents made unserious (:data:`STRAIGHT_LINERS`,
+    :data:`IMPLAUSIBLE_OFFENDERS`): a fixed number of draws from ``rng`` whatever the answers."""
+    n = len(enkat)
+    pick = rng.random(n)
+    first = rng.random(n) < 0.5
+    straight = pick < STRAIGHT_LINERS
+    implausible = (pick >= STRAIGHT_LINERS) & (pick < STRAIGHT_LINERS + IMPLAUSIBLE_OFFENDERS)
+    out = enkat.copy()
+    extreme = np.where(first, 1, len(cb.answer_scales[STATEMENT_SCALE]))
+    for item in cb.scale_items(STATEMENT_SCALE):
+        out[item] = out[item].mask(straight, pd.array(extreme, dtype="Int64"))
+    top = len(cb.answer_scales[OFFENDING_SCALE])
+    for item in cb.scale_items(OFFENDING_SCALE):
+        out[item] = out[item].mask(implausible, top)
+    return out
+
+
+def _enrolment(
+    cb: Codebook, pop: pd.DataFrame, enkat: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Enrolled pupils per municipality, survey year and grade (``elever``): the cohort times a
+    share drawn from :data:`ENROLLED_SHARE`, at least the grade's respondents in ``enkat``."""
+    cohort = pop.groupby(["kommunkod", "ar", "alder"])["antal"].sum()
+    answered = enkat.groupby(["Hemkommun", "ar", "ARSKURS"]).size()
+    rows = []
+    for m in cb.municipalities:
+        for year in cb.survey.years:
+            for gi, grade in enumerate(cb.survey.grades):
+                low, high = ENROLLED_SHARE[min(gi, len(ENROLLED_SHARE) - 1)]
+                expected = float(cohort.get((m.code, year, grade.age), 0)) * rng.uniform(low, high)
+                respondents = int(answered.get((m.name, year, grade.id), 0))
+                rows.append((m.code, year, grade.id, max(int(np.rint(expected)), respondents)))
+    out = pd.DataFrame(rows, columns=list(ELEVER_COLUMNS))
+    out["ar"] = out["ar"].astype("int64")
+    out["antal"] = out["antal"].astype("int64")
+    return out
 
 
 # --- interventions --------------------------------------------------------------------------
@@ -1046,6 +1108,8 @@ def generate(
       kommentar.
     - ``befolkning``: kommunkod, ar (2018–2024), alder (0–25), kon (Pojke/Flicka), antal.
     - ``kolada``: kpi, municipality_id, year, gender, value, status (see :func:`kolada_frame`).
+    - ``elever``: kommunkod, ar (the survey years), arskurs (grade id), antal: pupils enrolled
+      per municipality, year and grade.
 
     ``scale`` multiplies the population (and so the number of respondents); the key figures
     describe whole municipalities and do not depend on it.
@@ -1058,10 +1122,17 @@ def generate(
     # the survey and the inventory draw from streams of their own, so that a new survey item
     # leaves the inventory as it was
     survey_rng, inventory_rng = (np.random.default_rng([seed, part]) for part in (1, 2))
-    enkat = _small_cell(_survey(cb, pop, survey_rng), cb)
+    enkat = _small_cell(_unserious_answers(_survey(cb, pop, survey_rng), cb, survey_rng), cb)
     insatser = _small_intervention(_interventions(cb, inventory_rng))
     kolada = kolada_frame(cb, seed)
-    return {"enkat": enkat, "insatser": insatser, "befolkning": pop, "kolada": kolada}
+    elever = _enrolment(cb, pop, enkat, np.random.default_rng([seed, 3]))
+    return {
+        "enkat": enkat,
+        "insatser": insatser,
+        "befolkning": pop,
+        "kolada": kolada,
+        "elever": elever,
+    }
 
 
 def _enkat_bytes(frame: pd.DataFrame) -> bytes:
@@ -1090,7 +1161,8 @@ def _excel_cell(value: object) -> str:
     return str(value)
 
 
-def _befolkning_bytes(frame: pd.DataFrame) -> bytes:
+def _utf8_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A plain CSV: UTF-8, comma, LF (``befolkning.csv``, ``elever.csv``)."""
     return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
@@ -1122,6 +1194,10 @@ mappen som syntetisk; rapporter som byggs härifrån får en banderoll om det.
   Excels "CSV (semikolonavgränsad)": semikolon, Windows-1252, CRLF.
 - `befolkning.csv` — befolkning per kommun, år (2018–2024), ettårsålder 0–25 och kön. UTF-8,
   komma.
+- `elever.csv` — inskrivna elever per hemkommun, enkätår och årskurs (`kommunkod, ar, arskurs,
+  antal`): nämnaren för svarsfrekvensen. Årskullen i befolkningen gånger en andel inskrivna i
+  årskursen (96–99 % i åk 9, 88–94 % i gy 2), aldrig färre än årskursens svarande. UTF-8,
+  komma.
 - `kolada.csv` — nyckeltal i Koladas form (`kpi, municipality_id, year, gender, value,
   status`) för kodbokens nyckeltal, de åtta kommunerna, Stockholms län (0001) och riket
   (0000), 2015–2024. UTF-8, komma. Också syntetiska: de är inte hämtade från Kolada. Några
@@ -1134,6 +1210,9 @@ svarsfrekvens. Varje svarande har korrelerade latenta drag (risk- och skyddsfakt
 skiljer sig något mellan kommuner, kön, årskurs och år; varje fråga besvaras enligt en
 ordinal logitmodell. Skillnaderna mellan kommunerna är exemplets egna val och säger ingenting
 om de verkliga kommunerna. Insatserna är vanliga svenska programtyper med påhittad omfattning.
+Omkring 0,5 % av de svarande svarar som ingen som menar allvar gör: samma ytterlighetssvar på
+alla påståenden, eller "Mer än 10 gånger" på alla frågor om brott. Regeln i kodboken
+(`unserious`) hittar dem och tar bort dem innan indexen räknas.
 För att visa röjandeskyddet i en byggd rapport finns några små grupper med avsikt: bara tre
 flickor i gy 2 från Ekerö svarar 2024, Ekerös avhopparverksamhet har två deltagare per år, och
 elever som anger annat eller inget kön blir 1–4 i flera små årskurser.
@@ -1150,11 +1229,11 @@ def write_example(
 ) -> dict[str, Path]:
     """Generate and write the synthetic example into ``out_dir``.
 
-    Writes ``enkat.csv.gz``, ``insatser.csv``, ``befolkning.csv``, ``kolada.csv``, the marker
-    file (``config.SYNTHETIC_MARKER``) and ``README.md``, atomically: everything is written to
-    temporary files first and then moved into place, so an interrupted run leaves the old
-    files. Returns the paths by name (``enkat``, ``insatser``, ``befolkning``, ``kolada``,
-    ``marker``, ``readme``).
+    Writes ``enkat.csv.gz``, ``insatser.csv``, ``befolkning.csv``, ``kolada.csv``,
+    ``elever.csv``, the marker file (``config.SYNTHETIC_MARKER``) and ``README.md``,
+    atomically: everything is written to temporary files first and then moved into place, so an
+    interrupted run leaves the old files. Returns the paths by name (``enkat``, ``insatser``,
+    ``befolkning``, ``kolada``, ``elever``, ``marker``, ``readme``).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -1163,8 +1242,9 @@ def write_example(
     payloads = {
         "enkat": ("enkat.csv.gz", _enkat_bytes(frames["enkat"])),
         "insatser": ("insatser.csv", _insatser_bytes(frames["insatser"])),
-        "befolkning": ("befolkning.csv", _befolkning_bytes(frames["befolkning"])),
+        "befolkning": ("befolkning.csv", _utf8_csv_bytes(frames["befolkning"])),
         "kolada": ("kolada.csv", _kolada_bytes(frames["kolada"], codebook)),
+        "elever": ("elever.csv", _utf8_csv_bytes(frames["elever"])),
         "marker": (config.SYNTHETIC_MARKER, _marker_text(seed, scale).encode("utf-8")),
         "readme": ("README.md", _readme_text(seed, scale).encode("utf-8")),
     }

@@ -667,7 +667,7 @@ def validate_data_dir(
 
     Returns the report (all problems in all files) and, when there are no problems, the typed
     frames by input name (``enkat``, ``insatser``, ``befolkning`` and, when present,
-    ``kolada``); otherwise an empty dict.
+    ``kolada`` and ``elever``); otherwise an empty dict.
     """
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     codebook = codebook or load_codebook()
@@ -718,7 +718,13 @@ def validate_data_dir(
 
 
 def _cross_file_problems(raws: dict[str, RawTable], codebook: Codebook) -> list[Problem]:
-    """Problems between files: interventions in a municipality with no population rows."""
+    """Problems between files: interventions in a municipality with no population rows, and
+    more survey respondents than enrolled pupils."""
+    return _population_problems(raws, codebook) + _enrolment_problems(raws, codebook)
+
+
+def _population_problems(raws: dict[str, RawTable], codebook: Codebook) -> list[Problem]:
+    """Interventions in a municipality that the population file has no rows for."""
     if "insatser" not in raws or "befolkning" not in raws:
         return []
     column = next(c for c in INPUTS["insatser"].columns if c.name == "kommunkod")
@@ -746,6 +752,78 @@ def _cross_file_problems(raws: dict[str, RawTable], codebook: Codebook) -> list[
             rows=tuple(rows[:MAX_ROWS_LISTED]),
             values=tuple(values)[:MAX_VALUES_LISTED],
             expected=f"befolkningsrader (ålder 0–25) för varje kommun i {source}",
+            n_rows=len(rows) if len(rows) > MAX_ROWS_LISTED else None,
+        )
+    ]
+
+
+def _folded_keys(
+    raw: RawTable, name: str, columns: dict[str, str], codebook: Codebook
+) -> pd.DataFrame | None:
+    """The rows of a raw file as (kommunkod, ar, arskurs) with codes folded and the year read
+    as a number; ``columns`` maps those three to the file's column names. Rows whose key does
+    not fold (reported by the file's own checks) are left out. None when a column is absent."""
+    frame = raw.frame
+    if not all(c in frame.columns for c in columns.values()):
+        return None
+    specs = {col.name: col for col in input_columns(name, codebook)}
+    municipality, year, grade = (columns[k] for k in ("kommunkod", "ar", "arskurs"))
+    keys = pd.DataFrame(
+        {
+            "kommunkod": fold_series(frame[municipality], folder(specs[municipality], codebook)),
+            "ar": numeric_view(frame[year], "int"),
+            "arskurs": fold_series(frame[grade], folder(specs[grade], codebook)),
+        },
+        index=frame.index,
+    )
+    return keys.dropna()
+
+
+def _enrolment_problems(raws: dict[str, RawTable], codebook: Codebook) -> list[Problem]:
+    """Enrolment rows with fewer pupils than the survey has respondents for the same
+    municipality, year and grade: one problem naming both files, the rows and the numbers."""
+    if "enkat" not in raws or "elever" not in raws:
+        return []
+    survey = _folded_keys(
+        raws["enkat"], "enkat", {"kommunkod": "Hemkommun", "ar": "ar", "arskurs": "ARSKURS"},
+        codebook,
+    )  # fmt: skip
+    enrolment = _folded_keys(
+        raws["elever"], "elever", {"kommunkod": "kommunkod", "ar": "ar", "arskurs": "arskurs"},
+        codebook,
+    )  # fmt: skip
+    if survey is None or enrolment is None:
+        return []
+    respondents = survey.groupby(["kommunkod", "ar", "arskurs"]).size().rename("svarande")
+    enrolled = numeric_view(raws["elever"].frame["antal"], "int").reindex(enrolment.index)
+    cells = enrolment.assign(elever=enrolled).join(respondents, on=["kommunkod", "ar", "arskurs"])
+    over = cells.loc[cells["elever"].notna() & (cells["svarande"] > cells["elever"])]
+    if over.empty:
+        return []
+    source, survey_file = raws["elever"].path.name, raws["enkat"].path.name
+    rows = [int(r) for r in over.index]
+    values = [
+        f"{codebook.municipality_name(c)} {int(y)} {g}: svarande {int(n)}, elever {int(e)}"
+        for c, y, g, n, e in zip(
+            over["kommunkod"], over["ar"], over["arskurs"], over["svarande"], over["elever"],
+            strict=True,
+        )
+    ]  # fmt: skip
+    return [
+        Problem(
+            file=source,
+            column="antal",
+            message=(
+                f"Fler svarande i {survey_file} än inskrivna elever i {source} för samma kommun, "
+                "år och årskurs. Gäller antalet elever rätt år och årskurs, och räknar båda "
+                "filerna eleverna efter hemkommun?"
+            ),
+            rows=tuple(rows[:MAX_ROWS_LISTED]),
+            values=tuple(values[:MAX_VALUES_LISTED]),
+            expected=(
+                f"minst lika många inskrivna elever (antal) som svarande i {survey_file} "
+                "för kommunen, året och årskursen"
+            ),
             n_rows=len(rows) if len(rows) > MAX_ROWS_LISTED else None,
         )
     ]

@@ -55,6 +55,7 @@ INPUT_LABELS = {
     "insatser": "Kartläggning av insatser",
     "befolkning": "Befolkning",
     "kolada": "Nyckeltal (Kolada)",
+    "elever": "Inskrivna elever",
 }
 
 #: The notebooks' papermill parameters in words, for the provenance block (which also gives
@@ -76,6 +77,8 @@ PROCESSED_TABLE_LABELS = {
     "insatser": "Insatser",
     "befolkning": "Befolkning",
     "kolada": "Nyckeltal från Kolada",
+    "elever": "Inskrivna elever",
+    "response": "Svarande, uteslutna svar och svarsfrekvens",
     "prevalence": "Andelar per faktor och grupp",
     "levels": "Nivåer som i Data i Dialog",
     "priorities": "Jämförelser med övriga regionen",

@@ -808,7 +808,7 @@ def test_one_denominator_in_text_tables_and_figure(example):
     trend = rf.trend_table(rf.trend_frame(prevalence, priorities, "0123", CB), priorities, CB)
     assert trend.loc[trend["Faktor"] == label, "2024"].iloc[0] == share
     sentence = rf.denominator_sentence(prevalence, "0123", 2024, CB)
-    assert f"besvarade {fa_text.format_number(respondents)} elever" in sentence
+    assert f"är {fa_text.format_number(respondents)} elevers svar med i analysen" in sentence
     own = prevalence.loc[
         (prevalence["municipality_code"] == "0123")
         & (prevalence["year"] == 2024)

@@ -158,6 +158,21 @@ def format_percent(percent: object, decimals: int = 0) -> str:
     return f"{format_number(percent, decimals)}{NBSP}%"
 
 
+def format_too_few(
+    missing: object, respondents: object, threshold: int = DISCLOSURE_THRESHOLD
+) -> str:
+    """The share of ``respondents`` who answered too few items to get a value ("3 %"): when
+    only 1 to ``threshold`` − 1 lack one (a small group), just "under N %", N the share
+    ``threshold`` respondents would be, rounded up; "–" without numbers. The one form every
+    chapter prints this share in."""
+    if is_missing(missing) or is_missing(respondents) or int(respondents) <= 0:
+        return DASH
+    missing, respondents = int(missing), int(respondents)
+    if 0 < missing < threshold:
+        return f"under{NBSP}{format_percent(math.ceil(100 * threshold / respondents))}"
+    return format_share(missing / respondents)
+
+
 def format_interval(low: object, high: object, decimals: int = 0, scale: float = 100) -> str:
     """An interval in brackets, by default of shares in percent: ``(0.27, 0.35) -> "(27–35)"``.
 

@@ -46,6 +46,7 @@ from fouanalys.present.text import (
     format_share,
     format_share_ci,
     format_share_difference,
+    format_too_few,
     is_missing,
     join_words,
     lower_first,
@@ -214,7 +215,9 @@ def level_table(
                 DASH if r["suppressed"] else format_share_ci(r["share"], r["ci_low"], r["ci_high"])
             )
         first = cell.iloc[0]
-        row[TOO_FEW_LABEL] = DASH if first["suppressed"] else format_share(first["too_few_share"])
+        row[TOO_FEW_LABEL] = (
+            DASH if first["suppressed"] else format_too_few(first["too_few"], first["respondents"])
+        )
         out.append(row)
     return unbroken(pd.DataFrame(out, columns=["Faktor", *labels, TOO_FEW_LABEL]))
 
@@ -994,10 +997,10 @@ def denominator_sentence(
     """The chapter's one denominator, stated with its numbers for all students:
 
     "Varje andel i kapitlet räknas på de elever som har besvarat tillräckligt många av
-    faktorns frågor … I Järfälla 2024 besvarade 1 642 elever enkäten; andelarna för
+    faktorns frågor … I Järfälla 2024 är 1 642 elevers svar med i analysen; andelarna för
     faktorerna bygger på mellan 1 598 och 1 642 av dem." The respondents are ``n + missing``
-    of the all-students rows (the count chapter 01's table shows); suppressed rows are left
-    out of the range.
+    of the all-students rows: those kept after answers that were not serious were left out
+    (the count chapter 01's table shows); suppressed rows are left out of the range.
     """
     codebook = codebook or load_codebook()
     all_label = codebook.survey.all_label
@@ -1020,9 +1023,10 @@ def denominator_sentence(
         else f"mellan {format_number(low)} och {format_number(high)}"
     )
     return (
-        f"{rule} I {codebook.municipality_name(municipality_code)} {year} besvarade "
-        f"{format_number(respondents)} elever enkäten; andelarna för faktorerna bygger på "
-        f"{span} av dem."
+        f"{rule} I {codebook.municipality_name(municipality_code)} {year} är "
+        f"{format_number(respondents)} elevers svar med i analysen (kapitlet Underlag och "
+        "datakvalitet beskriver vilka svar som lämnats utanför); andelarna för faktorerna "
+        f"bygger på {span} av dem."
     )
 
 

@@ -28,12 +28,11 @@ from fouanalys.present.labels import (
 from fouanalys.present.text import (
     DASH,
     MISSING,
-    NBSP,
     UNKNOWN,
     fewer_than,
     format_number,
-    format_percent,
     format_share,
+    format_too_few,
     is_missing,
     join_words,
 )
@@ -636,10 +635,7 @@ def _items_word(n: int) -> str:
 
 def _too_few_text(cell: pd.Series, threshold: int) -> str:
     """The share of a prevalence cell's respondents without a value, protected (see
-    :func:`too_few_answers`)."""
+    :func:`too_few_answers`, :func:`fouanalys.present.text.format_too_few`)."""
     if bool(cell["suppressed"]) or is_missing(cell["n"]) or is_missing(cell["missing"]):
         return DASH
-    missing, respondents = int(cell["missing"]), int(cell["n"]) + int(cell["missing"])
-    if small(np.array([missing]), threshold)[0]:
-        return f"under{NBSP}{format_percent(int(np.ceil(100 * threshold / respondents)))}"
-    return format_share(missing / respondents)
+    return format_too_few(cell["missing"], int(cell["n"]) + int(cell["missing"]), threshold)

@@ -176,3 +176,15 @@ def test_a_mark_is_explained_only_under_a_table_with_a_marked_cell():
     assert Table(marked, legend=legend).note == "* = statistiskt säkert sämre."
     assert Table(unmarked, legend=legend).note is None
     assert Table(dash_marked, legend=legend).note == "* = statistiskt säkert sämre. – = visas inte."
+
+
+def test_format_too_few_hides_a_small_group_behind_a_bound():
+    from fouanalys.present.text import format_too_few
+
+    nb = "\u00a0"
+    assert format_too_few(0, 1669) == f"0{nb}%"
+    assert format_too_few(59, 1669) == f"4{nb}%"
+    # 3 of 1 669: only that it is under 5 of 1 669, rounded up (0,3 % -> 1 %)
+    assert format_too_few(3, 1669) == f"under{nb}1{nb}%"
+    assert format_too_few(2, 40) == f"under{nb}13{nb}%"  # 5 of 40 is 12,5 %
+    assert format_too_few(None, 40) == "–" and format_too_few(1, 0) == "–"

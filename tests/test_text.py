@@ -188,3 +188,11 @@ def test_format_too_few_hides_a_small_group_behind_a_bound():
     assert format_too_few(3, 1669) == f"under{nb}1{nb}%"
     assert format_too_few(2, 40) == f"under{nb}13{nb}%"  # 5 of 40 is 12,5 %
     assert format_too_few(None, 40) == "–" and format_too_few(1, 0) == "–"
+
+
+def test_wrap_label_breaks_a_long_compound_at_its_seam():
+    from fouanalys.present.text import wrap_label
+
+    assert wrap_label("Anknytning till bostadsområdet", 12) == "Anknytning\ntill\nbostads-\nområdet"
+    assert wrap_label("Anknytning till bostadsområdet", 30) == "Anknytning till bostadsområdet"
+    assert wrap_label("Ett ordmedlångsammansättning", 12) == "Ett\nordmedlångsammansättning"

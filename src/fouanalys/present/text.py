@@ -256,9 +256,30 @@ def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
+#: Where a compound too long for a figure label's line may break, with a hyphen: the seams of
+#: the long words the codebook's labels use.
+WORD_SEAMS = {
+    "bostadsområdet": ("bostads", "området"),
+    "föräldratillsyn": ("föräldra", "tillsyn"),
+    "sammanhållning": ("samman", "hållning"),
+    "vuxenkontroll": ("vuxen", "kontroll"),
+    "psykosomatiska": ("psyko", "somatiska"),
+    "intensivkonsumtion": ("intensiv", "konsumtion"),
+}
+
+
 def wrap_label(text: str, width: int = 30) -> str:
-    """A long factor label broken over lines of at most ``width`` characters (for figures)."""
-    return textwrap.fill(str(text), width=width, break_long_words=False)
+    """A long factor label broken over lines of at most ``width`` characters (for figures);
+    a word longer than a line breaks at its seam (:data:`WORD_SEAMS`) with a hyphen."""
+    words = []
+    for word in str(text).split():
+        seam = WORD_SEAMS.get(word.lower())
+        if len(word) > width and seam:
+            head = word[: len(seam[0])]
+            words += [f"{head}-", word[len(head) :]]
+        else:
+            words.append(word)
+    return textwrap.fill(" ".join(words), width=width, break_long_words=False)
 
 
 def is_few(value: object, threshold: int = DISCLOSURE_THRESHOLD) -> bool:

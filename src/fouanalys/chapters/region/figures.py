@@ -190,13 +190,15 @@ def factor_heatmap_figure(table: pd.DataFrame, title: str | None = None) -> Figu
         ax.set_xlim(0, len(factors))
         ax.set_ylim(len(areas), 0)
         _area_rows(ax, areas, names, region_rows, 1.2)
+        # nine or more columns: narrower lines and a smaller type, so headers do not touch
+        many = len(factors) > 8
         ax.set_xticks(
             [i + 0.5 for i in range(len(factors))],
-            [wrap_label(info.at[f, "label"], 13) for f in factors],
+            [wrap_label(info.at[f, "label"], 12 if many else 13) for f in factors],
         )
         ax.xaxis.tick_top()
         ax.tick_params(axis="both", length=0)
-        ax.tick_params(axis="x", labelsize=6.8)
+        ax.tick_params(axis="x", labelsize=6.2 if many else 6.8)
         _draw_kind_columns(ax, factors, info)
         _factor_heatmap_legend(fig)
         if title is None and len(table):

@@ -51,8 +51,8 @@ def make_processed_dir(out: Path, synthetic: bool = True, seed: int = 7) -> dict
     for kon in ("Pojke", "Flicka", "Flicka"):
         records.append({"ar": 2023, "kommunkod": "0123", "arskurs": "Åk 9", "kon": kon})
     enkat = pd.DataFrame(records).astype({"ar": "Int64"})
-    for item in cb.survey_items():
-        enkat[item] = pd.array(rng.integers(1, 5, len(enkat)), dtype="Int64")
+    for item, levels in cb.item_levels().items():
+        enkat[item] = pd.array(rng.integers(1, min(levels, 4) + 1, len(enkat)), dtype="Int64")
     n_ins = 5
     insatser = pd.DataFrame(
         {
@@ -81,7 +81,15 @@ def make_processed_dir(out: Path, synthetic: bool = True, seed: int = 7) -> dict
         ],
         columns=["kommunkod", "ar", "alder", "kon", "antal"],
     ).astype({"ar": "Int64", "alder": "Int64", "antal": "Int64"})
+    from fouanalys.prevalence import prevalence_table
+    from fouanalys.response import response_table, unserious
+    from fouanalys.scoring import score_indices
+
     frames = {"enkat": enkat, "insatser": insatser, "befolkning": befolkning}
+    inputs = dict(frames)
+    # what chapter 01 reads besides the typed inputs: who answered, and each index's missing
+    frames["response"] = response_table(enkat, unserious(enkat, cb), cb)
+    frames["prevalence"] = prevalence_table(score_indices(enkat, cb), cb)
     manifest = {
         "created": "2026-11-26T09:00:00+00:00",
         "package_version": "0.1.0",
@@ -91,7 +99,7 @@ def make_processed_dir(out: Path, synthetic: bool = True, seed: int = 7) -> dict
         "data_version": "feedc0ffee12",
         "inputs": {
             name: {"path": f"raw/{name}.csv", "rows": len(f), "sha256": f"{i}" * 64}
-            for i, (name, f) in enumerate(frames.items())
+            for i, (name, f) in enumerate(inputs.items())
         },
         "validation": {"ok": True, "problems": [], "report": "reports/validation/index.html"},
         "tables": {},

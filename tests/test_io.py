@@ -274,7 +274,9 @@ def test_typed_insatser(tmp_path):
     path = write_csv(tmp_path / "insatser.csv", INSATSER_HEADER,
                      [[f'"{v}"' if ";" in v else v for v in r] for r in INSATSER_ROWS])  # fmt: skip
     typed = to_typed(read_raw(path, "insatser", CB), "insatser", CB)
-    assert list(typed.columns) == [c.typed_name for c in INPUTS["insatser"].columns]
+    quality = CB.ids("quality_questions")
+    assert list(typed.columns) == [c.typed_name for c in INPUTS["insatser"].columns] + quality
+    assert typed[quality].isna().all().all()  # absent quality columns: not answered
     first, second = typed.iloc[0], typed.iloc[1]
     assert typed["kommunkod"].tolist() == ["0123", "0123"]
     assert typed["niva"].tolist() == ["förebygga", "förebygga"]

@@ -323,6 +323,9 @@ class Codebook(_Model):
     targeting: list[Entry]
     knowledge_levels: list[Entry]
     statuses: list[Entry]
+    #: Data i Dialog's quality questions (one inventory column each) and their answers.
+    quality_questions: list[Entry] = []
+    quality_answers: list[Entry] = []
     actors: list[Actor]
     push_pull: list[PushPull]
     push_pull_kinds: list[Entry]
@@ -340,6 +343,8 @@ class Codebook(_Model):
             "targeting",
             "knowledge_levels",
             "statuses",
+            "quality_questions",
+            "quality_answers",
             "actors",
             "push_pull",
             "domains",

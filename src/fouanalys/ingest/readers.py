@@ -95,6 +95,8 @@ class InputSpec:
     survey_items: bool = False
     #: (a, b): column a must be <= column b.
     ordered_pairs: tuple[tuple[str, str], ...] = ()
+    #: insatser: add one optional column per codebook quality question (answers ja/delvis/…).
+    quality_questions: bool = False
 
 
 #: The vocabulary of ``metod``: the knowledge base's approaches, not a codebook section.
@@ -121,6 +123,7 @@ INPUTS: dict[str, InputSpec] = {
         label="Kartläggning av insatser",
         key=("kommunkod", "insats"),
         ordered_pairs=(("alder_fran", "alder_till"),),
+        quality_questions=True,
         columns=(
             Column("kommunkod", "municipality", aliases=("kommun",)),
             Column("insats", "text"),
@@ -184,8 +187,15 @@ INPUTS: dict[str, InputSpec] = {
 
 
 def input_columns(name: str, codebook: Codebook) -> tuple[Column, ...]:
-    """Every column of input ``name``, with enkat's item columns taken from the codebook."""
+    """Every column of input ``name``, with enkat's item columns and insatser's quality
+    questions taken from the codebook."""
     spec = INPUTS[name]
+    if spec.quality_questions:
+        quality = tuple(
+            Column(q, "code", required=False, nullable=True, section="quality_answers")
+            for q in codebook.ids("quality_questions")
+        )
+        return spec.columns + quality
     if not spec.survey_items:
         return spec.columns
     levels = codebook.item_levels()

@@ -226,7 +226,7 @@ def build_checks(name: str, raw: RawTable, codebook: Codebook) -> FileChecks:
     item_cols: list[Column] = []
     for position, col in enumerate(input_columns(name, codebook)):
         c = col.name
-        if position >= n_fixed and c in frame.columns:
+        if spec.survey_items and position >= n_fixed and c in frame.columns:
             item_cols.append(col)
             present.add(c)
             continue

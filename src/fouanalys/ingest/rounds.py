@@ -1,0 +1,114 @@
+"""Mapping rounds: the dated inventories a municipality has returned, kept side by side.
+
+A data folder holds the first inventory of every municipality in ``insatser.csv`` (or
+``.xlsx``). Each later return, read by ``fouanalys mapping import``, is stored as a new round
+in a folder of its own, never over an earlier one::
+
+    <data_dir>/kartlaggning/<kommunkod>/<YYYY-MM-DD>.csv       a round (UTF-8, codebook codes)
+    <data_dir>/kartlaggning/<kommunkod>/<YYYY-MM-DD>-2.csv     a second round the same day
+    <data_dir>/kartlaggning/<kommunkod>/<YYYY-MM-DD>.json      where the round came from
+
+A round file has the columns of ``insatser`` (``kommunkod`` included) and passes the same
+validation gate. The build uses each municipality's newest round; its rows in ``insatser``
+count as the municipality's first round, dated by nothing but the file's name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from fouanalys.exceptions import Problem
+
+#: The folder under a data folder that holds the mapping rounds, one subfolder per municipality.
+ROUNDS_FOLDER = "kartlaggning"
+#: The round id of a municipality's rows in ``insatser`` (its first round).
+BASE_ROUND = "insatser"
+_ROUND_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.csv$")
+
+
+@dataclass(frozen=True)
+class MappingRound:
+    """One stored round: the municipality, its id (``2026-12-05`` or ``2026-12-05-2``) and file."""
+
+    municipality_code: str
+    round_id: str
+    path: Path
+
+    @property
+    def order(self) -> tuple[str, int]:
+        """Sort key: the date, then the same day's number (1 for the day's first round)."""
+        day, n = self.round_id[:10], self.round_id[11:]
+        return day, int(n or 1)
+
+    @property
+    def relative_name(self) -> str:
+        """The file as named in problems and reports: ``kartlaggning/0114/2026-12-05.csv``."""
+        return f"{ROUNDS_FOLDER}/{self.municipality_code}/{self.path.name}"
+
+
+def rounds_dir(data_dir: Path) -> Path:
+    """The folder of every municipality's rounds in ``data_dir``."""
+    return Path(data_dir) / ROUNDS_FOLDER
+
+
+def find_rounds(data_dir: Path) -> tuple[list[MappingRound], list[Problem]]:
+    """The stored rounds in ``data_dir``, oldest first per municipality (municipalities by
+    code), and a problem for anything in the rounds folder that is not a round: a subfolder not
+    named by a four-digit municipality code, or a ``.csv``/``.xlsx`` file not named by a date.
+    Only the names are checked here; validation checks the codes and the contents."""
+    root = rounds_dir(data_dir)
+    rounds: list[MappingRound] = []
+    problems: list[Problem] = []
+    if not root.is_dir():
+        return rounds, problems
+    for folder in sorted(p for p in root.iterdir() if not p.name.startswith(".")):
+        if not folder.is_dir() or not re.fullmatch(r"\d{4}", folder.name):
+            problems.append(
+                Problem(
+                    file=f"{ROUNDS_FOLDER}/{folder.name}",
+                    message="Mappen för kartläggningsomgångar innehåller något som inte är en "
+                    "kommunmapp.",
+                    expected="en mapp per kommun, namngiven med kommunkoden (t.ex. 0114)",
+                )
+            )
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith(".") or path.suffix.lower() not in (".csv", ".xlsx"):
+                continue
+            match = _ROUND_FILE.match(path.name)
+            if match is None or not _is_date(match.group(1)):
+                problems.append(
+                    Problem(
+                        file=f"{ROUNDS_FOLDER}/{folder.name}/{path.name}",
+                        message="Filen ser ut som en kartläggningsomgång men är inte namngiven "
+                        "efter ett datum, så den används inte.",
+                        expected="ÅÅÅÅ-MM-DD.csv, skriven av 'fouanalys mapping import'",
+                    )
+                )
+                continue
+            rounds.append(MappingRound(folder.name, path.stem, path))
+    rounds.sort(key=lambda r: (r.municipality_code, r.order))
+    return rounds, problems
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def next_round_path(data_dir: Path, municipality_code: str, day: date) -> Path:
+    """Where a round imported on ``day`` goes: ``<day>.csv``, or ``<day>-2.csv`` and so on when
+    that day already has one. Never an existing file."""
+    folder = rounds_dir(data_dir) / municipality_code
+    name = day.isoformat()
+    n = 1
+    while (folder / f"{name}.csv").exists() or (folder / f"{name}.json").exists():
+        n += 1
+        name = f"{day.isoformat()}-{n}"
+    return folder / f"{name}.csv"

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
+
+from fouanalys.codebook import Codebook
 from fouanalys.exceptions import Problem
 
 #: The folder under a data folder that holds the mapping rounds, one subfolder per municipality.
@@ -112,3 +115,24 @@ def next_round_path(data_dir: Path, municipality_code: str, day: date) -> Path:
         n += 1
         name = f"{day.isoformat()}-{n}"
     return folder / f"{name}.csv"
+
+
+def latest_inventory(
+    data_dir: Path, municipality_code: str, codebook: Codebook
+) -> tuple[pd.DataFrame, str]:
+    """The municipality's interventions in its newest round, typed as ``insatser`` (codebook
+    ids), with the round's id (:data:`BASE_ROUND` for its rows in ``insatser``).
+
+    Read without the validation gate (the template prefills from it; validation and the build
+    check the same files): a value the codebook does not know is blank here.
+    """
+    from fouanalys.ingest.readers import find_input, read_raw, to_typed
+
+    rounds = [r for r in find_rounds(data_dir)[0] if r.municipality_code == municipality_code]
+    if rounds:
+        path, round_id = rounds[-1].path, rounds[-1].round_id
+    else:
+        path, round_id = find_input(Path(data_dir), "insatser"), BASE_ROUND
+    typed = to_typed(read_raw(path, "insatser", codebook), "insatser", codebook)
+    rows = typed.loc[typed["kommunkod"] == municipality_code].reset_index(drop=True)
+    return rows, round_id

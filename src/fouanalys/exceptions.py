@@ -50,11 +50,14 @@ class Problem:
     values: tuple[str, ...] = ()
     expected: str | None = None
     n_rows: int | None = None  # total number of offending rows, when more than listed
+    #: Where ``column`` sits in a worksheet ("C"), for a problem in an Excel workbook.
+    column_letter: str | None = None
 
     def __str__(self) -> str:
         parts = [self.file]
         if self.column:
-            parts.append(f"kolumn '{self.column}'")
+            letter = f"{self.column_letter} " if self.column_letter else ""
+            parts.append(f"kolumn {letter}'{self.column}'")
         if self.rows:
             shown = ", ".join(str(r) for r in self.rows[:10])
             total = self.n_rows if self.n_rows is not None else len(self.rows)
@@ -101,6 +104,22 @@ class DataValidationError(FouanalysError):
         if report_path:
             lines.append(f"Valideringsrapport: {report_path}")
         super().__init__("\n".join(lines))
+
+
+class MappingReturnError(DataValidationError):
+    """Raised when returned mapping workbooks cannot be read or fail validation; carries every
+    problem of every workbook, and nothing has been stored."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        super().__init__(problems)
+        lines = [
+            f"{len(self.problems)} problem i de returnerade arbetsböckerna; ingenting har sparats:"
+        ]
+        lines += [f"  - {p}" for p in self.problems]
+        lines.append(
+            "Rätta arbetsböckerna och kör 'fouanalys mapping import' igen med alla filerna."
+        )
+        self.args = ("\n".join(lines),)
 
 
 class UnusableDataError(DataValidationError):

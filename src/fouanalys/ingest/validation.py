@@ -656,6 +656,16 @@ def _row_number(label: Any) -> int:
 # --- the gate -------------------------------------------------------------------------------
 
 
+def validate_raw(name: str, raw: RawTable, codebook: Codebook, ctx: Any = None) -> list[Problem]:
+    """The problems of one raw table of input ``name``, by the checks :func:`validate_data_dir`
+    runs on that input's file (not the checks across files): the gate for a table read from
+    elsewhere, such as a returned mapping workbook. ``ctx`` is a GX context from
+    :func:`_context` that has not validated this input yet (a fresh one when None)."""
+    fc = build_checks(name, raw, codebook)
+    _run(ctx if ctx is not None else _context(), fc)
+    return fc.problems
+
+
 def validate_data_dir(
     data_dir: Path | None = None,
     codebook: Codebook | None = None,
@@ -697,9 +707,7 @@ def validate_data_dir(
     if raws:
         ctx = _context()
         for name, raw in raws.items():
-            fc = build_checks(name, raw, codebook)
-            _run(ctx, fc)
-            report.problems.extend(fc.problems)
+            report.problems.extend(validate_raw(name, raw, codebook, ctx))
         report.problems.extend(_cross_file_problems(raws, codebook))
         if "kolada" in raws:
             report.problems.extend(kolada_problems(raws["kolada"], codebook))

@@ -1,4 +1,5 @@
-"""Command line: ``fouanalys validate|build|synth|fetch|lab`` (also ``python -m fouanalys``).
+"""Command line: ``fouanalys validate|build|synth|fetch|mapping|lab`` (also
+``python -m fouanalys``).
 
 Each command parses its options, calls one library function and turns a
 :class:`~fouanalys.exceptions.FouanalysError` into a short message and exit code 1. Usage errors
@@ -122,6 +123,31 @@ def cmd_fetch_befolkning(args: argparse.Namespace) -> int:
     from fouanalys.ingest.fetch.scb import update_befolkning
 
     return _run_fetch(update_befolkning, args, municipalities=args.municipality)
+
+
+def cmd_mapping_template(args: argparse.Namespace) -> int:
+    from fouanalys.ingest.mapping.template import write_template
+
+    summary = write_template(
+        args.municipality,
+        Path(args.out).expanduser().resolve(),
+        data_dir=_data_dir(args.data_dir),
+        force=args.force,
+    )
+    print(summary.text())
+    return 0
+
+
+def cmd_mapping_import(args: argparse.Namespace) -> int:
+    from fouanalys.ingest.mapping.returns import import_returns
+
+    imported = import_returns(
+        [Path(p).expanduser().resolve() for p in args.workbooks],
+        data_dir=_data_dir(args.data_dir),
+    )
+    for outcome in imported:
+        print("\n".join(outcome.lines()))
+    return 0
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
@@ -274,6 +300,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_synth)
 
     _add_fetch_parser(sub)
+    _add_mapping_parser(sub)
     _add_lab_parser(sub)
     return parser
 
@@ -318,6 +345,53 @@ def _add_build_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reports-dir", metavar="MAPP", help="mapp för rapporterna (reports)")
     p.add_argument("--no-progress", action="store_true", help="visa ingen förloppsindikator")
     p.set_defaults(func=cmd_build)
+
+
+def _add_mapping_parser(sub: argparse._SubParsersAction) -> None:
+    """The subcommand ``mapping`` with ``template`` and ``import``."""
+    p = sub.add_parser(
+        "mapping",
+        help="kartläggningen: mall till kommunen och inläsning av den ifyllda arbetsboken",
+        description=(
+            "Kartläggningen av insatser som Excel-arbetsbok: skriv en förifylld mall för en "
+            "kommun, och läs in de ifyllda arbetsböckerna som nya kartläggningsomgångar."
+        ),
+    )
+    steps = p.add_subparsers(dest="step", required=True, metavar="STEG")
+    t = steps.add_parser(
+        "template",
+        help="skriv kartläggningsmallen för en kommun",
+        description=(
+            "Skriv kartläggningsmallen (.xlsx) för en kommun, förifylld med kommunens senaste "
+            "kartläggningsomgång i datamappen."
+        ),
+    )
+    t.add_argument("--municipality", "-m", required=True, metavar="KOD|NAMN", help="kommunen")
+    t.add_argument(
+        "--out", required=True, type=_xlsx_path, metavar="FIL.xlsx", help="arbetsboken att skriva"
+    )
+    t.add_argument("--data-dir", metavar="MAPP", help=_DATA_HELP)
+    t.add_argument("--force", action="store_true", help="skriv över FIL.xlsx om den finns")
+    t.set_defaults(func=cmd_mapping_template)
+    i = steps.add_parser(
+        "import",
+        help="läs in ifyllda arbetsböcker som nya kartläggningsomgångar",
+        description=(
+            "Läs in ifyllda kartläggningsarbetsböcker. Varje rad kontrolleras som insatser.csv; "
+            "är allt rätt sparas varje arbetsbok som en ny omgång i MAPP/kartlaggning/<kod>/, "
+            "annars listas alla problem och ingenting sparas. insatser.csv ändras aldrig."
+        ),
+    )
+    i.add_argument("workbooks", nargs="+", metavar="FIL.xlsx", help="ifyllda arbetsböcker")
+    i.add_argument("--data-dir", metavar="MAPP", help=_DATA_HELP)
+    i.set_defaults(func=cmd_mapping_import)
+
+
+def _xlsx_path(text: str) -> str:
+    """A file name ending in .xlsx; a usage error for anything else."""
+    if not text.lower().endswith(".xlsx"):
+        raise argparse.ArgumentTypeError(f"'{text}': mallen är en Excel-arbetsbok, FIL.xlsx")
+    return text
 
 
 def _add_lab_parser(sub: argparse._SubParsersAction) -> None:

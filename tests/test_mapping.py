@@ -433,6 +433,18 @@ BAD_RETURNS = {
         _set(11, "Deltagare per år", "många"),
         ["kolumn K 'Deltagare per år', rad 11", "Värdet är inte ett heltal", "'många'"],
     ),
+    "a name twice": (
+        _set(3, "Insats", "Familjecentral"),
+        ["kolumn A 'Insats', rader 2, 3", "Samma insats står på flera rader", "'Familjecentral'"],
+    ),
+    "a heading changed": (
+        lambda _b, sheet, h: setattr(sheet.cell(1, h["Nivå"]), "value", "Preventionsnivå"),
+        ["retur.xlsx, blad 'Insatser', kolumn 'Nivå', rad 1: Kolumnen 'Nivå' saknas"],
+    ),
+    "every row deleted": (
+        lambda _b, sheet, _h: sheet.delete_rows(2, 100),
+        ["retur.xlsx, blad 'Insatser': Bladet har inga ifyllda rader"],
+    ),
     "no municipality code": (
         lambda book, _s, _h: (book.remove(book["Listor"]), book.defined_names.clear()),
         ["retur.xlsx: Arbetsboken saknar kommunkod"],

@@ -201,10 +201,13 @@ def _whole(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def or_list(labels: Iterable[str]) -> str:
-    """Labels as a Swedish alternative in lower case: "ja, delvis, nej eller vet ej"."""
+def or_list(labels: Iterable[str], conjunction: str = "eller") -> str:
+    """Labels as a Swedish alternative in lower case: "ja, delvis, nej eller vet ej" (or a
+    list with ``conjunction="och"``)."""
     words = [label.lower() for label in labels]
-    return ", ".join(words[:-1]) + " eller " + words[-1] if len(words) > 1 else "".join(words)
+    if len(words) < 2:
+        return "".join(words)
+    return ", ".join(words[:-1]) + f" {conjunction} " + words[-1]
 
 
 def vocabulary(section: str, codebook: Codebook) -> dict[str, str]:

@@ -287,8 +287,8 @@ def instruction_rows(
         if round_id == BASE_ROUND
         else f"kommunens kartläggning {round_id}"
     )
-    actors = or_list(codebook.labels("actors").values())
-    levels = or_list(codebook.labels("levels").values())
+    actors = ", ".join(codebook.labels("actors").values())
+    levels = or_list(codebook.labels("levels").values(), "och")
     stages = ", ".join(
         f"{s.label.lower()} ({s.age_from}–{s.age_to} år)" for s in codebook.life_stages
     )
@@ -307,7 +307,7 @@ def instruction_rows(
             (
                 "Lista alla insatser i kommunen som förebygger att barn och unga dras in i "
                 "kriminalitet: de som pågår, de som är planerade och de som har avslutats nyligen. "
-                f"Tänk längs hela livsloppet – {stages} – och på alla tre nivåerna: {levels}. "
+                f"Tänk längs hela livsloppet – {stages} – och på alla nivåer: {levels}. "
                 "Ta med insatser oavsett vem som driver dem."
             ),
         ),
@@ -315,8 +315,8 @@ def instruction_rows(
             "row",
             "Vem kan svara?",
             (
-                "Fråga dem som driver, beställer eller samverkar kring insatserna, till exempel "
-                f"{actors}."
+                "Fråga dem som driver, beställer eller samverkar kring insatserna. Aktörerna i "
+                f"kartläggningen är: {actors}."
             ),
         ),
         ("blank", "", ""),

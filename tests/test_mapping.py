@@ -231,6 +231,10 @@ def test_template_refuses_to_overwrite_and_bad_arguments(template, data, tmp_pat
         assert exc.value.code == 2
     assert main(["mapping", "template", "-m", "Atlantis", "--out", str(tmp_path / "a.xlsx")]) == 1
     assert "Okänd kommun 'Atlantis'" in capsys.readouterr().err
+    into_data = ["mapping", "template", "-m", "0114", "--out", str(data / "mall.xlsx")]
+    assert main([*into_data, "--data-dir", str(data)]) == 1
+    assert "Skriv inte mallen i datamappen" in capsys.readouterr().err
+    assert not (data / "mall.xlsx").exists()
 
 
 # --- the round trip ---------------------------------------------------------------------------

@@ -327,6 +327,13 @@ def test_round_trip(template, data, tmp_path, capsys):
     assert code == 0, err
     second = data / "kartlaggning" / "0114" / f"{today}-2.csv"
     assert second.is_file() and round_csv.read_bytes() == first_round
+    assert (
+        "mallen förifylldes från den första kartläggningen, men kommunens senaste omgång "
+        f"före denna är {today}." in out
+    )
+    code, out, err = run_import(capsys, again, "--data-dir", data)  # the same return again
+    assert code == 0, err
+    assert f"Oförändrad sedan senaste omgången ({today}-2)" in out and "förifylldes" not in out
     assert "Utökad hösten 2026." in set(
         to_typed(read_raw(second, "insatser", CB), "insatser", CB)["kommentar"]
     )

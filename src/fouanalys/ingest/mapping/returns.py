@@ -499,7 +499,7 @@ class ImportedReturn:
             )
         else:
             lines.append(f"  Ny kartläggningsomgång: {self.path}")
-        if r.prefilled_from and r.prefilled_from != self.previous:
+        if self.path is not None and r.prefilled_from and r.prefilled_from != self.previous:
             lines.append(
                 f"  Obs: mallen förifylldes från {_round_text(r.prefilled_from)}, men kommunens "
                 f"senaste omgång före denna är {_round_text(self.previous)}. Kontrollera att "

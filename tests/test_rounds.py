@@ -284,3 +284,69 @@ def test_a_bad_round_is_named_with_its_folder_and_row(tmp_path):
     level = next(p for p in report.problems if p.column == "niva")
     assert "förebygga" in str(level)
     assert _sha(path) == before
+
+
+# --- the chapter's words ---------------------------------------------------------------------
+
+
+def _compared(code="0123"):
+    return pd.DataFrame(
+        [
+            {
+                "municipality_code": code,
+                "previous_round": BASE_ROUND,
+                "current_round": "2026-12-05",
+                "previous_interventions": 5,
+                "current_interventions": 5,
+            }
+        ]
+    )
+
+
+def test_the_chapter_words_the_changes():
+    from fouanalys.chapters.insatser import changes as words
+
+    before = [
+        intervention("Fältgrupp", niva="förhindra", deltagare_per_ar=40),
+        intervention("Läxhjälp"),
+        intervention("Mentorer", alder_fran=13, alder_till=15, deltagare_per_ar=3),
+    ]
+    after = [
+        intervention("Fältgrupp", niva="riskreducera", deltagare_per_ar=55),
+        intervention("Mentorer", alder_fran=12, alder_till=15, deltagare_per_ar=30),
+        intervention("Sommarjobb", niva="förebygga", alder_fran=16, alder_till=18),
+        intervention("Nattvandring", niva="förhindra", alder_fran=13, alder_till=17),
+    ]
+    changes = intervention_changes(_rounds(before, after))
+    table = words.change_table(changes, "0123", CB)
+    names = ["Nattvandring", "Sommarjobb", "Fältgrupp", "Mentorer", "Läxhjälp"]
+    assert table["Insats"].tolist() == names
+    assert table["Ändring"].tolist() == ["Ny", "Ny", "Ändrad", "Ändrad", "Inte längre med"]
+    what = [w.replace("\u2060", "").replace("\u00a0", " ") for w in table["Vad som har ändrats"]]
+    assert what[0] == "förhindra, 13–17 år"
+    assert what[2] == "nivå: förhindra → riskreducera; deltagare per år: 40 → 55"
+    # 3 participants a year is a small group: never printed, before or after.
+    assert what[3] == "deltagare per år: färre än 5 → 30; ålder: 13–15 år → 12–15 år"
+    gaps = pd.DataFrame(
+        {
+            "municipality_code": ["0123"] * 3,
+            "factor": ["impulsivitet"] * 3,
+            "stage": ["6-12", "13-15", "16-18"],
+            "status_before": ["saknas", "finns", "tunn"],
+            "status_after": ["finns", "saknas", "tunn"],
+            "change": ["closed", "opened", "same"],
+        }
+    )
+    summary = words.summary_sentence(changes, gaps, _compared(), "0123")
+    assert summary == (
+        "Jämfört med den första kartläggningen har två insatser tillkommit, en är inte längre "
+        "med och två har ändrats. Av luckorna vid de prioriterade faktorerna har en stängts, "
+        "och en ny lucka har uppstått."
+    )
+    sentences = words.gap_change_sentences(gaps, "0123", CB)
+    assert len(sentences) == 2
+    assert sentences[0].endswith("6–12 år: luckan har stängts (saknas → finns).")
+    assert sentences[1].endswith("13–15 år: en ny lucka (finns → saknas).")
+    # A municipality with one round: no summary, and the lead says what a new round brings.
+    assert words.summary_sentence(changes, gaps, _compared("0114"), "0123") is None
+    assert "ny" in words.lead_sentence(_compared("0114"), "0123")

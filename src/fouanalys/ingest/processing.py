@@ -109,7 +109,7 @@ def derived_tables(
     (``gap_approaches``), and the need against capacity at the surveyed ages
     (``need_capacity``, :mod:`fouanalys.need`), the research RISE's table gives for each
     factor (``factor_research``, :mod:`fouanalys.research`), and for municipalities with two
-    or more mapping rounds what changed since the previous one (:func:`_round_tables`).
+    or more mapping rounds what changed since the previous one (:func:`round_tables`).
 
     Respondents the codebook's rules exclude as not serious (:func:`fouanalys.response.unserious`)
     are left out before any index is scored, so every table made from the scores counts only
@@ -141,7 +141,7 @@ def derived_tables(
     links = link_interventions(frames["insatser"], approaches)
     prevalence = prevalence_table(scores, codebook, threshold=threshold)
     return {
-        **_round_tables(frames, prioritised, coverage["gaps"], codebook),
+        **round_tables(frames, prioritised, coverage["gaps"], codebook),
         "response": response_table(enkat, flags, codebook, frames.get("elever")),
         "prevalence": prevalence,
         "levels": levels_table(scores, codebook, threshold=threshold),
@@ -168,7 +168,7 @@ def derived_tables(
     }
 
 
-def _round_tables(
+def round_tables(
     frames: dict[str, pd.DataFrame],
     prioritised: pd.DataFrame,
     gaps: pd.DataFrame,

@@ -208,6 +208,23 @@ def test_one_municipalitys_rows_rerun_only_its_chapter(project):
 
 
 @pytest.mark.slow
+def test_a_new_mapping_round_reruns_only_its_municipality(project):
+    _, data, _, build = project
+    build()
+    rounds = data / "kartlaggning" / "0191"
+    rounds.mkdir(parents=True)
+    lines = (data / "insatser.csv").read_bytes().decode("cp1252").splitlines()
+    own = [lines[0], *(line for line in lines if line.startswith("0191;"))]
+    (rounds / "2026-12-01.csv").write_text("\n".join(own[:-1]) + "\n", encoding="utf-8")
+    assert executed(build()) == {"0191"}  # one intervention fewer: only Sigtuna changes
+    assert executed(build()) == set()
+    (rounds / "2026-12-01.json").write_text("{}", encoding="utf-8")  # a sidecar is no input
+    assert executed(build()) == set()
+    (rounds / "2026-12-01.csv").unlink()  # back to insatser.csv alone
+    assert executed(build()) == {"0191"}
+
+
+@pytest.mark.slow
 def test_a_killed_build_leaves_finished_chapters_and_the_next_completes_the_rest(project):
     root, data, notebooks, build = project
     marker = root / "stall"

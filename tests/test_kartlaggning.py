@@ -651,6 +651,7 @@ def test_committed_notebook_is_clean():
         "## Räckvidd per åldersgrupp och nivå",
         "## Riskfaktorer och insatser",
         "## Luckor",
+        "## Sedan förra kartläggningen",
         "## Inriktning",
         "## Kunskapsläge",
         "## Push- och pullfaktorer",
@@ -662,7 +663,7 @@ def test_committed_notebook_is_clean():
 def _small_processed_dir(out: Path, insatser: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Typed inventory and population for Järfälla, priorities by hand, coverage tables."""
     from fouanalys.coverage import coverage_tables
-    from fouanalys.ingest.processing import write_tables
+    from fouanalys.ingest.processing import round_tables, write_tables
     from fouanalys.priority import priority_factors
 
     befolkning = pd.DataFrame(
@@ -700,6 +701,7 @@ def _small_processed_dir(out: Path, insatser: pd.DataFrame) -> dict[str, pd.Data
         "priority_factors": prioritised,
         **coverage_tables(own, befolkning, prioritised, CB),
     }
+    frames |= round_tables(frames, prioritised, frames["gaps"], CB)  # one round: none compared
     write_tables(frames, out, synthetic_manifest(CB))
     return frames
 
@@ -723,6 +725,7 @@ def test_notebook_executes(tmp_path, insatser):
     assert "Pågående insatser (3)" in text and "Avslutade insatser (1)" in text
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert "okänt" in text
+    assert "Kommunen har lämnat en kartläggning. När den har lämnat en ny" in text
     seconds = [c.metadata["papermill"]["duration"] for c in nb.cells if c.cell_type == "code"]
     assert np.all(np.isfinite(seconds))
 

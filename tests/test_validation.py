@@ -307,7 +307,7 @@ def valid(tmp_path_factory):
 def test_valid_directory_is_ok_with_typed_frames(valid):
     report, frames = valid["report"], valid["frames"]
     assert report.ok, [str(p) for p in report.problems]
-    assert set(frames) == {"enkat", "insatser", "befolkning", "kolada"}
+    assert set(frames) == {"enkat", "insatser", "insatser_rounds", "befolkning", "kolada"}
     enkat = frames["enkat"]
     assert list(enkat.columns) == ["ar", "kommunkod", "arskurs", "kon", *ITEMS]
     assert enkat["kommunkod"].tolist()[:5] == ["0123", "0123", "0184", "0184", "0191"]
@@ -439,7 +439,7 @@ def test_survey_weights_are_read_when_present(tmp_path):
 def test_check_data_dir(tmp_path):
     data = make_data_dir(tmp_path / "data")
     frames = check_data_dir(data, codebook=CB, report_dir=tmp_path / "report")
-    assert set(frames) == {"enkat", "insatser", "befolkning", "kolada"}
+    assert set(frames) == {"enkat", "insatser", "insatser_rounds", "befolkning", "kolada"}
     (data / "insatser.csv").unlink()
     with pytest.raises(DataValidationError) as info:
         check_data_dir(data, codebook=CB, report_dir=tmp_path / "report")

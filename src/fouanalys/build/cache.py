@@ -31,6 +31,7 @@ from fouanalys.ingest.catalog import (
     sha256_file,
 )
 from fouanalys.ingest.files import atomic_write
+from fouanalys.ingest.rounds import ROUNDS_FOLDER, find_rounds
 
 # pandas is imported only where a frame is hashed: the no-change rebuild never needs it.
 
@@ -182,7 +183,21 @@ def current_manifest(data_dir: Path, processed_dir: Path) -> dict | None:
             return None
         if sha256_file(found[0]) != meta.get("sha256"):
             return None
+    if not _rounds_unchanged(data_dir, recorded):
+        return None
     for meta in manifest.get("tables", {}).values():
         if not (Path(processed_dir) / meta["file"]).is_file():
             return None
     return manifest
+
+
+def _rounds_unchanged(data_dir: Path, recorded: Mapping) -> bool:
+    """Whether the stored mapping rounds (:mod:`fouanalys.ingest.rounds`) are the ones the
+    manifest records, byte for byte, with nothing misnamed beside them."""
+    rounds, problems = find_rounds(Path(data_dir))
+    if problems:
+        return False
+    was = {name for name in recorded if name.startswith(ROUNDS_FOLDER + "/")}
+    if was != {r.input_name for r in rounds}:
+        return False
+    return all(sha256_file(r.path) == recorded[r.input_name].get("sha256") for r in rounds)

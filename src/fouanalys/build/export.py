@@ -54,7 +54,7 @@ from fouanalys.config import (
 )
 from fouanalys.exceptions import FouanalysError
 from fouanalys.ingest.files import atomic_write
-from fouanalys.present.labels import INPUT_LABELS, PARAMETER_LABELS
+from fouanalys.present.labels import PARAMETER_LABELS, input_label
 from fouanalys.present.text import DASH, format_number
 
 log = logging.getLogger("fouanalys")
@@ -326,7 +326,7 @@ def provenance_html(infos: Sequence[Mapping[str, Any]], anchor: str | None = Non
         )
         for (name, file, sha), meta in inputs.items():
             out.append(
-                f"<tr><td>{esc(INPUT_LABELS.get(name, name))}</td><td>{esc(file or '–')}</td>"
+                f"<tr><td>{esc(input_label(name))}</td><td>{esc(file or '–')}</td>"
                 f'<td class="num">{esc(_number_text(meta.get("rows")))}</td>'
                 f"<td><code>{esc(sha[:12] or '–')}</code></td></tr>"
             )

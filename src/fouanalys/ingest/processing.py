@@ -32,6 +32,7 @@ from fouanalys.config import (
 )
 from fouanalys.exceptions import DataValidationError, FouanalysError
 from fouanalys.ingest.catalog import sha256_file
+from fouanalys.ingest.rounds import BASE_ROUND
 
 log = logging.getLogger("fouanalys")
 
@@ -106,8 +107,9 @@ def derived_tables(
     knowledge base (:mod:`fouanalys.knowledge`) its approaches (``approaches``), the
     interventions linked to them (``approach_links``) and the approaches that fit each gap
     (``gap_approaches``), and the need against capacity at the surveyed ages
-    (``need_capacity``, :mod:`fouanalys.need`), and the research RISE's table gives for each
-    factor (``factor_research``, :mod:`fouanalys.research`).
+    (``need_capacity``, :mod:`fouanalys.need`), the research RISE's table gives for each
+    factor (``factor_research``, :mod:`fouanalys.research`), and for municipalities with two
+    or more mapping rounds what changed since the previous one (:func:`round_tables`).
 
     Respondents the codebook's rules exclude as not serious (:func:`fouanalys.response.unserious`)
     are left out before any index is scored, so every table made from the scores counts only
@@ -139,6 +141,7 @@ def derived_tables(
     links = link_interventions(frames["insatser"], approaches)
     prevalence = prevalence_table(scores, codebook, threshold=threshold)
     return {
+        **round_tables(frames, prioritised, coverage["gaps"], codebook),
         "response": response_table(enkat, flags, codebook, frames.get("elever")),
         "prevalence": prevalence,
         "levels": levels_table(scores, codebook, threshold=threshold),
@@ -162,6 +165,39 @@ def derived_tables(
         "need_capacity": need_capacity(
             coverage["gaps"], prevalence, frames["befolkning"], frames["insatser"], codebook
         ),
+    }
+
+
+def round_tables(
+    frames: dict[str, pd.DataFrame],
+    prioritised: pd.DataFrame,
+    gaps: pd.DataFrame,
+    codebook: Codebook,
+) -> dict[str, pd.DataFrame]:
+    """What changed since each municipality's previous mapping round
+    (:mod:`fouanalys.inventory_changes`): the rounds compared (``compared_rounds``), the
+    interventions new, ended or changed (``intervention_changes``) and the gap map before and
+    after (``gap_changes``, the previous round's gaps computed by the same rule)."""
+    from fouanalys.coverage import coverage_tables
+    from fouanalys.inventory_changes import (
+        compared_rounds,
+        gap_changes,
+        intervention_changes,
+        previous_inventory,
+    )
+
+    rounds = frames.get("insatser_rounds")
+    if rounds is None:  # typed frames made before rounds existed: the inventory is one round
+        rounds = frames["insatser"].assign(round_id=BASE_ROUND, round_order=0)
+    previous = previous_inventory(rounds)
+    previous_gaps = gaps.iloc[0:0]
+    if len(previous):  # gap_table has a row for every municipality: keep the compared ones
+        every = coverage_tables(previous, frames["befolkning"], prioritised, codebook)["gaps"]
+        previous_gaps = every.loc[every["municipality_code"].isin(set(previous["kommunkod"]))]
+    return {
+        "compared_rounds": compared_rounds(rounds),
+        "intervention_changes": intervention_changes(rounds),
+        "gap_changes": gap_changes(previous_gaps, gaps),
     }
 
 

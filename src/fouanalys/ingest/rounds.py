@@ -19,11 +19,14 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from fouanalys.codebook import Codebook
 from fouanalys.exceptions import Problem
+
+if TYPE_CHECKING:  # the build's freshness check imports this module: no pandas at import
+    import pandas as pd
+
+    from fouanalys.codebook import Codebook
 
 #: The folder under a data folder that holds the mapping rounds, one subfolder per municipality.
 ROUNDS_FOLDER = "kartlaggning"
@@ -35,6 +38,11 @@ _ROUND_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.csv$")
 @dataclass(frozen=True)
 class MappingRound:
     """One stored round: the municipality, its id (``2026-12-05`` or ``2026-12-05-2``) and file."""
+
+    #: The key of the round's file in a validation report's and manifest's ``inputs``.
+    @property
+    def input_name(self) -> str:
+        return f"{ROUNDS_FOLDER}/{self.municipality_code}/{self.round_id}"
 
     municipality_code: str
     round_id: str
@@ -136,3 +144,35 @@ def latest_inventory(
     typed = to_typed(read_raw(path, "insatser", codebook), "insatser", codebook)
     rows = typed.loc[typed["kommunkod"] == municipality_code].reset_index(drop=True)
     return rows, round_id
+
+
+def combine_rounds(
+    base: pd.DataFrame, rounds: list[tuple[MappingRound, pd.DataFrame]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The inventory the build uses and every round side by side, from typed frames.
+
+    ``base`` is the typed ``insatser`` input (every municipality's first round), ``rounds`` the
+    stored rounds with their typed rows, oldest first per municipality (as :func:`find_rounds`
+    orders them). Returns:
+
+    - the current inventory: each municipality's rows of its newest round (``base`` rows for a
+      municipality without stored rounds), columns as ``base``, sorted by municipality code
+      (rows of one municipality in their file's order);
+    - all rounds: ``base`` and every round's rows, with ``round_id`` (str; :data:`BASE_ROUND`
+      for ``base``) and ``round_order`` (Int64: 0 for ``base``, then 1, 2, … per municipality).
+    """
+    import pandas as pd
+
+    parts = [base.assign(round_id=BASE_ROUND, round_order=0)]
+    order: dict[str, int] = {}
+    for mapping_round, rows in rounds:
+        code = mapping_round.municipality_code
+        order[code] = order.get(code, 0) + 1
+        parts.append(rows.assign(round_id=mapping_round.round_id, round_order=order[code]))
+    every = pd.concat(parts, ignore_index=True)
+    every["round_id"] = every["round_id"].astype("str")
+    every["round_order"] = every["round_order"].astype("Int64")
+    newest = every.groupby("kommunkod", sort=False)["round_order"].transform("max")
+    current = every.loc[every["round_order"] == newest, list(base.columns)]
+    current = current.sort_values("kommunkod", kind="stable")
+    return current.reset_index(drop=True).astype(base.dtypes.to_dict()), every

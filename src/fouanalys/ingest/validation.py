@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import difflib
 import html
+import itertools
 import logging
 import os
 import time
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ from fouanalys.ingest.readers import (
     split_codes,
     to_typed,
 )
+from fouanalys.ingest.rounds import ROUNDS_FOLDER, MappingRound, combine_rounds, find_rounds
 
 log = logging.getLogger("fouanalys")
 
@@ -71,6 +73,8 @@ _FOLD = "__fold"
 # --- Great Expectations, imported once and quietly -----------------------------------------
 
 _GX: Any = None
+#: Numbers the suites and data sources of one context apart.
+_RUNS = itertools.count()
 
 
 def _gx() -> Any:
@@ -524,7 +528,8 @@ def _key_view(col: Column) -> str:
 def _run(ctx: Any, fc: FileChecks) -> None:
     """Validate every view of one file with one suite each; append Problems to ``fc``."""
     gx = _gx()
-    source = ctx.data_sources.add_pandas(name=f"fouanalys_{fc.name}")
+    tag = f"{fc.name}_{next(_RUNS)}"  # one context checks several inventories (rounds)
+    source = ctx.data_sources.add_pandas(name=f"fouanalys_{tag}")
     for view_name, view in fc.views.items():
         checks = [ch for ch in fc.checks if ch.frame == view_name]
         if not checks:
@@ -532,7 +537,7 @@ def _run(ctx: Any, fc: FileChecks) -> None:
         for i, ch in enumerate(checks):
             ch.expectation.meta = {"check": i}
         suite = gx.ExpectationSuite(
-            name=f"{fc.name}_{view_name}", expectations=[ch.expectation for ch in checks]
+            name=f"{tag}_{view_name}", expectations=[ch.expectation for ch in checks]
         )
         suite = ctx.suites.add(suite)
         asset = source.add_dataframe_asset(name=view_name)
@@ -569,7 +574,7 @@ def _item_problems(fc: FileChecks, ch: Check, res: Any) -> list[Problem]:
             message = _with_suggestions(message, shown[:MAX_VALUES_LISTED], suggest)
         problems.append(
             Problem(
-                file=fc.raw.path.name,
+                file=_file_name(fc.raw.path),
                 column=item,
                 message=message,
                 rows=tuple(rows),
@@ -620,7 +625,7 @@ def _problem(fc: FileChecks, ch: Check, res: Any) -> Problem:
     info = res.exception_info or {}
     if info.get("raised_exception"):
         return Problem(
-            file=fc.raw.path.name,
+            file=_file_name(fc.raw.path),
             column=ch.column,
             message=f"Kontrollen kunde inte köras: {info.get('exception_message')}",
             expected=ch.expected,
@@ -637,7 +642,7 @@ def _problem(fc: FileChecks, ch: Check, res: Any) -> Problem:
     if ch.suggest is not None:
         message = _with_suggestions(message, values[:MAX_VALUES_LISTED], ch.suggest)
     return Problem(
-        file=fc.raw.path.name,
+        file=_file_name(fc.raw.path),
         column=ch.column,
         message=message,
         rows=tuple(rows[:MAX_ROWS_LISTED]),
@@ -660,7 +665,7 @@ def validate_raw(name: str, raw: RawTable, codebook: Codebook, ctx: Any = None) 
     """The problems of one raw table of input ``name``, by the checks :func:`validate_data_dir`
     runs on that input's file (not the checks across files): the gate for a table read from
     elsewhere, such as a returned mapping workbook. ``ctx`` is a GX context from
-    :func:`_context` that has not validated this input yet (a fresh one when None)."""
+    :func:`_context` (a fresh one when None)."""
     fc = build_checks(name, raw, codebook)
     _run(ctx if ctx is not None else _context(), fc)
     return fc.problems
@@ -702,13 +707,17 @@ def validate_data_dir(
             "encoding": raw.encoding,
             "format": raw.format,
         }
+    rounds = _read_rounds(Path(data_dir), codebook, report)
     read_s = time.perf_counter() - start
 
-    if raws:
+    if raws or rounds:
         ctx = _context()
         for name, raw in raws.items():
             report.problems.extend(validate_raw(name, raw, codebook, ctx))
-        report.problems.extend(_cross_file_problems(raws, codebook))
+        for mapping_round, raw in rounds:
+            report.problems.extend(validate_raw("insatser", raw, codebook, ctx))
+            report.problems.extend(_round_municipality_problems(mapping_round, raw, codebook))
+        report.problems.extend(_cross_file_problems(raws, codebook, [raw for _, raw in rounds]))
         if "kolada" in raws:
             report.problems.extend(kolada_problems(raws["kolada"], codebook))
     log.info(
@@ -721,23 +730,109 @@ def validate_data_dir(
     frames: dict[str, pd.DataFrame] = {}
     if report.ok:
         frames = {name: to_typed(raw, name, codebook) for name, raw in raws.items()}
+        if "insatser" in frames:
+            typed = [(r, to_typed(raw, "insatser", codebook)) for r, raw in rounds]
+            frames["insatser"], frames["insatser_rounds"] = combine_rounds(
+                frames["insatser"], typed
+            )
     write_html_report(report, Path(report_dir or validation_report_dir(data_dir)))
     return report, frames
 
 
-def _cross_file_problems(raws: dict[str, RawTable], codebook: Codebook) -> list[Problem]:
-    """Problems between files: interventions in a municipality with no population rows, and
-    more survey respondents than enrolled pupils."""
-    return _population_problems(raws, codebook) + _enrolment_problems(raws, codebook)
+def _read_rounds(
+    data_dir: Path, codebook: Codebook, report: ValidationReport
+) -> list[tuple[MappingRound, RawTable]]:
+    """Read every stored mapping round (:mod:`fouanalys.ingest.rounds`) as a raw inventory;
+    record each in ``report.files`` and what cannot be read in ``report.problems``."""
+    found, problems = find_rounds(data_dir)
+    report.problems.extend(problems)
+    known = set(codebook.municipality_codes)
+    rounds = []
+    for mapping_round in found:
+        if mapping_round.municipality_code not in known:
+            report.problems.append(
+                Problem(
+                    file=mapping_round.relative_name,
+                    message=(
+                        f"Mappen {mapping_round.municipality_code} är ingen kommunkod i "
+                        "kodboken, så omgången kan inte knytas till någon kommun."
+                    ),
+                    expected="en mapp per kommun, namngiven med kommunkoden: "
+                    + ", ".join(codebook.municipality_codes),
+                )
+            )
+            continue
+        try:
+            raw = read_raw(mapping_round.path, "insatser", codebook)
+        except InputError as exc:
+            report.problems.extend(
+                replace(p, file=mapping_round.relative_name) for p in exc.problems
+            )
+            continue
+        rounds.append((mapping_round, raw))
+        report.files[mapping_round.input_name] = {
+            "file": mapping_round.relative_name,
+            "path": str(mapping_round.path),
+            "rows": len(raw.frame),
+            "sha256": raw.sha256,
+            "encoding": raw.encoding,
+            "format": raw.format,
+        }
+    return rounds
 
 
-def _population_problems(raws: dict[str, RawTable], codebook: Codebook) -> list[Problem]:
+def _round_municipality_problems(
+    mapping_round: MappingRound, raw: RawTable, codebook: Codebook
+) -> list[Problem]:
+    """Rows of a round whose ``kommunkod`` is not the municipality its folder names."""
+    if "kommunkod" not in raw.frame:
+        return []
+    column = next(c for c in INPUTS["insatser"].columns if c.name == "kommunkod")
+    codes = fold_series(raw.frame["kommunkod"], folder(column, codebook))
+    other = codes.notna() & (codes != mapping_round.municipality_code)
+    if not other.any():
+        return []
+    rows = [int(r) for r in codes.index[other]]
+    return [
+        Problem(
+            file=mapping_round.relative_name,
+            column="kommunkod",
+            message=(
+                "Raden hör till en annan kommun än mappen den ligger i "
+                f"({mapping_round.municipality_code})."
+            ),
+            rows=tuple(rows[:MAX_ROWS_LISTED]),
+            values=tuple(dict.fromkeys(raw.frame.loc[other, "kommunkod"].astype(str)))[
+                :MAX_VALUES_LISTED
+            ],
+            expected=f"kommunkod {mapping_round.municipality_code} på varje rad",
+            n_rows=len(rows) if len(rows) > MAX_ROWS_LISTED else None,
+        )
+    ]
+
+
+def _cross_file_problems(
+    raws: dict[str, RawTable], codebook: Codebook, rounds: list[RawTable] = ()
+) -> list[Problem]:
+    """Problems between files: interventions (in ``insatser`` or a stored round) in a
+    municipality with no population rows, and more survey respondents than enrolled pupils."""
+    inventories = [raws["insatser"]] if "insatser" in raws else []
+    return [
+        problem
+        for inventory in [*inventories, *rounds]
+        for problem in _population_problems(inventory, raws.get("befolkning"), codebook)
+    ] + _enrolment_problems(raws, codebook)
+
+
+def _population_problems(
+    inventory: RawTable, population_raw: RawTable | None, codebook: Codebook
+) -> list[Problem]:
     """Interventions in a municipality that the population file has no rows for."""
-    if "insatser" not in raws or "befolkning" not in raws:
+    if population_raw is None:
         return []
     column = next(c for c in INPUTS["insatser"].columns if c.name == "kommunkod")
     fold = folder(column, codebook)
-    insatser, befolkning = raws["insatser"].frame, raws["befolkning"].frame
+    insatser, befolkning = inventory.frame, population_raw.frame
     if "kommunkod" not in insatser or "kommunkod" not in befolkning:
         return []
     codes = fold_series(insatser["kommunkod"], fold)
@@ -748,7 +843,8 @@ def _population_problems(raws: dict[str, RawTable], codebook: Codebook) -> list[
     rows = [int(r) for r in codes.index[lacking]]
     names = ", ".join(codebook.municipality_name(c) for c in dict.fromkeys(codes[lacking]))
     values = dict.fromkeys(str(v) for v in insatser.loc[lacking, "kommunkod"])
-    source, population = raws["insatser"].path.name, raws["befolkning"].path.name
+    source = _file_name(inventory.path)
+    population = population_raw.path.name
     return [
         Problem(
             file=source,
@@ -763,6 +859,15 @@ def _population_problems(raws: dict[str, RawTable], codebook: Codebook) -> list[
             n_rows=len(rows) if len(rows) > MAX_ROWS_LISTED else None,
         )
     ]
+
+
+def _file_name(path: Path) -> str:
+    """A raw file as problems name it: its name, or ``kartlaggning/<kod>/<datum>.csv`` for a
+    stored mapping round."""
+    path = Path(path)
+    if path.parent.parent.name == ROUNDS_FOLDER:
+        return f"{ROUNDS_FOLDER}/{path.parent.name}/{path.name}"
+    return path.name
 
 
 def _folded_keys(

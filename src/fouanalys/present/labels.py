@@ -74,7 +74,11 @@ PARAMETER_LABELS = {
 #: never shows a table's file or internal name.
 PROCESSED_TABLE_LABELS = {
     "enkat": "Enkätsvar",
-    "insatser": "Insatser",
+    "insatser": "Insatser (senaste kartläggningen)",
+    "insatser_rounds": "Alla kartläggningsomgångar",
+    "compared_rounds": "Jämförda kartläggningsomgångar",
+    "intervention_changes": "Ändrade insatser sedan förra omgången",
+    "gap_changes": "Luckor före och efter senaste omgången",
     "befolkning": "Befolkning",
     "kolada": "Nyckeltal från Kolada",
     "elever": "Inskrivna elever",
@@ -110,6 +114,14 @@ COST_LABELS = {
     "hög": "hög kostnad",
     "okänd": "kostnad okänd",
 }
+
+
+def input_label(name: str) -> str:
+    """A raw input's Swedish name; a stored mapping round (``kartlaggning/<kod>/<omgång>``)
+    reads "Kartläggning av insatser, omgång 2026-12-01"."""
+    if name.startswith("kartlaggning/"):
+        return f"{INPUT_LABELS['insatser']}, omgång {name.rsplit('/', 1)[-1]}"
+    return INPUT_LABELS.get(name, name)
 
 
 def processed_table_label(name: str) -> str:

@@ -4,7 +4,6 @@ The display frames, sentences and figures its notebook shows.
 """
 
 from fouanalys.chapters.underlag.display import (
-    INPUT_LABELS,
     analysed_respondents,
     input_summary,
     inventory_by_level,
@@ -30,7 +29,6 @@ from fouanalys.chapters.underlag.figures import (
 )
 
 __all__ = [
-    "INPUT_LABELS",
     "analysed_respondents",
     "input_summary",
     "inventory_by_level",

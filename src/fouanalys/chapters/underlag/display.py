@@ -19,10 +19,10 @@ from fouanalys.config import DISCLOSURE_THRESHOLD
 from fouanalys.disclosure import protect_line, small, suppress
 from fouanalys.exceptions import FouanalysError
 from fouanalys.present.labels import (
-    INPUT_LABELS,
     KIND_SHORT,
     TOO_FEW_LABEL,
     grade_label,
+    input_label,
     processed_table_label,
 )
 from fouanalys.present.text import (
@@ -103,8 +103,8 @@ def input_summary(manifest: Mapping[str, object]) -> pd.DataFrame:
         path = meta.get("path") or meta.get("file") or name
         rows.append(
             {
-                "Underlag": INPUT_LABELS.get(name, name),
-                "Fil": PurePath(str(path)).name,
+                "Underlag": input_label(name),
+                "Fil": str(meta.get("file") or PurePath(str(path)).name),
                 "Rader": meta.get("rows"),
                 "Format/Kodning": _format_label(meta),
             }

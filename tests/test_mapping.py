@@ -602,3 +602,18 @@ def test_codes_answers_and_separators():
         ("Risk- och skyddsfaktorer", "komma eller radbrytning läst som semikolon"),
     }
     assert "Huvudman" not in {n.column for n in done}  # a label as listed is no rewrite
+
+
+def test_an_imported_round_passes_the_gate_and_is_the_inventory_the_build_uses(
+    template, data, tmp_path
+):
+    from fouanalys.ingest.validation import validate_data_dir
+
+    returned = edited(template, tmp_path / "retur_0114.xlsx", fill_in)
+    (imported,) = import_returns([returned], data_dir=data)
+    report, frames = validate_data_dir(data, codebook=CB, report_dir=tmp_path / "validering")
+    assert report.ok, report.problems
+    assert f"kartlaggning/0114/{imported.path.name}" in {m["file"] for m in report.files.values()}
+    current = frames["insatser"].loc[frames["insatser"]["kommunkod"] == "0114"]
+    assert sorted(current["insats"]) == sorted(imported.returned.typed["insats"])
+    assert "Ny mötesplats" in set(current["insats"])

@@ -617,3 +617,43 @@ def test_an_imported_round_passes_the_gate_and_is_the_inventory_the_build_uses(
     current = frames["insatser"].loc[frames["insatser"]["kommunkod"] == "0114"]
     assert sorted(current["insats"]) == sorted(imported.returned.typed["insats"])
     assert "Ny mötesplats" in set(current["insats"])
+
+
+@pytest.mark.slow
+def test_the_next_build_shows_what_the_return_changed(template, data, tmp_path, monkeypatch):
+    """The whole round trip: template, filled in as a person would, imported, built; the
+    chapter on interventions names what is new, what changed and what is no longer listed."""
+    import html as html_text
+    import re
+
+    from fouanalys.build import runner
+
+    monkeypatch.setattr(runner, "KERNEL_NAME", "python3")
+    returned = edited(template, tmp_path / "retur_0114.xlsx", fill_in)
+    assert main(["mapping", "import", str(returned), "--data-dir", str(data)]) == 0
+    summary = runner.build(
+        municipalities=["0114"],
+        data_dir=data,
+        processed_dir=tmp_path / "processed",
+        reports_dir=tmp_path / "reports",
+        jobs=1,
+        formats=("html",),
+        chapters=("03_insatser",),
+        progress=False,
+    )
+    assert summary.ok
+    page = (tmp_path / "reports" / "0114" / "03_insatser.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", html_text.unescape(re.sub(r"<[^>]+>", " ", page)))
+    text = text.replace("\u2060", "").replace("\u00a0", " ")
+    today = date.today().isoformat()
+    assert f"senaste kartläggning, omgången {today} med 24 insatser" in text
+    assert "jämförs den med den första kartläggningen, som hade 24 insatser" in text
+    assert "har en insats tillkommit, en är inte längre med och en har ändrats" in text
+    assert "Ny mötesplats Ny förebygga, 13–15 år" in text
+    participants = example_rows("0114").set_index("insats").at["Familjecentral", "deltagare_per_ar"]
+    before = participants if participants else "okänt"
+    assert (
+        f"Familjecentral Ändrad nivå: förebygga → förhindra; deltagare per år: {before} → 55"
+        in text
+    )
+    assert "De otroliga åren Inte längre med" in text

@@ -307,7 +307,7 @@ def instruction_rows(
             (
                 "Lista alla insatser i kommunen som förebygger att barn och unga dras in i "
                 "kriminalitet: de som pågår, de som är planerade och de som har avslutats nyligen. "
-                f"Tänk längs hela livsloppet – {stages} – och på alla nivåer: {levels}. "
+                f"Tänk längs hela livsförloppet – {stages} – och på alla nivåer: {levels}. "
                 "Ta med insatser oavsett vem som driver dem."
             ),
         ),

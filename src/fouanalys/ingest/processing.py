@@ -106,8 +106,10 @@ def derived_tables(
     knowledge base (:mod:`fouanalys.knowledge`) its approaches (``approaches``), the
     interventions linked to them (``approach_links``) and the approaches that fit each gap
     (``gap_approaches``), and the need against capacity at the surveyed ages
-    (``need_capacity``, :mod:`fouanalys.need`), and the research RISE's table gives for each
-    factor (``factor_research``, :mod:`fouanalys.research`).
+    (``need_capacity``, :mod:`fouanalys.need`), the research RISE's table gives for each
+    factor (``factor_research``, :mod:`fouanalys.research`), and the answers to Data i
+    Dialog's quality questions over the ongoing interventions per level (``quality_profile``,
+    :mod:`fouanalys.quality`).
 
     Respondents the codebook's rules exclude as not serious (:func:`fouanalys.response.unserious`)
     are left out before any index is scored, so every table made from the scores counts only
@@ -115,7 +117,7 @@ def derived_tables(
     anything is written, so a failure leaves the processed folder as it was. Every published
     survey cell respects the disclosure threshold.
     """
-    from fouanalys.coverage import coverage_tables
+    from fouanalys.coverage import coverage_tables, place_on_life_course
     from fouanalys.knowledge import gap_approaches, link_interventions, load_knowledge
     from fouanalys.need import need_capacity
     from fouanalys.prevalence import (
@@ -125,6 +127,7 @@ def derived_tables(
         priorities_table,
     )
     from fouanalys.priority import priority_factors
+    from fouanalys.quality import quality_profile
     from fouanalys.research import load_factor_research
     from fouanalys.response import response_table, unserious
     from fouanalys.scoring import score_indices
@@ -161,6 +164,11 @@ def derived_tables(
         "factor_research": load_factor_research(codebook=codebook),
         "need_capacity": need_capacity(
             coverage["gaps"], prevalence, frames["befolkning"], frames["insatser"], codebook
+        ),
+        "quality_profile": quality_profile(
+            frames["insatser"],
+            place_on_life_course(frames["insatser"], frames["befolkning"], codebook),
+            codebook,
         ),
     }
 

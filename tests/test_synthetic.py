@@ -232,7 +232,8 @@ def test_insatser_file_is_excel_semicolon_dialect(frames):
         raw.decode("utf-8")  # å/ä/ö are single Windows-1252 bytes
     back = pd.read_csv(io.BytesIO(raw), sep=";", encoding="cp1252", dtype=str,
                        keep_default_na=False)  # fmt: skip
-    assert list(back.columns) == list(synthetic.INSATSER_COLUMNS)
+    quality = load_codebook().ids("quality_questions")
+    assert list(back.columns) == list(synthetic.INSATSER_COLUMNS) + quality
     assert (back["kommunkod"].str.len() == 4).all()
     expected = frames["insatser"].astype(object).map(lambda v: "" if pd.isna(v) else str(v))
     pd.testing.assert_frame_equal(back, expected, check_dtype=False)
@@ -289,6 +290,43 @@ def test_intervention_names_fit_level_and_ages(frames):
     assert (exit_work["niva"] == "riskreducera").all()
     assert (exit_work["inriktning"] == "indikerad").all()
     assert (exit_work["alder_fran"] >= 15).all()
+
+
+def test_every_intervention_answers_the_quality_questions_plausibly(frames, cb):
+    """Data i Dialog's five questions: codebook answers or blank; evidence- and knowledge-based
+    and ongoing interventions answer "ja" more often; results are followed up more rarely than
+    reach; some "delvis" and "vet ej", and 5–10 % not answered."""
+    ins = frames["insatser"]
+    questions = cb.ids("quality_questions")
+    assert len(questions) == 5 and set(questions) <= set(ins.columns)
+    answers = ins[questions].stack(future_stack=True)  # blanks kept, as None
+    given = answers.dropna()
+    assert set(given) == set(cb.ids("quality_answers"))
+    assert 0.05 <= answers.isna().mean() <= 0.10
+    assert (given == "delvis").mean() > 0.10
+    assert 0.02 < (given == "vet ej").mean() < 0.10
+    yes = ins[questions].eq("ja")
+    well_founded = ins["kunskapslage"].isin(["evidensbaserad", "kunskapsbaserad"])
+    assert yes[well_founded].mean().mean() > yes[~well_founded].mean().mean() + 0.15
+    ongoing = ins["status"] == "pågående"
+    assert yes[ongoing].mean().mean() > yes[~ongoing].mean().mean()
+    assert yes["uppfoljning_resultat"].mean() < yes["uppfoljning_rackvidd"].mean() - 0.15
+    for _, own in ins.groupby("kommunkod"):  # every municipality has answers to show
+        assert own[questions].notna().to_numpy().mean() > 0.8
+
+
+def test_quality_answers_leave_the_other_columns_and_files_as_they_were(monkeypatch):
+    """The answers come last from the inventory's own stream: without them the inventory's
+    other columns, the survey and the population are the same draws."""
+    plain = synthetic.generate(seed=7, scale=0.05)
+    monkeypatch.setattr(synthetic, "_quality_answers", lambda insatser, cb, rng: insatser)
+    without = synthetic.generate(seed=7, scale=0.05)
+    assert list(without["insatser"].columns) == list(synthetic.INSATSER_COLUMNS)
+    pd.testing.assert_frame_equal(
+        plain["insatser"][without["insatser"].columns], without["insatser"]
+    )
+    for name in ("enkat", "befolkning", "kolada", "elever"):
+        pd.testing.assert_frame_equal(plain[name], without[name])
 
 
 # --- population ------------------------------------------------------------------------------

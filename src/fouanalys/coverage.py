@@ -516,6 +516,33 @@ def targeting_coverage_table(
     return _grid(placed, "targeting", codebook.ids("targeting"), codebook, population, placed)
 
 
+def ongoing_interventions(placed: pd.DataFrame) -> pd.DataFrame:
+    """The ongoing interventions of ``placed``, one row each: the set every count of "the
+    municipality's ongoing interventions" is taken over (the knowledge profile, the quality
+    profile of :mod:`fouanalys.quality`), so that they give one number.
+
+    An intervention is ongoing when its status is :data:`ONGOING`; one that covers no life
+    stage has no placed row and is not counted. Columns: ``municipality_code``,
+    ``intervention``, ``level``, ``knowledge`` (str); ``participants`` (Float64: its known
+    participants a year, summed over its stages; NA when it gives none); ``few`` (bool: it
+    reports 1 to ``DISCLOSURE_THRESHOLD − 1`` participants a year). Sorted by municipality and
+    intervention.
+    """
+    ongoing = placed.loc[placed["status"] == ONGOING]
+    per_intervention = ongoing.groupby(["municipality_code", "intervention"], sort=True).agg(
+        level=("level", "first"),
+        knowledge=("knowledge", "first"),
+        participants=("participants", lambda p: p.sum(min_count=1)),
+        few=("few", "any"),
+    )
+    out = per_intervention.reset_index()
+    for col in ("municipality_code", "intervention", "level", "knowledge"):
+        out[col] = out[col].astype("str")
+    out["participants"] = out["participants"].astype("Float64")
+    out["few"] = out["few"].astype(bool)
+    return out[["municipality_code", "intervention", "level", "knowledge", "participants", "few"]]
+
+
 def knowledge_profile(placed: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """How much of each municipality's ongoing work rests on which knowledge level.
 
@@ -534,11 +561,8 @@ def knowledge_profile(placed: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """
     levels = codebook.ids("knowledge_levels")
     municipalities = codebook.municipality_codes
-    ongoing = placed.loc[placed["status"] == ONGOING]
-    per_intervention = ongoing.groupby(["municipality_code", "intervention"]).agg(
-        knowledge=("knowledge", "first"),
-        participants=("participants", lambda p: p.sum(min_count=1)),
-        few=("few", "any"),
+    per_intervention = ongoing_interventions(placed).set_index(
+        ["municipality_code", "intervention"]
     )
     per_intervention["_known"] = per_intervention["participants"].notna()
     per_intervention["_few_p"] = (

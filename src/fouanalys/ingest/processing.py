@@ -108,8 +108,10 @@ def derived_tables(
     interventions linked to them (``approach_links``) and the approaches that fit each gap
     (``gap_approaches``), and the need against capacity at the surveyed ages
     (``need_capacity``, :mod:`fouanalys.need`), the research RISE's table gives for each
-    factor (``factor_research``, :mod:`fouanalys.research`), and for municipalities with two
-    or more mapping rounds what changed since the previous one (:func:`round_tables`).
+    factor (``factor_research``, :mod:`fouanalys.research`), the answers to Data i Dialog's
+    quality questions over the ongoing interventions per level (``quality_profile``,
+    :mod:`fouanalys.quality`), and for municipalities with two or more mapping rounds what
+    changed since the previous one (:func:`round_tables`).
 
     Respondents the codebook's rules exclude as not serious (:func:`fouanalys.response.unserious`)
     are left out before any index is scored, so every table made from the scores counts only
@@ -117,7 +119,7 @@ def derived_tables(
     anything is written, so a failure leaves the processed folder as it was. Every published
     survey cell respects the disclosure threshold.
     """
-    from fouanalys.coverage import coverage_tables
+    from fouanalys.coverage import coverage_tables, place_on_life_course
     from fouanalys.knowledge import gap_approaches, link_interventions, load_knowledge
     from fouanalys.need import need_capacity
     from fouanalys.prevalence import (
@@ -127,6 +129,7 @@ def derived_tables(
         priorities_table,
     )
     from fouanalys.priority import priority_factors
+    from fouanalys.quality import quality_profile
     from fouanalys.research import load_factor_research
     from fouanalys.response import response_table, unserious
     from fouanalys.scoring import score_indices
@@ -164,6 +167,11 @@ def derived_tables(
         "factor_research": load_factor_research(codebook=codebook),
         "need_capacity": need_capacity(
             coverage["gaps"], prevalence, frames["befolkning"], frames["insatser"], codebook
+        ),
+        "quality_profile": quality_profile(
+            frames["insatser"],
+            place_on_life_course(frames["insatser"], frames["befolkning"], codebook),
+            codebook,
         ),
     }
 

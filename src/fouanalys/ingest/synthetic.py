@@ -35,6 +35,17 @@ Model, in brief:
 * **Interventions** (``insatser``): 15–40 per municipality (more in larger ones), drawn from a
   catalogue of real Swedish programme types with plausible level, targeting, ages, factors,
   actors and reach.
+* **Quality questions** (Data i Dialog's step 2, one ``insatser`` column per codebook
+  ``quality_questions`` id, answered with a ``quality_answers`` id or left blank): each
+  intervention has a latent "how organised" score, higher for evidence- and knowledge-based
+  and for ongoing ones, shifted by its municipality (:data:`QUALITY_KNOWLEDGE`,
+  :data:`QUALITY_STATUS`, :data:`QUALITY_MUNICIPALITY_SD`); each question has its own ease
+  (:data:`QUALITY_EASE`: a responsible organisation is common, follow-up of results rare,
+  rarer than follow-up of reach), and the score plus noise gives ja, delvis or nej. Some answer
+  "vet ej" (:data:`QUALITY_DONT_KNOW`), and 5–10 % of the answers are blank (not answered):
+  a few interventions leave all five blank, others single ones (:data:`QUALITY_ALL_BLANK`,
+  :data:`QUALITY_BLANK`). Drawn from the inventory's stream after all its other draws, a fixed
+  number of them, so the inventory's other columns and every other file stay as they were.
 * **Small groups** (so that a build shows disclosure control at work): the example keeps only
   :data:`SMALL_CELL`'s few respondents of one municipality × year × grade × sex (Ekerö's girls
   in gy 2 in 2024), and Ekerö's *Avhopparverksamhet* reports :data:`SMALL_INTERVENTION`'s
@@ -239,6 +250,35 @@ SMALL_CELL: tuple[str, int, str, str, int] = ("0125", 2024, "Gy 2", "Flicka", 3)
 #: One intervention for a small, identifiable group with 1–4 participants a year (ongoing):
 #: (municipality code, intervention, participants a year).
 SMALL_INTERVENTION: tuple[str, str, int] = ("0125", "Avhopparverksamhet", 2)
+
+#: Quality questions (the example's own model, see the module notes). Shift of the latent
+#: score by the intervention's knowledge level and status, in SD of the score.
+QUALITY_KNOWLEDGE: dict[str, float] = {
+    "evidensbaserad": 0.9,
+    "kunskapsbaserad": 0.5,
+    "lovande": 0.0,
+    "ej bedömd": -0.6,
+}
+QUALITY_STATUS: dict[str, float] = {"pågående": 0.3, "planerad": -0.4, "avslutad": -0.2}
+#: SD of a municipality's shift (some municipalities document their work better).
+QUALITY_MUNICIPALITY_SD = 0.3
+#: How easy each question is to answer "ja" (added to the score): a responsible organisation
+#: and written goals are common, long-term funding less so, follow-up of results rarest.
+QUALITY_EASE: dict[str, float] = {
+    "skriftliga_mal": 0.5,
+    "langsiktig_finansiering": -0.1,
+    "ansvarig_organisation": 0.9,
+    "uppfoljning_rackvidd": 0.2,
+    "uppfoljning_resultat": -0.7,
+}
+#: Score plus noise above the first cut is "ja", above the second "delvis", else "nej".
+QUALITY_CUTS: tuple[float, float] = (0.35, -0.35)
+#: Probability of "vet ej" for one answer (higher for funding, which the respondent may not
+#: know); of an intervention with all five answers blank; of one blank answer otherwise.
+QUALITY_DONT_KNOW: dict[str, float] = {"langsiktig_finansiering": 0.10}
+QUALITY_DONT_KNOW_DEFAULT = 0.04
+QUALITY_ALL_BLANK = 0.035
+QUALITY_BLANK = 0.035
 
 
 # --- population -----------------------------------------------------------------------------
@@ -916,6 +956,47 @@ def _small_intervention(insatser: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _quality_answers(
+    insatser: pd.DataFrame, cb: Codebook, rng: np.random.Generator
+) -> pd.DataFrame:
+    """The inventory with one column per codebook quality question (answer id, or None for a
+    blank cell), appended after its other columns; the model is the module notes'.
+
+    A fixed number of draws from ``rng`` whatever the rows hold, so that the columns before
+    them, drawn earlier, are unchanged.
+    """
+    questions = cb.ids("quality_questions")
+    answers = set(cb.ids("quality_answers"))
+    yes, partly, no, dont_know = "ja", "delvis", "nej", "vet ej"
+    if not questions or not {yes, partly, no, dont_know} <= answers:
+        return insatser
+    n, k = len(insatser), len(questions)
+    codes = list(cb.municipality_codes)
+    municipality = rng.normal(0.0, QUALITY_MUNICIPALITY_SD, len(codes))
+    own = rng.normal(0.0, 0.6, n)
+    noise = rng.normal(0.0, 0.6, (n, k))
+    u_dont_know = rng.random((n, k))
+    u_all_blank = rng.random(n)
+    u_blank = rng.random((n, k))
+    position = {c: i for i, c in enumerate(codes)}
+    score = (
+        insatser["kunskapslage"].map(QUALITY_KNOWLEDGE).fillna(0.0).to_numpy(float)
+        + insatser["status"].map(QUALITY_STATUS).fillna(0.0).to_numpy(float)
+        + municipality[insatser["kommunkod"].map(position).to_numpy(int)]
+        + own
+    )
+    ease = np.array([QUALITY_EASE.get(q, 0.0) for q in questions])
+    z = score[:, None] + ease[None, :] + noise
+    drawn = np.where(z > QUALITY_CUTS[0], yes, np.where(z > QUALITY_CUTS[1], partly, no))
+    p_dont_know = np.array([QUALITY_DONT_KNOW.get(q, QUALITY_DONT_KNOW_DEFAULT) for q in questions])
+    drawn = np.where(u_dont_know < p_dont_know[None, :], dont_know, drawn).astype(object)
+    drawn[(u_all_blank < QUALITY_ALL_BLANK)[:, None] | (u_blank < QUALITY_BLANK)] = None
+    out = insatser.copy()
+    for j, q in enumerate(questions):
+        out[q] = drawn[:, j]
+    return out
+
+
 # --- Kolada key figures ---------------------------------------------------------------------
 #: Columns of ``kolada.csv``, in Kolada's shape (one row per KPI, area, year and gender).
 KOLADA_COLUMNS: tuple[str, ...] = ("kpi", "municipality_id", "year", "gender", "value", "status")
@@ -1104,8 +1185,9 @@ def generate(
       nullable integer response codes 1..levels, blank = no answer, ``DIDkommun``); columns the
       codebook does not score are blank.
     - ``insatser``: kommunkod, insats, huvudman, niva, inriktning, alder_fran, alder_till,
-      faktorer, push_pull, kunskapslage, deltagare_per_ar (nullable), samverkan, status,
-      kommentar.
+      faktorer, push_pull, kunskapslage, metod, deltagare_per_ar (nullable), samverkan,
+      status, kommentar, then one column per codebook quality question (an answer id, None
+      when not answered).
     - ``befolkning``: kommunkod, ar (2018–2024), alder (0–25), kon (Pojke/Flicka), antal.
     - ``kolada``: kpi, municipality_id, year, gender, value, status (see :func:`kolada_frame`).
     - ``elever``: kommunkod, ar (the survey years), arskurs (grade id), antal: pupils enrolled
@@ -1123,7 +1205,10 @@ def generate(
     # leaves the inventory as it was
     survey_rng, inventory_rng = (np.random.default_rng([seed, part]) for part in (1, 2))
     enkat = _small_cell(_unserious_answers(_survey(cb, pop, survey_rng), cb, survey_rng), cb)
-    insatser = _small_intervention(_interventions(cb, inventory_rng))
+    # the quality answers come last from the inventory's stream: its other columns stay put
+    insatser = _quality_answers(
+        _small_intervention(_interventions(cb, inventory_rng)), cb, inventory_rng
+    )
     kolada = kolada_frame(cb, seed)
     elever = _enrolment(cb, pop, enkat, np.random.default_rng([seed, 3]))
     return {
@@ -1191,7 +1276,8 @@ mappen som syntetisk; rapporter som byggs härifrån får en banderoll om det.
   gzip. Svarskoder 1..antal svarsalternativ, tomt = inget svar. Kolumner som kodboken inte
   använder är tomma.
 - `insatser.csv` — kartläggning av insatser, en rad per insats och kommun (15–40 per kommun).
-  Excels "CSV (semikolonavgränsad)": semikolon, Windows-1252, CRLF.
+  Excels "CSV (semikolonavgränsad)": semikolon, Windows-1252, CRLF. De fem sista kolumnerna
+  är Data i Dialogs kvalitetsfrågor (ja, delvis, nej, vet ej; tomt = inte besvarad).
 - `befolkning.csv` — befolkning per kommun, år (2018–2024), ettårsålder 0–25 och kön. UTF-8,
   komma.
 - `elever.csv` — inskrivna elever per hemkommun, enkätår och årskurs (`kommunkod, ar, arskurs,

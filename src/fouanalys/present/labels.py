@@ -10,6 +10,7 @@ from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.coverage import MIN_STAGE_SHARE, THIN_REACH_PER_1000
 from fouanalys.present.text import NBSP, UNKNOWN, format_number, is_missing, lower_first
 from fouanalys.priority import group_rank
+from fouanalys.quality import NOT_ANSWERED, TOTAL_LEVEL
 
 SEX_LABELS = {"Pojke": "Pojkar", "Flicka": "Flickor"}
 #: Legend text for a 95 % confidence interval.
@@ -48,6 +49,10 @@ EFFECT_LABELS = {
     "hög": "hög effekt",
     "okänd": "okänd effekt",
 }
+
+#: The quality profile's own codes (:mod:`fouanalys.quality`): the rows over all prevention
+#: levels and a quality question left blank, as a report writes them.
+QUALITY_CODE_LABELS = {TOTAL_LEVEL: "Alla nivåer", NOT_ANSWERED: "Ej besvarad"}
 
 #: The raw inputs (``data/raw/<mapp>/<namn>.*``) as a reader knows them.
 INPUT_LABELS = {
@@ -93,6 +98,7 @@ PROCESSED_TABLE_LABELS = {
     "factor_coverage": "Täckning per faktor",
     "targeting_coverage": "Täckning per inriktning",
     "knowledge_profile": "Insatsernas kunskapsläge",
+    "quality_profile": "Insatsernas förutsättningar och uppföljning",
     "gaps": "Luckor",
     "approaches": "Kunskapsbasen om arbetssätt",
     "approach_links": "Insatsernas arbetssätt",

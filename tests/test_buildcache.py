@@ -211,8 +211,8 @@ def test_one_municipalitys_rows_rerun_only_its_chapter(project):
 def test_a_new_mapping_round_reruns_only_its_municipality(project):
     _, data, _, build = project
     build()
-    rounds = data / "kartlaggning" / "0191"
-    rounds.mkdir(parents=True)
+    rounds = data / "kartlaggning" / "0191"  # the example has a round there already
+    rounds.mkdir(parents=True, exist_ok=True)
     lines = (data / "insatser.csv").read_bytes().decode("cp1252").splitlines()
     own = [lines[0], *(line for line in lines if line.startswith("0191;"))]
     (rounds / "2026-12-01.csv").write_text("\n".join(own[:-1]) + "\n", encoding="utf-8")
@@ -220,7 +220,7 @@ def test_a_new_mapping_round_reruns_only_its_municipality(project):
     assert executed(build()) == set()
     (rounds / "2026-12-01.json").write_text("{}", encoding="utf-8")  # a sidecar is no input
     assert executed(build()) == set()
-    (rounds / "2026-12-01.csv").unlink()  # back to insatser.csv alone
+    (rounds / "2026-12-01.csv").unlink()  # back to the example's own rounds
     assert executed(build()) == {"0191"}
 
 

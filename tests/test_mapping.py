@@ -38,9 +38,10 @@ LEVEL_LABELS = {"förebygga": "Förebygga", "förhindra": "Förhindra", "riskred
 
 @pytest.fixture
 def data(tmp_path) -> Path:
-    """A copy of the example data folder."""
+    """A copy of the example data folder without its later mapping rounds: each municipality
+    starts from its rows in insatser.csv."""
     folder = tmp_path / "data"
-    shutil.copytree(EXAMPLE_DATA_DIR, folder)
+    shutil.copytree(EXAMPLE_DATA_DIR, folder, ignore=shutil.ignore_patterns("kartlaggning"))
     return folder
 
 
@@ -122,12 +123,15 @@ def test_template_sheets_headings_and_prefilled_rows(template):
     assert [r[0] for r in rows] == expected["insats"].tolist()
     assert [r[2] for r in rows] == [LEVEL_LABELS[v] for v in expected["niva"]]
     assert [r[10] for r in rows] == [int(v) if v else None for v in expected["deltagare_per_ar"]]
+    answers = {"ja": "Ja", "delvis": "Delvis", "nej": "Nej", "vet ej": "Vet ej", "": None}
+    quality = tuple(answers[expected.at[0, q]] for q in CB.ids("quality_questions"))
     assert rows[0] == (
         "Familjecentral", "Socialtjänst", "Förebygga", "Universell", 0, 5,
         "Stöd och värme från föräldrar; Bristande föräldratillsyn och inkonsekvent föräldraskap",
         None, "Kunskapsbaserad", None, None, "Barnhälsovård (BVC); Förskola", "Pågående",
-        "Startade efter kartläggning av lägesbilden.", None, None, None, None, None,
+        "Startade efter kartläggning av lägesbilden.", *quality,
     )  # fmt: skip
+    assert any(quality)  # the example answers the quality questions
     triple_p = rows[expected.index[expected["insats"].str.startswith("Triple P")][0]]
     assert triple_p[9] == "Föräldraskapsstöd (föräldraprogram)"
     assert triple_p[10] == 102

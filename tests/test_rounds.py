@@ -25,6 +25,8 @@ from fouanalys.ingest.validation import validate_data_dir
 from fouanalys.inventory_changes import gap_changes, intervention_changes
 
 CB = load_codebook()
+#: Copies of the example without its later rounds: every municipality starts from insatser.csv.
+WITHOUT_ROUNDS = shutil.ignore_patterns("kartlaggning")
 
 
 def _touch(path, text="x"):
@@ -185,7 +187,7 @@ def with_round(tmp_path_factory):
     one changed level, one new, and every other row as before."""
     root = tmp_path_factory.mktemp("rounds")
     data = root / "data"
-    shutil.copytree(EXAMPLE_DATA_DIR, data)
+    shutil.copytree(EXAMPLE_DATA_DIR, data, ignore=WITHOUT_ROUNDS)
     base = to_typed(read_raw(data / "insatser.csv", "insatser", CB), "insatser", CB)
     own = base.loc[base["kommunkod"] == "0125"].reset_index(drop=True)
     ended, changed = own["insats"].iloc[0], own["insats"].iloc[1]
@@ -250,7 +252,7 @@ def test_processing_compares_the_two_rounds(with_round, tmp_path):
 
 def test_a_round_without_ongoing_work_opens_every_gap(tmp_path):
     data = tmp_path / "data"
-    shutil.copytree(EXAMPLE_DATA_DIR, data)
+    shutil.copytree(EXAMPLE_DATA_DIR, data, ignore=WITHOUT_ROUNDS)
     base = to_typed(read_raw(data / "insatser.csv", "insatser", CB), "insatser", CB)
     own = base.loc[base["kommunkod"] == "0191"].assign(status="avslutad")
     path = data / "kartlaggning" / "0191" / "2026-12-01.csv"
@@ -267,7 +269,7 @@ def test_a_round_without_ongoing_work_opens_every_gap(tmp_path):
 
 def test_a_bad_round_is_named_with_its_folder_and_row(tmp_path):
     data = tmp_path / "data"
-    shutil.copytree(EXAMPLE_DATA_DIR, data)
+    shutil.copytree(EXAMPLE_DATA_DIR, data, ignore=WITHOUT_ROUNDS)
     base = to_typed(read_raw(data / "insatser.csv", "insatser", CB), "insatser", CB)
     own = base.loc[base["kommunkod"] == "0125"].reset_index(drop=True)
     own.at[1, "niva"] = "förebyga"

@@ -29,6 +29,8 @@ FILES = (
     "elever.csv",
     config.SYNTHETIC_MARKER,
     "README.md",
+    "kartlaggning/0114/2026-10-15.csv",  # the later mapping rounds
+    "kartlaggning/0191/2026-10-15.csv",
 )
 
 
@@ -126,7 +128,10 @@ def _read_all(directory: Path) -> dict[str, bytes]:
 def test_same_seed_gives_byte_identical_files(tmp_path):
     a = synthetic.write_example(tmp_path / "a", seed=7, scale=0.1)
     synthetic.write_example(tmp_path / "b", seed=7, scale=0.1)
-    assert set(a) == {"enkat", "insatser", "befolkning", "kolada", "elever", "marker", "readme"}
+    assert set(a) == {"enkat", "insatser", "befolkning", "kolada", "elever", "marker", "readme"} | {
+        "kartlaggning/0114/2026-10-15",
+        "kartlaggning/0191/2026-10-15",
+    }
     assert _read_all(tmp_path / "a") == _read_all(tmp_path / "b")
 
 
@@ -193,13 +198,18 @@ def test_interrupted_write_leaves_old_files(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         synthetic.write_example(tmp_path, seed=8, scale=0.05)
     assert _read_all(tmp_path) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)
+    assert _written(tmp_path) == sorted(FILES)
     monkeypatch.undo()
 
     monkeypatch.setattr(synthetic.os, "replace", replace_then_fail)
     with pytest.raises(OSError):
         synthetic.write_example(tmp_path, seed=8, scale=0.05)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)  # no tmp files left
+    assert _written(tmp_path) == sorted(FILES)  # no tmp files left
+
+
+def _written(directory: Path) -> list[str]:
+    """Every file under ``directory``, as a path relative to it."""
+    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
 
 
 def test_scale_multiplies_population():
@@ -680,3 +690,22 @@ def test_unserious_respondents_leave_the_other_answers_as_they_were(monkeypatch)
     assert 0 < changed.sum() < 0.02 * len(changed)
     for name in ("insatser", "befolkning", "kolada"):
         pd.testing.assert_frame_equal(plain[name], without[name])
+
+
+def test_the_later_rounds_change_what_the_readme_says():
+    """Two municipalities' later rounds, read with plain pandas: one intervention no longer
+    listed, two new, the rest kept, and every round row for its own municipality."""
+    base = pd.read_csv(config.EXAMPLE_DATA_DIR / "insatser.csv", sep=";", encoding="cp1252")
+    for code in ("0114", "0191"):
+        path = config.EXAMPLE_DATA_DIR / "kartlaggning" / code / "2026-10-15.csv"
+        later = pd.read_csv(path, sep=";", encoding="utf-8-sig", dtype={"kommunkod": str})
+        before = set(base.loc[base["kommunkod"] == int(code), "insats"])
+        after = set(later["insats"])
+        assert len(before - after) == 1 and len(after - before) == 2
+        assert set(later["kommunkod"]) == {code}
+        kept = later.loc[later["insats"].isin(before)].set_index("insats")
+        old = base.loc[base["kommunkod"] == int(code)].set_index("insats").loc[kept.index]
+        assert (old["status"] == "planerad").sum() - (kept["status"] == "planerad").sum() == 1
+        assert (old["niva"] != kept["niva"]).sum() == 1
+        participants = old["deltagare_per_ar"].fillna(-1) != kept["deltagare_per_ar"].fillna(-1)
+        assert participants.sum() == 2

@@ -75,6 +75,8 @@ import pandas as pd
 from fouanalys import config
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.exceptions import InvalidArgumentError
+from fouanalys.ingest.mapping.returns import round_csv
+from fouanalys.ingest.rounds import ROUNDS_FOLDER
 
 logger = logging.getLogger("fouanalys")
 
@@ -1173,6 +1175,77 @@ def _kolada_bytes(frame: pd.DataFrame, codebook: Codebook) -> bytes:
 
 
 # --- public API -----------------------------------------------------------------------------
+#: The example's later mapping round: its date and the municipalities that returned one.
+LATER_ROUND = ("2026-10-15", ("0114", "0191"))
+_NEW_COMMENT = "Ny sedan förra kartläggningen."
+
+
+def _later_rounds(insatser: pd.DataFrame, cb: Codebook, rng: np.random.Generator) -> pd.DataFrame:
+    """A second mapping round for :data:`LATER_ROUND`'s municipalities, as a municipality
+    returns its mapping a year on: one ongoing intervention is no longer listed, the first
+    planned one has started, two report another number of participants, one selective
+    prevention programme is now counted as förhindra, and two programmes of the catalogue the
+    municipality did not run are new (ongoing, with mid-range reach and their own quality
+    answers). From a stream of its own, so the other files stay as they are."""
+    day, codes = LATER_ROUND
+    sizes = {m.code: INHABITANTS_2024.get(m.code, (50_000, 0.0))[0] for m in cb.municipalities}
+    actors = set(cb.ids("actors"))
+    questions = cb.ids("quality_questions")
+    parts = []
+    for code in codes:
+        own = insatser.loc[insatser["kommunkod"] == code].reset_index(drop=True).copy()
+        ongoing = own.index[own["status"] == "pågående"].tolist()
+        gone = int(rng.choice(ongoing))
+        planned = own.index[own["status"] == "planerad"].tolist()
+        if planned:
+            own.loc[planned[0], "status"] = "pågående"
+        known = [i for i in own.index[own["deltagare_per_ar"].notna()] if i != gone]
+        for i in rng.choice(known, size=min(2, len(known)), replace=False):
+            before = int(own.loc[i, "deltagare_per_ar"])
+            own.loc[i, "deltagare_per_ar"] = max(1, round(before * rng.uniform(0.5, 1.9)))
+        selective = [
+            i
+            for i in ongoing
+            if i != gone
+            and own.loc[i, "niva"] == "förebygga"
+            and own.loc[i, "inriktning"] != "universell"
+        ]
+        if selective:
+            own.loc[int(rng.choice(selective)), "niva"] = "förhindra"
+        present = set(own["insats"])
+        candidates = [p for p in CATALOGUE if p.name not in present and p.participants]
+        new = []
+        for j in rng.permutation(len(candidates))[:2]:
+            p = candidates[int(j)]
+            lo, hi = p.participants or (0, 0)
+            answers = rng.choice(["ja", "delvis", "nej"], size=len(questions), p=[0.5, 0.3, 0.2])
+            new.append(
+                {
+                    "kommunkod": code,
+                    "insats": p.name,
+                    "huvudman": p.huvudman,
+                    "niva": p.niva,
+                    "inriktning": p.inriktning,
+                    "alder_fran": p.ages[0],
+                    "alder_till": p.ages[1],
+                    "faktorer": ";".join(p.faktorer),
+                    "push_pull": ";".join(p.push_pull),
+                    "kunskapslage": p.kunskapslage,
+                    "metod": p.metod,
+                    "deltagare_per_ar": max(round((lo + hi) / 2 * sizes[code] / 60_000), 1),
+                    "samverkan": ";".join(a for a in p.partners if a in actors and a != p.huvudman),
+                    "status": "pågående",
+                    "kommentar": _NEW_COMMENT,
+                    **dict(zip(questions, answers.tolist(), strict=True)),
+                }
+            )
+        round_rows = pd.concat([own.drop(index=gone), pd.DataFrame(new)], ignore_index=True)
+        parts.append(round_rows.assign(round_id=day))
+    out = pd.concat(parts, ignore_index=True)
+    out["deltagare_per_ar"] = out["deltagare_per_ar"].astype("Int64")
+    return out
+
+
 def generate(
     seed: int = config.DEFAULT_SEED, scale: float = 1.0, codebook: Codebook | None = None
 ) -> dict[str, pd.DataFrame]:
@@ -1192,6 +1265,8 @@ def generate(
     - ``kolada``: kpi, municipality_id, year, gender, value, status (see :func:`kolada_frame`).
     - ``elever``: kommunkod, ar (the survey years), arskurs (grade id), antal: pupils enrolled
       per municipality, year and grade.
+    - ``rounds``: the later mapping rounds (:func:`_later_rounds`): ``insatser``'s columns and
+      ``round_id``, the date the round is stored under.
 
     ``scale`` multiplies the population (and so the number of respondents); the key figures
     describe whole municipalities and do not depend on it.
@@ -1217,6 +1292,7 @@ def generate(
         "befolkning": pop,
         "kolada": kolada,
         "elever": elever,
+        "rounds": _later_rounds(insatser, cb, np.random.default_rng([seed, 4])),
     }
 
 
@@ -1278,6 +1354,11 @@ mappen som syntetisk; rapporter som byggs härifrån får en banderoll om det.
 - `insatser.csv` — kartläggning av insatser, en rad per insats och kommun (15–40 per kommun).
   Excels "CSV (semikolonavgränsad)": semikolon, Windows-1252, CRLF. De fem sista kolumnerna
   är Data i Dialogs kvalitetsfrågor (ja, delvis, nej, vet ej; tomt = inte besvarad).
+- `kartlaggning/0114/2026-10-15.csv`, `kartlaggning/0191/2026-10-15.csv` — en senare
+  kartläggningsomgång för Upplands Väsby och Sigtuna, som `fouanalys mapping import` sparar
+  den: en insats är inte längre med, en planerad har startat, två anger ett annat antal
+  deltagare, en har bytt nivå och två är nya. Bygget använder den senaste omgången och
+  jämför den med den förra i kapitlet om insatser. UTF-8 med BOM, semikolon.
 - `befolkning.csv` — befolkning per kommun, år (2018–2024), ettårsålder 0–25 och kön. UTF-8,
   komma.
 - `elever.csv` — inskrivna elever per hemkommun, enkätår och årskurs (`kommunkod, ar, arskurs,
@@ -1316,10 +1397,12 @@ def write_example(
     """Generate and write the synthetic example into ``out_dir``.
 
     Writes ``enkat.csv.gz``, ``insatser.csv``, ``befolkning.csv``, ``kolada.csv``,
-    ``elever.csv``, the marker file (``config.SYNTHETIC_MARKER``) and ``README.md``,
-    atomically: everything is written to temporary files first and then moved into place, so an
-    interrupted run leaves the old files. Returns the paths by name (``enkat``, ``insatser``,
-    ``befolkning``, ``kolada``, ``elever``, ``marker``, ``readme``).
+    ``elever.csv``, the later mapping rounds (``kartlaggning/<kod>/<datum>.csv``, as
+    ``fouanalys mapping import`` stores them), the marker file (``config.SYNTHETIC_MARKER``)
+    and ``README.md``, atomically: everything is written to temporary files first and then
+    moved into place, so an interrupted run leaves the old files. Returns the paths by name
+    (``enkat``, ``insatser``, ``befolkning``, ``kolada``, ``elever``, ``marker``, ``readme``
+    and ``kartlaggning/<kod>/<datum>`` for each round).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -1334,10 +1417,15 @@ def write_example(
         "marker": (config.SYNTHETIC_MARKER, _marker_text(seed, scale).encode("utf-8")),
         "readme": ("README.md", _readme_text(seed, scale).encode("utf-8")),
     }
+    for (code, day), rows in frames["rounds"].groupby(["kommunkod", "round_id"], sort=True):
+        name = f"{ROUNDS_FOLDER}/{code}/{day}.csv"
+        text = round_csv(rows.drop(columns="round_id"), codebook)
+        payloads[name.removesuffix(".csv")] = (name, text.encode("utf-8"))
     tmp_paths: dict[str, Path] = {}
     try:
         for key, (name, data) in payloads.items():
-            tmp = out / f".{name}.tmp-{os.getpid()}"
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            tmp = (out / name).parent / f".{Path(name).name}.tmp-{os.getpid()}"
             with open(tmp, "wb") as fh:
                 fh.write(data)
                 fh.flush()

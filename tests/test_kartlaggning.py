@@ -734,6 +734,34 @@ def test_quality_sentences(insatser):
         "pågående insatser som anger antal deltagare.",
     ]
     assert "<" not in " ".join(k.quality_sentences(profile, "0123", CB))
+    # one ongoing intervention, and none answering "ja"
+    only = with_answers(insatser).loc[lambda f: f["insats"] != EVIL]
+    profile = quality_tables(only)["quality_profile"]
+    # (no level is lowest: förebygga and riskreducera both have 0 of 1)
+    assert k.quality_summary(profile, "0123", CB) == [
+        f"På frågan om uppföljning av resultat svarar ingen av de 2 pågående insatserna ja "
+        f"(0{NB}%)."
+    ]
+    assert not any("deltagare" in t for t in k.quality_sentences(profile, "0123", CB))
+    # "ja" only from an intervention without a participant count: the share is unknown, not 0
+    unknown = with_answers(insatser)
+    unknown.loc[unknown["insats"] == "Skolprogram", "uppfoljning_resultat"] = "ja"
+    unknown.loc[unknown["insats"] == EVIL, "uppfoljning_resultat"] = "nej"
+    sentences = k.quality_sentences(quality_tables(unknown)["quality_profile"], "0123", CB)
+    assert sentences[-1] == (
+        "Räknat i deltagare går andelen inte att ange: ingen av de insatser som svarar ja på "
+        "frågan om uppföljning av resultat anger antal deltagare."
+    )
+    # a share above 0 that rounds to 0 % reads "under 1 %": Avhopp's 10 of 2 010
+    tiny = with_answers(insatser)
+    tiny.loc[tiny["insats"] == EVIL, ["deltagare_per_ar", "uppfoljning_resultat"]] = [2000, "nej"]
+    tiny.loc[tiny["insats"] == "Avhopp", "uppfoljning_resultat"] = "ja"
+    sentences = k.quality_sentences(quality_tables(tiny)["quality_profile"], "0123", CB)
+    assert f"uppföljning av resultat under{NB}1{NB}% av deltagarna" in sentences[-1]
+    alone = only.loc[lambda f: f["insats"] != "Skolprogram"]
+    assert k.quality_summary(quality_tables(alone)["quality_profile"], "0123", CB) == [
+        "Den enda pågående insatsen svarar nej på frågan om uppföljning av resultat."
+    ]
     assert k.quality_question_list(CB).splitlines()[0] == (
         "- **Skriftliga mål:** har insatsen skriftliga mål?"
     )

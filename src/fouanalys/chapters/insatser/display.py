@@ -1210,8 +1210,8 @@ def has_quality_answers(quality_profile: pd.DataFrame, municipality_code: str) -
 
 
 def answer_shares_text(yes: object, partly: object) -> str:
-    """The shares answering "ja" and "delvis", each kept on one line: "ja 43 % · delvis 21 %"
-    ("–" parts never: a level without ongoing interventions has no text, "")."""
+    """The shares answering "ja" and "delvis", each kept on one line: "ja 43 % · delvis 21 %";
+    "" for a level without ongoing interventions (nothing to take a share of)."""
     if is_missing(yes) or is_missing(partly):
         return ""
     return f"ja{NBSP}{format_share(yes)} · delvis{NBSP}{format_share(partly)}"
@@ -1263,9 +1263,10 @@ def _results_sentence(frame: pd.DataFrame, codebook: Codebook) -> str:
             return f"Den enda pågående insatsen har inte besvarat {question}."
         word = codebook.labels("quality_answers").get(answered, answered).lower()
         return f"Den enda pågående insatsen svarar {word} på {question}."
+    who = format_number(yes) if yes else "ingen"
     text = (
-        f"På {question} svarar {format_number(yes)} av de {format_number(ongoing)} pågående "
-        f"insatserna ja ({format_share(yes / ongoing)})"
+        f"På {question} svarar {who} av de {format_number(ongoing)} pågående insatserna ja "
+        f"({format_share(yes / ongoing)})"
     )
     if partly:
         text += f" och {format_number(partly)} delvis"
@@ -1303,7 +1304,7 @@ def quality_summary(
 ) -> list[str]:
     """The chapter summary's sentence on following up results: "På frågan om uppföljning av
     resultat svarar 3 av de 20 pågående insatserna ja (15 %) och 4 delvis; lägst andel ja har
-    nivån förebygga, 1 av 9." None (an empty list) without ongoing interventions or answers.
+    nivån förebygga, 1 av 9." An empty list without ongoing interventions or answers.
     HTML-escaped for Markdown."""
     codebook = codebook or load_codebook()
     if not has_quality_answers(quality_profile, municipality_code):
@@ -1316,25 +1317,35 @@ def _reach_sentence(
     quality_profile: pd.DataFrame, municipality_code: str, codebook: Codebook
 ) -> str | None:
     """The share of the known participants that are in interventions answering "ja" to the
-    results question, or None when no ongoing intervention gives a participant count."""
+    results question ("under 1 %" for a share above 0 that would print as "0 %"), or that it is
+    unknown when none of them gives a count; None when none answers "ja" or no ongoing
+    intervention gives a count."""
     rows = quality_profile.loc[
         (quality_profile["municipality_code"] == municipality_code)
         & (quality_profile["level"] == TOTAL_LEVEL)
         & (quality_profile["question"] == RESULTS_QUESTION)
     ].set_index("answer")
-    if rows.empty or YES not in rows.index:
+    if rows.empty or YES not in rows.index or not int(rows.at[YES, "interventions"]):
         return None
     known = int(rows["with_participants"].fillna(0).sum())
     share = rows.at[YES, "share_of_reach"]
     if known == 0 or is_missing(share):
         return None
     label = codebook.labels("quality_questions").get(RESULTS_QUESTION, RESULTS_QUESTION)
+    if not int(rows.at[YES, "with_participants"]):
+        return (
+            "Räknat i deltagare går andelen inte att ange: ingen av de insatser som svarar ja "
+            f"på {_question_phrase(label)} anger antal deltagare."
+        )
     which = (
         "den enda pågående insats" if known == 1 else f"de {format_number(known)} pågående insatser"
     )
+    shown = format_share(share)
+    if float(share) > 0 and shown == format_share(0):
+        shown = f"under{NBSP}{format_share(0.01)}"
     return (
         f"Räknat i deltagare i stället för i insatser når de insatser som svarar ja på "
-        f"{_question_phrase(label)} {format_share(share)} av deltagarna per år; där ingår "
+        f"{_question_phrase(label)} {shown} av deltagarna per år; där ingår "
         f"bara {which} som anger antal deltagare."
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -615,6 +616,199 @@ def test_method_helpers():
     assert k.stage_table(table, "0125", CB)["Invånare"].tolist() == ["–"] * 5
 
 
+# --- quality questions (Data i Dialog, step 2) ---------------------------------------------------
+
+#: Answers of the fixture's interventions (by name): Järfälla's three ongoing ones, its planned
+#: and ended one (all "ja", not counted) and Upplands Väsby's (blank).
+QUALITY_ANSWERS = {
+    EVIL: ("ja", "ja", "ja", "ja", "ja"),
+    "Skolprogram": ("delvis", "nej", "ja", "delvis", None),
+    "Avhopp": ("ja", "vet ej", "ja", "nej", "nej"),
+    "Fältare": ("ja",) * 5,
+    "Gammal insats": ("ja",) * 5,
+}
+
+
+def with_answers(insatser: pd.DataFrame) -> pd.DataFrame:
+    """The fixture's inventory with the quality columns of :data:`QUALITY_ANSWERS`."""
+    out = insatser.copy()
+    for j, question in enumerate(CB.ids("quality_questions")):
+        out[question] = [QUALITY_ANSWERS.get(name, (None,) * 5)[j] for name in out["insats"]]
+    return out
+
+
+def quality_tables(insatser: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The knowledge and quality profiles of ``insatser``, from one placing on the life course."""
+    from fouanalys.coverage import knowledge_profile, place_on_life_course
+    from fouanalys.quality import quality_profile
+
+    befolkning = pd.DataFrame(
+        [(kod, 2024, alder, kon, 500) for kod in ("0123", "0114") for alder in range(26)
+         for kon in ("Pojke", "Flicka")],
+        columns=["kommunkod", "ar", "alder", "kon", "antal"],
+    ).astype({"ar": "Int64", "alder": "Int64", "antal": "Int64"})  # fmt: skip
+    placed = place_on_life_course(insatser, befolkning, CB)
+    return {
+        "knowledge_profile": knowledge_profile(placed, CB),
+        "quality_profile": quality_profile(insatser, placed, CB),
+    }
+
+
+def _well_founded_in_knowledge_table(knowledge: pd.DataFrame) -> tuple[int, int]:
+    """(evidence- or knowledge-based, all) ongoing interventions as the Kunskapsläge table
+    prints them."""
+    counts = dict(zip(knowledge["Kunskapsläge"], knowledge["Pågående insatser"].astype(int),
+                      strict=True))  # fmt: skip
+    return counts["Evidensbaserad"] + counts["Kunskapsbaserad"], sum(counts.values())
+
+
+def test_quality_section_gives_the_knowledge_table_s_evidence_share(insatser):
+    tables = quality_tables(with_answers(insatser))
+    knowledge = k.knowledge_table(tables["knowledge_profile"], "0123", CB)
+    well, ongoing = _well_founded_in_knowledge_table(knowledge)
+    assert (well, ongoing) == (2, 3)  # EVIL (evidence), Skolprogram (knowledge); Avhopp not
+    levels = k.quality_levels(tables["quality_profile"], "0123", CB).set_index("level")
+    assert levels.loc["alla", ["ongoing", "well_founded"]].tolist() == [ongoing, well]
+    # the share printed is the Kunskapsläge table's two shares together
+    shares = tables["knowledge_profile"].set_index(["municipality_code", "knowledge"])
+    both = sum(shares.loc[("0123", lv), "share_of_interventions"] for lv in k.WELL_FOUNDED)
+    assert levels.loc["alla", "well_founded_text"] == f"2 av 3 ({fa_text.format_share(both)})"
+    assert levels.loc["förebygga", "well_founded_text"] == f"2 av 2 (100{NB}%)"
+    assert levels.loc["förhindra", "well_founded_text"] == "inga pågående insatser"
+    assert levels.loc["riskreducera", ["ongoing", "well_founded"]].tolist() == [1, 0]
+
+
+def test_quality_section_evidence_share_in_the_example_is_the_knowledge_table_s():
+    from support import example_tables
+
+    tables = example_tables(CB)
+    for code in CB.municipality_codes:
+        knowledge = k.knowledge_table(tables["knowledge_profile"], code, CB)
+        levels = k.quality_levels(tables["quality_profile"], code, CB).set_index("level")
+        well, ongoing = _well_founded_in_knowledge_table(knowledge)
+        assert levels.loc["alla", ["ongoing", "well_founded"]].tolist() == [ongoing, well], code
+        assert levels.loc[CB.ids("levels"), "ongoing"].sum() == ongoing, code
+
+
+def test_quality_frame_and_table_count_the_ongoing_answers(insatser):
+    profile = quality_tables(with_answers(insatser))["quality_profile"]
+    frame = k.quality_frame(profile, "0123", CB)
+    assert len(frame) == 4 * 5 * 5
+    results = frame.loc[(frame["level"] == "alla") & (frame["question"] == "uppfoljning_resultat")]
+    assert dict(zip(results["answer"], results["interventions"], strict=True)) == {
+        "ja": 1, "delvis": 0, "nej": 1, "vet ej": 0, "ej besvarad": 1,
+    }  # fmt: skip
+    assert results["share"].tolist() == pytest.approx([1 / 3, 0, 1 / 3, 0, 1 / 3])
+    table = k.quality_table(profile, "0123", CB)
+    assert list(table.columns) == ["Nivå", "Fråga", "Ja", "Delvis", "Nej", "Vet ej",
+                                   "Ej besvarad", "Summa"]  # fmt: skip
+    assert len(table) == 20 and (table["Nivå"] != "").all()
+    assert table.iloc[0].tolist() == ["Förebygga", "Skriftliga mål", "1", "1", "0", "0", "0", "2"]
+    assert table.iloc[5].tolist() == ["Förhindra", "Skriftliga mål", *["0"] * 6]
+    assert table.iloc[-1].tolist() == ["Alla nivåer", "Uppföljning av resultat", "1", "0", "1",
+                                       "0", "1", "3"]  # fmt: skip
+
+
+def test_quality_sentences(insatser):
+    profile = quality_tables(with_answers(insatser))["quality_profile"]
+    assert k.has_quality_answers(profile, "0123")
+    assert k.quality_basis(profile, "0123", CB) == (
+        "Andelarna räknas på de 3 pågående insatserna, samma som i tabellen över kunskapsläge, "
+        "och efter antal insatser, inte efter deltagare: en liten insats väger lika mycket som "
+        "en stor. 1 av de 15 svaren saknas, eftersom frågan lämnades tom; de redovisas som "
+        "*ej besvarad*."
+    )
+    results = (
+        f"På frågan om uppföljning av resultat svarar 1 av de 3 pågående insatserna ja "
+        f"(33{NB}%); lägst andel ja har nivån riskreducera, 0 av 1."
+    )
+    assert k.quality_summary(profile, "0123", CB) == [results]
+    assert k.quality_sentences(profile, "0123", CB) == [
+        results,
+        f"Flest ja får frågan om ansvarig organisation (100{NB}%), minst frågorna om "
+        f"långsiktig finansiering, uppföljning av räckvidd och uppföljning av resultat "
+        f"(33{NB}% vardera).",
+        # EVIL's 200 of the 210 known participants (Avhopp 10; Skolprogram gives none)
+        f"Räknat i deltagare i stället för i insatser når de insatser som svarar ja på frågan "
+        f"om uppföljning av resultat 95{NB}% av deltagarna per år; där ingår bara de 2 "
+        "pågående insatser som anger antal deltagare.",
+    ]
+    assert "<" not in " ".join(k.quality_sentences(profile, "0123", CB))
+    # one ongoing intervention, and none answering "ja"
+    only = with_answers(insatser).loc[lambda f: f["insats"] != EVIL]
+    profile = quality_tables(only)["quality_profile"]
+    # (no level is lowest: förebygga and riskreducera both have 0 of 1)
+    assert k.quality_summary(profile, "0123", CB) == [
+        f"På frågan om uppföljning av resultat svarar ingen av de 2 pågående insatserna ja "
+        f"(0{NB}%)."
+    ]
+    assert not any("deltagare" in t for t in k.quality_sentences(profile, "0123", CB))
+    # "ja" only from an intervention without a participant count: the share is unknown, not 0
+    unknown = with_answers(insatser)
+    unknown.loc[unknown["insats"] == "Skolprogram", "uppfoljning_resultat"] = "ja"
+    unknown.loc[unknown["insats"] == EVIL, "uppfoljning_resultat"] = "nej"
+    sentences = k.quality_sentences(quality_tables(unknown)["quality_profile"], "0123", CB)
+    assert sentences[-1] == (
+        "Räknat i deltagare går andelen inte att ange: ingen av de insatser som svarar ja på "
+        "frågan om uppföljning av resultat anger antal deltagare."
+    )
+    # a share above 0 that rounds to 0 % reads "under 1 %": Avhopp's 10 of 2 010
+    tiny = with_answers(insatser)
+    tiny.loc[tiny["insats"] == EVIL, ["deltagare_per_ar", "uppfoljning_resultat"]] = [2000, "nej"]
+    tiny.loc[tiny["insats"] == "Avhopp", "uppfoljning_resultat"] = "ja"
+    sentences = k.quality_sentences(quality_tables(tiny)["quality_profile"], "0123", CB)
+    assert f"uppföljning av resultat under{NB}1{NB}% av deltagarna" in sentences[-1]
+    alone = only.loc[lambda f: f["insats"] != "Skolprogram"]
+    assert k.quality_summary(quality_tables(alone)["quality_profile"], "0123", CB) == [
+        "Den enda pågående insatsen svarar nej på frågan om uppföljning av resultat."
+    ]
+    assert k.quality_question_list(CB).splitlines()[0] == (
+        "- **Skriftliga mål:** har insatsen skriftliga mål?"
+    )
+
+
+def test_quality_section_without_answers_says_so_in_one_sentence(insatser):
+    # the fixture's inventory has no quality columns: an old insatser.csv
+    profile = quality_tables(insatser)["quality_profile"]
+    assert not k.has_quality_answers(profile, "0123")
+    assert k.quality_missing_sentence(profile, "0123", CB) == (
+        "Kartläggningen för Järfälla har inga svar på de fem frågorna för de pågående "
+        "insatserna, så avsnittet har inget att visa."
+    )
+    assert k.quality_sentences(profile, "0123", CB) == []
+    assert k.quality_summary(profile, "0123", CB) == []
+    # answers only for the planned and the ended intervention: still none to show
+    answered = quality_tables(with_answers(insatser).assign(
+        **{q: lambda f, q=q: f[q].where(f["status"] != "pågående") for q in
+           CB.ids("quality_questions")}))["quality_profile"]  # fmt: skip
+    assert not k.has_quality_answers(answered, "0123")
+    # a municipality without ongoing interventions
+    assert k.quality_missing_sentence(profile, "0125", CB) == (
+        "Ekerö har inga pågående insatser, så det finns inga svar att visa."
+    )
+
+
+def test_quality_figure_draws_every_answer_and_reads_cleanly(insatser):
+    from fouanalys.present.figures import layout_faults
+
+    profile = quality_tables(with_answers(insatser))["quality_profile"]
+    fig = k.quality_figure(profile, "0123", CB)
+    ax = fig.axes[0]
+    gids = Counter(p.get_gid() for p in ax.patches if p.get_gid())
+    # förebygga (2) and riskreducera (1) have bars; förhindra has none; all levels has 3
+    assert gids["answer-ja"] == 5 + 2 + 5  # the questions with a "ja" per level
+    assert gids["answer-ej besvarad"] == 2  # the results question, förebygga and all levels
+    texts = {t.get_gid(): [] for t in ax.texts}
+    for t in ax.texts:
+        texts[t.get_gid()].append(t.get_text())
+    assert texts["well-founded"] == ["2 av 2 (100\u00a0%)", "inga pågående insatser",
+                                     "0 av 1 (0\u00a0%)", "2 av 3 (67\u00a0%)"]  # fmt: skip
+    assert f"ja{NB}100{NB}% · delvis{NB}0{NB}%" in texts["shares"]
+    assert texts["blank"] == ["1 ej besvarad", "1 ej besvarad"]
+    assert [t.get_text() for t in ax.get_xticklabels()][1] == "Förhindra\n0 pågående insatser"
+    assert layout_faults(fig) == []
+
+
 # --- the notebook -----------------------------------------------------------------------------
 
 
@@ -636,7 +830,8 @@ def test_committed_notebook_is_clean():
     source = "\n".join(c.source for c in code)
     assert not re.search(r"^\s*(def|class) ", source, re.MULTILINE)
     assert "print(" not in source
-    for table in ("insatser", "coverage", "factor_coverage", "targeting_coverage", "gaps"):
+    for table in ("insatser", "coverage", "factor_coverage", "targeting_coverage", "gaps",
+                  "quality_profile"):  # fmt: skip
         assert f'load_table("{table}", processed)' in source
     headings = [
         line
@@ -654,6 +849,7 @@ def test_committed_notebook_is_clean():
         "## Sedan förra kartläggningen",
         "## Inriktning",
         "## Kunskapsläge",
+        "## Förutsättningar och uppföljning",
         "## Push- och pullfaktorer",
         "## Förteckning över insatser",
         "## Metod",
@@ -662,9 +858,10 @@ def test_committed_notebook_is_clean():
 
 def _small_processed_dir(out: Path, insatser: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Typed inventory and population for Järfälla, priorities by hand, coverage tables."""
-    from fouanalys.coverage import coverage_tables
+    from fouanalys.coverage import coverage_tables, place_on_life_course
     from fouanalys.ingest.processing import round_tables, write_tables
     from fouanalys.priority import priority_factors
+    from fouanalys.quality import quality_profile
 
     befolkning = pd.DataFrame(
         [
@@ -700,6 +897,7 @@ def _small_processed_dir(out: Path, insatser: pd.DataFrame) -> dict[str, pd.Data
         "befolkning": befolkning,
         "priority_factors": prioritised,
         **coverage_tables(own, befolkning, prioritised, CB),
+        "quality_profile": quality_profile(own, place_on_life_course(own, befolkning, CB), CB),
     }
     frames |= round_tables(frames, prioritised, frames["gaps"], CB)  # one round: none compared
     write_tables(frames, out, synthetic_manifest(CB))
@@ -708,7 +906,7 @@ def _small_processed_dir(out: Path, insatser: pd.DataFrame) -> dict[str, pd.Data
 
 @pytest.mark.slow
 def test_notebook_executes(tmp_path, insatser):
-    frames = _small_processed_dir(tmp_path / "processed", insatser)
+    frames = _small_processed_dir(tmp_path / "processed", with_answers(insatser))
     assert (frames["gaps"]["status"] == "saknas").any()  # the gap list has something to say
     run = run_chapter(
         CHAPTER,
@@ -717,8 +915,23 @@ def test_notebook_executes(tmp_path, insatser):
         processed_dir=str(tmp_path / "processed"),
     )
     nb, text = run.notebook, run.text
-    # two life-course figures, the two heatmaps and the pyramid
-    assert run.figures == 5
+    # two life-course figures, the two heatmaps, the pyramid and the quality questions' grid
+    assert run.figures == 6
+    # the quality section: its heading, then its figure and its table before the next section
+    sources = [c.source for c in nb.cells]
+    start = next(i for i, src in enumerate(sources) if src.startswith("## Förutsättningar"))
+    after = next(i for i, src in enumerate(sources) if src.startswith("## Push- och pull"))
+    section = [o for c in nb.cells[start:after] if c.cell_type == "code" for o in c.outputs]
+    captions = [o.get("metadata", {}).get("fouanalys", {}).get("caption") for o in section]
+    assert "Svaren på de fem frågorna i Järfälla per nivå, som andel av de pågående insatserna" in (
+        captions
+    )
+    assert any("image/png" in o.get("data", {}) for o in section)
+    html = " ".join(o.get("data", {}).get("text/html", "") for o in section)
+    assert "Pågående insatser i Järfälla efter svar, per nivå och fråga" in html
+    assert "Skriftliga mål" in text and "har insatsen skriftliga mål?" in text
+    # its summary sentence stands in the chapter's summary
+    assert "På frågan om uppföljning av resultat svarar 1 av de 3 pågående insatserna ja" in text
     assert "Syntetiska exempeldata" in text
     assert "Kartläggningen för Järfälla tar upp 5 insatser" in text
     assert "men ingen pågående insats" in text  # a gap sentence

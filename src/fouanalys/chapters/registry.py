@@ -71,7 +71,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         scope="municipality",
         reads=_reads(
             own="insatser befolkning coverage factor_coverage targeting_coverage "
-            "knowledge_profile priority_factors gaps "
+            "knowledge_profile quality_profile priority_factors gaps "
             "compared_rounds intervention_changes gap_changes"
         ),
         # The factor heatmap orders factors as chapter 02 does.

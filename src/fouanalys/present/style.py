@@ -94,6 +94,16 @@ KNOWLEDGE_COLORS = {
     "lovande": "#de8f05",
     "ej bedömd": "#949494",
 }
+#: Colours of the answers to Data i Dialog's quality questions: "ja" dark blue and "delvis"
+#: light blue (the same hue, one stronger), "nej" vermilion (never a red-ish "ja"), "vet ej"
+#: light grey; a question not answered is drawn as unknown (hatched white, ``UNKNOWN_STYLE``).
+#: Apart in grey-scale print too (about 35 %, 73 %, 47 % and 83 % light).
+QUALITY_ANSWER_COLORS = {
+    "ja": "#0173b2",
+    "delvis": "#93c6e8",
+    "nej": "#d55e00",
+    "vet ej": "#d4d4d4",
+}
 #: Hatch of a planned intervention (an outlined, hatched bar) and of a cell of unknown reach.
 PLANNED_HATCH = "////"
 UNKNOWN_HATCH = "xxx"

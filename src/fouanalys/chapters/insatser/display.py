@@ -2,10 +2,11 @@
 
 Pure functions over the typed ``insatser`` frame and the processed coverage tables
 (``coverage``, ``factor_coverage``, ``targeting_coverage``, ``knowledge_profile`` and ``gaps``;
-their columns are fixed in the coverage module's contract). Each function returns a tidy frame
-for a figure (``*_frame``, ``*_cells``), a display frame with Swedish column labels and text
-cells for the report (``*_table``), or plain Swedish sentences. Nothing here reads files,
-computes coverage afresh or draws.
+their columns are fixed in the coverage module's contract) and the answers to Data i
+Dialog's quality questions (``quality_profile``, :mod:`fouanalys.quality`). Each function
+returns a tidy frame for a figure (``*_frame``, ``*_cells``), a display frame with Swedish
+column labels and text cells for the report (``*_table``), or plain Swedish sentences. Nothing
+here reads files, computes coverage afresh or draws.
 
 Only ongoing (*pågående*) interventions count as coverage; planned ones are shown apart and
 ended ones are only listed. A participant count that is not given is *okänt*, and a reach
@@ -40,6 +41,7 @@ from fouanalys.coverage import THIN_REACH_PER_1000
 from fouanalys.present.labels import (
     GAP_STATUS_LABELS,
     PRIORITISED,
+    QUALITY_CODE_LABELS,
     age_span,
     stage_label,
     stage_phrase,
@@ -66,6 +68,7 @@ from fouanalys.present.text import (
     plural,
 )
 from fouanalys.priority import prioritised
+from fouanalys.quality import KNOWLEDGE_ITEM, NOT_ANSWERED, TOTAL_LEVEL
 
 ONGOING = "pågående"
 PLANNED = "planerad"
@@ -1090,3 +1093,345 @@ def push_pull_sentences(
     if planned:
         lines.append(f"**Bara i planerade insatser:** {join_words(planned)}.")
     return [markdown_safe(line) for line in lines]
+
+
+# --- quality questions (Data i Dialog, step 2) ----------------------------------------------
+
+#: The knowledge levels the quality section counts as resting on evidence or knowledge.
+WELL_FOUNDED = ("evidensbaserad", "kunskapsbaserad")
+#: The answers a share of the section is about, and the question its sentences single out.
+YES, PARTLY = "ja", "delvis"
+RESULTS_QUESTION = "uppfoljning_resultat"
+
+
+def _quality_rows(
+    quality_profile: pd.DataFrame, municipality_code: str
+) -> dict[tuple[str, str, str], int]:
+    """The municipality's counts by (level, question, answer)."""
+    rows = quality_profile.loc[quality_profile["municipality_code"] == municipality_code]
+    return {
+        (lv, q, a): 0 if is_missing(n) else int(n)
+        for lv, q, a, n in rows[["level", "question", "answer", "interventions"]].itertuples(
+            index=False
+        )
+    }
+
+
+def _level_labels(codebook: Codebook) -> dict[str, str]:
+    """The levels of the quality profile (codebook order, then all levels) with their labels."""
+    return codebook.labels("levels") | {TOTAL_LEVEL: QUALITY_CODE_LABELS[TOTAL_LEVEL]}
+
+
+def quality_levels(
+    quality_profile: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """Per prevention level (codebook order, then all levels): the ongoing interventions and how
+    many rest on evidence or knowledge.
+
+    From the quality profile's knowledge item, the knowledge profile's set of interventions
+    (so the all-levels row gives the knowledge table's numbers). Columns: ``level``,
+    ``level_label`` (str), ``ongoing``, ``well_founded`` (int: evidence- or knowledge-based),
+    ``well_founded_share`` (float, NaN without ongoing interventions) and
+    ``well_founded_text`` ("7 av 9 (78 %)", "inga pågående insatser").
+    """
+    codebook = codebook or load_codebook()
+    counts = _quality_rows(quality_profile, municipality_code)
+    records = []
+    for level, label in _level_labels(codebook).items():
+        per = {
+            k: counts.get((level, KNOWLEDGE_ITEM, k), 0) for k in codebook.ids("knowledge_levels")
+        }
+        ongoing = sum(per.values())
+        well = sum(per.get(k, 0) for k in WELL_FOUNDED)
+        share = well / ongoing if ongoing else math.nan
+        records.append(
+            {
+                "level": level,
+                "level_label": label,
+                "ongoing": ongoing,
+                "well_founded": well,
+                "well_founded_share": share,
+                "well_founded_text": (
+                    f"{format_number(well)} av {format_number(ongoing)} ({format_share(share)})"
+                    if ongoing
+                    else "inga pågående insatser"
+                ),
+            }
+        )
+    return pd.DataFrame(records)
+
+
+def quality_frame(
+    quality_profile: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """The answers to the quality questions per level and question, for the figure and table.
+
+    One row per level (codebook order, then all levels) × question (codebook order) × answer
+    (codebook order, then not answered). Columns: ``level``, ``level_label``, ``question``,
+    ``question_label``, ``answer``, ``answer_label`` (str), ``interventions`` (int: ongoing ones
+    with this answer), ``ongoing`` (int: the level's ongoing interventions) and ``share``
+    (float: of them; NaN when the level has none).
+    """
+    codebook = codebook or load_codebook()
+    counts = _quality_rows(quality_profile, municipality_code)
+    questions = codebook.labels("quality_questions")
+    answers = codebook.labels("quality_answers") | {NOT_ANSWERED: QUALITY_CODE_LABELS[NOT_ANSWERED]}
+    records = []
+    for level, level_label in _level_labels(codebook).items():
+        for q, q_label in questions.items():
+            per = {a: counts.get((level, q, a), 0) for a in answers}
+            ongoing = sum(per.values())
+            for a, a_label in answers.items():
+                records.append(
+                    {
+                        "level": level,
+                        "level_label": level_label,
+                        "question": q,
+                        "question_label": q_label,
+                        "answer": a,
+                        "answer_label": a_label,
+                        "interventions": per[a],
+                        "ongoing": ongoing,
+                        "share": per[a] / ongoing if ongoing else math.nan,
+                    }
+                )
+    return pd.DataFrame(records)
+
+
+def has_quality_answers(quality_profile: pd.DataFrame, municipality_code: str) -> bool:
+    """Whether any ongoing intervention of the municipality answered any quality question."""
+    rows = quality_profile.loc[
+        (quality_profile["municipality_code"] == municipality_code)
+        & (quality_profile["level"] == TOTAL_LEVEL)
+        & (quality_profile["question"] != KNOWLEDGE_ITEM)
+        & (quality_profile["answer"] != NOT_ANSWERED)
+    ]
+    return bool(rows["interventions"].fillna(0).astype(int).sum() > 0)
+
+
+def answer_shares_text(yes: object, partly: object) -> str:
+    """The shares answering "ja" and "delvis", each kept on one line: "ja 43 % · delvis 21 %";
+    "" for a level without ongoing interventions (nothing to take a share of)."""
+    if is_missing(yes) or is_missing(partly):
+        return ""
+    return f"ja{NBSP}{format_share(yes)} · delvis{NBSP}{format_share(partly)}"
+
+
+def quality_question_list(codebook: Codebook | None = None) -> str:
+    """The quality questions as a Markdown list, from the codebook: "- **Skriftliga mål:** har
+    insatsen skriftliga mål?"."""
+    codebook = codebook or load_codebook()
+    return "\n".join(
+        f"- **{q.label}:** {lower_first(q.description or q.label)}"
+        for q in codebook.quality_questions
+    )
+
+
+def _question_phrase(label: str) -> str:
+    """ "frågan om uppföljning av resultat" """
+    return f"frågan om {lower_first(label)}"
+
+
+def _questions_phrase(rows: pd.DataFrame) -> str:
+    """Questions with one share of "ja", in order: "frågan om ansvarig organisation (75 %)",
+    or for a tie "frågorna om långsiktig finansiering och uppföljning av resultat (33 %
+    vardera)"."""
+    labels = [lower_first(label) for label in rows["question_label"]]
+    share = format_share(rows["share"].iloc[0])
+    if len(labels) == 1:
+        return f"frågan om {labels[0]} ({share})"
+    return f"frågorna om {join_words(labels)} ({share} vardera)"
+
+
+def _answers_at(frame: pd.DataFrame, level: str, question: str) -> tuple[dict[str, int], int]:
+    """The counts by answer of one level and question, and the level's ongoing interventions."""
+    rows = frame.loc[(frame["level"] == level) & (frame["question"] == question)]
+    counts = dict(zip(rows["answer"], rows["interventions"].astype(int), strict=True))
+    return counts, int(rows["ongoing"].iloc[0]) if len(rows) else 0
+
+
+def _results_sentence(frame: pd.DataFrame, codebook: Codebook) -> str:
+    """How many ongoing interventions answer "ja" and "delvis" to the results question, and
+    the level with the lowest share of "ja" (when the levels with ongoing work differ)."""
+    label = codebook.labels("quality_questions").get(RESULTS_QUESTION, RESULTS_QUESTION)
+    question = _question_phrase(label)
+    counts, ongoing = _answers_at(frame, TOTAL_LEVEL, RESULTS_QUESTION)
+    yes, partly = counts.get(YES, 0), counts.get(PARTLY, 0)
+    if ongoing == 1:
+        answered = next((a for a, n in counts.items() if n and a != NOT_ANSWERED), None)
+        if answered is None:
+            return f"Den enda pågående insatsen har inte besvarat {question}."
+        word = codebook.labels("quality_answers").get(answered, answered).lower()
+        return f"Den enda pågående insatsen svarar {word} på {question}."
+    who = format_number(yes) if yes else "ingen"
+    text = (
+        f"På {question} svarar {who} av de {format_number(ongoing)} pågående insatserna ja "
+        f"({format_share(yes / ongoing)})"
+    )
+    if partly:
+        text += f" och {format_number(partly)} delvis"
+    shares = []
+    for level in codebook.ids("levels"):
+        level_counts, n = _answers_at(frame, level, RESULTS_QUESTION)
+        if n:
+            shares.append((level_counts.get(YES, 0) / n, level, level_counts.get(YES, 0), n))
+    if len({share for share, *_ in shares}) > 1:
+        _, level, y, n = min(shares, key=lambda s: s[0])  # a tie: the first level
+        name = codebook.labels("levels")[level].lower()
+        text += f"; lägst andel ja har nivån {name}, {format_number(y)} av {format_number(n)}"
+    return text + "."
+
+
+def quality_missing_sentence(
+    quality_profile: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
+) -> str:
+    """The section's one sentence in place of its figure and table, when the municipality has
+    no ongoing intervention, or none of them answered any question (an inventory without the
+    quality columns, or with them empty). HTML-escaped for Markdown."""
+    codebook = codebook or load_codebook()
+    name = codebook.municipality_name(municipality_code)
+    levels = quality_levels(quality_profile, municipality_code, codebook).set_index("level")
+    if not int(levels.at[TOTAL_LEVEL, "ongoing"]):
+        return markdown_safe(f"{name} har inga pågående insatser, så det finns inga svar att visa.")
+    return markdown_safe(
+        f"Kartläggningen för {name} har inga svar på de fem frågorna för de pågående "
+        "insatserna, så avsnittet har inget att visa."
+    )
+
+
+def quality_summary(
+    quality_profile: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
+) -> list[str]:
+    """The chapter summary's sentence on following up results: "På frågan om uppföljning av
+    resultat svarar 3 av de 20 pågående insatserna ja (15 %) och 4 delvis; lägst andel ja har
+    nivån förebygga, 1 av 9." An empty list without ongoing interventions or answers.
+    HTML-escaped for Markdown."""
+    codebook = codebook or load_codebook()
+    if not has_quality_answers(quality_profile, municipality_code):
+        return []
+    frame = quality_frame(quality_profile, municipality_code, codebook)
+    return [markdown_safe(_results_sentence(frame, codebook))]
+
+
+def _reach_sentence(
+    quality_profile: pd.DataFrame, municipality_code: str, codebook: Codebook
+) -> str | None:
+    """The share of the known participants that are in interventions answering "ja" to the
+    results question ("under 1 %" for a share above 0 that would print as "0 %"), or that it is
+    unknown when none of them gives a count; None when none answers "ja" or no ongoing
+    intervention gives a count."""
+    rows = quality_profile.loc[
+        (quality_profile["municipality_code"] == municipality_code)
+        & (quality_profile["level"] == TOTAL_LEVEL)
+        & (quality_profile["question"] == RESULTS_QUESTION)
+    ].set_index("answer")
+    if rows.empty or YES not in rows.index or not int(rows.at[YES, "interventions"]):
+        return None
+    known = int(rows["with_participants"].fillna(0).sum())
+    share = rows.at[YES, "share_of_reach"]
+    if known == 0 or is_missing(share):
+        return None
+    label = codebook.labels("quality_questions").get(RESULTS_QUESTION, RESULTS_QUESTION)
+    if not int(rows.at[YES, "with_participants"]):
+        return (
+            "Räknat i deltagare går andelen inte att ange: ingen av de insatser som svarar ja "
+            f"på {_question_phrase(label)} anger antal deltagare."
+        )
+    which = (
+        "den enda pågående insats" if known == 1 else f"de {format_number(known)} pågående insatser"
+    )
+    shown = format_share(share)
+    if float(share) > 0 and shown == format_share(0):
+        shown = f"under{NBSP}{format_share(0.01)}"
+    return (
+        f"Räknat i deltagare i stället för i insatser når de insatser som svarar ja på "
+        f"{_question_phrase(label)} {shown} av deltagarna per år; där ingår "
+        f"bara {which} som anger antal deltagare."
+    )
+
+
+def quality_basis(
+    quality_profile: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
+) -> str:
+    """What the section's shares are taken over, and how many answers were left blank: "Andelarna
+    räknas på de 20 pågående insatserna, samma som i tabellen över kunskapsläge, och efter antal
+    insatser, inte efter deltagare: en liten insats väger lika mycket som en stor. 13 av de 100
+    svaren saknas, eftersom frågan lämnades tom; de redovisas som *ej besvarad*." (Markdown,
+    HTML-escaped; for a municipality with answers, see :func:`has_quality_answers`.)"""
+    codebook = codebook or load_codebook()
+    frame = quality_frame(quality_profile, municipality_code, codebook)
+    total = frame.loc[frame["level"] == TOTAL_LEVEL]
+    ongoing = int(total["ongoing"].max()) if len(total) else 0
+    which = (
+        "den pågående insatsen"
+        if ongoing == 1
+        else f"de {format_number(ongoing)} pågående insatserna"
+    )
+    text = (
+        f"Andelarna räknas på {which}, samma som i tabellen över kunskapsläge, och efter antal "
+        "insatser, inte efter deltagare: en liten insats väger lika mycket som en stor."
+    )
+    n_blank = int(total.loc[total["answer"] == NOT_ANSWERED, "interventions"].sum())
+    n_answers = ongoing * total["question"].nunique()
+    if n_blank:
+        text += (
+            f" {format_number(n_blank)} av de {format_number(n_answers)} svaren saknas, "
+            "eftersom frågan lämnades tom; de redovisas som "
+            f"*{QUALITY_CODE_LABELS[NOT_ANSWERED].lower()}*."
+        )
+    else:
+        text += " Alla pågående insatser har besvarat alla frågorna."
+    return markdown_safe(text)
+
+
+def quality_sentences(
+    quality_profile: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
+) -> list[str]:
+    """The section's findings, for a list (Markdown, HTML-escaped): the results question
+    (:func:`quality_summary`'s sentence), the questions with the most and the fewest "ja", and
+    the share of the known participants in interventions answering "ja" to the results
+    question. Empty without answers (the section then shows
+    :func:`quality_missing_sentence`)."""
+    codebook = codebook or load_codebook()
+    if not has_quality_answers(quality_profile, municipality_code):
+        return []
+    frame = quality_frame(quality_profile, municipality_code, codebook)
+    sentences = [_results_sentence(frame, codebook)]
+    total = frame.loc[(frame["level"] == TOTAL_LEVEL) & (frame["answer"] == YES)]
+    if int(total["ongoing"].max()) > 1 and total["share"].nunique() > 1:
+        most = total.loc[total["interventions"] == total["interventions"].max()]
+        least = total.loc[total["interventions"] == total["interventions"].min()]
+        sentences.append(
+            f"Flest ja får {_questions_phrase(most)}, minst {_questions_phrase(least)}."
+        )
+    reach = _reach_sentence(quality_profile, municipality_code, codebook)
+    if reach:
+        sentences.append(reach)
+    return [markdown_safe(t) for t in sentences]
+
+
+def quality_table(
+    quality_profile: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """The counts behind the quality figure, as a display frame.
+
+    One row per level (codebook order, then all levels) × question (codebook order), the
+    level named on every row (a page break inside the table loses nothing). Columns (text):
+    ``Nivå``, ``Fråga``, one per answer (``Ja``, ``Delvis``, ``Nej``, ``Vet ej``, ``Ej
+    besvarad``: ongoing interventions with that answer) and ``Summa`` (the level's ongoing
+    interventions, which the answers add up to). Counts of interventions, not of people:
+    nothing here is a small group.
+    """
+    codebook = codebook or load_codebook()
+    frame = quality_frame(quality_profile, municipality_code, codebook)
+    answers = list(dict.fromkeys(frame["answer_label"]))
+    records = []
+    for _key, rows in frame.groupby(["level", "question"], sort=False):
+        record = {"Nivå": rows["level_label"].iloc[0], "Fråga": rows["question_label"].iloc[0]}
+        record |= {
+            label: format_number(n)
+            for label, n in zip(rows["answer_label"], rows["interventions"], strict=True)
+        }
+        record["Summa"] = format_number(rows["ongoing"].iloc[0])
+        records.append(record)
+    return pd.DataFrame(records, columns=["Nivå", "Fråga", *answers, "Summa"])

@@ -1,5 +1,5 @@
 """Chapter 03's figures: interventions along the life course, reach per stage and level,
-factor coverage with its gaps, and the targeting pyramid.
+factor coverage with its gaps, the targeting pyramid, and the answers to the quality questions.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ if TYPE_CHECKING:
     from fouanalys.codebook import Codebook
 from fouanalys.chapters.insatser.display import (
     GAP_ORDER,
+    answer_shares_text,
     coverage_cells,
     factor_cells,
     life_course_frame,
     pyramid_frame,
+    quality_frame,
+    quality_levels,
 )
 from fouanalys.codebook import load_codebook
 from fouanalys.exceptions import FouanalysError
@@ -33,7 +36,7 @@ from fouanalys.present.figures import (
     text_width,
     unknown_cell,
 )
-from fouanalys.present.labels import GAP_STATUS_LABELS, PRIORITISED
+from fouanalys.present.labels import GAP_STATUS_LABELS, PRIORITISED, QUALITY_CODE_LABELS
 from fouanalys.present.style import (
     FIG_DPI,
     FIG_WIDTH,
@@ -43,6 +46,7 @@ from fouanalys.present.style import (
     NOT_APPLICABLE_COLOR,
     PALETTE,
     PLANNED_HATCH,
+    QUALITY_ANSWER_COLORS,
     RC,
     STAGE_SHADES,
     TARGETING_COLORS,
@@ -51,7 +55,8 @@ from fouanalys.present.style import (
     reads_white,
     thousands_tick,
 )
-from fouanalys.present.text import wrap_label
+from fouanalys.present.text import plural, wrap_label
+from fouanalys.quality import NOT_ANSWERED
 
 
 def _life_course_colors(codebook: Codebook, color_by: str) -> tuple:
@@ -635,5 +640,130 @@ def targeting_pyramid_figure(
         _suptitle(
             fig,
             f"Pågående insatser efter inriktning i {codebook.municipality_name(municipality_code)}",
+        )
+    return fig
+
+
+# --- quality questions ----------------------------------------------------------------------
+
+#: Height in inches of a question's row, of the knowledge row and of the column heads.
+_QUALITY_ROW, _KNOWLEDGE_ROW = 0.62, 0.42
+#: Where in a question's row (0 top, 1 bottom) its shares, bar and blank count sit.
+_SHARES_Y, _BAR_TOP, _BAR_HEIGHT, _BLANK_Y = 0.2, 0.36, 0.26, 0.83
+#: The cell's horizontal margin, in columns.
+_CELL_PAD = 0.05
+
+
+def _blank_text(n: int) -> str:
+    """ "1 ej besvarad", "3 ej besvarade" """
+    return f"{n} ej besvarad" if n == 1 else f"{n} ej besvarade"
+
+
+def _draw_answer_bar(ax, x0: float, width: float, y: float, cell: pd.DataFrame) -> None:
+    """One stacked bar of the answers' shares (codebook order, then not answered), outlined."""
+    left = x0
+    for row in cell.itertuples(index=False):
+        if not row.interventions:
+            continue
+        part = width * row.interventions / row.ongoing
+        style = (
+            dict(UNKNOWN_STYLE)
+            if row.answer == NOT_ANSWERED
+            else {"facecolor": QUALITY_ANSWER_COLORS.get(row.answer, PALETTE[-1]), "linewidth": 0}
+        )
+        patch = cell_rect(ax, left, y, part, _BAR_HEIGHT, zorder=2, **style)
+        patch.set_gid(f"answer-{row.answer}")
+        left += part
+    cell_rect(ax, x0, y, width, _BAR_HEIGHT, facecolor="none", edgecolor="#9aa9b8",
+              linewidth=0.6, zorder=3)  # fmt: skip
+
+
+def _quality_legend(fig: Figure, codebook: Codebook) -> None:
+    from matplotlib.patches import Patch
+
+    labels = codebook.labels("quality_answers")
+    handles = [Patch(color=QUALITY_ANSWER_COLORS.get(a, PALETTE[-1]), label=labels[a])
+               for a in labels]  # fmt: skip
+    handles.append(
+        Patch(**{**UNKNOWN_STYLE, "linewidth": 0.6}, label=QUALITY_CODE_LABELS[NOT_ANSWERED])
+    )
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8)
+
+
+def quality_figure(
+    quality_profile: pd.DataFrame, municipality_code: str, codebook: Codebook | None = None
+) -> Figure:
+    """The answers to Data i Dialog's quality questions per prevention level, as a grid.
+
+    One column per level (codebook order, then all levels, set apart by a line), headed by its
+    name and number of ongoing interventions; the first row gives how many of them rest on
+    evidence or knowledge (:func:`fouanalys.chapters.insatser.quality_levels`), then one row
+    per question (codebook order) with the shares answering "ja" and "delvis" written above a
+    bar of all the answers as shares of the level's ongoing interventions
+    (``gid="answer-<id>"``; not answered hatched as unknown) and, under it, how many did not
+    answer. A level without ongoing interventions says so.
+    """
+    import matplotlib as mpl
+
+    codebook = codebook or load_codebook()
+    frame = quality_frame(quality_profile, municipality_code, codebook)
+    levels = quality_levels(quality_profile, municipality_code, codebook)
+    questions = codebook.labels("quality_questions")
+    n_levels = len(levels)
+    # rows in data units: the knowledge row is shorter, so y is scaled per row
+    heights = [_KNOWLEDGE_ROW / _QUALITY_ROW] + [1.0] * len(questions)
+    tops = np.concatenate([[0.0], np.cumsum(heights)])
+    height = 1.35 + _QUALITY_ROW * float(tops[-1])
+
+    with mpl.rc_context(RC):
+        fig = Figure(figsize=(FIG_WIDTH, height), dpi=FIG_DPI, layout="constrained")
+        ax = fig.subplots()
+        for j, level in enumerate(levels.itertuples(index=False)):
+            x0, width = j + _CELL_PAD, 1 - 2 * _CELL_PAD
+            ax.text(x0, (tops[0] + tops[1]) / 2, level.well_founded_text, ha="left",
+                    va="center", fontsize=7.5, color="#1d1d1d", gid="well-founded")  # fmt: skip
+            if not level.ongoing:
+                continue
+            own = frame.loc[frame["level"] == level.level]
+            for i, question in enumerate(questions, start=1):
+                cell = own.loc[own["question"] == question]
+                shares = cell.set_index("answer")["share"]
+                top = tops[i]
+                ax.text(x0, top + _SHARES_Y, answer_shares_text(shares.get("ja"),
+                        shares.get("delvis")), ha="left", va="center", fontsize=7.5,
+                        color="#1d1d1d", gid="shares")  # fmt: skip
+                _draw_answer_bar(ax, x0, width, top + _BAR_TOP, cell)
+                blank = int(cell.loc[cell["answer"] == NOT_ANSWERED, "interventions"].sum())
+                if blank:
+                    note_text(ax, x0, top + _BLANK_Y, _blank_text(blank), 7, italic=False,
+                              ha="left", gid="blank")  # fmt: skip
+        if n_levels > 1:
+            ax.axvline(n_levels - 1, color="#9aa9b8", lw=0.8)
+        for top in tops[1:-1]:
+            ax.axhline(top, color="#e4e4e4", lw=0.6, zorder=0)
+        ax.set_xlim(0, n_levels)
+        ax.set_ylim(tops[-1], 0)
+        ax.xaxis.tick_top()
+        ax.set_xticks(
+            [j + 0.5 for j in range(n_levels)],
+            [
+                f"{row.level_label}\n{plural(row.ongoing, 'pågående insats', 'pågående insatser')}"
+                for row in levels.itertuples()
+            ],
+            fontsize=8,
+        )
+        ax.set_yticks(
+            (tops[:-1] + tops[1:]) / 2,
+            [wrap_label("Evidens- eller kunskapsbaserade", 18)]
+            + [wrap_label(label, 18) for label in questions.values()],
+            fontsize=8,
+        )
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        _quality_legend(fig, codebook)
+        _suptitle(
+            fig,
+            f"Förutsättningar och uppföljning i {codebook.municipality_name(municipality_code)}",
         )
     return fig

@@ -339,16 +339,16 @@ def test_the_chapter_words_the_changes():
             "change": ["closed", "opened", "same"],
         }
     )
-    summary = words.summary_sentence(changes, gaps, _compared(), "0123")
-    assert summary == (
+    summary = words.summary_sentences(changes, gaps, _compared(), "0123")
+    assert summary == [
         "Jämfört med den första kartläggningen har två insatser tillkommit, en är inte längre "
         "med och två har ändrats. Av luckorna vid de prioriterade faktorerna har en stängts, "
         "och en ny lucka har uppstått."
-    )
+    ]
     sentences = words.gap_change_sentences(gaps, "0123", CB)
     assert len(sentences) == 2
     assert sentences[0].endswith("6–12 år: luckan har stängts (saknas → finns).")
     assert sentences[1].endswith("13–15 år: en ny lucka (finns → saknas).")
     # A municipality with one round: no summary, and the lead says what a new round brings.
-    assert words.summary_sentence(changes, gaps, _compared("0114"), "0123") is None
+    assert words.summary_sentences(changes, gaps, _compared("0114"), "0123") == []
     assert "ny" in words.lead_sentence(_compared("0114"), "0123")

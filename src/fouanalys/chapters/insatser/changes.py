@@ -63,15 +63,16 @@ def lead_sentence(compared_rounds: pd.DataFrame, municipality_code: str) -> str:
     )
 
 
-def summary_sentence(
+def summary_sentences(
     changes: pd.DataFrame,
     gap_changes: pd.DataFrame,
     compared_rounds: pd.DataFrame,
     municipality_code: str,
-) -> str | None:
-    """One sentence on what changed since the previous round; None with a single round."""
+) -> list[str]:
+    """The sentence on what changed since the previous round, as a list for the chapter's
+    summary; [] for a municipality with a single round."""
     if compared(compared_rounds, municipality_code) is None:
-        return None
+        return []
     own = changes.loc[changes["municipality_code"] == municipality_code, "change"]
     new, ended, changed = (int((own == kind).sum()) for kind in (NEW, ENDED, CHANGED))
     row = compared(compared_rounds, municipality_code)
@@ -88,7 +89,7 @@ def summary_sentence(
             f" Av luckorna vid de prioriterade faktorerna har {_count(closed)} stängts, och "
             f"{_count(opened)} {'nya luckor' if opened > 1 else 'ny lucka'} har uppstått."
         )
-    return text
+    return [text]
 
 
 def _count(n: int) -> str:

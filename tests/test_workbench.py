@@ -25,6 +25,7 @@ from fouanalys.codebook import load_codebook
 from fouanalys.exceptions import DataValidationError, FouanalysError, Problem
 from fouanalys.ingest import catalog, processing
 from fouanalys.ingest import readers as fio
+from fouanalys.ingest.rounds import find_rounds
 from fouanalys.present.tables import Table
 from fouanalys.prevalence import PREVALENCE_COLUMNS, PRIORITY_COLUMNS
 from fouanalys.priority import priority_factors
@@ -89,6 +90,8 @@ def _fake_process(calls):
             found = cache._raw_candidates(data_dir, name)
             if found:
                 inputs[name] = {"file": found[0].name, "sha256": cache.sha256_file(found[0])}
+        for mapping_round in find_rounds(Path(data_dir))[0]:  # the example's later rounds
+            inputs[mapping_round.input_name] = {"sha256": cache.sha256_file(mapping_round.path)}
         manifest = {
             "processing_hash": catalog.processing_hash(),
             "slices": {"enkat": {"all": "x"}},

@@ -36,6 +36,12 @@ class Chapter:
     reads: Mapping[str, str]
     packages: tuple[str, ...]
     notebook: str = field(default="")
+    #: "chapter": a report chapter (HTML and A4 PDF, in the final reports); "deck": seminar
+    #: slides (an offline reveal.js HTML deck and a 16:9 PDF, linked from the index only).
+    kind: Literal["chapter", "deck"] = "chapter"
+    #: Papermill parameters of this entry beyond the common ones (e.g. a deck's theme), so one
+    #: notebook can serve several entries.
+    parameters: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def notebook_file(self) -> str:

@@ -12,11 +12,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fouanalys-installed
 ARGS ?=
+REVEAL_VERSION ?= 5.2.1
 
 export UV_PYTHON_DOWNLOADS := never
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help setup build validate synth test lint format lab lock clean
+.PHONY: help setup build validate synth test lint format lab lock reveal clean
 
 ## Show this list of targets
 help:
@@ -74,6 +75,10 @@ lab: $(STAMP)
 ## Re-resolve the lockfile after changing dependencies in pyproject.toml
 lock: | $(UV)
 	$(UV) lock --python $(PYTHON)
+
+## Refresh the vendored reveal.js from the npm registry, integrity-checked (REVEAL_VERSION=x.y.z)
+reveal: $(STAMP)
+	$(BIN)/python scripts/reveal.py $(REVEAL_VERSION)
 
 ## Remove the environment, processed data and built reports (raw data is never touched)
 clean:

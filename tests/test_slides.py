@@ -112,6 +112,9 @@ def test_slide_count_follows_the_slideshow_metadata():
     nb = nbformat.v4.new_notebook()
     nb.cells = [_cell("notes", "x"), _cell("skip", "y"), _cell(None, "z"), _cell("-", "w")]
     assert slide_count(nb) == 1  # the first shown cell opens a slide
+    silent = nbformat.v4.new_code_cell("tema = 'x'")  # a parameters cell: shows nothing
+    nb.cells = [silent, _cell("slide", "# Första"), _cell("slide", "# Andra")]
+    assert slide_count(nb) == 2
 
 
 def test_html_deck_is_self_contained(exported):
@@ -182,3 +185,150 @@ def test_a_notebook_without_slides_is_refused(tmp_path):
     nbformat.write(nb, path)
     with pytest.raises(FouanalysError, match="inga bilder"):
         export_deck(path)
+
+
+# --- the build: a deck entry is planned, cached and indexed like a chapter, not reported ------
+
+DECK_ID = "testbildspel"
+CODE = "0125"  # Ekerö
+
+
+def build_deck_notebook() -> nbformat.NotebookNode:
+    """A deck notebook the build runs: parameters (with ``tema``), three slides, notes."""
+    params = nbformat.v4.new_code_cell(
+        "municipality = None\ndata_dir = None\nprocessed_dir = None\nseed = 0\ntema = None"
+    )
+    params.metadata["tags"] = ["parameters"]
+    params.metadata["slideshow"] = {"slide_type": "skip"}
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            "from IPython.display import Markdown\n"
+            "from fouanalys.ingest.processing import load_table\n"
+            "rows = load_table('insatser', processed_dir)\n"
+            "rows = rows[rows['kommunkod'] == municipality]\n"
+            "display(Markdown(f'# Tema: {tema}'))"
+        ),
+        nbformat.v4.new_code_cell("display(Markdown(f'## Insatser: {len(rows)} stycken'))"),
+        nbformat.v4.new_markdown_cell("Talarmanus: källa är kartläggningen."),
+        nbformat.v4.new_markdown_cell("## Frågor och samtal"),
+    ]
+    for cell, kind in zip(nb.cells[1:], ("slide", "slide", "notes", "slide"), strict=True):
+        cell.metadata["slideshow"] = {"slide_type": kind}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
+def _deck_entry(tema: str):
+    from fouanalys.chapters.registry import Chapter, _reads
+
+    return Chapter(
+        id=DECK_ID,
+        title="Testbildspel",
+        scope="municipality",
+        kind="deck",
+        notebook="09_testbildspel.ipynb",
+        reads=_reads(own="insatser"),
+        packages=(),
+        parameters={"tema": tema},
+    )
+
+
+@pytest.fixture
+def deck_project(tmp_path, monkeypatch):
+    """Example data, a notebooks folder with a stand-in chapter 03 and the test deck, a
+    registry of those two entries, and a build function."""
+    import shutil
+
+    from test_buildcache import chapter_notebook
+
+    from fouanalys.build import runner
+    from fouanalys.chapters import registry
+    from fouanalys.config import EXAMPLE_DATA_DIR
+
+    monkeypatch.setattr(runner, "KERNEL_NAME", "python3")
+    data = tmp_path / "data"
+    shutil.copytree(EXAMPLE_DATA_DIR, data)
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nbformat.write(chapter_notebook(), notebooks / "03_insatser.ipynb")
+    nbformat.write(build_deck_notebook(), notebooks / "09_testbildspel.ipynb")
+    chapter03 = registry.chapter("03_insatser")
+
+    def use_registry(tema: str) -> None:
+        monkeypatch.setattr(registry, "CHAPTERS", (chapter03, _deck_entry(tema)))
+
+    def build(**kw):
+        args = {
+            "municipalities": [CODE],
+            "data_dir": data,
+            "processed_dir": tmp_path / "processed",
+            "reports_dir": tmp_path / "reports",
+            "jobs": 1,
+            "progress": False,
+            "notebooks_dir": notebooks,
+        }
+        return runner.build(**(args | kw))
+
+    use_registry("förebygga")
+    return tmp_path / "reports", use_registry, build
+
+
+def test_registry_keeps_chapters_and_decks_apart(monkeypatch):
+    from fouanalys.chapters import registry
+
+    chapters = registry.chapter_ids()
+    monkeypatch.setattr(registry, "CHAPTERS", (*registry.CHAPTERS, _deck_entry("förebygga")))
+    assert registry.chapter_ids() == chapters
+    assert registry.deck_ids() == (DECK_ID,) and registry.deck_ids("region") == ()
+    assert registry.entry_ids() == (*chapters, DECK_ID)
+    assert registry.kind(DECK_ID) == "deck" and registry.kind(chapters[0]) == "chapter"
+    assert registry.parameters(DECK_ID) == {"tema": "förebygga"}
+    assert registry.notebook_file(DECK_ID) == "09_testbildspel.ipynb"
+
+
+@pytest.mark.slow
+def test_build_makes_caches_and_indexes_a_deck(deck_project):
+    reports, use_registry, build = deck_project
+    first = build()
+    assert first.ok, [r.error for r in first.failed]
+    deck = next(r for r in first.results if r.chapter_id == DECK_ID)
+    assert deck.kind == "deck" and not deck.cached
+    folder = reports / CODE
+    html_text = (folder / f"{DECK_ID}.html").read_text(encoding="utf-8")
+    assert "Tema: förebygga" in html_text and "Reveal.initialize(" in html_text
+    assert "Frågor och samtal" in html_text and '<aside class="notes">' in html_text
+    import pypdfium2 as pdfium
+
+    executed = nbformat.read(folder / f"{DECK_ID}.ipynb", as_version=4)
+    assert executed.metadata["papermill"]["parameters"]["tema"] == "förebygga"
+    assert slide_count(executed) == 3  # parameters cells open no empty slide
+    pdf = pdfium.PdfDocument(folder / f"{DECK_ID}.pdf")
+    try:
+        assert len(pdf) == 3
+        first = pdf[0].get_textpage().get_text_range()
+    finally:
+        pdf.close()
+    assert "Tema: förebygga" in first
+    # The final report holds the chapter, never the deck.
+    final = (folder / "slutrapport.html").read_text(encoding="utf-8")
+    assert "Testkapitel" in final or "Insatser" in final
+    assert "Tema: förebygga" not in final and "Testbildspel" not in final
+    # The index links the deck under Seminariematerial.
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert "Seminariematerial" in index
+    assert f'href="{CODE}/{DECK_ID}.html"' in index and f'href="{CODE}/{DECK_ID}.pdf"' in index
+    assert "1 kapitel och 1 bildspel" in index
+
+    again = build()  # nothing changed: nothing runs
+    assert again.ok and not again.executed
+
+    use_registry("förhindra")  # a changed parameter re-runs the deck, and only the deck
+    changed = build()
+    assert changed.ok and [r.chapter_id for r in changed.executed] == [DECK_ID]
+    assert "Tema: förhindra" in (folder / f"{DECK_ID}.html").read_text(encoding="utf-8")

@@ -45,19 +45,28 @@ PRESENTATION_PARTS = (
     "chapters/views.py",
     "workbench.py",
     "build/export.py",
-    "build/templates",
+    "build/templates/fouanalys",
 )
+#: What a seminar deck's output depends on beyond that: the deck exporter, its template and
+#: the vendored reveal.js.
+DECK_PARTS = ("build/slides.py", "build/templates/fouanalys_deck", "build/templates/reveal")
 
 
 def chapter_code_hash(chapter_id: str) -> str:
     """The hash of the code one chapter's output depends on: the processing code, the
-    presentation layer and the chapter packages the registry lists for it. A change to
-    another chapter's package leaves this chapter's key alone."""
+    presentation layer and the chapter packages the registry lists for it (for a seminar
+    deck also the deck exporter, its template and reveal.js). A change to another chapter's
+    package leaves this chapter's key alone."""
     try:
-        packages = chapter(chapter_id).packages
+        entry = chapter(chapter_id)
+        packages, deck = entry.packages, entry.kind == "deck"
     except BuildError:  # a notebook not in the registry: every chapter package
-        packages = ("",)
-    parts = (*PRESENTATION_PARTS, *(f"chapters/{p}" for p in packages))
+        packages, deck = ("",), False
+    parts = (
+        *PRESENTATION_PARTS,
+        *(DECK_PARTS if deck else ()),
+        *(f"chapters/{p}" for p in packages),
+    )
     return sha256_bytes((processing_hash() + code_hash(parts)).encode())
 
 

@@ -102,14 +102,23 @@ def _entry_status(entry: Mapping[str, Any]) -> tuple[str, str]:
     return "klar", "ok"
 
 
+def _is_deck(entry: Mapping[str, Any]) -> bool:
+    """A seminar deck's entry (``kind == "deck"``), not a report chapter's."""
+    return entry.get("kind") == "deck"
+
+
 def _status_line(entries: list[Mapping[str, Any]], groups: Mapping[str, list]) -> str:
-    """The summary under the title: chapters, municipalities, failures, reuse and run time."""
+    """The summary under the title: chapters (and seminar decks), municipalities, failures,
+    reuse and run time."""
+    n_decks = sum(1 for e in entries if _is_deck(e))
     n_failed = sum(1 for e in entries if e.get("status") != "ok")
     n_cached = sum(1 for e in entries if e.get("status") == "ok" and e.get("cached"))
     total_seconds = sum(float(e.get("seconds") or 0) for e in entries if not e.get("cached"))
     n_units = sum(1 for code in groups if not _is_region(code))
     return (
-        f"{len(entries)} kapitel för {n_units} {'kommun' if n_units == 1 else 'kommuner'}"
+        f"{len(entries) - n_decks} kapitel"
+        + (f" och {n_decks} bildspel" if n_decks else "")
+        + f" för {n_units} {'kommun' if n_units == 1 else 'kommuner'}"
         + (" och regionen" if n_units < len(groups) else "")
         + "; "
         + (f"{n_failed} misslyckades" if n_failed else "alla klara")
@@ -199,12 +208,21 @@ def _unit_section(
     plan_link = _link(action_plan, reports_dir, "Excel")
     if plan_link:
         out.append(f'<p class="plan">Underlag för handlingsplan: {plan_link}</p>')
-    out.append(
-        "<table><thead><tr><th>Kapitel</th><th>Status</th><th>Rapport</th>"
-        '<th>Notebook</th><th class="num">Tid</th></tr></thead><tbody>'
-    )
-    out += [_chapter_row(entry, reports_dir) for entry in group]
-    out.append("</tbody></table></section>")
+    chapters = [e for e in group if not _is_deck(e)]
+    decks = [e for e in group if _is_deck(e)]
+    tables = (("", "Kapitel", chapters), ("Seminariematerial", "Bildspel", decks))
+    for heading, label, rows in tables:
+        if not rows:
+            continue
+        if heading:
+            out.append(f'<h3 class="decks">{esc(heading)}</h3>')
+        out.append(
+            f"<table><thead><tr><th>{esc(label)}</th><th>Status</th><th>Rapport</th>"
+            '<th>Notebook</th><th class="num">Tid</th></tr></thead><tbody>'
+        )
+        out += [_chapter_row(entry, reports_dir) for entry in rows]
+        out.append("</tbody></table>")
+    out.append("</section>")
     return out
 
 
@@ -218,6 +236,9 @@ def write_index(
     action_plans: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``reports_dir/index.html``: every chapter per municipality, with status and links.
+
+    Entries with ``kind == "deck"`` (seminar decks) are listed in each municipality's (and the
+    region's) section under *Seminariematerial*, apart from the chapters.
 
     ``entries`` are dicts with ``municipality_code``, ``municipality_name``, ``chapter_id``,
     ``chapter_title``, ``status`` ("ok" or "failed"), ``html``, ``pdf``, ``notebook`` (paths,

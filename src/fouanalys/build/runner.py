@@ -1,6 +1,8 @@
 """The build: validate, process, execute each chapter notebook per municipality, export.
 
-Each (municipality, chapter) is one task, run in a pool of worker processes. A task executes
+Each (municipality, chapter) is one task; a seminar deck (a registry entry of kind "deck") is
+one too, exported as slides (:mod:`fouanalys.build.slides`) and kept out of the final reports.
+Each task, run in a pool of worker processes. A task executes
 the chapter notebook with papermill into ``reports/<municipality_code>/<chapter>.ipynb`` (kept even
 when it fails: papermill writes it as it goes), then exports it to HTML and PDF. A failing
 task never stops the others; the summary names the municipality, the cell and the kept
@@ -55,6 +57,7 @@ class Task:
     metadata: dict
     formats: tuple[str, ...] = ("html", "pdf")
     key: str | None = None  # content key (fouanalys.build.cache.task_key); None: always run
+    kind: str = "chapter"  # "chapter" or "deck" (registry.Chapter.kind)
 
 
 @dataclass
@@ -73,6 +76,7 @@ class TaskResult:
     cell: int | None = None
     seconds: float = 0.0
     cached: bool = False  # reused from an earlier build with the same content key
+    kind: str = "chapter"  # "chapter" or "deck"
 
 
 @dataclass
@@ -109,12 +113,14 @@ def plan_tasks(
     data_dir: Path,
     processed_dir: Path,
     reports_dir: Path,
-    chapters: Sequence[str] = registry.chapter_ids("municipality"),
+    chapters: Sequence[str] | None = None,
     formats: Sequence[str] = ("html", "pdf"),
     seed: int | None = None,
     notebooks_dir: Path = NOTEBOOKS_DIR,
 ) -> list[Task]:
-    """One task per municipality and chapter, with papermill parameters and report metadata."""
+    """One task per municipality and chapter (or deck), with papermill parameters and report
+    metadata. ``chapters`` defaults to the municipality chapters; an entry's own
+    ``parameters`` (registry) join the common ones, and so its content key."""
     from fouanalys.build.cache import task_key
     from fouanalys.config import DEFAULT_SEED
 
@@ -125,6 +131,8 @@ def plan_tasks(
     }
     region = codebook.region
     units = [(code, codebook.municipality_name(code), code) for code in codes]
+    if chapters is None:
+        chapters = registry.chapter_ids("municipality")
     tasks = []
     for chapter in chapters:
         notebook = Path(notebooks_dir) / registry.notebook_file(chapter)
@@ -139,7 +147,7 @@ def plan_tasks(
                 "data_dir": str(data_dir),
                 "processed_dir": str(processed_dir),
                 "seed": DEFAULT_SEED if seed is None else seed,
-            }
+            } | registry.parameters(chapter)
             tasks.append(
                 Task(
                     municipality_code=code,
@@ -153,6 +161,7 @@ def plan_tasks(
                         "municipality_name": name,
                         "chapter_id": chapter,
                         "chapter_title": registry.title(chapter),
+                        "kind": registry.kind(chapter),
                         "synthetic": bool(manifest.get("synthetic")),
                         "data_version": manifest.get("data_version", ""),
                         "built": date.today().isoformat(),
@@ -163,6 +172,7 @@ def plan_tasks(
                     },
                     formats=tuple(formats),
                     key=task_key(notebook, parameters, tuple(formats), manifest, chapter, code),
+                    kind=registry.kind(chapter),
                 )
             )
     order = {code: i for i, code in enumerate([*codes, region.code])}
@@ -213,6 +223,7 @@ def _result(task: Task, **fields) -> TaskResult:
         "chapter_title": task.metadata["chapter_title"],
         "status": "failed",
         "notebook": str(task.output),
+        "kind": task.kind,
     }
     return TaskResult(**(base | fields))
 
@@ -246,7 +257,11 @@ def execute_task(task: Task, workdir: Path) -> tuple[TaskResult, dict[str, Path]
             execution_timeout=task.metadata.get("cell_timeout", CELL_TIMEOUT),
         )
         made = {"ipynb": executed}
-        if task.formats:
+        if task.formats and task.kind == "deck":
+            from fouanalys.build.slides import export_deck
+
+            made |= export_deck(executed, formats=task.formats)
+        elif task.formats:
             from fouanalys.build.export import export_chapter
 
             made |= export_chapter(executed, formats=task.formats)
@@ -459,7 +474,7 @@ def build(
     reports_dir: Path = REPORTS_DIR,
     jobs: int | None = None,
     formats: Sequence[str] = ("html", "pdf"),
-    chapters: Sequence[str] = registry.chapter_ids(),
+    chapters: Sequence[str] | None = None,
     progress: bool = True,
     notebooks_dir: Path = NOTEBOOKS_DIR,
     force: bool = False,
@@ -467,6 +482,9 @@ def build(
     scheduler: str | None = None,
 ) -> BuildSummary:
     """The main job: validate and process the data, run every chapter, write the index.
+
+    ``chapters``: the registry entries to build, by default all (:func:`registry.entry_ids`:
+    the report chapters, then the seminar decks).
 
     Incremental: processing is skipped when the raw files and the package are unchanged, and a
     chapter whose content key (notebook, package, parameters, the data it reads) matches its
@@ -490,6 +508,8 @@ def build(
     if scheduler:
         connect_scheduler(scheduler).close()
     manifest = _processed(data_dir, processed_dir, Path(reports_dir), codebook, force)
+    if chapters is None:
+        chapters = registry.entry_ids()
     tasks = plan_tasks(
         codes,
         manifest,
@@ -647,8 +667,8 @@ def build_final_reports(
     """The combined final report (``slutrapport.html/.pdf``) of every municipality whose
     chapters all built, and of the region, opening with *Resultat i korthet* from the
     processed tables in ``processed_dir`` (``chapters.korthet``); keyed by the chapters' keys
-    and the summary's code, so an unchanged report is not made again. Returns the paths per
-    municipality code."""
+    and the summary's code, so an unchanged report is not made again. Seminar decks are not
+    part of it. Returns the paths per municipality code."""
     from fouanalys.build.cache import read_key, sha256_bytes, write_key
     from fouanalys.ingest.catalog import sha256_file
 
@@ -656,7 +676,8 @@ def build_final_reports(
 
     by_code: dict[str, list[Task]] = {}
     for task in tasks:
-        by_code.setdefault(task.municipality_code, []).append(task)
+        if task.kind == "chapter":
+            by_code.setdefault(task.municipality_code, []).append(task)
     status = {(r.municipality_code, r.chapter_id): r.status for r in results}
     pending: dict[str, tuple[tuple, str | None]] = {}  # code -> (job arguments, key)
     out: dict[str, dict[str, str]] = {}

@@ -29,6 +29,7 @@ from typing import Any
 
 import nbformat
 from nbconvert.exporters import SlidesExporter
+from nbconvert.preprocessors import Preprocessor
 from traitlets import default
 
 from fouanalys.build.export import (
@@ -87,12 +88,30 @@ def deck_assets() -> dict[str, str]:
     }
 
 
+def _slide_type(cell: nbformat.NotebookNode) -> str:
+    """A cell's slide type as the deck uses it ("-" when it has none). A code cell that
+    shows nothing and only continues a slide ("-": a parameters cell, papermill's injected
+    parameters, imports) counts as "skip", so that it cannot open an empty first slide."""
+    kind = (cell.get("metadata", {}).get("slideshow") or {}).get("slide_type", "-") or "-"
+    if kind == "-" and cell.get("cell_type") == "code" and not cell.get("outputs"):
+        return "skip"
+    return kind
+
+
 def slide_types(nb: nbformat.NotebookNode) -> list[str]:
-    """Each cell's slide type ("-" when it has none)."""
-    return [
-        (cell.get("metadata", {}).get("slideshow") or {}).get("slide_type", "-") or "-"
-        for cell in nb.cells
-    ]
+    """Each cell's slide type, as :func:`_slide_type` reads it."""
+    return [_slide_type(cell) for cell in nb.cells]
+
+
+class SilentCellsPreprocessor(Preprocessor):
+    """Mark code cells that show nothing and only continue a slide as "skip" (see
+    :func:`_slide_type`); runs before nbconvert's slide preprocessor."""
+
+    def preprocess(self, nb, resources):
+        for cell in nb.cells:
+            if _slide_type(cell) == "skip":
+                cell.metadata.setdefault("slideshow", {})["slide_type"] = "skip"
+        return nb, resources
 
 
 def slide_count(nb: nbformat.NotebookNode) -> int:

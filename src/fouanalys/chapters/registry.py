@@ -10,6 +10,11 @@ the county or the other municipalities); ``"manifest"`` stands for the raw files
 rows, hashes) shown from the manifest. ``packages`` are the chapter packages its notebook and
 their display code use: a change to one of them re-runs this chapter, and only the chapters
 that list it.
+
+Seminar decks (``kind="deck"``) are entries too: the build runs and caches them as it does
+chapters, but exports them as slides and keeps them out of the final reports.
+:func:`chapter_ids` lists report chapters only; :func:`deck_ids` the decks; :func:`entry_ids`
+both.
 """
 
 from __future__ import annotations
@@ -115,36 +120,71 @@ CHAPTERS: tuple[Chapter, ...] = (
     ),
 )
 
-_BY_ID = {c.id: c for c in CHAPTERS}
+
+def _by_id() -> dict[str, Chapter]:
+    """Every entry by id (chapters and decks), read from :data:`CHAPTERS` on each call."""
+    return {c.id: c for c in CHAPTERS}
 
 
 def chapter(chapter_id: str) -> Chapter:
-    """The registered chapter ``chapter_id``; a BuildError naming the known ones otherwise."""
+    """The registered entry ``chapter_id``; a BuildError naming the known ones otherwise."""
+    entries = _by_id()
     try:
-        return _BY_ID[chapter_id]
+        return entries[chapter_id]
     except KeyError:
-        known = ", ".join(_BY_ID)
+        known = ", ".join(entries)
         raise BuildError(f"Okänt kapitel '{chapter_id}'; kapitlen är {known}.") from None
 
 
+def _ids(kind: str | None, scope: str | None) -> tuple[str, ...]:
+    return tuple(
+        c.id
+        for c in CHAPTERS
+        if (kind is None or c.kind == kind) and (scope is None or c.scope == scope)
+    )
+
+
 def chapter_ids(scope: str | None = None) -> tuple[str, ...]:
-    """Chapter ids in report order, all or those of one scope ("municipality", "region")."""
-    return tuple(c.id for c in CHAPTERS if scope is None or c.scope == scope)
+    """Report chapter ids in report order, all or those of one scope ("municipality",
+    "region"). Seminar decks are not chapters: see :func:`deck_ids`."""
+    return _ids("chapter", scope)
+
+
+def deck_ids(scope: str | None = None) -> tuple[str, ...]:
+    """Seminar deck ids in registry order, all or those of one scope."""
+    return _ids("deck", scope)
+
+
+def entry_ids(scope: str | None = None) -> tuple[str, ...]:
+    """Every entry the build makes: the chapters in report order, then the decks."""
+    return chapter_ids(scope) + deck_ids(scope)
+
+
+def kind(chapter_id: str) -> str:
+    """ "chapter" or "deck" ("chapter" for a notebook not registered)."""
+    found = _by_id().get(chapter_id)
+    return found.kind if found else "chapter"
+
+
+def parameters(chapter_id: str) -> dict[str, object]:
+    """The entry's own papermill parameters (empty for a notebook not registered)."""
+    found = _by_id().get(chapter_id)
+    return dict(found.parameters) if found else {}
 
 
 def is_regional(chapter_id: str) -> bool:
     """Whether a chapter is built once for the region (a notebook not registered is not)."""
-    found = _BY_ID.get(chapter_id)
+    found = _by_id().get(chapter_id)
     return found is not None and found.scope == "region"
 
 
 def notebook_file(chapter_id: str) -> str:
     """The chapter's notebook file name (``<id>.ipynb`` for a notebook not registered)."""
-    found = _BY_ID.get(chapter_id)
+    found = _by_id().get(chapter_id)
     return found.notebook_file if found else f"{chapter_id}.ipynb"
 
 
 def title(chapter_id: str) -> str:
     """The Swedish title of a chapter; the id itself for a notebook not registered."""
-    found = _BY_ID.get(chapter_id)
+    found = _by_id().get(chapter_id)
     return found.title if found else chapter_id

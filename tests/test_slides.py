@@ -332,3 +332,57 @@ def test_build_makes_caches_and_indexes_a_deck(deck_project):
     changed = build()
     assert changed.ok and [r.chapter_id for r in changed.executed] == [DECK_ID]
     assert "Tema: förhindra" in (folder / f"{DECK_ID}.html").read_text(encoding="utf-8")
+
+
+# --- in a browser: the deck runs from a file:// URL with the network blocked ---------------
+
+
+@pytest.mark.slow
+def test_deck_runs_offline_in_chromium(exported):
+    from playwright.sync_api import sync_playwright
+    from test_browser import CHROMIUM_ARGS, _chromium
+
+    chromium = _chromium()  # skips with the install hint when Chromium is missing
+    _, made = exported
+    url = made["html"].resolve().as_uri()
+    remote: list[str] = []
+
+    def route(r) -> None:
+        if r.request.url.startswith(("file:", "data:", "blob:", "about:")):
+            r.continue_()
+        else:
+            remote.append(r.request.url)
+            r.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.route("**/*", route)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(url)
+            page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=15_000)
+            assert page.evaluate("() => Reveal.getIndices().h") == 0
+            assert page.evaluate("() => Reveal.getTotalSlides()") == len(SLIDE_TEXTS)
+            config = page.evaluate("() => Reveal.getConfig()")
+            assert (config["width"], config["height"]) == (1280, 720)
+            assert page.evaluate("() => Reveal.hasPlugin('notes')")
+            page.keyboard.press("ArrowRight")
+            assert page.evaluate("() => Reveal.getIndices().h") == 1
+            seen = [page.evaluate("() => Reveal.getCurrentSlide().textContent")]
+            for _ in range(20):  # fragments and subslides take steps of their own
+                if page.evaluate("() => Reveal.isLastSlide() && !Reveal.availableFragments().next"):
+                    break
+                page.evaluate("() => Reveal.next()")
+                seen.append(page.evaluate("() => Reveal.getCurrentSlide().textContent"))
+            assert page.evaluate("() => Reveal.isLastSlide()")
+            assert SLIDE_TEXTS[-1] in seen[-1]
+            body_px = page.evaluate(
+                "() => parseFloat(getComputedStyle(Reveal.getCurrentSlide()).fontSize)"
+            )
+            assert body_px >= 28
+        finally:
+            browser.close()
+    assert not remote, f"bildspelet försökte hämta från nätet: {remote}"
+    assert not errors, errors

@@ -113,6 +113,40 @@ CHAPTERS: tuple[Chapter, ...] = (
         ),
         packages=("region", "insatser", "riskfaktorer", "natverk", "nyckeltal", "kunskapslaget"),
     ),
+    # Seminar decks: slides whose every number is the report chapters' own (see the
+    # ``seminarium`` package); built beside the chapters and linked from the index only.
+    Chapter(
+        id="seminarium",
+        title="Seminarium",
+        scope="municipality",
+        kind="deck",
+        notebook="07_seminarium.ipynb",
+        reads=_reads(
+            own="prevalence priorities priority_factors insatser knowledge_profile gaps "
+            "gap_approaches approach_links need_capacity compared_rounds intervention_changes "
+            "gap_changes",
+            whole="approaches",
+        ),
+        packages=("seminarium", "riskfaktorer", "insatser", "kunskapslaget", "natverk"),
+    ),
+    *(
+        Chapter(
+            id=f"tema_{slug}",
+            title=f"Seminarium: {label}",
+            scope="region",
+            kind="deck",
+            notebook="08_tema.ipynb",
+            reads=_reads(whole="coverage insatser gaps gap_approaches approaches approach_links"),
+            packages=("seminarium", "region", "kunskapslaget", "insatser"),
+            parameters={"tema": tema},
+        )
+        for slug, tema, label in (
+            ("forebygga", "förebygga", "förebygga"),
+            ("forhindra", "förhindra", "förhindra"),
+            ("riskreducera", "riskreducera", "riskreducera"),
+            ("luckor", "luckor", "gemensamma luckor"),
+        )
+    ),
 )
 
 _BY_ID = {c.id: c for c in CHAPTERS}
@@ -127,9 +161,14 @@ def chapter(chapter_id: str) -> Chapter:
         raise BuildError(f"Okänt kapitel '{chapter_id}'; kapitlen är {known}.") from None
 
 
-def chapter_ids(scope: str | None = None) -> tuple[str, ...]:
-    """Chapter ids in report order, all or those of one scope ("municipality", "region")."""
-    return tuple(c.id for c in CHAPTERS if scope is None or c.scope == scope)
+def chapter_ids(scope: str | None = None, kind: str | None = "chapter") -> tuple[str, ...]:
+    """Ids in report order, all or those of one scope ("municipality", "region"); by default
+    only the report chapters, with ``kind="deck"`` the seminar decks, with ``kind=None`` both."""
+    return tuple(
+        c.id
+        for c in CHAPTERS
+        if (scope is None or c.scope == scope) and (kind is None or c.kind == kind)
+    )
 
 
 def is_regional(chapter_id: str) -> bool:

@@ -94,12 +94,12 @@ def test_slice_hashes_separate_municipalities():
 
 
 def test_every_chapter_declares_what_it_reads():
-    """The declarations cover every table the chapter notebooks load."""
+    """The declarations cover every table the chapter and deck notebooks load."""
     import re
 
     from fouanalys.config import NOTEBOOKS_DIR
 
-    for chapter in registry.chapter_ids():
+    for chapter in registry.entry_ids():
         nb = nbformat.read(NOTEBOOKS_DIR / registry.notebook_file(chapter), as_version=4)
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
         loaded = set(re.findall(r'load_table\(\s*"(\w+)"', code))

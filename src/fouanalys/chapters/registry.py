@@ -118,6 +118,40 @@ CHAPTERS: tuple[Chapter, ...] = (
         ),
         packages=("region", "insatser", "riskfaktorer", "natverk", "nyckeltal", "kunskapslaget"),
     ),
+    # Seminar decks: slides whose every number is the report chapters' own (see the
+    # ``seminarium`` package); built beside the chapters and linked from the index only.
+    Chapter(
+        id="seminarium",
+        title="Seminarium",
+        scope="municipality",
+        kind="deck",
+        notebook="07_seminarium.ipynb",
+        reads=_reads(
+            own="prevalence priorities priority_factors insatser knowledge_profile gaps "
+            "gap_approaches approach_links need_capacity compared_rounds intervention_changes "
+            "gap_changes",
+            whole="approaches",
+        ),
+        packages=("seminarium", "riskfaktorer", "insatser", "kunskapslaget", "natverk"),
+    ),
+    *(
+        Chapter(
+            id=f"tema_{slug}",
+            title=f"Seminarium: {label}",
+            scope="region",
+            kind="deck",
+            notebook="08_tema.ipynb",
+            reads=_reads(whole="coverage insatser gaps gap_approaches approaches approach_links"),
+            packages=("seminarium", "region", "kunskapslaget", "insatser"),
+            parameters={"tema": tema},
+        )
+        for slug, tema, label in (
+            ("forebygga", "förebygga", "förebygga"),
+            ("forhindra", "förhindra", "förhindra"),
+            ("riskreducera", "riskreducera", "riskreducera"),
+            ("luckor", "luckor", "gemensamma luckor"),
+        )
+    ),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -134,6 +135,19 @@ def processed(tmp_path_factory):
     return write_example_processed(tmp_path_factory.mktemp("processed"), load_codebook())
 
 
+def _fits_its_pages(executed: Path) -> None:
+    """The deck's 16:9 PDF has one page per slide: a slide whose content overflows would
+    push it onto a page of its own."""
+    import pypdfium2
+
+    from fouanalys.build.slides import export_deck, slide_count
+
+    pdf = pypdfium2.PdfDocument(export_deck(executed, formats=("pdf",))["pdf"])
+    width, height = pdf[0].get_size()
+    assert len(pdf) == slide_count(nbformat.read(executed, as_version=4))
+    assert abs(width / height - 16 / 9) < 1e-3
+
+
 @pytest.mark.slow
 def test_every_number_on_a_slide_is_the_reports(processed, tmp_path):
     deck = run_chapter(
@@ -144,6 +158,7 @@ def test_every_number_on_a_slide_is_the_reports(processed, tmp_path):
     )
     slides = _slide_texts(deck.notebook)
     assert len(slides) >= 10
+    _fits_its_pages(tmp_path / "07.ipynb")
     report = ""
     for chapter, extra in (
         ("02_riskfaktorer", {}),
@@ -189,6 +204,7 @@ def test_the_regional_deck_runs_for_every_theme(processed, tmp_path, tema):
         if c.metadata.get("slideshow", {}).get("slide_type") == "slide"
     ]
     assert all(c.get("outputs") for c in slides), tema  # no empty slide
+    _fits_its_pages(tmp_path / "08.ipynb")
     assert "Frågor till samtalet" in deck.text
     assert (f"nivån {tema}" in deck.text) == (tema != "luckor")
 

@@ -9,7 +9,7 @@ import re
 import nbformat
 import pytest
 
-from fouanalys.build.slides import REVEAL_CONFIG, export_deck, slide_count
+from fouanalys.build.slides import REVEAL_CONFIG, export_deck, slide_count, slide_types
 from fouanalys.config import SYNTHETIC_BANNER
 from fouanalys.exceptions import FouanalysError
 
@@ -115,6 +115,18 @@ def test_slide_count_follows_the_slideshow_metadata():
     silent = nbformat.v4.new_code_cell("tema = 'x'")  # a parameters cell: shows nothing
     nb.cells = [silent, _cell("slide", "# Första"), _cell("slide", "# Andra")]
     assert slide_count(nb) == 2
+    # A slide whose code cell shows nothing (a section that does not apply) is dropped with
+    # its notes, so no blank page or empty slide is made.
+    empty = nbformat.v4.new_code_cell("if False: display(x)")
+    empty.metadata["slideshow"] = {"slide_type": "slide"}
+    nb.cells = [
+        _cell("slide", "# Första"),
+        empty,
+        _cell("notes", "om tomt"),
+        _cell("slide", "# Sista"),
+    ]
+    assert slide_count(nb) == 2
+    assert slide_types(nb) == ["slide", "skip", "skip", "slide"]
 
 
 def test_html_deck_is_self_contained(exported):
@@ -282,11 +294,16 @@ def deck_project(tmp_path, monkeypatch):
 def test_registry_keeps_chapters_and_decks_apart(monkeypatch):
     from fouanalys.chapters import registry
 
-    chapters = registry.chapter_ids()
+    chapters, decks, regional = (
+        registry.chapter_ids(),
+        registry.deck_ids(),
+        registry.deck_ids("region"),
+    )
+    assert "seminarium" in decks and "seminarium" not in regional
     monkeypatch.setattr(registry, "CHAPTERS", (*registry.CHAPTERS, _deck_entry("förebygga")))
     assert registry.chapter_ids() == chapters
-    assert registry.deck_ids() == (DECK_ID,) and registry.deck_ids("region") == ()
-    assert registry.entry_ids() == (*chapters, DECK_ID)
+    assert registry.deck_ids() == (*decks, DECK_ID) and registry.deck_ids("region") == regional
+    assert registry.entry_ids() == (*chapters, *decks, DECK_ID)
     assert registry.kind(DECK_ID) == "deck" and registry.kind(chapters[0]) == "chapter"
     assert registry.parameters(DECK_ID) == {"tema": "förebygga"}
     assert registry.notebook_file(DECK_ID) == "09_testbildspel.ipynb"

@@ -99,17 +99,27 @@ def _slide_type(cell: nbformat.NotebookNode) -> str:
 
 
 def slide_types(nb: nbformat.NotebookNode) -> list[str]:
-    """Each cell's slide type, as :func:`_slide_type` reads it."""
-    return [_slide_type(cell) for cell in nb.cells]
+    """Each cell's slide type, as :func:`_slide_type` reads it; a slide whose opening code
+    cell shows nothing (a section that does not apply to the municipality, e.g. what changed
+    since a previous mapping round it does not have) is skipped whole, with its notes."""
+    types = [_slide_type(cell) for cell in nb.cells]
+    dropping = False
+    for i, cell in enumerate(nb.cells):
+        if types[i] in ("slide", "subslide"):
+            dropping = cell.get("cell_type") == "code" and not cell.get("outputs")
+        if dropping:
+            types[i] = "skip"
+    return types
 
 
 class SilentCellsPreprocessor(Preprocessor):
-    """Mark code cells that show nothing and only continue a slide as "skip" (see
-    :func:`_slide_type`); runs before nbconvert's slide preprocessor."""
+    """Mark code cells that show nothing and only continue a slide, and slides that show
+    nothing, as "skip" (see :func:`slide_types`); runs before nbconvert's slide
+    preprocessor."""
 
     def preprocess(self, nb, resources):
-        for cell in nb.cells:
-            if _slide_type(cell) == "skip":
+        for cell, kind in zip(nb.cells, slide_types(nb), strict=True):
+            if kind == "skip":
                 cell.metadata.setdefault("slideshow", {})["slide_type"] = "skip"
         return nb, resources
 

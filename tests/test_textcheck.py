@@ -234,14 +234,14 @@ def reports(full_build) -> Path:
 
 
 def built_pages(reports: Path, codebook, suffix: str) -> list[Path]:
-    """Every chapter and final report of every municipality and of the region, with one
-    ``suffix`` (``html`` or ``pdf``); asserted to be all of them."""
+    """Every chapter, seminar deck and final report of every municipality and of the region,
+    with one ``suffix`` (``html`` or ``pdf``); asserted to be all of them."""
     from fouanalys.chapters import registry
 
     folders = [*codebook.municipality_codes, "region"]
     pages = [p for folder in folders for p in sorted((reports / folder).glob(f"*.{suffix}"))]
-    chapters = len(codebook.municipality_codes) * len(registry.chapter_ids("municipality"))
-    chapters += len(registry.chapter_ids("region"))
+    chapters = len(codebook.municipality_codes) * len(registry.entry_ids("municipality"))
+    chapters += len(registry.entry_ids("region"))
     assert len(pages) == chapters + len(folders), [p.name for p in pages]
     assert sum(p.stem == "slutrapport" for p in pages) == len(folders)
     return pages

@@ -45,13 +45,22 @@ def _data_dir(value: str | None) -> Path | None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from fouanalys.config import default_data_dir, validation_report_dir
+    from fouanalys.build.folders import checked_folder
+    from fouanalys.build.lock import output_lock
+    from fouanalys.config import VALIDATION_REPORT_DIR, default_data_dir, validation_report_dir
     from fouanalys.ingest.processing import require_data_dir
     from fouanalys.ingest.validation import validate_data_dir
 
     data_dir = require_data_dir(_data_dir(args.data_dir) or default_data_dir())
-    report_dir = _data_dir(args.report_dir) or validation_report_dir(data_dir)
-    report, _ = validate_data_dir(data_dir, report_dir=report_dir)
+    report_dir = checked_folder(
+        args.report_dir or validation_report_dir(data_dir),
+        "mappen för valideringssidan",
+        "--report-dir",
+    )
+    # The page in a build's reports folder is written under that folder's lock, as a build's.
+    folder = report_dir.parent if report_dir.name == VALIDATION_REPORT_DIR.name else report_dir
+    with output_lock([folder], "validate"):
+        report, _ = validate_data_dir(data_dir, report_dir=report_dir)
     report_path = report_dir / "index.html"
     if report.ok:
         rows = ", ".join(f"{m['file']} ({m['rows']} rader)" for m in report.files.values())
@@ -75,8 +84,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         force=args.force,
         cell_timeout=args.cell_timeout,
         scheduler=args.scheduler,
-        **{
-            key: Path(value).expanduser().resolve()
+        wait=not args.no_wait,
+        **{  # resolved by the build, which names a folder it cannot use
+            key: Path(value).expanduser()
             for key, value in (
                 ("processed_dir", args.processed_dir),
                 ("reports_dir", args.reports_dir),
@@ -344,6 +354,11 @@ def _add_build_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--reports-dir", metavar="MAPP", help="mapp för rapporterna (reports)")
     p.add_argument("--no-progress", action="store_true", help="visa ingen förloppsindikator")
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="avbryt i stället för att vänta när ett annat bygge skriver i samma mappar",
+    )
     p.set_defaults(func=cmd_build)
 
 

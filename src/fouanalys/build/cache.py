@@ -3,11 +3,13 @@
 A chapter task is keyed by the hashes of everything it reads: the chapter notebook, the code
 its output depends on (:func:`chapter_code_hash`: processing code, presentation layer, export
 templates and the chapter packages the registry lists for it), its papermill
-parameters and export formats, and the rows of the processed tables it uses — for most tables
-only the municipality's own rows, so that new rows for one municipality leave the others'
-chapters alone. The key is stored beside the chapter's outputs (``<chapter>.key.json``) only
-after the notebook, HTML and PDF are in place, so an interrupted build leaves every finished
-chapter usable and the next build completes the rest.
+parameters other than folder paths and export formats, and the rows of the processed tables
+it uses — for most tables only the municipality's own rows, so that new rows for one
+municipality leave the others' chapters alone. Keys hold content hashes and relative names,
+never a folder's absolute path. The key is stored beside the chapter's outputs
+(``<chapter>.key.json``) only after the notebook, HTML and PDF are in place, with each file's
+size and sha256, so an interrupted build leaves every finished chapter usable, the next build
+completes the rest, and a chapter file deleted or damaged since is made again.
 
 The processing step is keyed by the raw input files' hashes and the processing hash
 (:func:`fouanalys.ingest.catalog.processing_hash`: codebook, analysis modules, ingest/): when
@@ -18,6 +20,7 @@ processing. A change to presentation or chapter code never re-runs them.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -33,9 +36,13 @@ from fouanalys.ingest.catalog import (
 from fouanalys.ingest.files import atomic_write
 from fouanalys.ingest.rounds import ROUNDS_FOLDER, find_rounds
 
+log = logging.getLogger("fouanalys")
+
 # pandas is imported only where a frame is hashed: the no-change rebuild never needs it.
 
 KEY_SUFFIX = ".key.json"
+#: Papermill parameters that are folder paths, left out of content keys.
+PATH_PARAMETERS = ("data_dir", "processed_dir")
 #: Package paths every chapter's output depends on beyond its own chapter packages: the
 #: presentation layer, the registry, the notebooks' views and the export templates.
 PRESENTATION_PARTS = (
@@ -103,7 +110,9 @@ def task_key(
     payload = {
         "notebook": sha256_file(Path(notebook)),
         "code": chapter_code_hash(chapter_id),
-        "parameters": {k: parameters[k] for k in sorted(parameters)},
+        # The folders' paths are not content: the tables' slices above stand for what is in
+        # them, so moving a folder keeps every chapter.
+        "parameters": {k: parameters[k] for k in sorted(parameters) if k not in PATH_PARAMETERS},
         "formats": list(formats),
         "data": data,
     }
@@ -133,15 +142,48 @@ def forget_key(output: Path) -> None:
     key_path(output).unlink(missing_ok=True)
 
 
+def output_files(output: Path, formats: tuple[str, ...]) -> dict[str, Path]:
+    """A chapter's files by format: its executed notebook and each exported format."""
+    output = Path(output)
+    return {"ipynb": output} | {fmt: output.with_suffix(f".{fmt}") for fmt in formats}
+
+
+def file_stamps(files: Mapping[str, Path]) -> dict[str, dict]:
+    """Size and sha256 of each file, for a key record."""
+    return {
+        name: {"bytes": Path(path).stat().st_size, "sha256": sha256_file(Path(path))}
+        for name, path in files.items()
+    }
+
+
+def stamps_match(files: Mapping[str, Path], stamps: Mapping[str, Mapping] | None) -> bool:
+    """Whether every file is the one recorded: same size and sha256 (hashing a build's
+    outputs, about 140 MB, takes a tenth of a second). A missing, truncated or altered file
+    does not match; a record without stamps (an older build) matches nothing."""
+    if not stamps:
+        return False
+    for name, path in files.items():
+        recorded = stamps.get(name)
+        try:
+            size = Path(path).stat().st_size
+        except OSError:
+            return False
+        if recorded is None or size != recorded.get("bytes"):
+            return False
+        if sha256_file(Path(path)) != recorded.get("sha256"):
+            return False
+    return True
+
+
 def is_fresh(output: Path, key: str | None, formats: tuple[str, ...]) -> dict | None:
-    """The stored record when the chapter's outputs exist and were built with ``key``."""
+    """The stored record when the chapter's outputs are the ones built with ``key``: each
+    file in place and unchanged since (:func:`stamps_match`)."""
     if key is None:
         return None
     record = read_key(output)
     if not record or record.get("key") != key:
         return None
-    paths = [Path(output)] + [Path(output).with_suffix(f".{fmt}") for fmt in formats]
-    if not all(p.is_file() for p in paths):
+    if not stamps_match(output_files(output, formats), record.get("files")):
         return None
     return record
 
@@ -165,9 +207,10 @@ def current_manifest(data_dir: Path, processed_dir: Path) -> dict | None:
 
     Up to date: made by the same package code (and codebook) from the same raw files (same
     names and sha256, no new candidate file beside them), the same synthetic marker, and every
-    table it lists is in place. Then the build skips validation and processing. Reads only
-    file bytes and JSON, so a rebuild with nothing changed imports neither pandas nor Great
-    Expectations.
+    table it lists in place with its recorded size and sha256 (:func:`damaged_tables`; a
+    damaged one is named in the log). Where the folders lie plays no part: moving the data or
+    the processed folder keeps the tables. Reads only file bytes and JSON, so a rebuild with
+    nothing changed imports neither pandas nor Great Expectations.
     """
     path = Path(processed_dir) / MANIFEST_FILE
     try:
@@ -175,8 +218,6 @@ def current_manifest(data_dir: Path, processed_dir: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     if manifest.get("processing_hash") != processing_hash() or not manifest.get("slices"):
-        return None
-    if manifest.get("data_dir") != str(Path(data_dir).resolve()):
         return None
     if bool(manifest.get("synthetic")) != is_synthetic(Path(data_dir)):
         return None
@@ -194,10 +235,32 @@ def current_manifest(data_dir: Path, processed_dir: Path) -> dict | None:
             return None
     if not _rounds_unchanged(data_dir, recorded):
         return None
-    for meta in manifest.get("tables", {}).values():
-        if not (Path(processed_dir) / meta["file"]).is_file():
-            return None
+    damaged = damaged_tables(processed_dir, manifest)
+    if damaged:
+        log.warning(
+            "%s i %s stämmer inte med manifestet (saknas, har fel storlek eller fel "
+            "kontrollsumma); validerar och bearbetar om rådata.",
+            ", ".join(damaged),
+            processed_dir,
+        )
+        return None
     return manifest
+
+
+def damaged_tables(processed_dir: Path, manifest: Mapping) -> list[str]:
+    """The processed tables the manifest lists that are missing or not the files it describes
+    (size and sha256): a truncated copy, a disk fault, an edit by hand."""
+    damaged = []
+    for meta in manifest.get("tables", {}).values():
+        path = Path(processed_dir) / meta["file"]
+        try:
+            size = path.stat().st_size
+        except OSError:
+            damaged.append(meta["file"])
+            continue
+        if meta.get("bytes", size) != size or sha256_file(path) != meta.get("sha256"):
+            damaged.append(meta["file"])
+    return damaged
 
 
 def _rounds_unchanged(data_dir: Path, recorded: Mapping) -> bool:

@@ -288,7 +288,7 @@ def install_outputs(task: Task, result: TaskResult, made: dict[str, Path]) -> Ta
     belongs; its earlier HTML and PDF stay as they were, and its key is dropped so the next
     build runs it again.
     """
-    from fouanalys.build.cache import forget_key, write_key
+    from fouanalys.build.cache import file_stamps, forget_key, output_files, write_key
 
     forget_key(task.output)
     if result.status != "ok":
@@ -301,7 +301,12 @@ def install_outputs(task: Task, result: TaskResult, made: dict[str, Path]) -> Ta
         if fmt in ("html", "pdf"):
             setattr(result, fmt, str(target))
     if task.key:
-        record = {"key": task.key, "seconds": result.seconds, "built": task.metadata["built"]}
+        record = {
+            "key": task.key,
+            "seconds": result.seconds,
+            "built": task.metadata["built"],
+            "files": file_stamps(output_files(task.output, task.formats)),
+        }
         write_key(task.output, record)
     return result
 
@@ -480,6 +485,7 @@ def build(
     force: bool = False,
     cell_timeout: int = CELL_TIMEOUT,
     scheduler: str | None = None,
+    wait: bool = True,
 ) -> BuildSummary:
     """The main job: validate and process the data, run every chapter, write the index.
 
@@ -493,21 +499,74 @@ def build(
     processes (checked first, so an unreachable one stops the build before any work). Raises
     :class:`~fouanalys.exceptions.DataValidationError` when the inputs are invalid (nothing is
     executed then); a failed chapter is reported in the summary instead.
+
+    The output folders are checked first (:mod:`fouanalys.build.folders`), then locked for
+    the whole build (:mod:`fouanalys.build.lock`): a second build into them waits for this
+    one, or with ``wait=False`` raises :class:`~fouanalys.build.lock.BuildLockedError`. What a
+    killed build left half-made there is removed once the lock is held.
     """
     started = time.perf_counter()
     codebook = load_codebook()
     data_dir = Path(data_dir) if data_dir else default_data_dir()
-    processed_dir = Path(processed_dir or processed_data_dir())
     codes = codebook.resolve_municipalities(municipalities)
     unknown = [f for f in formats if f not in ("html", "pdf")]
     if unknown:
         raise FouanalysError(f"Okänt format {unknown}; välj bland html, pdf.")
+    from fouanalys.build.folders import checked_folder
+    from fouanalys.build.lock import output_lock, remove_leftovers
     from fouanalys.config import require_data_dir
 
     require_data_dir(data_dir)
+    processed_dir = checked_folder(
+        processed_dir or processed_data_dir(), "mappen för bearbetade tabeller", "--processed-dir"
+    )
+    reports_dir = checked_folder(reports_dir, "rapportmappen", "--reports-dir")
     if scheduler:
         connect_scheduler(scheduler).close()
-    manifest = _processed(data_dir, processed_dir, Path(reports_dir), codebook, force)
+    with output_lock([processed_dir, reports_dir], "build", wait=wait):
+        removed = remove_leftovers([processed_dir, reports_dir])
+        if removed:
+            log.info(
+                "Tog bort %d rester av ett avbrutet bygge: %s",
+                len(removed),
+                ", ".join(str(p) for p in removed[:5]) + (" …" if len(removed) > 5 else ""),
+            )
+        summary = _build_locked(
+            codes,
+            codebook,
+            data_dir,
+            processed_dir,
+            reports_dir,
+            jobs,
+            formats,
+            chapters,
+            progress,
+            notebooks_dir,
+            force,
+            cell_timeout,
+            scheduler,
+        )
+    summary.seconds = round(time.perf_counter() - started, 1)
+    return summary
+
+
+def _build_locked(
+    codes: list[str],
+    codebook: Codebook,
+    data_dir: Path,
+    processed_dir: Path,
+    reports_dir: Path,
+    jobs: int | None,
+    formats: Sequence[str],
+    chapters: Sequence[str] | None,
+    progress: bool,
+    notebooks_dir: Path,
+    force: bool,
+    cell_timeout: int,
+    scheduler: str | None,
+) -> BuildSummary:
+    """The build's work, under the output folders' lock (:func:`build`)."""
+    manifest = _processed(data_dir, processed_dir, reports_dir, codebook, force)
     if chapters is None:
         chapters = registry.entry_ids()
     tasks = plan_tasks(
@@ -523,7 +582,6 @@ def build(
     )
     for task in tasks:
         task.metadata["cell_timeout"] = cell_timeout
-    _remove_scratch(Path(reports_dir))
     cached, to_run = _split_cached(tasks, force)
     jobs = jobs or os.cpu_count() or 1
     log.info(
@@ -542,9 +600,8 @@ def build(
     summary.final_reports = build_final_reports(
         tasks, summary.results, formats, jobs, processed_dir
     )
-    _write_action_plans(summary, codes, processed_dir, Path(reports_dir), codebook, force)
-    summary.index = _write_build_index(summary, Path(reports_dir), codebook, processed_dir)
-    summary.seconds = round(time.perf_counter() - started, 1)
+    _write_action_plans(summary, codes, processed_dir, reports_dir, codebook, force)
+    summary.index = _write_build_index(summary, reports_dir, codebook, processed_dir)
     audit.check(
         (f"{r.municipality_name} ({r.municipality_code}), kapitel {r.chapter_id}", Path(r.notebook))
         for r in summary.results
@@ -669,7 +726,7 @@ def build_final_reports(
     processed tables in ``processed_dir`` (``chapters.korthet``); keyed by the chapters' keys
     and the summary's code, so an unchanged report is not made again. Seminar decks are not
     part of it. Returns the paths per municipality code."""
-    from fouanalys.build.cache import read_key, sha256_bytes, write_key
+    from fouanalys.build.cache import file_stamps, read_key, sha256_bytes, stamps_match, write_key
     from fouanalys.ingest.catalog import sha256_file
 
     summary_code = sha256_file(Path(__file__).parents[1] / "chapters" / "korthet.py")
@@ -691,7 +748,7 @@ def build_final_reports(
         key = sha256_bytes("|".join(parts).encode()) if all(keys) else None
         record = read_key(folder / f"{FINAL_REPORT}.ipynb")  # slutrapport.key.json
         fresh = key and record and record.get("key") == key
-        if fresh and all(Path(p).is_file() for p in paths.values()):
+        if fresh and stamps_match({f: Path(p) for f, p in paths.items()}, record.get("files")):
             out[code] = paths
             continue
         title = f"Slutrapport – {group[0].municipality_name}"
@@ -712,7 +769,8 @@ def build_final_reports(
         out[code] = made
         args, key = pending[code]
         if key:
-            write_key(Path(args[1]) / f"{FINAL_REPORT}.ipynb", {"key": key})
+            files = file_stamps({fmt: Path(path) for fmt, path in made.items()})
+            write_key(Path(args[1]) / f"{FINAL_REPORT}.ipynb", {"key": key, "files": files})
 
     if jobs <= 1 or len(pending) == 1:
         for code, (args, _) in pending.items():
@@ -747,15 +805,6 @@ def _split_cached(tasks: Sequence[Task], force: bool) -> tuple[list[TaskResult],
             )
         )
     return cached, to_run
-
-
-def _remove_scratch(reports_dir: Path) -> None:
-    """Remove scratch folders left by a build that was killed mid-way."""
-    if not reports_dir.is_dir():
-        return
-    for scratch in reports_dir.glob("*/.*.tmp-*"):
-        if scratch.is_dir():
-            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _index_entry(result: TaskResult, reports_dir: Path) -> dict:

@@ -221,6 +221,7 @@ def write_tables(frames: Mapping[str, pd.DataFrame], processed_dir: Path, manife
             manifest["tables"][name] = {
                 "file": target.name,
                 "rows": len(frame),
+                "bytes": target.stat().st_size,
                 "sha256": sha256_file(target),
             }
         (staging / MANIFEST_FILE).write_text(

@@ -72,12 +72,16 @@ class Problem:
 
 
 class InputError(FouanalysError):
-    """Raised when a raw input cannot be read at all (missing, empty, unreadable encoding)."""
+    """Raised when a raw input cannot be read at all (missing, empty, unreadable encoding).
 
-    def __init__(self, problem: Problem):
+    Carries one problem, or several when the file has more than one place to correct (e.g. each
+    place where its encoding changes); ``problem`` is the first.
+    """
+
+    def __init__(self, problem: Problem, *more: Problem):
         self.problem = problem
-        self.problems = [problem]
-        super().__init__(str(problem))
+        self.problems = [problem, *more]
+        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 @dataclass
@@ -87,6 +91,9 @@ class ValidationReport:
     data_dir: str
     files: dict[str, dict] = field(default_factory=dict)  # name -> {path, rows, sha256}
     problems: list[Problem] = field(default_factory=list)
+    #: Things that do not stop the data from being used but show in the reports (e.g. a
+    #: character the report font cannot draw); the report is still ok.
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

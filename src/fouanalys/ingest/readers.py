@@ -35,6 +35,7 @@ from fouanalys.codebook import Codebook, normalize_key, split_codes
 from fouanalys.exceptions import InputError, Problem
 from fouanalys.ingest.answers import recode_items
 from fouanalys.ingest.catalog import sha256_bytes
+from fouanalys.ingest.encodings import cell_positions, find_mixed_encoding
 from fouanalys.ingest.spss import is_sav, read_sav_cells
 
 Kind = Literal["int", "float", "text", "code", "codes", "municipality"]
@@ -403,30 +404,31 @@ def _encoding_error(path: Path, message: str, offset: int, data: bytes) -> Input
     )
 
 
-_MOJIBAKE = re.compile("Ã[\u0080-\u00bf\u2013-\u2122]")
-
-
 def decode_text(data: bytes, path: Path) -> tuple[str, str]:
     """Decode CSV bytes: BOM -> utf-8-sig, valid UTF-8 -> utf-8, else strict Windows-1252.
 
-    Raises :class:`InputError` ("unexpected encoding") for UTF-16/NUL bytes, for bytes that are
-    invalid in both encodings, and for files that mix UTF-8 with something else.
+    Raises :class:`InputError` ("unexpected encoding") for UTF-16/NUL bytes and for bytes that are
+    invalid in both encodings; and, with one problem per row, column and character, for a file
+    that mixes UTF-8 with Windows-1252 (:func:`_mixed_encoding_error`).
     """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE)):
         raise _encoding_error(path, "filen är sparad som UTF-16 (Unicode-text)", 0, data)
     nul = data.find(b"\x00")
     if nul >= 0:
         raise _encoding_error(path, "filen innehåller NUL-tecken (troligen UTF-16)", nul, data)
-    if data.startswith(codecs.BOM_UTF8):
-        try:
-            return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError as exc:
-            raise _encoding_error(
-                path, f"ogiltig UTF-8-byte 0x{data[exc.start + 3]:02X}", exc.start + 3, data
-            ) from exc
+    bom = data.startswith(codecs.BOM_UTF8)
+    body = data[len(codecs.BOM_UTF8) :] if bom else data
     try:
-        return data.decode("utf-8"), "utf-8"
+        return body.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
     except UnicodeDecodeError as utf8_exc:
+        mixed = _mixed_encoding_error(body, path)
+        if mixed is not None:
+            raise mixed from utf8_exc
+        if bom:
+            start = utf8_exc.start + len(codecs.BOM_UTF8)
+            raise _encoding_error(
+                path, f"ogiltig UTF-8-byte 0x{data[start]:02X}", start, data
+            ) from utf8_exc
         try:
             text = data.decode("cp1252")
         except UnicodeDecodeError as exc:
@@ -436,14 +438,6 @@ def decode_text(data: bytes, path: Path) -> tuple[str, str]:
                 exc.start,
                 data,
             ) from exc
-        if _MOJIBAKE.search(text):
-            start = utf8_exc.start
-            raise _encoding_error(
-                path,
-                f"filen blandar UTF-8 med en annan kodning (ogiltig byte 0x{data[start]:02X})",
-                start,
-                data,
-            ) from utf8_exc
         bad = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
         if bad:
             offset = len(text[: bad.start()].encode("cp1252"))
@@ -451,6 +445,66 @@ def decode_text(data: bytes, path: Path) -> tuple[str, str]:
                 path, f"styrtecknet 0x{ord(bad.group()):02X} hör inte hemma i text", offset, data
             ) from utf8_exc
         return text, "cp1252"
+
+
+#: At most this many places of a file with mixed encodings are reported (one problem each).
+MIXED_ENCODING_PROBLEMS = 10
+_ENCODING_NAMES = {"cp1252": "Windows-1252 (ANSI)", "utf-8": "UTF-8"}
+_SAVE_AS_UTF8 = (
+    "spara filen som UTF-8 (i Excel: Arkiv → Spara som → 'CSV UTF-8 (kommaavgränsad)'; "
+    "i en texteditor: välj kodningen UTF-8)"
+)
+
+
+def _mixed_encoding_error(data: bytes, path: Path) -> InputError | None:
+    """The error for CSV bytes that mix UTF-8 with Windows-1252, or None when they do not.
+
+    One :class:`Problem` per column and character (with the rows where it occurs), at most
+    :data:`MIXED_ENCODING_PROBLEMS`: what a reader shows there ('â€“') and what was meant ('–'),
+    and to save the file as UTF-8. Which byte sequences count as mixing is decided in
+    :mod:`fouanalys.ingest.encodings`.
+    """
+    mixed = find_mixed_encoding(data)
+    if mixed is None:
+        return None
+    sample = islice(io.StringIO(data[:65536].decode("latin-1")), HEADER_SEARCH_ROWS)
+    delimiter = sniff_delimiter([ln for ln in sample if ln.strip()])
+    header, cells = cell_positions(data, [p.start for p in mixed.places], delimiter)
+    main = mixed.encoding
+    names = [h.encode("latin-1").decode(main, errors="replace").strip() for h in header]
+    other = "UTF-8" if main == "cp1252" else "Windows-1252"
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for place, (row, j) in zip(mixed.places, cells, strict=True):
+        column = names[j] if j < len(names) and names[j] else f"(namnlös kolumn {j + 1})"
+        groups.setdefault((column, place.read_as, place.meant), []).append(row)
+    shown = list(groups.items())[:MIXED_ENCODING_PROBLEMS]
+    problems = [
+        Problem(
+            file=path.name,
+            column=column,
+            rows=tuple(dict.fromkeys(rows)),
+            message=(
+                f"Filen blandar UTF-8 och Windows-1252: den är sparad som {_ENCODING_NAMES[main]}"
+                f" men har tecken i {other} här, så det står '{read_as}' där det ska stå "
+                f"'{meant}'."
+            ),
+            expected=f"'{meant}', hela filen i en teckenkodning: rätta tecknet och {_SAVE_AS_UTF8}",
+        )
+        for (column, read_as, meant), rows in shown
+    ]
+    listed = sum(len(rows) for _, rows in shown)
+    if mixed.total > listed:
+        problems.append(
+            Problem(
+                file=path.name,
+                message=(
+                    f"Filen blandar UTF-8 och Windows-1252 på {mixed.total} ställen; "
+                    f"{mixed.total - listed} av dem visas inte ovan."
+                ),
+                expected=f"hela filen i en teckenkodning: {_SAVE_AS_UTF8}",
+            )
+        )
+    return InputError(*problems)
 
 
 def sniff_delimiter(lines: list[str]) -> str:

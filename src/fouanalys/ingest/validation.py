@@ -39,6 +39,7 @@ from fouanalys.config import (
 )
 from fouanalys.exceptions import DataValidationError, InputError, Problem, ValidationReport
 from fouanalys.ingest.files import atomic_write
+from fouanalys.ingest.glyphs import glyph_warnings
 from fouanalys.ingest.readers import (
     FLOAT_PATTERN,
     INPUTS,
@@ -696,7 +697,7 @@ def validate_data_dir(
                 continue
             raw = read_raw(path, name, codebook)
         except InputError as exc:
-            report.problems.append(exc.problem)
+            report.problems.extend(exc.problems)
             continue
         raws[name] = raw
         report.files[name] = {
@@ -720,6 +721,7 @@ def validate_data_dir(
         report.problems.extend(_cross_file_problems(raws, codebook, [raw for _, raw in rounds]))
         if "kolada" in raws:
             report.problems.extend(kolada_problems(raws["kolada"], codebook))
+        report.warnings = _glyph_warnings(raws, rounds, codebook)
     log.info(
         "Validerade %s på %.1f s (inläsning %.1f s): %d problem",
         data_dir,
@@ -737,6 +739,24 @@ def validate_data_dir(
             )
     write_html_report(report, Path(report_dir or validation_report_dir(data_dir)))
     return report, frames
+
+
+def _glyph_warnings(
+    raws: dict[str, RawTable], rounds: list[tuple[MappingRound, RawTable]], codebook: Codebook
+) -> list[Problem]:
+    """Characters the report font cannot draw in any input's or round's free text
+    (:mod:`fouanalys.ingest.glyphs`), each also logged as a warning."""
+    found = [
+        w for name, raw in raws.items() for w in glyph_warnings(name, raw, codebook, raw.path.name)
+    ]
+    found += [
+        w
+        for mapping_round, raw in rounds
+        for w in glyph_warnings("insatser", raw, codebook, mapping_round.relative_name)
+    ]
+    for warning in found:
+        log.warning("Varning: %s", warning)
+    return found
 
 
 def _read_rounds(
@@ -1116,7 +1136,9 @@ def render_html(report: ValidationReport) -> str:
         f"Kontrollerad: {e(datetime.now().isoformat(timespec='seconds'))}</p>"
     )
     if report.ok:
-        parts.append('<p class="status ok">Godkänd: inga problem hittades i indata.</p>')
+        n = len(report.warnings)
+        warned = f" ({n} {'varning' if n == 1 else 'varningar'}, se nedan)" if n else ""
+        parts.append(f'<p class="status ok">Godkänd: inga problem hittades i indata{warned}.</p>')
     else:
         parts.append(
             f'<p class="status fel">Underkänd: {len(report.problems)} problem hittades. '
@@ -1147,21 +1169,15 @@ def render_html(report: ValidationReport) -> str:
             )
     parts.append("</tbody></table>")
     if report.problems:
+        parts.append(_problem_table("Problem", report.problems))
+    if report.warnings:
         parts.append(
-            "<h2>Problem</h2><table><thead><tr><th>Fil</th><th>Kolumn</th><th>Rader</th>"
-            "<th>Problem</th><th>Värden</th><th>Förväntat</th></tr></thead><tbody>"
-        )
-        for p in report.problems:
-            total = p.n_rows if p.n_rows is not None else len(p.rows)
-            shown = ", ".join(str(r) for r in p.rows[:30])
-            if total > 30:
-                shown += f" … ({total} rader)"
-            values = ", ".join(repr(v) for v in p.values)
-            parts.append(
-                f"<tr><td>{e(p.file)}</td><td>{e(p.column or '')}</td><td>{e(shown)}</td>"
-                f"<td>{e(p.message)}</td><td>{e(values)}</td><td>{e(p.expected or '')}</td></tr>"
+            _problem_table(
+                "Varningar",
+                report.warnings,
+                "Varningarna stoppar inte bygget, men syns i rapporterna: rätta dem om du kan.",
             )
-        parts.append("</tbody></table>")
+        )
     spss = [m["file"] for m in report.files.values() if m.get("format") == "sav"]
     spss_note = (
         f" I SPSS-filer ({', '.join(spss)}) är rad 2 det första fallet: rad n är fall n − 1 i SPSS."
@@ -1173,6 +1189,28 @@ def render_html(report: ValidationReport) -> str:
         f"{e(spss_note)}</small></p></body></html>"
     )
     return "\n".join(parts)
+
+
+def _problem_table(heading: str, problems: list[Problem], note: str = "") -> str:
+    """One section of the page: a heading, an optional note and a table of ``problems``."""
+    e = html.escape
+    parts = [f"<h2>{e(heading)}</h2>"] + ([f"<p>{e(note)}</p>"] if note else [])
+    parts.append(
+        "<table><thead><tr><th>Fil</th><th>Kolumn</th><th>Rader</th>"
+        "<th>Problem</th><th>Värden</th><th>Förväntat</th></tr></thead><tbody>"
+    )
+    for p in problems:
+        total = p.n_rows if p.n_rows is not None else len(p.rows)
+        shown = ", ".join(str(r) for r in p.rows[:30])
+        if total > 30:
+            shown += f" … ({total} rader)"
+        values = ", ".join(repr(v) for v in p.values)
+        parts.append(
+            f"<tr><td>{e(p.file)}</td><td>{e(p.column or '')}</td><td>{e(shown)}</td>"
+            f"<td>{e(p.message)}</td><td>{e(values)}</td><td>{e(p.expected or '')}</td></tr>"
+        )
+    parts.append("</tbody></table>")
+    return "".join(parts)
 
 
 def write_html_report(report: ValidationReport, report_dir: Path) -> Path:

@@ -46,8 +46,8 @@ def _data_dir(value: str | None) -> Path | None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from fouanalys.build.folders import checked_folder
-    from fouanalys.build.lock import output_lock
-    from fouanalys.config import VALIDATION_REPORT_DIR, default_data_dir, validation_report_dir
+    from fouanalys.build.lock import output_lock, page_folder
+    from fouanalys.config import default_data_dir, validation_report_dir
     from fouanalys.ingest.processing import require_data_dir
     from fouanalys.ingest.validation import validate_data_dir
 
@@ -57,9 +57,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         "mappen för valideringssidan",
         "--report-dir",
     )
-    # The page in a build's reports folder is written under that folder's lock, as a build's.
-    folder = report_dir.parent if report_dir.name == VALIDATION_REPORT_DIR.name else report_dir
-    with output_lock([folder], "validate"):
+    with output_lock([page_folder(report_dir)], "validate"):
         report, _ = validate_data_dir(data_dir, report_dir=report_dir)
     report_path = report_dir / "index.html"
     if report.ok:

@@ -120,10 +120,22 @@ def prepare(
     if current_manifest(raw, processed) is not None:
         log.info("De bearbetade tabellerna i %s är aktuella för %s", processed, raw)
         return processed
+    report = Path(report_dir) if report_dir is not None else config.validation_report_dir(raw)
+    from fouanalys.build.lock import output_lock, page_folder, remove_leftovers
 
+    # As a build: one writer at a time (a build running beside the notebook waits or is
+    # waited for), and the tables may be current once the lock is ours.
+    with output_lock([processed, page_folder(report)], "lab (notebook)"):
+        if current_manifest(raw, processed) is not None:
+            return processed
+        remove_leftovers([processed])
+        return _process(raw, processed, report)
+
+
+def _process(raw: Path, processed: Path, report: Path) -> Path:
+    """Validate and process ``raw`` into ``processed`` for a notebook, showing what it does."""
     from fouanalys.ingest import processing
 
-    report = Path(report_dir) if report_dir is not None else config.validation_report_dir(raw)
     shown = _status(
         f"Validerar och bearbetar underlaget i `{raw}` (första gången tar det omkring 20 s; "
         "sedan återanvänds tabellerna så länge filerna är oförändrade)…"

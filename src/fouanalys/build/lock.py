@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
+from fouanalys.config import VALIDATION_REPORT_DIR
 from fouanalys.exceptions import FouanalysError
 
 log = logging.getLogger("fouanalys")
@@ -136,6 +137,14 @@ def _folder_lock(
     finally:
         owner_path.unlink(missing_ok=True)  # before the release: a waiter never sees it
         lock.release()
+
+
+def page_folder(report_dir: Path) -> Path:
+    """The folder to lock when writing a validation page to ``report_dir``: the page in a
+    reports folder (``<reports>/validation``) is written under that folder's lock, as a
+    build's; a page elsewhere under its own folder's."""
+    report_dir = Path(report_dir)
+    return report_dir.parent if report_dir.name == VALIDATION_REPORT_DIR.name else report_dir
 
 
 #: Folders and files a build makes only while it runs; any found under the lock were left by

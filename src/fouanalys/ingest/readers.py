@@ -629,7 +629,8 @@ def _read_csv_rows(text: str, delimiter: str, path: Path) -> tuple[list[str], pd
             if chunks
             else pd.Categorical([])
             for j in columns
-        }
+        },
+        copy=False,
     )
     return header, frame
 
@@ -818,7 +819,7 @@ def _clean_chunk(frame: pd.DataFrame) -> pd.DataFrame:
         clean_codes, categories = pd.factorize(pd.Series(cleaned[end - n : end], dtype="str"))
         picked = np.append(clean_codes, -1)[codes]  # code -1 (no text) picks the last: -1
         out[j] = pd.Categorical.from_codes(picked, categories)
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame(out, index=frame.index, copy=False)
 
 
 def _storage_types(frame: pd.DataFrame, spec: InputSpec) -> pd.DataFrame:
@@ -836,7 +837,7 @@ def _storage_types(frame: pd.DataFrame, spec: InputSpec) -> pd.DataFrame:
             out[c] = frame[c].astype("str") if compact else frame[c]
         else:
             out[c] = frame[c] if compact else frame[c].astype("category")
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame(out, index=frame.index, copy=False)
 
 
 # --- typing -----------------------------------------------------------------------------------
@@ -879,5 +880,5 @@ def to_typed(raw: RawTable, name: str, codebook: Codebook) -> pd.DataFrame:
         else:  # text
             text = values.where(values.notna(), "") if col.nullable else values
             out[col.typed_name] = text.astype("str")
-    typed = pd.DataFrame(out)
+    typed = pd.DataFrame(out, copy=False)  # the columns are new: no second copy of them
     return typed.reset_index(drop=True)

@@ -728,6 +728,7 @@ def validate_data_dir(
         report.problems.extend(_cross_file_problems(raws, codebook, [raw for _, raw in rounds]))
         if "kolada" in raws:
             report.problems.extend(kolada_problems(raws["kolada"], codebook))
+        del ctx  # its batches hold the views of every file
     log.info(
         "Validerade %s på %.1f s (inläsning %.1f s): %d problem",
         data_dir,
@@ -737,7 +738,8 @@ def validate_data_dir(
     )
     frames: dict[str, pd.DataFrame] = {}
     if report.ok:
-        frames = {name: to_typed(raw, name, codebook) for name, raw in raws.items()}
+        # Each raw table is let go as soon as it is typed: a large survey is not held twice.
+        frames = {name: to_typed(raws.pop(name), name, codebook) for name in list(raws)}
         if "insatser" in frames:
             typed = [(r, to_typed(raw, "insatser", codebook)) for r, raw in rounds]
             frames["insatser"], frames["insatser_rounds"] = combine_rounds(

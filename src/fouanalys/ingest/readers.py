@@ -8,7 +8,9 @@ Reading happens in two steps so that validation can report the raw offending val
    file (``.sav``, its value labels applied: :mod:`fouanalys.ingest.spss`) into a frame of
    strings whose index is the spreadsheet row number, with headers renamed to their canonical
    spelling. The survey's item columns are recoded from answer texts to the codebook's codes
-   (:mod:`fouanalys.ingest.answers`), whatever the format.
+   (:mod:`fouanalys.ingest.answers`), whatever the format. A CSV file is read in chunks, and
+   the survey's columns other than the fixed ones are categoricals (one byte a cell), so a
+   county-wide survey of a million respondents is read in well under a gigabyte.
 2. :func:`to_typed` turns a validated raw frame into the typed frame downstream code uses
    (canonical codebook ids, nullable integers).
 
@@ -330,7 +332,8 @@ def fold_series(values: pd.Series, fold: Callable[[str], str | None]) -> pd.Seri
 
 @dataclass
 class RawTable:
-    """A raw input read as text: str columns (blank = NA), index = spreadsheet row number."""
+    """A raw input read as text (blank = NA), index = spreadsheet row number: str columns,
+    except the survey's answer and unrecognised columns, which are categoricals of texts."""
 
     frame: pd.DataFrame
     path: Path

@@ -364,3 +364,57 @@ def test_elever_is_an_optional_input_read_from_xlsx_with_its_spellings(tmp_path)
         "antal": [1053, 880],
     }
     assert str(typed["antal"].dtype) == "Int64"
+
+
+# --- memory: a large survey is held compactly ----------------------------------------------
+
+
+def _large_survey(path: Path, respondents: int) -> Path:
+    """A survey of ``respondents`` rows with every codebook item answered 1–4 (one blank)."""
+    items = CB.survey_items()
+    rows = [
+        [
+            "2024",
+            "Järfälla",
+            "x",
+            "Åk 9",
+            "Pojke",
+            *[str(1 + (i + j) % 4) for j in range(len(items))],
+        ]
+        for i in range(respondents)
+    ]
+    rows[-1][-1] = ""
+    return write_csv(path, enkat_header(), rows, sep=";")
+
+
+def test_a_large_survey_is_held_at_a_few_bytes_a_cell(tmp_path):
+    """The raw survey keeps its answers as categoricals (one byte a cell, not a string), so
+    a million respondents fit in memory; the typed frame is the same as ever."""
+    n = 20_000
+    raw = read_raw(_large_survey(tmp_path / "enkat.csv", n), "enkat", CB)
+    items = CB.survey_items()
+    assert all(isinstance(raw.frame[i].dtype, pd.CategoricalDtype) for i in items)
+    assert str(raw.frame["Hemkommun"].dtype) == "str"  # the fixed columns stay text
+    per_row = raw.frame.memory_usage(deep=True).sum() / n
+    assert per_row < 3 * len(items), f"{per_row:.0f} bytes a respondent"  # was ~10 a cell
+    typed = to_typed(raw, "enkat", CB)
+    assert all(str(typed[i].dtype) == "Int64" for i in items)
+    assert typed[items[1]].tolist()[:3] == [2, 3, 4] and typed[items[-1]].isna().sum() == 1
+
+
+def test_a_survey_read_in_chunks_keeps_rows_and_cleans_cells(tmp_path, monkeypatch):
+    """Chunks of the CSV reader join into the same frame: row numbers, stripped cells, NA
+    markers, and a row with too many fields named by its line however far down it is."""
+    import fouanalys.ingest.readers as readers
+
+    monkeypatch.setattr(readers, "CSV_CHUNK_ROWS", 7)
+    header = enkat_header()
+    rows = [["2024", "Järfälla", "x", "Åk 9", "Pojke", *["2"] * (len(header) - 5)]] * 20
+    rows[11] = [*rows[11][:5], " 3 ", "NA", *rows[11][7:]]
+    raw = read_raw(write_csv(tmp_path / "enkat.csv", header, rows, sep=";"), "enkat", CB)
+    assert raw.frame.index.tolist() == list(range(2, 22))
+    assert raw.frame.at[13, header[5]] == "3" and pd.isna(raw.frame.at[13, header[6]])
+    rows[15] = [*rows[15], "extra"]
+    with pytest.raises(InputError) as exc:
+        read_raw(write_csv(tmp_path / "enkat.csv", header, rows, sep=";"), "enkat", CB)
+    assert exc.value.problem.rows == (17,)

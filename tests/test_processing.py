@@ -85,3 +85,23 @@ def test_data_version_changes_with_any_input_hash(tmp_path):
     path = tmp_path / "x.bin"
     path.write_bytes(b"abc")
     assert sha256_file(path) == hashlib.sha256(b"abc").hexdigest()
+
+
+def test_narrowed_answers_are_int8_with_the_same_values():
+    """While the tables are derived the survey's answers are Int8 (2 bytes a cell, not 9);
+    the values, blanks and other columns are those of the typed survey."""
+    from fouanalys.codebook import load_codebook
+    from fouanalys.ingest.processing import narrow_answers
+
+    cb = load_codebook()
+    item, other = cb.survey_items()[:2]
+    enkat = pd.DataFrame(
+        {
+            "ar": pd.array([2024, 2024, 2022], dtype="Int64"),
+            item: pd.array([1, None, 4], dtype="Int64"),
+            other: pd.array([1, 2, 300], dtype="Int64"),  # does not fit: left as it is
+        }
+    )
+    narrowed = narrow_answers(enkat, cb)
+    assert narrowed.dtypes.astype(str).tolist() == ["Int64", "Int8", "Int64"]
+    pd.testing.assert_frame_equal(narrowed.astype(enkat.dtypes.to_dict()), enkat)

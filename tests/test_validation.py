@@ -654,3 +654,21 @@ def test_more_respondents_than_enrolled_names_both_files_rows_and_numbers(tmp_pa
     assert len(report.problems) == 1, [str(x) for x in report.problems]
     text = str(p)
     assert text.startswith("elever.csv, kolumn 'antal', rader 2, 5: Fler svarande i enkat.csv")
+
+
+def test_item_checks_grow_with_distinct_answers_not_with_respondents(tmp_path):
+    """The survey's items are checked on one row per item and distinct answer, so checking a
+    large survey costs no more memory than a small one; a bad answer is still reported with
+    every row it is on."""
+    from fouanalys.ingest.readers import read_raw
+    from fouanalys.ingest.validation import build_checks, validate_raw
+
+    rows = [row for _ in range(500) for row in enkat_rows()]  # 4 000 respondents
+    for r in (2_000, 3_500):
+        rows[r - 2][ENKAT_HEADER.index(ITEMS[3])] = "tolv"
+    path = make_data_dir(tmp_path / "data", enkat=(ENKAT_HEADER, rows)) / "enkat.csv"
+    raw = read_raw(path, "enkat", CB)
+    checks = build_checks("enkat", raw, CB)
+    assert len(checks.views["items"]) <= 5 * len(ITEMS)  # not one row per answer (~340 000)
+    problems = [p for p in validate_raw("enkat", raw, CB) if p.column == ITEMS[3]]
+    assert [(p.rows, p.values) for p in problems] == [((2_000, 3_500), ("tolv",))]

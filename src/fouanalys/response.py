@@ -16,6 +16,8 @@ control forbids.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -37,6 +39,8 @@ RESPONSE_COLUMNS = (
     "response_rate",
 )
 _COUNTS = ("respondents", "straight_lining", "implausible_offending", "excluded")
+#: Respondents whose answers the exclusion rules read at a time.
+BLOCK_ROWS = 100_000
 
 
 def _answers(enkat: pd.DataFrame, items: list[str]) -> np.ndarray:
@@ -46,6 +50,18 @@ def _answers(enkat: pd.DataFrame, items: list[str]) -> np.ndarray:
     if not present:
         return np.empty((len(enkat), 0))
     return enkat[present].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _by_blocks(
+    enkat: pd.DataFrame, items: list[str], rule: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """``rule`` (answer matrix → one boolean per respondent) applied to :data:`BLOCK_ROWS`
+    respondents at a time: the matrix of a large survey is never made whole."""
+    parts = [
+        rule(_answers(enkat.iloc[start : start + BLOCK_ROWS], items))
+        for start in range(0, len(enkat), BLOCK_ROWS)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
 def straight_lining(codes: np.ndarray, min_answered: int, extremes: list[int]) -> np.ndarray:
@@ -72,13 +88,17 @@ def unserious(enkat: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     out = pd.DataFrame(False, index=enkat.index, columns=list(UNSERIOUS_COLUMNS))
     straight = rules.straight_lining if rules else None
     if straight is not None:
-        codes = _answers(enkat, codebook.scale_items(straight.scale))
-        out["straight_lining"] = straight_lining(codes, straight.min_answered, straight.codes)
+        out["straight_lining"] = _by_blocks(
+            enkat,
+            codebook.scale_items(straight.scale),
+            lambda codes: straight_lining(codes, straight.min_answered, straight.codes),
+        )
     implausible = rules.implausible_offending if rules else None
     if implausible is not None:
-        codes = _answers(enkat, codebook.scale_items(implausible.scale))
-        out["implausible_offending"] = (codes == implausible.code).sum(axis=1) >= (
-            implausible.min_items
+        out["implausible_offending"] = _by_blocks(
+            enkat,
+            codebook.scale_items(implausible.scale),
+            lambda codes: (codes == implausible.code).sum(axis=1) >= implausible.min_items,
         )
     out["unserious"] = out["straight_lining"] | out["implausible_offending"]
     return out

@@ -71,13 +71,17 @@ def recode_answers(
 
     ``answers`` are the item's answer texts in code order (:meth:`Codebook.item_answers`),
     ``missing`` the texts that mean no answer (``Codebook.missing_answers``). Returns a series
-    of the same index and dtype: see :func:`answer_code` for each cell; blank stays blank.
+    of the same index and dtype (a categorical one with the codes as its categories): see
+    :func:`answer_code` for each cell; blank stays blank.
     """
     lookup = answer_lookup(answers, missing)
     mapping = {value: answer_code(str(value), lookup) for value in values.dropna().unique()}
     if all(code == value for value, code in mapping.items()):  # codes only: nothing to do
         return values
-    return values.map(mapping, na_action="ignore").astype(values.dtype)
+    recoded = values.map(mapping, na_action="ignore")
+    if isinstance(values.dtype, pd.CategoricalDtype):  # new categories: the codes
+        return recoded.astype("category")
+    return recoded.astype(values.dtype)
 
 
 def recode_items(

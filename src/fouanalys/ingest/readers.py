@@ -8,7 +8,9 @@ Reading happens in two steps so that validation can report the raw offending val
    file (``.sav``, its value labels applied: :mod:`fouanalys.ingest.spss`) into a frame of
    strings whose index is the spreadsheet row number, with headers renamed to their canonical
    spelling. The survey's item columns are recoded from answer texts to the codebook's codes
-   (:mod:`fouanalys.ingest.answers`), whatever the format.
+   (:mod:`fouanalys.ingest.answers`), whatever the format. A CSV file is read in chunks, and
+   the survey's columns other than the fixed ones are categoricals (one byte a cell), so a
+   county-wide survey of a million respondents is read in well under a gigabyte.
 2. :func:`to_typed` turns a validated raw frame into the typed frame downstream code uses
    (canonical codebook ids, nullable integers).
 
@@ -22,7 +24,7 @@ import csv
 import gzip
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -30,6 +32,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from fouanalys.codebook import Codebook, normalize_key, split_codes
 from fouanalys.exceptions import InputError, Problem
@@ -46,6 +49,8 @@ SUFFIXES = (".csv", ".csv.gz", ".xlsx", ".sav")
 HEADER_SEARCH_ROWS = 20
 #: Cell texts read as "no value" besides a blank cell (R and Excel write these).
 NA_MARKERS = frozenset({"NA", "#N/A"})
+#: Rows a CSV file is read at a time (each chunk is stored as categoricals before the next).
+CSV_CHUNK_ROWS = 50_000
 _DELIMITERS = (";", ",", "\t")
 _DELIMITER_NAMES = {";": "semikolon", ",": "komma", "\t": "tabb"}
 _SAVE_HINT = (
@@ -302,6 +307,10 @@ def numeric_view(values: pd.Series, kind: Kind) -> pd.Series:
 
     Values that are not numbers of ``kind`` (``int`` or ``float``) become NaN.
     """
+    if isinstance(values.dtype, pd.CategoricalDtype):  # parse each category once
+        parsed = numeric_view(pd.Series(values.cat.categories, dtype="object"), kind)
+        picked = np.append(parsed.to_numpy(dtype="float64"), np.nan)[values.cat.codes.to_numpy()]
+        return pd.Series(picked, index=values.index, dtype="float64")
     pattern = _INT_RE if kind == "int" else _FLOAT_RE
     text = values.astype("str")
     ok = text.str.fullmatch(pattern).fillna(False).astype(bool)
@@ -324,7 +333,8 @@ def fold_series(values: pd.Series, fold: Callable[[str], str | None]) -> pd.Seri
 
 @dataclass
 class RawTable:
-    """A raw input read as text: str columns (blank = NA), index = spreadsheet row number."""
+    """A raw input read as text (blank = NA), index = spreadsheet row number: str columns,
+    except the survey's answer and unrecognised columns, which are categoricals of texts."""
 
     frame: pd.DataFrame
     path: Path
@@ -598,17 +608,63 @@ def _read_xlsx(data: bytes, path: Path) -> list[list[object]]:
         wb.close()
 
 
-def _read_csv_rows(text: str, delimiter: str, path: Path) -> pd.DataFrame:
+class _TextFile:
+    """A read-only text file over a string, handing out slices of it.
+
+    ``read_csv`` reads it chunk by chunk without copying the whole text: ``io.StringIO`` keeps
+    its text at four bytes a character, several times the decoded file.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text, self._pos = text, 0
+
+    def read(self, size: int = -1) -> str:
+        end = len(self._text) if size is None or size < 0 else self._pos + size
+        part = self._text[self._pos : end]
+        self._pos += len(part)
+        return part
+
+    def __iter__(self) -> Iterator[str]:
+        return _lines(self._text)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text``, each with its ``\\n``, as iterating ``io.StringIO(text)`` gives
+    them, without copying the whole text."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def _read_csv_rows(text: str, delimiter: str, path: Path) -> tuple[list[str], pd.DataFrame]:
+    """The header cells and the cleaned data rows of a CSV text (see :func:`_clean_chunk`).
+
+    Read :data:`CSV_CHUNK_ROWS` rows at a time, each chunk stored as categoricals at once, so a
+    large survey never exists as one frame of Python strings (several gigabytes at a million
+    respondents).
+    """
+    chunks: list[pd.DataFrame] = []
+    header: list[str] = []
     try:
-        return pd.read_csv(
-            io.StringIO(text),
+        reader = pd.read_csv(
+            _TextFile(text),
             sep=delimiter,
             header=None,
-            dtype=str,
+            dtype=object,  # texts as read: each chunk's distinct texts are cleaned as str
             na_filter=False,
             skip_blank_lines=False,
             engine="c",
+            chunksize=CSV_CHUNK_ROWS,
         )
+        with reader:
+            for chunk in reader:
+                if not header:
+                    header = _header_cells(chunk.iloc[0])
+                    chunk = chunk.iloc[1:]
+                chunks.append(_clean_chunk(chunk))
     except pd.errors.ParserError as exc:
         match = re.search(r"line (\d+)", str(exc))
         rows = (int(match.group(1)),) if match else ()
@@ -623,6 +679,25 @@ def _read_csv_rows(text: str, delimiter: str, path: Path) -> pd.DataFrame:
                 expected="lika många fält på varje rad som på rubrikraden",
             )
         ) from exc
+    columns = chunks[0].columns if chunks else range(len(header))
+    frame = pd.DataFrame(
+        {
+            j: union_categoricals([c[j].array for c in chunks], ignore_order=True)
+            if chunks
+            else pd.Categorical([])
+            for j in columns
+        },
+        copy=False,
+    )
+    return header, frame
+
+
+def _header_cells(row: pd.Series) -> list[str]:
+    """The header row's cells as stripped texts ("" for a blank cell)."""
+    return [
+        "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+        for v in row.tolist()
+    ]
 
 
 def read_raw(path: Path, name: str, codebook: Codebook) -> RawTable:
@@ -657,18 +732,17 @@ def read_raw(path: Path, name: str, codebook: Codebook) -> RawTable:
         if data[:4] == b"PK\x03\x04":
             fmt = "xlsx"
             body = _xlsx_body(data, path, columns)
+            header, frame = _header_cells(body.iloc[0]), body.iloc[1:]
         else:
             fmt = "csv"
-            body, encoding, delimiter = _csv_body(data, path, columns)
-        header = [
-            "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
-            for v in body.iloc[0].tolist()
-        ]
-        frame = body.iloc[1:]
+            header, frame, encoding, delimiter = _csv_body(data, path, columns)
+            del data  # the file's bytes: a large survey should not be held twice
     frame.index = pd.RangeIndex(2, 2 + len(frame))
     frame.columns = range(frame.shape[1])
-    frame = _clean_cells(frame)
+    if fmt != "csv":  # the CSV reader cleans each chunk as it reads it
+        frame = _clean_cells(frame)
     frame, original = _named_columns(frame, header, columns, path)
+    frame = _storage_types(frame, INPUTS[name])
     if INPUTS[name].survey_items:
         frame = recode_items(frame, codebook.item_answers(), codebook.missing_answers)
     frame = frame.dropna(how="all")
@@ -701,9 +775,10 @@ def _xlsx_body(data: bytes, path: Path, columns: tuple[Column, ...]) -> pd.DataF
 
 def _csv_body(
     data: bytes, path: Path, columns: tuple[Column, ...]
-) -> tuple[pd.DataFrame, str, str]:
-    """A (possibly gzipped) CSV file as an object frame, header row included, with the
-    encoding and delimiter found. Raises :class:`InputError` for a broken or empty file."""
+) -> tuple[list[str], pd.DataFrame, str, str]:
+    """A (possibly gzipped) CSV file as its header cells and its cleaned data rows (categorical
+    columns, see :func:`_read_csv_rows`), with the encoding and delimiter found. Raises
+    :class:`InputError` for a broken or empty file."""
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
@@ -726,13 +801,15 @@ def _csv_body(
             )
         )
     text, encoding = decode_text(data, path)
+    del data  # the decompressed bytes: only the text is read from here on
     if not text.strip():
         raise _empty_error(path, "Filen är tom.")
-    sample_lines = [ln for ln in islice(io.StringIO(text), HEADER_SEARCH_ROWS) if ln.strip()]
+    sample_lines = [ln for ln in islice(_lines(text), HEADER_SEARCH_ROWS) if ln.strip()]
     delimiter = sniff_delimiter(sample_lines)
-    sample = list(islice(csv.reader(io.StringIO(text), delimiter=delimiter), 50))
+    sample = list(islice(csv.reader(_lines(text), delimiter=delimiter), 50))
     _check_header_row(sample[:HEADER_SEARCH_ROWS], path, columns)
-    return _read_csv_rows(text, delimiter, path), encoding, delimiter
+    header, frame = _read_csv_rows(text, delimiter, path)
+    return header, frame, encoding, delimiter
 
 
 def _named_columns(
@@ -784,6 +861,42 @@ def _clean_cells(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
+def _clean_chunk(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_clean_cells` for a chunk of a CSV file, each column a categorical: every
+    distinct text is cleaned once (all columns' texts in one pass), and a cell costs one
+    small integer code."""
+    factorized = [pd.factorize(frame[j].to_numpy(dtype=object)) for j in frame.columns]
+    texts = [np.asarray(distinct, dtype=object) for _codes, distinct in factorized]
+    cleaned = _clean_cells(pd.DataFrame({0: np.concatenate([[], *texts])}))[0].to_numpy()
+    ends = np.cumsum([len(t) for t in texts])
+    out = {}
+    for j, (codes, _distinct), end, n in zip(
+        frame.columns, factorized, ends, map(len, texts), strict=True
+    ):
+        clean_codes, categories = pd.factorize(pd.Series(cleaned[end - n : end], dtype="str"))
+        picked = np.append(clean_codes, -1)[codes]  # code -1 (no text) picks the last: -1
+        out[j] = pd.Categorical.from_codes(picked, categories)
+    return pd.DataFrame(out, index=frame.index, copy=False)
+
+
+def _storage_types(frame: pd.DataFrame, spec: InputSpec) -> pd.DataFrame:
+    """The raw frame's column types: pandas' str dtype, except in the survey, where every
+    column but the fixed ones (year, municipality, grade, sex, weight) is categorical.
+
+    A survey's answers are a handful of short codes repeated over every respondent; held as
+    categoricals, a cell costs one byte instead of a Python string or an Arrow offset.
+    """
+    fixed = {col.name for col in spec.columns} if spec.survey_items else set(frame.columns)
+    out = {}
+    for c in frame.columns:
+        compact = isinstance(frame[c].dtype, pd.CategoricalDtype)
+        if c in fixed:
+            out[c] = frame[c].astype("str") if compact else frame[c]
+        else:
+            out[c] = frame[c] if compact else frame[c].astype("category")
+    return pd.DataFrame(out, index=frame.index, copy=False)
+
+
 # --- typing -----------------------------------------------------------------------------------
 
 
@@ -824,5 +937,5 @@ def to_typed(raw: RawTable, name: str, codebook: Codebook) -> pd.DataFrame:
         else:  # text
             text = values.where(values.notna(), "") if col.nullable else values
             out[col.typed_name] = text.astype("str")
-    typed = pd.DataFrame(out)
+    typed = pd.DataFrame(out, copy=False)  # the columns are new: no second copy of them
     return typed.reset_index(drop=True)

@@ -133,9 +133,10 @@ class Check:
 class FileChecks:
     """The views of one raw file and the checks run on them.
 
-    Survey items are checked on one long view (one row per answered item, so a handful of
-    expectations cover every item column); ``item_rows``/``item_names`` map a position in that
-    view back to the spreadsheet row and the item column.
+    Survey items are checked on one view of their distinct answers (one row per item and
+    answer it has, so a handful of expectations cover every item column, however many
+    respondents there are); ``item_names``/``item_values`` map a position in that view back to
+    the item column and the answer, whose rows :func:`_item_problems` then looks up.
     """
 
     name: str
@@ -143,7 +144,6 @@ class FileChecks:
     views: dict[str, pd.DataFrame] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    item_rows: np.ndarray | None = None
     item_names: np.ndarray | None = None
     item_values: np.ndarray | None = None
     item_expected: dict[str, str] = field(default_factory=dict)
@@ -465,18 +465,19 @@ def accepted_answers(col: Column, answers: list[str] | None, missing: list[str])
 
 
 def _item_checks(fc: FileChecks, items: list[Column], codebook: Codebook) -> None:
-    """Checks of the survey item columns on one long view of their non-blank answers.
+    """Checks of the survey item columns on one view of their distinct non-blank answers.
 
     The readers have recoded answer texts to codes, so a text left in an item column is one
-    the codebook does not know for that item.
+    the codebook does not know for that item. Every respondent's answer is one of the
+    distinct answers checked, so a problem's rows are those holding a failing answer.
     """
     gxe = _gx().expectations
-    block = fc.raw.frame[[c.name for c in items]].to_numpy(dtype=object)
-    row_pos, col_pos = np.nonzero(pd.notna(block))
-    values = block[row_pos, col_pos]
-    highs = np.array([c.high for c in items], dtype="float64")[col_pos]
-    fc.item_rows = fc.raw.frame.index.to_numpy()[row_pos]
-    fc.item_names = np.array([c.name for c in items], dtype=object)[col_pos]
+    frame = fc.raw.frame
+    distinct = [frame[c.name].dropna().unique() for c in items]
+    sizes = [len(answers) for answers in distinct]
+    values = np.concatenate([np.asarray(a, dtype=object) for a in distinct] or [[]])
+    highs = np.repeat(np.array([c.high for c in items], dtype="float64"), sizes)
+    fc.item_names = np.repeat(np.array([c.name for c in items], dtype=object), sizes)
     fc.item_values = values
     fc.item_expected = {c.name: _range_text(c) for c in items}
     fc.views["items"] = pd.DataFrame(
@@ -559,15 +560,22 @@ def _run(ctx: Any, fc: FileChecks) -> None:
 
 
 def _item_problems(fc: FileChecks, ch: Check, res: Any) -> list[Problem]:
-    """One Problem per item column from a check on the long item view."""
+    """One Problem per item column from a check on the view of distinct answers: the rows
+    holding a failing answer, in row order, items in the order of their first such row."""
     positions = [_row_number(i) for i in (res.result or {}).get("unexpected_index_list") or []]
-    grouped: dict[str, tuple[list[int], list[str]]] = {}
+    failing: dict[str, set[str]] = {}
     for pos in positions:
-        rows, values = grouped.setdefault(str(fc.item_names[pos]), ([], []))
-        rows.append(int(fc.item_rows[pos]))
-        values.append(str(fc.item_values[pos]))
+        failing.setdefault(str(fc.item_names[pos]), set()).add(fc.item_values[pos])
+    frame = fc.raw.frame
+    order = {item: i for i, item in enumerate(fc.item_expected)}  # the items' column order
+    found = []
+    for item, answers in failing.items():
+        hit = frame[item].isin(answers).to_numpy()
+        rows = frame.index.to_numpy()[hit]
+        values = [str(v) for v in frame[item].to_numpy(dtype=object)[hit]]
+        found.append((int(rows[0]), order[item], item, rows, values))
     problems = []
-    for item, (rows, values) in grouped.items():
+    for _first, _position, item, rows, values in sorted(found, key=lambda f: f[:2]):
         shown = list(dict.fromkeys(values))
         suggest = (ch.item_suggest or {}).get(item)
         message = ch.message
@@ -578,7 +586,7 @@ def _item_problems(fc: FileChecks, ch: Check, res: Any) -> list[Problem]:
                 file=_file_name(fc.raw.path),
                 column=item,
                 message=message,
-                rows=tuple(rows),
+                rows=tuple(int(r) for r in rows),
                 values=tuple(shown),
                 expected=(ch.item_expected or fc.item_expected)[item],
             )
@@ -722,6 +730,7 @@ def validate_data_dir(
         if "kolada" in raws:
             report.problems.extend(kolada_problems(raws["kolada"], codebook))
         report.warnings = _glyph_warnings(raws, rounds, codebook)
+        del ctx  # its batches hold the views of every file
     log.info(
         "Validerade %s på %.1f s (inläsning %.1f s): %d problem",
         data_dir,
@@ -731,7 +740,8 @@ def validate_data_dir(
     )
     frames: dict[str, pd.DataFrame] = {}
     if report.ok:
-        frames = {name: to_typed(raw, name, codebook) for name, raw in raws.items()}
+        # Each raw table is let go as soon as it is typed: a large survey is not held twice.
+        frames = {name: to_typed(raws.pop(name), name, codebook) for name in list(raws)}
         if "insatser" in frames:
             typed = [(r, to_typed(raw, "insatser", codebook)) for r, raw in rounds]
             frames["insatser"], frames["insatser_rounds"] = combine_rounds(

@@ -8,6 +8,7 @@ copied into each test, so the builds go straight to the chapters.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -20,7 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from fouanalys.config import EXAMPLE_DATA_DIR, NOTEBOOKS_DIR
+from fouanalys.config import EXAMPLE_DATA_DIR
 from fouanalys.exceptions import BuildInterrupted
 
 CODE = "0123"
@@ -28,6 +29,8 @@ CODE = "0123"
 LIMIT = 5.0
 #: A chapter being installed at the instant of the signal completes its install (milliseconds).
 INSTALLING = 0.2
+#: Environment variable marking the processes of this module's builds (their kernels too).
+MARK = "FOUANALYS_TEST_INTERRUPT"
 LAST_LINE = re.compile(
     r"fouanalys: avbrutet \((SIGINT|SIGTERM)\) efter (\d+) av (\d+) kapitel; "
     r"nästa 'fouanalys build' gör resten\."
@@ -78,6 +81,7 @@ def start_build(folders, *options: str) -> subprocess.Popen:
     ]
     return subprocess.Popen(
         command,
+        env=os.environ | {MARK: str(os.getpid())},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -117,22 +121,24 @@ def stop_after_first_chapter(proc: subprocess.Popen, reports: Path, send) -> dic
     }
 
 
-def kernels_since(started: float) -> list[psutil.Process]:
-    """Chapter kernels (their working folder is the notebooks folder) started since
-    ``started`` and still running."""
+def kernels_left() -> list[psutil.Process]:
+    """Jupyter kernels still running that this module's builds started: those with the mark
+    of :func:`start_build` in their environment (a stopped build's orphans) and those under
+    this process (a local Dask cluster's workers)."""
+    mine = {p.pid for p in psutil.Process().children(recursive=True)}
     found = []
-    for proc in psutil.process_iter(["cwd", "create_time", "status"]):
-        info = proc.info
-        if (
-            info["cwd"] == str(NOTEBOOKS_DIR)
-            and (info["create_time"] or 0) >= started - 1
-            and info["status"] != psutil.STATUS_ZOMBIE
-        ):
-            found.append(proc)
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        with contextlib.suppress(psutil.Error):
+            if "ipykernel_launcher" not in " ".join(proc.info["cmdline"] or []):
+                continue
+            if proc.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            if proc.pid in mine or proc.environ().get(MARK) == str(os.getpid()):
+                found.append(proc)
     return found
 
 
-def assert_stopped_cleanly(stop: dict, reports: Path, signame: str, started: float) -> int:
+def assert_stopped_cleanly(stop: dict, reports: Path, signame: str) -> int:
     """The promises of a stopped build; returns how many chapters it says are finished."""
     assert stop["status"] == 128 + signal.Signals[signame].value, stop["stderr"]
     assert stop["seconds"] < LIMIT, stop["stderr"]
@@ -155,7 +161,7 @@ def assert_stopped_cleanly(stop: dict, reports: Path, signame: str, started: flo
         ), notebook
     assert not (reports / "index.html").exists()  # the build stopped before its index
     time.sleep(0.5)
-    assert kernels_since(started) == []
+    assert kernels_left() == []
     return len(finished)
 
 
@@ -202,10 +208,9 @@ def marks(summary: str) -> dict[str, str]:
 @pytest.mark.slow
 def test_sigint_keeps_finished_chapters_and_the_next_build_does_the_rest(folders):
     _, _, reports = folders
-    started = time.time()
     proc = start_build(folders, "--jobs", "2")
     stop = stop_after_first_chapter(proc, reports, lambda pid: os.kill(pid, signal.SIGINT))
-    n = assert_stopped_cleanly(stop, reports, "SIGINT", started)
+    n = assert_stopped_cleanly(stop, reports, "SIGINT")
     finished = {k.parent.name + "/" + k.name.removesuffix(".key.json") for k in keys(reports)}
 
     again = start_build(folders, "--jobs", "2")
@@ -221,19 +226,17 @@ def test_sigint_keeps_finished_chapters_and_the_next_build_does_the_rest(folders
 def test_ctrl_c_in_a_terminal_stops_the_build(folders):
     """A terminal sends Ctrl-C to the whole process group: the worker processes get it too."""
     _, _, reports = folders
-    started = time.time()
     proc = start_build(folders, "--jobs", "2")
     stop = stop_after_first_chapter(proc, reports, lambda pid: os.killpg(pid, signal.SIGINT))
-    assert_stopped_cleanly(stop, reports, "SIGINT", started)
+    assert_stopped_cleanly(stop, reports, "SIGINT")
 
 
 @pytest.mark.slow
 def test_sigterm_stops_a_build_in_one_process(folders):
     _, _, reports = folders
-    started = time.time()
     proc = start_build(folders, "--jobs", "1")
     stop = stop_after_first_chapter(proc, reports, lambda pid: os.kill(pid, signal.SIGTERM))
-    assert_stopped_cleanly(stop, reports, "SIGTERM", started)
+    assert_stopped_cleanly(stop, reports, "SIGTERM")
 
 
 @pytest.mark.slow
@@ -255,3 +258,7 @@ def test_sigint_stops_a_build_on_a_dask_cluster(folders):
         assert late == []
         assert list(reports.rglob("*.tmp-*")) == []
         assert not (reports / "index.html").exists()
+        deadline = time.monotonic() + 5  # the worker hears of the stop and ends its kernel
+        while kernels_left() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert kernels_left() == []

@@ -343,13 +343,14 @@ def _install(task: Task, scratch: Path, fut) -> TaskResult:
 
 
 def run_task_remote(
-    task: Task, notebook: bytes, tables: dict[str, bytes]
+    task: Task, notebook: bytes, tables: dict[str, bytes], stop_event: str | None = None
 ) -> tuple[TaskResult, dict[str, bytes]]:
     """Run one chapter on a Dask worker that may share no files with the client.
 
     The chapter notebook and the processed tables arrive as bytes and are written to a
     temporary folder on the worker; the chapter runs there (its ``processed_dir`` parameter
-    pointing at that folder) and the files made come back as bytes.
+    pointing at that folder) and the files made come back as bytes. When the Dask event named
+    ``stop_event`` is set (the build was stopped), the chapter's kernel is terminated.
     """
     from dataclasses import replace
 
@@ -366,8 +367,31 @@ def run_task_remote(
         remote = replace(
             task, notebook=source, parameters=task.parameters | {"processed_dir": str(processed)}
         )
-        result, made = execute_task(remote, root / "out")
+        result, made = _execute_watching(remote, root / "out", stop_event)
         return result, {fmt: path.read_bytes() for fmt, path in made.items()}
+
+
+def _execute_watching(
+    task: Task, workdir: Path, stop_event: str | None
+) -> tuple[TaskResult, dict[str, Path]]:
+    """On a Dask worker: :func:`execute_task` in a helper thread, terminating the kernels
+    started since when the build sets the Dask event ``stop_event``."""
+    if stop_event is None:
+        return execute_task(task, workdir)
+    from distributed import Event
+
+    event = Event(stop_event)
+    if event.is_set():  # a task the worker took up before hearing it was cancelled
+        return _result(task, error="Bygget avbröts."), {}
+    before = interrupt.children()
+    running = interrupt.in_thread(execute_task, task, workdir)
+    stopped = False
+    while not running.done():
+        if stopped or event.wait(timeout=interrupt.POLL * 2):
+            stopped = True  # also a kernel that was starting at the time
+            interrupt.terminate_trees(interrupt.children() - before)
+            futures_wait([running], timeout=interrupt.POLL)
+    return running.result()
 
 
 def _install_remote(task: Task, result: TaskResult, files: dict[str, bytes]) -> TaskResult:
@@ -503,8 +527,13 @@ def _run_on_dask(
 ) -> None:
     """Send every task with its notebook and the processed tables to the cluster; install the
     files that come back as each finishes. After a stop signal the tasks not returned are
-    cancelled and nothing more is installed."""
+    cancelled, the running ones told to end their kernels, and nothing more is installed."""
+    import uuid
+
+    from distributed import Event
+
     client = connect_scheduler(address)
+    stop_event = f"fouanalys-stop-{uuid.uuid4().hex}"
     futures: dict = {}
     try:
         tables = {
@@ -516,7 +545,12 @@ def _run_on_dask(
         if stop.signum is None:
             futures = {
                 client.submit(
-                    run_task_remote, task, task.notebook.read_bytes(), shared, pure=False
+                    run_task_remote,
+                    task,
+                    task.notebook.read_bytes(),
+                    shared,
+                    stop_event,
+                    pure=False,
                 ): task
                 for task in tasks
             }
@@ -531,6 +565,7 @@ def _run_on_dask(
             done(_install_remote(task, result, files))
     finally:
         if stop.signum is not None and futures:
+            Event(stop_event, client=client).set()  # the running chapters end their kernels
             client.cancel(list(futures))
         client.close(timeout=interrupt.GRACE)
 

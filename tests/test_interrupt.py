@@ -223,20 +223,21 @@ def test_sigint_keeps_finished_chapters_and_the_next_build_does_the_rest(folders
 
 
 @pytest.mark.slow
-def test_ctrl_c_in_a_terminal_stops_the_build(folders):
-    """A terminal sends Ctrl-C to the whole process group: the worker processes get it too."""
+@pytest.mark.parametrize(
+    ("jobs", "send", "signame"),
+    [
+        # A terminal sends Ctrl-C to the whole process group: the worker processes get it too.
+        ("2", lambda pid: os.killpg(pid, signal.SIGINT), "SIGINT"),
+        # One process: the chapter runs in the build's own process.
+        ("1", lambda pid: os.kill(pid, signal.SIGTERM), "SIGTERM"),
+    ],
+    ids=["ctrl-c-in-a-terminal", "sigterm-one-process"],
+)
+def test_a_signal_stops_the_build(folders, jobs, send, signame):
     _, _, reports = folders
-    proc = start_build(folders, "--jobs", "2")
-    stop = stop_after_first_chapter(proc, reports, lambda pid: os.killpg(pid, signal.SIGINT))
-    assert_stopped_cleanly(stop, reports, "SIGINT")
-
-
-@pytest.mark.slow
-def test_sigterm_stops_a_build_in_one_process(folders):
-    _, _, reports = folders
-    proc = start_build(folders, "--jobs", "1")
-    stop = stop_after_first_chapter(proc, reports, lambda pid: os.kill(pid, signal.SIGTERM))
-    assert_stopped_cleanly(stop, reports, "SIGTERM")
+    proc = start_build(folders, "--jobs", jobs)
+    stop = stop_after_first_chapter(proc, reports, send)
+    assert_stopped_cleanly(stop, reports, signame)
 
 
 @pytest.mark.slow

@@ -236,7 +236,7 @@ def test_a_killed_build_leaves_finished_chapters_and_the_next_completes_the_rest
     nbformat.write(nb, notebooks / "03_insatser.ipynb")
     build(municipalities=["0125"])  # processes the data once, outside the killed process
     script = (
-        "from pathlib import Path\nfrom fouanalys import runner\n"
+        "from pathlib import Path\nfrom fouanalys.build import runner\n"
         "runner.KERNEL_NAME = 'python3'\n"
         f"runner.build(municipalities={CODES!r}, data_dir=Path({str(data)!r}), "
         f"processed_dir=Path({str(root / 'processed')!r}), "

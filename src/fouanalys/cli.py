@@ -12,6 +12,7 @@ import argparse
 import logging
 import os
 import re
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -26,7 +27,7 @@ from fouanalys.config import (
     KOLADA_BASE_URL,
     SCB_BASE_URL,
 )
-from fouanalys.exceptions import DataValidationError, FouanalysError
+from fouanalys.exceptions import BuildInterrupted, DataValidationError, FouanalysError
 
 if TYPE_CHECKING:
     from fouanalys.ingest.fetch.client import FetchSummary
@@ -467,16 +468,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    from fouanalys.build.interrupt import stop_signals
+
     try:
-        return args.func(args)
+        with stop_signals():  # SIGTERM stops a command as Ctrl-C does, running its clean-ups
+            return args.func(args)
+    except BuildInterrupted as exc:
+        print(f"fouanalys: {exc}", file=sys.stderr)
+        return 128 + exc.signum
     except FouanalysError as exc:
         if args.verbose:
             traceback.print_exc()
         print(f"fouanalys: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("fouanalys: avbrutet.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(f"fouanalys: avbrutet ({signal.Signals(signum).name}).", file=sys.stderr)
+        return 128 + signum
     except Exception as exc:
         if args.verbose:
             traceback.print_exc()

@@ -175,6 +175,25 @@ class BuildError(FouanalysError):
     """Raised when the build as a whole cannot proceed (not for a single failed chapter)."""
 
 
+class BuildInterrupted(BuildError):
+    """Raised when SIGINT or SIGTERM stopped a build; finished chapters stay installed.
+
+    Carries the signal and how many of the build's chapters are finished, for the CLI's last
+    line and its exit status (128 + the signal number).
+    """
+
+    def __init__(self, signum: int, finished: int, total: int):
+        import signal
+
+        self.signum = signum
+        self.finished = finished
+        self.total = total
+        super().__init__(
+            f"avbrutet ({signal.Signals(signum).name}) efter {finished} av {total} kapitel; "
+            "nästa 'fouanalys build' gör resten."
+        )
+
+
 class NetworkModelError(FouanalysError):
     """Raised for an unusable graph, threshold, model parameter or collaboration entry; names it."""
 

@@ -19,13 +19,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import wait as futures_wait
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
 from fouanalys import __version__
-from fouanalys.build import audit
+from fouanalys.build import audit, interrupt
 from fouanalys.build.kernel import ensure_kernel
 from fouanalys.chapters import registry
 from fouanalys.codebook import Codebook, load_codebook
@@ -39,7 +39,7 @@ from fouanalys.config import (
     default_data_dir,
     processed_data_dir,
 )
-from fouanalys.exceptions import BuildError, FouanalysError
+from fouanalys.exceptions import BuildError, BuildInterrupted, FouanalysError
 
 log = logging.getLogger("fouanalys")
 
@@ -311,30 +311,51 @@ def install_outputs(task: Task, result: TaskResult, made: dict[str, Path]) -> Ta
     return result
 
 
-def run_task(task: Task) -> TaskResult:
-    """Execute one chapter and install its outputs; never raises.
+def scratch_folder(task: Task) -> Path:
+    """A fresh name for the scratch folder beside a task's outputs (not yet made).
 
-    Everything is made in a scratch folder beside the outputs and moved into place only when
-    complete, so a killed or failed task never leaves a half-written chapter where a good one
-    stood. The key goes last: a chapter with a key is whole.
+    Everything is made in it and moved into place only when complete, so a killed, stopped or
+    failed task never leaves a half-written chapter where a good one stood.
     """
-    task.output.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{task.chapter_id}.tmp-", dir=task.output.parent))
+    import secrets
+
+    return task.output.parent / f".{task.chapter_id}.tmp-{secrets.token_hex(4)}"
+
+
+def execute_in(task: Task, scratch: Path) -> tuple[TaskResult, dict[str, Path]]:
+    """Make the scratch folder and execute the chapter into it (:func:`execute_task`)."""
+    scratch.mkdir(parents=True)
+    return execute_task(task, scratch)
+
+
+def _execute_quietly(task: Task, scratch: Path) -> tuple[TaskResult, dict[str, Path]]:
+    """A pool worker's job: :func:`execute_in` in a helper thread, so that nbclient adds no
+    signal handlers of its own (:mod:`fouanalys.build.interrupt`)."""
+    return interrupt.in_thread(execute_in, task, scratch).result()
+
+
+def _install(task: Task, scratch: Path, fut) -> TaskResult:
+    """Install a finished task's files from its scratch folder and remove the folder; a task
+    whose worker died is a failed task."""
     try:
-        result, made = execute_task(task, scratch)
+        result, made = fut.result()
+    except Exception as exc:  # the worker process died (killed, out of memory)
+        result, made = _result(task, error=f"Arbetsprocessen dog: {type(exc).__name__}: {exc}"), {}
+    try:
         return install_outputs(task, result, made)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def run_task_remote(
-    task: Task, notebook: bytes, tables: dict[str, bytes]
+    task: Task, notebook: bytes, tables: dict[str, bytes], stop_event: str | None = None
 ) -> tuple[TaskResult, dict[str, bytes]]:
     """Run one chapter on a Dask worker that may share no files with the client.
 
     The chapter notebook and the processed tables arrive as bytes and are written to a
     temporary folder on the worker; the chapter runs there (its ``processed_dir`` parameter
-    pointing at that folder) and the files made come back as bytes.
+    pointing at that folder) and the files made come back as bytes. When the Dask event named
+    ``stop_event`` is set (the build was stopped), the chapter's kernel is terminated.
     """
     from dataclasses import replace
 
@@ -351,8 +372,31 @@ def run_task_remote(
         remote = replace(
             task, notebook=source, parameters=task.parameters | {"processed_dir": str(processed)}
         )
-        result, made = execute_task(remote, root / "out")
+        result, made = _execute_watching(remote, root / "out", stop_event)
         return result, {fmt: path.read_bytes() for fmt, path in made.items()}
+
+
+def _execute_watching(
+    task: Task, workdir: Path, stop_event: str | None
+) -> tuple[TaskResult, dict[str, Path]]:
+    """On a Dask worker: :func:`execute_task` in a helper thread, terminating the kernels
+    started since when the build sets the Dask event ``stop_event``."""
+    if stop_event is None:
+        return execute_task(task, workdir)
+    from distributed import Event
+
+    event = Event(stop_event)
+    if event.is_set():  # a task the worker took up before hearing it was cancelled
+        return _result(task, error="Bygget avbröts."), {}
+    before = interrupt.children()
+    running = interrupt.in_thread(execute_task, task, workdir)
+    stopped = False
+    while not running.done():
+        if stopped or event.wait(timeout=interrupt.POLL * 2):
+            stopped = True  # also a kernel that was starting at the time
+            interrupt.terminate_trees(interrupt.children() - before)
+            futures_wait([running], timeout=interrupt.POLL)
+    return running.result()
 
 
 def _install_remote(task: Task, result: TaskResult, files: dict[str, bytes]) -> TaskResult:
@@ -386,10 +430,17 @@ def run_tasks(
     progress: bool = True,
     scheduler: str | None = None,
     processed_dir: Path | None = None,
+    finished_before: int = 0,
 ) -> list[TaskResult]:
     """Run tasks in ``jobs`` local worker processes (in this process when jobs == 1), or on a
     Dask distributed cluster when ``scheduler`` is an address (``processed_dir`` then holds the
-    tables sent to the workers)."""
+    tables sent to the workers).
+
+    SIGINT or SIGTERM stops it within seconds: nothing more starts, running chapters are
+    stopped and their scratch folders removed, finished ones stay installed with their keys,
+    and :class:`~fouanalys.exceptions.BuildInterrupted` says how many of the build's chapters
+    are finished (``finished_before`` were current before the build ran any).
+    """
     from tqdm.auto import tqdm
 
     bar = tqdm(
@@ -402,21 +453,58 @@ def run_tasks(
         bar.update()
 
     results: list[TaskResult] = []
-    try:
-        if scheduler:
-            _run_on_dask(tasks, scheduler, Path(processed_dir or processed_data_dir()), done)
-        elif jobs <= 1 or len(tasks) <= 1:
-            for task in tasks:
-                done(run_task(task))
-        else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(run_task, t) for t in tasks]
-                for fut in as_completed(futures):
-                    done(fut.result())
-    finally:
-        bar.close()
+    with interrupt.deferred() as stop:
+        try:
+            if scheduler:
+                processed = Path(processed_dir or processed_data_dir())
+                _run_on_dask(tasks, scheduler, processed, done, stop)
+            else:
+                _run_locally(tasks, jobs, done, stop)
+        finally:
+            bar.close()
+        if stop.signum is not None:
+            ok = sum(r.status == "ok" for r in results)
+            raise BuildInterrupted(stop.signum, finished_before + ok, finished_before + len(tasks))
     order = {(t.municipality_code, t.chapter_id): i for i, t in enumerate(tasks)}
     return sorted(results, key=lambda r: order[(r.municipality_code, r.chapter_id)])
+
+
+def _run_locally(tasks: Sequence[Task], jobs: int, done, stop: interrupt.Stop) -> None:
+    """Execute the tasks in ``jobs`` worker processes (in this process, one at a time, when
+    ``jobs`` is 1) and install each here as it finishes.
+
+    After a stop signal nothing more starts or is installed: queued tasks are cancelled, the
+    worker processes and their kernels terminated and the scratch folders removed.
+    """
+    labelled = [(task, scratch_folder(task)) for task in tasks]
+    try:
+        if jobs > 1 and len(tasks) > 1:
+            with interrupt.worker_pool(jobs, stop) as pool:
+                futures = {pool.submit(_execute_quietly, *pair): pair for pair in labelled}
+                for fut, (task, scratch) in interrupt.as_finished(futures, stop):
+                    done(_install(task, scratch, fut))
+        else:
+            _run_here(labelled, done, stop)
+    finally:
+        for _, scratch in labelled:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run_here(labelled: list[tuple[Task, Path]], done, stop: interrupt.Stop) -> None:
+    """Execute the tasks one by one in this process (a helper thread runs the notebook, so
+    this thread keeps watching for a stop signal); after one, terminate the kernel started
+    since and give the task a moment to let go of its scratch folder."""
+    before = interrupt.children()
+    running: dict = {}
+    for pair in labelled:
+        if stop.signum is not None:
+            break
+        running = {interrupt.in_thread(execute_in, *pair): pair}
+        for fut, (task, scratch) in interrupt.as_finished(running, stop):
+            done(_install(task, scratch, fut))
+    if stop.signum is not None:
+        interrupt.terminate_trees(interrupt.children() - before)
+        futures_wait(list(running), timeout=interrupt.GRACE)
 
 
 #: Seconds to wait for a Dask scheduler to answer before giving up.
@@ -439,12 +527,19 @@ def connect_scheduler(address: str):
         ) from exc
 
 
-def _run_on_dask(tasks: Sequence[Task], address: str, processed_dir: Path, done) -> None:
+def _run_on_dask(
+    tasks: Sequence[Task], address: str, processed_dir: Path, done, stop: interrupt.Stop
+) -> None:
     """Send every task with its notebook and the processed tables to the cluster; install the
-    files that come back as each finishes."""
-    from distributed import as_completed as dask_completed
+    files that come back as each finishes. After a stop signal the tasks not returned are
+    cancelled, the running ones told to end their kernels, and nothing more is installed."""
+    import uuid
+
+    from distributed import Event
 
     client = connect_scheduler(address)
+    stop_event = f"fouanalys-stop-{uuid.uuid4().hex}"
+    futures: dict = {}
     try:
         tables = {
             p.name: p.read_bytes()
@@ -452,14 +547,19 @@ def _run_on_dask(tasks: Sequence[Task], address: str, processed_dir: Path, done)
             if p.is_file() and p.suffix in (".parquet", ".json")
         }
         shared = client.scatter(tables, broadcast=True)
-        futures = {
-            client.submit(
-                run_task_remote, task, task.notebook.read_bytes(), shared, pure=False
-            ): task
-            for task in tasks
-        }
-        for fut in dask_completed(list(futures), loop=client.loop):
-            task = futures[fut]
+        if stop.signum is None:
+            futures = {
+                client.submit(
+                    run_task_remote,
+                    task,
+                    task.notebook.read_bytes(),
+                    shared,
+                    stop_event,
+                    pure=False,
+                ): task
+                for task in tasks
+            }
+        for fut, task in interrupt.as_finished(futures, stop):
             try:
                 result, files = fut.result()
             except Exception as exc:  # the worker died or could not run the task at all
@@ -469,7 +569,10 @@ def _run_on_dask(tasks: Sequence[Task], address: str, processed_dir: Path, done)
                 files = {}
             done(_install_remote(task, result, files))
     finally:
-        client.close()
+        if stop.signum is not None and futures:
+            Event(stop_event, client=client).set()  # the running chapters end their kernels
+            client.cancel(list(futures))
+        client.close(timeout=interrupt.GRACE)
 
 
 def build(
@@ -593,7 +696,11 @@ def _build_locked(
     )
     if to_run:
         ensure_kernel()
-    ran = run_tasks(to_run, jobs, progress, scheduler, processed_dir) if to_run else []
+    ran = (
+        run_tasks(to_run, jobs, progress, scheduler, processed_dir, finished_before=len(cached))
+        if to_run
+        else []
+    )
     order = {(t.municipality_code, t.chapter_id): i for i, t in enumerate(tasks)}
     results = sorted(cached + ran, key=lambda r: order[(r.municipality_code, r.chapter_id)])
     summary = BuildSummary(manifest=manifest, results=results)
@@ -776,10 +883,13 @@ def build_final_reports(
         for code, (args, _) in pending.items():
             finish(code, _final_report_job(*args))
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with interrupt.deferred() as stop, interrupt.worker_pool(jobs, stop) as pool:
             futures = {pool.submit(_final_report_job, *a): c for c, (a, _) in pending.items()}
-            for fut in as_completed(futures):
-                finish(futures[fut], fut.result())
+            for fut, code in interrupt.as_finished(futures, stop):
+                finish(code, fut.result())
+        if stop.signum is not None:  # every chapter is finished; the next build does the rest
+            ok = sum(r.status == "ok" for r in results)
+            raise BuildInterrupted(stop.signum, ok, len(results))
     return out
 
 

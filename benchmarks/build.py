@@ -12,28 +12,36 @@ Run from the repository root::
     --to fouanalys_html`` and ``--to fouanalys_pdf`` (the project's own exporters, so the HTML
     and PDF are the same), one after another.
 (c) **No-change rebuild**: ``fouanalys build`` again on (a)'s folders, as a new process.
-(d) **26 municipalities**: a cold build of synthetic data for a codebook with all 26
-    municipalities of Stockholm County (``$FOUANALYS_CODEBOOK``), to show how time grows.
+(d) **Growth**: cold builds of synthetic data for 26 and 100 municipalities (``fouanalys
+    synth --municipalities N``: Stockholm County's 26, then made-up ones, with a codebook
+    listing them, used through ``$FOUANALYS_CODEBOOK``), every chapter and deck: wall time,
+    core-seconds (user + sys of the build and its children), cost per municipality and per
+    chapter, and the peak memory of the build's whole process tree.
 Also the **per-notebook overhead**: papermill on an empty notebook (kernel start) and on one
 that only imports what the chapters import.
 
-Targets (issue 6): (a) at least 3× faster than (b); (c) under 3 s; growth linear in
-municipalities. Every command runs as its own process, so imports and start-up count.
+Targets (issue 6): (a) at least 3× faster than (b); (c) under 3 s. Issue 23: (d) the cost per
+municipality stays flat from 26 to 100 municipalities and peak memory stays under 4 GB.
+Every command runs as its own process, so imports and start-up count.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import yaml
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -41,17 +49,10 @@ EXAMPLE = ROOT / "data" / "raw" / "example"
 NOTEBOOKS = ROOT / "notebooks"
 CHAPTERS = ("01_underlag", "02_riskfaktorer", "03_insatser", "05_natverk")
 REGION_CHAPTER = "06_region"
-
-#: The 26 municipalities of Stockholm County (SCB codes).
-COUNTY = {
-    "0114": "Upplands Väsby", "0115": "Vallentuna", "0117": "Österåker", "0120": "Värmdö",
-    "0123": "Järfälla", "0125": "Ekerö", "0126": "Huddinge", "0127": "Botkyrka",
-    "0128": "Salem", "0136": "Haninge", "0138": "Tyresö", "0139": "Upplands-Bro",
-    "0140": "Nykvarn", "0160": "Täby", "0162": "Danderyd", "0163": "Sollentuna",
-    "0180": "Stockholm", "0181": "Södertälje", "0182": "Nacka", "0183": "Sundbyberg",
-    "0184": "Solna", "0186": "Lidingö", "0187": "Vaxholm", "0188": "Norrtälje",
-    "0191": "Sigtuna", "0192": "Nynäshamn",
-}  # fmt: skip
+#: (d): the peak memory target of a build's whole process tree, and how far the cost per
+#: municipality may rise from the smallest size to the largest and still count as flat.
+MEMORY_TARGET = 4 * 1024**3
+FLAT_WITHIN = 1.15
 
 
 def run(cmd: list[str], env: dict | None = None) -> float:
@@ -104,14 +105,97 @@ def straightforward(data: Path, out: Path, codes: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def county_codebook(path: Path) -> None:
-    """The packaged codebook with the county's 26 municipalities and a county-wide region."""
-    from fouanalys.config import PACKAGED_CODEBOOK
+@dataclass(frozen=True)
+class Measured:
+    """One command's cost: wall seconds, core-seconds (user + sys of it and its children)
+    and the peak of its process tree's summed resident memory, in bytes."""
 
-    book = yaml.safe_load(PACKAGED_CODEBOOK.read_text(encoding="utf-8"))
-    book["municipalities"] = [{"code": c, "name": n} for c, n in COUNTY.items()]
-    book["region"] = {"code": "NV", "name": "Stockholms län (26 kommuner, benchmark)"}
-    path.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    wall: float
+    cpu: float
+    peak: int
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    """Resident memory of a process and all its descendants now (those gone count 0)."""
+    total = 0
+    try:
+        tree = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    for p in tree:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += p.memory_info().rss
+    return total
+
+
+def measured_run(cmd: list[str], env: dict | None = None, every: float = 0.5) -> Measured:
+    """Run a command as a child and measure it: core-seconds from ``RUSAGE_CHILDREN`` before
+    and after (the child's and every descendant it waited for), peak memory by sampling the
+    tree's summed RSS every ``every`` seconds in a thread."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    peak, stop = [0], threading.Event()
+
+    def sample() -> None:
+        proc = psutil.Process(child.pid)
+        while not stop.is_set():
+            peak[0] = max(peak[0], _tree_rss(proc))
+            stop.wait(every)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = child.communicate()
+    stop.set()
+    sampler.join()
+    wall = time.perf_counter() - started
+    if child.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{out[-2000:]}\n{err[-2000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return Measured(wall, cpu, peak[0])
+
+
+def growth(tmp: Path, sizes: list[int], formats: str) -> dict[int, Measured]:
+    """(d): for each size, synthetic data for that many municipalities (not timed), then a
+    cold build of every chapter and deck with the codebook that lists them; prints each."""
+    from fouanalys.chapters.registry import entry_ids
+    from fouanalys.ingest.synthetic import CODEBOOK_FILE
+
+    own, regional = len(entry_ids("municipality")), len(entry_ids("region"))
+    print(f"(d) growth: synthetic data, every chapter and deck ({own} per municipality, "
+          f"{regional} for the region), {formats}")  # fmt: skip
+    results = {}
+    for n in sizes:
+        data = tmp / f"synth-{n}"
+        run([str(BIN / "python"), "-m", "fouanalys", "synth", "--out", str(data),
+             "--municipalities", str(n)])  # fmt: skip
+        env = os.environ | {"FOUANALYS_CODEBOOK": str(data / CODEBOOK_FILE)}
+        out = tmp / f"d-{n}"
+        m = results[n] = measured_run(
+            [
+                str(BIN / "python"), "-m", "fouanalys", "build", "--no-progress",
+                "--data-dir", str(data), "--formats", formats,
+                "--processed-dir", str(out / "processed"),
+                "--reports-dir", str(out / "reports"),
+            ],
+            env,
+        )  # fmt: skip
+        chapters = n * own + regional
+        print(f"    {n:4} municipalities, {chapters:4} chapters: {m.wall:7.1f} s wall, "
+              f"{m.cpu:7.1f} core-s; per municipality {m.cpu / n:5.1f} core-s "
+              f"({m.wall / n:5.1f} s wall), per chapter {m.cpu / chapters:4.1f} core-s; "
+              f"peak memory {m.peak / 1024**3:4.2f} GB   target < 4 GB: "
+              f"{'met' if m.peak < MEMORY_TARGET else 'MISSED'}")  # fmt: skip
+        shutil.rmtree(out, ignore_errors=True)
+    if len(results) > 1:
+        low, high = min(results), max(results)
+        ratio = (results[high].cpu / high) / (results[low].cpu / low)
+        print(f"    core-s per municipality, {high} vs {low}: ratio {ratio:.2f}   target flat "
+              f"(≤ {FLAT_WITHIN:.2f}): {'met' if ratio <= FLAT_WITHIN else 'MISSED'}")  # fmt: skip
+    return results
 
 
 def overhead(tmp: Path) -> dict[str, float]:
@@ -151,6 +235,10 @@ def chapter_seconds(reports: Path) -> list[float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="a,b,c,d,o", help="which parts: a,b,c,d,o")
+    parser.add_argument(
+        "--sizes", default="26,100", help="(d): numbers of municipalities, e.g. 26,100"
+    )
+    parser.add_argument("--formats", default="html,pdf", help="(d): export formats")
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
     from fouanalys.codebook import load_codebook
@@ -180,17 +268,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    (a) is {ratio:.1f}× faster than (b)   target ≥ 3×: "
                       f"{'met' if ratio >= 3 else 'MISSED'}")  # fmt: skip
         if "d" in parts:
-            book = tmp / "county.yaml"
-            county_codebook(book)
-            env = os.environ | {"FOUANALYS_CODEBOOK": str(book)}
-            data = tmp / "county-data"
-            run([str(BIN / "python"), "-m", "fouanalys", "synth", "--out", str(data)], env)
-            results["d"] = tool_build(data, tmp / "d", env)
-            print(f"(d) cold build, 26 municipalities:      {results['d']:7.1f} s")
+            sizes = [int(n) for n in args.sizes.split(",")]
+            grown = growth(tmp, sizes, args.formats)
             if "a" in results:
-                per8, per26 = results["a"] / len(codes), results["d"] / len(COUNTY)
-                print(f"    per municipality: {per8:.1f} s with {len(codes)}, {per26:.1f} s "
-                      f"with {len(COUNTY)} (ratio {per26 / per8:.2f}; 1.00 = linear)")  # fmt: skip
+                n = min(grown)
+                print(f"    wall per municipality: {results['a'] / len(codes):.1f} s with the "
+                      f"example's {len(codes)}, {grown[n].wall / n:.1f} s with {n}")  # fmt: skip
         if "o" in parts:
             for name, seconds in overhead(tmp).items():
                 print(f"    overhead, {name + ':':34} {seconds:5.2f} s")

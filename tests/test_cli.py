@@ -45,6 +45,17 @@ def test_usage_errors_exit_2(argv, capsys):
     assert exc.value.code == 2
 
 
+def test_synth_for_more_municipalities_says_how_to_build(tmp_path, capsys):
+    out = tmp_path / "d"
+    argv = ["synth", "--out", str(out), "--scale", "0.05", "--municipalities", "10"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert f"FOUANALYS_CODEBOOK={out / 'kodbok.yaml'} fouanalys build --data-dir {out}" in printed
+    assert (out / "kodbok.yaml").is_file()
+    assert main(["synth", "--out", str(tmp_path / "e"), "--municipalities", "1"]) == 1
+    assert "Antalet kommuner ska vara 2–1025" in capsys.readouterr().err
+
+
 def test_validate_example_data_is_valid(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     args = ["validate", "--data-dir", str(EXAMPLE_DATA_DIR), "--report-dir", str(tmp_path / "v")]

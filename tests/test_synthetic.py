@@ -15,9 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from fouanalys import config
 from fouanalys.codebook import load_codebook
+from fouanalys.exceptions import InvalidArgumentError
 from fouanalys.ingest import synthetic
 
 SHARED_EXPORT_COLUMNS = Path("/work/shared/data/stockholmsenkaten/export_columns.csv")
@@ -205,6 +207,47 @@ def test_interrupted_write_leaves_old_files(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         synthetic.write_example(tmp_path, seed=8, scale=0.05)
     assert _written(tmp_path) == sorted(FILES)  # no tmp files left
+
+
+def test_more_municipalities_come_with_their_codebook_and_validate(tmp_path, monkeypatch):
+    """``municipalities=12``: data for the example's eight and four more of the county, a
+    codebook listing them that the build can use, byte for byte the same on a second run."""
+    from fouanalys.ingest.validation import validate_data_dir
+
+    paths = synthetic.write_example(tmp_path / "a", seed=7, scale=0.05, municipalities=12)
+    synthetic.write_example(tmp_path / "b", seed=7, scale=0.05, municipalities=12)
+    written = _written(tmp_path / "a")
+    assert written == _written(tmp_path / "b") and "kodbok.yaml" in written
+    for name in written:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    book = load_codebook(paths["codebook"])
+    codes = book.municipality_codes
+    assert len(codes) == 12 and codes == sorted(codes)
+    assert set(load_codebook().municipality_codes) < set(codes) < set(synthetic.COUNTY)
+    frames = {
+        "enkat": pd.read_csv(paths["enkat"], usecols=["Hemkommun"]),
+        "insatser": pd.read_csv(paths["insatser"], sep=";", encoding="cp1252", dtype=str),
+        "befolkning": pd.read_csv(paths["befolkning"], dtype={"kommunkod": str}),
+    }
+    assert set(frames["enkat"]["Hemkommun"]) == {m.name for m in book.municipalities}
+    assert set(frames["insatser"]["kommunkod"]) == set(codes)
+    assert set(frames["befolkning"]["kommunkod"]) == set(codes)
+    assert "--municipalities 12" in (tmp_path / "a" / config.SYNTHETIC_MARKER).read_text("utf-8")
+    monkeypatch.setenv(config.CODEBOOK_ENV, str(paths["codebook"]))
+    report, _ = validate_data_dir(tmp_path / "a", report_dir=tmp_path / "v")
+    assert report.ok, [p.message for p in report.problems][:5]
+
+
+def test_a_hundred_municipalities_are_the_county_and_made_up_ones():
+    chosen = synthetic.municipalities_for(100)
+    codes = [code for code, _ in chosen]
+    assert len(set(codes)) == 100 and codes == sorted(codes)
+    assert dict(chosen[:26]) == synthetic.COUNTY
+    assert all(code.startswith("9") and "Påhittad" in name for code, name in chosen[26:])
+    book = yaml.safe_load(synthetic.codebook_text(100))
+    assert len(load_codebook().model_validate(book).municipalities) == 100
+    with pytest.raises(InvalidArgumentError, match="Antalet kommuner"):
+        synthetic.municipalities_for(1)
 
 
 def _written(directory: Path) -> list[str]:

@@ -101,9 +101,15 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from fouanalys.ingest.synthetic import write_example
 
     out = Path(args.out).expanduser().resolve()
-    paths = write_example(out, seed=args.seed, scale=args.scale)
+    paths = write_example(out, seed=args.seed, scale=args.scale, municipalities=args.municipalities)
     for name, path in paths.items():
         print(f"{name}: {path}")
+    if "codebook" in paths:
+        print(
+            f"Data för {args.municipalities} kommuner; kommunerna står i kodboken "
+            f"{paths['codebook']}. Bygg med den:\n"
+            f"    FOUANALYS_CODEBOOK={paths['codebook']} fouanalys build --data-dir {out}"
+        )
     return 0
 
 
@@ -305,6 +311,14 @@ def make_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         default=1.0,
         help="storleksfaktor (större data för prestandamätning)",
+    )
+    p.add_argument(
+        "--municipalities",
+        type=_positive_int,
+        default=None,
+        metavar="ANTAL",
+        help="data för så många kommuner (26: hela Stockholms län; fler: också påhittade "
+        "kommuner) och en kodbok för dem i målmappen",
     )
     p.set_defaults(func=cmd_synth)
 

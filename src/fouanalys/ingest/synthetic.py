@@ -71,6 +71,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from fouanalys import config
 from fouanalys.codebook import Codebook, load_codebook
@@ -1174,6 +1175,50 @@ def _kolada_bytes(frame: pd.DataFrame, codebook: Codebook) -> bytes:
     return frame.assign(value=values).to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
+# --- more municipalities (growth benchmarks) -------------------------------------------------
+#: The 26 municipalities of Stockholm County (SCB codes).
+COUNTY: dict[str, str] = {
+    "0114": "Upplands Väsby", "0115": "Vallentuna", "0117": "Österåker", "0120": "Värmdö",
+    "0123": "Järfälla", "0125": "Ekerö", "0126": "Huddinge", "0127": "Botkyrka",
+    "0128": "Salem", "0136": "Haninge", "0138": "Tyresö", "0139": "Upplands-Bro",
+    "0140": "Nykvarn", "0160": "Täby", "0162": "Danderyd", "0163": "Sollentuna",
+    "0180": "Stockholm", "0181": "Södertälje", "0182": "Nacka", "0183": "Sundbyberg",
+    "0184": "Solna", "0186": "Lidingö", "0187": "Vaxholm", "0188": "Norrtälje",
+    "0191": "Sigtuna", "0192": "Nynäshamn",
+}  # fmt: skip
+#: Made-up municipalities beyond the county get codes from here up, named "Påhittad kommun
+#: <n>": no Swedish municipality code starts with 9, so none can pass for a real one.
+MADE_UP_FIRST_CODE = 9001
+MIN_MUNICIPALITIES = 2
+MAX_MUNICIPALITIES = len(COUNTY) + 999
+#: The codebook ``write_example`` writes beside data for another number of municipalities.
+CODEBOOK_FILE = "kodbok.yaml"
+
+
+def municipalities_for(n: int, codebook: Codebook | None = None) -> list[tuple[str, str]]:
+    """``n`` municipalities as (code, name), in code order: the codebook's own first (the
+    example's eight), then the rest of Stockholm County by code (:data:`COUNTY`), then made-up
+    ones (``9001 Påhittad kommun 1``, …). 26 gives the county."""
+    if not MIN_MUNICIPALITIES <= n <= MAX_MUNICIPALITIES:
+        raise InvalidArgumentError(
+            f"Antalet kommuner ska vara {MIN_MUNICIPALITIES}–{MAX_MUNICIPALITIES}, inte {n}."
+        )
+    own = [(m.code, m.name) for m in (codebook or load_codebook()).municipalities]
+    county = [(code, name) for code, name in COUNTY.items() if code not in dict(own)]
+    made_up = [(f"{MADE_UP_FIRST_CODE + i}", f"Påhittad kommun {i + 1}") for i in range(n)]
+    return sorted([*own, *county, *made_up][:n])
+
+
+def codebook_text(n: int) -> str:
+    """The codebook in use (YAML) with :func:`municipalities_for` ``n`` municipalities and a
+    region of them all, for synthetic data at another size than the example's."""
+    book = yaml.safe_load(config.codebook_path().read_text(encoding="utf-8"))
+    municipalities = municipalities_for(n, load_codebook())
+    book["municipalities"] = [{"code": code, "name": name} for code, name in municipalities]
+    book["region"] = {"code": book["region"]["code"], "name": f"Syntetisk region ({n} kommuner)"}
+    return yaml.safe_dump(book, allow_unicode=True, sort_keys=False, width=100)
+
+
 # --- public API -----------------------------------------------------------------------------
 #: The example's later mapping round: its date and the municipalities that returned one.
 LATER_ROUND = ("2026-10-15", ("0114", "0191"))
@@ -1188,6 +1233,9 @@ def _later_rounds(insatser: pd.DataFrame, cb: Codebook, rng: np.random.Generator
     municipality did not run are new (ongoing, with mid-range reach and their own quality
     answers). From a stream of its own, so the other files stay as they are."""
     day, codes = LATER_ROUND
+    codes = [c for c in codes if c in cb.municipality_codes]
+    if not codes:  # a codebook without them (``--municipalities`` with few): no later round
+        return pd.DataFrame(columns=[*insatser.columns, "round_id"])
     sizes = {m.code: INHABITANTS_2024.get(m.code, (50_000, 0.0))[0] for m in cb.municipalities}
     actors = set(cb.ids("actors"))
     questions = cb.ids("quality_questions")
@@ -1327,11 +1375,16 @@ def _utf8_csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
-def _marker_text(seed: int, scale: float) -> str:
+def _synth_command(seed: int, municipalities: int | None) -> str:
+    more = f" --municipalities {municipalities}" if municipalities else ""
+    return f"fouanalys synth --seed {seed}{more}"
+
+
+def _marker_text(seed: int, scale: float, municipalities: int | None = None) -> str:
     return (
         "Syntetiska exempeldata — inte verkliga resultat.\n\n"
         "Filerna i den här mappen är påhittade. De är genererade av programmet med\n"
-        f"    fouanalys synth --seed {seed}\n"
+        f"    {_synth_command(seed, municipalities)}\n"
         f"(skala {scale:g}) och liknar riktiga underlag till form och storlek, men de beskriver\n"
         "inga verkliga ungdomar, insatser eller kommuner. Använd dem inte som resultat.\n"
         "Nyckeltalen i kolada.csv har Koladas form men är också påhittade: de är inte\n"
@@ -1339,7 +1392,28 @@ def _marker_text(seed: int, scale: float) -> str:
     )
 
 
-def _readme_text(seed: int, scale: float) -> str:
+def _readme_text(seed: int, scale: float, municipalities: int | None = None) -> str:
+    if municipalities:
+        return _readme_example(seed, scale) + _readme_more(seed, municipalities)
+    return _readme_example(seed, scale)
+
+
+def _readme_more(seed: int, n: int) -> str:
+    return f"""
+## {n} kommuner
+
+Den här mappen gjordes med `{_synth_command(seed, n)}`:
+data för {n} kommuner i stället för exemplets åtta (Stockholms läns 26 kommuner, och
+därutöver påhittade kommuner med koder från {MADE_UP_FIRST_CODE}). Kommunerna står i kodboken
+`{CODEBOOK_FILE}` i mappen; bygg med den:
+
+    FOUANALYS_CODEBOOK={CODEBOOK_FILE} fouanalys build --data-dir .
+
+Beskrivningen ovan gäller kommunerna i exemplet; de andra har 50 000 invånare var.
+"""
+
+
+def _readme_example(seed: int, scale: float) -> str:
     return f"""# Syntetiska exempeldata
 
 **Syntetiska exempeldata — inte verkliga resultat.** Allt i den här mappen är påhittat och
@@ -1393,8 +1467,14 @@ def write_example(
     out_dir: Path | str = config.EXAMPLE_DATA_DIR,
     seed: int = config.DEFAULT_SEED,
     scale: float = 1.0,
+    municipalities: int | None = None,
 ) -> dict[str, Path]:
     """Generate and write the synthetic example into ``out_dir``.
+
+    With ``municipalities``, the data are for that many municipalities
+    (:func:`municipalities_for`: the county's 26, then made-up ones) and a codebook that
+    lists them is written beside them (:data:`CODEBOOK_FILE`, key ``codebook``); build with
+    it through ``$FOUANALYS_CODEBOOK``.
 
     Writes ``enkat.csv.gz``, ``insatser.csv``, ``befolkning.csv``, ``kolada.csv``,
     ``elever.csv``, the later mapping rounds (``kartlaggning/<kod>/<datum>.csv``, as
@@ -1406,7 +1486,11 @@ def write_example(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    codebook = load_codebook()
+    codebook, extra = load_codebook(), {}
+    if municipalities is not None:
+        text = codebook_text(municipalities)
+        codebook = Codebook.model_validate(yaml.safe_load(text))
+        extra = {"codebook": (CODEBOOK_FILE, text.encode("utf-8"))}
     frames = generate(seed=seed, scale=scale, codebook=codebook)
     payloads = {
         "enkat": ("enkat.csv.gz", _enkat_bytes(frames["enkat"])),
@@ -1414,8 +1498,12 @@ def write_example(
         "befolkning": ("befolkning.csv", _utf8_csv_bytes(frames["befolkning"])),
         "kolada": ("kolada.csv", _kolada_bytes(frames["kolada"], codebook)),
         "elever": ("elever.csv", _utf8_csv_bytes(frames["elever"])),
-        "marker": (config.SYNTHETIC_MARKER, _marker_text(seed, scale).encode("utf-8")),
-        "readme": ("README.md", _readme_text(seed, scale).encode("utf-8")),
+        "marker": (
+            config.SYNTHETIC_MARKER,
+            _marker_text(seed, scale, municipalities).encode("utf-8"),
+        ),
+        "readme": ("README.md", _readme_text(seed, scale, municipalities).encode("utf-8")),
+        **extra,
     }
     for (code, day), rows in frames["rounds"].groupby(["kommunkod", "round_id"], sort=True):
         name = f"{ROUNDS_FOLDER}/{code}/{day}.csv"

@@ -7,12 +7,15 @@ Run from the repository root (needs Debian's ``chromium``, as the browser test d
 A researcher's session, driven through a real browser: JupyterLab is started as ``make lab``
 starts it (:mod:`fouanalys.build.lab`) over a copy of ``notebooks/``, with processed tables of
 the example data made first (``FOUANALYS_PROCESSED_DIR``), so a notebook does not validate and
-process on its first run. For each chapter the notebook is opened, its kernel started and left
-idle (a researcher opens the notebook, then runs it), then ``notebook:run-all-cells`` is sent
-and the clock runs until the first ``image/png`` output reaches the notebook's model, as the
-browser shows it. Then *Restart Kernel and Run All* is timed the same way: the kernel's start
-included. The machine is warm: one untimed run of each chapter comes first (file caches,
-matplotlib's font cache, compiled bytecode). Best and median of ``--repeat`` runs.
+process on its first run. For each chapter the notebook is opened with its outputs cleared and
+its kernel idle, ``notebook:run-all-cells`` is sent and the clock runs until the first
+``image/png`` output reaches the notebook's model, as the browser shows it. Two cases: *re-run*,
+in the kernel that already ran the notebook (JupyterLab keeps a notebook's session, so the
+stack is imported: a researcher who changed a parameter and runs all again), and *fresh
+kernel*, the kernel restarted first and its start and the first cell's imports timed too (the
+first run after opening the notebook). The machine is warm: one untimed run of each chapter
+comes first (file caches, matplotlib's font cache, compiled bytecode). Best and median of
+``--repeat`` runs.
 
 Target (issue 23): the first figure within 5 s of running all cells on a warm machine.
 """
@@ -94,31 +97,30 @@ def start_lab(work: Path) -> tuple[subprocess.Popen, str]:
     return server, f"{base}/lab/tree/{{}}.ipynb?token={token}"
 
 
-def time_first_figure(page, command: str) -> float:
-    """Seconds from sending ``command`` to the first PNG in the notebook's model."""
-    page.wait_for_function(KERNEL_IDLE, polling=100)
-    sent = page.evaluate(
-        f"() => {{ window.jupyterapp.commands.execute('{command}'); return performance.now(); }}"
-    )
-    seen = page.wait_for_function(FIRST_FIGURE, polling=50).json_value()
-    return (seen - sent) / 1000
-
-
 def measure(url: str, chapter: str, browser, restart: bool) -> float:
+    """Open ``chapter`` with an idle kernel and its outputs cleared; seconds from Run All (or
+    from restarting the kernel, then Run All) to the first PNG in the notebook's model."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(120_000)
     try:
         page.goto(url.format(chapter))
         page.wait_for_function(KERNEL_IDLE, polling=100)
-        if restart:
-            from_restart = "notebook:restart-run-all"
-            # the dialog asking whether to restart is accepted as a researcher would
-            page.evaluate(f"() => window.jupyterapp.commands.execute('{from_restart}')")
-            page.get_by_role("button", name="Confirm Kernel Restart").click()
-            started = time.perf_counter()
-            page.wait_for_function(FIRST_FIGURE.replace("performance.now()", "true"), polling=50)
-            return time.perf_counter() - started
-        return time_first_figure(page, "notebook:run-all-cells")
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+        sent = page.evaluate(
+            """async (restart) => {
+              const app = window.jupyterapp;
+              const t0 = performance.now();
+              if (restart) {
+                await app.shell.currentWidget.sessionContext.session.kernel.restart();
+              }
+              app.commands.execute('notebook:run-all-cells');
+              return t0;
+            }""",
+            restart,
+        )
+        seen = page.wait_for_function(FIRST_FIGURE, polling=50).json_value()
+        page.wait_for_function(KERNEL_IDLE, polling=200)  # let the run finish before closing
+        return (seen - sent) / 1000
     finally:
         page.close()
 
@@ -143,13 +145,14 @@ def main(argv: list[str] | None = None) -> int:
             for chapter in chapters:  # warm-up, untimed
                 measure(url, chapter, browser, restart=False)
             print(f"{os.cpu_count()} cores; seconds from Run All to the first figure")
-            print(f"{'chapter':18} {'kernel idle: best':>18} {'median':>7}   "
-                  f"{'restart + run: best':>20} {'median':>7}")  # fmt: skip
-            worst = 0.0
+            print(f"{'chapter':18} {'re-run: best':>18} {'median':>7}   "
+                  f"{'fresh kernel: best':>20} {'median':>7}")  # fmt: skip
+            worst = worst_fresh = 0.0
             for chapter in chapters:
                 warm = [measure(url, chapter, browser, False) for _ in range(args.repeat)]
                 cold = [measure(url, chapter, browser, True) for _ in range(args.repeat)]
                 worst = max(worst, statistics.median(warm))
+                worst_fresh = max(worst_fresh, statistics.median(cold))
                 print(f"{chapter:18} {min(warm):18.2f} {statistics.median(warm):7.2f}   "
                       f"{min(cold):20.2f} {statistics.median(cold):7.2f}")  # fmt: skip
             browser.close()
@@ -157,8 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
-    verdict = "met" if worst <= TARGET else "MISSED"
-    print(f"slowest median with the kernel idle: {worst:.2f} s   target ≤ {TARGET:.0f} s: {verdict}")
+    for name, seconds in (("re-run", worst), ("fresh kernel", worst_fresh)):
+        verdict = "met" if seconds <= TARGET else "MISSED"
+        print(f"slowest median, {name}: {seconds:.2f} s   target ≤ {TARGET:.0f} s: {verdict}")
     return 0
 
 

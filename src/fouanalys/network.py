@@ -382,8 +382,8 @@ def cascade_rounds(
     when the share of its neighbours active after round t is at least its threshold; a node
     without neighbours never activates. The loop runs over rounds, until one activates nobody.
     """
-    matrix = _binary_csr(adjacency)
-    n = matrix.shape[0]
+    rows = _MatrixRows(adjacency, None)
+    n = len(rows.nodes)
     theta = np.asarray(thresholds, dtype=float)
     seeds = np.asarray(seed_mask)
     if theta.shape != (n,) or seeds.shape != (n,):
@@ -396,9 +396,7 @@ def cascade_rounds(
             f"Startnoderna ska anges som en boolesk mask (True = startnod); fick {seeds.dtype}."
         )
     _check_threshold_array(theta)
-    degree = np.diff(matrix.indptr)
-    outgoing = sp.csr_array(matrix.T)
-    return _cascade(lambda new: outgoing[new].indices, degree, theta, seeds)
+    return _cascade(rows.listeners, rows.degree(), theta, seeds)
 
 
 def _threshold_values(nodes: Sequence, thresholds: float | Mapping[Hashable, float]) -> np.ndarray:

@@ -168,7 +168,7 @@ class _GraphRows:
         self.index: Mapping[Hashable, int] | _Positions = (
             dict(zip(self.nodes, range(n), strict=True)) if self.relabel else _Positions(n)
         )
-        self._asked = 0
+        self._read = np.zeros(n, dtype=bool)  # rows a cascade has asked for
         self._outgoing: sp.csr_array | None = None
 
     def degree(self) -> np.ndarray:
@@ -179,9 +179,8 @@ class _GraphRows:
             return np.fromiter(map(len, incoming), dtype=np.int64, count=n)
         return np.fromiter(map(len, self.rows), dtype=np.int64, count=n)
 
-    def positions(self, chosen: np.ndarray | None) -> np.ndarray:
-        """Positions of the nodes listed in the rows ``chosen`` (all rows if None), row by row."""
-        picked = self.rows if chosen is None else list(map(self.rows.__getitem__, chosen.tolist()))
+    def positions(self, picked: list[Mapping]) -> np.ndarray:
+        """Positions of the nodes listed in the rows ``picked``, row by row."""
         keys = itertools.chain.from_iterable(picked)
         if self.relabel:
             keys = map(self.index.__getitem__, keys)
@@ -193,21 +192,26 @@ class _GraphRows:
         Rows are read one by one while few have been asked for. Read out of node order, a row
         costs about twice what it does in one pass in order (the dictionaries lie in memory in
         node order), so once a cascade has asked for :data:`READ_ALL_SHARE` of the rows it is
-        likely to spread and every row is read in one pass.
+        likely to spread and every row not yet asked for is read in one pass.
         """
         if self._outgoing is None:
-            self._asked += chosen.size
-            if self._asked <= READ_ALL_SHARE * len(self.nodes):
-                return self.positions(chosen)
-            self._outgoing = self.matrix()
-        return self._outgoing[chosen].indices
+            if np.count_nonzero(self._read) + chosen.size <= READ_ALL_SHARE * len(self.nodes):
+                self._read[chosen] = True
+                return self.positions(list(map(self.rows.__getitem__, chosen.tolist())))
+            self._outgoing = self.matrix(skip=self._read)
+        return _row_entries(self._outgoing, chosen)
 
-    def matrix(self) -> sp.csr_array:
-        """Every row read: the 0/1 int32 CSR matrix whose row ``v`` marks ``rows[v]``."""
+    def matrix(self, skip: np.ndarray | None = None) -> sp.csr_array:
+        """The 0/1 int32 CSR matrix whose row ``v`` marks ``rows[v]``; rows ``skip`` left empty."""
         n = len(self.nodes)
+        lengths = np.fromiter(map(len, self.rows), dtype=np.int64, count=n)
+        rows = self.rows
+        if skip is not None:
+            lengths[skip] = 0
+            rows = list(itertools.compress(rows, (~skip).tolist()))
         indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, self.rows), dtype=np.int64, count=n), out=indptr[1:])
-        indices = self.positions(None)
+        np.cumsum(lengths, out=indptr[1:])
+        indices = self.positions(rows)
         data = np.ones(len(indices), dtype=np.int32)
         return sp.csr_array((data, indices, indptr), shape=(n, n))
 
@@ -272,7 +276,21 @@ class _MatrixRows:
 
     def listeners(self, chosen: np.ndarray) -> np.ndarray:
         """Positions of the nodes that count each of ``chosen`` as a neighbour, concatenated."""
-        return self._outgoing[chosen].indices
+        return _row_entries(self._outgoing, chosen)
+
+
+def _row_entries(matrix: sp.csr_array, rows: np.ndarray) -> np.ndarray:
+    """``matrix[rows].indices`` without building a matrix: the rows' column positions, in turn.
+
+    A cascade asks for a few rows per round; scipy's row indexing costs more per call than
+    this gather does at that size.
+    """
+    starts = matrix.indptr[rows]
+    lengths = matrix.indptr[rows + 1] - starts
+    ends = np.cumsum(lengths)
+    if not ends.size:
+        return matrix.indices[:0]
+    return matrix.indices[np.repeat(starts - ends + lengths, lengths) + np.arange(ends[-1])]
 
 
 def _binary_csr(adjacency: Any) -> sp.csr_array:
@@ -632,7 +650,7 @@ def removal_experiment(
         # Neighbours that are taken out no longer count in a node's degree.
         remaining_degree = degree - adjacency @ blocked.astype(np.int64)
         rounds = _cascade(
-            lambda new: outgoing[new].indices, remaining_degree, theta, seed_mask, blocked
+            lambda new: _row_entries(outgoing, new), remaining_degree, theta, seed_mask, blocked
         )
         return {
             "strategy": strategy,

@@ -9,6 +9,7 @@ nodes and on many tiny ones (directed, multigraphs, self-loops), final state and
 from __future__ import annotations
 
 import math
+from unittest import mock
 
 import ndlib.models.epidemics as ep
 import ndlib.models.ModelConfig as mc
@@ -20,6 +21,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fouanalys import network
 from fouanalys.chapters.natverk import removal_sentence
 from fouanalys.exceptions import FouanalysError, NetworkModelError
 from fouanalys.network import (
@@ -266,7 +268,10 @@ GRAPHS = {
 
 @pytest.mark.parametrize("name", GRAPHS)
 @pytest.mark.parametrize("seed", [1, 2])
-def test_same_as_ndlib_on_random_graphs(name, seed):
+@pytest.mark.parametrize("read_all", [network.READ_ALL_SHARE, 0.0, 1.0])
+def test_same_as_ndlib_on_random_graphs(name, seed, read_all, monkeypatch):
+    """Also when the graph is read whole at once (0.0) or row by row to the end (1.0)."""
+    monkeypatch.setattr(network, "READ_ALL_SHARE", read_all)
     rng = np.random.default_rng([seed, len(name)])
     graph = GRAPHS[name](rng)
     thresholds = mixed_thresholds(graph, rng)
@@ -277,6 +282,9 @@ def test_same_as_ndlib_on_random_graphs(name, seed):
     ours = assert_same_as_ndlib(graph, thresholds, seeds)
     # The check is not vacuous: something spread, over more than one round, but not everywhere.
     assert len(ours) > len(set(seeds)) and max(ours.values()) >= 2
+    # Given the graph's neighbour matrix and node list instead, the same rounds.
+    matrix, nodes = adjacency_matrix(graph)
+    assert threshold_cascade(matrix, thresholds, seeds, nodes) == ours
 
 
 @st.composite
@@ -304,7 +312,82 @@ def tiny_cases(draw):
 @given(tiny_cases())
 def test_same_as_ndlib_on_tiny_graphs(case):
     graph, thresholds, seeds = case
-    assert_same_as_ndlib(graph, thresholds, seeds)
+    ours = assert_same_as_ndlib(graph, thresholds, seeds)
+    with mock.patch.object(network, "READ_ALL_SHARE", 1.0):  # row by row to the end
+        assert threshold_cascade(graph, thresholds, seeds) == ours
+    matrix, nodes = adjacency_matrix(graph)
+    assert threshold_cascade(matrix, thresholds, seeds, nodes) == ours
+
+
+class _CountedRow(dict):
+    """A neighbour dictionary that counts how often it is read through."""
+
+    reads = 0
+
+    def __iter__(self):
+        _CountedRow.reads += 1
+        return super().__iter__()
+
+
+class _CountedGraph(nx.Graph):
+    adjlist_inner_dict_factory = _CountedRow
+
+
+def test_a_cascade_that_stays_small_reads_only_the_rows_it_reaches():
+    """A seeded triangle and its tail beside a ring of 2 000 nobody reaches: 4 rows are read.
+
+    Reading the graph is most of a small cascade's cost, so a cascade that dies out early costs
+    what it reaches, not the size of the graph.
+    """
+    graph = _CountedGraph([(0, 1), (1, 2), (2, 0), (2, 3)])
+    graph.add_edges_from(nx.cycle_graph(range(4, 2004)).edges)
+    graph.add_edge(3, 4)
+    thresholds = dict.fromkeys(graph, 0.5)
+    thresholds[4] = 0.6  # 3 active of 4's three neighbours: 1/3 < 0.6
+    _CountedRow.reads = 0
+    assert threshold_cascade(graph, thresholds, [0]) == {0: 0, 1: 1, 2: 2, 3: 3}
+    assert _CountedRow.reads <= 4
+    # The same graph read whole (the removal experiment) gives the same cascade.
+    assert adjacency_matrix(graph)[0].nnz == 2 * graph.number_of_edges()
+    assert _CountedRow.reads > 2000
+
+
+def test_a_block_model_matrix_is_a_graph_numbered_by_its_rows():
+    """The matrix block_model_adjacency draws, without networkx: nodes are its rows 0..n-1."""
+    rng = np.random.default_rng(8)
+    matrix = block_model_adjacency([300, 300], np.array([[0.03, 0.002], [0.002, 0.03]]), rng)
+    graph = nx.from_scipy_sparse_array(matrix)
+    thresholds = mixed_thresholds(graph, rng)
+    seeds = rng.choice(600, size=12, replace=False).tolist()
+    ours = assert_same_as_ndlib(graph, thresholds, seeds)
+    assert len(ours) > 12
+    assert threshold_cascade(matrix, thresholds, seeds) == ours
+    assert threshold_cascade(matrix.toarray(), thresholds, seeds) == ours  # dense, too
+    assert threshold_cascade(matrix * 5, thresholds, seeds) == ours  # weights do not count
+
+
+def test_a_matrix_takes_its_labels_from_nodes():
+    path = sp.csr_array(nx.to_scipy_sparse_array(nx.path_graph(3)))
+    named = threshold_cascade(
+        path, {"Ali": 0.5, "Bo": 0.5, "Cy": 0.5}, ["Ali"], ["Ali", "Bo", "Cy"]
+    )
+    assert named == {"Ali": 0, "Bo": 1, "Cy": 2}
+    with pytest.raises(NetworkModelError, match="3 rader men 2 nodnamn"):
+        threshold_cascade(path, 0.5, ["Ali"], ["Ali", "Bo"])
+    with pytest.raises(NetworkModelError, match="'Bo' förekommer mer än en gång"):
+        threshold_cascade(path, 0.5, ["Ali"], ["Ali", "Bo", "Bo"])
+    with pytest.raises(NetworkModelError, match="gå att slå upp"):
+        threshold_cascade(path, 0.5, ["Ali"], ["Ali", ["Bo"], "Cy"])
+    with pytest.raises(NetworkModelError, match="Startnoden 'Ali' finns inte"):
+        threshold_cascade(path, 0.5, ["Ali"])  # without names the rows are 0, 1, 2
+    # A seed equal to a row number is that row, as a node equal to a graph's node is that node.
+    assert threshold_cascade(path, 0.5, [0.0]) == {0: 0, 1: 1, 2: 2}
+    assert threshold_cascade(nx.path_graph(3), 0.5, [True]) == {1: 0, 0: 1, 2: 1}
+    assert threshold_cascade(path, 0.5, [True]) == {1: 0, 0: 1, 2: 1}
+    with pytest.raises(NetworkModelError, match="kvadratisk"):
+        threshold_cascade(sp.csr_array(np.ones((2, 3))), 0.5, [0])
+    with pytest.raises(NetworkModelError, match="bara tillsammans med en grannmatris"):
+        threshold_cascade(nx.path_graph(3), 0.5, [0], [0, 1, 2])
 
 
 # --- bad input -----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import logging
 import numbers
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
@@ -35,6 +35,8 @@ log = logging.getLogger("fouanalys")
 CENTRALITIES = ("betweenness", "degree", "eigenvector")
 #: Above this many nodes betweenness is estimated from this many sampled sources.
 BETWEENNESS_SAMPLE = 300
+#: Once a cascade has reached this share of the nodes, it reads the whole graph in one pass.
+READ_ALL_SHARE = 1 / 16
 #: Columns of :func:`removal_experiment`'s frame.
 REMOVAL_COLUMNS = ["strategy", "removed", "replicate", "cascade_size", "final_share"]
 #: Columns of :func:`removal_summary`'s frame.
@@ -136,23 +138,159 @@ def _outgoing_matrix(graph: nx.Graph) -> tuple[sp.csr_array, list]:
     :func:`adjacency_matrix`, read straight from networkx's adjacency dictionaries (one entry
     per distinct neighbour, in node order), so no edge list is built or deduplicated.
     """
-    if not isinstance(graph, nx.Graph):
-        raise NetworkModelError(
-            f"Väntade en networkx-graf, fick {type(graph).__name__}. Bygg grafen med networkx "
-            "(till exempel networkx.Graph eller networkx.from_scipy_sparse_array)."
+    rows = _GraphRows(graph)
+    return rows.matrix(), rows.nodes
+
+
+class _GraphRows:
+    """A networkx graph's adjacency dictionaries, read into positions only where asked.
+
+    ``rows[v]`` is networkx's own dictionary of the nodes that count node ``v`` (at position
+    ``v`` of ``nodes``) among their neighbours: ``v``'s neighbours, or its successors in a
+    directed graph; one key per distinct neighbour. Turning keys into positions costs a Python
+    step per entry, so a cascade that reaches few nodes reads only their rows
+    (:meth:`listeners`).
+    """
+
+    def __init__(self, graph: nx.Graph) -> None:
+        if not isinstance(graph, nx.Graph):
+            raise NetworkModelError(
+                f"Väntade en networkx-graf, fick {type(graph).__name__}. Bygg grafen med "
+                "networkx (till exempel networkx.Graph eller networkx.from_scipy_sparse_array)."
+            )
+        self.graph = graph
+        self.nodes = list(graph.nodes)
+        adjacency = dict(graph.adjacency())
+        self.rows = [adjacency[node] for node in self.nodes]
+        n = len(self.nodes)
+        #: Whether node labels must be looked up: they are not already the positions 0..n-1.
+        self.relabel = self.nodes != list(range(n))
+        self.index: Mapping[Hashable, int] | _Positions = (
+            dict(zip(self.nodes, range(n), strict=True)) if self.relabel else _Positions(n)
         )
-    nodes = list(graph.nodes)
-    n = len(nodes)
-    adjacency = dict(graph.adjacency())
-    rows = [adjacency[node] for node in nodes]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, rows), dtype=np.int64, count=n), out=indptr[1:])
-    neighbours = itertools.chain.from_iterable(rows)
-    if nodes != list(range(n)):  # labels are not already the positions 0..n-1
-        neighbours = map({node: i for i, node in enumerate(nodes)}.__getitem__, neighbours)
-    indices = np.fromiter(neighbours, dtype=np.int64, count=int(indptr[-1]))
-    data = np.ones(len(indices), dtype=np.int32)
-    return sp.csr_array((data, indices, indptr), shape=(n, n)), nodes
+        self._read = np.zeros(n, dtype=bool)  # rows a cascade has asked for
+        self._outgoing: sp.csr_array | None = None
+
+    def degree(self) -> np.ndarray:
+        """Each node's number of distinct neighbours (predecessors, if directed)."""
+        n = len(self.nodes)
+        if self.graph.is_directed():
+            incoming = map(self.graph.pred.__getitem__, self.nodes)
+            return np.fromiter(map(len, incoming), dtype=np.int64, count=n)
+        return np.fromiter(map(len, self.rows), dtype=np.int64, count=n)
+
+    def positions(self, picked: list[Mapping]) -> np.ndarray:
+        """Positions of the nodes listed in the rows ``picked``, row by row."""
+        keys = itertools.chain.from_iterable(picked)
+        if self.relabel:
+            keys = map(self.index.__getitem__, keys)
+        return np.fromiter(keys, dtype=np.int64, count=sum(map(len, picked)))
+
+    def listeners(self, chosen: np.ndarray) -> np.ndarray:
+        """``positions(chosen)`` for a cascade, which asks for each row at most once.
+
+        Rows are read one by one while few have been asked for. Read out of node order, a row
+        costs about twice what it does in one pass in order (the dictionaries lie in memory in
+        node order), so once a cascade has asked for :data:`READ_ALL_SHARE` of the rows it is
+        likely to spread and every row not yet asked for is read in one pass.
+        """
+        if self._outgoing is None:
+            if np.count_nonzero(self._read) + chosen.size <= READ_ALL_SHARE * len(self.nodes):
+                self._read[chosen] = True
+                return self.positions(list(map(self.rows.__getitem__, chosen.tolist())))
+            self._outgoing = self.matrix(skip=self._read)
+        return _row_entries(self._outgoing, chosen)
+
+    def matrix(self, skip: np.ndarray | None = None) -> sp.csr_array:
+        """The 0/1 int32 CSR matrix whose row ``v`` marks ``rows[v]``; rows ``skip`` left empty."""
+        n = len(self.nodes)
+        lengths = np.fromiter(map(len, self.rows), dtype=np.int64, count=n)
+        rows = self.rows
+        if skip is not None:
+            lengths[skip] = 0
+            rows = list(itertools.compress(rows, (~skip).tolist()))
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        indices = self.positions(rows)
+        data = np.ones(len(indices), dtype=np.int32)
+        return sp.csr_array((data, indices, indptr), shape=(n, n))
+
+
+class _Positions:
+    """Node → position for nodes that are their positions 0..n-1, without building a dict."""
+
+    def __init__(self, n: int) -> None:
+        self._range = range(n)
+
+    def __getitem__(self, node: Hashable) -> int:
+        try:  # immediate for an int; anything equal to one (1.0, True) is found as a dict would
+            return self._range.index(node)
+        except ValueError:
+            raise KeyError(node) from None
+
+
+def _label_index(labels: list, n: int) -> dict[Hashable, int]:
+    """Label → row for ``n`` rows named once each by ``labels``; errors say what is wrong."""
+    if len(labels) != n:
+        raise NetworkModelError(
+            f"Grannmatrisen har {n} rader men {len(labels)} nodnamn; ange ett namn per rad, i "
+            "radernas ordning."
+        )
+    try:
+        index = dict(zip(labels, range(n), strict=True))
+    except TypeError as exc:
+        raise NetworkModelError(
+            f"Nodnamnen måste gå att slå upp (tal, text eller tupler): {exc}."
+        ) from exc
+    if len(index) != n:
+        twice = next(label for i, label in enumerate(labels) if index[label] != i)
+        raise NetworkModelError(
+            f"Nodnamnet {twice!r} förekommer mer än en gång; varje rad i grannmatrisen behöver "
+            "ett eget namn."
+        )
+    return index
+
+
+class _MatrixRows:
+    """A neighbour matrix with a label per row, read as :class:`_GraphRows` reads a graph.
+
+    ``adjacency[u, v] != 0`` makes ``v`` a neighbour of ``u`` (as :func:`adjacency_matrix`
+    builds it); ``nodes`` names the rows (default: their positions 0..n-1, as
+    ``networkx.from_scipy_sparse_array`` numbers them). The rows are positions already, so
+    nothing is read from Python objects: the cost is two passes over the matrix in C.
+    """
+
+    def __init__(self, adjacency: Any, nodes: Iterable[Hashable] | None) -> None:
+        self._adjacency = _binary_csr(adjacency)
+        n = self._adjacency.shape[0]
+        self.nodes: Sequence[Hashable] = range(n)
+        self.index: Mapping[Hashable, int] | _Positions = _Positions(n)
+        if nodes is not None:
+            self.nodes = list(nodes)
+            self.index = _label_index(self.nodes, n)
+        self._outgoing = sp.csr_array(self._adjacency.T)
+
+    def degree(self) -> np.ndarray:
+        """Each node's number of neighbours (non-zero entries in its row)."""
+        return np.diff(self._adjacency.indptr)
+
+    def listeners(self, chosen: np.ndarray) -> np.ndarray:
+        """Positions of the nodes that count each of ``chosen`` as a neighbour, concatenated."""
+        return _row_entries(self._outgoing, chosen)
+
+
+def _row_entries(matrix: sp.csr_array, rows: np.ndarray) -> np.ndarray:
+    """``matrix[rows].indices`` without building a matrix: the rows' column positions, in turn.
+
+    A cascade asks for a few rows per round; scipy's row indexing costs more per call than
+    this gather does at that size.
+    """
+    starts = matrix.indptr[rows]
+    lengths = matrix.indptr[rows + 1] - starts
+    ends = np.cumsum(lengths)
+    if not ends.size:
+        return matrix.indices[:0]
+    return matrix.indices[np.repeat(starts - ends + lengths, lengths) + np.arange(ends[-1])]
 
 
 def _binary_csr(adjacency: Any) -> sp.csr_array:
@@ -198,7 +336,7 @@ def _check_threshold_array(thresholds: np.ndarray, labels: Sequence | None = Non
 
 
 def _cascade(
-    outgoing: sp.csr_array,
+    listeners: Callable[[np.ndarray], np.ndarray],
     degree: np.ndarray,
     thresholds: np.ndarray,
     seed_mask: np.ndarray,
@@ -206,12 +344,14 @@ def _cascade(
 ) -> np.ndarray:
     """Activation rounds (-1 = never) of the synchronous threshold cascade; no checks.
 
-    ``outgoing`` is the transposed neighbour matrix (row ``v`` lists the nodes that count ``v``
-    as a neighbour), ``degree`` each node's number of neighbours. ``blocked`` nodes are out of
-    the graph: they never activate, and ``degree`` must already leave them out.
+    ``listeners(nodes)`` gives the positions of the nodes that count each of ``nodes`` as a
+    neighbour, concatenated (the rows of the transposed neighbour matrix); ``degree`` is each
+    node's number of neighbours. ``blocked`` nodes are out of the graph: they never activate,
+    and ``degree`` must already leave them out.
 
     Each round adds the rows of the nodes activated in the previous round to the running
-    counts of active neighbours, so the whole cascade costs one pass over the edges; after
+    counts of active neighbours, so the whole cascade costs one pass over the edges, or less:
+    a node's row is read when it activates, and not at all once nobody is left waiting. After
     round 1 only nodes whose count just changed can cross their threshold.
     """
     n = len(degree)
@@ -226,10 +366,11 @@ def _cascade(
     counts = np.zeros(n, dtype=np.int64)
     new = np.flatnonzero(active)
     check = np.flatnonzero(waiting)  # round 1: every waiting node (thresholds of 0 fire)
+    left = check.size
     step = 0
-    while True:
+    while left:
         if new.size:  # empty only before round 1, when there are no seeds
-            gained = np.bincount(outgoing[new].indices, minlength=n)
+            gained = np.bincount(listeners(new), minlength=n)
             counts += gained
             if step:
                 touched = np.flatnonzero(gained)
@@ -242,6 +383,7 @@ def _cascade(
         step += 1
         rounds[new] = step
         waiting[new] = False
+        left -= new.size
     return rounds
 
 
@@ -258,8 +400,8 @@ def cascade_rounds(
     when the share of its neighbours active after round t is at least its threshold; a node
     without neighbours never activates. The loop runs over rounds, until one activates nobody.
     """
-    matrix = _binary_csr(adjacency)
-    n = matrix.shape[0]
+    rows = _MatrixRows(adjacency, None)
+    n = len(rows.nodes)
     theta = np.asarray(thresholds, dtype=float)
     seeds = np.asarray(seed_mask)
     if theta.shape != (n,) or seeds.shape != (n,):
@@ -272,11 +414,10 @@ def cascade_rounds(
             f"Startnoderna ska anges som en boolesk mask (True = startnod); fick {seeds.dtype}."
         )
     _check_threshold_array(theta)
-    degree = np.diff(matrix.indptr)
-    return _cascade(sp.csr_array(matrix.T), degree, theta, seeds)
+    return _cascade(rows.listeners, rows.degree(), theta, seeds)
 
 
-def _threshold_values(nodes: list, thresholds: float | Mapping[Hashable, float]) -> np.ndarray:
+def _threshold_values(nodes: Sequence, thresholds: float | Mapping[Hashable, float]) -> np.ndarray:
     """One float threshold per node, checked; errors name the node."""
     if isinstance(thresholds, numbers.Real) and not isinstance(thresholds, bool):
         theta = np.full(len(nodes), float(thresholds))
@@ -315,7 +456,9 @@ def _threshold_values(nodes: list, thresholds: float | Mapping[Hashable, float])
     return theta
 
 
-def _seed_mask(nodes: list, index: Mapping[Hashable, int], seeds: Iterable[Hashable]) -> np.ndarray:
+def _seed_mask(
+    nodes: Sequence, index: Mapping[Hashable, int] | _Positions, seeds: Iterable[Hashable]
+) -> np.ndarray:
     """A boolean mask of the seeds over ``nodes``; a seed not in the graph is named."""
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
         raise NetworkModelError(
@@ -333,29 +476,31 @@ def _seed_mask(nodes: list, index: Mapping[Hashable, int], seeds: Iterable[Hasha
 
 
 def _prepare(
-    graph: nx.Graph, thresholds: float | Mapping[Hashable, float], seeds: Iterable[Hashable]
-) -> tuple[sp.csr_array, sp.csr_array, list, np.ndarray, np.ndarray]:
-    """Neighbour matrix, its transpose, nodes, thresholds and seed mask of a checked graph."""
-    outgoing, nodes = _outgoing_matrix(graph)
-    if not nodes:
+    rows: _GraphRows | _MatrixRows,
+    thresholds: float | Mapping[Hashable, float],
+    seeds: Iterable[Hashable],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Degrees, thresholds and seed mask of a checked graph; no row read yet."""
+    if not rows.nodes:
         raise NetworkModelError(
             "Grafen har inga noder: en tröskelkaskad behöver en graf med noder och kanter."
         )
-    if outgoing.nnz == 0:
+    degree = rows.degree()
+    if not degree.any():
         raise NetworkModelError(
-            f"Grafen har inga kanter ({len(nodes)} noder utan grannar): ingen kan påverkas av "
-            "någon annan, så det finns ingen kaskad att räkna på."
+            f"Grafen har inga kanter ({len(rows.nodes)} noder utan grannar): ingen kan påverkas "
+            "av någon annan, så det finns ingen kaskad att räkna på."
         )
-    adjacency = sp.csr_array(outgoing.T) if graph.is_directed() else outgoing
-    theta = _threshold_values(nodes, thresholds)
-    mask = _seed_mask(nodes, {node: i for i, node in enumerate(nodes)}, seeds)
-    return adjacency, outgoing, nodes, theta, mask
+    theta = _threshold_values(rows.nodes, thresholds)
+    mask = _seed_mask(rows.nodes, rows.index, seeds)
+    return degree, theta, mask
 
 
 def threshold_cascade(
-    graph: nx.Graph,
+    graph: nx.Graph | sp.sparray | sp.spmatrix | np.ndarray,
     thresholds: float | Mapping[Hashable, float],
     seeds: Iterable[Hashable],
+    nodes: Sequence[Hashable] | None = None,
 ) -> dict[Hashable, int]:
     """The deterministic linear-threshold cascade: the round in which each node activated.
 
@@ -366,20 +511,37 @@ def threshold_cascade(
     directed graph, the node's predecessors. ``thresholds`` is one number for every node or a
     mapping node → threshold covering every node; each in [0, 1].
 
+    ``graph`` is a networkx graph, or its neighbour matrix when one is at hand (as
+    :func:`block_model_adjacency` draws it or :func:`adjacency_matrix` builds it): a scipy
+    sparse (or numpy) matrix whose row ``u`` is non-zero at ``u``'s neighbours, with ``nodes``
+    naming its rows (default: 0..n-1, as ``networkx.from_scipy_sparse_array`` numbers them).
+    Both give the same result; the matrix skips reading networkx's dictionaries, which is most
+    of the time of a cascade that spreads through a large graph. From a graph, a cascade that
+    reaches few nodes reads only their neighbours.
+
     Returns ``{node: round}`` for every node that ever activates (seeds with round 0), ordered
     by round and then by the graph's node order. Its keys are exactly the nodes NDlib's
     ``ThresholdModel`` has infected when it stops changing on the same graph, thresholds and
     seeds, and each round's new nodes are its iteration's changes.
 
     Raises :class:`NetworkModelError` for a graph without nodes or edges, a threshold outside
-    [0, 1] or not a number, a node without a threshold, or a seed that is not in the graph.
+    [0, 1] or not a number, a node without a threshold, a seed that is not in the graph, or
+    ``nodes`` that do not name the matrix's rows once each.
     """
-    adjacency, outgoing, nodes, theta, mask = _prepare(graph, thresholds, seeds)
-    rounds = _cascade(outgoing, np.diff(adjacency.indptr), theta, mask)
+    if sp.issparse(graph) or isinstance(graph, np.ndarray):
+        rows: _GraphRows | _MatrixRows = _MatrixRows(graph, nodes)
+    elif nodes is not None:
+        raise NetworkModelError(
+            "Nodnamn (nodes) anges bara tillsammans med en grannmatris; en networkx-graf har "
+            "redan sina noder."
+        )
+    else:
+        rows = _GraphRows(graph)
+    degree, theta, mask = _prepare(rows, thresholds, seeds)
+    rounds = _cascade(rows.listeners, degree, theta, mask)
     reached = np.flatnonzero(rounds >= 0)
-    reached = reached[np.argsort(rounds[reached], kind="stable")]
-    keys = map(nodes.__getitem__, reached.tolist())
-    return dict(zip(keys, rounds[reached].tolist(), strict=True))
+    reached = reached[np.argsort(rounds[reached], kind="stable")].tolist()
+    return dict(zip(map(rows.nodes.__getitem__, reached), rounds[reached].tolist(), strict=True))
 
 
 # --- which positions matter ----------------------------------------------------------------------
@@ -471,20 +633,25 @@ def removal_experiment(
     than ``BETWEENNESS_SAMPLE`` nodes); the random rows are the same for a generator in the same
     state. The removals work on the adjacency matrix by mask; no graph is rebuilt.
     """
-    adjacency, outgoing, nodes, theta, seed_mask = _prepare(graph, thresholds, seeds)
+    rows = _GraphRows(graph)
+    degree, theta, seed_mask = _prepare(rows, thresholds, seeds)
+    nodes = rows.nodes
     n = len(nodes)
+    outgoing = rows.matrix()  # every run reads rows again: read them all once
+    adjacency = sp.csr_array(outgoing.T) if graph.is_directed() else outgoing
     pool = _candidate_pool(nodes, seed_mask, candidates)
     ks = _removal_counts(removed, len(pool), n_random, centrality)
     scores = _centrality_scores(graph, nodes, centrality, rng)
     ranked = pool[np.argsort(-scores[pool], kind="stable")]
-    degree = np.diff(adjacency.indptr)
 
     def run(strategy: str, k: int, replicate: int, out: np.ndarray) -> dict:
         blocked = np.zeros(n, dtype=bool)
         blocked[out] = True
         # Neighbours that are taken out no longer count in a node's degree.
         remaining_degree = degree - adjacency @ blocked.astype(np.int64)
-        rounds = _cascade(outgoing, remaining_degree, theta, seed_mask, blocked)
+        rounds = _cascade(
+            lambda new: _row_entries(outgoing, new), remaining_degree, theta, seed_mask, blocked
+        )
         return {
             "strategy": strategy,
             "removed": k,

@@ -38,12 +38,14 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ("01_underlag", "02_riskfaktorer", "03_insatser", "04_kunskapslaget", "05_natverk")
 TARGET = 5.0
 
-#: Milliseconds since the page's origin when the open notebook's model first holds a PNG.
+#: Milliseconds since the page's origin when the open notebook's model first holds a PNG
+#: (-1 when a cell failed first).
 FIRST_FIGURE = """() => {
   const panel = window.jupyterapp?.shell?.currentWidget;
   const cells = panel?.content?.model ? Array.from(panel.content.model.cells) : [];
-  return cells.some(c => c.type === 'code' && c.outputs.toJSON().some(
-    o => o.data && o.data['image/png'])) ? performance.now() : null;
+  const outputs = cells.filter(c => c.type === 'code').flatMap(c => c.outputs.toJSON());
+  if (outputs.some(o => o.output_type === 'error')) return -1;
+  return outputs.some(o => o.data && o.data['image/png']) ? performance.now() : null;
 }"""
 KERNEL_IDLE = """() => {
   const panel = window.jupyterapp?.shell?.currentWidget;
@@ -101,7 +103,7 @@ def measure(url: str, chapter: str, browser, restart: bool) -> float:
     """Open ``chapter`` with an idle kernel and its outputs cleared; seconds from Run All (or
     from restarting the kernel, then Run All) to the first PNG in the notebook's model."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(120_000)
+    page.set_default_timeout(300_000)
     try:
         page.goto(url.format(chapter))
         page.wait_for_function(KERNEL_IDLE, polling=100)
@@ -119,6 +121,8 @@ def measure(url: str, chapter: str, browser, restart: bool) -> float:
             restart,
         )
         seen = page.wait_for_function(FIRST_FIGURE, polling=50).json_value()
+        if seen < 0:
+            sys.exit(f"{chapter}: a cell failed in JupyterLab before the first figure")
         page.wait_for_function(KERNEL_IDLE, polling=200)  # let the run finish before closing
         return (seen - sent) / 1000
     finally:
@@ -143,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
             )
             for chapter in chapters:  # warm-up, untimed
+                print(f"  warming up: {chapter}", file=sys.stderr)
                 measure(url, chapter, browser, restart=False)
             print(f"{os.cpu_count()} cores; seconds from Run All to the first figure")
             print(f"{'chapter':18} {'re-run: best':>18} {'median':>7}   "

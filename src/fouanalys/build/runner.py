@@ -4,9 +4,13 @@ Each (municipality, chapter) is one task; a seminar deck (a registry entry of ki
 one too, exported as slides (:mod:`fouanalys.build.slides`) and kept out of the final reports.
 Each task, run in a pool of worker processes. A task executes
 the chapter notebook with papermill into ``reports/<municipality_code>/<chapter>.ipynb`` (kept even
-when it fails: papermill writes it as it goes), then exports it to HTML and PDF. A failing
-task never stops the others; the summary names the municipality, the cell and the kept
-notebook, and the build's exit status reflects it.
+when it fails: papermill writes it as it goes), then exports it to HTML and PDF in the same
+worker. A failing task never stops the others; the summary names the municipality, the cell and
+the kept notebook, and the build's exit status reflects it.
+
+Locally, each worker process runs its chapters in one warm kernel with the stack imported,
+reset between chapters (:mod:`fouanalys.build.warm`); on a Dask cluster each chapter still
+starts a kernel of its own (a Dask worker runs several tasks at once in threads).
 """
 
 from __future__ import annotations

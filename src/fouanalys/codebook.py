@@ -596,7 +596,10 @@ def _load_default(path: Path) -> Codebook:
 
 def _load(path: Path) -> Codebook:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's safe loader when there is one: eight times faster, and every chapter
+        # reads the codebook.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except FileNotFoundError as exc:
         raise CodebookError(f"Kodboken saknas: {path}") from exc
     except yaml.YAMLError as exc:

@@ -4,9 +4,13 @@ Each (municipality, chapter) is one task; a seminar deck (a registry entry of ki
 one too, exported as slides (:mod:`fouanalys.build.slides`) and kept out of the final reports.
 Each task, run in a pool of worker processes. A task executes
 the chapter notebook with papermill into ``reports/<municipality_code>/<chapter>.ipynb`` (kept even
-when it fails: papermill writes it as it goes), then exports it to HTML and PDF. A failing
-task never stops the others; the summary names the municipality, the cell and the kept
-notebook, and the build's exit status reflects it.
+when it fails: papermill writes it as it goes), then exports it to HTML and PDF in the same
+worker. A failing task never stops the others; the summary names the municipality, the cell and
+the kept notebook, and the build's exit status reflects it.
+
+Locally, each worker process runs its chapters in one warm kernel with the stack imported,
+reset between chapters (:mod:`fouanalys.build.warm`); on a Dask cluster each chapter still
+starts a kernel of its own (a Dask worker runs several tasks at once in threads).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 
 from fouanalys import __version__
 from fouanalys.build import audit, interrupt
+from fouanalys.build import warm as warm_kernels
 from fouanalys.build.kernel import ensure_kernel
 from fouanalys.chapters import registry
 from fouanalys.codebook import Codebook, load_codebook
@@ -228,11 +233,15 @@ def _result(task: Task, **fields) -> TaskResult:
     return TaskResult(**(base | fields))
 
 
-def execute_task(task: Task, workdir: Path) -> tuple[TaskResult, dict[str, Path]]:
+def execute_task(
+    task: Task, workdir: Path, warm: bool = False
+) -> tuple[TaskResult, dict[str, Path]]:
     """Execute one chapter notebook with papermill into ``workdir`` and export it there.
 
-    Returns the result and the files made (``{"ipynb": …, "html": …, "pdf": …}``; for a failed
-    chapter only its executed notebook, when papermill got that far). Never raises.
+    ``warm``: in this process's warm kernel (:mod:`fouanalys.build.warm`), reset for the
+    chapter, instead of a kernel of its own; a failed chapter retires that kernel. Returns the
+    result and the files made (``{"ipynb": …, "html": …, "pdf": …}``; for a failed chapter
+    only its executed notebook, when papermill got that far). Never raises.
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -243,9 +252,11 @@ def execute_task(task: Task, workdir: Path) -> tuple[TaskResult, dict[str, Path]
 
     executed = Path(workdir) / task.output.name
     made: dict[str, Path] = {}
+    kernel = None
     try:
         nb = nbformat.read(task.notebook, as_version=4)
         nb.metadata["fouanalys"] = task.metadata
+        kernel = warm_kernels.kernel_for_chapter(task.notebook.parent) if warm else None
         pm.execute_notebook(
             nb,
             str(executed),
@@ -255,7 +266,10 @@ def execute_task(task: Task, workdir: Path) -> tuple[TaskResult, dict[str, Path]
             progress_bar=False,
             cwd=str(task.notebook.parent),
             execution_timeout=task.metadata.get("cell_timeout", CELL_TIMEOUT),
+            **({"km": kernel.km} if kernel else {}),
         )
+        if kernel:
+            kernel.close_clients()
         made = {"ipynb": executed}
         if task.formats and task.kind == "deck":
             from fouanalys.build.slides import export_deck
@@ -277,6 +291,8 @@ def execute_task(task: Task, workdir: Path) -> tuple[TaskResult, dict[str, Path]
         result.error = _task_error(exc, task)
     if result.status != "ok":
         made = {"ipynb": executed} if executed.is_file() else {}
+        if warm:  # a kernel that timed out, died or saw a failing cell is not trusted again
+            warm_kernels.retire()
     result.seconds = round(time.perf_counter() - started, 2)
     return result, made
 
@@ -322,16 +338,17 @@ def scratch_folder(task: Task) -> Path:
     return task.output.parent / f".{task.chapter_id}.tmp-{secrets.token_hex(4)}"
 
 
-def execute_in(task: Task, scratch: Path) -> tuple[TaskResult, dict[str, Path]]:
+def execute_in(task: Task, scratch: Path, warm: bool = False) -> tuple[TaskResult, dict[str, Path]]:
     """Make the scratch folder and execute the chapter into it (:func:`execute_task`)."""
     scratch.mkdir(parents=True)
-    return execute_task(task, scratch)
+    return execute_task(task, scratch, warm)
 
 
 def _execute_quietly(task: Task, scratch: Path) -> tuple[TaskResult, dict[str, Path]]:
-    """A pool worker's job: :func:`execute_in` in a helper thread, so that nbclient adds no
-    signal handlers of its own (:mod:`fouanalys.build.interrupt`)."""
-    return interrupt.in_thread(execute_in, task, scratch).result()
+    """A pool worker's job: :func:`execute_in` in the worker's warm kernel, in a helper
+    thread, so that nbclient adds no signal handlers of its own
+    (:mod:`fouanalys.build.interrupt`)."""
+    return interrupt.in_thread(execute_in, task, scratch, True).result()
 
 
 def _install(task: Task, scratch: Path, fut) -> TaskResult:
@@ -491,20 +508,24 @@ def _run_locally(tasks: Sequence[Task], jobs: int, done, stop: interrupt.Stop) -
 
 
 def _run_here(labelled: list[tuple[Task, Path]], done, stop: interrupt.Stop) -> None:
-    """Execute the tasks one by one in this process (a helper thread runs the notebook, so
-    this thread keeps watching for a stop signal); after one, terminate the kernel started
-    since and give the task a moment to let go of its scratch folder."""
+    """Execute the tasks one by one in this process, in one warm kernel (a helper thread runs
+    the notebook, so this thread keeps watching for a stop signal); after a stop signal,
+    terminate the kernel started since and give the task a moment to let go of its scratch
+    folder. The warm kernel is shut down at the end."""
     before = interrupt.children()
     running: dict = {}
-    for pair in labelled:
+    try:
+        for pair in labelled:
+            if stop.signum is not None:
+                break
+            running = {interrupt.in_thread(execute_in, *pair, True): pair}
+            for fut, (task, scratch) in interrupt.as_finished(running, stop):
+                done(_install(task, scratch, fut))
         if stop.signum is not None:
-            break
-        running = {interrupt.in_thread(execute_in, *pair): pair}
-        for fut, (task, scratch) in interrupt.as_finished(running, stop):
-            done(_install(task, scratch, fut))
-    if stop.signum is not None:
-        interrupt.terminate_trees(interrupt.children() - before)
-        futures_wait(list(running), timeout=interrupt.GRACE)
+            interrupt.terminate_trees(interrupt.children() - before)
+            futures_wait(list(running), timeout=interrupt.GRACE)
+    finally:
+        warm_kernels.retire()
 
 
 #: Seconds to wait for a Dask scheduler to answer before giving up.

@@ -110,3 +110,40 @@ def test_a_protected_count_that_gives_a_small_group_away_fails(tmp_path):
         (1, 3, "'Deltagare per år' (minst)"),
         (2, 3, "'Deltagare per år' (färre än)"),
     ]
+
+
+def test_the_build_reads_a_chapter_once_and_a_failing_one_every_build(tmp_path, monkeypatch):
+    """The runner notes a pass in the chapter's key record, so an unchanged chapter is not read
+    again; a failing chapter gets no note and fails the next build too."""
+    from fouanalys.build import runner
+    from fouanalys.build.cache import read_key, write_key
+
+    def result(nb: Path) -> runner.TaskResult:
+        return runner.TaskResult(
+            municipality_code="0183",
+            municipality_name="Sundbyberg",
+            chapter_id=nb.stem,
+            chapter_title="Underlag",
+            status="ok",
+            notebook=str(nb),
+        )
+
+    (tmp_path / "safe").mkdir()
+    (tmp_path / "unsafe").mkdir()
+    safe = notebook_with(tmp_path / "safe", counts("210", "190", "405"))
+    unsafe = notebook_with(tmp_path / "unsafe", counts("210", "190", "402"))
+    for nb in (safe, unsafe):
+        write_key(nb, {"key": "k"})
+    read: list[Path] = []
+    published = audit.published_tables
+    monkeypatch.setattr(audit, "published_tables", lambda p: read.append(p) or published(p))
+
+    runner._audit([result(safe)])
+    runner._audit([result(safe)])
+    assert read == [safe]
+    assert read_key(safe)["key"] == "k" and read_key(safe)["audited"]
+    for _ in range(2):
+        with pytest.raises(DisclosureAuditError):
+            runner._audit([result(safe), result(unsafe)])
+    assert read == [safe, unsafe, unsafe]
+    assert "audited" not in read_key(unsafe)

@@ -129,3 +129,27 @@ def test_a_failing_chapter_is_kept_named_and_does_not_stop_the_others(tmp_path):
     assert "Ekerö (0125)" in text and f"cell [{failed.cell}]" in text and "trasig cell" in text
     index = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
     assert "trasig cell" in index
+
+
+def test_a_build_with_nothing_to_do_imports_no_plotting_or_linear_algebra():
+    """The no-change rebuild stays under a second (issue 23): what the runner needs besides the
+    chapters (the index's findings, the action plans' keys) does not import matplotlib or
+    scipy.linalg, while every name a chapter package exports still imports."""
+    import subprocess
+    import sys
+
+    script = (
+        "import importlib, sys\n"
+        "import fouanalys.build.runner, fouanalys.build.actionplan, fouanalys.build.index\n"
+        "from fouanalys.chapters.insatser import finding_line\n"
+        "heavy = [m for m in ('matplotlib', 'scipy.linalg') if m in sys.modules]\n"
+        "print(heavy)\n"
+        "for name in ('present', 'chapters.insatser', 'chapters.riskfaktorer'):\n"
+        "    module = importlib.import_module('fouanalys.' + name)\n"
+        "    assert all(getattr(module, n) is not None for n in module.__all__)\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[:2] == ["[]", "True"]

@@ -50,7 +50,6 @@ from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
-from scipy.linalg import qr
 
 from fouanalys.exceptions import SuppressionError
 
@@ -105,6 +104,8 @@ def recoverable(unknown: np.ndarray) -> np.ndarray:
         return out
     # Rank-revealing QR of the transposed relations: the first `rank` columns of q are an
     # orthonormal basis of the row space; a unit vector lies in it iff its projection has norm 1.
+    from scipy.linalg import qr  # imported here: scipy.linalg takes ~0.3 s to import
+
     q, r, _ = qr(a.T, mode="economic", pivoting=True)
     diag = np.abs(np.diag(r))
     rank = int(np.sum(diag > _TOL * max(1.0, diag[0])))

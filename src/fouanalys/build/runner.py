@@ -730,12 +730,31 @@ def _build_locked(
     )
     _write_action_plans(summary, codes, processed_dir, reports_dir, codebook, force)
     summary.index = _write_build_index(summary, reports_dir, codebook, processed_dir)
-    audit.check(
-        (f"{r.municipality_name} ({r.municipality_code}), kapitel {r.chapter_id}", Path(r.notebook))
-        for r in summary.results
-        if r.status == "ok"
-    )
+    _audit(summary.results)
     return summary
+
+
+def _audit(results: Sequence[TaskResult]) -> None:
+    """The disclosure audit (:mod:`fouanalys.build.audit`) over every finished chapter not
+    already passed: a chapter's key record notes a pass of its notebook (whose size and
+    sha256 the record holds) by this audit code, so an unchanged chapter is read once, not in
+    every build. A failing audit notes nothing, and so fails the next build again."""
+    from fouanalys.build.cache import read_key, write_key
+    from fouanalys.ingest.catalog import code_hash
+
+    stamp = code_hash(("build/audit.py", "config.py"))
+    unread: list[tuple[str, Path, dict | None]] = []
+    for r in results:
+        if r.status != "ok":
+            continue
+        record = read_key(Path(r.notebook))
+        if record is None or record.get("audited") != stamp:
+            name = f"{r.municipality_name} ({r.municipality_code}), kapitel {r.chapter_id}"
+            unread.append((name, Path(r.notebook), record))
+    audit.check((name, path) for name, path, _ in unread)
+    for _, path, record in unread:
+        if record is not None:
+            write_key(path, record | {"audited": stamp})
 
 
 def _processed(

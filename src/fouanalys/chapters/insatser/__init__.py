@@ -53,13 +53,17 @@ from fouanalys.chapters.insatser.display import (
     status_counts,
     summary_sentences,
 )
-from fouanalys.chapters.insatser.figures import (
-    coverage_heatmap,
-    factor_coverage_heatmap,
-    life_course_figure,
-    quality_figure,
-    targeting_pyramid_figure,
+from fouanalys.present.lazy import lazy_names
+
+#: The figures, imported when first used (:mod:`fouanalys.present.lazy`).
+_FIGURES = (
+    "coverage_heatmap",
+    "factor_coverage_heatmap",
+    "life_course_figure",
+    "quality_figure",
+    "targeting_pyramid_figure",
 )
+__getattr__ = lazy_names(__name__, f"{__name__}.figures", _FIGURES)
 
 __all__ = [
     "ENDED",

@@ -23,12 +23,16 @@ from fouanalys.chapters.riskfaktorer.display import (
     trend_frame,
     trend_table,
 )
-from fouanalys.chapters.riskfaktorer.figures import (
-    association_figure,
-    ctc_profile_figure,
-    level_figure,
-    trend_figure,
+from fouanalys.present.lazy import lazy_names
+
+#: The figures, imported when first used (:mod:`fouanalys.present.lazy`).
+_FIGURES = (
+    "association_figure",
+    "ctc_profile_figure",
+    "level_figure",
+    "trend_figure",
 )
+__getattr__ = lazy_names(__name__, f"{__name__}.figures", _FIGURES)
 
 __all__ = [
     "PROFILE_KINDS",

@@ -10,6 +10,8 @@ of their ages (:func:`with_rates`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -290,9 +292,15 @@ def usual_variation(series: pd.Series, year: int) -> tuple[float | None, int]:
     municipality's figures jump more); the median is not swayed by one odd year.
     """
     values = pd.to_numeric(series, errors="coerce").astype(float)
+    return _variation(dict(zip(values.index, values.to_numpy(), strict=True)), year)
+
+
+def _variation(values: Mapping[int, float], year: int) -> tuple[float | None, int]:
+    """:func:`usual_variation` over a municipality's values by year as a plain mapping (read
+    once per KPI rather than once per year compared)."""
     changes: list[float] = []
     for y in range(year - VARIATION_YEARS + 1, year + 1):
-        if y in values.index and y - 1 in values.index:
+        if y in values and y - 1 in values:
             step = abs(values[y] - values[y - 1])
             if not np.isnan(step):
                 changes.append(float(step))
@@ -358,14 +366,16 @@ def kpi_comparisons(
         ref = part.loc[part["municipality_id"] == county].set_index("year")["value"].astype(float)
         ref.index = ref.index.astype(int)
         ref = ref.reindex(wide.index)
+        by_year = {area: dict(zip(wide.index, wide[area].to_numpy(), strict=True)) for area in wide}
         for year in wide.index:
             values = wide.loc[year].dropna()
             if values.empty:
                 continue
             county_value = ref.get(year)
-            for area, value in values.items():
-                typical, changes = usual_variation(wide[area], int(year))
-                rank, percentile = _place(value, values.drop(area).to_numpy(), kpi.higher_is_better)
+            numbers = values.to_numpy()
+            for i, (area, value) in enumerate(values.items()):
+                typical, changes = _variation(by_year[area], int(year))
+                rank, percentile = _place(value, np.delete(numbers, i), kpi.higher_is_better)
                 difference = None if pd.isna(county_value) else value - county_value
                 if difference is None:
                     code = None

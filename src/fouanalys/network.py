@@ -159,6 +159,18 @@ def _graph_cache(graph: nx.Graph) -> dict | None:
     return cache if isinstance(cache, dict) else None
 
 
+def _rows_of(graph: Any, nodes: Sequence[Hashable] | None) -> _GraphRows | _ReadRows:
+    """The rows of a networkx graph, or of a neighbour matrix whose rows ``nodes`` names."""
+    if sp.issparse(graph) or isinstance(graph, np.ndarray):
+        return _MatrixRows(graph, nodes)
+    if nodes is not None:
+        raise NetworkModelError(
+            "Nodnamn (nodes) anges bara tillsammans med en grannmatris; en networkx-graf har "
+            "redan sina noder."
+        )
+    return _graph_rows(graph)
+
+
 def _graph_rows(graph: nx.Graph) -> _GraphRows | _ReadRows:
     """The graph's rows: as kept from an earlier whole read of the unchanged graph, or to read."""
     if not isinstance(graph, nx.Graph):
@@ -365,6 +377,23 @@ class _MatrixRows(_ReadRows):
             index = _label_index(labels, n)
         outgoing = sp.csr_array(matrix.T)
         super().__init__(labels, index, np.diff(matrix.indptr), outgoing.indptr, outgoing.indices)
+        #: Whether every neighbour relation goes both ways (both matrices are in sorted order).
+        self.symmetric = np.array_equal(matrix.indptr, outgoing.indptr) and np.array_equal(
+            matrix.indices, outgoing.indices
+        )
+
+    def graph(self) -> nx.Graph:
+        """The networkx graph this is the neighbour matrix of, for what networkx computes.
+
+        Undirected if the matrix is symmetric, else directed with an edge from each neighbour
+        (as :func:`adjacency_matrix` reads a directed graph); every edge of weight 1; nodes
+        named as the rows, in row order.
+        """
+        create = nx.Graph if self.symmetric else nx.DiGraph
+        graph = nx.from_scipy_sparse_array(self.matrix(), create_using=create)
+        if isinstance(self.nodes, range):
+            return graph
+        return nx.relabel_nodes(graph, dict(enumerate(self.nodes)))
 
 
 def _row_entries(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -617,15 +646,7 @@ def threshold_cascade(
     [0, 1] or not a number, a node without a threshold, a seed that is not in the graph, or
     ``nodes`` that do not name the matrix's rows once each.
     """
-    if sp.issparse(graph) or isinstance(graph, np.ndarray):
-        rows: _GraphRows | _ReadRows = _MatrixRows(graph, nodes)
-    elif nodes is not None:
-        raise NetworkModelError(
-            "Nodnamn (nodes) anges bara tillsammans med en grannmatris; en networkx-graf har "
-            "redan sina noder."
-        )
-    else:
-        rows = _graph_rows(graph)
+    rows = _rows_of(graph, nodes)
     degree, theta, mask = _prepare(rows, thresholds, seeds)
     rounds = _cascade(rows.listeners, degree, theta, mask)
     reached = np.flatnonzero(rounds >= 0)
@@ -690,7 +711,7 @@ def _centrality_scores(
 
 
 def removal_experiment(
-    graph: nx.Graph,
+    graph: nx.Graph | sp.sparray | sp.spmatrix | np.ndarray,
     thresholds: float | Mapping[Hashable, float],
     seeds: Iterable[Hashable],
     removed: Sequence[int],
@@ -698,6 +719,7 @@ def removal_experiment(
     n_random: int = 20,
     centrality: str = "betweenness",
     candidates: Iterable[Hashable] | None = None,
+    nodes: Sequence[Hashable] | None = None,
 ) -> pd.DataFrame:
     """Cascade size after taking out the k most central members, against k random ones.
 
@@ -724,13 +746,21 @@ def removal_experiment(
     The central rows are the same on every call unless betweenness is sampled (graphs of more
     than ``BETWEENNESS_SAMPLE`` nodes); the random rows are the same for a generator in the same
     state. The removals work on the adjacency matrix by mask; no graph is rebuilt.
+
+    ``graph`` is a networkx graph or, as for :func:`threshold_cascade`, its neighbour matrix
+    with ``nodes`` naming the rows (default 0..n-1). From a matrix, the centrality is that of
+    the networkx graph it is the neighbour matrix of (undirected if it is symmetric, every edge
+    of weight 1), so a matrix ``A`` gives the same frame as ``networkx.from_scipy_sparse_array(A)``
+    for a symmetric 0/1 ``A`` in sorted order; the cascades skip reading the graph back.
     """
-    rows = _graph_rows(graph)
+    rows = _rows_of(graph, nodes)
     degree, theta, seed_mask = _prepare(rows, thresholds, seeds)
+    if isinstance(rows, _MatrixRows):
+        graph = rows.graph()  # for the centrality only
     nodes = rows.nodes
     n = len(nodes)
     outgoing = rows.matrix()  # every run reads rows again: read them all once
-    adjacency = sp.csr_array(outgoing.T) if graph.is_directed() else outgoing
+    adjacency = sp.csr_array(outgoing.T)
     pool = _candidate_pool(nodes, seed_mask, candidates)
     ks = _removal_counts(removed, len(pool), n_random, centrality)
     scores = _centrality_scores(graph, nodes, centrality, rng)

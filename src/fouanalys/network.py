@@ -377,10 +377,7 @@ class _MatrixRows(_ReadRows):
             index = _label_index(labels, n)
         outgoing = sp.csr_array(matrix.T)
         super().__init__(labels, index, np.diff(matrix.indptr), outgoing.indptr, outgoing.indices)
-        #: Whether every neighbour relation goes both ways (both matrices are in sorted order).
-        self.symmetric = np.array_equal(matrix.indptr, outgoing.indptr) and np.array_equal(
-            matrix.indices, outgoing.indices
-        )
+        self._matrix = matrix
 
     def graph(self) -> nx.Graph:
         """The networkx graph this is the neighbour matrix of, for what networkx computes.
@@ -389,7 +386,11 @@ class _MatrixRows(_ReadRows):
         (as :func:`adjacency_matrix` reads a directed graph); every edge of weight 1; nodes
         named as the rows, in row order.
         """
-        create = nx.Graph if self.symmetric else nx.DiGraph
+        matrix = self._matrix  # in sorted order, as its transpose is: equal if symmetric
+        symmetric = np.array_equal(matrix.indptr, self._indptr) and np.array_equal(
+            matrix.indices, self._indices
+        )
+        create = nx.Graph if symmetric else nx.DiGraph
         graph = nx.from_scipy_sparse_array(self.matrix(), create_using=create)
         if isinstance(self.nodes, range):
             return graph
@@ -635,7 +636,9 @@ def threshold_cascade(
     naming its rows (default: 0..n-1, as ``networkx.from_scipy_sparse_array`` numbers them).
     Both give the same result; the matrix skips reading networkx's dictionaries, which is most
     of the time of a cascade that spreads through a large graph. From a graph, a cascade that
-    reaches few nodes reads only their neighbours.
+    reaches few nodes reads only their neighbours, and a graph read whole is kept in its
+    ``__networkx_cache__`` (which networkx empties when the graph changes; see
+    :func:`_graph_cache`), so the next call on the unchanged graph reads nothing.
 
     Returns ``{node: round}`` for every node that ever activates (seeds with round 0), ordered
     by round and then by the graph's node order. Its keys are exactly the nodes NDlib's

@@ -3,6 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python benchmarks/network_vs_ndlib.py [--nodes 20000] [--seed 1] [--repeat 5]
+        [--ndlib-repeat 1]
 
 Graph: a clustered stochastic block model (``fouanalys.network.block_model_adjacency``, turned
 into a networkx graph with ``networkx.from_scipy_sparse_array``): ``--blocks`` equal blocks,
@@ -23,9 +24,11 @@ row, as ``from_scipy_sparse_array`` numbers them); and, apart, the engine alone
 (``cascade_rounds`` on arrays built once), as a removal experiment uses it.
 
 NDlib (6.0.1): ``ThresholdModel`` configured with every node's threshold and the seeds as
-``Infected``, then ``iteration()`` until one changes nothing; timed once, from the graph to the
-final state (model, configuration and iterations). Both must agree on the final active set and
-on the round in which every node activated; the script exits 1 if they do not.
+``Infected``, then ``iteration()`` until one changes nothing; timed from the graph to the
+final state (model, configuration and iterations), best of ``--ndlib-repeat`` (default once; on
+a shared machine a single long run is easily slowed, which flatters the ratio). Both must agree
+on the final active set and on the round in which every node activated; the script exits 1 if
+they do not.
 """
 
 from __future__ import annotations
@@ -129,6 +132,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--ndlib-repeat", type=int, default=1)
     parser.add_argument("--blocks", type=int, default=40)
     parser.add_argument("--degree", type=float, default=10.0)
     parser.add_argument("--seed-share", type=float, default=0.01)
@@ -182,8 +186,10 @@ def main() -> None:
         engine_s, rounds = best_of(
             args.repeat, lambda th=theta: cascade_rounds(matrix, th, seed_mask)
         )
-        theirs, setup_s, iterate_s = ndlib_rounds(graph, thresholds, seeds)
-        ndlib_s = setup_s + iterate_s
+        ndlib_s = np.inf
+        for _ in range(args.ndlib_repeat):
+            theirs, setup_s, iterate_s = ndlib_rounds(graph, thresholds, seeds)
+            ndlib_s = min(ndlib_s, setup_s + iterate_s)
         engine = {order[i]: int(r) for i, r in enumerate(rounds) if r >= 0}
         same = set(ours) == set(theirs) and ours == theirs == again == from_matrix == engine
         failed |= not same
@@ -200,8 +206,8 @@ def main() -> None:
     print(
         f"threshold_cascade from the networkx graph, first call (graph) and again on the "
         f"unchanged graph (again), and from the matrix it was made from (matrix), best of "
-        f"{args.repeat}; engine: cascade_rounds on arrays built once; NDlib: once, set-up and "
-        "iterations"
+        f"{args.repeat}; engine: cascade_rounds on arrays built once; NDlib: set-up and "
+        "iterations, " + ("once" if args.ndlib_repeat == 1 else f"best of {args.ndlib_repeat}")
     )
     if failed:
         print("FAILED: the final state differs from NDlib's", file=sys.stderr)

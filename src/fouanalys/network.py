@@ -653,7 +653,10 @@ def threshold_cascade(
     degree, theta, mask = _prepare(rows, thresholds, seeds)
     rounds = _cascade(rows.listeners, degree, theta, mask)
     reached = np.flatnonzero(rounds >= 0)
-    reached = reached[np.argsort(rounds[reached], kind="stable")]
+    key = rounds[reached]
+    if key.size and key.max() < 2**15:  # numpy sorts 16-bit integers stably by radix, in O(n)
+        key = key.astype(np.int16)
+    reached = reached[np.argsort(key, kind="stable")]
     labels = reached.tolist()
     if not isinstance(rows.nodes, range):  # a matrix's rows 0..n-1 are their own labels
         labels = map(rows.nodes.__getitem__, labels)

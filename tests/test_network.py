@@ -25,6 +25,7 @@ from fouanalys import network
 from fouanalys.chapters.natverk import removal_sentence
 from fouanalys.exceptions import FouanalysError, NetworkModelError
 from fouanalys.network import (
+    CENTRALITIES,
     REMOVAL_COLUMNS,
     SUMMARY_COLUMNS,
     adjacency_matrix,
@@ -313,10 +314,36 @@ def tiny_cases(draw):
 def test_same_as_ndlib_on_tiny_graphs(case):
     graph, thresholds, seeds = case
     ours = assert_same_as_ndlib(graph, thresholds, seeds)
+    assert threshold_cascade(graph, thresholds, seeds) == ours  # kept, if it was read whole
+    graph.__networkx_cache__.clear()
     with mock.patch.object(network, "READ_ALL_SHARE", 1.0):  # row by row to the end
         assert threshold_cascade(graph, thresholds, seeds) == ours
     matrix, nodes = adjacency_matrix(graph)
     assert threshold_cascade(matrix, thresholds, seeds, nodes) == ours
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_cases(), st.data())
+def test_a_changed_graph_is_read_again(case, data):
+    """A whole read kept with the graph is dropped when the graph changes, whatever the change."""
+    graph, thresholds, seeds = case
+    adjacency_matrix(graph)  # reads the graph whole, and keeps the read
+    assert network.CACHE_KEY in graph.__networkx_cache__
+    nodes = list(graph.nodes)
+    change = data.draw(st.sampled_from(["add_edge", "remove_edge", "remove_node", "add_node"]))
+    if change == "add_edge":
+        graph.add_edge(data.draw(st.sampled_from(nodes)), data.draw(st.sampled_from(nodes)))
+    elif change == "remove_edge":
+        graph.remove_edge(*data.draw(st.sampled_from(list(graph.edges)))[:2])
+    elif change == "remove_node":
+        gone = data.draw(st.sampled_from(nodes))
+        graph.remove_node(gone)
+        seeds = [seed for seed in seeds if seed != gone]
+    else:
+        graph.add_edge(nodes[0], "ny")  # a new node, labelled unlike the others
+        thresholds["ny"] = 0.0
+    if graph.number_of_edges():
+        assert_same_as_ndlib(graph, thresholds, seeds)
 
 
 class _CountedRow(dict):
@@ -350,6 +377,92 @@ def test_a_cascade_that_stays_small_reads_only_the_rows_it_reaches():
     # The same graph read whole (the removal experiment) gives the same cascade.
     assert adjacency_matrix(graph)[0].nnz == 2 * graph.number_of_edges()
     assert _CountedRow.reads > 2000
+
+
+def test_a_graph_read_whole_is_kept_until_the_graph_changes():
+    """The second cascade on an unchanged graph reads no row; after a change, it reads again."""
+    graph = _CountedGraph()
+    graph.add_edges_from(nx.cycle_graph(300).edges)
+    graph.add_edge(5, 150)
+    thresholds = dict.fromkeys(graph, 0.3)
+    _CountedRow.reads = 0
+    first = threshold_cascade(graph, thresholds, [0])
+    assert len(first) == 300 and _CountedRow.reads >= 300  # spread everywhere: read whole
+    _CountedRow.reads = 0
+    again = threshold_cascade(graph, thresholds, [0])
+    other = threshold_cascade(graph, 0.4, [0, 1])
+    matrix, _ = adjacency_matrix(graph)
+    assert _CountedRow.reads == 0
+    assert again == first and matrix.nnz == 602
+    assert other == threshold_cascade(graph.copy(), 0.4, [0, 1])
+    graph.remove_edge(0, 1)
+    _CountedRow.reads = 0
+    after = assert_same_as_ndlib(graph, thresholds, [0])
+    assert _CountedRow.reads > 0 and after != first
+
+
+def test_labels_self_loops_isolated_nodes_and_direction_kept_alike():
+    """Graphs whose labels are not positions, with self-loops and isolated nodes, directed or
+    not: the kept read gives NDlib's rounds again, and ``adjacency_matrix`` hands out copies."""
+    rng = np.random.default_rng(12)
+    for cls in (nx.Graph, nx.DiGraph, nx.MultiGraph):
+        base = nx.gnp_random_graph(120, 0.04, seed=12, directed=cls is nx.DiGraph)
+        graph = cls()
+        order = rng.permutation(140).tolist()  # unordered labels, 20 of them isolated
+        label = {i: (f"n{i}" if i % 3 else (i, "t")) for i in range(140)}
+        graph.add_nodes_from(label[i] for i in order)
+        graph.add_edges_from((label[u], label[v]) for u, v in base.edges)
+        graph.add_edges_from((label[i], label[i]) for i in range(0, 120, 7))  # self-loops
+        thresholds = mixed_thresholds(graph, rng)
+        seeds = [label[i] for i in range(0, 120, 10)] + [label[130]]
+        with mock.patch.object(network, "READ_ALL_SHARE", 0.0):
+            ours = assert_same_as_ndlib(graph, thresholds, seeds)
+        assert network.CACHE_KEY in graph.__networkx_cache__
+        assert len(ours) > len(seeds)
+        matrix, nodes = adjacency_matrix(graph)
+        matrix.indices[:] = 0  # the caller's copies: the kept read is untouched
+        nodes.reverse()
+        assert threshold_cascade(graph, thresholds, seeds) == ours
+
+
+def test_views_frozen_graphs_and_caching_off_keep_nothing(monkeypatch):
+    """A view's graph can change under it, so neither a view nor a frozen graph keeps a read;
+    nor does any graph when networkx's caching is off or the graph's cache is None."""
+    graph = nx.cycle_graph(100)
+    view = graph.subgraph(range(60))
+    assert threshold_cascade(view, 0.5, [0]) == threshold_cascade(nx.Graph(view), 0.5, [0])
+    assert network.CACHE_KEY not in view.__networkx_cache__
+    graph.remove_edge(20, 21)  # seen through the view
+    assert threshold_cascade(view, 0.5, [0]) == threshold_cascade(nx.Graph(view), 0.5, [0])
+    assert max(threshold_cascade(view, 0.5, [0]).values()) == 20
+    frozen = nx.freeze(nx.path_graph(10))
+    threshold_cascade(frozen, 0.5, [0])
+    assert network.CACHE_KEY not in frozen.__networkx_cache__
+    plain = nx.path_graph(10)
+    plain.__networkx_cache__ = None
+    assert threshold_cascade(plain, 0.5, [0]) == dict(zip(range(10), range(10), strict=True))
+    monkeypatch.setattr(nx.config, "cache_converted_graphs", False)
+    off = nx.path_graph(10)
+    adjacency_matrix(off)
+    assert network.CACHE_KEY not in off.__networkx_cache__
+
+
+class _AdjacencyReversed(nx.Graph):
+    """A graph whose adjacency() lists the nodes in the reverse of their order."""
+
+    def adjacency(self):
+        return reversed(list(super().adjacency()))
+
+
+def test_rows_follow_the_node_order_when_the_adjacency_does_not():
+    rng = np.random.default_rng(4)
+    graph = _AdjacencyReversed(nx.gnp_random_graph(200, 0.03, seed=4).edges)
+    thresholds = mixed_thresholds(graph, rng)
+    ours = assert_same_as_ndlib(graph, thresholds, [0, 1, 2, 3])
+    assert len(ours) > 4
+    matrix, nodes = adjacency_matrix(graph)
+    assert nodes == list(graph.nodes)
+    assert (matrix != nx.to_scipy_sparse_array(graph, nodelist=nodes, weight=None)).nnz == 0
 
 
 def test_a_block_model_matrix_is_a_graph_numbered_by_its_rows():
@@ -522,6 +635,38 @@ def test_eigenvector_centrality_on_a_disconnected_graph_uses_its_largest_compone
     top = sorted((n for n in range(2, 26)), key=lambda n: -scores[n])[:3]
     rounds = threshold_cascade(graph.subgraph(set(graph) - set(top)), thresholds, seeds)
     assert frame.cascade_size.tolist() == [len(rounds) - 2]
+
+
+@pytest.mark.parametrize("centrality", CENTRALITIES)
+def test_removal_experiment_from_a_matrix_equals_the_graph_made_from_it(centrality):
+    """A symmetric block-model matrix (500 nodes: betweenness sampled), a directed graph's
+    neighbour matrix and a matrix with named rows give the graph's frame, row for row."""
+    rng = np.random.default_rng(21)
+    matrix = block_model_adjacency([250, 250], np.array([[0.03, 0.003], [0.003, 0.03]]), rng)
+    graph = nx.from_scipy_sparse_array(matrix)
+    directed = nx.DiGraph()
+    directed.add_nodes_from(range(150))
+    directed.add_edges_from(sorted(nx.gnp_random_graph(150, 0.04, seed=21, directed=True).edges))
+    named = nx.relabel_nodes(directed, {i: f"ung {i}" for i in range(150)})
+    for whole, nodes in ((graph, None), (directed, None), (named, list(named.nodes))):
+        thresholds = mixed_thresholds(whole, rng)
+        seeds = list(whole.nodes)[:: len(whole) // 8]
+        args = (thresholds, seeds, [0, 5, 20])
+        expected = removal_experiment(whole, *args, np.random.default_rng(1), 4, centrality)
+        neighbours = adjacency_matrix(whole)[0]
+        frame = removal_experiment(
+            neighbours, *args, np.random.default_rng(1), 4, centrality, nodes=nodes
+        )
+        pd.testing.assert_frame_equal(frame, expected)
+        assert expected.cascade_size.max() > 0
+    # The drawn matrix as is, as recruitment.structure_experiment passes it.
+    trio = (mixed_thresholds(graph, rng), [0, 100, 300], [0, 3])
+    pd.testing.assert_frame_equal(
+        removal_experiment(matrix, *trio, np.random.default_rng(2), 3, centrality),
+        removal_experiment(graph, *trio, np.random.default_rng(2), 3, centrality),
+    )
+    with pytest.raises(NetworkModelError, match="bara tillsammans med en grannmatris"):
+        removal_experiment(graph, *trio, np.random.default_rng(2), nodes=list(graph.nodes))
 
 
 def test_removal_experiment_is_reproducible():

@@ -502,3 +502,33 @@ def test_bands_are_per_1000_young_people(ensemble):
     row = bands[(bands["scenario"] == "alla") & (bands["month"] == 5)].iloc[0]
     assert row["mean"] == pytest.approx(np.mean(per_1000))
     assert row["low"] == pytest.approx(np.percentile(per_1000, 10))
+
+
+# --- structure ----------------------------------------------------------------------------------
+
+
+def test_structure_experiment_passes_its_matrix_and_gets_the_graph_frame(small, monkeypatch):
+    """The youth network goes to removal_experiment as the matrix it is drawn as; the frame is
+    the one the networkx graph made from that matrix gives (the way it went before)."""
+    import networkx as nx
+
+    from fouanalys import network
+
+    _, profile, params = small
+    inputs = rec.ModelInputs("0123", profile, COUNTS, reach_levers(0.1, 2.0, 1.0))
+    calls = []
+    real = network.removal_experiment
+
+    def recorded(graph, *args, **kwargs):
+        calls.append((graph, args, kwargs))
+        return real(graph, *args, **kwargs)
+
+    monkeypatch.setattr(network, "removal_experiment", recorded)
+    frame = rec.structure_experiment(inputs, params, seed=3, n_random=3)
+    ((matrix, (thresholds, members, removed, _), kwargs),) = calls
+    assert not isinstance(matrix, nx.Graph) and matrix.shape[0] > 300  # betweenness sampled
+    graph = nx.from_scipy_sparse_array(matrix)
+    rng = np.random.default_rng([3, 0, 2])
+    expected = real(graph, thresholds, members, removed, rng, **kwargs)
+    pd.testing.assert_frame_equal(frame, expected)
+    assert len(removed) > 1 and frame["cascade_size"].max() > 0

@@ -37,6 +37,8 @@ CENTRALITIES = ("betweenness", "degree", "eigenvector")
 BETWEENNESS_SAMPLE = 300
 #: Once a cascade has reached this share of the nodes, it reads the whole graph in one pass.
 READ_ALL_SHARE = 1 / 16
+#: Where a whole read of a graph's rows is kept, in the graph's ``__networkx_cache__``.
+CACHE_KEY = "fouanalys.network.rows"
 #: Columns of :func:`removal_experiment`'s frame.
 REMOVAL_COLUMNS = ["strategy", "removed", "replicate", "cascade_size", "final_share"]
 #: Columns of :func:`removal_summary`'s frame.
@@ -138,8 +140,47 @@ def _outgoing_matrix(graph: nx.Graph) -> tuple[sp.csr_array, list]:
     :func:`adjacency_matrix`, read straight from networkx's adjacency dictionaries (one entry
     per distinct neighbour, in node order), so no edge list is built or deduplicated.
     """
-    rows = _GraphRows(graph)
-    return rows.matrix(), rows.nodes
+    rows = _graph_rows(graph)
+    return rows.matrix(), list(rows.nodes)
+
+
+def _graph_cache(graph: nx.Graph) -> dict | None:
+    """The graph's ``__networkx_cache__``, where a whole read of its rows may be kept, or None.
+
+    networkx empties that dictionary whenever the graph changes through its methods (nodes or
+    edges added or removed), as it does for the graphs its backends convert, so a read kept
+    there is the graph as it stands. Frozen graphs (views among them) keep nothing: the graph a
+    view shows can change without emptying the view's cache. Nothing is kept when
+    ``networkx.config.cache_converted_graphs`` is off or the graph's cache is set to None.
+    """
+    if not nx.config.cache_converted_graphs or nx.is_frozen(graph):
+        return None
+    cache = getattr(graph, "__networkx_cache__", None)
+    return cache if isinstance(cache, dict) else None
+
+
+def _rows_of(graph: Any, nodes: Sequence[Hashable] | None) -> _GraphRows | _ReadRows:
+    """The rows of a networkx graph, or of a neighbour matrix whose rows ``nodes`` names."""
+    if sp.issparse(graph) or isinstance(graph, np.ndarray):
+        return _MatrixRows(graph, nodes)
+    if nodes is not None:
+        raise NetworkModelError(
+            "Nodnamn (nodes) anges bara tillsammans med en grannmatris; en networkx-graf har "
+            "redan sina noder."
+        )
+    return _graph_rows(graph)
+
+
+def _graph_rows(graph: nx.Graph) -> _GraphRows | _ReadRows:
+    """The graph's rows: as kept from an earlier whole read of the unchanged graph, or to read."""
+    if not isinstance(graph, nx.Graph):
+        raise NetworkModelError(
+            f"Väntade en networkx-graf, fick {type(graph).__name__}. Bygg grafen med "
+            "networkx (till exempel networkx.Graph eller networkx.from_scipy_sparse_array)."
+        )
+    cache = _graph_cache(graph)
+    kept = cache.get(CACHE_KEY) if cache is not None else None
+    return kept if isinstance(kept, _ReadRows) else _GraphRows(graph, cache)
 
 
 class _GraphRows:
@@ -149,42 +190,53 @@ class _GraphRows:
     ``v`` of ``nodes``) among their neighbours: ``v``'s neighbours, or its successors in a
     directed graph; one key per distinct neighbour. Turning keys into positions costs a Python
     step per entry, so a cascade that reaches few nodes reads only their rows
-    (:meth:`listeners`).
+    (:meth:`listeners`). A whole read is kept in ``cache`` (the graph's, see
+    :func:`_graph_cache`) when there is one, so the next call on the unchanged graph reads
+    nothing.
     """
 
-    def __init__(self, graph: nx.Graph) -> None:
-        if not isinstance(graph, nx.Graph):
-            raise NetworkModelError(
-                f"Väntade en networkx-graf, fick {type(graph).__name__}. Bygg grafen med "
-                "networkx (till exempel networkx.Graph eller networkx.from_scipy_sparse_array)."
-            )
+    def __init__(self, graph: nx.Graph, cache: dict | None = None) -> None:
         self.graph = graph
+        self._cache = cache
         self.nodes = list(graph.nodes)
         adjacency = dict(graph.adjacency())
-        self.rows = [adjacency[node] for node in self.nodes]
+        # networkx keeps its node and adjacency dictionaries in the same order; where it does,
+        # the rows are the adjacency's values as they stand, with no lookup per node.
+        if list(adjacency) == self.nodes:
+            self.rows = list(adjacency.values())
+        else:
+            self.rows = list(map(adjacency.__getitem__, self.nodes))
         n = len(self.nodes)
+        #: Each row's number of entries (distinct neighbours, or successors if directed).
+        self.lengths = np.fromiter(map(len, self.rows), dtype=np.int64, count=n)
         #: Whether node labels must be looked up: they are not already the positions 0..n-1.
         self.relabel = self.nodes != list(range(n))
         self.index: Mapping[Hashable, int] | _Positions = (
             dict(zip(self.nodes, range(n), strict=True)) if self.relabel else _Positions(n)
         )
         self._read = np.zeros(n, dtype=bool)  # rows a cascade has asked for
-        self._outgoing: sp.csr_array | None = None
+        self._outgoing: tuple[np.ndarray, np.ndarray] | None = None  # indptr, indices
+        self._degree: np.ndarray | None = None
 
     def degree(self) -> np.ndarray:
         """Each node's number of distinct neighbours (predecessors, if directed)."""
-        n = len(self.nodes)
-        if self.graph.is_directed():
-            incoming = map(self.graph.pred.__getitem__, self.nodes)
-            return np.fromiter(map(len, incoming), dtype=np.int64, count=n)
-        return np.fromiter(map(len, self.rows), dtype=np.int64, count=n)
+        if self._degree is None:
+            self._degree = self.lengths
+            if self.graph.is_directed():
+                incoming = map(self.graph.pred.__getitem__, self.nodes)
+                self._degree = np.fromiter(
+                    map(len, incoming), dtype=np.int64, count=len(self.nodes)
+                )
+        return self._degree
 
-    def positions(self, picked: list[Mapping]) -> np.ndarray:
-        """Positions of the nodes listed in the rows ``picked``, row by row."""
+    def positions(self, picked: list[Mapping], count: int | None = None) -> np.ndarray:
+        """Positions of the nodes listed in the rows ``picked`` (``count`` in all), row by row."""
         keys = itertools.chain.from_iterable(picked)
         if self.relabel:
             keys = map(self.index.__getitem__, keys)
-        return np.fromiter(keys, dtype=np.int64, count=sum(map(len, picked)))
+        if count is None:
+            count = sum(map(len, picked))
+        return np.fromiter(keys, dtype=np.int64, count=count)
 
     def listeners(self, chosen: np.ndarray) -> np.ndarray:
         """``positions(chosen)`` for a cascade, which asks for each row at most once.
@@ -192,28 +244,83 @@ class _GraphRows:
         Rows are read one by one while few have been asked for. Read out of node order, a row
         costs about twice what it does in one pass in order (the dictionaries lie in memory in
         node order), so once a cascade has asked for :data:`READ_ALL_SHARE` of the rows it is
-        likely to spread and every row not yet asked for is read in one pass.
+        likely to spread and every row not yet asked for is read in one pass (every row, if the
+        read is to be kept).
         """
         if self._outgoing is None:
             if np.count_nonzero(self._read) + chosen.size <= READ_ALL_SHARE * len(self.nodes):
                 self._read[chosen] = True
                 return self.positions(list(map(self.rows.__getitem__, chosen.tolist())))
-            self._outgoing = self.matrix(skip=self._read)
-        return _row_entries(self._outgoing, chosen)
+            if self._cache is None:
+                self._outgoing = self.entries(skip=self._read)
+            else:
+                self._outgoing = self._keep(*self.entries())
+        return _row_entries(*self._outgoing, chosen)
 
-    def matrix(self, skip: np.ndarray | None = None) -> sp.csr_array:
-        """The 0/1 int32 CSR matrix whose row ``v`` marks ``rows[v]``; rows ``skip`` left empty."""
-        n = len(self.nodes)
-        lengths = np.fromiter(map(len, self.rows), dtype=np.int64, count=n)
-        rows = self.rows
-        if skip is not None:
-            lengths[skip] = 0
+    def entries(self, skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """CSR ``indptr`` and ``indices`` of the rows, in one pass; rows ``skip`` left empty."""
+        lengths, rows = self.lengths, self.rows
+        if skip is not None and skip.any():
+            lengths = np.where(skip, 0, lengths)
             rows = list(itertools.compress(rows, (~skip).tolist()))
-        indptr = np.zeros(n + 1, dtype=np.int64)
+        indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=indptr[1:])
-        indices = self.positions(rows)
-        data = np.ones(len(indices), dtype=np.int32)
-        return sp.csr_array((data, indices, indptr), shape=(n, n))
+        return indptr, self.positions(rows, int(indptr[-1]))
+
+    def _keep(self, indptr: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Keep a whole read in the graph's cache; returns it."""
+        if self._cache is not None:
+            rows = _ReadRows(self.nodes, self.index, self.degree(), indptr, indices)
+            self._cache[CACHE_KEY] = rows
+        return indptr, indices
+
+    def matrix(self) -> sp.csr_array:
+        """The 0/1 int32 CSR matrix whose row ``v`` marks ``rows[v]``."""
+        return _csr(*self._keep(*self.entries()))
+
+
+def _csr(indptr: np.ndarray, indices: np.ndarray) -> sp.csr_array:
+    """A 0/1 int32 CSR matrix of its own copies of ``indptr`` and ``indices``."""
+    n = len(indptr) - 1
+    data = np.ones(len(indices), dtype=np.int32)
+    return sp.csr_array((data, indices.copy(), indptr.copy()), shape=(n, n))
+
+
+class _ReadRows:
+    """Rows read whole into positions: CSR arrays, one row per node, and the nodes' labels.
+
+    Row ``v`` lists the nodes that count node ``v`` (``nodes[v]``) among their neighbours, as
+    :class:`_GraphRows` reads them. Nothing here is changed once made, so a graph's cache may
+    hold it and every call on the graph share it.
+    """
+
+    def __init__(
+        self,
+        nodes: Sequence[Hashable],
+        index: Mapping[Hashable, int] | _Positions,
+        degree: np.ndarray,
+        indptr: np.ndarray,
+        indices: np.ndarray,
+    ) -> None:
+        self.nodes = nodes
+        self.index = index
+        self._degree = degree
+        self._indptr = indptr
+        self._indices = indices
+        for array in (degree, indptr, indices):
+            array.flags.writeable = False
+
+    def degree(self) -> np.ndarray:
+        """Each node's number of neighbours."""
+        return self._degree
+
+    def listeners(self, chosen: np.ndarray) -> np.ndarray:
+        """Positions of the nodes that count each of ``chosen`` as a neighbour, concatenated."""
+        return _row_entries(self._indptr, self._indices, chosen)
+
+    def matrix(self) -> sp.csr_array:
+        """The 0/1 int32 CSR matrix of the rows (its own copy)."""
+        return _csr(self._indptr, self._indices)
 
 
 class _Positions:
@@ -251,7 +358,7 @@ def _label_index(labels: list, n: int) -> dict[Hashable, int]:
     return index
 
 
-class _MatrixRows:
+class _MatrixRows(_ReadRows):
     """A neighbour matrix with a label per row, read as :class:`_GraphRows` reads a graph.
 
     ``adjacency[u, v] != 0`` makes ``v`` a neighbour of ``u`` (as :func:`adjacency_matrix`
@@ -261,36 +368,48 @@ class _MatrixRows:
     """
 
     def __init__(self, adjacency: Any, nodes: Iterable[Hashable] | None) -> None:
-        self._adjacency = _binary_csr(adjacency)
-        n = self._adjacency.shape[0]
-        self.nodes: Sequence[Hashable] = range(n)
-        self.index: Mapping[Hashable, int] | _Positions = _Positions(n)
+        matrix = _binary_csr(adjacency)
+        n = matrix.shape[0]
+        labels: Sequence[Hashable] = range(n)
+        index: Mapping[Hashable, int] | _Positions = _Positions(n)
         if nodes is not None:
-            self.nodes = list(nodes)
-            self.index = _label_index(self.nodes, n)
-        self._outgoing = sp.csr_array(self._adjacency.T)
+            labels = list(nodes)
+            index = _label_index(labels, n)
+        outgoing = sp.csr_array(matrix.T)
+        super().__init__(labels, index, np.diff(matrix.indptr), outgoing.indptr, outgoing.indices)
+        self._matrix = matrix
 
-    def degree(self) -> np.ndarray:
-        """Each node's number of neighbours (non-zero entries in its row)."""
-        return np.diff(self._adjacency.indptr)
+    def graph(self) -> nx.Graph:
+        """The networkx graph this is the neighbour matrix of, for what networkx computes.
 
-    def listeners(self, chosen: np.ndarray) -> np.ndarray:
-        """Positions of the nodes that count each of ``chosen`` as a neighbour, concatenated."""
-        return _row_entries(self._outgoing, chosen)
+        Undirected if the matrix is symmetric, else directed with an edge from each neighbour
+        (as :func:`adjacency_matrix` reads a directed graph); every edge of weight 1; nodes
+        named as the rows, in row order.
+        """
+        matrix = self._matrix  # in sorted order, as its transpose is: equal if symmetric
+        symmetric = np.array_equal(matrix.indptr, self._indptr) and np.array_equal(
+            matrix.indices, self._indices
+        )
+        create = nx.Graph if symmetric else nx.DiGraph
+        graph = nx.from_scipy_sparse_array(self.matrix(), create_using=create)
+        if isinstance(self.nodes, range):
+            return graph
+        return nx.relabel_nodes(graph, dict(enumerate(self.nodes)))
 
 
-def _row_entries(matrix: sp.csr_array, rows: np.ndarray) -> np.ndarray:
-    """``matrix[rows].indices`` without building a matrix: the rows' column positions, in turn.
+def _row_entries(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``matrix[rows].indices`` of the CSR arrays ``indptr``, ``indices`` without building a
+    matrix: the rows' column positions, in turn.
 
     A cascade asks for a few rows per round; scipy's row indexing costs more per call than
     this gather does at that size.
     """
-    starts = matrix.indptr[rows]
-    lengths = matrix.indptr[rows + 1] - starts
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
     ends = np.cumsum(lengths)
     if not ends.size:
-        return matrix.indices[:0]
-    return matrix.indices[np.repeat(starts - ends + lengths, lengths) + np.arange(ends[-1])]
+        return indices[:0]
+    return indices[np.repeat(starts - ends + lengths, lengths) + np.arange(ends[-1])]
 
 
 def _binary_csr(adjacency: Any) -> sp.csr_array:
@@ -433,7 +552,7 @@ def _threshold_values(nodes: Sequence, thresholds: float | Mapping[Hashable, flo
             f"nod → tröskel; fick {type(thresholds).__name__}."
         )
     try:
-        values = [thresholds[node] for node in nodes]
+        values = list(map(thresholds.__getitem__, nodes))
     except KeyError:
         missing = [node for node in nodes if node not in thresholds]
         more = _and_more(len(missing) - 1)
@@ -476,7 +595,7 @@ def _seed_mask(
 
 
 def _prepare(
-    rows: _GraphRows | _MatrixRows,
+    rows: _GraphRows | _ReadRows,
     thresholds: float | Mapping[Hashable, float],
     seeds: Iterable[Hashable],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -517,7 +636,9 @@ def threshold_cascade(
     naming its rows (default: 0..n-1, as ``networkx.from_scipy_sparse_array`` numbers them).
     Both give the same result; the matrix skips reading networkx's dictionaries, which is most
     of the time of a cascade that spreads through a large graph. From a graph, a cascade that
-    reaches few nodes reads only their neighbours.
+    reaches few nodes reads only their neighbours, and a graph read whole is kept in its
+    ``__networkx_cache__`` (which networkx empties when the graph changes; see
+    :func:`_graph_cache`), so the next call on the unchanged graph reads nothing.
 
     Returns ``{node: round}`` for every node that ever activates (seeds with round 0), ordered
     by round and then by the graph's node order. Its keys are exactly the nodes NDlib's
@@ -528,20 +649,18 @@ def threshold_cascade(
     [0, 1] or not a number, a node without a threshold, a seed that is not in the graph, or
     ``nodes`` that do not name the matrix's rows once each.
     """
-    if sp.issparse(graph) or isinstance(graph, np.ndarray):
-        rows: _GraphRows | _MatrixRows = _MatrixRows(graph, nodes)
-    elif nodes is not None:
-        raise NetworkModelError(
-            "Nodnamn (nodes) anges bara tillsammans med en grannmatris; en networkx-graf har "
-            "redan sina noder."
-        )
-    else:
-        rows = _GraphRows(graph)
+    rows = _rows_of(graph, nodes)
     degree, theta, mask = _prepare(rows, thresholds, seeds)
     rounds = _cascade(rows.listeners, degree, theta, mask)
     reached = np.flatnonzero(rounds >= 0)
-    reached = reached[np.argsort(rounds[reached], kind="stable")].tolist()
-    return dict(zip(map(rows.nodes.__getitem__, reached), rounds[reached].tolist(), strict=True))
+    key = rounds[reached]
+    if key.size and key.max() < 2**15:  # numpy sorts 16-bit integers stably by radix, in O(n)
+        key = key.astype(np.int16)
+    reached = reached[np.argsort(key, kind="stable")]
+    labels = reached.tolist()
+    if not isinstance(rows.nodes, range):  # a matrix's rows 0..n-1 are their own labels
+        labels = map(rows.nodes.__getitem__, labels)
+    return dict(zip(labels, rounds[reached].tolist(), strict=True))
 
 
 # --- which positions matter ----------------------------------------------------------------------
@@ -598,7 +717,7 @@ def _centrality_scores(
 
 
 def removal_experiment(
-    graph: nx.Graph,
+    graph: nx.Graph | sp.sparray | sp.spmatrix | np.ndarray,
     thresholds: float | Mapping[Hashable, float],
     seeds: Iterable[Hashable],
     removed: Sequence[int],
@@ -606,6 +725,7 @@ def removal_experiment(
     n_random: int = 20,
     centrality: str = "betweenness",
     candidates: Iterable[Hashable] | None = None,
+    nodes: Sequence[Hashable] | None = None,
 ) -> pd.DataFrame:
     """Cascade size after taking out the k most central members, against k random ones.
 
@@ -632,13 +752,21 @@ def removal_experiment(
     The central rows are the same on every call unless betweenness is sampled (graphs of more
     than ``BETWEENNESS_SAMPLE`` nodes); the random rows are the same for a generator in the same
     state. The removals work on the adjacency matrix by mask; no graph is rebuilt.
+
+    ``graph`` is a networkx graph or, as for :func:`threshold_cascade`, its neighbour matrix
+    with ``nodes`` naming the rows (default 0..n-1). From a matrix, the centrality is that of
+    the networkx graph it is the neighbour matrix of (undirected if it is symmetric, every edge
+    of weight 1), so a matrix ``A`` gives the same frame as ``networkx.from_scipy_sparse_array(A)``
+    for a symmetric 0/1 ``A`` in sorted order; the cascades skip reading the graph back.
     """
-    rows = _GraphRows(graph)
+    rows = _rows_of(graph, nodes)
     degree, theta, seed_mask = _prepare(rows, thresholds, seeds)
+    if isinstance(rows, _MatrixRows):
+        graph = rows.graph()  # for the centrality only
     nodes = rows.nodes
     n = len(nodes)
     outgoing = rows.matrix()  # every run reads rows again: read them all once
-    adjacency = sp.csr_array(outgoing.T) if graph.is_directed() else outgoing
+    adjacency = sp.csr_array(outgoing.T)
     pool = _candidate_pool(nodes, seed_mask, candidates)
     ks = _removal_counts(removed, len(pool), n_random, centrality)
     scores = _centrality_scores(graph, nodes, centrality, rng)
@@ -650,7 +778,11 @@ def removal_experiment(
         # Neighbours that are taken out no longer count in a node's degree.
         remaining_degree = degree - adjacency @ blocked.astype(np.int64)
         rounds = _cascade(
-            lambda new: _row_entries(outgoing, new), remaining_degree, theta, seed_mask, blocked
+            lambda new: _row_entries(outgoing.indptr, outgoing.indices, new),
+            remaining_degree,
+            theta,
+            seed_mask,
+            blocked,
         )
         return {
             "strategy": strategy,

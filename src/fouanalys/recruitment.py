@@ -1226,8 +1226,6 @@ def structure_experiment(
     ``troskel`` × exp(−risk score) (more risk factors, lower threshold). ``fractions`` of the
     members are taken out, ranked by betweenness. Returns removal_experiment's frame.
     """
-    import networkx as nx
-
     from fouanalys.network import removal_experiment
 
     params = model_parameters(params)
@@ -1241,14 +1239,13 @@ def structure_experiment(
             "Strukturanalysen behöver minst ett utsatt område; höj 'andel_utsatta_omraden'."
         )
     sub = pop.adjacency[keep][:, keep]
-    graph = nx.from_scipy_sparse_array(sub)
     weights = _score_weights(inputs.profile, np.zeros_like(inputs.levers.prevent), params)
     risk = _factor_scores(pop.flags[keep], pop.age_months[keep] // 12 - AGES[0], weights)
     theta = np.clip(params["troskel"] * np.exp(-risk.sum(axis=0)), 0.0, 1.0)
     members = np.flatnonzero(state[keep] == IN_NETWORK)
     removed = sorted({round(f * len(members)) for f in fractions})
     return removal_experiment(
-        graph,
+        sub,  # the centrality's networkx graph is made from it; the cascades run on it as is
         dict(enumerate(theta.tolist())),
         members.tolist(),
         removed,

@@ -862,6 +862,30 @@ def _in_states(state: np.ndarray) -> tuple[dict, np.ndarray]:
     return where, counts
 
 
+def _member_contacts(
+    by_contact: sp.csc_array, persons: np.ndarray, scenarios: np.ndarray, weight: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per person and scenario ``[person, scenario]``: the summed ``weight`` of their contacts
+    among the members (``persons[i]`` in ``scenarios[i]``, sorted by person), and how many
+    contacts those are.
+
+    The same as ``adjacency @ x`` with x the members' weights (0 for everyone else), summed in
+    the same order (members ascending, as a sorted CSR row stores its columns), so bit for bit
+    equal, but only the members' own contacts are visited. ``by_contact`` is the adjacency in
+    CSC form: column j lists the contacts of j.
+    """
+    n = by_contact.shape[0]
+    start = by_contact.indptr[persons]
+    size = by_contact.indptr[persons + 1] - start
+    pair = np.repeat(np.arange(len(persons)), size)
+    entry = np.arange(size.sum()) + np.repeat(start - (np.cumsum(size) - size), size)
+    cell = by_contact.indices[entry] * k + scenarios[pair]
+    link = by_contact.data[entry]
+    weighted = np.bincount(cell, weights=link * weight[pair], minlength=n * k)
+    counted = np.bincount(cell, weights=link, minlength=n * k)
+    return weighted.reshape(n, k), counted.reshape(n, k)
+
+
 # simulate_scenarios stays one function: it is the model's monthly loop, and its hazards read best
 # next to each other in the order the month's draws are used (ageing is apart, in helpers below).
 def simulate_scenarios(
@@ -884,9 +908,7 @@ def simulate_scenarios(
         raise NetworkModelError("Ange minst en uppsättning insatsnivåer (ett scenario).")
     params = model_parameters(params)
     n, k = len(pop.sex), len(lever_sets)
-    # Column j: the contacts of person j. Only the network's members exert pressure, so their
-    # columns alone make each month's product (summed in the same order as the whole matrix).
-    by_contact = sp.csc_array(pop.adjacency.astype(float))
+    by_contact = sp.csc_array(pop.adjacency.astype(float))  # column j: the contacts of j
     degree = np.asarray(pop.adjacency.sum(axis=1)).ravel().astype(float)
     inv_degree = np.divide(1.0, degree, out=np.zeros(n), where=degree > 0)
     months = int(params["manader"])
@@ -919,13 +941,7 @@ def simulate_scenarios(
         where, counts[:, t - 1] = _in_states(state)
         (p1, s1), (p2, s2), (p3, s3) = where[AT_RISK], where[IN_NETWORK], where[EXITED]
         career_level = np.minimum(1.0, career[p2, s2] / params["karriar_manader"])
-        anyone = np.unique(p2)  # in the network in any scenario
-        members = np.zeros((len(anyone), 2 * k))  # weighted by career, and counted
-        row = np.searchsorted(anyone, p2)
-        members[row, s2] = 1.0 + career_level
-        members[row, k + s2] = 1.0
-        contacts = by_contact[:, anyone] @ members
-        pressure = contacts[:, :k]
+        pressure, inside = _member_contacts(by_contact, p2, s2, 1.0 + career_level, k)
         at_risk_by_age = np.bincount(age_idx[p1] + N_AGES * s1, minlength=k * N_AGES)
         hinder_cov = _coverage(hinder_places, at_risk_by_age.reshape(k, N_AGES))[s1, age_idx[p1]]
         reduce_cov = _coverage(reduce_places, np.bincount(s2, minlength=k))
@@ -954,7 +970,7 @@ def simulate_scenarios(
         violence = u[2, p2] < p_violence
         harm = violence & (u[3, p2] < params["skada_vid_vald"])
         violence_until[p2[violence & ~harm], s2[violence & ~harm]] = t + params["vald_minne"]
-        fear = contacts[p2, k + s2] * inv_degree[p2]
+        fear = inside[p2, s2] * inv_degree[p2]
         h23 = (
             params["avhopp"]
             * np.exp(-params["karriar_inlasning"] * career_level)

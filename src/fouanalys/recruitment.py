@@ -1155,7 +1155,8 @@ def run_scenarios(
     ``[seed, r, 2]``); it runs every scenario on them with the same random numbers (seed
     ``[seed, r, 1]``: common random numbers), so scenario differences within a replicate come
     from the levers, not from chance or the parameters. The spread between replicates is
-    chance and parameter uncertainty together.
+    chance and parameter uncertainty together. A replicate's scenarios run as one stacked
+    simulation (:func:`simulate_scenarios`), the same runs as one :func:`simulate` each.
 
     ``progress=True`` shows a :mod:`tqdm.auto` bar over the replicates (a widget in JupyterLab
     when ipywidgets is installed, else text); chapter 05 turns it on only when a person runs

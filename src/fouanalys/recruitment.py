@@ -849,98 +849,153 @@ def _start_states(
     return state, career
 
 
-# simulate stays one function: it is the model's monthly loop, and its hazards read best next
-# to each other in the order the month's draws are used (ageing is apart, in helpers below).
-def simulate(
+def _in_states(state: np.ndarray) -> tuple[dict, np.ndarray]:
+    """Where everyone is, from ``state[person, scenario]``: ``{x: (persons, scenarios)}`` of
+    those in each state ``x`` but ej involverad (few, so their hazards are cheap to compute
+    alone), and the count in every state per scenario, ``[scenario, state]``."""
+    n, k = state.shape
+    where = {x: np.divmod(np.flatnonzero(state == x), k) for x in range(1, len(STATES))}
+    counts = np.zeros((k, len(STATES)), dtype=np.int64)
+    for x, (_, scenario) in where.items():
+        counts[:, x] = np.bincount(scenario, minlength=k)
+    counts[:, NOT_INVOLVED] = n - counts.sum(axis=1)
+    return where, counts
+
+
+def _member_contacts(
+    by_contact: sp.csc_array, persons: np.ndarray, scenarios: np.ndarray, weight: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per person and scenario ``[person, scenario]``: the summed ``weight`` of their contacts
+    among the members (``persons[i]`` in ``scenarios[i]``, sorted by person), and how many
+    contacts those are.
+
+    The same as ``adjacency @ x`` with x the members' weights (0 for everyone else), summed in
+    the same order (members ascending, as a sorted CSR row stores its columns), so bit for bit
+    equal, but only the members' own contacts are visited. ``by_contact`` is the adjacency in
+    CSC form: column j lists the contacts of j.
+    """
+    n = by_contact.shape[0]
+    start = by_contact.indptr[persons]
+    size = by_contact.indptr[persons + 1] - start
+    pair = np.repeat(np.arange(len(persons)), size)
+    entry = np.arange(size.sum()) + np.repeat(start - (np.cumsum(size) - size), size)
+    cell = by_contact.indices[entry] * k + scenarios[pair]
+    link = by_contact.data[entry]
+    weighted = np.bincount(cell, weights=link * weight[pair], minlength=n * k)
+    counted = np.bincount(cell, weights=link, minlength=n * k)
+    return weighted.reshape(n, k), counted.reshape(n, k)
+
+
+# simulate_scenarios stays one function: it is the model's monthly loop, and its hazards read best
+# next to each other in the order the month's draws are used (ageing is apart, in helpers below).
+def simulate_scenarios(
     pop: Population,
     profile: RiskProfile,
-    levers: Levers,
+    lever_sets: Sequence[Levers],
     params: Mapping[str, float],
     rng: np.random.Generator,
-) -> Run:
-    """Run the model month by month; every step is a few sparse and array operations.
+) -> list[Run]:
+    """Run the model month by month for each lever set, all in one pass; one :class:`Run` each.
 
-    The population is copied, so one population can serve several scenarios. For common random
-    numbers across scenarios, give each the same ``rng`` seed: the draws per month are the same
-    arrays in the same order whatever the levers are.
+    No draw depends on the levers (start states, the month's random numbers, the flags of new
+    12-year-olds), so the scenarios share them: common random numbers. Each scenario's run is
+    the one :func:`simulate` gives for its levers with the same ``rng`` seed, bit for bit. The
+    state arrays are ``[person, scenario]``; one sparse product a month serves every scenario,
+    and each transition's hazard is computed only for those in the state it leaves.
+    The population is copied, so one population can serve several calls.
     """
+    if not lever_sets:
+        raise NetworkModelError("Ange minst en uppsättning insatsnivåer (ett scenario).")
     params = model_parameters(params)
-    n = len(pop.sex)
-    adj = pop.adjacency
-    degree = np.asarray(adj.sum(axis=1)).ravel().astype(float)
+    n, k = len(pop.sex), len(lever_sets)
+    by_contact = sp.csc_array(pop.adjacency.astype(float))  # column j: the contacts of j
+    degree = np.asarray(pop.adjacency.sum(axis=1)).ravel().astype(float)
     inv_degree = np.divide(1.0, degree, out=np.zeros(n), where=degree > 0)
     months = int(params["manader"])
     window_start = months - int(params["utfall_manader"])
-    drift = calibrate_drift(pop, profile, params)[pop.sex]
+    drift = calibrate_drift(pop, profile, params)[pop.sex][:, None]
     boys = np.where(pop.sex == 0, params["pojkar_faktor"], 1.0)
-    hinder_places = levers.hinder * pop.scale
-    reduce_places = levers.reduce.sum() * pop.scale
+    hinder_places = np.stack([lv.hinder * pop.scale for lv in lever_sets])  # [scenario, age]
+    reduce_places = np.array([lv.reduce.sum() * pop.scale for lv in lever_sets])
     age_months = pop.age_months.copy()
     flags = pop.flags.copy()
-    state, career = _start_states(pop, profile, params, rng)
+    start, start_career = _start_states(pop, profile, params, rng)
+    state = np.repeat(start[:, None], k, axis=1)
+    career = np.repeat(start_career[:, None], k, axis=1)
     ever = state == IN_NETWORK
-    violence_until = np.full(n, -1)
-    counts = np.zeros((months + 1, len(STATES)), dtype=np.int64)
-    counts[0] = np.bincount(state, minlength=len(STATES))
-    entered_risk = recruited = exits = harmed = aged_out = ever_involved = 0
+    violence_until = np.full((n, k), -1)
+    counts = np.zeros((k, months + 1, len(STATES)), dtype=np.int64)
+    entered_risk, recruited, exits, harmed, ever_involved = np.zeros((5, k), dtype=np.int64)
+    aged_out = 0
     age_idx = age_months // 12 - AGES[0]
-    weights = _score_weights(profile, levers.prevent, params)
-    push, pull = _factor_scores(flags, age_idx, weights)
+    parts = [_score_weights(profile, lv.prevent, params) for lv in lever_sets]
+    weights = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+    scores = _factor_scores(flags, age_idx, weights)  # [push 0, pull 0, push 1, …; person]
+    # Change only at birthdays: drift × exp(push) (the 0 -> 1 rate without contacts, and its
+    # hazard: exactly the one with contacts when there are none), exp(pull).
+    growth = np.exp(scores)
+    base01, pull = drift * growth[0::2].T, growth[1::2].T.copy()
+    alone01 = _hazard(base01)
     for t in range(1, months + 1):
         u = rng.random((4, n))
-        in_net = state == IN_NETWORK
-        career_level = np.minimum(1.0, career / params["karriar_manader"])
-        pressure = adj @ (in_net * (1.0 + career_level))
-        fear = (adj @ in_net.astype(float)) * inv_degree
-        risk_zone = state == AT_RISK
-        at_risk_by_age = np.bincount(age_idx[risk_zone], minlength=N_AGES)
-        hinder_cov = _coverage(hinder_places, at_risk_by_age)[age_idx]
-        reduce_cov = float(_coverage(reduce_places, in_net.sum()))
+        where, counts[:, t - 1] = _in_states(state)
+        (p1, s1), (p2, s2), (p3, s3) = where[AT_RISK], where[IN_NETWORK], where[EXITED]
+        career_level = np.minimum(1.0, career[p2, s2] / params["karriar_manader"])
+        pressure, inside = _member_contacts(by_contact, p2, s2, 1.0 + career_level, k)
+        at_risk_by_age = np.bincount(age_idx[p1] + N_AGES * s1, minlength=k * N_AGES)
+        hinder_cov = _coverage(hinder_places, at_risk_by_age.reshape(k, N_AGES))[s1, age_idx[p1]]
+        reduce_cov = _coverage(reduce_places, np.bincount(s2, minlength=k))
 
-        exposure = pressure * (1.0 - params["forhindra_exponering"] * hinder_cov)
         # 0 -> 1: drift into the risk zone (push factors, network contacts).
-        h01 = drift * np.exp(push) * (1.0 + params["exponering"] * pressure)
-        to_risk = (state == NOT_INVOLVED) & (u[0] < _hazard(h01))
+        to_risk = (state == NOT_INVOLVED) & (u[0, :, None] < alone01)
+        p0, s0 = np.divmod(np.flatnonzero(pressure > 0), k)
+        h01 = base01[p0, s0] * (1.0 + params["exponering"] * pressure[p0, s0])
+        to_risk[p0, s0] = (state[p0, s0] == NOT_INVOLVED) & (u[0, p0] < _hazard(h01))
         # 1 -> 0 or 2: back out, or recruited (pull factors, contacts, boys more).
+        exposure = pressure[p1, s1] * (1.0 - params["forhindra_exponering"] * hinder_cov)
         h10 = params["atergang_risk"] * (1.0 + params["forhindra_atergang"] * hinder_cov)
         h12 = (
             (params["rekrytering_bakgrund"] + params["rekrytering"] * exposure)
-            * np.exp(pull)
-            * boys
+            * pull[p1, s1]
+            * boys[p1]
         )
-        leave = risk_zone & (u[0] < _hazard(h10 + h12))
-        recruit = leave & (u[1] * (h10 + h12) < h12)
+        leave = u[0, p1] < _hazard(h10 + h12)
+        recruit = leave & (u[1, p1] * (h10 + h12) < h12)
         back = leave & ~recruit
         # In the network: violence (harm or a push to exit), else exit against career and fear.
-        p_violence = _hazard(params["vald"] * (1.0 + params["konflikt"] * pressure)) * (
-            1.0 - params["riskreducera_vald"] * reduce_cov
+        p_violence = (
+            _hazard(params["vald"] * (1.0 + params["konflikt"] * pressure[p2, s2]))
+            * (1.0 - params["riskreducera_vald"] * reduce_cov)[s2]
         )
-        violence = in_net & (u[2] < p_violence)
-        harm = violence & (u[3] < params["skada_vid_vald"])
-        violence_until[violence & ~harm] = t + params["vald_minne"]
-        recent = violence_until >= t
+        violence = u[2, p2] < p_violence
+        harm = violence & (u[3, p2] < params["skada_vid_vald"])
+        violence_until[p2[violence & ~harm], s2[violence & ~harm]] = t + params["vald_minne"]
+        fear = inside[p2, s2] * inv_degree[p2]
         h23 = (
             params["avhopp"]
             * np.exp(-params["karriar_inlasning"] * career_level)
             * (1.0 - params["radsla_hinder"] * fear)
-            * (1.0 + params["vald_puttar"] * recent)
-            * (1.0 + params["riskreducera_avhopp"] * reduce_cov)
+            * (1.0 + params["vald_puttar"] * (violence_until[p2, s2] >= t))
+            * (1.0 + params["riskreducera_avhopp"] * reduce_cov)[s2]
         )
-        exit_ = in_net & ~violence & (u[0] < _hazard(h23))
+        exit_ = ~violence & (u[0, p2] < _hazard(h23))
         # 3 -> 2: relapse, pulled back by contacts still inside.
-        relapse = (state == EXITED) & (u[0] < _hazard(params["aterfall"] * (1.0 + pressure)))
+        relapse = u[0, p3] < _hazard(params["aterfall"] * (1.0 + pressure[p3, s3]))
 
-        state[to_risk] = AT_RISK
-        state[back] = NOT_INVOLVED
-        state[recruit | relapse] = IN_NETWORK
-        state[exit_] = EXITED
-        state[harm] = HARMED
-        career[in_net & ~harm & ~exit_] += 1
-        ever |= recruit
-        entered_risk += int(to_risk.sum())
-        recruited += int(recruit.sum())
-        exits += int(exit_.sum())
-        harmed += int(harm.sum())
+        p0, s0 = np.divmod(np.flatnonzero(to_risk), k)
+        state[p0, s0] = AT_RISK
+        state[p1[back], s1[back]] = NOT_INVOLVED
+        state[p1[recruit], s1[recruit]] = IN_NETWORK
+        state[p3[relapse], s3[relapse]] = IN_NETWORK
+        state[p2[exit_], s2[exit_]] = EXITED
+        state[p2[harm], s2[harm]] = HARMED
+        stay = ~harm & ~exit_
+        career[p2[stay], s2[stay]] += 1
+        ever[p1[recruit], s1[recruit]] = True
+        entered_risk += np.bincount(s0, minlength=k)
+        recruited += np.bincount(s1[recruit], minlength=k)
+        exits += np.bincount(s2[exit_], minlength=k)
+        harmed += np.bincount(s2[harm], minlength=k)
 
         # Ageing: those turning 21 leave, a new 12-year-old takes each place.
         age_months += 1
@@ -948,16 +1003,46 @@ def simulate(
         if len(out):
             if t > window_start:
                 aged_out += len(out)
-                ever_involved += int(ever[out].sum())
+                ever_involved += ever[out].sum(axis=0)
             state[out] = NOT_INVOLVED
             _replace_aged_out(out, age_months, career, ever, violence_until)
             _redraw_flags(out, flags, pop, profile, params, rng)
         age_idx = age_months // 12 - AGES[0]
         # Scores change only for those with a birthday this month (new 12-year-olds included).
         birthday = np.flatnonzero(age_months % 12 == 0)
-        push[birthday], pull[birthday] = _factor_scores(flags[birthday], age_idx[birthday], weights)
-        counts[t] = np.bincount(state, minlength=len(STATES))
-    return Run(counts, entered_risk, recruited, exits, harmed, aged_out, ever_involved, pop.scale)
+        scores = _factor_scores(flags[birthday], age_idx[birthday], weights)
+        growth = np.exp(scores)
+        base01[birthday], pull[birthday] = drift[birthday] * growth[0::2].T, growth[1::2].T
+        alone01[birthday] = _hazard(base01[birthday])
+    counts[:, months] = _in_states(state)[1]
+    return [
+        Run(
+            counts[s],
+            int(entered_risk[s]),
+            int(recruited[s]),
+            int(exits[s]),
+            int(harmed[s]),
+            aged_out,
+            int(ever_involved[s]),
+            pop.scale,
+        )
+        for s in range(k)
+    ]
+
+
+def simulate(
+    pop: Population,
+    profile: RiskProfile,
+    levers: Levers,
+    params: Mapping[str, float],
+    rng: np.random.Generator,
+) -> Run:
+    """Run the model month by month for one lever set (:func:`simulate_scenarios` with one).
+
+    For common random numbers across scenarios, give each the same ``rng`` seed, or run them
+    together with :func:`simulate_scenarios`, which gives the same runs in a fraction of the time.
+    """
+    return simulate_scenarios(pop, profile, [levers], params, rng)[0]
 
 
 def _replace_aged_out(
@@ -1070,7 +1155,8 @@ def run_scenarios(
     ``[seed, r, 2]``); it runs every scenario on them with the same random numbers (seed
     ``[seed, r, 1]``: common random numbers), so scenario differences within a replicate come
     from the levers, not from chance or the parameters. The spread between replicates is
-    chance and parameter uncertainty together.
+    chance and parameter uncertainty together. A replicate's scenarios run as one stacked
+    simulation (:func:`simulate_scenarios`), the same runs as one :func:`simulate` each.
 
     ``progress=True`` shows a :mod:`tqdm.auto` bar over the replicates (a widget in JupyterLab
     when ipywidgets is installed, else text); chapter 05 turns it on only when a person runs
@@ -1095,10 +1181,14 @@ def run_scenarios(
             draw_parameters(params, np.random.default_rng([seed, r, 2])) if uncertain else params
         )
         draws.append({"replicate": r} | drawn)
-        for sc in scenarios:
-            run = simulate(
-                pop, inputs.profile, lever_sets[sc.id], drawn, np.random.default_rng([seed, r, 1])
-            )
+        together = simulate_scenarios(
+            pop,
+            inputs.profile,
+            [lever_sets[sc.id] for sc in scenarios],
+            drawn,
+            np.random.default_rng([seed, r, 1]),
+        )
+        for sc, run in zip(scenarios, together, strict=True):
             runs.append(
                 {
                     "scenario": sc.id,

@@ -1,8 +1,9 @@
 """JupyterLab in a real browser: open a chapter, run all cells, see figures and no errors.
 
-Starts ``jupyter lab`` with :func:`fouanalys.build.lab.lab_arguments` on a free loopback port over a
-copy of ``notebooks/`` (so nothing is saved into the committed notebooks) and a processed
-folder of the example data, then drives Debian's headless Chromium through Playwright. The
+Starts ``jupyter lab`` with :func:`fouanalys.build.lab.isolated_lab` (as ``make lab`` does, on a
+free loopback port, apart from the user's Jupyter state) over a copy of ``notebooks/`` (so
+nothing is saved into the committed notebooks) and a processed folder of the example data,
+then drives Debian's headless Chromium through Playwright. The
 browser comes from the system and is never downloaded: without it the test is skipped, or
 fails when ``CI=true``.
 """
@@ -10,17 +11,10 @@ fails when ``CI=true``.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
-import signal
 import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -91,110 +85,44 @@ def _digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob("*.ipynb")}
 
 
-def _answers(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return None
-
-
 def _port_open(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(1)
         return sock.connect_ex((lab.HOST, port)) == 0
 
 
-@dataclass(frozen=True)
-class LabServer:
-    process: subprocess.Popen
-    port: int
-    token: str
-    log: Path
-    chromium: str
-
-    def url(self, path: str) -> str:
-        return f"http://{lab.HOST}:{self.port}/{path.lstrip('/')}?token={self.token}"
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()  # the server shuts its kernels down on SIGTERM
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
+@pytest.fixture
+def chromium() -> str:
+    return _chromium()
 
 
 @pytest.fixture
-def lab_server(tmp_path: Path, codebook) -> Iterator[LabServer]:
+def lab_server(tmp_path: Path, codebook, chromium: str) -> Iterator[lab.LabServer]:
     """JupyterLab on a free port over a copy of the notebooks, reading example tables."""
-    chromium = _chromium()
     processed = write_example_processed(tmp_path / "processed", codebook)
     root = tmp_path / "notebooks"
     shutil.copytree(config.NOTEBOOKS_DIR, root)
-    # Isolate the server from the user's Jupyter state; show every cell (no windowing) so the
-    # DOM holds all outputs.
-    user_settings = tmp_path / "jupyter" / "user-settings"
-    tracker = user_settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
-    tracker.parent.mkdir(parents=True)
-    tracker.write_text(json.dumps({"windowingMode": "none"}), encoding="utf-8")
-    env = os.environ | {
-        config.PROCESSED_DIR_ENV: str(processed),
-        "JUPYTERLAB_SETTINGS_DIR": str(user_settings),
-        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "jupyter" / "workspaces"),
-        "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter" / "config"),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter" / "runtime"),
-        "IPYTHONDIR": str(tmp_path / "jupyter" / "ipython"),
-        "GX_ANALYTICS_ENABLED": "false",
-    }
-    env.pop("MPLBACKEND", None)  # the chapter draws inline, as in a user's session
-    settings_dir = lab.prepare_lab()  # exactly what `make lab` does: kernel + no-news override
-    port = lab.free_port(0)
-    token = "test-" + os.urandom(12).hex()
-    args = lab.lab_arguments(
-        root, port, token, notebook_dir="", as_root=os.geteuid() == 0, settings_dir=settings_dir
-    )
-    args.append("--LabApp.expose_app_in_browser=True")  # window.jupyterapp for the test
-    log_path = tmp_path / "jupyter-lab.log"
-    with log_path.open("w", encoding="utf-8") as log_file:
-        process = subprocess.Popen(
-            lab.lab_command(args),
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = LabServer(process, port, token, log_path, chromium)
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while _answers(server.url("api/status")) != 200:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"JupyterLab startade inte:\n{log_path.read_text(encoding='utf-8')}")
-            time.sleep(0.2)
+    with lab.isolated_lab(root, processed, tmp_path, start_timeout=SERVER_START_TIMEOUT) as server:
+        assert server.runtime_dir.is_relative_to(tmp_path)
         yield server
-    finally:
-        _stop(process)
-    assert process.returncode is not None
-    assert not _port_open(port), "servern lyssnar fortfarande efter att ha stoppats"
+    assert server.process.returncode is not None
+    assert not _port_open(server.port), "servern lyssnar fortfarande efter att ha stoppats"
     # the server shut its kernel down (a kernel's connection file goes with it)
-    assert not list((tmp_path / "jupyter" / "runtime").glob("kernel-*.json"))
+    assert not list(server.runtime_dir.glob("kernel-*.json"))
 
 
-def test_chapter_runs_in_jupyterlab(lab_server: LabServer, tmp_path: Path) -> None:
+def test_chapter_runs_in_jupyterlab(
+    lab_server: lab.LabServer, chromium: str, tmp_path: Path
+) -> None:
     from playwright.sync_api import sync_playwright
 
     committed = _digest(config.NOTEBOOKS_DIR)
     # the token is required: the API refuses a request without it
-    assert _answers(f"http://{lab.HOST}:{lab_server.port}/api/status") == 403
+    assert lab.http_status(f"http://{lab.HOST}:{lab_server.port}/api/status") == 403
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=lab_server.chromium,
+            executable_path=chromium,
             headless=True,
             args=CHROMIUM_ARGS,
         )
@@ -208,6 +136,7 @@ def test_chapter_runs_in_jupyterlab(lab_server: LabServer, tmp_path: Path) -> No
             page.wait_for_function(RUN_FINISHED, polling=250)
             page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
             state = page.evaluate(NOTEBOOK_STATE)
+            kernel_files = list(lab_server.runtime_dir.glob("kernel-*.json"))
             stderr = page.locator(
                 '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
             )
@@ -229,6 +158,7 @@ def test_chapter_runs_in_jupyterlab(lab_server: LabServer, tmp_path: Path) -> No
     assert not failed, "\n".join(f"{o['ename']}: {o['evalue']}" for o in failed)
     assert not errors, errors
     assert state["kernel"] == config.KERNEL_NAME
+    assert len(kernel_files) == 1, kernel_files  # gone once the server stops (the fixture)
     assert all(cell["count"] is not None for cell in state["cells"]), state["cells"]
     assert not [o for o in outputs if o["output_type"] == "stream" and o["name"] == "stderr"]
     # a figure was drawn by the kernel and rendered by the browser

@@ -9,12 +9,14 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from fouanalys import cli, config
 from fouanalys.build import lab
+from fouanalys.exceptions import FouanalysError
 
 TOKEN = "s3cret-token"
 
@@ -226,3 +228,51 @@ def test_make_lab_calls_the_cli() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == ".venv/bin/fouanalys lab --port 8899"
+
+
+def test_isolation_env_keeps_jupyter_state_in_work(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    env = lab.isolation_env(tmp_path / "work", tmp_path / "processed", {"recordTiming": True})
+    assert env[config.PROCESSED_DIR_ENV] == str(tmp_path / "processed")
+    for name in (
+        "JUPYTERLAB_SETTINGS_DIR",
+        "JUPYTERLAB_WORKSPACES_DIR",
+        "JUPYTER_CONFIG_DIR",
+        "JUPYTER_RUNTIME_DIR",
+        "IPYTHONDIR",
+    ):
+        assert Path(env[name]).is_relative_to(tmp_path / "work"), name
+    assert "MPLBACKEND" not in env  # figures drawn inline, as in a user's session
+    assert os.environ["MPLBACKEND"] == "Agg"  # the caller's environment is left alone
+    tracker = (
+        Path(env["JUPYTERLAB_SETTINGS_DIR"])
+        / "@jupyterlab"
+        / "notebook-extension"
+        / "tracker.jupyterlab-settings"
+    )
+    assert json.loads(tracker.read_text(encoding="utf-8")) == {
+        "windowingMode": "none",
+        "recordTiming": True,
+    }
+
+
+def test_isolated_lab_names_a_server_that_does_not_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A server that exits at once is reported with its log, without waiting for the time-out."""
+    monkeypatch.setattr(lab, "prepare_lab", lambda: tmp_path / "settings")
+    monkeypatch.setattr(
+        lab,
+        "lab_command",
+        lambda args: [sys.executable, "-c", "import sys; print('port upptagen'); sys.exit(3)"],
+    )
+    started = time.monotonic()
+    with (
+        pytest.raises(FouanalysError, match="svarade inte") as error,
+        lab.isolated_lab(tmp_path / "notebooks", tmp_path / "processed", tmp_path, 120),
+    ):
+        pytest.fail("the block must not run")
+    assert "port upptagen" in str(error.value)
+    assert time.monotonic() - started < 60

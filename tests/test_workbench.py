@@ -573,3 +573,31 @@ def test_notebooks_keep_their_contract():
             assert not re.search(r"^\s*(def|class) ", c.source, re.M), name
     natverk = (config.NOTEBOOKS_DIR / "05_natverk.ipynb").read_text(encoding="utf-8")
     assert "progress=workbench.interactive(processed_dir)" in natverk
+
+
+def test_a_first_cell_imports_neither_the_views_nor_scipy_until_asked():
+    """A chapter's first cell imports the workbench and the presentation modules: the views'
+    imports (the network model, networkx) and scipy wait until something needs them, which
+    keeps about a second off the first figure in a fresh kernel; the views stay offered."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from fouanalys import workbench\n"
+        "from fouanalys.present import captioned, table\n"
+        "from fouanalys.present.labels import priority_rule\n"
+        "heavy = ['fouanalys.chapters.views', 'fouanalys.recruitment', 'networkx', 'scipy']\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "from fouanalys.chapters import views\n"
+        "from fouanalys.workbench import coverage_display\n"
+        "print(coverage_display is views.coverage_display"
+        " and workbench.scenario_display is views.scenario_display"
+        " and 'prevalence_display' in dir(workbench))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.split("\n")[:2] == ["[]", "True"]
+    with pytest.raises(AttributeError, match="no attribute 'no_such_view'"):
+        wb.no_such_view  # noqa: B018

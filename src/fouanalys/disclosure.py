@@ -102,6 +102,10 @@ def recoverable(unknown: np.ndarray) -> np.ndarray:
     a = a[np.any(a != 0, axis=1)]
     if a.shape[0] == 0:
         return out
+    # scipy.linalg costs about 0.2 s to import, which a chapter's first cell would pay through
+    # every module that imports this one; only this check needs it.
+    from scipy.linalg import qr
+
     # Rank-revealing QR of the transposed relations: the first `rank` columns of q are an
     # orthonormal basis of the row space; a unit vector lies in it iff its projection has norm 1.
     from scipy.linalg import qr  # imported here: scipy.linalg takes ~0.3 s to import

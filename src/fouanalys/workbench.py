@@ -31,15 +31,28 @@ import time
 from pathlib import Path
 
 from fouanalys import config
-from fouanalys.chapters.views import (  # noqa: F401  (offered to notebooks)
-    coverage_display,
-    prevalence_display,
-    priorities_display,
-    scenario_display,
-)
 from fouanalys.exceptions import DataValidationError, Problem, UnusableDataError
 
 log = logging.getLogger("fouanalys")
+
+#: The views offered here, imported from :mod:`fouanalys.chapters.views` on first use: that
+#: module imports every chapter's display code and the network model (networkx, scipy), about
+#: a second a chapter's first cell would otherwise pay whether it uses a view or not.
+VIEWS = ("coverage_display", "prevalence_display", "priorities_display", "scenario_display")
+
+
+def __getattr__(name: str):
+    """``workbench.prevalence_display`` and the other views, imported when first asked for."""
+    if name in VIEWS:
+        from fouanalys.chapters import views
+
+        return getattr(views, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *VIEWS])
+
 
 #: Environment variable that marks an unattended run (no progress bars), when set to anything.
 BATCH_ENV = "FOUANALYS_BATCH"

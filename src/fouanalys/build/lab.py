@@ -12,12 +12,19 @@ import json
 import logging
 import os
 import secrets
+import signal
 import socket
+import subprocess
 import sys
-from collections.abc import Sequence
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from fouanalys.config import KERNEL_NAME, NOTEBOOKS_DIR, PROJ_ROOT
+from fouanalys.config import KERNEL_NAME, NOTEBOOKS_DIR, PROCESSED_DIR_ENV, PROJ_ROOT
 from fouanalys.exceptions import FouanalysError
 
 log = logging.getLogger("fouanalys")
@@ -171,3 +178,131 @@ def run_lab(
     sys.stderr.flush()
     command = lab_command(args)
     os.execv(command[0], command)
+
+
+@dataclass(frozen=True)
+class LabServer:
+    """A running JupyterLab started by :func:`isolated_lab`."""
+
+    process: subprocess.Popen
+    port: int
+    token: str
+    log: Path
+    #: Jupyter's runtime folder: each running kernel's connection file lies here.
+    runtime_dir: Path
+
+    def url(self, path: str) -> str:
+        """The address of ``path`` on the server (``"lab/tree/x.ipynb"``), token included."""
+        return f"http://{HOST}:{self.port}/{path.lstrip('/')}?token={self.token}"
+
+
+def http_status(url: str) -> int | None:
+    """HTTP status of ``url``, None when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return None
+
+
+def isolation_env(
+    work: Path, processed: Path, notebook_settings: Mapping[str, object] | None = None
+) -> dict[str, str]:
+    """Environment for a JupyterLab that reads ``processed`` and keeps all its state in ``work``.
+
+    Settings, workspaces, runtime files (kernel connections), config and IPython profile live
+    under ``work/jupyter``, so the user's own Jupyter state is neither read nor changed. The
+    notebook shows every cell (no windowing), so the page holds all outputs;
+    ``notebook_settings`` adds other settings of JupyterLab's notebook tracker
+    (``{"recordTiming": True}`` keeps each cell's execution times in its metadata).
+    """
+    jupyter = work / "jupyter"
+    user_settings = jupyter / "user-settings"
+    tracker = user_settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    settings = {"windowingMode": "none", **(notebook_settings or {})}
+    tracker.write_text(json.dumps(settings), encoding="utf-8")
+    env = os.environ | {
+        PROCESSED_DIR_ENV: str(processed),
+        "JUPYTERLAB_SETTINGS_DIR": str(user_settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(jupyter / "workspaces"),
+        "JUPYTER_CONFIG_DIR": str(jupyter / "config"),
+        "JUPYTER_RUNTIME_DIR": str(jupyter / "runtime"),
+        "IPYTHONDIR": str(jupyter / "ipython"),
+        "GX_ANALYTICS_ENABLED": "false",
+    }
+    env.pop("MPLBACKEND", None)  # chapters draw inline, as in a user's session
+    return env
+
+
+def stop_lab(process: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop a server started by :func:`isolated_lab`; it shuts its kernels down on SIGTERM.
+
+    Only when it does not stop within ``timeout`` seconds is its process group killed (a kernel
+    left behind then exits by itself when it sees its parent gone).
+    """
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        log.warning("JupyterLab (pid %d) stannade inte på %g s och avbryts", process.pid, timeout)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+@contextmanager
+def isolated_lab(
+    root: Path,
+    processed: Path,
+    work: Path,
+    start_timeout: float = 60,
+    notebook_settings: Mapping[str, object] | None = None,
+) -> Iterator[LabServer]:
+    """JupyterLab as ``make lab`` starts it, over ``root``, isolated from the user's Jupyter.
+
+    For tests and benchmarks that drive a browser: the kernel is registered and the no-news
+    override written exactly as :func:`run_lab` does, the server listens on a free loopback
+    port with a fresh token, reads ``processed`` (``FOUANALYS_PROCESSED_DIR``), keeps its state
+    and its log (``work/jupyter-lab.log``) in ``work`` and exposes ``window.jupyterapp`` to the
+    page (``notebook_settings`` as in :func:`isolation_env`). Stopped on leaving the block, with
+    its kernels. Raises :class:`FouanalysError` with the server's log when it does not answer
+    within ``start_timeout`` seconds.
+    """
+    env = isolation_env(work, processed, notebook_settings)
+    port, token = free_port(0), "lab-" + secrets.token_hex(12)
+    args = lab_arguments(
+        root,
+        port,
+        token,
+        notebook_dir="",
+        as_root=hasattr(os, "geteuid") and os.geteuid() == 0,
+        settings_dir=prepare_lab(),
+    )
+    args.append("--LabApp.expose_app_in_browser=True")  # window.jupyterapp for the page
+    log_path = work / "jupyter-lab.log"
+    with log_path.open("w", encoding="utf-8") as log_file:
+        process = subprocess.Popen(
+            lab_command(args),
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=work,
+            start_new_session=True,  # Ctrl-C in the caller's terminal does not reach it
+        )
+    server = LabServer(process, port, token, log_path, work / "jupyter" / "runtime")
+    try:
+        deadline = time.monotonic() + start_timeout
+        while http_status(server.url("api/status")) != 200:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise FouanalysError(
+                    f"JupyterLab svarade inte på {HOST}:{port} inom {start_timeout:g} s. "
+                    f"Serverns logg ({log_path}):\n{log_path.read_text(encoding='utf-8')}"
+                )
+            time.sleep(0.2)
+        yield server
+    finally:
+        stop_lab(process)

@@ -108,8 +108,6 @@ def recoverable(unknown: np.ndarray) -> np.ndarray:
 
     # Rank-revealing QR of the transposed relations: the first `rank` columns of q are an
     # orthonormal basis of the row space; a unit vector lies in it iff its projection has norm 1.
-    from scipy.linalg import qr  # imported here: scipy.linalg takes ~0.3 s to import
-
     q, r, _ = qr(a.T, mode="economic", pivoting=True)
     diag = np.abs(np.diag(r))
     rank = int(np.sum(diag > _TOL * max(1.0, diag[0])))

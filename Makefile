@@ -13,6 +13,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.fouanalys-installed
 ARGS ?=
 REVEAL_VERSION ?= 5.2.1
+# make test runs pytest in this many processes (pytest-xdist): CI has 2 cores, and the one full
+# build of the test run already uses 2 workers itself. TEST_WORKERS=0 runs the tests in one process.
+TEST_WORKERS ?= 2
 
 export UV_PYTHON_DOWNLOADS := never
 export GX_ANALYTICS_ENABLED := false
@@ -56,7 +59,7 @@ synth: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(ARGS)
 
 ## Lint with ruff
 lint: $(STAMP)

@@ -25,16 +25,6 @@ from fouanalys.ingest.processing import load_manifest
 ENTRIES = (*registry.entry_ids("municipality"), "06_region", "tema_forebygga", "tema_luckor")
 
 
-@pytest.fixture(scope="module")
-def processed(tmp_path_factory) -> Path:
-    """The example data's processed tables, made once for the module."""
-    from fouanalys.ingest.processing import process
-
-    root = tmp_path_factory.mktemp("warm")
-    process(EXAMPLE_DATA_DIR, root / "p", report_dir=root / "validation")
-    return root / "p"
-
-
 @pytest.fixture(autouse=True)
 def no_warm_kernel_left():
     """Each test starts and ends without a warm kernel in this process."""
@@ -70,15 +60,40 @@ def run_all(tasks: list[Task], folder: Path, warm_kernel: bool) -> dict[tuple, l
     return found
 
 
+def assert_same(cold: dict[tuple, list], found: dict[tuple, list], run: str) -> None:
+    """Every cold-run notebook equals ``run``'s, code cell by code cell."""
+    for key, cells in cold.items():
+        assert len(found[key]) == len(cells), (run, key)
+        for i, (expected, got) in enumerate(zip(cells, found[key], strict=True)):
+            assert got == expected, f"{run}, {key}, code cell {i}: {got!r:.600}"
+
+
 @pytest.mark.slow
-def test_chapters_in_a_warm_kernel_equal_chapters_in_a_kernel_of_their_own(processed, tmp_path):
-    """One municipality's entries and the region's, each in a kernel of its own, then all in
-    one warm kernel after another municipality's entries and in the reverse order: the same
-    executed notebooks, cell by cell (source, execution count, text, HTML, images)."""
+def test_chapters_in_a_warm_kernel_equal_chapters_in_a_kernel_of_their_own(full_build, tmp_path):
+    """One municipality's entries and the region's (:data:`ENTRIES`), each run here in a kernel
+    of its own (cold), are the same executed notebooks, cell by cell (source, execution count,
+    text, HTML, images), as
+
+    - the test run's full build (``full_build``), where they ran in build order in the warm
+      kernels of its two worker processes, each kernel having run another municipality's
+      entries first (the compared municipality is the second: its entries are the build's
+      tasks 7–12, so neither worker's kernel, replaced after
+      :data:`~fouanalys.build.warm.CHAPTERS_PER_KERNEL` chapters or a failed one, can start
+      on one of them; the build failed none);
+    - all of them run here in one warm kernel in the reverse order, after another
+      municipality's entry: each chapter after the ones that follow it in the build.
+
+    The cold runs read the full build's processed tables, so that their parameters are the
+    build's too. The full build's warm run replaces the test's own run of the other
+    municipality's six entries before the compared ones, which it proved the same way.
+    """
+    summary, root = full_build
+    assert summary.ok, [(r.municipality_code, r.chapter_id, r.error) for r in summary.failed]
+    processed = root / "processed"
     codebook = load_codebook()
-    first, other = codebook.municipality_codes[:2]
+    other, second = codebook.municipality_codes[:2]
     tasks = plan_tasks(
-        [first, other],
+        [other, second],
         load_manifest(processed),
         codebook,
         EXAMPLE_DATA_DIR,
@@ -88,18 +103,20 @@ def test_chapters_in_a_warm_kernel_equal_chapters_in_a_kernel_of_their_own(proce
         formats=(),
     )
     assert len(tasks) == 2 * len(registry.entry_ids("municipality")) + 3
-    others = [t for t in tasks if t.municipality_code == other]
     compared = [t for t in tasks if t.municipality_code != other]
     cold = run_all(compared, tmp_path / "cold", warm_kernel=False)
     assert warm._kernel is None  # the cold runs started no warm kernel
 
-    found = run_all(others + compared[::-1], tmp_path / "warm", warm_kernel=True)
-    assert warm._kernel is not None and warm._kernel.chapters == len(tasks)  # one kernel
+    built = {(r.municipality_code, r.chapter_id): r for r in summary.results}
+    order = list(built)
+    assert [order.index(key) for key in cold][:6] == list(range(6, 12))  # the build's tasks 7–12
+    assert all(not built[key].cached for key in cold)  # executed by this build
+    assert_same(cold, {key: outputs(Path(built[key].notebook)) for key in cold}, "full build")
 
-    for key, cells in cold.items():
-        assert len(found[key]) == len(cells), key
-        for i, (expected, got) in enumerate(zip(cells, found[key], strict=True)):
-            assert got == expected, f"{key}, code cell {i}: {got!r:.600}"
+    before = [t for t in tasks if t.municipality_code == other][-1:]
+    found = run_all(before + compared[::-1], tmp_path / "warm", warm_kernel=True)
+    assert warm._kernel is not None and warm._kernel.chapters == len(compared) + 1  # one kernel
+    assert_same(cold, found, "reverse order")
 
 
 def tiny_task(folder: Path, name: str, cells: list[str], timeout: int = 60) -> Task:

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixture `prepared` is imported from support)
 """Incremental, interrupted and distributed builds, with small stand-in chapter notebooks.
 
 The chapters here are tiny notebooks under the real chapter ids (so the real dependency
@@ -17,11 +18,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from support import copy_prepared, prepared  # noqa: F401 (a fixture)
 
 from fouanalys.build import cache, runner
 from fouanalys.build.cache import key_path
 from fouanalys.chapters import registry
-from fouanalys.config import EXAMPLE_DATA_DIR, PACKAGE_DIR
+from fouanalys.config import PACKAGE_DIR
 from fouanalys.exceptions import BuildError
 from fouanalys.ingest import catalog
 from fouanalys.ingest.catalog import slice_hashes
@@ -54,11 +56,12 @@ def chapter_notebook(body: str = "") -> nbformat.NotebookNode:
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    """A copy of the example data, a notebooks folder with chapter 03, and a build function."""
+def project(prepared, tmp_path, monkeypatch):
+    """A copy of the example data with its processed tables already made (so a build goes
+    straight to the chapters unless the test changes the data), a notebooks folder with
+    chapter 03, and a build function."""
     monkeypatch.setattr(runner, "KERNEL_NAME", "python3")
-    data = tmp_path / "data"
-    shutil.copytree(EXAMPLE_DATA_DIR, data)
+    data, _ = copy_prepared(prepared, tmp_path)
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     nbformat.write(chapter_notebook(), notebooks / "03_insatser.ipynb")
@@ -234,7 +237,6 @@ def test_a_killed_build_leaves_finished_chapters_and_the_next_completes_the_rest
         f"if municipality == '0184' and Path({str(marker)!r}).exists():\n    time.sleep(120)\n"
     )
     nbformat.write(nb, notebooks / "03_insatser.ipynb")
-    build(municipalities=["0125"])  # processes the data once, outside the killed process
     script = (
         "from pathlib import Path\nfrom fouanalys.build import runner\n"
         "runner.KERNEL_NAME = 'python3'\n"

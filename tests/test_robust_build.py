@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (the fixture `project` is imported from test_buildcache)
+# ruff: noqa: F811  (the fixtures `project` and `prepared` are imported from test_buildcache)
 """A build that survives its users: one build at a time per output folder, damaged or missing
 outputs noticed, no leftovers of a killed build, folders moved without a rebuild, and output
 folders that cannot be used named before any work starts.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_buildcache import CODES, chapter_notebook, executed, project  # noqa: F401
+from test_buildcache import CODES, chapter_notebook, executed, prepared, project  # noqa: F401
 
 from fouanalys.build import lock
 from fouanalys.build.folders import OutputFolderError, checked_folder
@@ -232,6 +232,7 @@ def test_moving_the_folders_keeps_every_chapter_and_the_tables(project, monkeypa
 def test_a_killed_processing_step_leaves_nothing_after_the_next_build(project):
     root, data, notebooks, build = project
     processed = root / "processed"
+    shutil.rmtree(processed)  # the prepared tables: this build must process the data itself
     # Processing that stops for good once its first table is staged, and is killed there.
     prelude = (
         "import time\nimport fouanalys.ingest.processing as p\n"

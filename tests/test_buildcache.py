@@ -230,11 +230,12 @@ def test_a_new_mapping_round_reruns_only_its_municipality(project):
 @pytest.mark.slow
 def test_a_killed_build_leaves_finished_chapters_and_the_next_completes_the_rest(project):
     root, data, notebooks, build = project
-    marker = root / "stall"
+    marker, running = root / "stall", root / "stalling"
     marker.touch()
     nb = chapter_notebook(
         "import time\nfrom pathlib import Path\n"
-        f"if municipality == '0184' and Path({str(marker)!r}).exists():\n    time.sleep(120)\n"
+        f"if municipality == '0184' and Path({str(marker)!r}).exists():\n"
+        f"    Path({str(running)!r}).touch()\n    time.sleep(120)\n"
     )
     nbformat.write(nb, notebooks / "03_insatser.ipynb")
     script = (
@@ -247,10 +248,11 @@ def test_a_killed_build_leaves_finished_chapters_and_the_next_completes_the_rest
     )
     proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
     stalled = root / "reports" / "0184"
-    deadline = time.monotonic() + 120
-    while not list(stalled.glob(".03_insatser.tmp-*/*.ipynb")) and time.monotonic() < deadline:
-        time.sleep(0.2)  # wait until the stalled chapter is executing
-    time.sleep(1)
+    deadline = time.monotonic() + 300
+    while not running.exists():  # wait until the stalled chapter is inside its cell
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    assert list(stalled.glob(".03_insatser.tmp-*/*.ipynb"))  # executing in its scratch folder
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     done = root / "reports" / "0125"

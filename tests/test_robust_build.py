@@ -144,17 +144,23 @@ def test_two_builds_into_one_folder_one_waits_and_the_outputs_equal_a_single_bui
     )
     assert refused.returncode == 1
     assert f"process {first.pid}" in refused.stderr and "Traceback" not in refused.stderr
-    second = subprocess.Popen(
-        [sys.executable, "-c", _build_script(root, data, notebooks)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    time.sleep(3)
-    assert second.poll() is None  # waiting for the first
+    said = root / "second.err"
+    with said.open("w") as stderr:
+        second = subprocess.Popen(
+            [sys.executable, "-c", _build_script(root, data, notebooks)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    deadline = time.monotonic() + 120
+    while "Väntar" not in said.read_text(encoding="utf-8"):  # it waits for the first
+        assert time.monotonic() < deadline and second.poll() is None
+        time.sleep(0.1)
+    assert first.poll() is None
     marker.unlink()
     out1, err1 = first.communicate(timeout=180)
-    out2, err2 = second.communicate(timeout=180)
+    out2, _ = second.communicate(timeout=180)
+    err2 = said.read_text(encoding="utf-8")
     assert first.returncode == 0, err1
     assert second.returncode == 0, err2
     assert "MISSLYCKADES" not in out1 + out2
@@ -234,20 +240,21 @@ def test_a_killed_processing_step_leaves_nothing_after_the_next_build(project):
     processed = root / "processed"
     shutil.rmtree(processed)  # the prepared tables: this build must process the data itself
     # Processing that stops for good once its first table is staged, and is killed there.
+    stalling = root / "stalling"
     prelude = (
-        "import time\nimport fouanalys.ingest.processing as p\n"
-        "def stall(path):\n    time.sleep(600)\n"
+        "import time\nfrom pathlib import Path\nimport fouanalys.ingest.processing as p\n"
+        f"def stall(path):\n    Path({str(stalling)!r}).touch()\n    time.sleep(600)\n"
         "p.sha256_file = stall\n"
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", _build_script(root, data, notebooks, prelude=prelude)],
         start_new_session=True,
     )
-    deadline = time.monotonic() + 240
-    while not list(processed.glob(".staging-*/enkat.parquet")):
+    deadline = time.monotonic() + 300
+    while not stalling.exists():  # the first staged table is written, its hash never is
         assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.2)
-    time.sleep(1)
+        time.sleep(0.1)
+    assert list(processed.glob(".staging-*/enkat.parquet"))
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert list(processed.glob(".staging-*"))  # respondent-level rows left behind

@@ -8,7 +8,8 @@ processed once for the session and its processed folder copied into each test, s
 go straight to the chapters. The chapters are small stand-ins (``support.stand_in_notebook``)
 with the real parameters cells, in the project's kernel: the first entry finishes at once,
 every other one waits while a marker file exists, so a signal always finds chapters
-executing and none can finish after it.
+executing; the marker goes right after the signal, so those chapters would finish at once
+unless the build stops them as it promises.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def folders(prepared, tmp_path) -> tuple[Path, Path, Path, Path]:
 
 
 def release(folders) -> None:
-    """Let the stalled stand-in chapters run through."""
+    """Let the stalled stand-in chapters run through (their kernels, unless stopped, would
+    finish them within a fraction of a second)."""
     (folders[3].parent / "stall").unlink()
 
 
@@ -114,7 +116,7 @@ def keys(reports: Path) -> list[Path]:
 
 def stop_after_first_chapter(proc: subprocess.Popen, folders, send) -> dict:
     """Wait until a chapter is installed and another one is executing, ``send`` the signal,
-    wait for the build to exit.
+    let the stalled chapters run on (:func:`release`), wait for the build to exit.
 
     Returns when the signal was sent, the exit status, the seconds until exit and stderr.
     """
@@ -126,6 +128,7 @@ def stop_after_first_chapter(proc: subprocess.Popen, folders, send) -> dict:
         time.sleep(0.1)
     sent = time.time()
     send(proc.pid)
+    release(folders)  # the stalled chapters would finish now: the build must not install them
     try:
         _, stderr = proc.communicate(timeout=30)
     except subprocess.TimeoutExpired:
@@ -232,7 +235,6 @@ def test_sigint_keeps_finished_chapters_and_the_next_build_does_the_rest(folders
     n = assert_stopped_cleanly(stop, reports, "SIGINT")
     finished = {k.parent.name + "/" + k.name.removesuffix(".key.json") for k in keys(reports)}
 
-    release(folders)
     again = start_build(folders, "--jobs", "2")
     out, err = again.communicate(timeout=600)
     assert again.returncode == 0, err

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from fouanalys.codebook import Codebook
 
@@ -142,3 +143,157 @@ def write_example_processed(processed_dir: Path, codebook: Codebook) -> Path:
 
     write_tables(example_tables(codebook), processed_dir, synthetic_manifest(codebook))
     return processed_dir
+
+
+# --- stand-in chapter notebooks for tests of the build's mechanics --------------------------
+
+
+def real_parameters_cell(chapter_id: str) -> str:
+    """The source of the real notebook's cell tagged ``parameters`` for a registry entry."""
+    import nbformat
+
+    from fouanalys.chapters import registry
+    from fouanalys.config import NOTEBOOKS_DIR
+
+    nb = nbformat.read(NOTEBOOKS_DIR / registry.notebook_file(chapter_id), as_version=4)
+    [cell] = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    return cell.source
+
+
+def _reads_cell(chapter_id: str) -> str:
+    """Code that loads every processed table the entry's registry ``reads`` names (the
+    municipality's own rows where it reads only those; for a notebook that serves several
+    entries, what any of them reads) and shows each one's row count, so that a change in
+    what the chapter reads changes what it shows."""
+    from fouanalys.chapters import registry
+
+    notebook = registry.notebook_file(chapter_id)
+    reads: dict[str, str] = {}
+    for entry in registry.entry_ids():  # one notebook may serve several entries
+        if registry.notebook_file(entry) == notebook:
+            reads |= {t: how for t, how in registry.chapter(entry).reads.items()}
+    reads.pop("manifest", None)  # the raw files' facts, not a table
+    return (
+        "from IPython.display import Markdown, display\n"
+        "from fouanalys.ingest.processing import load_table\n"
+        "shown = []\n"
+        f"for name, how in {reads!r}.items():\n"
+        "    rows = load_table(name, processed_dir)\n"
+        "    if how == 'own' and 'kommunkod' in rows.columns:\n"
+        "        rows = rows[rows['kommunkod'] == municipality]\n"
+        "    shown.append(f'{name}: {len(rows)} rader')\n"
+        "display(Markdown('\\n\\n'.join(shown)))\n"
+    )
+
+
+FIGURE_CELL = (
+    "import io\nimport matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+    "from IPython.display import Image, display\n"
+    "fig, ax = plt.subplots(figsize=(2, 1.5))\nax.bar(['a', 'b'], [1, 2])\n"
+    "buf = io.BytesIO()\nfig.savefig(buf, format='png', dpi=50)\nplt.close(fig)\n"
+    "display(Image(buf.getvalue()))\n"
+)
+
+
+def stand_in_notebook(
+    chapter_id: str,
+    body: str = "",
+    stall_while: Path | None = None,
+    figure: bool = False,
+):
+    """A small notebook standing in for a registry entry's chapter or deck, for tests of the
+    build's mechanics (caching, locks, signals, leftovers) rather than of a chapter's content.
+
+    It has the real notebook's parameters cell (so the runner's parameter check and papermill's
+    injection work as for the real one), a title in Markdown, a cell reading what the registry
+    says the entry reads, ``body`` (extra code, run after the reads), a cell that waits while
+    the file ``stall_while`` exists, having touched ``<stall_while>.running`` (so a test
+    waits for that file to catch a chapter executing, instead of sleeping a while), and
+    with ``figure`` a tiny PNG figure. A deck's cells are slides.
+    """
+    import nbformat
+
+    from fouanalys.chapters import registry
+
+    params = nbformat.v4.new_code_cell(real_parameters_cell(chapter_id))
+    params.metadata["tags"] = ["parameters"]
+    cells = [nbformat.v4.new_markdown_cell(f"# {registry.title(chapter_id)}"), params]
+    code = _reads_cell(chapter_id) + body
+    cells.append(nbformat.v4.new_code_cell(code))
+    if stall_while is not None:
+        cells.append(
+            nbformat.v4.new_code_cell(
+                "import time\nfrom pathlib import Path\n"
+                f"Path({str(stall_while)!r} + '.running').touch()\n"
+                f"while Path({str(stall_while)!r}).exists():\n    time.sleep(0.1)\n"
+            )
+        )
+    if figure:
+        cells.append(nbformat.v4.new_code_cell(FIGURE_CELL))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    if registry.kind(chapter_id) == "deck":
+        for cell in nb.cells:
+            cell.metadata["slideshow"] = {"slide_type": "slide"}
+        params.metadata["slideshow"] = {"slide_type": "skip"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
+def write_stand_ins(notebooks_dir: Path, chapters, **kw) -> Path:
+    """Stand-in notebooks (:func:`stand_in_notebook`, ``kw`` for each) for ``chapters``, under
+    the file names the registry gives them, in ``notebooks_dir``."""
+    import nbformat
+
+    from fouanalys.chapters import registry
+
+    notebooks_dir.mkdir(parents=True, exist_ok=True)
+    for chapter_id in chapters:
+        path = notebooks_dir / registry.notebook_file(chapter_id)
+        nbformat.write(stand_in_notebook(chapter_id, **kw), path)
+    return notebooks_dir
+
+
+_PREPARED: dict[Path, tuple[Path, Path]] = {}
+
+
+@pytest.fixture(scope="session")
+def prepared(tmp_path_factory) -> tuple[Path, Path]:
+    """The example data and its processed tables, made once per session (a test module uses
+    it by importing it: ``from support import prepared``); see :func:`prepared_example`."""
+    return prepared_example(tmp_path_factory)
+
+
+def prepared_example(tmp_path_factory) -> tuple[Path, Path]:
+    """A copy of the example data and its processed tables, made once per test session
+    (``(data_dir, processed_dir)``; kept per pytest base folder, so each module that imports
+    the fixture :func:`prepared` gets the same one); read only, copy them with
+    :func:`copy_prepared`."""
+    import shutil
+
+    from fouanalys.config import EXAMPLE_DATA_DIR
+    from fouanalys.ingest.processing import process
+
+    base = tmp_path_factory.getbasetemp()
+    if base not in _PREPARED:
+        root = tmp_path_factory.mktemp("prepared-example")
+        shutil.copytree(EXAMPLE_DATA_DIR, root / "data")
+        process(root / "data", root / "processed", report_dir=root / "validation")
+        _PREPARED[base] = (root / "data", root / "processed")
+    return _PREPARED[base]
+
+
+def copy_prepared(prepared: tuple[Path, Path], to: Path) -> tuple[Path, Path]:
+    """Copies of the prepared example's data and processed folders under ``to``, as
+    ``(to / "data", to / "processed")``: a build there finds the tables current and goes
+    straight to the chapters; a test that changes the data makes them again."""
+    import shutil
+
+    data, processed = prepared
+    shutil.copytree(data, to / "data")
+    shutil.copytree(processed, to / "processed")
+    return to / "data", to / "processed"

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixture `prepared` is imported from support)
 """Incremental, interrupted and distributed builds, with small stand-in chapter notebooks.
 
 The chapters here are tiny notebooks under the real chapter ids (so the real dependency
@@ -17,11 +18,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from support import copy_prepared, prepared  # noqa: F401 (a fixture)
 
 from fouanalys.build import cache, runner
 from fouanalys.build.cache import key_path
 from fouanalys.chapters import registry
-from fouanalys.config import EXAMPLE_DATA_DIR, PACKAGE_DIR
+from fouanalys.config import PACKAGE_DIR
 from fouanalys.exceptions import BuildError
 from fouanalys.ingest import catalog
 from fouanalys.ingest.catalog import slice_hashes
@@ -54,11 +56,12 @@ def chapter_notebook(body: str = "") -> nbformat.NotebookNode:
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    """A copy of the example data, a notebooks folder with chapter 03, and a build function."""
+def project(prepared, tmp_path, monkeypatch):
+    """A copy of the example data with its processed tables already made (so a build goes
+    straight to the chapters unless the test changes the data), a notebooks folder with
+    chapter 03, and a build function."""
     monkeypatch.setattr(runner, "KERNEL_NAME", "python3")
-    data = tmp_path / "data"
-    shutil.copytree(EXAMPLE_DATA_DIR, data)
+    data, _ = copy_prepared(prepared, tmp_path)
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     nbformat.write(chapter_notebook(), notebooks / "03_insatser.ipynb")
@@ -227,14 +230,14 @@ def test_a_new_mapping_round_reruns_only_its_municipality(project):
 @pytest.mark.slow
 def test_a_killed_build_leaves_finished_chapters_and_the_next_completes_the_rest(project):
     root, data, notebooks, build = project
-    marker = root / "stall"
+    marker, running = root / "stall", root / "stalling"
     marker.touch()
     nb = chapter_notebook(
         "import time\nfrom pathlib import Path\n"
-        f"if municipality == '0184' and Path({str(marker)!r}).exists():\n    time.sleep(120)\n"
+        f"if municipality == '0184' and Path({str(marker)!r}).exists():\n"
+        f"    Path({str(running)!r}).touch()\n    time.sleep(120)\n"
     )
     nbformat.write(nb, notebooks / "03_insatser.ipynb")
-    build(municipalities=["0125"])  # processes the data once, outside the killed process
     script = (
         "from pathlib import Path\nfrom fouanalys.build import runner\n"
         "runner.KERNEL_NAME = 'python3'\n"
@@ -245,10 +248,11 @@ def test_a_killed_build_leaves_finished_chapters_and_the_next_completes_the_rest
     )
     proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
     stalled = root / "reports" / "0184"
-    deadline = time.monotonic() + 120
-    while not list(stalled.glob(".03_insatser.tmp-*/*.ipynb")) and time.monotonic() < deadline:
-        time.sleep(0.2)  # wait until the stalled chapter is executing
-    time.sleep(1)
+    deadline = time.monotonic() + 300
+    while not running.exists():  # wait until the stalled chapter is inside its cell
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    assert list(stalled.glob(".03_insatser.tmp-*/*.ipynb"))  # executing in its scratch folder
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     done = root / "reports" / "0125"

@@ -1,9 +1,15 @@
+# ruff: noqa: F811  (the fixture `prepared` is imported from support)
 """Ctrl-C and SIGTERM stop a build within seconds, keep the finished chapters and leave the rest
 to the next build (:mod:`fouanalys.build.interrupt`).
 
-Each test runs ``fouanalys build`` as a person would, in its own process, on one municipality
-with HTML only; the example data is processed once for the module and its processed folder
-copied into each test, so the builds go straight to the chapters.
+Each test runs the ``fouanalys build`` command (``cli.main``) as a person would, in its own
+process, on one municipality with HTML only, over every registry entry; the example data is
+processed once for the session and its processed folder copied into each test, so the builds
+go straight to the chapters. The chapters are small stand-ins (``support.stand_in_notebook``)
+with the real parameters cells, in the project's kernel: the first entry finishes at once,
+every other one waits while a marker file exists, so a signal always finds chapters
+executing; the marker goes right after the signal, so those chapters would finish at once
+unless the build stops them as it promises.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from pathlib import Path
 
 import psutil
 import pytest
+from support import prepared, write_stand_ins  # noqa: F401 (a fixture)
 
-from fouanalys.config import EXAMPLE_DATA_DIR
+from fouanalys.chapters import registry
 from fouanalys.exceptions import BuildInterrupted
 
 CODE = "0123"
@@ -37,34 +44,47 @@ LAST_LINE = re.compile(
 )
 
 
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory) -> tuple[Path, Path]:
-    """A copy of the example data and its processed tables: ``(data_dir, processed_dir)``."""
-    from fouanalys.ingest.processing import process
-
-    root = tmp_path_factory.mktemp("prepared")
-    data = root / "data"
-    shutil.copytree(EXAMPLE_DATA_DIR, data)
-    process(data, root / "processed", report_dir=root / "validation")
-    return data, root / "processed"
-
-
 @pytest.fixture
-def folders(prepared, tmp_path) -> tuple[Path, Path, Path]:
-    """``(data_dir, processed_dir, reports_dir)`` for one test; processing is already done."""
+def folders(prepared, tmp_path) -> tuple[Path, Path, Path, Path]:
+    """``(data_dir, processed_dir, reports_dir, notebooks_dir)`` for one test; processing is
+    already done, and the notebooks are stand-ins: the first entry runs through, the others
+    wait while ``tmp_path / "stall"`` exists (:func:`release` removes it)."""
     data, processed = prepared
     shutil.copytree(processed, tmp_path / "p")
-    return data, tmp_path / "p", tmp_path / "r"
+    notebooks = tmp_path / "notebooks"
+    first, *others = registry.entry_ids()
+    write_stand_ins(notebooks, [first])
+    write_stand_ins(notebooks, others, stall_while=tmp_path / "stall")
+    (tmp_path / "stall").touch()
+    return data, tmp_path / "p", tmp_path / "r", notebooks
+
+
+def release(folders) -> None:
+    """Let the stalled stand-in chapters run through (their kernels, unless stopped, would
+    finish them within a fraction of a second)."""
+    (folders[3].parent / "stall").unlink()
+
+
+#: ``fouanalys build`` (the command's ``cli.main``) on the stand-in notebooks in ``argv[1]``.
+BUILD_COMMAND = (
+    "import sys\nfrom pathlib import Path\nfrom fouanalys import cli\n"
+    "from fouanalys.build import runner\n"
+    "real = runner.build\n"
+    "def build(*args, **kw):\n    return real(*args, notebooks_dir=Path(sys.argv[1]), **kw)\n"
+    "runner.build = build\n"
+    "sys.exit(cli.main(sys.argv[2:]))\n"
+)
 
 
 def start_build(folders, *options: str) -> subprocess.Popen:
     """``fouanalys build`` of one municipality, HTML only, in a session of its own (as a
     terminal starts it: Ctrl-C goes to its whole process group)."""
-    data, processed, reports = folders
+    data, processed, reports, notebooks = folders
     command = [
         sys.executable,
-        "-m",
-        "fouanalys",
+        "-c",
+        BUILD_COMMAND,
+        str(notebooks),
         "build",
         "--data-dir",
         str(data),
@@ -94,19 +114,21 @@ def keys(reports: Path) -> list[Path]:
     return sorted(k for k in reports.rglob("*.key.json") if k.name != "slutrapport.key.json")
 
 
-def stop_after_first_chapter(proc: subprocess.Popen, reports: Path, send) -> dict:
-    """Wait until a chapter is installed, ``send`` the signal, wait for the build to exit.
+def stop_after_first_chapter(proc: subprocess.Popen, folders, send) -> dict:
+    """Wait until a chapter is installed and another one is executing, ``send`` the signal,
+    let the stalled chapters run on (:func:`release`), wait for the build to exit.
 
     Returns when the signal was sent, the exit status, the seconds until exit and stderr.
     """
+    reports, running = folders[2], folders[3].parent / "stall.running"
     deadline = time.monotonic() + 300
-    while not keys(reports / CODE):
+    while not (keys(reports / CODE) and running.exists()):
         assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "no chapter was installed within 300 s"
+        assert time.monotonic() < deadline, "no chapter was installed and executing in 300 s"
         time.sleep(0.1)
-    time.sleep(1)  # other chapters are executing now
     sent = time.time()
     send(proc.pid)
+    release(folders)  # the stalled chapters would finish now: the build must not install them
     try:
         _, stderr = proc.communicate(timeout=30)
     except subprocess.TimeoutExpired:
@@ -207,9 +229,9 @@ def marks(summary: str) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_sigint_keeps_finished_chapters_and_the_next_build_does_the_rest(folders):
-    _, _, reports = folders
+    reports = folders[2]
     proc = start_build(folders, "--jobs", "2")
-    stop = stop_after_first_chapter(proc, reports, lambda pid: os.kill(pid, signal.SIGINT))
+    stop = stop_after_first_chapter(proc, folders, lambda pid: os.kill(pid, signal.SIGINT))
     n = assert_stopped_cleanly(stop, reports, "SIGINT")
     finished = {k.parent.name + "/" + k.name.removesuffix(".key.json") for k in keys(reports)}
 
@@ -234,9 +256,9 @@ def test_sigint_keeps_finished_chapters_and_the_next_build_does_the_rest(folders
     ids=["ctrl-c-in-a-terminal", "sigterm-one-process"],
 )
 def test_a_signal_stops_the_build(folders, jobs, send, signame):
-    _, _, reports = folders
+    reports = folders[2]
     proc = start_build(folders, "--jobs", jobs)
-    stop = stop_after_first_chapter(proc, reports, send)
+    stop = stop_after_first_chapter(proc, folders, send)
     assert_stopped_cleanly(stop, reports, signame)
 
 
@@ -244,12 +266,12 @@ def test_a_signal_stops_the_build(folders, jobs, send, signame):
 def test_sigint_stops_a_build_on_a_dask_cluster(folders):
     from distributed import LocalCluster
 
-    _, _, reports = folders
+    reports = folders[2]
     with LocalCluster(
         n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         proc = start_build(folders, "--scheduler", cluster.scheduler_address)
-        stop = stop_after_first_chapter(proc, reports, lambda pid: os.kill(pid, signal.SIGINT))
+        stop = stop_after_first_chapter(proc, folders, lambda pid: os.kill(pid, signal.SIGINT))
         assert stop["status"] == 130, stop["stderr"]
         assert stop["seconds"] < LIMIT, stop["stderr"]
         assert "Traceback" not in stop["stderr"], stop["stderr"]

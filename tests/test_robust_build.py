@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (the fixture `project` is imported from test_buildcache)
+# ruff: noqa: F811  (the fixtures `project` and `prepared` are imported from test_buildcache)
 """A build that survives its users: one build at a time per output folder, damaged or missing
 outputs noticed, no leftovers of a killed build, folders moved without a rebuild, and output
 folders that cannot be used named before any work starts.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_buildcache import CODES, chapter_notebook, executed, project  # noqa: F401
+from test_buildcache import CODES, chapter_notebook, executed, prepared, project  # noqa: F401
 
 from fouanalys.build import lock
 from fouanalys.build.folders import OutputFolderError, checked_folder
@@ -144,17 +144,23 @@ def test_two_builds_into_one_folder_one_waits_and_the_outputs_equal_a_single_bui
     )
     assert refused.returncode == 1
     assert f"process {first.pid}" in refused.stderr and "Traceback" not in refused.stderr
-    second = subprocess.Popen(
-        [sys.executable, "-c", _build_script(root, data, notebooks)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    time.sleep(3)
-    assert second.poll() is None  # waiting for the first
+    said = root / "second.err"
+    with said.open("w") as stderr:
+        second = subprocess.Popen(
+            [sys.executable, "-c", _build_script(root, data, notebooks)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    deadline = time.monotonic() + 120
+    while "Väntar" not in said.read_text(encoding="utf-8"):  # it waits for the first
+        assert time.monotonic() < deadline and second.poll() is None
+        time.sleep(0.1)
+    assert first.poll() is None
     marker.unlink()
     out1, err1 = first.communicate(timeout=180)
-    out2, err2 = second.communicate(timeout=180)
+    out2, _ = second.communicate(timeout=180)
+    err2 = said.read_text(encoding="utf-8")
     assert first.returncode == 0, err1
     assert second.returncode == 0, err2
     assert "MISSLYCKADES" not in out1 + out2
@@ -232,21 +238,23 @@ def test_moving_the_folders_keeps_every_chapter_and_the_tables(project, monkeypa
 def test_a_killed_processing_step_leaves_nothing_after_the_next_build(project):
     root, data, notebooks, build = project
     processed = root / "processed"
+    shutil.rmtree(processed)  # the prepared tables: this build must process the data itself
     # Processing that stops for good once its first table is staged, and is killed there.
+    stalling = root / "stalling"
     prelude = (
-        "import time\nimport fouanalys.ingest.processing as p\n"
-        "def stall(path):\n    time.sleep(600)\n"
+        "import time\nfrom pathlib import Path\nimport fouanalys.ingest.processing as p\n"
+        f"def stall(path):\n    Path({str(stalling)!r}).touch()\n    time.sleep(600)\n"
         "p.sha256_file = stall\n"
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", _build_script(root, data, notebooks, prelude=prelude)],
         start_new_session=True,
     )
-    deadline = time.monotonic() + 240
-    while not list(processed.glob(".staging-*/enkat.parquet")):
+    deadline = time.monotonic() + 300
+    while not stalling.exists():  # the first staged table is written, its hash never is
         assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.2)
-    time.sleep(1)
+        time.sleep(0.1)
+    assert list(processed.glob(".staging-*/enkat.parquet"))
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert list(processed.glob(".staging-*"))  # respondent-level rows left behind

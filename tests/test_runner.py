@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixture `prepared` is imported from support)
 """The build, end to end on the embedded example: every municipality's chapters are executed.
 
 This is the test that makes CI re-execute each municipality's notebooks on the example data.
@@ -11,13 +12,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from support import copy_prepared, prepared  # noqa: F401 (a fixture)
 
 from fouanalys.build.runner import build, format_summary
 from fouanalys.chapters import registry
-from fouanalys.config import (
-    EXAMPLE_DATA_DIR,
-    SYNTHETIC_BANNER,
-)
+from fouanalys.config import SYNTHETIC_BANNER
 
 
 @pytest.mark.slow
@@ -99,14 +98,15 @@ def _failing_notebook() -> nbformat.NotebookNode:
 
 
 @pytest.mark.slow
-def test_a_failing_chapter_is_kept_named_and_does_not_stop_the_others(tmp_path):
+def test_a_failing_chapter_is_kept_named_and_does_not_stop_the_others(prepared, tmp_path):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     nbformat.write(_failing_notebook(), notebooks / "01_underlag.ipynb")
+    data, processed = copy_prepared(prepared, tmp_path)  # tables made: straight to chapters
     summary = build(
         municipalities=["Ekerö", "0184"],
-        data_dir=EXAMPLE_DATA_DIR,
-        processed_dir=tmp_path / "processed",
+        data_dir=data,
+        processed_dir=processed,
         reports_dir=tmp_path / "reports",
         jobs=1,
         formats=("html",),

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixture `prepared` is imported from support)
 """Seminar decks: the offline reveal.js HTML and the 16:9 PDF of a small test deck."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import re
 
 import nbformat
 import pytest
+from support import copy_prepared, prepared  # noqa: F401 (a fixture)
 
 from fouanalys.build.slides import REVEAL_CONFIG, export_deck, slide_count, slide_types
 from fouanalys.config import SYNTHETIC_BANNER
@@ -252,20 +254,17 @@ def _deck_entry(tema: str):
 
 
 @pytest.fixture
-def deck_project(tmp_path, monkeypatch):
-    """Example data, a notebooks folder with a stand-in chapter 03 and the test deck, a
-    registry of those two entries, and a build function."""
-    import shutil
-
+def deck_project(prepared, tmp_path, monkeypatch):
+    """Example data with its processed tables already made, a notebooks folder with a
+    stand-in chapter 03 and the test deck, a registry of those two entries, and a build
+    function."""
     from test_buildcache import chapter_notebook
 
     from fouanalys.build import runner
     from fouanalys.chapters import registry
-    from fouanalys.config import EXAMPLE_DATA_DIR
 
     monkeypatch.setattr(runner, "KERNEL_NAME", "python3")
-    data = tmp_path / "data"
-    shutil.copytree(EXAMPLE_DATA_DIR, data)
+    data, _ = copy_prepared(prepared, tmp_path)
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     nbformat.write(chapter_notebook(), notebooks / "03_insatser.ipynb")

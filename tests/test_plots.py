@@ -643,3 +643,25 @@ def test_layout_faults_ignores_what_is_not_drawn():
     assert layout_faults(fig) == []
     ax.set_axis_off()  # an axes without axis draws no tick labels
     assert layout_faults(fig) == []
+
+
+def test_a_captioned_figure_checks_the_texts_of_the_png_it_shows(monkeypatch):
+    """The display draws as savefig does (a layout pass and the print) and reads the texts'
+    boxes from that print: the faults are those of the PNG, found without a third draw."""
+    import base64
+
+    from fouanalys.present.figures import captioned, layout_faults
+
+    fig = _figure()
+    fig.axes[0].set_title("En mycket lång titel som inte får plats i en smal figur " * 2)
+    draws = []
+    real_draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, r: draws.append(r) or real_draw(self, r))
+    data, meta = captioned(fig, "Titeln")._repr_mimebundle_()
+    assert len(draws) == 2
+    assert base64.b64decode(data["image/png"]) == _png(fig)
+    monkeypatch.undo()
+    (fault,) = meta["fouanalys"]["layout_faults"]
+    assert "går utanför figurens kant" in fault and [fault] == layout_faults(fig)
+    fig.axes[0].set_title("Kort titel")
+    assert "layout_faults" not in captioned(fig, "Titeln")._repr_mimebundle_()[1]["fouanalys"]

@@ -192,6 +192,15 @@ def _describe(text) -> str:
     return f"'{words[:40]}{'…' if len(words) > 40 else ''}'"
 
 
+def _agg_canvas(fig: Figure):
+    """The figure's Agg canvas, made its canvas if it has none that renders."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if fig.canvas is None or not hasattr(fig.canvas, "get_renderer"):
+        return FigureCanvasAgg(fig)
+    return fig.canvas
+
+
 def layout_faults(fig: Figure) -> list[str]:
     """What a reader would see as broken in ``fig`` at its print size, in Swedish: a text cut
     at the figure's edge, or two texts drawn over each other. Empty when the figure is clean.
@@ -200,15 +209,13 @@ def layout_faults(fig: Figure) -> list[str]:
     on the rendered figure: a box outside the figure by more than :data:`CUT_TOLERANCE_PX`, or
     two boxes whose intersection covers more than :data:`OVERLAP_SHARE` of the smaller one.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = (
-        FigureCanvasAgg(fig)
-        if fig.canvas is None or not hasattr(fig.canvas, "get_renderer")
-        else fig.canvas
-    )
+    canvas = _agg_canvas(fig)
     canvas.draw()
-    renderer = canvas.get_renderer()
+    return _drawn_faults(fig, canvas.get_renderer())
+
+
+def _drawn_faults(fig: Figure, renderer) -> list[str]:
+    """:func:`layout_faults` of a figure as ``renderer`` last drew it (no new draw)."""
     width, height = fig.bbox.width, fig.bbox.height
     boxes = [(t, t.get_window_extent(renderer)) for t in _visible_texts(fig)]
     faults = []
@@ -259,12 +266,20 @@ class Captioned:
     def _repr_mimebundle_(self, include=None, exclude=None):
         import base64
 
+        # The PNG is drawn on the figure's own Agg canvas, whose renderer then holds that
+        # draw: the layout check reads the texts as printed, without a third draw.
+        canvas = _agg_canvas(self.figure)
+        png = self._png()
         data = {
-            "image/png": base64.b64encode(self._png()).decode("ascii"),
+            "image/png": base64.b64encode(png).decode("ascii"),
             "text/plain": f"<Figur: {self.caption}>",
         }
         meta = {"caption": self.caption}
-        faults = layout_faults(self.figure)
+        faults = (
+            _drawn_faults(self.figure, canvas.get_renderer())
+            if self.figure.dpi == FIG_DPI
+            else layout_faults(self.figure)
+        )
         if faults:
             meta["layout_faults"] = faults
         return data, {"fouanalys": meta}

@@ -731,3 +731,46 @@ def test_summary_and_sentence():
     assert "från 3 till 1 person utöver startgruppen" in removal_sentence(one)
     with pytest.raises(NetworkModelError, match="tom"):
         removal_sentence(summary.iloc[0:0])
+
+
+def _networkx_betweenness(graph, rng: np.random.Generator) -> dict:
+    """networkx's own betweenness, with the sources it would draw as the experiment does."""
+    from fouanalys.network import BETWEENNESS_SAMPLE
+
+    if len(graph) <= BETWEENNESS_SAMPLE:
+        return nx.betweenness_centrality(graph)
+    seed = int(rng.integers(2**32))
+    return nx.betweenness_centrality(graph, k=BETWEENNESS_SAMPLE, seed=seed)
+
+
+@pytest.mark.parametrize("trial", range(12))
+def test_betweenness_from_the_rows_equals_networkx(trial):
+    """Exact (≤ 300 nodes) and sampled betweenness, on undirected and directed graphs with
+    self-loops, isolated nodes, several components and labels that are not positions: the
+    same scores as networkx to the last bits and the same ranking, which is all the removal
+    experiment uses."""
+    from fouanalys.network import _betweenness_scores, _rows_of
+
+    n = [2, 3, 40, 299, 301, 700][trial % 6]
+    graph = nx.gnp_random_graph(n, 4 / n, seed=trial, directed=trial % 2 == 1)
+    graph.add_edges_from([(0, 0), (n - 1, n - 1)])
+    graph.add_node("ensam")
+    labels = {v: f"ung {(7919 * i) % 10007:05d}" for i, v in enumerate(graph)}  # not in order
+    graph = nx.relabel_nodes(graph, labels)
+    rows = _rows_of(graph, None)
+    ours = _betweenness_scores(graph, rows.nodes, rows.matrix(), np.random.default_rng(trial))
+    theirs = _networkx_betweenness(graph, np.random.default_rng(trial))
+    expected = np.array([theirs[node] for node in rows.nodes])
+    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-15)
+    assert np.array_equal(np.argsort(-ours, kind="stable"), np.argsort(-expected, kind="stable"))
+    assert expected.max() > 0 or n <= 3
+
+
+def test_betweenness_of_a_multigraph_is_networkx_own():
+    from fouanalys.network import _betweenness_scores, _rows_of
+
+    graph = nx.MultiGraph(nx.path_graph(5))
+    graph.add_edge(1, 2)  # a second edge between 1 and 2
+    rows = _rows_of(graph, None)
+    ours = _betweenness_scores(graph, rows.nodes, rows.matrix(), np.random.default_rng(0))
+    assert ours.tolist() == [nx.betweenness_centrality(graph)[v] for v in rows.nodes]

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from fouanalys import config
 from fouanalys.exceptions import DataValidationError, Problem, UnusableDataError
+from fouanalys.lazy import lazy_names
 
 log = logging.getLogger("fouanalys")
 
@@ -41,13 +42,8 @@ log = logging.getLogger("fouanalys")
 VIEWS = ("coverage_display", "prevalence_display", "priorities_display", "scenario_display")
 
 
-def __getattr__(name: str):
-    """``workbench.prevalence_display`` and the other views, imported when first asked for."""
-    if name in VIEWS:
-        from fouanalys.chapters import views
-
-        return getattr(views, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: ``workbench.prevalence_display`` and the other views, imported when first asked for.
+__getattr__ = lazy_names(__name__, "fouanalys.chapters.views", VIEWS)
 
 
 def __dir__() -> list[str]:

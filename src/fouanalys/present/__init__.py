@@ -6,10 +6,10 @@ Chapters and notebooks build every word and figure a report shows from these mod
 :mod:`~fouanalys.present.style` and :mod:`~fouanalys.present.figures`.
 """
 
-from fouanalys.present.lazy import lazy_names
+from fouanalys.lazy import lazy_names
 from fouanalys.present.tables import Table, table
 
-#: Figures need matplotlib: imported when first used (:mod:`fouanalys.present.lazy`).
+#: Figures need matplotlib: imported when first used (:mod:`fouanalys.lazy`).
 __getattr__ = lazy_names(__name__, f"{__name__}.figures", ("Captioned", "captioned"))
 
 __all__ = ["Captioned", "Table", "captioned", "table"]

@@ -53,9 +53,9 @@ from fouanalys.chapters.insatser.display import (
     status_counts,
     summary_sentences,
 )
-from fouanalys.present.lazy import lazy_names
+from fouanalys.lazy import lazy_names
 
-#: The figures, imported when first used (:mod:`fouanalys.present.lazy`).
+#: The figures, imported when first used (:mod:`fouanalys.lazy`).
 _FIGURES = (
     "coverage_heatmap",
     "factor_coverage_heatmap",

@@ -23,9 +23,9 @@ from fouanalys.chapters.riskfaktorer.display import (
     trend_frame,
     trend_table,
 )
-from fouanalys.present.lazy import lazy_names
+from fouanalys.lazy import lazy_names
 
-#: The figures, imported when first used (:mod:`fouanalys.present.lazy`).
+#: The figures, imported when first used (:mod:`fouanalys.lazy`).
 _FIGURES = (
     "association_figure",
     "ctc_profile_figure",

@@ -183,6 +183,31 @@ def test_what_a_chapter_leaves_in_the_kernel_is_gone_for_the_next(tmp_path):
     assert "secret" not in str(after) and str(tmp_path) in str(after)
 
 
+def test_a_client_asking_for_the_kernel_info_draws_nothing_from_the_random_state(tmp_path):
+    """nbclient asks a kernel for its info before a chapter, and again each second while no
+    reply comes (so more often on a loaded machine); IPython's reply carries a banner with a
+    tip drawn from Python's global random generator. The warm kernel shows no tip, so what a
+    chapter draws does not depend on how many times it was asked."""
+    kernel = warm.kernel_for_chapter(tmp_path)
+    try:
+
+        def draw(asks: int) -> str:
+            kernel.run(warm.RESET.format(cwd=str(tmp_path)), warm.RESET_TIMEOUT)
+            for _ in range(asks):
+                assert kernel.kc.kernel_info(reply=True, timeout=60)["content"]["status"] == "ok"
+            shown = []
+            kernel.kc.execute_interactive(
+                "import random; print(random.random())",
+                timeout=60,
+                output_hook=lambda msg: shown.append(msg["content"].get("text", "")),
+            )
+            return "".join(shown)
+
+        assert draw(0) == draw(3) != ""
+    finally:
+        warm.retire()
+
+
 def test_a_failed_dead_or_stuck_kernel_is_replaced_and_the_chapter_reported(tmp_path):
     (tmp_path / "out").mkdir()
     ok = tiny_task(tmp_path, "ok", ["print('klar')"])

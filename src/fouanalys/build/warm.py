@@ -71,7 +71,12 @@ def snapshot_state() -> None:
 
     import matplotlib
     import numpy as np
+    from IPython import get_ipython
 
+    # IPython answers every kernel_info request with a banner whose tip it draws from Python's
+    # global random generator, and a client waiting for a kernel asks again each second without
+    # a reply: on a loaded machine a chapter would see the generator a draw or two further on.
+    get_ipython().enable_tip = False
     _saved.update(
         rc=dict(matplotlib.rcParams),
         warnings=list(warnings.filters),

@@ -4,11 +4,7 @@ are made once per test run even when pytest-xdist runs the tests in several work
 from __future__ import annotations
 
 import os
-import pickle
 import tempfile
-import traceback
-from collections.abc import Callable
-from typing import TypeVar
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
@@ -19,47 +15,12 @@ os.environ["FOUANALYS_REPORTS_DIR"] = tempfile.mkdtemp(prefix="fouanalys-test-re
 from pathlib import Path
 
 import pytest
-from filelock import FileLock
+from support import once_per_run
 
 from fouanalys.codebook import Codebook, load_codebook
 from fouanalys.config import PROCESSED_DATA_DIR, REPORTS_DIR
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-T = TypeVar("T")
-
-
-def once_per_run(tmp_path_factory, name: str, make: Callable[[Path], T]) -> T:
-    """``make(folder)`` run once per test run, its (picklable) value shared by every worker.
-
-    Without pytest-xdist a session fixture is already made once: ``make`` gets a fresh temporary
-    folder. Under xdist each worker is a process of its own with its own session fixtures, so the
-    first worker to ask makes the value in the run's shared temporary folder (the parent of the
-    workers' own) under a file lock, and pickles it beside; the others wait for the lock and read
-    the same folder and value (pytest-xdist's documented pattern). A failure is recorded too, so
-    that the other workers fail with its traceback instead of making it again.
-    """
-    if os.environ.get("PYTEST_XDIST_WORKER") is None:
-        return make(tmp_path_factory.mktemp(name))
-    shared = tmp_path_factory.getbasetemp().parent
-    value_file, failure_file = shared / f"{name}.pickle", shared / f"{name}.failed"
-    with FileLock(shared / f"{name}.lock"):
-        if value_file.exists():
-            return pickle.loads(value_file.read_bytes())
-        if failure_file.exists():
-            pytest.fail(
-                f"{name} failed in another worker:\n{failure_file.read_text(encoding='utf-8')}",
-                pytrace=False,
-            )
-        folder = shared / name
-        folder.mkdir()
-        try:
-            value = make(folder)
-        except Exception:
-            failure_file.write_text(traceback.format_exc(), encoding="utf-8")
-            raise
-        value_file.write_bytes(pickle.dumps(value))
-        return value
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

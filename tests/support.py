@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 import pytest
+from filelock import FileLock
 
 from fouanalys.codebook import Codebook
 
@@ -200,13 +206,15 @@ def stand_in_notebook(
     body: str = "",
     stall_while: Path | None = None,
     figure: bool = False,
+    title: str | None = None,
 ):
     """A small notebook standing in for a registry entry's chapter or deck, for tests of the
     build's mechanics (caching, locks, signals, leftovers) rather than of a chapter's content.
 
     It has the real notebook's parameters cell (so the runner's parameter check and papermill's
-    injection work as for the real one), a title in Markdown, a cell reading what the registry
-    says the entry reads, ``body`` (extra code, run after the reads), a cell that waits while
+    injection work as for the real one), a title in Markdown (the entry's, or ``title``), a
+    cell reading what the registry says the entry reads, ``body`` (extra code, run after the
+    reads), a cell that waits while
     the file ``stall_while`` exists, having touched ``<stall_while>.running`` (so a test
     waits for that file to catch a chapter executing, instead of sleeping a while), and
     with ``figure`` a tiny PNG figure. A deck's cells are slides.
@@ -217,7 +225,7 @@ def stand_in_notebook(
 
     params = nbformat.v4.new_code_cell(real_parameters_cell(chapter_id))
     params.metadata["tags"] = ["parameters"]
-    cells = [nbformat.v4.new_markdown_cell(f"# {registry.title(chapter_id)}"), params]
+    cells = [nbformat.v4.new_markdown_cell(f"# {title or registry.title(chapter_id)}"), params]
     code = _reads_cell(chapter_id) + body
     cells.append(nbformat.v4.new_code_cell(code))
     if stall_while is not None:
@@ -258,33 +266,66 @@ def write_stand_ins(notebooks_dir: Path, chapters, **kw) -> Path:
     return notebooks_dir
 
 
-_PREPARED: dict[Path, tuple[Path, Path]] = {}
+T = TypeVar("T")
+
+
+def once_per_run(tmp_path_factory, name: str, make: Callable[[Path], T]) -> T:
+    """``make(folder)`` run once per test run, its (picklable) value shared by every worker
+    and every test module that asks.
+
+    The first to ask makes the value in the run's temporary folder under a file lock, and
+    pickles it beside; the others wait for the lock and read the same folder and value
+    (pytest-xdist's documented pattern). Under xdist that folder is the parent of the workers'
+    own, each worker being a process with its own session fixtures; without xdist it is the
+    run's own, where a session fixture that several modules import (each its own definition)
+    still finds the first module's value. A failure is recorded too, so that the others fail
+    with its traceback instead of making it again.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    value_file, failure_file = shared / f"{name}.pickle", shared / f"{name}.failed"
+    with FileLock(shared / f"{name}.lock"):
+        if value_file.exists():
+            return pickle.loads(value_file.read_bytes())
+        if failure_file.exists():
+            pytest.fail(
+                f"{name} failed in another worker:\n{failure_file.read_text(encoding='utf-8')}",
+                pytrace=False,
+            )
+        folder = shared / name
+        folder.mkdir()
+        try:
+            value = make(folder)
+        except Exception:
+            failure_file.write_text(traceback.format_exc(), encoding="utf-8")
+            raise
+        value_file.write_bytes(pickle.dumps(value))
+        return value
 
 
 @pytest.fixture(scope="session")
 def prepared(tmp_path_factory) -> tuple[Path, Path]:
-    """The example data and its processed tables, made once per session (a test module uses
+    """The example data and its processed tables, made once per test run (a test module uses
     it by importing it: ``from support import prepared``); see :func:`prepared_example`."""
     return prepared_example(tmp_path_factory)
 
 
 def prepared_example(tmp_path_factory) -> tuple[Path, Path]:
-    """A copy of the example data and its processed tables, made once per test session
-    (``(data_dir, processed_dir)``; kept per pytest base folder, so each module that imports
-    the fixture :func:`prepared` gets the same one); read only, copy them with
-    :func:`copy_prepared`."""
-    import shutil
+    """A copy of the example data and its processed tables, made once per test run and shared
+    by every worker (:func:`once_per_run`): ``(data_dir, processed_dir)``, read only; copy them
+    with :func:`copy_prepared`."""
 
-    from fouanalys.config import EXAMPLE_DATA_DIR
-    from fouanalys.ingest.processing import process
+    def make(root: Path) -> tuple[Path, Path]:
+        import shutil
 
-    base = tmp_path_factory.getbasetemp()
-    if base not in _PREPARED:
-        root = tmp_path_factory.mktemp("prepared-example")
+        from fouanalys.config import EXAMPLE_DATA_DIR
+        from fouanalys.ingest.processing import process
+
         shutil.copytree(EXAMPLE_DATA_DIR, root / "data")
         process(root / "data", root / "processed", report_dir=root / "validation")
-        _PREPARED[base] = (root / "data", root / "processed")
-    return _PREPARED[base]
+        return root / "data", root / "processed"
+
+    return once_per_run(tmp_path_factory, "prepared-example", make)
 
 
 def copy_prepared(prepared: tuple[Path, Path], to: Path) -> tuple[Path, Path]:

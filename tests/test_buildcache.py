@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from support import copy_prepared, prepared  # noqa: F401 (a fixture)
+from support import copy_prepared, prepared, stand_in_notebook  # noqa: F401 (a fixture)
 
 from fouanalys.build import cache, runner
 from fouanalys.build.cache import key_path
@@ -32,27 +32,9 @@ CODES = ["0125", "0184", "0191"]  # Ekerö, Solna, Sigtuna
 
 
 def chapter_notebook(body: str = "") -> nbformat.NotebookNode:
-    params = nbformat.v4.new_code_cell(
-        "municipality = None\ndata_dir = None\nprocessed_dir = None\nseed = 0"
-    )
-    params.metadata["tags"] = ["parameters"]
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# Testkapitel"),
-        params,
-        nbformat.v4.new_code_cell(
-            "from fouanalys.ingest.processing import load_table\n"
-            "rows = load_table('insatser', processed_dir)\n"
-            "rows = rows[rows['kommunkod'] == municipality]\n" + body
-        ),
-        nbformat.v4.new_code_cell("display(len(rows))"),
-    ]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return nb
+    """Chapter 03's stand-in, titled "Testkapitel" (the tests that damage a built file look
+    for that word), running ``body`` after its reads."""
+    return stand_in_notebook("03_insatser", body, title="Testkapitel")
 
 
 @pytest.fixture

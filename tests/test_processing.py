@@ -105,3 +105,32 @@ def test_narrowed_answers_are_int8_with_the_same_values():
     narrowed = narrow_answers(enkat, cb)
     assert narrowed.dtypes.astype(str).tolist() == ["Int64", "Int8", "Int64"]
     pd.testing.assert_frame_equal(narrowed.astype(enkat.dtypes.to_dict()), enkat)
+
+
+def test_a_table_read_for_one_municipality_is_its_rows_of_the_whole(tmp_path):
+    """The survey's own rows, filtered as the file is read, equal the whole table's rows of
+    that municipality (values and types; a new index); a table without municipalities says
+    so, and a code with no rows gives an empty frame of the same columns."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    codes = rng.choice(["0114", "0123", "0125"], size=500)
+    enkat = pd.DataFrame(
+        {
+            "kommunkod": pd.Categorical(codes),
+            "ar": pd.array(rng.choice([2022, 2024], size=500), dtype="Int64"),
+            "f1": pd.array(rng.integers(0, 4, size=500), dtype="Int8"),
+        }
+    )
+    frames = {"enkat": enkat, "kolada": pd.DataFrame({"kpi": ["N15428"], "varde": [1.5]})}
+    write_tables(frames, tmp_path, {"tables": {}})
+    whole = load_table("enkat", tmp_path)
+    for code in ("0114", "0123", "0125"):
+        own = load_table("enkat", tmp_path, municipality=code)
+        expected = whole.loc[whole["kommunkod"] == code].reset_index(drop=True)
+        pd.testing.assert_frame_equal(own, expected)
+        assert len(own) == (codes == code).sum() > 0
+    none = load_table("enkat", tmp_path, municipality="0191")
+    assert none.empty and list(none.columns) == list(whole.columns)
+    with pytest.raises(FouanalysError, match="kolada.parquet har ingen kolumn kommunkod"):
+        load_table("kolada", tmp_path, municipality="0123")

@@ -277,12 +277,29 @@ def load_manifest(processed_dir: Path | None = None) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def load_table(name: str, processed_dir: Path | None = None) -> pd.DataFrame:
-    """Read one processed table, e.g. ``load_table("insatser")``."""
+def load_table(
+    name: str, processed_dir: Path | None = None, municipality: str | None = None
+) -> pd.DataFrame:
+    """Read one processed table, e.g. ``load_table("insatser")``.
+
+    With ``municipality`` (a code), only that municipality's rows (``kommunkod``), filtered as
+    the file is read: a chapter that needs its own respondents reads the same amount however
+    many municipalities the survey holds (the whole of it would cost every chapter time and
+    memory in proportion to the region). The rows come in file order, on a new index.
+    """
     processed_dir = Path(processed_dir or processed_data_dir())
     path = processed_dir / f"{name}.parquet"
     if not path.is_file():
         raise FouanalysError(
             f"Tabellen {path.name} saknas i {processed_dir}. Kör 'fouanalys build' först."
         )
-    return pd.read_parquet(path)
+    if municipality is None:
+        return pd.read_parquet(path)
+    import pyarrow.parquet as pq
+
+    if "kommunkod" not in pq.read_schema(path).names:
+        raise FouanalysError(
+            f"Tabellen {path.name} har ingen kolumn kommunkod, så den kan inte läsas för en "
+            f"kommun ({municipality}); läs hela tabellen."
+        )
+    return pd.read_parquet(path, filters=[("kommunkod", "==", str(municipality))])

@@ -18,7 +18,9 @@ Run from the repository root::
     synth --municipalities N``: Stockholm County's 26, then made-up ones, with a codebook
     listing them, used through ``$FOUANALYS_CODEBOOK``), every chapter and deck: wall time,
     core-seconds (user + sys of the build and its children), cost per municipality and per
-    chapter, and the peak memory of the build's whole process tree.
+    chapter, and the peak memory of the build's whole process tree (proportional set sizes
+    summed, so that the pages the forked workers share with the build count once; the summed
+    resident sizes, which count them in every process, are printed beside).
 Also the **per-notebook overhead**: papermill on an empty notebook (kernel start) and on one
 that only imports what the chapters import.
 
@@ -140,41 +142,49 @@ def straightforward(data: Path, out: Path, codes: list[str]) -> float:
 @dataclass(frozen=True)
 class Measured:
     """One command's cost: wall seconds, core-seconds (user + sys of it and its children)
-    and the peak of its process tree's summed resident memory, in bytes."""
+    and the peaks of its process tree's memory, in bytes: ``peak`` the proportional set sizes
+    summed (a page shared by several processes counted once in all, split between them: the
+    memory the tree holds), ``peak_rss`` the resident sizes summed (a shared page counted in
+    every process that maps it: the build's workers are forked from it and share its pages)."""
 
     wall: float
     cpu: float
     peak: int
+    peak_rss: int
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    """Resident memory of a process and all its descendants now (those gone count 0)."""
-    total = 0
+def _tree_memory(proc: psutil.Process) -> tuple[int, int]:
+    """Proportional and resident memory of a process and all its descendants now, each
+    summed (those gone count 0; without proportional sizes, as on macOS, resident twice)."""
+    pss = rss = 0
     try:
         tree = [proc, *proc.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0
+        return 0, 0
     for p in tree:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            total += p.memory_info().rss
-    return total
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            info = p.memory_full_info()
+            rss += info.rss
+            pss += getattr(info, "pss", info.rss)
+    return pss, rss
 
 
 def measured_run(cmd: list[str], env: dict | None = None, every: float = 0.5) -> Measured:
     """Run a command as a child and measure it: core-seconds from ``RUSAGE_CHILDREN`` before
     and after (the child's and every descendant it waited for), peak memory by sampling the
-    tree's summed RSS every ``every`` seconds in a thread."""
+    tree's summed proportional and resident sizes every ``every`` seconds in a thread."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     child = subprocess.Popen(
         cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    peak, stop = [0], threading.Event()
+    peak, stop = [0, 0], threading.Event()
 
     def sample() -> None:
         proc = psutil.Process(child.pid)
         while not stop.is_set():
-            peak[0] = max(peak[0], _tree_rss(proc))
+            pss, rss = _tree_memory(proc)
+            peak[:] = max(peak[0], pss), max(peak[1], rss)
             stop.wait(every)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -187,7 +197,7 @@ def measured_run(cmd: list[str], env: dict | None = None, every: float = 0.5) ->
         sys.exit(f"failed: {' '.join(cmd)}\n{out[-2000:]}\n{err[-2000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return Measured(wall, cpu, peak[0])
+    return Measured(wall, cpu, peak[0], peak[1])
 
 
 def growth(tmp: Path, sizes: list[int], formats: str) -> dict[int, Measured]:
@@ -219,7 +229,8 @@ def growth(tmp: Path, sizes: list[int], formats: str) -> dict[int, Measured]:
         print(f"    {n:4} municipalities, {chapters:4} chapters: {m.wall:7.1f} s wall, "
               f"{m.cpu:7.1f} core-s; per municipality {m.cpu / n:5.1f} core-s "
               f"({m.wall / n:5.1f} s wall), per chapter {m.cpu / chapters:4.1f} core-s; "
-              f"peak memory {m.peak / 1024**3:4.2f} GB   target < 4 GB: "
+              f"peak memory {m.peak / 1024**3:4.2f} GB (resident, shared pages counted in "
+              f"each process: {m.peak_rss / 1024**3:4.2f} GB)   target < 4 GB: "
               f"{'met' if m.peak < MEMORY_TARGET else 'MISSED'}")  # fmt: skip
         shutil.rmtree(out, ignore_errors=True)
     if len(results) > 1:

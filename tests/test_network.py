@@ -774,3 +774,17 @@ def test_betweenness_of_a_multigraph_is_networkx_own():
     rows = _rows_of(graph, None)
     ours = _betweenness_scores(graph, rows.nodes, rows.matrix(), np.random.default_rng(0))
     assert ours.tolist() == [nx.betweenness_centrality(graph)[v] for v in rows.nodes]
+
+
+def test_betweenness_is_the_same_searched_one_source_at_a_time(monkeypatch):
+    """On a large graph the sources are searched fewer at a time (memory); the scores stay."""
+    from fouanalys import network
+    from fouanalys.network import _betweenness_scores, _rows_of
+
+    graph = nx.gnp_random_graph(400, 0.01, seed=4)
+    rows = _rows_of(graph, None)
+    together = _betweenness_scores(graph, rows.nodes, rows.matrix(), np.random.default_rng(4))
+    monkeypatch.setattr(network, "_ENTRIES_AT_ONCE", 1)
+    alone = _betweenness_scores(graph, rows.nodes, rows.matrix(), np.random.default_rng(4))
+    np.testing.assert_allclose(alone, together, rtol=1e-12, atol=1e-15)
+    assert together.max() > 0

@@ -688,9 +688,11 @@ def _eigenvector_scores(graph: nx.Graph) -> dict:
     return scores
 
 
-#: Sources whose breadth-first searches :func:`_betweenness` runs side by side (bounds memory:
-#: a few arrays of this many times the number of nodes, and of edges per level).
+#: Sources whose breadth-first searches :func:`_betweenness` runs side by side, at most, and
+#: the most entries (nodes plus neighbour entries, times the sources) searched at once: a few
+#: arrays of that length, about 200 MB at the most, whatever the size of the graph.
 _SOURCES_AT_ONCE = 64
+_ENTRIES_AT_ONCE = 4_000_000
 
 
 def _betweenness(indptr: np.ndarray, indices: np.ndarray, sources: Sequence[int]) -> np.ndarray:
@@ -699,15 +701,17 @@ def _betweenness(indptr: np.ndarray, indices: np.ndarray, sources: Sequence[int]
     Brandes' algorithm as networkx's ``betweenness_centrality`` runs it (breadth first from
     each source along the CSR rows ``indptr``/``indices``, row ``v`` the nodes ``v`` leads to;
     pair dependencies accumulated back from the farthest level; a source's own dependency not
-    counted), a level at a time over arrays instead of a node at a time over dicts, with
-    :data:`_SOURCES_AT_ONCE` sources searched together as copies of the graph side by side
-    (node ``v`` of the ``i``-th copy at position ``i * n + v``). Path counts are exact; the
+    counted), a level at a time over arrays instead of a node at a time over dicts, with up
+    to :data:`_SOURCES_AT_ONCE` sources (fewer on a large graph, :data:`_ENTRIES_AT_ONCE`)
+    searched together as copies of the graph side by side (node ``v`` of the ``i``-th copy at
+    position ``i * n + v``). Path counts are exact; the
     sums differ from networkx's only by the order of adding.
     """
     n = len(indptr) - 1
     between = np.zeros(n)
     sources = np.asarray(sources, dtype=np.int64)
-    for chunk in np.array_split(sources, max(1, -(-len(sources) // _SOURCES_AT_ONCE))):
+    at_once = max(1, min(_SOURCES_AT_ONCE, _ENTRIES_AT_ONCE // max(1, n + len(indices))))
+    for chunk in np.array_split(sources, max(1, -(-len(sources) // at_once))):
         size = len(chunk) * n
         frontier = np.arange(len(chunk)) * n + chunk  # positions in the side-by-side copies
         distance = np.full(size, -1, dtype=np.int64)

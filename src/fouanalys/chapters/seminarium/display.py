@@ -7,14 +7,12 @@ The numbers come from the chapters' functions (``riskfaktorer``, ``insatser``,
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 
 import pandas as pd
 
 from fouanalys.chapters import insatser, kunskapslaget, riskfaktorer
 from fouanalys.codebook import Codebook, load_codebook
-from fouanalys.exceptions import InvalidArgumentError
 from fouanalys.present.labels import GAP_STATUS_LABELS, stage_phrase
 from fouanalys.present.text import format_share, join_words, lower_first
 
@@ -27,21 +25,13 @@ _WORKS = ("hög", "måttlig")
 
 
 def title_text(name: str, manifest: Mapping[str, object], banner: str, subtitle: str = "") -> str:
-    """The title slide in Markdown: "# Upplands Väsby", "Seminarium", the date, the banner.
+    """The title slide in Markdown: "# Upplands Väsby", "Seminarium" and, for the example
+    data (``manifest["synthetic"]``), the banner.
 
-    The date is the day the tables were processed (the manifest's ``created``, in UTC as
-    chapter 01's "Bearbetad"), not the day the deck was run: a deck re-run from the same
-    tables is the same deck, and its date is the data's, as in the report.
-    """
-    created = str(manifest.get("created") or "")
-    try:
-        day = dt.datetime.fromisoformat(created).astimezone(dt.UTC).date().isoformat()
-    except ValueError as err:
-        raise InvalidArgumentError(
-            f"The manifest's 'created' is not an ISO timestamp: {created!r}. "
-            "Process the data again (make process) to write a new manifest."
-        ) from err
-    lines = [f"# {name}", f"## Seminarium{': ' + subtitle if subtitle else ''}", day]
+    No date: the deck's footer carries the build's date on every slide, this one too, and a
+    date written by the notebook would be the day it ran, which a deck re-run from the same
+    tables would change (and which could differ from the footer's)."""
+    lines = [f"# {name}", f"## Seminarium{': ' + subtitle if subtitle else ''}"]
     if manifest.get("synthetic"):
         lines.append(
             f"> **{banner}.** Siffrorna visar hur underlaget fungerar och säger ingenting om "

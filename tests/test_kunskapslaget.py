@@ -182,3 +182,36 @@ def test_notebook_warns_of_a_harmful_approach_and_links_the_action_plan(tmp_path
         d.get("text/html", "") for d in run.data if "Arbetssätt som passar luckorna" in str(d)
     ]
     assert proposed and not any(harmful["namn"] in html for html in proposed)
+
+
+def test_the_summary_counts_gaps_and_approaches_in_good_swedish():
+    """One gap is "kommunens enda lucka", one approach "ett arbetssätt" (neuter), and so is
+    one in use ("ett av dem"); more are counted in words."""
+
+    def sentences(gaps_n: int, approaches: int, used: int) -> list[str]:
+        gaps = pd.DataFrame(
+            {
+                "municipality_code": "0123",
+                "factor": [f"f{i}" for i in range(gaps_n)],
+                "stage": "13-15",
+                "status": "saknas",
+            }
+        )
+        fits = pd.DataFrame(
+            {
+                "municipality_code": "0123",
+                "factor": [f"f{i % gaps_n}" for i in range(approaches)],
+                "stage": "13-15",
+                "approach_id": [f"a{i}" for i in range(approaches)],
+                "in_use": [1 if i < used else 0 for i in range(approaches)],
+            }
+        )
+        return kl.summary_sentences(gaps, fits, pd.DataFrame(), "0123", CB)
+
+    one = sentences(1, 1, 1)
+    assert one[0].startswith("För kommunens enda lucka finns ett arbetssätt i kunskapsbasen")
+    assert one[-1] == "Kommunen använder redan ett av dem i någon pågående insats."
+    two = sentences(2, 3, 2)
+    assert two[0].startswith("För kommunens två luckor finns tre arbetssätt i kunskapsbasen")
+    assert two[-1] == "Kommunen använder redan två av dem i någon pågående insats."
+    assert sentences(2, 2, 0)[-1] == "Kommunen använder inget av dem i dag i någon pågående insats."

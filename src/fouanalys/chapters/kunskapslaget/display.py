@@ -335,9 +335,13 @@ def summary_sentences(
         approaches = fits["approach_id"].nunique()
         used = fits.loc[fits["in_use"] > 0, "approach_id"].nunique()
         gaps_n = len(open_gaps)
+        # "arbetssätt" is neuter: "ett arbetssätt", "ett av dem"; one gap is "enda".
+        which = "enda lucka" if gaps_n == 1 else f"{number_word(gaps_n)} luckor"
+        found = {0: "inget arbetssätt", 1: "ett arbetssätt"}.get(
+            approaches, f"{number_word(approaches)} arbetssätt"
+        )
         out.append(
-            f"För kommunens {number_word(gaps_n)} {'lucka' if gaps_n == 1 else 'luckor'} finns "
-            f"{number_word(approaches)} arbetssätt i kunskapsbasen som riktar sig mot luckans "
+            f"För kommunens {which} finns {found} i kunskapsbasen som riktar sig mot luckans "
             "faktor i rätt ålder och inte har visats öka brottsligheten."
         )
         without = open_gaps.merge(
@@ -352,7 +356,7 @@ def summary_sentences(
                 "i kunskapsbasen."
             )
         out.append(
-            f"Kommunen använder redan {number_word(used)} av dem"
+            f"Kommunen använder redan {'ett' if used == 1 else number_word(used)} av dem"
             if used
             else "Kommunen använder inget av dem i dag"
         )

@@ -753,18 +753,15 @@ def _betweenness_scores(
     import random
 
     n = len(nodes)
+    sampled = n > BETWEENNESS_SAMPLE
+    seed = int(rng.integers(2**32)) if sampled else None
     if graph.is_multigraph():
-        if n <= BETWEENNESS_SAMPLE:
-            scores = nx.betweenness_centrality(graph)
-        else:
-            seed = int(rng.integers(2**32))
-            scores = nx.betweenness_centrality(graph, k=BETWEENNESS_SAMPLE, seed=seed)
+        k = BETWEENNESS_SAMPLE if sampled else None
+        scores = nx.betweenness_centrality(graph, k=k, seed=seed)
         return np.array([scores[node] for node in nodes], dtype=float)
-    if n <= BETWEENNESS_SAMPLE:
-        sources = range(n)
-        between = _betweenness(matrix.indptr, matrix.indices, sources)
+    if not sampled:
+        between = _betweenness(matrix.indptr, matrix.indices, range(n))
         return between * (1 / ((n - 1) * (n - 2))) if n > 2 else between
-    seed = int(rng.integers(2**32))
     sources = random.Random(seed).sample(range(n), BETWEENNESS_SAMPLE)
     between = _betweenness(matrix.indptr, matrix.indices, sources)
     k, pairs = BETWEENNESS_SAMPLE, n - 1

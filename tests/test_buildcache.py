@@ -91,7 +91,16 @@ def test_every_chapter_declares_what_it_reads():
         for names in re.findall(r"for name in \(([^)]*)\)", code):
             loaded |= set(re.findall(r'"(\w+)"', names))
         assert loaded, chapter
-        assert loaded <= set(registry.chapter(chapter).reads), (chapter, loaded)
+        reads = registry.chapter(chapter).reads
+        assert loaded <= set(reads), (chapter, loaded)
+        # A table keyed by the municipality's rows alone is read by them alone.
+        for table in (t for t, scope in reads.items() if scope == registry.READ_ROWS):
+            if table == "manifest":
+                assert "municipality_manifest(load_manifest(" in code, chapter
+                continue
+            calls = re.findall(rf'load_table\(\s*"{table}"([^)]*)\)', code)
+            assert calls, (chapter, table)
+            assert all("municipality=" in c and "reference" not in c for c in calls), calls
 
 
 @pytest.fixture
@@ -207,6 +216,92 @@ def test_a_new_mapping_round_reruns_only_its_municipality(project):
     assert executed(build()) == set()
     (rounds / "2026-12-01.csv").unlink()  # back to the example's own rounds
     assert executed(build()) == {"0191"}
+
+
+def _task_keys(data: Path, processed: Path) -> dict[tuple[str, str], str]:
+    """(municipality or region code, chapter or deck) -> content key, for every entry of
+    every municipality, from the tables in ``processed`` (made from ``data`` if need be)."""
+    from fouanalys.codebook import load_codebook
+    from fouanalys.ingest.processing import process
+
+    codebook = load_codebook()
+    manifest = process(data, processed, codebook, report_dir=processed.parent / "validation")
+    tasks = runner.plan_tasks(
+        codebook.municipality_codes,
+        manifest,
+        codebook,
+        data,
+        processed,
+        processed / "r",
+        chapters=registry.entry_ids(),
+    )
+    assert all(t.key for t in tasks)
+    return {(t.municipality_code, t.chapter_id): t.key for t in tasks}
+
+
+def _changed(before: dict, after: dict) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for task, key in after.items():
+        if before[task] != key:
+            out.setdefault(task[0], set()).add(task[1])
+    return out
+
+
+@pytest.mark.slow
+def test_one_municipalitys_change_rekeys_its_chapters_the_region_and_what_shows_the_region(
+    prepared, tmp_path
+):
+    """The re-run scope, over the real chapters and decks: a change to one municipality's
+    mapping changes the keys of its own chapters and the region's only. A change to its survey
+    also those of the other municipalities' chapters that print the region's survey figures
+    (02 shows the region's risk ratios) or what rests on them (a factor is prioritised against
+    the rest of the region), never their 01, which shows only their own data."""
+    import csv
+    import gzip
+    import io
+    import json
+
+    data, processed = copy_prepared(prepared, tmp_path)
+    region = registry.entry_ids("region")
+    before = _task_keys(data, processed)
+
+    path = data / "insatser.csv"  # Ekerö's interventions (no stored rounds of its own)
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("cp1252")), delimiter=";"))
+    column = rows[0].index("deltagare_per_ar")
+    row = next(r for r in rows[1:] if r[0] == "0125" and r[column])
+    row[column] = str(int(row[column]) + 5)
+    text = io.StringIO()
+    csv.writer(text, delimiter=";", lineterminator="\n").writerows(rows)
+    path.write_bytes(text.getvalue().encode("cp1252"))
+    mapped = _task_keys(data, tmp_path / "mapped")
+    changed = _changed(before, mapped)
+    assert set(changed) == {"0125", "NV"}, changed
+    assert "03_insatser" in changed["0125"] and changed["NV"] == set(region)
+
+    survey = data / "enkat.csv.gz"  # one Ekerö pupil's answers fewer
+    rows = gzip.decompress(survey.read_bytes()).decode("utf-8").split("\n")
+    rows.pop(next(i for i, row in enumerate(rows) if ",Ekerö,Ekerö," in row))
+    survey.write_bytes(gzip.compress("\n".join(rows).encode("utf-8")))
+    answered = _task_keys(data, tmp_path / "answered")
+    changed = _changed(mapped, answered)
+    assert {"02_riskfaktorer", "01_underlag"} <= changed["0125"]
+    assert changed["NV"] >= {"06_region"}
+    others = {code: chapters for code, chapters in changed.items() if code not in ("0125", "NV")}
+    assert others, "the region's survey figures moved, so other chapters must re-run"
+    slices = [json.loads((tmp_path / f / "manifest.json").read_text())["slices"]
+              for f in ("mapped", "answered")]  # fmt: skip
+    for code, chapters in others.items():
+        assert "02_riskfaktorer" in chapters
+        # 01 shows the municipality's own rows only: it re-runs only where they changed (the
+        # disclosure control can hide another cell of a municipality when one of the region's
+        # changes), never for the region's rows or the whole file's facts.
+        own = {
+            t
+            for t in ("enkat", "response", "prevalence")
+            if slices[0][t].get(code) != slices[1][t].get(code)
+        }
+        assert ("01_underlag" in chapters) == bool(own), (code, own)
+    assert any("01_underlag" not in chapters for chapters in others.values())
 
 
 @pytest.mark.slow

@@ -236,9 +236,11 @@ def test_notebook_executes_on_the_example(tmp_path):
         replicates=3,
         model={"skala": 0.5, "manader": 60, "utfall_manader": 36},
     )
-    # state diagram, scenario curves, outcomes, structure, collaboration, regional comparison,
-    # SSPF pairs
-    assert run.figures == 7
+    # state diagram, scenario curves, outcomes, structure, collaboration (the comparison with
+    # the other municipalities is the regional chapter's)
+    assert run.figures == 5
+    source = "".join(c.source for c in run.notebook.cells)
+    assert "visar kapitlet *Regional översikt*" in " ".join(source.split())
     text = run.text
     assert "En skiss, inte en prognos" in text
     assert "Syntetiska exempeldata" in text

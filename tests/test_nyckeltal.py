@@ -13,7 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
-from support import insatser_frame, intervention, run_chapter, synthetic_manifest
+from support import (
+    insatser_frame,
+    intervention,
+    prepared,  # noqa: F401 (a fixture)
+    run_chapter,
+    synthetic_manifest,
+)
 
 from fouanalys import config, keyfigures
 from fouanalys.chapters import nyckeltal as ny
@@ -629,7 +635,9 @@ def test_chapter_01_says_how_to_fetch_kolada_when_it_is_absent(tmp_path):
 def test_chapters_show_the_kolada_section_and_declare_the_table():
     from fouanalys.chapters.registry import chapter
 
-    assert chapter("01_underlag").reads["kolada"] == "all"
+    # the municipality's, the county's and the country's rows; its places made in processing
+    assert chapter("01_underlag").reads["kolada"] == "own"
+    assert chapter("01_underlag").reads["kolada_places"] == "rows"
     for name, heading in (
         ("01_underlag", "## Kommunens sammanhang: nyckeltal från Kolada"),
         ("06_region", "## Nyckeltal från Kolada"),
@@ -646,3 +654,28 @@ def test_chapters_show_the_kolada_section_and_declare_the_table():
     assert headings.index("## Nyckeltal från Kolada") + 1 == headings.index(
         "## Metod och förbehåll"
     )
+
+
+def test_a_municipalitys_own_kolada_rows_and_places_give_the_whole_tables_trends(
+    prepared,  # noqa: F811 (the fixture)
+):
+    """Chapter 01 reads the municipality's, the county's and the country's Kolada rows, its
+    own population and its rows of the processed places; its trends, places and comparisons
+    are those computed from the whole tables, for every municipality."""
+    from fouanalys.ingest.processing import load_table
+
+    _, processed = prepared
+    kolada = keyfigures.with_rates(
+        load_table("kolada", processed), load_table("befolkning", processed), CB
+    )
+    for code in CB.municipality_codes:
+        whole = keyfigures.kpi_trends(kolada, code, CB)
+        assert whole["rank"].notna().any()
+        own = keyfigures.with_rates(
+            load_table("kolada", processed, municipality=code, reference=True),
+            load_table("befolkning", processed, municipality=code),
+            CB,
+        )
+        places = load_table("kolada_places", processed, municipality=code)
+        got = keyfigures.kpi_trends(own, code, CB, places=places)
+        pd.testing.assert_frame_equal(got, whole)

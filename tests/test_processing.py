@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import pytest
 
+from fouanalys.codebook import load_codebook
 from fouanalys.config import MANIFEST_FILE
 from fouanalys.exceptions import FouanalysError
 from fouanalys.ingest.catalog import sha256_file
@@ -17,6 +18,8 @@ from fouanalys.ingest.processing import (
     load_table,
     write_tables,
 )
+
+CB = load_codebook()
 
 
 def _frames(value: int) -> dict[str, pd.DataFrame]:
@@ -132,5 +135,26 @@ def test_a_table_read_for_one_municipality_is_its_rows_of_the_whole(tmp_path):
         assert len(own) == (codes == code).sum() > 0
     none = load_table("enkat", tmp_path, municipality="0191")
     assert none.empty and list(none.columns) == list(whole.columns)
-    with pytest.raises(FouanalysError, match="kolada.parquet har ingen kolumn kommunkod"):
+    with pytest.raises(FouanalysError, match="kolada.parquet har ingen kolumn med kommunkod"):
         load_table("kolada", tmp_path, municipality="0123")
+
+
+def test_a_table_read_with_its_reference_areas_adds_the_region_county_and_country(tmp_path):
+    """``reference=True`` adds the rows of the region (survey tables, ``municipality_code``)
+    and of the county and the country (Kolada, ``municipality_id``), never another
+    municipality's."""
+    region, county, country = CB.reference_codes
+    associations = pd.DataFrame(
+        {"municipality_code": ["0114", region, "0123", region], "rr": [1.0, 2.0, 3.0, 4.0]}
+    )
+    kolada = pd.DataFrame(
+        {"municipality_id": ["0123", county, "0114", country, "0123"], "value": [1, 2, 3, 4, 5]}
+    )
+    write_tables({"associations": associations, "kolada": kolada}, tmp_path, {"tables": {}})
+    own = load_table("associations", tmp_path, municipality="0123")
+    assert own["rr"].tolist() == [3.0]
+    with_region = load_table("associations", tmp_path, municipality="0123", reference=True)
+    assert with_region["municipality_code"].tolist() == [region, "0123", region]
+    assert with_region["rr"].tolist() == [2.0, 3.0, 4.0]
+    areas = load_table("kolada", tmp_path, municipality="0123", reference=True)
+    assert areas["value"].tolist() == [1, 2, 4, 5]

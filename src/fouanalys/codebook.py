@@ -529,6 +529,13 @@ class Codebook(_Model):
     def kolada_unit(self, unit_id: str) -> KoladaUnit:
         return next(u for u in self.kolada_units if u.id == unit_id)
 
+    @property
+    def reference_codes(self) -> tuple[str, ...]:
+        """The areas a municipality's chapter compares it with, as processed tables code them:
+        the region (survey tables), and the county and the country (Kolada)."""
+        codes = (self.region.code, self.county.kolada_id, self.country.kolada_id)
+        return tuple(dict.fromkeys(c for c in codes if c))
+
     def kolada_areas(self) -> dict[str, str]:
         """Kolada id -> name for the municipalities, the county and the country, in order."""
         out = {m.code: m.name for m in self.municipalities}

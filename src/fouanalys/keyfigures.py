@@ -409,12 +409,37 @@ def kpi_comparisons(
     return out
 
 
+def kolada_places(
+    kolada: pd.DataFrame, befolkning: pd.DataFrame | None, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """The processed table of every municipality's places and comparisons: :func:`kpi_comparisons`
+    of the KPIs and their rates (:func:`with_rates`), for all inhabitants, with the area in
+    ``municipality_id`` as in ``kolada``.
+
+    Made once when the data are processed: a municipality's chapter then reads its own rows
+    instead of ranking every municipality again, which would make each chapter's cost grow
+    with the number of municipalities.
+    """
+    places = kpi_comparisons(with_rates(kolada, befolkning, codebook), codebook, gender="T")
+    return places.rename(columns={"area": "municipality_id"})
+
+
 def _with_comparisons(
-    frame: pd.DataFrame, kolada: pd.DataFrame, codebook: Codebook, gender: str
+    frame: pd.DataFrame,
+    kolada: pd.DataFrame,
+    codebook: Codebook,
+    gender: str,
+    places: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """``frame`` (trend or regional rows) with the columns of :func:`kpi_comparisons` for its
-    municipalities' rows; the county's and the country's rows get <NA>."""
-    comparisons = kpi_comparisons(kolada, codebook, gender).drop(columns="value")
+    municipalities' rows; the county's and the country's rows get <NA>. ``places``: the rows of
+    :func:`kolada_places` to take them from (all inhabitants only) instead of computing them
+    from ``kolada``."""
+    if places is not None and gender == "T":
+        comparisons = places.rename(columns={"municipality_id": "area"}).drop(columns="value")
+        comparisons["year"] = comparisons["year"].astype("Int64")
+    else:
+        comparisons = kpi_comparisons(kolada, codebook, gender).drop(columns="value")
     out = frame.merge(comparisons, on=["kpi", "area", "year"], how="left")
     member = out["role"].isin([ROLE_MUNICIPALITY, ROLE_MEMBER])
     for col in COMPARISON_COLUMNS:
@@ -431,6 +456,7 @@ def kpi_trends(
     municipality_code: str,
     codebook: Codebook | None = None,
     gender: str = "T",
+    places: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Each codebook KPI's values for the municipality, the county and the country, by year.
 
@@ -446,6 +472,9 @@ def kpi_trends(
     ``difference``, ``typical_change``, ``changes``, ``comparison``; <NA> for the county and
     the country, and for counts). A year an area has no row for is a row with no value and
     status "". Rates per 1 000 (:func:`with_rates`) follow their count when ``kolada`` has them.
+    ``places``: the municipality's rows of the processed :func:`kolada_places`, so that
+    ``kolada`` need hold only the municipality's, the county's and the country's rows; without
+    it the places are computed among the municipalities in ``kolada``.
     """
     codebook = codebook or load_codebook()
     areas = codebook.kolada_areas()
@@ -488,7 +517,7 @@ def kpi_trends(
     out["status_text"] = [
         status_text(v, s, codebook) for v, s in zip(out["value"], out["status"], strict=True)
     ]
-    return _with_comparisons(out[TREND_COLUMNS], kolada, codebook, gender)
+    return _with_comparisons(out[TREND_COLUMNS], kolada, codebook, gender, places)
 
 
 # --- all municipalities ---------------------------------------------------------------------

@@ -24,11 +24,12 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from fouanalys.chapters.registry import READ_ALL, chapter
+from fouanalys.chapters.registry import READ_ALL, READ_OWN, chapter
 from fouanalys.config import MANIFEST_FILE, is_synthetic
 from fouanalys.exceptions import BuildError
 from fouanalys.ingest.catalog import (
     code_hash,
+    municipality_manifest,
     processing_hash,
     sha256_bytes,
     sha256_file,
@@ -84,9 +85,20 @@ def task_key(
     manifest: Mapping,
     chapter_id: str,
     municipality_code: str,
+    reference_codes: tuple[str, ...] = (),
 ) -> str | None:
     """The content key of one chapter task, or None when the manifest lacks slice hashes (a
-    processed folder from an older version: then the task always runs)."""
+    processed folder from an older version: then the task always runs).
+
+    A table the chapter reads as its own (``READ_OWN``) is keyed by the municipality's rows and
+    those of ``reference_codes`` (the region, the county, the country: what
+    ``load_table(..., reference=True)`` adds), because a chapter compares the municipality with
+    them: a change to another municipality's survey that moves the region's figures re-runs
+    the chapters that print them. A table read strictly by its own rows (``READ_ROWS``) is
+    keyed by those alone. The manifest read as
+    its own is keyed by what a municipality's chapter may show of it
+    (:func:`~fouanalys.ingest.catalog.municipality_manifest`), read whole by the raw files'
+    hashes."""
     slices = manifest.get("slices")
     if not slices:
         return None
@@ -100,13 +112,20 @@ def task_key(
         data["manifest"] = manifest.get("data_version")
     else:
         for table, scope in sorted(reads.items()):
-            if table == "manifest":
+            if table == "manifest" and scope == READ_ALL:
                 data[table] = {
                     name: meta.get("sha256") for name, meta in manifest.get("inputs", {}).items()
                 }
                 continue
+            if table == "manifest":
+                data[table] = municipality_manifest(manifest, municipality_code)
+                continue
             hashes = slices.get(table, {})
-            data[table] = hashes.get("all") if scope == READ_ALL else hashes.get(municipality_code)
+            if scope == READ_ALL:
+                data[table] = hashes.get("all")
+            else:
+                codes = (municipality_code, *(reference_codes if scope == READ_OWN else ()))
+                data[table] = {code: hashes[code] for code in codes if code in hashes}
     payload = {
         "notebook": sha256_file(Path(notebook)),
         "code": chapter_code_hash(chapter_id),

@@ -176,7 +176,15 @@ def plan_tasks(
                         "parameters": parameters,
                     },
                     formats=tuple(formats),
-                    key=task_key(notebook, parameters, tuple(formats), manifest, chapter, code),
+                    key=task_key(
+                        notebook,
+                        parameters,
+                        tuple(formats),
+                        manifest,
+                        chapter,
+                        code,
+                        codebook.reference_codes,
+                    ),
                     kind=registry.kind(chapter),
                 )
             )

@@ -5,11 +5,14 @@ lists, and the index page and final reports take titles and order from it. A new
 notebook, a package under ``fouanalys.chapters`` and one entry here.
 
 ``reads`` says which processed tables the chapter's notebook loads, and whether it needs only
-the municipality's own rows (``"own"``) or the whole table (``"all"``, e.g. to compare with
-the county or the other municipalities); ``"manifest"`` stands for the raw files' facts (names,
-rows, hashes) shown from the manifest. ``packages`` are the chapter packages its notebook and
-their display code use: a change to one of them re-runs this chapter, and only the chapters
-that list it.
+the municipality's own rows and those of the areas it is compared with — the region, the
+county, the country (``"own"``) — or the whole table (``"all"``, e.g. to compare with the
+other municipalities); ``"manifest"`` stands for the raw files' facts shown from the manifest
+(read as ``"rows"``: what :func:`~fouanalys.ingest.catalog.municipality_manifest` keeps).
+``"rows"`` is a table read strictly by the municipality's rows
+(``load_table(name, processed, municipality=code)``): a change to the region's rows leaves it.
+``packages`` are the chapter packages its notebook and their display code use: a change to one
+of them re-runs this chapter, and only the chapters that list it.
 
 Seminar decks (``kind="deck"``) are entries too: the build runs and caches them as it does
 chapters, but exports them as slides and keeps them out of the final reports.
@@ -27,8 +30,12 @@ from fouanalys.exceptions import BuildError
 
 #: A table read in full rather than by the municipality's own rows.
 READ_ALL = "all"
-#: A table read only by the municipality's own rows.
+#: A table read only by the municipality's own rows and its reference areas' (the region, the
+#: county, the country: ``load_table(..., reference=True)``).
 READ_OWN = "own"
+#: A table read strictly by the municipality's own rows, as
+#: ``load_table(name, processed, municipality=code)`` reads it.
+READ_ROWS = "rows"
 
 
 @dataclass(frozen=True)
@@ -54,9 +61,13 @@ class Chapter:
         return self.notebook or f"{self.id}.ipynb"
 
 
-def _reads(own: str = "", whole: str = "") -> dict[str, str]:
+def _reads(own: str = "", whole: str = "", rows: str = "") -> dict[str, str]:
     """``reads`` from space-separated table names: ``_reads(own="gaps", whole="kolada")``."""
-    return {t: READ_OWN for t in own.split()} | {t: READ_ALL for t in whole.split()}
+    return (
+        {t: READ_OWN for t in own.split()}
+        | {t: READ_ALL for t in whole.split()}
+        | {t: READ_ROWS for t in rows.split()}
+    )
 
 
 CHAPTERS: tuple[Chapter, ...] = (
@@ -64,9 +75,13 @@ CHAPTERS: tuple[Chapter, ...] = (
         id="01_underlag",
         title="Underlag och datakvalitet",
         scope="municipality",
-        # Kolada's trends compare the municipality with the county and country rows and rank
-        # it among all municipalities (placements per 1 000 need every municipality's population).
-        reads=_reads(own="enkat insatser response prevalence", whole="manifest kolada befolkning"),
+        # Kolada's trends compare the municipality with the county and the country (their rows
+        # are read as its own) and give its place among all municipalities from kolada_places,
+        # made once in processing; the manifest only as far as municipality_manifest keeps it.
+        reads=_reads(
+            rows="manifest enkat insatser befolkning response prevalence kolada_places",
+            own="kolada",
+        ),
         packages=("underlag", "nyckeltal"),
     ),
     Chapter(
@@ -104,8 +119,10 @@ CHAPTERS: tuple[Chapter, ...] = (
         id="05_natverk",
         title="Nätverksdynamik och samverkan",
         scope="municipality",
-        # The collaboration part compares every municipality's collaboration measures.
-        reads=_reads(own="prevalence associations befolkning", whole="insatser"),
+        # The model falls back on the region's survey shares where the municipality's are
+        # suppressed (own rows include the region's); the comparison of the municipalities'
+        # collaboration is the regional chapter's.
+        reads=_reads(own="prevalence associations befolkning insatser"),
         packages=("natverk",),
     ),
     Chapter(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -87,6 +87,55 @@ def frame_hash(frame) -> str:
     )
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()
+
+
+def municipality_rows(frame) -> dict[str, int]:
+    """Rows per municipality code of a table with a municipality column (county and country
+    rows of Kolada under their ids); empty without such a column."""
+    column = next((c for c in MUNICIPALITY_COLUMNS if c in frame.columns), None)
+    if column is None:
+        return {}
+    counts = frame[column].astype(str).value_counts(sort=False)
+    return {str(code): int(n) for code, n in sorted(counts.items())}
+
+
+#: The raw inputs' facts a municipality's chapter shows (with its own rows): never the file's
+#: hash, path or whole row count, which change with any municipality's data.
+_SHOWN_INPUT_FACTS = ("file", "format", "encoding", "delimiter", "sep", "separator", "decimal")
+
+
+def municipality_manifest(manifest: Mapping, municipality_code: str) -> dict:
+    """What a municipality's chapter may show of the manifest, and so what its content key
+    covers (:mod:`fouanalys.build.cache`): the validation outcome, the package and codebook
+    versions, whether the data are synthetic, which tables there are, and per raw input (the
+    shared files and the municipality's own mapping rounds) its name, format and encoding with
+    ``rows``: the municipality's rows in it.
+
+    Left out, because another municipality's data change them: the files' hashes and whole row
+    counts, the data version, when the tables were made, and other municipalities' rounds. The
+    chapter reads this, not the whole manifest, so it cannot print what its key does not cover.
+    """
+    inputs = {}
+    for name, meta in (manifest.get("inputs") or {}).items():
+        own = (meta.get("municipality_rows") or {}).get(municipality_code)
+        if name.startswith("kartlaggning/") and own is None:
+            continue  # another municipality's mapping round
+        facts = {k: meta[k] for k in _SHOWN_INPUT_FACTS if k in meta}
+        inputs[name] = facts | {"rows": own or 0}
+    validation = manifest.get("validation") or {}
+    return {
+        "municipality_code": municipality_code,
+        "synthetic": bool(manifest.get("synthetic")),
+        "package_version": manifest.get("package_version"),
+        "codebook_version": manifest.get("codebook_version"),
+        "disclosure_threshold": manifest.get("disclosure_threshold"),
+        "validation": {
+            "ok": bool(validation.get("ok", True)),
+            "problems": list(validation.get("problems") or []),
+        },
+        "tables": {name: {} for name in manifest.get("tables") or {}},
+        "inputs": inputs,
+    }
 
 
 def slice_hashes(frame) -> dict[str, str]:

@@ -116,7 +116,9 @@ def derived_tables(
     factor (``factor_research``, :mod:`fouanalys.research`), the answers to Data i Dialog's
     quality questions over the ongoing interventions per level (``quality_profile``,
     :mod:`fouanalys.quality`), and for municipalities with two or more mapping rounds what
-    changed since the previous one (:func:`round_tables`).
+    changed since the previous one (:func:`round_tables`), and with Kolada's figures every
+    municipality's place among the others per KPI and year (``kolada_places``,
+    :func:`fouanalys.keyfigures.kolada_places`).
 
     Respondents the codebook's rules exclude as not serious (:func:`fouanalys.response.unserious`)
     are left out before any index is scored, so every table made from the scores counts only
@@ -148,8 +150,14 @@ def derived_tables(
     approaches = load_knowledge(codebook=codebook)
     links = link_interventions(frames["insatser"], approaches)
     prevalence = prevalence_table(scores, codebook, threshold=threshold)
+    places = {}
+    if "kolada" in frames:
+        from fouanalys.keyfigures import kolada_places
+
+        places["kolada_places"] = kolada_places(frames["kolada"], frames["befolkning"], codebook)
     return {
         **round_tables(frames, prioritised, coverage["gaps"], codebook),
+        **places,
         "response": response_table(enkat, flags, codebook, frames.get("elever")),
         "prevalence": prevalence,
         "levels": levels_table(scores, codebook, threshold=threshold),
@@ -278,15 +286,24 @@ def load_manifest(processed_dir: Path | None = None) -> dict:
 
 
 def load_table(
-    name: str, processed_dir: Path | None = None, municipality: str | None = None
+    name: str,
+    processed_dir: Path | None = None,
+    municipality: str | None = None,
+    reference: bool = False,
 ) -> pd.DataFrame:
     """Read one processed table, e.g. ``load_table("insatser")``.
 
-    With ``municipality`` (a code), only that municipality's rows (``kommunkod``), filtered as
-    the file is read: a chapter that needs its own respondents reads the same amount however
-    many municipalities the survey holds (the whole of it would cost every chapter time and
-    memory in proportion to the region). The rows come in file order, on a new index.
+    With ``municipality`` (a code), only that municipality's rows (its ``kommunkod``,
+    ``municipality_code`` or ``municipality_id``), filtered as the file is read: a chapter that
+    needs its own rows reads the same amount however many municipalities the tables hold (the
+    whole of them would cost every chapter time and memory in proportion to the region). With
+    ``reference`` also the rows of the areas it is compared with
+    (:attr:`~fouanalys.codebook.Codebook.reference_codes`: the region, the county, the
+    country). These are the rows a chapter's content key covers for a table it reads as
+    ``own`` (:mod:`fouanalys.build.cache`). The rows come in file order, on a new index.
     """
+    from fouanalys.ingest.catalog import MUNICIPALITY_COLUMNS
+
     processed_dir = Path(processed_dir or processed_data_dir())
     path = processed_dir / f"{name}.parquet"
     if not path.is_file():
@@ -297,9 +314,18 @@ def load_table(
         return pd.read_parquet(path)
     import pyarrow.parquet as pq
 
-    if "kommunkod" not in pq.read_schema(path).names:
+    names = pq.read_schema(path).names
+    column = next((c for c in MUNICIPALITY_COLUMNS if c in names), None)
+    if column is None:
         raise FouanalysError(
-            f"Tabellen {path.name} har ingen kolumn kommunkod, så den kan inte läsas för en "
+            f"Tabellen {path.name} har ingen kolumn med kommunkod, så den kan inte läsas för en "
             f"kommun ({municipality}); läs hela tabellen."
         )
-    return pd.read_parquet(path, filters=[("kommunkod", "==", str(municipality))])
+    codes = [str(municipality)]
+    if reference:
+        codes += [c for c in load_codebook().reference_codes if c not in codes]
+    try:
+        return pd.read_parquet(path, filters=[(column, "in", codes)])
+    except (TypeError, ValueError, NotImplementedError):  # e.g. an empty table's null column
+        whole = pd.read_parquet(path)
+        return whole.loc[whole[column].astype(str).isin(codes)].reset_index(drop=True)

@@ -38,6 +38,7 @@ from fouanalys.config import (
     validation_report_dir,
 )
 from fouanalys.exceptions import DataValidationError, InputError, Problem, ValidationReport
+from fouanalys.ingest.catalog import municipality_rows
 from fouanalys.ingest.files import atomic_write
 from fouanalys.ingest.glyphs import glyph_warnings
 from fouanalys.ingest.readers import (
@@ -742,6 +743,8 @@ def validate_data_dir(
     if report.ok:
         # Each raw table is let go as soon as it is typed: a large survey is not held twice.
         frames = {name: to_typed(raws.pop(name), name, codebook) for name in list(raws)}
+        for name, frame in frames.items():
+            report.files[name]["municipality_rows"] = municipality_rows(frame)
         if "insatser" in frames:
             typed = [(r, to_typed(raw, "insatser", codebook)) for r, raw in rounds]
             frames["insatser"], frames["insatser_rounds"] = combine_rounds(
@@ -804,6 +807,7 @@ def _read_rounds(
             "file": mapping_round.relative_name,
             "path": str(mapping_round.path),
             "rows": len(raw.frame),
+            "municipality_rows": {mapping_round.municipality_code: len(raw.frame)},
             "sha256": raw.sha256,
             "encoding": raw.encoding,
             "format": raw.format,

@@ -105,6 +105,7 @@ PROCESSED_TABLE_LABELS = {
     "gap_approaches": "Arbetssätt som passar luckorna",
     "need_capacity": "Behov och kapacitet",
     "factor_research": "Forskningen om faktorerna",
+    "kolada_places": "Kommunernas placering i nyckeltalen",
 }
 
 #: What an effect estimate rests on (:data:`fouanalys.knowledge.EVIDENCE_BASES`), in words.

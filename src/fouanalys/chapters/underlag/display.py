@@ -8,7 +8,6 @@ docstrings list the columns. Nothing here reads or writes files or draws.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import PurePath
 
 import numpy as np
@@ -38,6 +37,8 @@ from fouanalys.present.text import (
 )
 from fouanalys.response import unserious
 
+#: The input table's column of the municipality's rows in each file.
+OWN_ROWS = "Kommunens rader"
 #: Order in which the inputs are listed.
 _INPUT_ORDER = ("enkat", "elever", "insatser", "befolkning", "kolada")
 
@@ -85,13 +86,14 @@ def _format_label(meta: Mapping[str, object]) -> str:
 
 
 def input_summary(manifest: Mapping[str, object]) -> pd.DataFrame:
-    """The raw inputs the processed tables were made from, one row per file.
+    """The raw inputs the municipality's tables were made from, one row per file.
 
-    Columns (Swedish display labels):
-    ``Underlag`` (what the file is), ``Fil`` (file name), ``Rader`` (data rows read, Int64),
-    ``Format/Kodning`` (format, text encoding and separator as detected; "okänt" when unknown).
-    The files' checksums are in the provenance block at the end of every chapter and report,
-    so they are printed once.
+    ``manifest``: :func:`fouanalys.ingest.catalog.municipality_manifest`, whose ``rows`` are
+    the municipality's rows of each file (the shared files and its own mapping rounds).
+    Columns (Swedish display labels): ``Underlag`` (what the file is), ``Fil`` (file name),
+    ``Kommunens rader`` (Int64), ``Format/Kodning`` (format, text encoding and separator as
+    detected; "okänt" when unknown). The files' checksums are in the provenance block at the
+    end of every chapter and report, so they are printed once.
     """
     inputs: Mapping[str, Mapping[str, object]] = manifest.get("inputs") or {}  # type: ignore[assignment]
     names = [n for n in _INPUT_ORDER if n in inputs] + sorted(
@@ -105,12 +107,12 @@ def input_summary(manifest: Mapping[str, object]) -> pd.DataFrame:
             {
                 "Underlag": input_label(name),
                 "Fil": str(meta.get("file") or PurePath(str(path)).name),
-                "Rader": meta.get("rows"),
+                OWN_ROWS: meta.get("rows"),
                 "Format/Kodning": _format_label(meta),
             }
         )
-    frame = pd.DataFrame(rows, columns=["Underlag", "Fil", "Rader", "Format/Kodning"])
-    frame["Rader"] = frame["Rader"].astype("Int64")
+    frame = pd.DataFrame(rows, columns=["Underlag", "Fil", OWN_ROWS, "Format/Kodning"])
+    frame[OWN_ROWS] = frame[OWN_ROWS].astype("Int64")
     return frame
 
 
@@ -126,39 +128,25 @@ def _problem_text(problem: object) -> dict[str, str]:
     return {"Fil": "", "Kolumn": "", "Rader": "", "Problem": str(problem)}
 
 
-def _timestamp(value: object) -> str:
-    """ISO timestamp as 'YYYY-MM-DD HH:MM UTC' (the text unchanged when it does not parse)."""
-    if not value:
-        return MISSING
-    try:
-        stamp = datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    if stamp.tzinfo is not None:
-        return stamp.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return stamp.strftime("%Y-%m-%d %H:%M")
-
-
 def validation_summary(manifest: Mapping[str, object]) -> pd.DataFrame:
     """The validation outcome and provenance of the processed tables, as label/value rows.
 
     Columns: ``Uppgift`` (what) and ``Värde`` (its value, as text). Rows: the validation result,
-    the number of problems, when the tables were made, the data version, the package and
-    codebook versions, whether the data are synthetic, and the processed tables with their rows.
+    the number of problems, the package and codebook versions, whether the data are synthetic,
+    and the processed tables. Nothing that changes with another municipality's data (when the
+    tables were made, the data version, whole tables' rows): those are in the provenance block
+    and on the validation page, and the chapter stays as it was when only another
+    municipality's data change (``manifest`` is
+    :func:`fouanalys.ingest.catalog.municipality_manifest`).
     """
     validation: Mapping[str, object] = manifest.get("validation") or {}  # type: ignore[assignment]
     problems = list(validation.get("problems") or [])  # type: ignore[arg-type]
     ok = bool(validation.get("ok", not problems))
     tables: Mapping[str, Mapping[str, object]] = manifest.get("tables") or {}  # type: ignore[assignment]
-    table_text = ", ".join(
-        f"{processed_table_label(name)} ({format_number(int(meta.get('rows', 0)))} rader)"
-        for name, meta in tables.items()
-    )
+    table_text = ", ".join(processed_table_label(name) for name in tables)
     rows = [
         ("Validering", "godkänd" if ok else "underkänd"),
         ("Antal problem", str(len(problems))),
-        ("Bearbetad", _timestamp(manifest.get("created"))),
-        ("Dataversion", str(manifest.get("data_version") or MISSING)),
         ("Paketversion (fouanalys)", str(manifest.get("package_version") or MISSING)),
         ("Kodboksversion", str(manifest.get("codebook_version") or MISSING)),
         ("Syntetiska exempeldata", "ja" if manifest.get("synthetic") else "nej"),

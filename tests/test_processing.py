@@ -139,6 +139,39 @@ def test_a_table_read_for_one_municipality_is_its_rows_of_the_whole(tmp_path):
         load_table("kolada", tmp_path, municipality="0123")
 
 
+def test_a_large_survey_is_stored_in_one_row_group_per_municipality(tmp_path):
+    """Stored municipality by municipality, a large table gets a row group each (so one
+    municipality's read skips the rest) and reads back unchanged, whole or in part; a table
+    whose municipalities are interleaved keeps one group."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from fouanalys.ingest.processing import ROW_GROUPS_FROM
+
+    n = ROW_GROUPS_FROM + 2_000
+    rng = np.random.default_rng(1)
+    codes = np.repeat(["0114", "0123", "0125"], [n // 2, n // 4, n - n // 2 - n // 4])
+    survey = pd.DataFrame(
+        {
+            "ar": pd.array(rng.choice([2022, 2024], size=n), dtype="Int64"),
+            "kommunkod": codes,
+            "kon": pd.Categorical(rng.choice(["Pojke", "Flicka"], size=n)),
+            "f1": pd.array(rng.integers(0, 4, size=n), dtype="Int8"),
+        }
+    )
+    mixed = survey.assign(kommunkod=rng.permutation(codes))
+    write_tables({"enkat": survey, "elever": mixed}, tmp_path, {"tables": {}})
+    assert pq.ParquetFile(tmp_path / "enkat.parquet").metadata.num_row_groups == 3
+    assert pq.ParquetFile(tmp_path / "elever.parquet").metadata.num_row_groups == 1
+    pd.testing.assert_frame_equal(load_table("enkat", tmp_path), survey)
+    pd.testing.assert_frame_equal(load_table("elever", tmp_path), mixed)
+    for code in ("0114", "0123", "0125"):
+        for name, frame in (("enkat", survey), ("elever", mixed)):
+            own = load_table(name, tmp_path, municipality=code)
+            expected = frame.loc[frame["kommunkod"] == code].reset_index(drop=True)
+            pd.testing.assert_frame_equal(own, expected)
+
+
 def test_a_table_read_with_its_reference_areas_adds_the_region_county_and_country(tmp_path):
     """``reference=True`` adds the rows of the region (survey tables, ``municipality_code``)
     and of the county and the country (Kolada, ``municipality_id``), never another

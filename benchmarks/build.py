@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/build.py                 # (a) (b) (c) (d) and the overhead
+    .venv/bin/python benchmarks/build.py                 # (a) to (e) and the overhead
     .venv/bin/python benchmarks/build.py --only a,c      # a subset
 
 (a) **Cold build with the tool**: ``fouanalys build`` into empty processed and reports folders
@@ -21,6 +21,10 @@ Run from the repository root::
     chapter, and the peak memory of the build's whole process tree (proportional set sizes
     summed, so that the pages the forked workers share with the build count once; the summed
     resident sizes, which count them in every process, are printed beside).
+(e) **One municipality's change**: on (a)'s folders, a copy of the example data (nothing
+    should re-run), then one of Ekerö's interventions with more participants (its mapping:
+    only Ekerö's chapters and the region's should re-run), then one Ekerö pupil's answers fewer
+    (its survey: also what other municipalities print of the region's survey figures).
 Also the **per-notebook overhead**: papermill on an empty notebook (kernel start) and on one
 that only imports what the chapters import.
 
@@ -69,11 +73,16 @@ def children_cpu() -> float:
 
 def run(cmd: list[str], env: dict | None = None) -> float:
     """Run a command, fail loudly, return its wall time in seconds."""
+    return run_output(cmd, env)[0]
+
+
+def run_output(cmd: list[str], env: dict | None = None) -> tuple[float, str]:
+    """Run a command, fail loudly, return its wall time in seconds and what it printed."""
     started = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    return time.perf_counter() - started
+    return time.perf_counter() - started, done.stdout
 
 
 def timed(job, *args) -> tuple[float, float]:
@@ -92,7 +101,11 @@ def notebooks(codes: list[str]) -> list[tuple[str, str]]:
 
 
 def tool_build(data: Path, out: Path, env: dict | None = None) -> float:
-    return run(
+    return tool_build_output(data, out, env)[0]
+
+
+def tool_build_output(data: Path, out: Path, env: dict | None = None) -> tuple[float, str]:
+    return run_output(
         [
             str(BIN / "python"), "-m", "fouanalys", "build", "--no-progress",
             "--data-dir", str(data),
@@ -101,6 +114,65 @@ def tool_build(data: Path, out: Path, env: dict | None = None) -> float:
         ],
         env,
     )  # fmt: skip
+
+
+def _more_participants(data: Path, code: str = "0125") -> None:
+    """One of the municipality's interventions with five more participants a year."""
+    import csv
+    import io
+
+    path = data / "insatser.csv"
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("cp1252")), delimiter=";"))
+    column = rows[0].index("deltagare_per_ar")
+    row = next(r for r in rows[1:] if r[0] == code and r[column])
+    row[column] = str(int(row[column]) + 5)
+    text = io.StringIO()
+    csv.writer(text, delimiter=";", lineterminator="\n").writerows(rows)
+    path.write_bytes(text.getvalue().encode("cp1252"))
+
+
+def _one_pupil_fewer(data: Path, name: str = "Ekerö") -> None:
+    """The survey without one of the municipality's pupils."""
+    import gzip
+
+    path = data / "enkat.csv.gz"
+    rows = gzip.decompress(path.read_bytes()).decode("utf-8").split("\n")
+    rows.pop(next(i for i, row in enumerate(rows) if f",{name},{name}," in row))
+    path.write_bytes(gzip.compress("\n".join(rows).encode("utf-8")))
+
+
+def rerun_scope(tmp: Path, codes: list[str]) -> None:
+    """(e): rebuild (a)'s folders after one change at a time to a copy of the example data;
+    print which chapters each rebuild executed (the build's summary marks them "klar")."""
+    from fouanalys.chapters import registry
+    from fouanalys.codebook import load_codebook
+
+    codebook = load_codebook()
+    names = {code: codebook.municipality_name(code) for code in codes}
+    own, regional = len(registry.entry_ids("municipality")), len(registry.entry_ids("region"))
+    data = tmp / "e-data"
+    shutil.copytree(EXAMPLE, data)
+    print("(e) one municipality's change, rebuilt on (a)'s folders:")
+    for label, change in (
+        ("the same data in another folder", None),
+        ("one of Ekerö's interventions, 5 more participants a year", _more_participants),
+        ("one Ekerö pupil's answers fewer in the survey", _one_pupil_fewer),
+    ):
+        if change is not None:
+            change(data)
+        wall, printed = tool_build_output(data, tmp / "a")
+        ran: dict[str, list[str]] = {}
+        for line in printed.splitlines():
+            parts = line.split()
+            # "  0125 Ekerö  03_insatser  klar  12.3 s": code, name, chapter, mark, seconds
+            if len(parts) >= 5 and parts[0] in (*codes, "NV") and parts[-3] == "klar":
+                ran.setdefault(parts[0], []).append(parts[-4])
+        others = {c: ran[c] for c in ran if c not in ("0125", "NV")}
+        print(f"    {label}: {wall:.1f} s; re-ran Ekerö {len(ran.get('0125', []))} of {own}, "
+              f"the region {len(ran.get('NV', []))} of {regional}, other municipalities "
+              f"{sum(map(len, others.values()))} of {own * (len(codes) - 1)}"
+              + (f" ({', '.join(sorted({c for cs in others.values() for c in cs}))} in "
+                 f"{', '.join(names[c] for c in others)})" if others else ""))  # fmt: skip
 
 
 def straightforward(data: Path, out: Path, codes: list[str]) -> float:
@@ -277,7 +349,7 @@ def chapter_seconds(reports: Path) -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="a,b,c,d,o", help="which parts: a,b,c,d,o")
+    parser.add_argument("--only", default="a,b,c,d,e,o", help="which parts: a,b,c,d,e,o")
     parser.add_argument(
         "--sizes", default="26,100", help="(d): numbers of municipalities, e.g. 26,100"
     )
@@ -309,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
             results["c"] = tool_build(EXAMPLE, tmp / "a")
             print(f"(c) no-change rebuild (new process):    {results['c']:7.2f} s   "
                   f"target < 1 s: {'met' if results['c'] < 1 else 'MISSED'}")  # fmt: skip
+        if "e" in parts and "a" in results:
+            rerun_scope(tmp, codes)
         if "b" in parts:
             results["b"], cpu["b"] = timed(straightforward, EXAMPLE, tmp / "b", codes)
             print(f"(b) papermill + nbconvert CLI loop:     {results['b']:7.1f} s")

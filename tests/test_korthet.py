@@ -12,9 +12,12 @@ import html
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from support import prepared  # noqa: F401 (a fixture)
 
 from fouanalys.chapters import korthet
+from fouanalys.codebook import load_codebook
 
 CODE = "0123"
 _TAGS = re.compile(r"<[^>]+>")
@@ -23,6 +26,25 @@ _NUMBER = re.compile(r"\d+(?:[\u202f\u00a0 ]\d{3})*(?:,\d+)?")
 
 def _text(fragment: str) -> str:
     return " ".join(html.unescape(_TAGS.sub(" ", fragment)).split())
+
+
+def test_a_municipalitys_summary_from_its_own_rows_is_the_one_from_the_whole_tables(
+    prepared,  # noqa: F811 (the fixture)
+):
+    """The final report's summary reads the municipality's rows (and the region's, county's
+    and country's) and its Kolada places, as chapter 01 does: for every municipality, the same
+    points as from the whole tables."""
+    _, processed = prepared
+
+    def whole(name: str) -> pd.DataFrame | None:
+        path = processed / f"{name}.parquet"
+        return pd.read_parquet(path) if path.is_file() and name != "kolada_places" else None
+
+    codebook = load_codebook()
+    for code in codebook.municipality_codes:
+        expected = korthet.municipality_points(whole, code, codebook)
+        assert "Vad nyckeltalen säger" in expected
+        assert korthet.summary_points(processed, code) == expected
 
 
 def test_points_html_links_each_point_and_escapes_it():

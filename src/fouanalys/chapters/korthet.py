@@ -22,6 +22,7 @@ from fouanalys import keyfigures
 from fouanalys.chapters import insatser, kunskapslaget, nyckeltal, region, riskfaktorer
 from fouanalys.chapters.registry import title
 from fouanalys.codebook import Codebook, load_codebook
+from fouanalys.exceptions import FouanalysError
 from fouanalys.present.text import number_word
 
 #: How many prioritised factors and gaps the summary names at most (the rest are counted).
@@ -48,7 +49,9 @@ def municipality_points(
     load: Callable[[str], pd.DataFrame | None], code: str, codebook: Codebook | None = None
 ) -> dict[str, list[Point]]:
     """The summary of one municipality's report, by heading; ``load(name)`` gives a processed
-    table (None when it is missing)."""
+    table (None when it is missing): whole, or the municipality's rows with those of the
+    region, the county and the country (then ``kolada_places`` is needed for Kolada's places,
+    as in chapter 01)."""
     codebook = codebook or load_codebook()
     out: dict[str, list[Point]] = {}
     prevalence, priorities, chosen = (
@@ -84,7 +87,10 @@ def municipality_points(
     kolada, befolkning = load("kolada"), load("befolkning")
     if kolada is not None and befolkning is not None:
         trend = keyfigures.kpi_trends(
-            keyfigures.with_rates(kolada, befolkning, codebook), code, codebook
+            keyfigures.with_rates(kolada, befolkning, codebook),
+            code,
+            codebook,
+            places=load("kolada_places"),
         )
         # the figures that differ from the county by the chapter's rule; the rest are counted
         sentences = _plain(nyckeltal.brief_comparisons(trend)) if len(trend) else []
@@ -135,14 +141,27 @@ def region_points(
 def summary_points(processed_dir: Path | str, code: str) -> dict[str, list[Point]]:
     """The summary for ``code`` (a municipality, or the region's code) from the processed
     tables in ``processed_dir``."""
+    from fouanalys.ingest.processing import load_table
+
     folder = Path(processed_dir)
+    codebook = load_codebook()
+    regional = code == codebook.region.code
 
     def load(name: str) -> pd.DataFrame | None:
+        """The table whole for the region; for a municipality its own rows and those of the
+        areas it is compared with, as its chapters read them, so that a report's cost does
+        not grow with the number of municipalities."""
         path = folder / f"{name}.parquet"
-        return pd.read_parquet(path) if path.is_file() else None
+        if not path.is_file():
+            return None
+        if regional:
+            return pd.read_parquet(path)
+        try:
+            return load_table(name, folder, municipality=code, reference=True)
+        except FouanalysError:  # a table without municipalities: the knowledge base
+            return pd.read_parquet(path)
 
-    codebook = load_codebook()
-    if code == codebook.region.code:
+    if regional:
         return region_points(load, codebook)
     return municipality_points(load, code, codebook)
 

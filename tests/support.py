@@ -130,14 +130,15 @@ def run_chapter(notebook: Path, out: Path, **parameters) -> ExecutedChapter:
     return ExecutedChapter(nb, outputs, data, text)
 
 
-def example_tables(codebook: Codebook) -> dict[str, pd.DataFrame]:
-    """The embedded example's typed and derived tables, as the build makes them (without GX)."""
+def example_tables(codebook: Codebook, kolada: bool = False) -> dict[str, pd.DataFrame]:
+    """The embedded example's typed and derived tables, as the build makes them (without GX);
+    with ``kolada`` also Kolada's figures and the places made from them."""
     from fouanalys import config
     from fouanalys.ingest import readers
     from fouanalys.ingest.processing import derived_tables
 
     frames = {}
-    for name in ("enkat", "insatser", "befolkning", "elever"):
+    for name in ("enkat", "insatser", "befolkning", "elever", *(("kolada",) if kolada else ())):
         path = readers.find_input(config.EXAMPLE_DATA_DIR, name)
         frames[name] = readers.to_typed(readers.read_raw(path, name, codebook), name, codebook)
     return frames | derived_tables(frames, codebook)

@@ -79,28 +79,45 @@ def test_slice_hashes_separate_municipalities():
 
 
 def test_every_chapter_declares_what_it_reads():
-    """The declarations cover every table the chapter and deck notebooks load."""
+    """The declarations cover every table the chapter and deck notebooks load, and each is
+    loaded as its key covers it: a table keyed by the municipality's rows (with the reference
+    areas', or alone) is read by those rows only, so a chapter cannot show what its key misses;
+    a table keyed whole is read whole."""
     import re
 
     from fouanalys.config import NOTEBOOKS_DIR
 
+    own_call = "municipality=kommunkod, reference=True"
     for chapter in registry.entry_ids():
         nb = nbformat.read(NOTEBOOKS_DIR / registry.notebook_file(chapter), as_version=4)
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-        loaded = set(re.findall(r'load_table\(\s*"(\w+)"', code))
-        for names in re.findall(r"for name in \(([^)]*)\)", code):
-            loaded |= set(re.findall(r'"(\w+)"', names))
-        assert loaded, chapter
+        calls: dict[str, list[str]] = {}  # table -> the arguments it is loaded with
+        for name, args in re.findall(r'load_table\(\s*"(\w+)"([^)]*)\)', code):
+            calls.setdefault(name, []).append(args)
+        for name in re.findall(r'egna\(\s*"(\w+)"\)', code):
+            assert f"egna = partial(load_table, processed_dir=processed, {own_call})" in code
+            calls.setdefault(name, []).append(own_call)
+        for args, names in re.findall(
+            r"load_table\(name,([^)]*)\)\s*for name in \(([^)]*)\)", code
+        ):
+            for name in re.findall(r'"(\w+)"', names):
+                calls.setdefault(name, []).append(args)
+        assert calls, chapter
         reads = registry.chapter(chapter).reads
-        assert loaded <= set(reads), (chapter, loaded)
-        # A table keyed by the municipality's rows alone is read by them alone.
-        for table in (t for t, scope in reads.items() if scope == registry.READ_ROWS):
+        assert set(calls) <= set(reads), (chapter, set(calls) - set(reads))
+        for table, scope in reads.items():
             if table == "manifest":
-                assert "municipality_manifest(load_manifest(" in code, chapter
+                if scope == registry.READ_ROWS:
+                    assert "municipality_manifest(load_manifest(" in code, chapter
                 continue
-            calls = re.findall(rf'load_table\(\s*"{table}"([^)]*)\)', code)
-            assert calls, (chapter, table)
-            assert all("municipality=" in c and "reference" not in c for c in calls), calls
+            assert calls.get(table), (chapter, table, "declared but not loaded")
+            for args in calls[table]:
+                if scope == registry.READ_ALL:
+                    assert "municipality=" not in args, (chapter, table, args)
+                elif scope == registry.READ_OWN:
+                    assert own_call in args, (chapter, table, args)
+                else:
+                    assert "municipality=kommunkod" in args and "reference" not in args
 
 
 @pytest.fixture

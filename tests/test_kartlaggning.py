@@ -832,7 +832,7 @@ def test_committed_notebook_is_clean():
     assert "print(" not in source
     for table in ("insatser", "coverage", "factor_coverage", "targeting_coverage", "gaps",
                   "quality_profile"):  # fmt: skip
-        assert f'load_table("{table}", processed)' in source
+        assert f'egna("{table}")' in source  # its own rows and the region's
     headings = [
         line
         for c in nb.cells

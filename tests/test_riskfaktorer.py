@@ -687,7 +687,7 @@ def test_committed_notebook_is_clean():
     assert not re.search(r"^\s*(def|class) ", source, re.MULTILINE)
     assert "print(" not in source
     for table in ("prevalence", "priorities", "associations"):
-        assert f'load_table("{table}", processed)' in source
+        assert f'egna("{table}")' in source  # its own rows and the region's
 
 
 def _small_processed_dir(out: Path) -> dict[str, pd.DataFrame]:

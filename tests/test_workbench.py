@@ -24,7 +24,6 @@ from fouanalys.chapters import registry
 from fouanalys.codebook import load_codebook
 from fouanalys.exceptions import DataValidationError, FouanalysError, Problem
 from fouanalys.ingest import catalog, processing
-from fouanalys.ingest import readers as fio
 from fouanalys.ingest.rounds import find_rounds
 from fouanalys.present.tables import Table
 from fouanalys.prevalence import PREVALENCE_COLUMNS, PRIORITY_COLUMNS
@@ -359,10 +358,7 @@ def test_scenario_display_formats_the_model_summary():
 def example_processed(tmp_path_factory) -> Path:
     """The example's processed tables (Kolada included), without Great Expectations."""
     out = tmp_path_factory.mktemp("processed")
-    frames = example_tables(CB)
-    path = fio.find_input(config.EXAMPLE_DATA_DIR, "kolada")
-    frames["kolada"] = fio.to_typed(fio.read_raw(path, "kolada", CB), "kolada", CB)
-    processing.write_tables(frames, out, synthetic_manifest(CB))
+    processing.write_tables(example_tables(CB, kolada=True), out, synthetic_manifest(CB))
     return out
 
 

@@ -186,7 +186,7 @@ def _reads_cell(chapter_id: str) -> str:
         "shown = []\n"
         f"for name, how in {reads!r}.items():\n"
         "    rows = load_table(name, processed_dir)\n"
-        "    if how == 'own' and 'kommunkod' in rows.columns:\n"
+        "    if how != 'all' and 'kommunkod' in rows.columns:\n"
         "        rows = rows[rows['kommunkod'] == municipality]\n"
         "    shown.append(f'{name}: {len(rows)} rader')\n"
         "display(Markdown('\\n\\n'.join(shown)))\n"

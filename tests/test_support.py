@@ -25,7 +25,7 @@ def test_stand_ins_have_the_real_parameters_and_read_what_the_registry_lists(tmp
         real = pm.inspect_notebook(str(NOTEBOOKS_DIR / registry.notebook_file(entry)))
         assert pm.inspect_notebook(str(path)) == real, entry
         code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
-        loaded = set(re.findall(r"'(\w+)': '(?:own|all)'", code))
+        loaded = set(re.findall(r"'(\w+)': '(?:own|all|rows)'", code))
         assert set(registry.chapter(entry).reads) - {"manifest"} <= loaded, entry
         assert "stall" in code and "savefig" in code
         if registry.kind(entry) == "deck":

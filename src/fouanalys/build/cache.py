@@ -112,13 +112,13 @@ def task_key(
         data["manifest"] = manifest.get("data_version")
     else:
         for table, scope in sorted(reads.items()):
-            if table == "manifest" and scope == READ_ALL:
-                data[table] = {
-                    name: meta.get("sha256") for name, meta in manifest.get("inputs", {}).items()
-                }
-                continue
             if table == "manifest":
-                data[table] = municipality_manifest(manifest, municipality_code)
+                inputs = manifest.get("inputs", {})
+                data[table] = (
+                    {name: meta.get("sha256") for name, meta in inputs.items()}
+                    if scope == READ_ALL
+                    else municipality_manifest(manifest, municipality_code)
+                )
                 continue
             hashes = slices.get(table, {})
             if scope == READ_ALL:

@@ -89,10 +89,17 @@ def frame_hash(frame) -> str:
     return digest.hexdigest()
 
 
+def municipality_column(columns: Iterable[str]) -> str | None:
+    """The column of ``columns`` that holds municipality codes (:data:`MUNICIPALITY_COLUMNS`),
+    or None."""
+    names = set(columns)
+    return next((c for c in MUNICIPALITY_COLUMNS if c in names), None)
+
+
 def municipality_rows(frame) -> dict[str, int]:
     """Rows per municipality code of a table with a municipality column (county and country
     rows of Kolada under their ids); empty without such a column."""
-    column = next((c for c in MUNICIPALITY_COLUMNS if c in frame.columns), None)
+    column = municipality_column(frame.columns)
     if column is None:
         return {}
     counts = frame[column].astype(str).value_counts(sort=False)
@@ -142,7 +149,7 @@ def slice_hashes(frame) -> dict[str, str]:
     """``{"all": hash of the table}`` plus one hash per municipality's rows, when the table has
     a municipality column."""
     out = {"all": frame_hash(frame)}
-    column = next((c for c in MUNICIPALITY_COLUMNS if c in frame.columns), None)
+    column = municipality_column(frame.columns)
     if column is not None:
         for code, rows in frame.groupby(column, sort=True, dropna=True):
             out[str(code)] = frame_hash(rows)

@@ -253,9 +253,9 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     municipality by municipality (the survey) gets one row group per municipality: a chapter's
     read of its own rows (:func:`load_table`) then skips the others' by the groups' statistics
     instead of decoding the whole file, so it costs the same at 8 municipalities as at 100."""
-    from fouanalys.ingest.catalog import MUNICIPALITY_COLUMNS
+    from fouanalys.ingest.catalog import municipality_column
 
-    column = next((c for c in MUNICIPALITY_COLUMNS if c in frame.columns), None)
+    column = municipality_column(frame.columns)
     if column is None or len(frame) < ROW_GROUPS_FROM:
         frame.to_parquet(path, index=False)
         return
@@ -333,7 +333,7 @@ def load_table(
     country). These are the rows a chapter's content key covers for a table it reads as
     ``own`` (:mod:`fouanalys.build.cache`). The rows come in file order, on a new index.
     """
-    from fouanalys.ingest.catalog import MUNICIPALITY_COLUMNS
+    from fouanalys.ingest.catalog import municipality_column
 
     processed_dir = Path(processed_dir or processed_data_dir())
     path = processed_dir / f"{name}.parquet"
@@ -345,8 +345,7 @@ def load_table(
         return pd.read_parquet(path)
     import pyarrow.parquet as pq
 
-    names = pq.read_schema(path).names
-    column = next((c for c in MUNICIPALITY_COLUMNS if c in names), None)
+    column = municipality_column(pq.read_schema(path).names)
     if column is None:
         raise FouanalysError(
             f"Tabellen {path.name} har ingen kolumn med kommunkod, så den kan inte läsas för en "

@@ -9,6 +9,7 @@ nodes and on many tiny ones (directed, multigraphs, self-loops), final state and
 from __future__ import annotations
 
 import math
+import re
 from unittest import mock
 
 import ndlib.models.epidemics as ep
@@ -552,6 +553,19 @@ def test_seed_not_in_the_graph_is_named():
         threshold_cascade(graph, 0.5, [[1]])  # unhashable
     with pytest.raises(NetworkModelError, match="samling noder"):
         threshold_cascade(graph, 0.5, 0)
+
+
+def test_seeds_as_numpy_integers_or_floats_are_the_nodes_they_equal():
+    """rng.choice gives numpy integers: each is looked up as its position at once (a range's
+    index() would scan every node for one); outside 0..n-1 it is named, as an int would be."""
+    graph = nx.path_graph(4)
+    expected = threshold_cascade(graph, 0.5, [0, 3])
+    assert threshold_cascade(graph, 0.5, np.array([0, 3])) == expected
+    assert threshold_cascade(graph, 0.5, [np.int32(0), 3.0]) == expected
+    for outside in (np.int64(4), np.int64(-1), -1, 3.5):
+        named = re.escape(f"Startnoden {outside!r} finns inte")
+        with pytest.raises(NetworkModelError, match=named):
+            threshold_cascade(graph, 0.5, [0, outside])
 
 
 # --- which positions matter ------------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import logging
 import numbers
+import operator
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -330,7 +331,13 @@ class _Positions:
         self._range = range(n)
 
     def __getitem__(self, node: Hashable) -> int:
-        try:  # immediate for an int; anything equal to one (1.0, True) is found as a dict would
+        try:  # an integer of any type (int, numpy's) is its own position, if in range
+            position = operator.index(node)
+        except TypeError:
+            position = -1
+        if 0 <= position < len(self._range):
+            return position
+        try:  # anything else equal to a position (1.0) is found as a dict would find it
             return self._range.index(node)
         except ValueError:
             raise KeyError(node) from None

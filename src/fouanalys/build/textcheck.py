@@ -291,14 +291,21 @@ def text_problems(document: str) -> list[Problem]:
 
 
 def pdf_text(path: Path) -> str:
-    """The text of a built PDF a reader reads, up to its provenance: the pages' text (pypdf)
+    """The text of a built PDF a reader reads, up to its provenance: the pages' text (PDFium)
     joined by line breaks, cut at the last line that is the heading "Proveniens" (the table of
     contents names it earlier; the provenance, with its file names, parameter names and
     hashes, is the document's end), without its tables of references. Page headers and
-    footers stay in."""
-    from pypdf import PdfReader  # a development dependency: only the tests read PDFs
+    footers stay in. A word hyphenated at a line's end stays as printed: "stöld-", then the
+    next line."""
+    import pypdfium2 as pdfium  # a development dependency: only the tests read PDFs
 
-    text = "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+    document = pdfium.PdfDocument(str(path))
+    try:
+        pages = [document[i].get_textpage().get_text_range() for i in range(len(document))]
+    finally:
+        document.close()
+    # PDFium ends lines with CR LF and marks a hyphen it took for a line-end break with U+FFFE.
+    text = "\n".join(pages).replace("\r\n", "\n").replace("\ufffe", "-\n")
     lines = text.split("\n")
     starts = [i for i, line in enumerate(lines) if line.strip() == PROVENANCE_HEADING]
     return "\n".join(_without_citations(lines[: starts[-1]] if starts else lines))

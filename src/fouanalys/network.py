@@ -333,14 +333,14 @@ class _Positions:
     def __getitem__(self, node: Hashable) -> int:
         try:  # an integer of any type (int, numpy's) is its own position, if in range
             position = operator.index(node)
-        except TypeError:
-            position = -1
-        if 0 <= position < len(self._range):
-            return position
-        try:  # anything else equal to a position (1.0) is found as a dict would find it
-            return self._range.index(node)
-        except ValueError:
-            raise KeyError(node) from None
+        except TypeError:  # anything else equal to a position (1.0) is found as a dict would
+            try:
+                return self._range.index(node)
+            except ValueError:
+                raise KeyError(node) from None
+        if not 0 <= position < len(self._range):
+            raise KeyError(node)
+        return position
 
 
 def _label_index(labels: list, n: int) -> dict[Hashable, int]:

@@ -95,10 +95,9 @@ def task_key(
     ``load_table(..., reference=True)`` adds), because a chapter compares the municipality with
     them: a change to another municipality's survey that moves the region's figures re-runs
     the chapters that print them. A table read strictly by its own rows (``READ_ROWS``) is
-    keyed by those alone. The manifest read as
-    its own is keyed by what a municipality's chapter may show of it
-    (:func:`~fouanalys.ingest.catalog.municipality_manifest`), read whole by the raw files'
-    hashes."""
+    keyed by those alone. The manifest read as its own is keyed by what a municipality's
+    chapter may show of it (:func:`~fouanalys.ingest.catalog.municipality_manifest`), read
+    whole by the raw files' hashes."""
     slices = manifest.get("slices")
     if not slices:
         return None
